@@ -1,0 +1,295 @@
+"""Settings for Provplattform, driven by the environment.
+
+With nothing set the platform runs embedded: SQLite, an in-memory channel layer, eager Celery and
+a local-memory cache. Production mode (DEBUG=false) refuses to start without SECRET_KEY and
+ALLOWED_HOSTS.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import dj_database_url
+from django.core.exceptions import ImproperlyConfigured
+from django.utils.translation import gettext_lazy as _
+
+from provplattform.env import env_bool, env_int, env_list, env_str
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+
+TESTING = "pytest" in sys.modules or env_bool("PROVPLATTFORM_TESTING", False)
+DEBUG = env_bool("DEBUG", True)
+
+SECRET_KEY = env_str("SECRET_KEY")
+if not SECRET_KEY:
+    if not DEBUG:
+        raise ImproperlyConfigured("SECRET_KEY must be set when DEBUG is false.")
+    # Only for the embedded development default; never used with DEBUG=false.
+    SECRET_KEY = "embedded-development-key-not-for-production-use-0123456789abcdef"
+
+ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["127.0.0.1", "localhost", "[::1]", "testserver"])
+if not DEBUG and not env_list("ALLOWED_HOSTS"):
+    raise ImproperlyConfigured("ALLOWED_HOSTS must be set when DEBUG is false.")
+CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS")
+
+INSTALLED_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "rest_framework",
+    "drf_spectacular",
+    "guardian",
+    "channels",
+    "provplattform",
+    "schools",
+    "exams",
+    "delivery",
+    "grading",
+    "results",
+    "demo",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.locale.LocaleMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+]
+
+ROOT_URLCONF = "provplattform.urls"
+ASGI_APPLICATION = "provplattform.asgi.application"
+WSGI_APPLICATION = "provplattform.wsgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [BASE_DIR / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.template.context_processors.i18n",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+            ],
+        },
+    },
+]
+
+# --- Database -----------------------------------------------------------------------------------
+DATABASE_URL = env_str("DATABASE_URL", f"sqlite:///{BASE_DIR / 'db.sqlite3'}")
+DATABASES = {
+    "default": dj_database_url.parse(
+        DATABASE_URL, conn_max_age=env_int("DB_CONN_MAX_AGE", 0), conn_health_checks=True
+    )
+}
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    DATABASES["default"].setdefault("OPTIONS", {})
+    # WAL lets the exam client's saves and the proctor's reads run side by side.
+    DATABASES["default"]["OPTIONS"].update(
+        {"transaction_mode": "IMMEDIATE", "timeout": 20, "init_command": "PRAGMA journal_mode=WAL;"}
+    )
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+USING_POSTGRES = DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql"
+if USING_POSTGRES and env_bool("DB_POOL", False):
+    # psycopg's pool: under ASGI each request thread would otherwise open its own connection.
+    DATABASES["default"]["CONN_MAX_AGE"] = 0
+    DATABASES["default"].setdefault("OPTIONS", {})["pool"] = {
+        "min_size": 2,
+        "max_size": env_int("DB_POOL_MAX", 16),
+        "timeout": 30,
+    }
+
+# --- Redis, cache, channels, Celery -------------------------------------------------------------
+REDIS_URL = env_str("REDIS_URL")
+
+if REDIS_URL:
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": REDIS_URL,
+            "KEY_PREFIX": env_str("CACHE_KEY_PREFIX", "pp"),
+        }
+    }
+    CHANNEL_LAYERS = {
+        "default": {
+            "BACKEND": "channels_redis.core.RedisChannelLayer",
+            "CONFIG": {
+                # redis-py 8's asyncio pool allows 100 connections and reads time out after 5 s,
+                # the same as channels_redis's blocking receive: a consumer then dies. Thousands
+                # of sockets per process need more of both.
+                "hosts": [
+                    {
+                        "address": REDIS_URL,
+                        "max_connections": env_int("CHANNELS_REDIS_MAX_CONNECTIONS", 2000),
+                        "socket_timeout": 30,
+                    }
+                ],
+                "prefix": env_str("CHANNELS_PREFIX", "pp-asgi"),
+                "capacity": 1500,
+                "expiry": 30,
+            },
+        }
+    }
+else:
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+    CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
+
+CELERY_BROKER_URL = env_str("CELERY_BROKER_URL", REDIS_URL or "memory://")
+CELERY_RESULT_BACKEND = env_str("CELERY_RESULT_BACKEND", "")  or None
+# Without a broker the embedded default runs jobs in-process.
+CELERY_TASK_ALWAYS_EAGER = env_bool("CELERY_TASK_ALWAYS_EAGER", not REDIS_URL or TESTING)
+CELERY_TASK_EAGER_PROPAGATES = True
+CELERY_TASK_ACKS_LATE = True
+CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+CELERY_TIMEZONE = env_str("TIME_ZONE", "Europe/Stockholm")
+CELERY_BEAT_SCHEDULE: dict = {}
+CELERY_BEAT_SCHEDULE["delivery-auto-submit"] = {
+    "task": "delivery.tasks.auto_submit_due",
+    "schedule": 5.0,
+}
+CELERY_BEAT_SCHEDULE["exams-sync-mandatory-assignments"] = {
+    "task": "exams.tasks.sync_mandatory_assignments",
+    "schedule": 3600.0,
+}
+
+# --- Auth ---------------------------------------------------------------------------------------
+AUTH_USER_MODEL = "schools.User"
+AUTHENTICATION_BACKENDS = [
+    "django.contrib.auth.backends.ModelBackend",
+    "guardian.backends.ObjectPermissionBackend",
+]
+LOGIN_URL = "login"
+LOGIN_REDIRECT_URL = "home"
+LOGOUT_REDIRECT_URL = "login"
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+if TESTING:
+    # Tests create many users; the production hasher is kept for real deployments.
+    PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+LOGIN_FAILURE_LIMIT = env_int("LOGIN_FAILURE_LIMIT", 5)
+LOGIN_FAILURE_WINDOW_S = env_int("LOGIN_FAILURE_WINDOW_S", 900)
+
+GUARDIAN_RAISE_403 = False
+ANONYMOUS_USER_NAME = None
+
+# --- Internationalisation -----------------------------------------------------------------------
+LANGUAGE_CODE = env_str("LANGUAGE_CODE", "sv")
+LANGUAGES = [("sv", _("Swedish")), ("en", _("English")), ("nb", _("Norwegian Bokmål"))]
+LOCALE_PATHS = [BASE_DIR / "locale"]
+TIME_ZONE = env_str("TIME_ZONE", "Europe/Stockholm")
+USE_I18N = True
+USE_TZ = True
+
+# --- Static files -------------------------------------------------------------------------------
+STATIC_URL = "static/"
+STATIC_ROOT = Path(env_str("STATIC_ROOT", str(BASE_DIR / "staticfiles")))
+STATICFILES_DIRS = [BASE_DIR / "static"]
+# In development WhiteNoise serves straight from the app and project static folders.
+WHITENOISE_USE_FINDERS = DEBUG
+WHITENOISE_AUTOREFRESH = DEBUG
+MEDIA_URL = "media/"
+MEDIA_ROOT = Path(env_str("MEDIA_ROOT", str(BASE_DIR / "media")))
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {
+        "BACKEND": (
+            "django.contrib.staticfiles.storage.StaticFilesStorage"
+            if DEBUG
+            else "whitenoise.storage.CompressedManifestStaticFilesStorage"
+        )
+    },
+}
+
+# --- REST API -----------------------------------------------------------------------------------
+REST_FRAMEWORK = {
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        "rest_framework.authentication.SessionAuthentication",
+    ],
+    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.LimitOffsetPagination",
+    "PAGE_SIZE": 100,
+}
+SPECTACULAR_SETTINGS = {
+    "TITLE": "Provplattform API",
+    "DESCRIPTION": "Organiser transfer, test administration, live sittings, grading and results.",
+    "VERSION": "1",
+    "SERVE_INCLUDE_SCHEMA": False,
+}
+
+# --- Security -----------------------------------------------------------------------------------
+SESSION_COOKIE_HTTPONLY = True
+SESSION_COOKIE_SAMESITE = "Lax"
+SESSION_COOKIE_AGE = env_int("SESSION_COOKIE_AGE", 12 * 3600)
+CSRF_COOKIE_HTTPONLY = False
+X_FRAME_OPTIONS = "DENY"
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+if not DEBUG:
+    SESSION_COOKIE_SECURE = True
+    CSRF_COOKIE_SECURE = True
+    SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", True)
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+    SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 31536000)
+    SECURE_HSTS_INCLUDE_SUBDOMAINS = True
+    SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", True)
+
+# --- Logging ------------------------------------------------------------------------------------
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
+    "loggers": {"django.db.backends": {"level": "WARNING"}},
+}
+
+# --- Domain ---------------------------------------------------------------------------------------
+# Rules from the organisers' guidance; kept here so a deployment can tune them.
+TRANSFER_FIRST_MIN_DAYS = env_int("TRANSFER_FIRST_MIN_DAYS", 30)
+TRANSFER_UPDATE_MIN_DAYS = env_int("TRANSFER_UPDATE_MIN_DAYS", 7)
+ASSIGNMENT_OPENS_DAYS_BEFORE = env_int("ASSIGNMENT_OPENS_DAYS_BEFORE", 21)
+
+# --- Live sitting (delivery) ----------------------------------------------------------------------
+# Keyed hash for platform-generated student secrets; derived from SECRET_KEY unless set.
+STUDENT_CREDENTIAL_PEPPER = env_str("STUDENT_CREDENTIAL_PEPPER") or SECRET_KEY
+# Answers made before the deadline but delivered after it (an outage) are accepted this long.
+DELIVERY_LATE_GRACE_S = env_int("DELIVERY_LATE_GRACE_S", 120)
+# Connections per web process for the save path on PostgreSQL.
+DELIVERY_SAVE_POOL_SIZE = env_int("DELIVERY_SAVE_POOL_SIZE", 8)
+# HTTP requests Django handles at once per web process (each holds a database connection).
+WEB_MAX_CONCURRENT_REQUESTS = env_int("WEB_MAX_CONCURRENT_REQUESTS", 12)
+
+# --- Presence (delivery.presence) ----------------------------------------------------------------
+# The exam client sends a heartbeat every PRESENCE_HEARTBEAT_S; a socket silent for heartbeat +
+# grace is a silent drop. A reconnect within PRESENCE_CLOSE_HOLD_S of a close emits nothing.
+PRESENCE_HEARTBEAT_S = env_int("PRESENCE_HEARTBEAT_S", 3)
+PRESENCE_GRACE_S = env_int("PRESENCE_GRACE_S", 4)
+PRESENCE_CLOSE_HOLD_S = float(env_str("PRESENCE_CLOSE_HOLD_S", "0.5"))
+PRESENCE_SWEEP_INTERVAL_S = float(env_str("PRESENCE_SWEEP_INTERVAL_S", "1"))
+# Room aggregation: this many drops in one room within the window give IT one room notice.
+PRESENCE_ROOM_BURST_COUNT = env_int("PRESENCE_ROOM_BURST_COUNT", 5)
+PRESENCE_ROOM_BURST_WINDOW_S = env_int("PRESENCE_ROOM_BURST_WINDOW_S", 5)
+PRESENCE_REDIS_URL = env_str("PRESENCE_REDIS_URL", REDIS_URL or "")
+PRESENCE_KEY_PREFIX = env_str(
+    "PRESENCE_KEY_PREFIX", env_str("CACHE_KEY_PREFIX", "pp") + ":presence"
+)
+CELERY_IMPORTS = ("delivery.sweeper",)
+CELERY_BEAT_SCHEDULE["delivery-presence-sweep"] = {
+    "task": "delivery.sweeper.presence_sweep",
+    "schedule": 2.0,
+}
