@@ -1,0 +1,86 @@
+"""Staff login on top of Django's authentication backends, throttled per account.
+
+Passwords are checked by whatever backends `AUTHENTICATION_BACKENDS` lists, so a single sign-on
+backend (OIDC, SAML) can join later without touching this module; see docs/authentication.md.
+
+Throttling counts failed attempts per *account*, never per IP address: a whole school shares one
+address, and one pupil guessing must not lock out every teacher. After `LOGIN_FAILURE_LIMIT`
+consecutive failures the account is locked for `LOGIN_FAILURE_WINDOW_S` seconds; while locked,
+even the right password is refused. The caller shows one generic message for every refusal.
+"""
+
+from __future__ import annotations
+
+import datetime
+import logging
+
+from django.conf import settings
+from django.contrib.auth import authenticate, get_user_model
+from django.db import transaction
+from django.http import HttpRequest
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from provplattform.audit import audit_record
+
+logger = logging.getLogger(__name__)
+
+# One message for a wrong username, a wrong password and a locked account alike.
+LOGIN_REFUSED_MESSAGE = _(
+    "The username or password is wrong, or the account is locked for a while. "
+    "Check your details and try again later."
+)
+
+
+def _account(username: str):
+    user_model = get_user_model()
+    return user_model._default_manager.filter(**{user_model.USERNAME_FIELD: username}).first()
+
+
+def _is_locked(account, now: datetime.datetime) -> bool:
+    return account.locked_until is not None and account.locked_until > now
+
+
+def _record_failure(account_id: int, now: datetime.datetime) -> None:
+    user_model = get_user_model()
+    with transaction.atomic():
+        account = user_model._default_manager.select_for_update().get(pk=account_id)
+        if account.locked_until is not None and account.locked_until <= now:
+            account.failed_logins = 0  # an expired lock starts a fresh count
+            account.locked_until = None
+        account.failed_logins += 1
+        if account.failed_logins >= settings.LOGIN_FAILURE_LIMIT:
+            account.locked_until = now + datetime.timedelta(seconds=settings.LOGIN_FAILURE_WINDOW_S)
+        account.save(update_fields=["failed_logins", "locked_until"])
+        if account.locked_until is not None:
+            logger.warning("login locked account_id=%s", account.pk)
+            audit_record(
+                actor=None,
+                action="login.locked",
+                target=account,
+                after={"locked_until": account.locked_until.isoformat()},
+            )
+
+
+def _record_success(account) -> None:
+    if account.failed_logins or account.locked_until:
+        account.failed_logins = 0
+        account.locked_until = None
+        account.save(update_fields=["failed_logins", "locked_until"])
+
+
+def login_attempt(*, request: HttpRequest | None, username: str, password: str):
+    """The authenticated user, or None. Never tells the caller *why* a login was refused."""
+    now = timezone.now()
+    account = _account(username)
+    if account is not None and _is_locked(account, now):
+        # Do the same hashing work as a real check so a lock cannot be told apart by timing.
+        get_user_model()().set_password(password)
+        return None
+    user = authenticate(request, username=username, password=password)
+    if user is None:
+        if account is not None:
+            _record_failure(account.pk, now)
+        return None
+    _record_success(user)
+    return user

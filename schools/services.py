@@ -1,0 +1,309 @@
+"""Writes for tenancy and roles. Each service is one transaction and audits what it changes."""
+
+from __future__ import annotations
+
+from django.contrib.auth.models import Permission
+from django.db import transaction
+from django.utils.translation import gettext as _
+
+from provplattform.audit import audit_record
+from schools.models import (
+    Person,
+    RoleAssignment,
+    RoleSource,
+    SchoolUnit,
+    SchoolUnitUserObjectPermission,
+    TeachingGroup,
+    TeachingGroupUserObjectPermission,
+    User,
+)
+from schools.roles import (
+    ROLE_TABLE,
+    Capability,
+    Role,
+    assignable_roles,
+    capabilities_of_roles,
+)
+from schools.selectors import capabilities_at
+
+
+class RoleRefused(Exception):
+    """A role change that the rules forbid; the message explains why, in the user's language."""
+
+
+def _is_transferred_staff(person: Person, school_unit: SchoolUnit) -> bool:
+    return (
+        person.removed_at is None
+        and person.duties.filter(school_unit=school_unit).exists()
+    )
+
+
+def _permission_ids(model, codenames) -> dict[str, int]:
+    return dict(
+        Permission.objects.filter(
+            content_type__app_label="schools",
+            content_type__model=model._meta.model_name,
+            codename__in=list(codenames),
+        ).values_list("codename", "id")
+    )
+
+
+def permissions_sync(*, person: Person, school_unit: SchoolUnit) -> None:
+    """Make the person's guardian permissions at `school_unit` equal what their roles grant.
+
+    Invariant: after this runs, SchoolUnit permissions are exactly the capabilities of the roles
+    held there, and teaching-group permissions exactly the groups they teach if a role grants
+    VIEW_GROUP_RESULTS.
+    """
+    user = getattr(person, "user", None)
+    if user is None:
+        return
+    roles = RoleAssignment.objects.filter(person=person, school_unit=school_unit).values_list(
+        "role", flat=True
+    )
+    wanted = {c.value for c in capabilities_of_roles(roles)}
+    unit_perms = _permission_ids(SchoolUnit, [c.value for c in Capability])
+    existing = dict(
+        SchoolUnitUserObjectPermission.objects.filter(
+            user=user, content_object=school_unit
+        ).values_list("permission__codename", "id")
+    )
+    SchoolUnitUserObjectPermission.objects.filter(
+        id__in=[pk for code, pk in existing.items() if code not in wanted]
+    ).delete()
+    SchoolUnitUserObjectPermission.objects.bulk_create(
+        [
+            SchoolUnitUserObjectPermission(
+                user=user, content_object=school_unit, permission_id=unit_perms[code]
+            )
+            for code in wanted - existing.keys()
+        ]
+    )
+
+    group_perm = _permission_ids(TeachingGroup, [Capability.VIEW_GROUP_RESULTS.value])[
+        Capability.VIEW_GROUP_RESULTS.value
+    ]
+    wanted_groups: set[int] = set()
+    if Capability.VIEW_GROUP_RESULTS.value in wanted:
+        wanted_groups = set(
+            TeachingGroup.objects.filter(school_unit=school_unit, teachers=person).values_list(
+                "id", flat=True
+            )
+        )
+    existing_groups = dict(
+        TeachingGroupUserObjectPermission.objects.filter(
+            user=user, content_object__school_unit=school_unit, permission_id=group_perm
+        ).values_list("content_object_id", "id")
+    )
+    TeachingGroupUserObjectPermission.objects.filter(
+        id__in=[pk for gid, pk in existing_groups.items() if gid not in wanted_groups]
+    ).delete()
+    TeachingGroupUserObjectPermission.objects.bulk_create(
+        [
+            TeachingGroupUserObjectPermission(
+                user=user, content_object_id=gid, permission_id=group_perm
+            )
+            for gid in wanted_groups - existing_groups.keys()
+        ]
+    )
+
+
+def _roles_snapshot(person: Person, school_unit: SchoolUnit) -> list[str]:
+    return sorted(
+        RoleAssignment.objects.filter(person=person, school_unit=school_unit).values_list(
+            "role", flat=True
+        )
+    )
+
+
+def _check_actor_may_assign(actor, school_unit: SchoolUnit, role: Role) -> None:
+    if actor is None:  # the organiser's transfer
+        return
+    allowed = assignable_roles(capabilities_at(user=actor, school_unit=school_unit))
+    if not allowed:
+        raise RoleRefused(_("You may not assign roles at this school unit."))
+    if role not in allowed:
+        raise RoleRefused(
+            _("You may not assign the role %(role)s.") % {"role": ROLE_TABLE[role].label}
+        )
+
+
+@transaction.atomic
+def role_assign(
+    *,
+    actor,
+    person: Person,
+    school_unit: SchoolUnit,
+    role: Role | str,
+    source: str = RoleSource.MANUAL,
+) -> RoleAssignment:
+    """Give `person` a role at `school_unit`.
+
+    Invariant: only persons the organiser transferred as staff into that unit hold roles there,
+    and only an actor whose roles allow it may assign; every change is audited.
+    """
+    role = Role(role)
+    _check_actor_may_assign(actor, school_unit, role)
+    if not _is_transferred_staff(person, school_unit):
+        raise RoleRefused(
+            _(
+                "%(name)s was not transferred by the organiser to this school unit and cannot "
+                "hold a role here."
+            )
+            % {"name": person.full_name}
+        )
+    before = _roles_snapshot(person, school_unit)
+    assignment, created = RoleAssignment.objects.get_or_create(
+        person=person,
+        school_unit=school_unit,
+        role=role,
+        defaults={"source": source, "assigned_by": actor},
+    )
+    if created:
+        permissions_sync(person=person, school_unit=school_unit)
+        audit_record(
+            actor=actor,
+            action="role.assign",
+            target=person,
+            before=before,
+            after=_roles_snapshot(person, school_unit),
+            scope=school_unit,
+        )
+    return assignment
+
+
+@transaction.atomic
+def role_remove(
+    *, actor, person: Person, school_unit: SchoolUnit, role: Role | str, reason: str = ""
+) -> None:
+    """Take a role away. The same rules as assigning decide who may."""
+    role = Role(role)
+    _check_actor_may_assign(actor, school_unit, role)
+    before = _roles_snapshot(person, school_unit)
+    deleted, _count = RoleAssignment.objects.filter(
+        person=person, school_unit=school_unit, role=role
+    ).delete()
+    if deleted:
+        permissions_sync(person=person, school_unit=school_unit)
+        audit_record(
+            actor=actor,
+            action="role.remove",
+            target=person,
+            before=before,
+            after=_roles_snapshot(person, school_unit),
+            reason=reason,
+            scope=school_unit,
+        )
+
+
+@transaction.atomic
+def roles_revoke_all(*, actor, person: Person, reason: str) -> None:
+    """Remove every role a person holds (the organiser removed them); audited per school unit."""
+    unit_ids = set(person.role_assignments.values_list("school_unit_id", flat=True))
+    for school_unit in SchoolUnit.objects.filter(id__in=unit_ids):
+        before = _roles_snapshot(person, school_unit)
+        RoleAssignment.objects.filter(person=person, school_unit=school_unit).delete()
+        permissions_sync(person=person, school_unit=school_unit)
+        audit_record(
+            actor=actor,
+            action="role.revoke_all",
+            target=person,
+            before=before,
+            after=[],
+            reason=reason,
+            scope=school_unit,
+        )
+
+
+def _chunked(values, size: int = 5000):
+    values = list(values)
+    for start in range(0, len(values), size):
+        yield values[start : start + size]
+
+
+def permissions_sync_many(*, pairs) -> None:
+    """`permissions_sync` for many (person id, school unit id) pairs at once, set-based.
+
+    Same invariant as `permissions_sync` for every pair given; a handful of queries whatever the
+    number of pairs (the organiser's transfer calls this after applying a run).
+    """
+    pairs = set(pairs)
+    if not pairs:
+        return
+    person_ids = {p for p, _u in pairs}
+    unit_ids = {u for _p, u in pairs}
+    user_of: dict[int, int] = {}
+    for chunk in _chunked(person_ids):
+        user_of.update(User.objects.filter(person_id__in=chunk).values_list("person_id", "id"))
+    pairs = {(p, u) for p, u in pairs if p in user_of}
+    if not pairs:
+        return
+    person_of = {uid: pid for pid, uid in user_of.items()}
+    roles: dict[tuple[int, int], set[str]] = {pair: set() for pair in pairs}
+    for chunk in _chunked({p for p, _u in pairs}):
+        for pid, unit_id, role in RoleAssignment.objects.filter(
+            person_id__in=chunk, school_unit_id__in=unit_ids
+        ).values_list("person_id", "school_unit_id", "role"):
+            if (pid, unit_id) in roles:
+                roles[(pid, unit_id)].add(role)
+    unit_perms = _permission_ids(SchoolUnit, [c.value for c in Capability])
+    group_perm = _permission_ids(TeachingGroup, [Capability.VIEW_GROUP_RESULTS.value])[
+        Capability.VIEW_GROUP_RESULTS.value
+    ]
+    wanted: set[tuple[int, int, int]] = set()
+    with_group_results: set[tuple[int, int]] = set()
+    for (pid, unit_id), held in roles.items():
+        caps = {c.value for c in capabilities_of_roles(held)}
+        wanted |= {(user_of[pid], unit_id, unit_perms[code]) for code in caps}
+        if Capability.VIEW_GROUP_RESULTS.value in caps:
+            with_group_results.add((pid, unit_id))
+    user_ids = [user_of[p] for p, _u in pairs]
+    existing: dict[tuple[int, int, int], int] = {}
+    for chunk in _chunked(set(user_ids)):
+        for pk, user_id, unit_id, perm_id in SchoolUnitUserObjectPermission.objects.filter(
+            user_id__in=chunk, content_object_id__in=unit_ids
+        ).values_list("id", "user_id", "content_object_id", "permission_id"):
+            if (person_of[user_id], unit_id) in pairs:
+                existing[(user_id, unit_id, perm_id)] = pk
+    stale = [pk for key, pk in existing.items() if key not in wanted]
+    for chunk in _chunked(stale):
+        SchoolUnitUserObjectPermission.objects.filter(id__in=chunk).delete()
+    SchoolUnitUserObjectPermission.objects.bulk_create(
+        [
+            SchoolUnitUserObjectPermission(
+                user_id=user_id, content_object_id=unit_id, permission_id=perm_id
+            )
+            for user_id, unit_id, perm_id in wanted - existing.keys()
+        ],
+        batch_size=1000,
+    )
+
+    teaches = TeachingGroup.teachers.through
+    wanted_groups: set[tuple[int, int]] = set()
+    for chunk in _chunked({p for p, _u in with_group_results}):
+        for pid, gid, unit_id in teaches.objects.filter(
+            person_id__in=chunk, teachinggroup__school_unit_id__in=unit_ids
+        ).values_list("person_id", "teachinggroup_id", "teachinggroup__school_unit_id"):
+            if (pid, unit_id) in with_group_results:
+                wanted_groups.add((user_of[pid], gid))
+    existing_groups: dict[tuple[int, int], int] = {}
+    for chunk in _chunked(set(user_ids)):
+        for pk, user_id, gid, unit_id in TeachingGroupUserObjectPermission.objects.filter(
+            user_id__in=chunk,
+            content_object__school_unit_id__in=unit_ids,
+            permission_id=group_perm,
+        ).values_list("id", "user_id", "content_object_id", "content_object__school_unit_id"):
+            if (person_of[user_id], unit_id) in pairs:
+                existing_groups[(user_id, gid)] = pk
+    stale = [pk for key, pk in existing_groups.items() if key not in wanted_groups]
+    for chunk in _chunked(stale):
+        TeachingGroupUserObjectPermission.objects.filter(id__in=chunk).delete()
+    TeachingGroupUserObjectPermission.objects.bulk_create(
+        [
+            TeachingGroupUserObjectPermission(
+                user_id=user_id, content_object_id=gid, permission_id=group_perm
+            )
+            for user_id, gid in wanted_groups - existing_groups.keys()
+        ],
+        batch_size=1000,
+    )

@@ -1,0 +1,896 @@
+"""Checking a parsed transfer against stored data, and applying it with set-based writes.
+
+Runs inside the caller's transaction with the organiser's row locked. Every table is read once for
+the whole organiser (no query per record); writes are bulk upserts by external id that touch only
+new or changed rows, so the same document applied twice writes nothing the second time.
+"""
+
+from __future__ import annotations
+
+import datetime
+from collections import defaultdict
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+
+from django.conf import settings
+from django.contrib.auth.hashers import make_password
+from django.utils import timezone
+
+from provplattform.audit import audit_record_many
+from schools import hooks
+from schools.models import (
+    Duty,
+    Enrolment,
+    GroupMembership,
+    Organiser,
+    Person,
+    RoleAssignment,
+    RoleSource,
+    SchoolUnit,
+    TeachingGroup,
+    User,
+)
+from schools.roles import role_for_duty
+from schools.services import permissions_sync_many, roles_revoke_all
+from schools.transfer.document import Document
+
+KIND_LABELS = (
+    "school_units",
+    "persons",
+    "enrolments",
+    "groups",
+    "group_members",
+    "duties",
+    "group_teachers",
+    "users",
+    "roles",
+)
+BATCH = 1000
+
+
+def _chunked(values: Iterable, size: int = 5000):
+    values = list(values)
+    for start in range(0, len(values), size):
+        yield values[start : start + size]
+
+
+@dataclass
+class Counts:
+    created: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    removed: int = 0
+
+    def as_dict(self) -> dict[str, int]:
+        return {
+            "created": self.created,
+            "updated": self.updated,
+            "unchanged": self.unchanged,
+            "removed": self.removed,
+        }
+
+
+@dataclass
+class Snapshot:
+    """What the organiser has stored now, read with one query per table."""
+
+    units: dict[str, tuple] = field(
+        default_factory=dict
+    )  # ext -> (id, name, code, types, muni, removed)
+    persons: dict[str, tuple] = field(
+        default_factory=dict
+    )  # ext -> (id, public_id, fields..., removed)
+    groups: dict[str, tuple] = field(default_factory=dict)  # ext -> (id, unit_id, name, type)
+    duties: dict[str, tuple] = field(
+        default_factory=dict
+    )  # ext -> (id, unit_id, person_id, role, start, end)
+
+    @classmethod
+    def load(cls, organiser: Organiser) -> Snapshot:
+        snap = cls()
+        for row in SchoolUnit.objects.filter(organiser=organiser).values_list(
+            "external_id",
+            "id",
+            "name",
+            "school_unit_code",
+            "school_types",
+            "municipality_code",
+            "removed_at",
+        ):
+            snap.units[row[0]] = row[1:]
+        for row in Person.objects.filter(organiser=organiser).values_list(
+            "external_id",
+            "id",
+            "public_id",
+            "given_name",
+            "family_name",
+            "civic_number",
+            "birth_date",
+            "eppn",
+            "email",
+            "protected_identity",
+            "removed_at",
+        ):
+            snap.persons[row[0]] = row[1:]
+        for row in TeachingGroup.objects.filter(school_unit__organiser=organiser).values_list(
+            "external_id", "id", "school_unit_id", "name", "group_type"
+        ):
+            snap.groups[row[0]] = row[1:]
+        for row in Duty.objects.filter(school_unit__organiser=organiser).values_list(
+            "external_id",
+            "id",
+            "school_unit_id",
+            "person_id",
+            "duty_role",
+            "start_date",
+            "end_date",
+        ):
+            snap.duties[row[0]] = row[1:]
+        return snap
+
+
+class Transfer:
+    """One run's check and apply. `check()` lists rejections; `apply()` writes (only if none)."""
+
+    def __init__(
+        self,
+        *,
+        organiser: Organiser,
+        doc: Document,
+        scope_unit: SchoolUnit | None = None,
+        reason: str = "",
+        progress: Callable[[int], None] | None = None,
+    ) -> None:
+        self.organiser = organiser
+        self.doc = doc
+        self.scope_unit = scope_unit
+        self.reason = reason
+        self.progress = progress or (lambda n: None)
+        self.snap = Snapshot.load(organiser)
+        self.counts = {k: Counts() for k in KIND_LABELS}
+        self.changed_units: set[int] = set()
+        self.now = timezone.now()
+        self.staff_ids: set[int] = set()
+
+    # --- checks --------------------------------------------------------------------------------
+
+    def check(self) -> None:
+        doc, snap = self.doc, self.snap
+        deleted = {k: set(v) for k, v in doc.deleted.items()}
+        known_units = set(snap.units) | set(doc.units)
+        known_persons = (set(snap.persons) | set(doc.persons)) - deleted.get("persons", set())
+        known_groups = (set(snap.groups) | set(doc.groups)) - deleted.get("groups", set())
+        known_duties = (set(snap.duties) | set(doc.duties)) - deleted.get("duties", set())
+        scope_ext = self.scope_unit.external_id if self.scope_unit else None
+
+        def unit_ref(kind, rid, field_name, ext):
+            if ext not in known_units:
+                doc.reject(kind, rid, field_name, f"Unknown school unit {ext}.")
+            elif scope_ext is not None and ext != scope_ext:
+                doc.reject(kind, rid, field_name, "Outside the school unit of this upload.")
+
+        # School units: codes are unique across the platform.
+        codes: dict[str, str] = {}
+        for ext, unit in doc.units.items():
+            if scope_ext is not None and ext != scope_ext:
+                doc.reject("organisations", ext, "id", "Outside the school unit of this upload.")
+            code = unit["school_unit_code"]
+            if code in codes:
+                doc.reject("organisations", ext, "schoolUnitCode", "Duplicate school unit code.")
+            codes[code] = ext
+        for chunk in _chunked(codes):
+            for org_id, ext, code in SchoolUnit.objects.filter(
+                school_unit_code__in=chunk
+            ).values_list("organiser_id", "external_id", "school_unit_code"):
+                if org_id != self.organiser.pk or ext != codes[code]:
+                    doc.reject(
+                        "organisations",
+                        codes[code],
+                        "schoolUnitCode",
+                        "School unit code already belongs to another school unit.",
+                    )
+
+        # Persons: eppn unique, enrolments point at known units.
+        eppns: dict[str, str] = {}
+        for ext, person in doc.persons.items():
+            if ext in deleted.get("persons", ()):
+                doc.reject("persons", ext, "id", "Both sent and deleted in this transfer.")
+            for unit_ext, _type, _year in person["enrolments"]:
+                unit_ref("persons", ext, "enrolments.enroledAt", unit_ext)
+            if person["eppn"] in eppns:
+                doc.reject(
+                    "persons", ext, "eduPersonPrincipalNames", "Duplicate eppn in this transfer."
+                )
+            eppns[person["eppn"]] = ext
+        if scope_ext is not None:
+            self._check_persons_in_scope()
+        for chunk in _chunked(eppns):
+            for org_id, ext, eppn in Person.objects.filter(eppn__in=chunk).values_list(
+                "organiser_id", "external_id", "eppn"
+            ):
+                if org_id == self.organiser.pk and (
+                    ext == eppns[eppn] or (ext in doc.persons and doc.persons[ext]["eppn"] != eppn)
+                ):
+                    continue  # the same person, or one that gives the eppn up in this run
+                doc.reject(
+                    "persons",
+                    eppns[eppn],
+                    "eduPersonPrincipalNames",
+                    "Already used by another person.",
+                )
+
+        for ext, group in doc.groups.items():
+            unit_ref("groups", ext, "organisation", group["unit"])
+            for member in group["members"]:
+                if member not in known_persons:
+                    doc.reject("groups", ext, "groupMemberships", f"Unknown person {member}.")
+        for ext, duty in doc.duties.items():
+            unit_ref("duties", ext, "dutyAt", duty["unit"])
+            if duty["person"] not in known_persons:
+                doc.reject("duties", ext, "person", f"Unknown person {duty['person']}.")
+        for ext, activity in doc.activities.items():
+            unit_ref("activities", ext, "organisation", activity["unit"])
+            for gid in activity["groups"]:
+                if gid not in known_groups:
+                    doc.reject("activities", ext, "groups", f"Unknown group {gid}.")
+            for did in activity["duties"]:
+                if did not in known_duties:
+                    doc.reject("activities", ext, "teachers", f"Unknown duty {did}.")
+
+        stored = {
+            "organisations": snap.units,
+            "persons": snap.persons,
+            "groups": snap.groups,
+            "duties": snap.duties,
+        }
+        sent = {
+            "organisations": doc.units,
+            "persons": doc.persons,
+            "groups": doc.groups,
+            "duties": doc.duties,
+            "activities": doc.activities,
+        }
+        for kind, ids in doc.deleted.items():
+            for ext in ids:
+                if kind in stored and ext not in stored[kind]:
+                    doc.reject(kind, ext, "deletedEntities", "Unknown id; nothing to delete.")
+                elif kind not in ("persons",) and ext in sent[kind]:
+                    doc.reject(kind, ext, "deletedEntities", "Both sent and deleted.")
+        self._check_logins()
+
+    def _check_persons_in_scope(self) -> None:
+        """A school's upload may only touch persons already at that unit, or new ones."""
+        unit_id = self.scope_unit.pk
+        stored_ids = {
+            self.snap.persons[e][0]: e for e in self.doc.persons if e in self.snap.persons
+        }
+        if not stored_ids:
+            return
+        at_unit = set(
+            Enrolment.objects.filter(
+                school_unit__organiser=self.organiser, school_unit_id=unit_id
+            ).values_list("person_id", flat=True)
+        ) | set(Duty.objects.filter(school_unit_id=unit_id).values_list("person_id", flat=True))
+        for pid, ext in stored_ids.items():
+            if pid not in at_unit:
+                self.doc.reject("persons", ext, "id", "Belongs to another school unit.")
+
+    def _check_logins(self) -> None:
+        """Staff get a login named by their eppn; it must not belong to someone else."""
+        staff = {d["person"] for d in self.doc.duties.values()}
+        staff |= {
+            ext
+            for ext, row in self.snap.persons.items()
+            if ext in self.doc.persons and row[0] in self._stored_staff_person_ids()
+        }
+        wanted = {self.doc.persons[e]["eppn"]: e for e in staff if e in self.doc.persons}
+        for chunk in _chunked(wanted):
+            for username, person_id in User.objects.filter(username__in=chunk).values_list(
+                "username", "person_id"
+            ):
+                ext = wanted[username]
+                stored = self.snap.persons.get(ext)
+                if stored is None or person_id != stored[0]:
+                    self.doc.reject(
+                        "persons",
+                        ext,
+                        "eduPersonPrincipalNames",
+                        "A login with this eppn belongs to someone else.",
+                    )
+
+    def _stored_staff_person_ids(self) -> set[int]:
+        if not hasattr(self, "_stored_staff"):
+            self._stored_staff = {row[2] for row in self.snap.duties.values()}
+        return self._stored_staff
+
+    # --- apply ---------------------------------------------------------------------------------
+
+    def apply(self) -> None:
+        unit_ids = self._apply_units()
+        person_ids = self._apply_persons()
+        self._apply_enrolments(person_ids, unit_ids)
+        group_ids = self._apply_groups(unit_ids)
+        self._apply_memberships(group_ids, person_ids)
+        duty_ids = self._apply_duties(unit_ids, person_ids)
+        self._apply_teachers(group_ids, duty_ids)
+        removed_persons = self._apply_deletions()
+        self._apply_users(removed_persons)
+        self._apply_roles(removed_persons)
+
+    def _apply_units(self) -> dict[str, int]:
+        snap, counts = self.snap, self.counts["school_units"]
+        rows = []
+        for ext, unit in self.doc.units.items():
+            values = (
+                unit["name"],
+                unit["school_unit_code"],
+                unit["school_types"],
+                unit["municipality_code"],
+                None,
+            )
+            stored = snap.units.get(ext)
+            if stored is not None and tuple(stored[1:]) == values:
+                counts.unchanged += 1
+                continue
+            if stored is None:
+                counts.created += 1
+            else:
+                counts.updated += 1
+                self.changed_units.add(stored[0])
+            rows.append(
+                SchoolUnit(
+                    organiser=self.organiser,
+                    external_id=ext,
+                    name=values[0],
+                    school_unit_code=values[1],
+                    school_types=values[2],
+                    municipality_code=values[3],
+                    removed_at=None,
+                )
+            )
+        SchoolUnit.objects.bulk_create(
+            rows,
+            batch_size=BATCH,
+            update_conflicts=True,
+            unique_fields=["organiser", "external_id"],
+            update_fields=[
+                "name",
+                "school_unit_code",
+                "school_types",
+                "municipality_code",
+                "removed_at",
+                "modified",
+            ],
+        )
+        ids = {ext: row[0] for ext, row in snap.units.items()}
+        if counts.created:
+            ids = dict(
+                SchoolUnit.objects.filter(organiser=self.organiser).values_list("external_id", "id")
+            )
+            self.changed_units |= {ids[e] for e in self.doc.units if e not in snap.units}
+        self.progress(len(self.doc.units))
+        return ids
+
+    def _apply_persons(self) -> dict[str, int]:
+        snap, counts = self.snap, self.counts["persons"]
+        fields = (
+            "given_name",
+            "family_name",
+            "civic_number",
+            "birth_date",
+            "eppn",
+            "email",
+            "protected_identity",
+        )
+        rows, changed_eppn = [], []
+        self.updated_person_ids: set[int] = set()
+        # Persons the organiser removed earlier and sends again come back with their login.
+        self.reactivated = {
+            snap.persons[e][0]
+            for e in self.doc.persons
+            if e in snap.persons and snap.persons[e][-1] is not None
+        }
+        for ext, person in self.doc.persons.items():
+            values = (*(person[f] for f in fields), None)
+            stored = snap.persons.get(ext)
+            if stored is not None and tuple(stored[2:]) == values:
+                counts.unchanged += 1
+                continue
+            if stored is None:
+                counts.created += 1
+            else:
+                counts.updated += 1
+                self.updated_person_ids.add(stored[0])
+                if stored[6] != person["eppn"]:
+                    changed_eppn.append(stored[0])
+            rows.append(
+                Person(
+                    organiser=self.organiser,
+                    external_id=ext,
+                    removed_at=None,
+                    **{f: person[f] for f in fields},
+                )
+            )
+        if changed_eppn:
+            # Free the old eppns first so that two persons may swap theirs within one run.
+            for chunk in _chunked(changed_eppn):
+                Person.objects.filter(id__in=chunk).update(eppn="")
+        Person.objects.bulk_create(
+            rows,
+            batch_size=BATCH,
+            update_conflicts=True,
+            unique_fields=["organiser", "external_id"],
+            update_fields=[*fields, "removed_at", "modified"],
+        )
+        ids = {ext: row[0] for ext, row in snap.persons.items()}
+        if counts.created:
+            ids = dict(
+                Person.objects.filter(organiser=self.organiser).values_list("external_id", "id")
+            )
+        self.progress(len(self.doc.persons))
+        return ids
+
+    def _apply_enrolments(self, person_ids: dict[str, int], unit_ids: dict[str, int]) -> None:
+        counts = self.counts["enrolments"]
+        sent_persons = {person_ids[ext] for ext in self.doc.persons}
+        if not sent_persons:
+            return
+        existing: dict[tuple[int, int], tuple] = {}
+        for pk, pid, uid, school_type, year in Enrolment.objects.filter(
+            person__organiser=self.organiser
+        ).values_list("id", "person_id", "school_unit_id", "school_type", "school_year"):
+            if pid in sent_persons:
+                existing[(pid, uid)] = (pk, school_type, year)
+        wanted: dict[tuple[int, int], tuple] = {}
+        for ext, person in self.doc.persons.items():
+            for unit_ext, school_type, year in person["enrolments"]:
+                wanted[(person_ids[ext], unit_ids[unit_ext])] = (school_type, year)
+        rows = []
+        for (pid, uid), (school_type, year) in wanted.items():
+            stored = existing.get((pid, uid))
+            if stored is not None and stored[1:] == (school_type, year):
+                counts.unchanged += 1
+                continue
+            if stored is None:
+                counts.created += 1
+            else:
+                counts.updated += 1
+            self.changed_units.add(uid)
+            rows.append(
+                Enrolment(
+                    person_id=pid, school_unit_id=uid, school_type=school_type, school_year=year
+                )
+            )
+        Enrolment.objects.bulk_create(
+            rows,
+            batch_size=BATCH,
+            update_conflicts=True,
+            unique_fields=["person", "school_unit"],
+            update_fields=["school_type", "school_year", "modified"],
+        )
+        scope_id = self.scope_unit.pk if self.scope_unit else None
+        stale = [
+            (pk, uid)
+            for (pid, uid), (pk, *_rest) in existing.items()
+            if (pid, uid) not in wanted and (scope_id is None or uid == scope_id)
+        ]
+        for chunk in _chunked([pk for pk, _uid in stale]):
+            Enrolment.objects.filter(id__in=chunk).delete()
+        counts.removed += len(stale)
+        self.changed_units |= {uid for _pk, uid in stale}
+        # A person whose name or marking changed changes every unit they belong to.
+        for pid, uid in set(existing) | set(wanted):
+            if pid in self.updated_person_ids:
+                self.changed_units.add(uid)
+
+    def _apply_groups(self, unit_ids: dict[str, int]) -> dict[str, int]:
+        snap, counts = self.snap, self.counts["groups"]
+        rows, moved = [], []
+        for ext, group in self.doc.groups.items():
+            uid = unit_ids[group["unit"]]
+            stored = snap.groups.get(ext)
+            values = (uid, group["name"], group["group_type"])
+            if stored is not None and tuple(stored[1:]) == values:
+                counts.unchanged += 1
+                continue
+            if stored is None:
+                counts.created += 1
+            else:
+                counts.updated += 1
+                if stored[1] != uid:
+                    moved.append(TeachingGroup(id=stored[0], school_unit_id=uid))
+                    self.changed_units.add(stored[1])
+            self.changed_units.add(uid)
+            rows.append(
+                TeachingGroup(
+                    school_unit_id=uid,
+                    external_id=ext,
+                    name=group["name"],
+                    group_type=group["group_type"],
+                )
+            )
+        if moved:
+            TeachingGroup.objects.bulk_update(moved, ["school_unit"], batch_size=BATCH)
+        TeachingGroup.objects.bulk_create(
+            rows,
+            batch_size=BATCH,
+            update_conflicts=True,
+            unique_fields=["school_unit", "external_id"],
+            update_fields=["name", "group_type", "modified"],
+        )
+        ids = {ext: row[0] for ext, row in snap.groups.items()}
+        if counts.created:
+            ids = dict(
+                TeachingGroup.objects.filter(school_unit__organiser=self.organiser).values_list(
+                    "external_id", "id"
+                )
+            )
+        if counts.created or moved:
+            self.group_units = dict(
+                TeachingGroup.objects.filter(school_unit__organiser=self.organiser).values_list(
+                    "id", "school_unit_id"
+                )
+            )
+        else:
+            self.group_units = {row[0]: row[1] for row in snap.groups.values()}
+        self.progress(len(self.doc.groups))
+        return ids
+
+    def _apply_memberships(self, group_ids: dict[str, int], person_ids: dict[str, int]) -> None:
+        counts = self.counts["group_members"]
+        sent = {group_ids[ext] for ext in self.doc.groups}
+        if not sent:
+            return
+        existing: dict[tuple[int, int], int] = {}
+        for pk, gid, pid in GroupMembership.objects.filter(
+            group__school_unit__organiser=self.organiser
+        ).values_list("id", "group_id", "person_id"):
+            if gid in sent:
+                existing[(gid, pid)] = pk
+        wanted = {
+            (group_ids[ext], person_ids[member])
+            for ext, group in self.doc.groups.items()
+            for member in group["members"]
+        }
+        new = wanted - existing.keys()
+        stale = [pk for key, pk in existing.items() if key not in wanted]
+        GroupMembership.objects.bulk_create(
+            [GroupMembership(group_id=g, person_id=p) for g, p in new], batch_size=BATCH
+        )
+        for chunk in _chunked(stale):
+            GroupMembership.objects.filter(id__in=chunk).delete()
+        counts.created += len(new)
+        counts.removed += len(stale)
+        counts.unchanged += len(wanted) - len(new)
+        self.changed_units |= {self.group_units[g] for g, _p in new}
+        self.changed_units |= {
+            self.group_units[g] for (g, _p), pk in existing.items() if pk in set(stale)
+        }
+
+    def _apply_duties(self, unit_ids: dict[str, int], person_ids: dict[str, int]) -> dict[str, int]:
+        snap, counts = self.snap, self.counts["duties"]
+        rows, moved = [], []
+        for ext, duty in self.doc.duties.items():
+            uid, pid = unit_ids[duty["unit"]], person_ids[duty["person"]]
+            values = (uid, pid, duty["duty_role"], duty["start_date"], duty["end_date"])
+            stored = snap.duties.get(ext)
+            if stored is not None and tuple(stored[1:]) == values:
+                counts.unchanged += 1
+                continue
+            if stored is None:
+                counts.created += 1
+            else:
+                counts.updated += 1
+                if stored[1] != uid:
+                    moved.append(Duty(id=stored[0], school_unit_id=uid))
+                    self.changed_units.add(stored[1])
+            self.changed_units.add(uid)
+            rows.append(
+                Duty(
+                    school_unit_id=uid,
+                    person_id=pid,
+                    external_id=ext,
+                    duty_role=values[2],
+                    start_date=values[3],
+                    end_date=values[4],
+                )
+            )
+        if moved:
+            Duty.objects.bulk_update(moved, ["school_unit"], batch_size=BATCH)
+        Duty.objects.bulk_create(
+            rows,
+            batch_size=BATCH,
+            update_conflicts=True,
+            unique_fields=["school_unit", "external_id"],
+            update_fields=["person", "duty_role", "start_date", "end_date", "modified"],
+        )
+        self.duties_changed = bool(rows)
+        ids = {ext: row[2] for ext, row in snap.duties.items()}  # duty ext -> person id
+        for ext, duty in self.doc.duties.items():
+            ids[ext] = person_ids[duty["person"]]
+        self.progress(len(self.doc.duties))
+        return ids
+
+    def _apply_teachers(self, group_ids: dict[str, int], duty_person: dict[str, int]) -> None:
+        """Activities name the teachers of groups: a group an activity names gets exactly the
+        teachers of the activities naming it in this run."""
+        counts = self.counts["group_teachers"]
+        wanted: dict[int, set[int]] = defaultdict(set)
+        for activity in self.doc.activities.values():
+            teachers = {duty_person[d] for d in activity["duties"]}
+            for gext in activity["groups"]:
+                wanted[group_ids[gext]] |= teachers
+        self.teacher_pairs: set[tuple[int, int]] = set()
+        if not wanted:
+            self.progress(len(self.doc.activities))
+            return
+        through = TeachingGroup.teachers.through
+        existing: dict[tuple[int, int], int] = {}
+        for pk, gid, pid in through.objects.filter(
+            teachinggroup__school_unit__organiser=self.organiser
+        ).values_list("id", "teachinggroup_id", "person_id"):
+            if gid in wanted:
+                existing[(gid, pid)] = pk
+        wanted_pairs = {(g, p) for g, ps in wanted.items() for p in ps}
+        new = wanted_pairs - existing.keys()
+        stale = {key: pk for key, pk in existing.items() if key not in wanted_pairs}
+        through.objects.bulk_create(
+            [through(teachinggroup_id=g, person_id=p) for g, p in new], batch_size=BATCH
+        )
+        for chunk in _chunked(stale.values()):
+            through.objects.filter(id__in=chunk).delete()
+        counts.created += len(new)
+        counts.removed += len(stale)
+        counts.unchanged += len(wanted_pairs) - len(new)
+        for g, p in new | set(stale):
+            self.changed_units.add(self.group_units[g])
+            self.teacher_pairs.add((p, self.group_units[g]))
+        self.progress(len(self.doc.activities))
+
+    def _apply_deletions(self) -> list[int]:
+        snap, deleted = self.snap, self.doc.deleted
+        duty_ids = [snap.duties[e][0] for e in deleted.get("duties", [])]
+        for chunk in _chunked(duty_ids):
+            Duty.objects.filter(id__in=chunk).delete()
+        self.counts["duties"].removed += len(duty_ids)
+        self.changed_units |= {snap.duties[e][1] for e in deleted.get("duties", [])}
+        if duty_ids:
+            self.duties_changed = True
+
+        group_ids = [snap.groups[e][0] for e in deleted.get("groups", [])]
+        for chunk in _chunked(group_ids):
+            TeachingGroup.objects.filter(id__in=chunk).delete()
+        self.counts["groups"].removed += len(group_ids)
+        self.changed_units |= {snap.groups[e][1] for e in deleted.get("groups", [])}
+
+        units = [
+            snap.units[e] for e in deleted.get("organisations", []) if snap.units[e][5] is None
+        ]
+        SchoolUnit.objects.filter(id__in=[u[0] for u in units]).update(
+            removed_at=self.now, modified=self.now
+        )
+        self.counts["school_units"].removed += len(units)
+        self.changed_units |= {u[0] for u in units}
+
+        removed = [
+            snap.persons[e] for e in deleted.get("persons", []) if snap.persons[e][-1] is None
+        ]
+        removed_ids = [row[0] for row in removed]
+        if removed_ids:
+            Person.objects.filter(id__in=removed_ids).update(removed_at=self.now, modified=self.now)
+            GroupMembership.objects.filter(person_id__in=removed_ids).delete()
+            TeachingGroup.teachers.through.objects.filter(person_id__in=removed_ids).delete()
+            self.changed_units |= set(
+                Enrolment.objects.filter(person_id__in=removed_ids).values_list(
+                    "school_unit_id", flat=True
+                )
+            ) | set(
+                Duty.objects.filter(person_id__in=removed_ids).values_list(
+                    "school_unit_id", flat=True
+                )
+            )
+            persons = Person.objects.filter(id__in=removed_ids)
+            for person in persons:
+                # Roles go, audited; the person row and their test history stay.
+                roles_revoke_all(actor=None, person=person, reason=self.reason)
+            audit_record_many(
+                [{"action": "person.remove", "target": p, "reason": self.reason} for p in persons]
+            )
+        self.counts["persons"].removed += len(removed_ids)
+        self.progress(sum(len(v) for v in deleted.values()))
+        return removed_ids
+
+    def _apply_users(self, removed_ids: list[int]) -> None:
+        """Staff get a login (username = eppn, no usable password until SSO or a reset)."""
+        counts = self.counts["users"]
+        staff = {
+            pid
+            for pid in Duty.objects.filter(
+                school_unit__organiser=self.organiser, person__removed_at__isnull=True
+            ).values_list("person_id", flat=True)
+        }
+        self.staff_ids = staff
+        users = {
+            pid: (uid, username, active)
+            for uid, pid, username, active in User.objects.filter(
+                person__organiser=self.organiser
+            ).values_list("id", "person_id", "username", "is_active")
+        }
+        old_eppn = {row[0]: row[6] for row in self.snap.persons.values()}
+        eppn_of = dict(old_eppn)
+        for ext, person in self.doc.persons.items():
+            stored = self.snap.persons.get(ext)
+            if stored is not None:
+                eppn_of[stored[0]] = person["eppn"]
+        missing = staff - users.keys()
+        if missing:
+            new_ids = dict(Person.objects.filter(id__in=list(missing)).values_list("id", "eppn"))
+            User.objects.bulk_create(
+                [
+                    User(username=new_ids[pid], person_id=pid, password=make_password(None))
+                    for pid in missing
+                    if new_ids.get(pid)
+                ],
+                batch_size=BATCH,
+            )
+            counts.created += len(missing)
+            self.new_user_persons = missing
+        else:
+            self.new_user_persons = set()
+        changed = []
+        removed = set(removed_ids)
+        for pid, (uid, username, active) in users.items():
+            want_active = pid not in removed and (active or pid in self.reactivated)
+            # Rename only logins the transfer named (username = the old eppn).
+            want_name = eppn_of.get(pid) if username == old_eppn.get(pid) else username
+            want_name = want_name or username
+            if pid in removed and active:
+                counts.removed += 1
+            elif (want_active, want_name) != (active, username):
+                counts.updated += 1
+            else:
+                counts.unchanged += 1
+                continue
+            changed.append(User(id=uid, username=want_name, is_active=want_active))
+        if changed:
+            User.objects.bulk_update(changed, ["username", "is_active"], batch_size=BATCH)
+
+    def _apply_roles(self, removed_ids: list[int]) -> None:
+        """Roles from duties (source TRANSFER); a person without a duty at a unit holds no role
+        there; manual roles of transferred staff stay. Changes are audited per person and unit."""
+        counts = self.counts["roles"]
+        sync_pairs = set(self.teacher_pairs) | {
+            pair for pair in self._held_pairs() if pair[0] in self.new_user_persons
+        }
+        units_removed = self.counts["school_units"].removed
+        if self.duties_changed or removed_ids or self.reactivated or units_removed:
+            removed_units = set(
+                SchoolUnit.objects.filter(
+                    organiser=self.organiser, removed_at__isnull=False
+                ).values_list("id", flat=True)
+            )
+            desired: set[tuple[int, int, str]] = set()
+            duty_pairs: set[tuple[int, int]] = set()
+            for pid, uid, duty_role in Duty.objects.filter(
+                school_unit__organiser=self.organiser, person__removed_at__isnull=True
+            ).values_list("person_id", "school_unit_id", "duty_role"):
+                if uid not in removed_units:
+                    desired.add((pid, uid, role_for_duty(duty_role).value))
+                    duty_pairs.add((pid, uid))
+            existing: dict[tuple[int, int, str], tuple[int, str]] = {}
+            for pk, pid, uid, role, source in RoleAssignment.objects.filter(
+                school_unit__organiser=self.organiser
+            ).values_list("id", "person_id", "school_unit_id", "role", "source"):
+                existing[(pid, uid, role)] = (pk, source)
+            new = desired - existing.keys()
+            stale = {
+                key: pk
+                for key, (pk, source) in existing.items()
+                if key not in desired
+                and (source == RoleSource.TRANSFER or (key[0], key[1]) not in duty_pairs)
+            }
+            if new or stale:
+                before: dict[tuple[int, int], set[str]] = defaultdict(set)
+                for pid, uid, role in existing:
+                    before[(pid, uid)].add(role)
+                touched = {(p, u) for p, u, _r in new} | {(p, u) for p, u, _r in stale}
+                RoleAssignment.objects.bulk_create(
+                    [
+                        RoleAssignment(
+                            person_id=p, school_unit_id=u, role=r, source=RoleSource.TRANSFER
+                        )
+                        for p, u, r in new
+                    ],
+                    batch_size=BATCH,
+                )
+                for chunk in _chunked(stale.values()):
+                    RoleAssignment.objects.filter(id__in=chunk).delete()
+                after = {pair: set(roles) for pair, roles in before.items()}
+                for p, u, r in new:
+                    after.setdefault((p, u), set()).add(r)
+                for p, u, r in stale:
+                    after[(p, u)].discard(r)
+                self._audit_roles(touched, before, after)
+                sync_pairs |= touched
+            counts.created += len(new)
+            counts.removed += len(stale)
+            counts.unchanged += len(desired) - len(new)
+        permissions_sync_many(pairs=sync_pairs)
+
+    def _held_pairs(self) -> set[tuple[int, int]]:
+        if not self.new_user_persons:
+            return set()
+        return set(
+            RoleAssignment.objects.filter(person_id__in=list(self.new_user_persons)).values_list(
+                "person_id", "school_unit_id"
+            )
+        )
+
+    def _audit_roles(self, touched, before, after) -> None:
+        person_pub = {row[0]: row[1] for row in self.snap.persons.values()}
+        missing = {p for p, _u in touched} - person_pub.keys()
+        if missing:
+            person_pub.update(
+                Person.objects.filter(id__in=list(missing)).values_list("id", "public_id")
+            )
+        unit_pub = dict(
+            SchoolUnit.objects.filter(organiser=self.organiser).values_list("id", "public_id")
+        )
+        audit_record_many(
+            [
+                {
+                    "action": "role.transfer_sync",
+                    "target": Person(id=p, public_id=person_pub[p]),
+                    "scope": unit_pub[u],
+                    "before": sorted(before.get((p, u), ())),
+                    "after": sorted(after.get((p, u), ())),
+                    "reason": self.reason,
+                }
+                for p, u in sorted(touched)
+            ]
+        )
+
+    # --- report --------------------------------------------------------------------------------
+
+    def flags(self, *, first_transfer: bool) -> list[dict]:
+        """Late data is flagged, never refused: per school unit with an upcoming sitting."""
+        sittings = hooks.upcoming_sittings(self.organiser)
+        if not sittings:
+            return []
+        limit_days = (
+            settings.TRANSFER_FIRST_MIN_DAYS
+            if first_transfer
+            else settings.TRANSFER_UPDATE_MIN_DAYS
+        )
+        units = {row[0]: (ext, row[1]) for ext, row in self.snap.units.items()}
+        if len(units) < len(sittings) or self.counts["school_units"].created:
+            units = {
+                uid: (ext, name)
+                for uid, ext, name in SchoolUnit.objects.filter(
+                    organiser=self.organiser
+                ).values_list("id", "external_id", "name")
+            }
+        result = []
+        for unit_id, starts_at in sorted(sittings.items(), key=lambda item: item[1]):
+            if unit_id not in units:
+                continue
+            if not first_transfer and unit_id not in self.changed_units:
+                continue
+            if starts_at - self.now >= datetime.timedelta(days=limit_days):
+                continue
+            days = max((starts_at - self.now).days, 0)
+            ext, name = units[unit_id]
+            result.append(
+                {
+                    "code": "first_transfer_late" if first_transfer else "late_change",
+                    "school_unit": ext,
+                    "school_unit_name": name,
+                    "sitting_at": starts_at.isoformat(),
+                    "days_before": days,
+                    "limit_days": limit_days,
+                }
+            )
+        return result
+
+    def report_counts(self) -> dict[str, dict[str, int]]:
+        return {k: c.as_dict() for k, c in self.counts.items()}

@@ -1,0 +1,80 @@
+"""Reads of transfer runs and tokens, scoped to who is asking.
+
+An organiser administrator sees every run of their organisers; a school's administrator (who may
+assign roles at a unit) sees the runs uploaded for that unit; an organiser system (API token) sees
+its organiser's runs. Anything else answers 404, the same as a missing run.
+"""
+
+from __future__ import annotations
+
+from django.db.models import Q, QuerySet, Subquery
+from django.http import Http404
+
+from schools.models import (
+    OrganiserAdministrator,
+    OrganiserApiToken,
+    SchoolUnit,
+    TransferRun,
+)
+from schools.roles import Capability
+from schools.selectors import school_units_for
+
+
+def organisers_administered_by(user) -> QuerySet:
+    if user is None or not user.is_authenticated:
+        return OrganiserAdministrator.objects.none().values("organiser_id")
+    return OrganiserAdministrator.objects.filter(user_id=user.pk).values("organiser_id")
+
+
+def is_organiser_admin(user) -> bool:
+    return organisers_administered_by(user).exists()
+
+
+def upload_units_for(user) -> QuerySet:
+    """School units this user may upload a spreadsheet for (ASSIGN_ROLES there)."""
+    return school_units_for(user, Capability.ASSIGN_ROLES).filter(removed_at__isnull=True)
+
+
+def runs_for_user(user) -> QuerySet:
+    return TransferRun.objects.filter(
+        Q(organiser_id__in=Subquery(organisers_administered_by(user)))
+        | Q(school_unit__in=upload_units_for(user))
+    ).select_related("organiser", "school_unit")
+
+
+def access_run(*, user, public_id) -> TransferRun:
+    try:
+        return runs_for_user(user).get(public_id=public_id)
+    except (TransferRun.DoesNotExist, ValueError, TypeError) as exc:
+        raise Http404("No such transfer run.") from exc
+
+
+def runs_for_token(token: OrganiserApiToken) -> QuerySet:
+    return TransferRun.objects.filter(organiser_id=token.organiser_id)
+
+
+def access_run_for_token(*, token: OrganiserApiToken, public_id) -> TransferRun:
+    try:
+        return runs_for_token(token).get(public_id=public_id)
+    except (TransferRun.DoesNotExist, ValueError, TypeError) as exc:
+        raise Http404("No such transfer run.") from exc
+
+
+def tokens_for_user(user) -> QuerySet:
+    return OrganiserApiToken.objects.filter(
+        organiser_id__in=Subquery(organisers_administered_by(user))
+    ).select_related("organiser")
+
+
+def access_token(*, user, public_id) -> OrganiserApiToken:
+    try:
+        return tokens_for_user(user).get(public_id=public_id)
+    except (OrganiserApiToken.DoesNotExist, ValueError, TypeError) as exc:
+        raise Http404("No such token.") from exc
+
+
+def access_unit_for_upload(*, user, public_id) -> SchoolUnit:
+    try:
+        return upload_units_for(user).get(public_id=public_id)
+    except (SchoolUnit.DoesNotExist, ValueError, TypeError) as exc:
+        raise Http404("No such school unit.") from exc

@@ -1,0 +1,255 @@
+"""Transfer runs: submit, execute (parse → check → apply in one transaction) and report.
+
+`transfer_process` is the one code path for the API, the spreadsheet upload and the benchmark.
+Progress: while a run is checked and applied its counters live in the cache (Redis when
+configured), because the main transaction's own writes are invisible to other connections until
+it commits — on PostgreSQL and on SQLite alike, and a second SQLite connection could not write
+while the first holds the write lock. Outside the transaction (the parse stage, and the end of
+the run) the TransferRun row itself is updated, so the row is right whenever no run is active.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable
+from typing import Any
+
+from django.core.cache import cache
+from django.db import connection, transaction
+from django.utils import timezone
+
+from schools import hooks
+from schools.models import (
+    Organiser,
+    OrganiserApiToken,
+    SchoolUnit,
+    TransferRun,
+    TransferSource,
+    TransferStatus,
+)
+from schools.transfer.apply import Transfer
+from schools.transfer.document import Rejection, count_records, decode, parse
+
+logger = logging.getLogger(__name__)
+PROGRESS_TTL_S = 24 * 3600
+
+
+def _progress_key(run_id: int) -> str:
+    return f"transfer-progress:{run_id}"
+
+
+class _Progress:
+    """Counts records done in two passes (check, then apply); total = 2 × records."""
+
+    def __init__(self, run: TransferRun | None, total_records: int) -> None:
+        self.run = run
+        self.total = 2 * total_records
+        self.done = 0
+        self.phase = "checking"
+
+    def __call__(self, n: int) -> None:
+        self.done = min(self.done + n, self.total)
+        self.publish()
+
+    def set_phase(self, phase: str) -> None:
+        self.phase = phase
+        if phase == "applying":
+            self.done = max(self.done, self.total // 2)
+        self.publish()
+
+    def publish(self) -> None:
+        if self.run is None:
+            return
+        value = {"done": self.done, "total": self.total, "phase": self.phase}
+        cache.set(_progress_key(self.run.pk), value, PROGRESS_TTL_S)
+        if not connection.in_atomic_block:
+            TransferRun.objects.filter(pk=self.run.pk).update(
+                progress_done=self.done, progress_total=self.total
+            )
+
+
+def transfer_run_progress(run: TransferRun) -> dict[str, Any]:
+    """Progress of a run as others see it: the cached counters while it runs, else the row."""
+    if run.status == TransferStatus.RUNNING:
+        cached = cache.get(_progress_key(run.pk))
+        if cached:
+            return cached
+    return {
+        "done": run.progress_done,
+        "total": run.progress_total,
+        "phase": "checking" if run.status == TransferStatus.RUNNING else run.status,
+    }
+
+
+def transfer_process(
+    *,
+    organiser: Organiser,
+    document: Any,
+    scope_unit: SchoolUnit | None = None,
+    reason: str = "",
+    progress: Callable[[int], None] | None = None,
+    pre_rejections: list[Rejection] | None = None,
+    locate: Callable[[dict], dict] | None = None,
+) -> dict[str, Any]:
+    """Check a document (JSON text or decoded data) and apply it if nothing is rejected.
+
+    Invariant: either every record is applied in one transaction, or nothing is and the report
+    lists every rejected record with field and reason. Applying the same document twice changes
+    nothing the second time.
+    """
+    started = time.perf_counter()
+    report: dict[str, Any] = {"records": 0, "counts": {}, "rejected": [], "flags": []}
+    if isinstance(document, str | bytes):
+        data, broken = decode(document)
+        if broken is not None:
+            report.update(status=TransferStatus.REJECTED.value, rejected=[broken.as_dict()])
+            return report
+    else:
+        data = document
+    step = progress if isinstance(progress, _Progress) else None
+    doc = parse(data, progress=progress)
+    if pre_rejections:
+        doc.rejected[:0] = pre_rejections
+    report["records"] = doc.record_count
+    with transaction.atomic():
+        locked = Organiser.objects.select_for_update().get(pk=organiser.pk)
+        transfer = Transfer(
+            organiser=locked, doc=doc, scope_unit=scope_unit, reason=reason, progress=progress
+        )
+        transfer.check()
+        if doc.rejected:
+            rejected = [r.as_dict() for r in doc.rejected]
+            if locate:
+                rejected = [locate(r) for r in rejected]
+            report.update(status=TransferStatus.REJECTED.value, rejected=rejected)
+            report["seconds"] = round(time.perf_counter() - started, 3)
+            return report
+        if step:
+            step.set_phase("applying")
+        first = locked.first_transfer_at is None
+        transfer.apply()
+        report["flags"] = transfer.flags(first_transfer=first)
+        now = timezone.now()
+        locked.last_transfer_at = now
+        locked.first_transfer_at = locked.first_transfer_at or now
+        locked.save(update_fields=["first_transfer_at", "last_transfer_at", "modified"])
+        organiser.first_transfer_at, organiser.last_transfer_at = (
+            locked.first_transfer_at,
+            locked.last_transfer_at,
+        )
+    report["status"] = TransferStatus.APPLIED.value
+    report["counts"] = transfer.report_counts()
+    report["seconds"] = round(time.perf_counter() - started, 3)
+    return report
+
+
+def transfer_submit(
+    *,
+    organiser: Organiser,
+    source: str,
+    payload: dict[str, Any],
+    actor=None,
+    api_token: OrganiserApiToken | None = None,
+    school_unit: SchoolUnit | None = None,
+) -> TransferRun:
+    """Queue a run; the Celery job starts once this transaction commits."""
+    from schools.tasks import transfer_run  # tasks import services, not the other way round
+
+    run = TransferRun.objects.create(
+        organiser=organiser,
+        source=source,
+        payload=payload,
+        submitted_by=actor if getattr(actor, "is_authenticated", False) else None,
+        api_token=api_token,
+        school_unit=school_unit,
+    )
+    transaction.on_commit(lambda: transfer_run.delay(run.pk))
+    return run
+
+
+def transfer_submit_xlsx(
+    *, organiser: Organiser, data: bytes, actor, school_unit: SchoolUnit | None = None
+) -> TransferRun:
+    """Turn an uploaded workbook into a transfer document and queue it like an API run."""
+    from schools.transfer.xlsx import read_workbook
+
+    document, rows, rejections = read_workbook(data, organiser=organiser, scope_unit=school_unit)
+    return transfer_submit(
+        organiser=organiser,
+        source=TransferSource.XLSX,
+        payload={
+            "document": document,
+            "rows": rows,
+            "rejections": [r.as_dict() for r in rejections],
+        },
+        actor=actor,
+        school_unit=school_unit,
+    )
+
+
+def transfer_run_execute(*, run_id: int) -> TransferRun:
+    """Run a queued transfer to its end: applied, rejected (with reasons) or failed."""
+    run = TransferRun.objects.select_related("organiser", "school_unit").get(pk=run_id)
+    if run.status != TransferStatus.QUEUED:
+        return run
+    payload = run.payload or {}
+    if run.source == TransferSource.XLSX:
+        document = payload.get("document") or {}
+        pre = [Rejection(**r) for r in payload.get("rejections", [])]
+        rows = payload.get("rows", {})
+
+        def locate(rejection: dict) -> dict:
+            if rejection["type"] == "row":
+                where = rejection["id"]
+            else:
+                where = rows.get(f"{rejection['type']}:{rejection['id']}")
+            if where:
+                message = f"{where[0].upper()}{where[1:]}: {rejection['message']}"
+                rejection = {**rejection, "row": where, "message": message}
+            return rejection
+
+        records = count_records(document)
+    else:
+        document = payload.get("text", "")
+        pre, locate = None, None
+        data, broken = decode(document)
+        records = 0 if broken else count_records(data)
+        if not broken:
+            document = data
+    progress = _Progress(run, records)
+    run.status = TransferStatus.RUNNING
+    run.started_at = timezone.now()
+    run.progress_total = progress.total
+    run.save(update_fields=["status", "started_at", "progress_total", "modified"])
+    progress.publish()
+    try:
+        report = transfer_process(
+            organiser=run.organiser,
+            document=document,
+            scope_unit=run.school_unit,
+            reason=f"Transfer run {run.public_id}",
+            progress=progress,
+            pre_rejections=pre,
+            locate=locate,
+        )
+    except Exception:
+        logger.exception("Transfer run %s failed", run.public_id)
+        run.status = TransferStatus.FAILED
+        run.report = {"error": "The run failed unexpectedly; nothing was applied."}
+    else:
+        run.status = report["status"]
+        run.report = report
+        run.progress_done = progress.total
+    run.finished_at = timezone.now()
+    run.save(update_fields=["status", "report", "progress_done", "finished_at", "modified"])
+    cache.delete(_progress_key(run.pk))
+    if run.status == TransferStatus.APPLIED:
+        organiser = run.organiser
+
+        def notify() -> None:
+            for callback in list(hooks.transfer_applied):
+                callback(organiser, run)
+
+        transaction.on_commit(notify)
+    return run

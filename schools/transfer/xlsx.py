@@ -1,0 +1,263 @@
+"""The spreadsheet form of a transfer: a template to download, and rows turned into the same
+SS 12000 document the API takes (so both go through one check-and-apply path).
+
+Sheets (first row = column names, as in the template):
+- school_units: id, name, school_unit_code, school_types
+- groups: id, name, school_unit_code, group_type, teacher_person_ids
+- students: person_id, given_name, family_name, civic_number, eppn, email, school_unit_code,
+  school_type, school_year, group_ids
+- staff: duty_id, person_id, given_name, family_name, civic_number, eppn, email,
+  school_unit_code, duty_role
+Lists inside a cell (school_types, teacher_person_ids, group_ids) are separated by commas.
+"""
+
+from __future__ import annotations
+
+import io
+from typing import Any
+
+from openpyxl import Workbook, load_workbook
+from openpyxl.styles import Font
+
+from schools.models import Organiser, SchoolUnit
+from schools.transfer.document import Rejection
+
+SHEETS: dict[str, list[str]] = {
+    "school_units": ["id", "name", "school_unit_code", "school_types"],
+    "groups": ["id", "name", "school_unit_code", "group_type", "teacher_person_ids"],
+    "students": [
+        "person_id", "given_name", "family_name", "civic_number", "eppn", "email",
+        "school_unit_code", "school_type", "school_year", "group_ids",
+    ],
+    "staff": [
+        "duty_id", "person_id", "given_name", "family_name", "civic_number", "eppn", "email",
+        "school_unit_code", "duty_role",
+    ],
+}  # fmt: skip
+REQUIRED = {
+    "school_units": ["id", "school_unit_code"],
+    "groups": ["id", "name", "school_unit_code"],
+    "students": ["person_id", "school_unit_code"],
+    "staff": ["person_id", "school_unit_code", "duty_role"],
+}
+EXAMPLES = {
+    "school_units": [["unit-1", "Ekskolan", "41000001", "GR"]],
+    "groups": [["9A-2026", "9A", "41000001", "Undervisning", "staff-1"]],
+    "students": [
+        ["student-1", "Astrid", "Ek", "20110315-1234", "astrid.ek@skola.example",
+         "astrid.ek@skola.example", "41000001", "GR", 9, "9A-2026"],
+    ],
+    "staff": [
+        ["duty-1", "staff-1", "Sven", "Björk", "19800101-1234", "sven.bjork@skola.example",
+         "sven.bjork@skola.example", "41000001", "Lärare"],
+    ],
+}  # fmt: skip
+
+
+def build_template(*, with_examples: bool = True) -> bytes:
+    workbook = Workbook()
+    workbook.remove(workbook.active)
+    for name, columns in SHEETS.items():
+        sheet = workbook.create_sheet(name)
+        sheet.append(columns)
+        for cell in sheet[1]:
+            cell.font = Font(bold=True)
+        for index in range(len(columns)):
+            sheet.column_dimensions[chr(65 + index)].width = 20
+        if with_examples:
+            for row in EXAMPLES[name]:
+                sheet.append(row)
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    return buffer.getvalue()
+
+
+def _text(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    return str(value).strip()
+
+
+def _list(value: str) -> list[str]:
+    return [part.strip() for part in value.split(",") if part.strip()]
+
+
+class _Reader:
+    def __init__(self, organiser: Organiser, scope_unit: SchoolUnit | None) -> None:
+        self.rows: dict[str, str] = {}
+        self.rejections: list[Rejection] = []
+        self.unit_by_code = dict(
+            SchoolUnit.objects.filter(organiser=organiser).values_list(
+                "school_unit_code", "external_id"
+            )
+        )
+        self.scope_unit = scope_unit
+
+    def where(self, sheet: str, row: int) -> str:
+        return f"{sheet} row {row}"
+
+    def reject(self, sheet: str, row: int, column: str, message: str) -> None:
+        self.rejections.append(Rejection("row", self.where(sheet, row), column, message))
+
+    def remember(self, key: str, sheet: str, row: int) -> None:
+        self.rows.setdefault(key, self.where(sheet, row))
+
+    def unit(self, sheet: str, row: int, code: str) -> str | None:
+        ext = self.unit_by_code.get(code)
+        if ext is None:
+            self.reject(sheet, row, "school_unit_code", f"Unknown school unit code {code}.")
+        return ext
+
+
+def _sheet_rows(workbook, name: str, reader: _Reader):
+    if name not in workbook.sheetnames:
+        return
+    rows = workbook[name].iter_rows(values_only=True)
+    header = [_text(h) for h in next(rows, ())]
+    missing = [c for c in REQUIRED[name] if c not in header]
+    if missing:
+        reader.reject(name, 1, ", ".join(missing), "Missing column.")
+        return
+    for number, values in enumerate(rows, start=2):
+        record = {
+            col: _text(values[i]) if i < len(values) else "" for i, col in enumerate(header) if col
+        }
+        if not any(record.values()):
+            continue
+        empty = [c for c in REQUIRED[name] if not record.get(c)]
+        if empty:
+            reader.reject(name, number, ", ".join(empty), "Required value missing.")
+            continue
+        yield number, record
+
+
+def _person(record: dict[str, str]) -> dict:
+    return {
+        "id": record["person_id"],
+        "givenName": record.get("given_name", ""),
+        "familyName": record.get("family_name", ""),
+        "eduPersonPrincipalNames": [record["eppn"]] if record.get("eppn") else [],
+        "civicNo": {"value": record.get("civic_number", "")},
+        "emails": [{"value": record["email"]}] if record.get("email") else [],
+    }
+
+
+def read_workbook(
+    data: bytes, *, organiser: Organiser, scope_unit: SchoolUnit | None = None
+) -> tuple[dict, dict[str, str], list[Rejection]]:
+    """(document, record → "sheet row n", rejections found while reading the rows)."""
+    reader = _Reader(organiser, scope_unit)
+    try:
+        workbook = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
+    except Exception:  # openpyxl raises many kinds for a file that is not a workbook
+        return {}, {}, [Rejection("document", "", "", "Not a readable .xlsx file.")]
+    organisations, persons, duties, groups, activities = [], {}, [], {}, []
+
+    for number, rec in _sheet_rows(workbook, "school_units", reader):
+        organisations.append(
+            {
+                "id": rec["id"],
+                "displayName": rec.get("name") or rec["school_unit_code"],
+                "organisationType": "Skolenhet",
+                "schoolUnitCode": rec["school_unit_code"],
+                "schoolTypes": _list(rec.get("school_types", "")),
+            }
+        )
+        reader.unit_by_code[rec["school_unit_code"]] = rec["id"]
+        reader.remember(f"organisation:{rec['id']}", "school_units", number)
+
+    group_rows: dict[str, tuple[int, dict]] = {}
+    for number, rec in _sheet_rows(workbook, "groups", reader):
+        unit = reader.unit("groups", number, rec["school_unit_code"])
+        if unit is None:
+            continue
+        groups[rec["id"]] = {
+            "id": rec["id"],
+            "displayName": rec["name"],
+            "groupType": rec.get("group_type") or "Undervisning",
+            "schoolType": "GR",
+            "organisation": {"id": unit},
+            "groupMemberships": [],
+        }
+        group_rows[rec["id"]] = (number, rec)
+        reader.remember(f"group:{rec['id']}", "groups", number)
+
+    for number, rec in _sheet_rows(workbook, "students", reader):
+        unit = reader.unit("students", number, rec["school_unit_code"])
+        if unit is None:
+            continue
+        person = persons.setdefault(rec["person_id"], _person(rec))
+        reader.remember(f"person:{rec['person_id']}", "students", number)
+        year: Any = rec.get("school_year") or None
+        if year is not None:
+            try:
+                year = int(year)
+            except ValueError:
+                reader.reject("students", number, "school_year", "Must be a whole number.")
+                continue
+        school_type = rec.get("school_type") or "GR"
+        person.setdefault("enrolments", []).append(
+            {"enroledAt": {"id": unit}, "schoolType": school_type, "schoolYear": year}
+        )
+        for gid in _list(rec.get("group_ids", "")):
+            if gid not in groups:
+                reader.reject("students", number, "group_ids", f"Group {gid} is not in groups.")
+                continue
+            groups[gid]["groupMemberships"].append({"person": {"id": rec["person_id"]}})
+
+    duty_of: dict[tuple[str, str], str] = {}
+    for number, rec in _sheet_rows(workbook, "staff", reader):
+        unit = reader.unit("staff", number, rec["school_unit_code"])
+        if unit is None:
+            continue
+        persons.setdefault(rec["person_id"], _person(rec))
+        reader.remember(f"person:{rec['person_id']}", "staff", number)
+        duty_id = rec.get("duty_id") or f"{rec['person_id']}@{rec['school_unit_code']}"
+        duties.append(
+            {
+                "id": duty_id,
+                "person": {"id": rec["person_id"]},
+                "dutyAt": {"id": unit},
+                "dutyRole": rec["duty_role"],
+            }
+        )
+        duty_of[(rec["person_id"], unit)] = duty_id
+        reader.remember(f"duty:{duty_id}", "staff", number)
+
+    for gid, (number, rec) in group_rows.items():
+        teacher_ids = _list(rec.get("teacher_person_ids", ""))
+        if not teacher_ids:
+            continue
+        unit = groups[gid]["organisation"]["id"]
+        teachers = []
+        for pid in teacher_ids:
+            duty_id = duty_of.get((pid, unit))
+            if duty_id is None:
+                reader.reject(
+                    "groups", number, "teacher_person_ids", f"{pid} has no row in staff here."
+                )
+                continue
+            teachers.append({"duty": {"id": duty_id}})
+        activities.append(
+            {
+                "id": f"xlsx:{gid}",
+                "displayName": groups[gid]["displayName"],
+                "activityType": "Undervisning",
+                "groups": [{"id": gid}],
+                "teachers": teachers,
+                "organisation": {"id": unit},
+                "parentActivity": {"id": f"xlsx:{gid}"},
+            }
+        )
+        reader.remember(f"activity:xlsx:{gid}", "groups", number)
+
+    document = {
+        "organisations": organisations,
+        "persons": list(persons.values()),
+        "groups": list(groups.values()),
+        "duties": duties,
+        "activities": activities,
+    }
+    return document, reader.rows, reader.rejections

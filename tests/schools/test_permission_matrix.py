@@ -1,0 +1,74 @@
+"""Every role × every capability × (own unit / sibling unit / unit of another organiser).
+
+Generated from schools.roles.ROLE_TABLE; each case runs the capability's probe from
+tests/permission_probes.py. Allowed pairs must work, refused pairs must be refused, and another
+school unit answers 404 — never 403.
+"""
+
+import pytest
+
+from schools.roles import ROLE_TABLE, Capability, Role, capabilities_of
+from tests.factories import TeachingGroupFactory, staff_member
+from tests.permission_probes import PROBES, Outcome, outcome_of
+
+PLACES = ["own_unit", "sibling_unit", "other_organiser"]
+
+
+def _unit(world, place):
+    return {
+        "own_unit": world.unit,
+        "sibling_unit": world.sibling_unit,
+        "other_organiser": world.other_org_unit,
+    }[place]
+
+
+CASES = [
+    pytest.param(role, capability, place, id=f"{role.value}-{capability.value}-{place}")
+    for role in ROLE_TABLE
+    for capability in Capability
+    for place in PLACES
+]
+
+
+def test_every_capability_has_a_probe():
+    assert set(PROBES) == set(Capability)
+
+
+@pytest.mark.parametrize(("role", "capability", "place"), CASES)
+def test_permission_matrix(world, client, role, capability, place):
+    # given
+    client.force_login(world.staff[role])
+    unit = _unit(world, place)
+    # when
+    outcome = outcome_of(PROBES[capability](client, unit))
+    # then
+    if place != "own_unit":
+        assert outcome is Outcome.NOT_FOUND
+    elif capability in capabilities_of(role):
+        assert outcome is Outcome.ALLOWED
+    else:
+        assert outcome in (Outcome.REFUSED, Outcome.NOT_FOUND)
+
+
+@pytest.mark.parametrize("capability", list(Capability))
+@pytest.mark.parametrize("place", PLACES)
+def test_outsider_is_refused_everything(world, client, capability, place):
+    client.force_login(world.outsider)
+    assert outcome_of(PROBES[capability](client, _unit(world, place))) is Outcome.NOT_FOUND
+
+
+@pytest.mark.parametrize("capability", list(Capability))
+def test_other_staff_is_refused_everything_at_their_own_unit(world, client, capability):
+    client.force_login(world.staff[Role.OTHER_STAFF])
+    assert outcome_of(PROBES[capability](client, world.unit)) is not Outcome.ALLOWED
+
+
+@pytest.mark.parametrize("capability", list(Capability))
+def test_head_of_the_sibling_unit_gets_not_found_here(world, client, capability):
+    # given someone to give roles to and a group at the sibling unit
+    staff_member(world.sibling_unit)
+    TeachingGroupFactory(school_unit=world.sibling_unit)
+    client.force_login(world.sibling_head)
+    assert outcome_of(PROBES[capability](client, world.unit)) is Outcome.NOT_FOUND
+    if capability in capabilities_of(Role.HEAD_TEACHER):
+        assert outcome_of(PROBES[capability](client, world.sibling_unit)) is Outcome.ALLOWED

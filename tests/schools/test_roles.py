@@ -1,0 +1,64 @@
+import pytest
+
+from schools.roles import Capability, Role, assignable_roles, capabilities_of
+from schools.selectors import capabilities_at, students_of
+from schools.services import RoleRefused, role_assign
+from tests.factories import PersonFactory, staff_member
+
+
+def test_teacher_includes_proctor_and_assessor():
+    assert capabilities_of(Role.PROCTOR) <= capabilities_of(Role.TEACHER)
+    assert capabilities_of(Role.ASSESSOR) <= capabilities_of(Role.TEACHER)
+
+
+def test_head_teacher_may_do_everything_any_role_may():
+    everything = set().union(*(capabilities_of(r) for r in Role))
+    assert capabilities_of(Role.HEAD_TEACHER) == everything
+
+
+def test_other_staff_has_no_capabilities():
+    assert capabilities_of(Role.OTHER_STAFF) == frozenset()
+
+
+def test_test_administrator_cannot_assign_test_administrator():
+    roles = assignable_roles(capabilities_of(Role.TEST_ADMINISTRATOR))
+    assert Role.TEST_ADMINISTRATOR not in roles
+    assert Role.HEAD_TEACHER in roles
+
+
+@pytest.mark.django_db
+def test_guardian_permissions_follow_roles(world):
+    caps = capabilities_at(user=world.staff[Role.PROCTOR], school_unit=world.unit)
+    assert caps == {c.value for c in capabilities_of(Role.PROCTOR)}
+    assert Capability.ASSESS.value not in caps
+
+
+@pytest.mark.django_db
+def test_person_not_transferred_to_unit_cannot_hold_role(world):
+    substitute = PersonFactory(organiser=world.unit.organiser)
+    with pytest.raises(RoleRefused):
+        role_assign(
+            actor=world.staff[Role.HEAD_TEACHER],
+            person=substitute,
+            school_unit=world.unit,
+            role=Role.PROCTOR,
+        )
+
+
+@pytest.mark.django_db
+def test_test_administrator_is_refused_assigning_test_administrator(world):
+    colleague = staff_member(world.unit)
+    with pytest.raises(RoleRefused):
+        role_assign(
+            actor=world.staff[Role.TEST_ADMINISTRATOR],
+            person=colleague.person,
+            school_unit=world.unit,
+            role=Role.TEST_ADMINISTRATOR,
+        )
+
+
+@pytest.mark.django_db
+def test_staff_see_no_students_of_another_school_unit(world):
+    head = world.staff[Role.HEAD_TEACHER]
+    assert list(students_of(user=head, school_unit=world.sibling_unit)) == []
+    assert len(students_of(user=head, school_unit=world.unit)) == 6

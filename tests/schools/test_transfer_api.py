@@ -1,0 +1,148 @@
+"""The transfer endpoint for organiser systems: bearer tokens, runs, refusals."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from django.core.management import call_command
+from django.urls import reverse
+from rest_framework.test import APIClient
+
+from schools.models import OrganiserApiToken, Person, TransferRun
+from schools.transfer.tokens import api_token_create, api_token_revoke
+from tests.factories import OrganiserFactory
+from tests.schools.transfer_helpers import small_document
+
+pytestmark = pytest.mark.django_db
+SUBMIT = "/api/v1/transfer/"
+
+
+@pytest.fixture
+def organiser():
+    return OrganiserFactory()
+
+
+@pytest.fixture
+def token(organiser):
+    return api_token_create(organiser=organiser, name="Elevregister")
+
+
+def client_with(plain: str | None) -> APIClient:
+    client = APIClient()
+    if plain:
+        client.credentials(HTTP_AUTHORIZATION=f"Bearer {plain}")
+    return client
+
+
+def submit(client: APIClient, body: str, capture):
+    with capture(execute=True):
+        return client.post(SUBMIT, data=body, content_type="application/json")
+
+
+def test_post_queues_a_run_and_its_status_url_shows_the_report(
+    token, organiser, django_capture_on_commit_callbacks
+):
+    _row, plain = token
+    client = client_with(plain)
+
+    response = submit(client, json.dumps(small_document()), django_capture_on_commit_callbacks)
+
+    assert response.status_code == 202
+    assert response["Location"] == response.json()["status_url"]
+    status = client.get(response.json()["status_url"])
+    assert status.status_code == 200
+    body = status.json()
+    assert body["status"] == "applied"
+    assert body["progress"] == {"done": 20, "total": 20, "phase": "applied"}
+    assert body["report"]["counts"]["persons"]["created"] == 5
+    assert Person.objects.filter(organiser=organiser).count() == 5
+    listed = client.get("/api/v1/transfer/runs/").json()
+    assert [r["id"] for r in listed] == [response.json()["id"]]
+
+
+def test_malformed_json_is_accepted_and_reported_by_the_run(
+    token, django_capture_on_commit_callbacks
+):
+    client = client_with(token[1])
+
+    response = submit(client, '{"persons": [}', django_capture_on_commit_callbacks)
+
+    run = client.get(response.json()["status_url"]).json()
+    assert run["status"] == "rejected"
+    assert run["report"]["rejected"][0]["message"].startswith("Malformed JSON")
+
+
+def test_request_without_token_is_refused():
+    response = client_with(None).post(SUBMIT, data="{}", content_type="application/json")
+
+    assert response.status_code == 401
+    assert not TransferRun.objects.exists()
+
+
+def test_wrong_token_is_refused(token):
+    plain = token[1]
+    forged = plain[:-4] + ("aaaa" if not plain.endswith("aaaa") else "bbbb")
+
+    response = client_with(forged).post(SUBMIT, data="{}", content_type="application/json")
+
+    assert response.status_code == 401
+    assert not TransferRun.objects.exists()
+
+
+def test_revoked_token_is_refused(token):
+    row, plain = token
+    api_token_revoke(token=row)
+
+    response = client_with(plain).post(SUBMIT, data="{}", content_type="application/json")
+
+    assert response.status_code == 401
+
+
+def test_a_session_user_cannot_use_the_endpoint(world):
+    client = APIClient()
+    client.force_login(world.staff["head_teacher"])
+
+    response = client.post(SUBMIT, data="{}", content_type="application/json")
+
+    assert response.status_code in (401, 403)
+    assert not TransferRun.objects.exists()
+
+
+def test_another_organisers_run_answers_404(token, django_capture_on_commit_callbacks):
+    response = submit(client_with(token[1]), "{}", django_capture_on_commit_callbacks)
+    _other_row, other_plain = api_token_create(organiser=OrganiserFactory(), name="Annan")
+
+    other = client_with(other_plain)
+
+    assert other.get(response.json()["status_url"]).status_code == 404
+    assert other.get("/api/v1/transfer/runs/").json() == []
+
+
+def test_only_the_hash_of_a_token_is_stored(token):
+    row, plain = token
+
+    stored = OrganiserApiToken.objects.get(pk=row.pk)
+
+    assert plain not in (stored.token_hash, stored.prefix)
+    assert plain.startswith(f"pp_{stored.prefix}_")
+    assert len(stored.token_hash) == 64
+
+
+def test_management_command_prints_a_working_token(organiser, capsys):
+    call_command("create_api_token", organiser.external_id, "Skolsystem")
+
+    plain = capsys.readouterr().out.strip().splitlines()[-1]
+    response = client_with(plain).get("/api/v1/transfer/runs/")
+    assert response.status_code == 200
+
+
+def test_openapi_schema_describes_the_transfer_endpoint(world):
+    client = APIClient()
+    client.force_login(world.staff["head_teacher"])
+
+    schema = client.get(reverse("api-schema"), {"format": "json"}).json()
+
+    assert "post" in schema["paths"]["/api/v1/transfer/"]
+    assert "get" in schema["paths"]["/api/v1/transfer/runs/{public_id}/"]
+    assert schema["components"]["securitySchemes"]["organiserToken"]["scheme"] == "bearer"

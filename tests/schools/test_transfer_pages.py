@@ -1,0 +1,313 @@
+"""Spreadsheet transfers and the transfer pages: template, upload, runs, tokens, refusals."""
+
+from __future__ import annotations
+
+import io
+import re
+
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.urls import reverse
+from openpyxl import load_workbook
+
+from bench.transfer import civic_number
+from schools.models import (
+    OrganiserAdministrator,
+    OrganiserApiToken,
+    Person,
+    TeachingGroup,
+    TransferRun,
+    TransferStatus,
+)
+from schools.roles import Role
+from schools.transfer.tokens import api_token_authenticate
+from schools.transfer.xlsx import SHEETS, build_template
+from tests.factories import UserFactory
+
+pytestmark = pytest.mark.django_db
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+def workbook_bytes(rows: dict[str, list[list]]) -> bytes:
+    """The template with our rows instead of the examples."""
+    workbook = load_workbook(io.BytesIO(build_template(with_examples=False)))
+    for sheet, values in rows.items():
+        for row in values:
+            workbook[sheet].append(row)
+    out = io.BytesIO()
+    workbook.save(out)
+    return out.getvalue()
+
+
+def unit_rows(world) -> dict[str, list[list]]:
+    code = world.unit.school_unit_code
+    teacher = world.staff[Role.TEACHER].person
+    return {
+        "groups": [["grp-x", "9X", code, "Undervisning", teacher.external_id]],
+        "students": [
+            [
+                "new-1",
+                "Ada",
+                "Ek",
+                civic_number(101),
+                "ada@skola.example",
+                "",
+                code,
+                "GR",
+                9,
+                "grp-x",
+            ],
+            [
+                "new-2",
+                "Bo",
+                "Ek",
+                civic_number(102),
+                "bo@skola.example",
+                "",
+                code,
+                "GR",
+                9,
+                "grp-x",
+            ],
+        ],
+        "staff": [
+            [
+                "",
+                teacher.external_id,
+                "Tina",
+                "Lärare",
+                civic_number(103, 1980),
+                teacher.eppn,
+                "",
+                code,
+                "Lärare",
+            ],
+        ],
+    }
+
+
+@pytest.fixture
+def organiser_admin(world):
+    user = UserFactory(username="orgadmin")
+    OrganiserAdministrator.objects.create(user=user, organiser=world.unit.organiser)
+    return user
+
+
+def upload(client, target: str, data: bytes, capture):
+    with capture(execute=True):
+        return client.post(
+            reverse("transfer-upload"),
+            {"target": target, "file": SimpleUploadedFile("t.xlsx", data, content_type=XLSX)},
+        )
+
+
+def test_template_has_the_four_sheets_with_their_columns(client, organiser_admin):
+    client.force_login(organiser_admin)
+
+    response = client.get(reverse("transfer-template"))
+
+    assert response.status_code == 200
+    workbook = load_workbook(io.BytesIO(response.content))
+    assert workbook.sheetnames == list(SHEETS)
+    for name, columns in SHEETS.items():
+        assert [c.value for c in workbook[name][1]] == columns
+
+
+def test_school_admin_upload_round_trip_applies_for_their_unit(
+    client, world, django_capture_on_commit_callbacks
+):
+    admin = world.staff[Role.SCHOOL_ADMINISTRATOR]
+    client.force_login(admin)
+    data = workbook_bytes(unit_rows(world))
+
+    response = upload(
+        client, f"unit:{world.unit.public_id}", data, django_capture_on_commit_callbacks
+    )
+
+    run = TransferRun.objects.get()
+    assert response.status_code == 302
+    assert response["Location"] == reverse("transfer-run", args=[run.public_id])
+    assert run.status == TransferStatus.APPLIED, run.report
+    assert run.school_unit == world.unit
+    group = TeachingGroup.objects.get(external_id="grp-x")
+    assert sorted(group.members.values_list("external_id", flat=True)) == ["new-1", "new-2"]
+    assert list(group.teachers.all()) == [world.staff[Role.TEACHER].person]
+    page = client.get(response["Location"])
+    assert page.status_code == 200
+    assert "9X" not in page.content.decode()  # the report shows counts, not people
+    # the same workbook again changes nothing
+    upload(client, f"unit:{world.unit.public_id}", data, django_capture_on_commit_callbacks)
+    second = TransferRun.objects.order_by("-created").first()
+    assert second.status == TransferStatus.APPLIED
+    assert all(
+        c["created"] + c["updated"] + c["removed"] == 0 for c in second.report["counts"].values()
+    )
+
+
+def test_bad_rows_are_reported_with_their_row_numbers_and_nothing_applied(
+    client, world, organiser_admin, django_capture_on_commit_callbacks
+):
+    rows = unit_rows(world)
+    valid = rows["students"][1][3]
+    rows["students"][1][3] = valid[:-1] + str((int(valid[-1]) + 1) % 10)  # wrong check digit
+    rows["students"].append(["new-3", "Cy", "Ek", "", "", "", "99999999", "GR", "nio", ""])
+    rows["students"].append(
+        [
+            "new-4",
+            "Di",
+            "Ek",
+            civic_number(104),
+            "di@x",
+            "",
+            rows["students"][0][6],
+            "GR",
+            "nio",
+            "",
+        ]
+    )
+    client.force_login(organiser_admin)
+
+    upload(
+        client,
+        f"organiser:{world.unit.organiser.public_id}",
+        workbook_bytes(rows),
+        django_capture_on_commit_callbacks,
+    )
+
+    run = TransferRun.objects.get()
+    assert run.status == TransferStatus.REJECTED
+    messages = [r["message"] for r in run.report["rejected"]]
+    assert "Students row 4: Unknown school unit code 99999999." in messages
+    assert "Students row 5: Must be a whole number." in messages
+    assert (
+        "Students row 3: Not a valid personal identity number (check digit or date is wrong)."
+        in messages
+    )
+    assert not Person.objects.filter(external_id__startswith="new-").exists()
+    page = client.get(reverse("transfer-run", args=[run.public_id]))
+    assert "Students row 4" in page.content.decode()
+
+
+def test_school_admin_cannot_upload_rows_for_another_unit(
+    client, world, django_capture_on_commit_callbacks
+):
+    client.force_login(world.staff[Role.SCHOOL_ADMINISTRATOR])
+    rows = unit_rows(world)
+    rows["students"][0][6] = world.sibling_unit.school_unit_code
+
+    upload(
+        client,
+        f"unit:{world.unit.public_id}",
+        workbook_bytes(rows),
+        django_capture_on_commit_callbacks,
+    )
+
+    run = TransferRun.objects.get()
+    assert run.status == TransferStatus.REJECTED
+    assert any(
+        "Outside the school unit of this upload." in r["message"] for r in run.report["rejected"]
+    )
+
+
+def test_a_teacher_cannot_upload_or_see_transfers(client, world):
+    client.force_login(world.staff[Role.TEACHER])
+
+    assert client.get(reverse("transfer-upload")).status_code == 404
+    assert client.get(reverse("transfer-runs")).status_code == 404
+    response = client.post(
+        reverse("transfer-upload"),
+        {"target": f"unit:{world.unit.public_id}", "file": SimpleUploadedFile("t.xlsx", b"x")},
+    )
+    assert response.status_code == 404
+    assert not TransferRun.objects.exists()
+
+
+def test_school_admin_cannot_upload_for_a_unit_where_they_hold_no_role(client, world):
+    client.force_login(world.staff[Role.SCHOOL_ADMINISTRATOR])
+
+    response = client.post(
+        reverse("transfer-upload"),
+        {
+            "target": f"unit:{world.sibling_unit.public_id}",
+            "file": SimpleUploadedFile("t.xlsx", b"x"),
+        },
+    )
+
+    assert response.status_code == 404
+    assert not TransferRun.objects.exists()
+
+
+def test_another_units_run_answers_404(client, world, django_capture_on_commit_callbacks):
+    client.force_login(world.sibling_head)
+    upload(
+        client,
+        f"unit:{world.sibling_unit.public_id}",
+        b"not a workbook",
+        django_capture_on_commit_callbacks,
+    )
+    run = TransferRun.objects.get()
+    assert run.report["rejected"][0]["message"] == "Not a readable .xlsx file."
+
+    client.force_login(world.staff[Role.SCHOOL_ADMINISTRATOR])
+
+    assert client.get(reverse("transfer-run", args=[run.public_id])).status_code == 404
+    listed = client.get(reverse("transfer-runs")).content.decode()
+    assert str(run.public_id) not in listed
+
+
+def test_organiser_admin_sees_runs_of_every_unit_of_their_organiser_only(
+    client, world, organiser_admin, django_capture_on_commit_callbacks
+):
+    client.force_login(world.sibling_head)
+    upload(client, f"unit:{world.sibling_unit.public_id}", b"x", django_capture_on_commit_callbacks)
+    own = TransferRun.objects.get()
+    other_admin = UserFactory()
+    OrganiserAdministrator.objects.create(
+        user=other_admin, organiser=world.other_org_unit.organiser
+    )
+
+    client.force_login(organiser_admin)
+    assert client.get(reverse("transfer-run", args=[own.public_id])).status_code == 200
+    client.force_login(other_admin)
+    assert client.get(reverse("transfer-run", args=[own.public_id])).status_code == 404
+
+
+def test_running_run_page_polls_every_second(client, world, organiser_admin):
+    run = TransferRun.objects.create(
+        organiser=world.unit.organiser, source="api", status=TransferStatus.RUNNING
+    )
+    client.force_login(organiser_admin)
+
+    page = client.get(reverse("transfer-run", args=[run.public_id])).content.decode()
+
+    assert 'hx-trigger="every 1s"' in page
+    partial = client.get(reverse("transfer-run", args=[run.public_id]), HTTP_HX_REQUEST="true")
+    assert "<html" not in partial.content.decode()
+
+
+def test_organiser_admin_creates_sees_once_and_revokes_a_token(client, organiser_admin):
+    client.force_login(organiser_admin)
+
+    created = client.post(reverse("transfer-tokens"), {"name": "Elevregister"})
+
+    token = OrganiserApiToken.objects.get()
+    plain = re.search(rf"pp_{token.prefix}_[A-Za-z0-9_-]{{20,}}", created.content.decode())
+    assert plain and api_token_authenticate(plain.group(0)) == token
+    listing = client.get(reverse("transfer-tokens")).content.decode()
+    assert f"pp_{token.prefix}_…" in listing
+    assert plain.group(0) not in listing
+    client.post(reverse("transfer-token-revoke", args=[token.public_id]))
+    token.refresh_from_db()
+    assert token.revoked_at is not None
+
+
+def test_school_staff_cannot_manage_tokens(client, world, organiser_admin):
+    client.force_login(organiser_admin)
+    client.post(reverse("transfer-tokens"), {"name": "X"})
+    token = OrganiserApiToken.objects.get()
+    client.force_login(world.staff[Role.HEAD_TEACHER])
+
+    assert client.get(reverse("transfer-tokens")).status_code == 404
+    assert client.post(reverse("transfer-token-revoke", args=[token.public_id])).status_code == 404
+    token.refresh_from_db()
+    assert token.revoked_at is None
