@@ -1,0 +1,736 @@
+"""REST API of the preparation before the day (thin: scope, validate, call a service).
+
+Every path starts with the school unit; a unit where the caller lacks the capability answers 404,
+as does any object of another unit. A refused change answers 400 with the reason in `detail`.
+"""
+
+from __future__ import annotations
+
+from django.utils.translation import gettext_lazy as _
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import permissions, serializers, status
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from exams import day_passwords, readiness, selectors, services
+from exams.models import AdjustmentKind, ExemptionGround, Tool
+from schools.models import Person
+from schools.roles import Capability
+from schools.selectors import access_school_unit
+
+ADMIN = Capability.ADMINISTER_TESTS
+
+
+def _refused(exc: services.ExamRefused) -> Response:
+    return Response({"detail": str(exc)}, status=status.HTTP_400_BAD_REQUEST)
+
+
+class UnitView(APIView):
+    permission_classes = [permissions.IsAuthenticated]
+    capability: Capability = ADMIN
+
+    def unit(self, request, unit):
+        return access_school_unit(user=request.user, public_id=unit, capability=self.capability)
+
+
+# --- serializers --------------------------------------------------------------------------------
+
+
+class RefusalSerializer(serializers.Serializer):
+    detail = serializers.CharField()
+
+
+class SummaryRowSerializer(serializers.Serializer):
+    person = serializers.UUIDField()
+    name = serializers.CharField()
+    reason = serializers.CharField(required=False)
+    action = serializers.CharField(required=False)
+
+
+class SummarySerializer(serializers.Serializer):
+    changed_count = serializers.IntegerField()
+    refused_count = serializers.IntegerField()
+    changed = SummaryRowSerializer(many=True)
+    refused = SummaryRowSerializer(many=True)
+
+
+class PersonRefSerializer(serializers.Serializer):
+    id = serializers.UUIDField(source="public_id")
+    name = serializers.CharField(source="full_name")
+
+
+class RoomSerializer(serializers.Serializer):
+    id = serializers.UUIDField(source="public_id", read_only=True)
+    name = serializers.CharField(max_length=100)
+
+
+class RegistrationSerializer(serializers.Serializer):
+    id = serializers.UUIDField(source="public_id", read_only=True)
+    test = serializers.UUIDField(source="test.public_id")
+    test_title = serializers.CharField(source="test.title", read_only=True)
+    created = serializers.DateTimeField(read_only=True)
+
+
+class AssignmentSerializer(serializers.Serializer):
+    id = serializers.UUIDField(source="public_id")
+    student = PersonRefSerializer(source="person")
+    subtest = serializers.UUIDField(source="subtest.public_id")
+    subtest_title = serializers.CharField(source="subtest.title")
+    source = serializers.CharField()
+    is_placed = serializers.BooleanField()
+    is_exempt = serializers.BooleanField()
+
+
+class AssignRequestSerializer(serializers.Serializer):
+    subtest = serializers.UUIDField()
+    students = serializers.ListField(child=serializers.UUIDField(), required=False)
+    group = serializers.UUIDField(required=False)
+    grade = serializers.BooleanField(required=False, default=False)
+
+    def validate(self, attrs):
+        chosen = [bool(attrs.get("students")), bool(attrs.get("group")), attrs.get("grade")]
+        if sum(chosen) != 1:
+            raise serializers.ValidationError(_("Give exactly one of students, group or grade."))
+        return attrs
+
+
+class CorrectRequestSerializer(serializers.Serializer):
+    reason = serializers.CharField(max_length=500)
+    replacement = serializers.UUIDField(required=False)
+
+
+class ProctorshipSerializer(serializers.Serializer):
+    person = PersonRefSerializer()
+    is_backup = serializers.BooleanField()
+
+
+class SittingSerializer(serializers.Serializer):
+    id = serializers.UUIDField(source="public_id")
+    subtest = serializers.UUIDField(source="subtest.public_id")
+    subtest_title = serializers.CharField(source="subtest.title")
+    room = RoomSerializer()
+    starts_at = serializers.DateTimeField()
+    status = serializers.CharField()
+    is_catch_up = serializers.BooleanField()
+    proctors = ProctorshipSerializer(source="proctorships", many=True)
+    postponed_to = serializers.UUIDField(
+        source="postponed_to.public_id", allow_null=True, default=None
+    )
+
+
+class SittingDetailSerializer(SittingSerializer):
+    students = serializers.SerializerMethodField()
+
+    def get_students(self, sitting) -> list[dict]:
+        return PersonRefSerializer(selectors.sitting_students(sitting=sitting), many=True).data
+
+
+class SittingRequestSerializer(serializers.Serializer):
+    subtest = serializers.UUIDField()
+    room = serializers.UUIDField()
+    starts_at = serializers.DateTimeField()
+    proctors = serializers.ListField(child=serializers.UUIDField(), allow_empty=True)
+    backup_proctors = serializers.ListField(child=serializers.UUIDField(), required=False)
+    students = serializers.ListField(child=serializers.UUIDField(), required=False)
+    is_catch_up = serializers.BooleanField(required=False, default=False)
+
+
+class SittingCreatedSerializer(serializers.Serializer):
+    sitting = SittingSerializer()
+    students = SummarySerializer()
+
+
+class StudentsRequestSerializer(serializers.Serializer):
+    students = serializers.ListField(child=serializers.UUIDField())
+
+
+class ProctorRequestSerializer(serializers.Serializer):
+    person = serializers.UUIDField()
+    is_backup = serializers.BooleanField(required=False, default=False)
+
+
+class PostponeRequestSerializer(serializers.Serializer):
+    starts_at = serializers.DateTimeField()
+    reason = serializers.CharField(max_length=500)
+    room = serializers.UUIDField(required=False)
+
+
+class PaperReplacementRequestSerializer(serializers.Serializer):
+    student = serializers.UUIDField()
+    note = serializers.CharField(required=False, allow_blank=True, default="")
+
+
+class DayPasswordSerializer(serializers.Serializer):
+    date = serializers.DateField()
+    password = serializers.CharField()
+
+
+class AdjustmentSerializer(serializers.Serializer):
+    id = serializers.UUIDField(source="public_id", read_only=True)
+    student = PersonRefSerializer(source="person", read_only=True)
+    test = serializers.UUIDField(source="test.public_id", read_only=True)
+    subtest = serializers.UUIDField(
+        source="subtest.public_id", read_only=True, allow_null=True, default=None
+    )
+    extended_minutes = serializers.IntegerField(allow_null=True)
+    extended_percent = serializers.IntegerField(allow_null=True)
+    tools = serializers.ListField(child=serializers.CharField())
+    other_kinds = serializers.ListField(child=serializers.CharField())
+    decided_by = PersonRefSerializer(read_only=True)
+    decided_on = serializers.DateField(allow_null=True)
+    locked_at = serializers.DateTimeField(allow_null=True)
+
+
+class AdjustmentRequestSerializer(serializers.Serializer):
+    student = serializers.UUIDField()
+    test = serializers.UUIDField()
+    subtest = serializers.UUIDField(required=False, allow_null=True)
+    extended_minutes = serializers.IntegerField(required=False, allow_null=True, min_value=1)
+    extended_percent = serializers.IntegerField(required=False, allow_null=True, min_value=1)
+    tools = serializers.ListField(child=serializers.ChoiceField(Tool.choices), required=False)
+    other_kinds = serializers.ListField(
+        child=serializers.ChoiceField(AdjustmentKind.choices), required=False
+    )
+    decided_by = serializers.UUIDField()
+    decided_on = serializers.DateField(required=False, allow_null=True)
+    note = serializers.CharField(required=False, allow_blank=True, default="")
+    reason = serializers.CharField(required=False, allow_blank=True, default="")
+
+
+class ExemptionSerializer(serializers.Serializer):
+    id = serializers.UUIDField(source="public_id")
+    student = PersonRefSerializer(source="person")
+    test = serializers.UUIDField(source="test.public_id")
+    subtest = serializers.UUIDField(source="subtest.public_id", allow_null=True, default=None)
+    ground = serializers.CharField()
+    decision_reference = serializers.CharField()
+    decided_by = PersonRefSerializer()
+
+
+class ExemptionRequestSerializer(serializers.Serializer):
+    student = serializers.UUIDField()
+    test = serializers.UUIDField()
+    subtest = serializers.UUIDField(required=False, allow_null=True)
+    # Any string is accepted here so that the service refuses other grounds with its reason.
+    ground = serializers.CharField(help_text=", ".join(ExemptionGround.values))
+    decision_reference = serializers.CharField(allow_blank=True)
+    attested_no_significance = serializers.BooleanField()
+    decided_by = serializers.UUIDField()
+
+
+class CheckSerializer(serializers.Serializer):
+    key = serializers.CharField()
+    label = serializers.CharField()
+    state = serializers.ChoiceField(choices=["green", "amber", "red"])
+    detail = serializers.CharField()
+    fix_url = serializers.CharField()
+
+
+class SittingReadinessSerializer(serializers.Serializer):
+    sitting = SittingSerializer()
+    state = serializers.CharField()
+    checks = CheckSerializer(many=True)
+
+
+class AcknowledgeRequestSerializer(serializers.Serializer):
+    key = serializers.ChoiceField(choices=services.CHECKLIST_KEYS)
+    sitting = serializers.UUIDField(required=False)
+
+
+# --- helpers ------------------------------------------------------------------------------------
+
+
+def _staff_person(school_unit, public_id) -> Person:
+    """Any person of the unit's organiser; services refuse those who may not take the part."""
+    person = Person.objects.filter(public_id=public_id, organiser=school_unit.organiser).first()
+    if person is None:
+        raise services.ExamRefused(_("No such member of staff."))
+    return person
+
+
+def _students(request, school_unit, ids, capability=ADMIN) -> list[Person]:
+    found = selectors.persons_at(
+        user=request.user, school_unit=school_unit, public_ids=ids, capability=capability
+    )
+    if len(found) != len(set(ids)):
+        raise services.ExamRefused(_("Not enrolled at this school unit."))
+    return found
+
+
+# --- rooms --------------------------------------------------------------------------------------
+
+
+class RoomListView(UnitView):
+    @extend_schema(responses=RoomSerializer(many=True))
+    def get(self, request, unit):
+        school_unit = self.unit(request, unit)
+        return Response(
+            RoomSerializer(
+                selectors.rooms_for(user=request.user, school_unit=school_unit), many=True
+            ).data
+        )
+
+    @extend_schema(request=RoomSerializer, responses={201: RoomSerializer, 400: RefusalSerializer})
+    def post(self, request, unit):
+        school_unit = self.unit(request, unit)
+        data = RoomSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        try:
+            room = services.room_create(
+                actor=request.user, school_unit=school_unit, name=data.validated_data["name"]
+            )
+        except services.ExamRefused as exc:
+            return _refused(exc)
+        return Response(RoomSerializer(room).data, status=status.HTTP_201_CREATED)
+
+
+# --- registrations ------------------------------------------------------------------------------
+
+
+class RegistrationListView(UnitView):
+    @extend_schema(responses=RegistrationSerializer(many=True))
+    def get(self, request, unit):
+        school_unit = self.unit(request, unit)
+        rows = selectors.registrations_for(user=request.user, school_unit=school_unit)
+        return Response(RegistrationSerializer(rows, many=True).data)
+
+    @extend_schema(
+        request=RegistrationSerializer,
+        responses={201: RegistrationSerializer, 400: RefusalSerializer},
+    )
+    def post(self, request, unit):
+        school_unit = self.unit(request, unit)
+        data = RegistrationSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        test = selectors.access_test(
+            school_unit=school_unit, public_id=data.validated_data["test"]["public_id"]
+        )
+        try:
+            registration = services.registration_create(
+                actor=request.user, school_unit=school_unit, test=test
+            )
+        except services.ExamRefused as exc:
+            return _refused(exc)
+        return Response(RegistrationSerializer(registration).data, status=status.HTTP_201_CREATED)
+
+
+# --- assignments --------------------------------------------------------------------------------
+
+
+class AssignmentListView(UnitView):
+    @extend_schema(
+        parameters=[
+            OpenApiParameter("subtest", str),
+            OpenApiParameter("room", str),
+            OpenApiParameter("unplaced", bool),
+        ],
+        responses=AssignmentSerializer(many=True),
+    )
+    def get(self, request, unit):
+        school_unit = self.unit(request, unit)
+        subtest = room = None
+        if request.query_params.get("subtest"):
+            subtest = selectors.access_subtest(
+                school_unit=school_unit, public_id=request.query_params["subtest"]
+            )
+        if request.query_params.get("room"):
+            room = selectors.access_room(
+                user=request.user, school_unit=school_unit, public_id=request.query_params["room"]
+            )
+        rows = selectors.assignments_for(
+            user=request.user,
+            school_unit=school_unit,
+            subtest=subtest,
+            room=room,
+            unplaced=request.query_params.get("unplaced") in ("1", "true"),
+        )
+        return Response(AssignmentSerializer(rows, many=True).data)
+
+    @extend_schema(
+        request=AssignRequestSerializer, responses={200: SummarySerializer, 400: RefusalSerializer}
+    )
+    def post(self, request, unit):
+        school_unit = self.unit(request, unit)
+        data = AssignRequestSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        values = data.validated_data
+        subtest = selectors.access_subtest(school_unit=school_unit, public_id=values["subtest"])
+        kwargs = {"actor": request.user, "school_unit": school_unit, "subtest": subtest}
+        try:
+            if values.get("group"):
+                group = selectors.access_group(
+                    user=request.user, school_unit=school_unit, public_id=values["group"]
+                )
+                summary = services.assignments_create_for_group(group=group, **kwargs)
+            elif values.get("grade"):
+                summary = services.assignments_create_for_grade(**kwargs)
+            else:
+                # Unknown or foreign students go to the summary's refusals, not a 404.
+                ids = [str(i) for i in values["students"]]
+                found = selectors.persons_at(
+                    user=request.user, school_unit=school_unit, public_ids=ids
+                )
+                summary = services.assignments_create(persons=found, **kwargs)
+                known = {str(p.public_id) for p in found}
+                for missing in [i for i in ids if i not in known]:
+                    summary.refused.append(
+                        {
+                            "person": missing,
+                            "name": "",
+                            "reason": str(_("Not enrolled at this school unit.")),
+                        }
+                    )
+        except services.ExamRefused as exc:
+            return _refused(exc)
+        return Response(summary.as_dict())
+
+
+class AssignmentCorrectView(UnitView):
+    @extend_schema(request=CorrectRequestSerializer, responses={204: None, 400: RefusalSerializer})
+    def post(self, request, unit, assignment):
+        school_unit = self.unit(request, unit)
+        target = selectors.access_assignment(
+            user=request.user, school_unit=school_unit, public_id=assignment
+        )
+        data = CorrectRequestSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        values = data.validated_data
+        try:
+            if values.get("replacement"):
+                subtest = selectors.access_subtest(
+                    school_unit=school_unit, public_id=values["replacement"]
+                )
+                services.assignment_replace(
+                    actor=request.user, assignment=target, subtest=subtest, reason=values["reason"]
+                )
+            else:
+                services.assignment_remove(
+                    actor=request.user, assignment=target, reason=values["reason"]
+                )
+        except services.ExamRefused as exc:
+            return _refused(exc)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+# --- sittings -----------------------------------------------------------------------------------
+
+
+class SittingListView(UnitView):
+    @extend_schema(
+        parameters=[OpenApiParameter("room", str)], responses=SittingSerializer(many=True)
+    )
+    def get(self, request, unit):
+        school_unit = self.unit(request, unit)
+        room = None
+        if request.query_params.get("room"):
+            room = selectors.access_room(
+                user=request.user, school_unit=school_unit, public_id=request.query_params["room"]
+            )
+        rows = selectors.sittings_for(user=request.user, school_unit=school_unit, room=room)
+        return Response(SittingSerializer(rows, many=True).data)
+
+    @extend_schema(
+        request=SittingRequestSerializer,
+        responses={201: SittingCreatedSerializer, 400: RefusalSerializer},
+    )
+    def post(self, request, unit):
+        school_unit = self.unit(request, unit)
+        data = SittingRequestSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        values = data.validated_data
+        subtest = selectors.access_subtest(school_unit=school_unit, public_id=values["subtest"])
+        room = selectors.access_room(
+            user=request.user, school_unit=school_unit, public_id=values["room"]
+        )
+        try:
+            result = services.sitting_create(
+                actor=request.user,
+                school_unit=school_unit,
+                subtest=subtest,
+                room=room,
+                starts_at=values["starts_at"],
+                proctors=[_staff_person(school_unit, p) for p in values["proctors"]],
+                backup_proctors=[
+                    _staff_person(school_unit, p) for p in values.get("backup_proctors", [])
+                ],
+                students=selectors.persons_at(
+                    user=request.user,
+                    school_unit=school_unit,
+                    public_ids=values.get("students", []),
+                ),
+                is_catch_up=values["is_catch_up"],
+            )
+        except services.ExamRefused as exc:
+            return _refused(exc)
+        return Response(
+            {
+                "sitting": SittingSerializer(result.sitting).data,
+                "students": result.students.as_dict(),
+            },
+            status=status.HTTP_201_CREATED,
+        )
+
+
+class SittingDetailView(UnitView):
+    @extend_schema(responses=SittingDetailSerializer)
+    def get(self, request, unit, sitting):
+        school_unit = self.unit(request, unit)
+        target = selectors.access_sitting(
+            user=request.user, school_unit=school_unit, public_id=sitting
+        )
+        return Response(SittingDetailSerializer(target).data)
+
+
+class SittingStudentsView(UnitView):
+    @extend_schema(
+        request=StudentsRequestSerializer,
+        responses={200: SummarySerializer, 400: RefusalSerializer},
+    )
+    def post(self, request, unit, sitting):
+        school_unit = self.unit(request, unit)
+        target = selectors.access_sitting(
+            user=request.user, school_unit=school_unit, public_id=sitting
+        )
+        data = StudentsRequestSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        try:
+            summary = services.sitting_add_students(
+                actor=request.user,
+                sitting=target,
+                persons=selectors.persons_at(
+                    user=request.user,
+                    school_unit=school_unit,
+                    public_ids=data.validated_data["students"],
+                ),
+            )
+        except services.ExamRefused as exc:
+            return _refused(exc)
+        return Response(summary.as_dict())
+
+
+class SittingProctorsView(UnitView):
+    @extend_schema(
+        request=ProctorRequestSerializer,
+        responses={200: SittingDetailSerializer, 400: RefusalSerializer},
+    )
+    def post(self, request, unit, sitting):
+        school_unit = self.unit(request, unit)
+        target = selectors.access_sitting(
+            user=request.user, school_unit=school_unit, public_id=sitting
+        )
+        data = ProctorRequestSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        try:
+            services.sitting_add_proctor(
+                actor=request.user,
+                sitting=target,
+                person=_staff_person(school_unit, data.validated_data["person"]),
+                is_backup=data.validated_data["is_backup"],
+            )
+        except services.ExamRefused as exc:
+            return _refused(exc)
+        return Response(SittingDetailSerializer(target).data)
+
+
+class SittingPostponeView(UnitView):
+    @extend_schema(
+        request=PostponeRequestSerializer,
+        responses={201: SittingDetailSerializer, 400: RefusalSerializer},
+    )
+    def post(self, request, unit, sitting):
+        school_unit = self.unit(request, unit)
+        target = selectors.access_sitting(
+            user=request.user, school_unit=school_unit, public_id=sitting
+        )
+        data = PostponeRequestSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        values = data.validated_data
+        room = None
+        if values.get("room"):
+            room = selectors.access_room(
+                user=request.user, school_unit=school_unit, public_id=values["room"]
+            )
+        try:
+            new = services.sitting_postpone(
+                actor=request.user,
+                sitting=target,
+                starts_at=values["starts_at"],
+                reason=values["reason"],
+                room=room,
+            )
+        except services.ExamRefused as exc:
+            return _refused(exc)
+        return Response(SittingDetailSerializer(new).data, status=status.HTTP_201_CREATED)
+
+
+class PaperReplacementView(UnitView):
+    @extend_schema(
+        request=PaperReplacementRequestSerializer, responses={201: None, 400: RefusalSerializer}
+    )
+    def post(self, request, unit, sitting):
+        school_unit = self.unit(request, unit)
+        target = selectors.access_sitting(
+            user=request.user, school_unit=school_unit, public_id=sitting
+        )
+        data = PaperReplacementRequestSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        try:
+            person = _students(request, school_unit, [data.validated_data["student"]])[0]
+            services.paper_replacement_record(
+                actor=request.user,
+                school_unit=school_unit,
+                subtest=target.subtest,
+                person=person,
+                note=data.validated_data["note"],
+            )
+        except services.ExamRefused as exc:
+            return _refused(exc)
+        return Response(status=status.HTTP_201_CREATED)
+
+
+# --- day password -------------------------------------------------------------------------------
+
+
+class DayPasswordView(UnitView):
+    capability = Capability.VIEW_DAY_PASSWORD
+
+    @extend_schema(
+        parameters=[OpenApiParameter("date", str, description="YYYY-MM-DD")],
+        responses=DayPasswordSerializer,
+    )
+    def get(self, request, unit):
+        school_unit = self.unit(request, unit)
+        today = day_passwords.unit_today(school_unit)
+        try:
+            from datetime import date
+
+            day = date.fromisoformat(request.query_params.get("date") or today.isoformat())
+        except ValueError:
+            return Response({"detail": str(_("Give the date as YYYY-MM-DD."))}, status=400)
+        if day < today:
+            return Response({"detail": str(_("Past day passwords are not shown."))}, status=400)
+        record = day_passwords.day_password_for(school_unit=school_unit, date=day)
+        return Response({"date": day, "password": day_passwords.display(record.password)})
+
+
+# --- adjustments and exemptions -----------------------------------------------------------------
+
+
+class AdjustmentListView(UnitView):
+    capability = Capability.ENTER_ADJUSTMENTS
+
+    @extend_schema(responses=AdjustmentSerializer(many=True))
+    def get(self, request, unit):
+        school_unit = self.unit(request, unit)
+        rows = selectors.adjustments_for(user=request.user, school_unit=school_unit)
+        return Response(AdjustmentSerializer(rows, many=True).data)
+
+    @extend_schema(
+        request=AdjustmentRequestSerializer,
+        responses={200: AdjustmentSerializer, 400: RefusalSerializer},
+    )
+    def post(self, request, unit):
+        school_unit = self.unit(request, unit)
+        data = AdjustmentRequestSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        values = data.validated_data
+        test = selectors.access_test(school_unit=school_unit, public_id=values["test"])
+        subtest = None
+        if values.get("subtest"):
+            subtest = selectors.access_subtest(school_unit=school_unit, public_id=values["subtest"])
+        try:
+            person = _students(request, school_unit, [values["student"]], self.capability)[0]
+            adjustment = services.adjustment_set(
+                actor=request.user,
+                school_unit=school_unit,
+                person=person,
+                test=test,
+                subtest=subtest,
+                extended_minutes=values.get("extended_minutes"),
+                extended_percent=values.get("extended_percent"),
+                tools=values.get("tools", []),
+                other_kinds=values.get("other_kinds", []),
+                decided_by=_staff_person(school_unit, values["decided_by"]),
+                decided_on=values.get("decided_on"),
+                note=values["note"],
+                reason=values["reason"],
+            )
+        except services.ExamRefused as exc:
+            return _refused(exc)
+        return Response(AdjustmentSerializer(adjustment).data)
+
+
+class ExemptionListView(UnitView):
+    capability = Capability.DECIDE_EXEMPTIONS
+
+    @extend_schema(responses=ExemptionSerializer(many=True))
+    def get(self, request, unit):
+        school_unit = self.unit(request, unit)
+        rows = selectors.exemptions_for(user=request.user, school_unit=school_unit)
+        return Response(ExemptionSerializer(rows, many=True).data)
+
+    @extend_schema(
+        request=ExemptionRequestSerializer,
+        responses={201: ExemptionSerializer, 400: RefusalSerializer},
+    )
+    def post(self, request, unit):
+        school_unit = self.unit(request, unit)
+        data = ExemptionRequestSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        values = data.validated_data
+        test = selectors.access_test(school_unit=school_unit, public_id=values["test"])
+        subtest = None
+        if values.get("subtest"):
+            subtest = selectors.access_subtest(school_unit=school_unit, public_id=values["subtest"])
+        try:
+            person = _students(request, school_unit, [values["student"]], self.capability)[0]
+            exemption = services.exemption_create(
+                actor=request.user,
+                school_unit=school_unit,
+                person=person,
+                test=test,
+                subtest=subtest,
+                ground=values["ground"],
+                decision_reference=values["decision_reference"],
+                attested_no_significance=values["attested_no_significance"],
+                decided_by=_staff_person(school_unit, values["decided_by"]),
+            )
+        except services.ExamRefused as exc:
+            return _refused(exc)
+        return Response(ExemptionSerializer(exemption).data, status=status.HTTP_201_CREATED)
+
+
+# --- readiness ----------------------------------------------------------------------------------
+
+
+class ReadinessView(UnitView):
+    @extend_schema(responses=SittingReadinessSerializer(many=True))
+    def get(self, request, unit):
+        school_unit = self.unit(request, unit)
+        rows = readiness.unit_readiness(school_unit=school_unit)
+        return Response(SittingReadinessSerializer(rows, many=True).data)
+
+
+class AcknowledgeView(UnitView):
+    @extend_schema(
+        request=AcknowledgeRequestSerializer, responses={201: None, 400: RefusalSerializer}
+    )
+    def post(self, request, unit):
+        school_unit = self.unit(request, unit)
+        data = AcknowledgeRequestSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        sitting = None
+        if data.validated_data.get("sitting"):
+            sitting = selectors.access_sitting(
+                user=request.user, school_unit=school_unit, public_id=data.validated_data["sitting"]
+            )
+        try:
+            services.checklist_acknowledge(
+                actor=request.user,
+                school_unit=school_unit,
+                sitting=sitting,
+                key=data.validated_data["key"],
+            )
+        except services.ExamRefused as exc:
+            return _refused(exc)
+        return Response(status=status.HTTP_201_CREATED)

@@ -1,0 +1,68 @@
+from django.urls import path
+
+from exams import api, definition_api
+
+U = "units/<uuid:unit>/"
+
+urlpatterns: list = [
+    path(f"{U}rooms/", api.RoomListView.as_view(), name="api-exams-rooms"),
+    path(f"{U}registrations/", api.RegistrationListView.as_view(), name="api-exams-registrations"),
+    path(f"{U}assignments/", api.AssignmentListView.as_view(), name="api-exams-assignments"),
+    path(
+        f"{U}assignments/<uuid:assignment>/correct/",
+        api.AssignmentCorrectView.as_view(),
+        name="api-exams-assignment-correct",
+    ),
+    path(f"{U}sittings/", api.SittingListView.as_view(), name="api-exams-sittings"),
+    path(f"{U}sittings/<uuid:sitting>/", api.SittingDetailView.as_view(), name="api-exams-sitting"),
+    path(
+        f"{U}sittings/<uuid:sitting>/students/",
+        api.SittingStudentsView.as_view(),
+        name="api-exams-sitting-students",
+    ),
+    path(
+        f"{U}sittings/<uuid:sitting>/proctors/",
+        api.SittingProctorsView.as_view(),
+        name="api-exams-sitting-proctors",
+    ),
+    path(
+        f"{U}sittings/<uuid:sitting>/postpone/",
+        api.SittingPostponeView.as_view(),
+        name="api-exams-sitting-postpone",
+    ),
+    path(
+        f"{U}sittings/<uuid:sitting>/paper-replacements/",
+        api.PaperReplacementView.as_view(),
+        name="api-exams-paper-replacements",
+    ),
+    path(f"{U}day-password/", api.DayPasswordView.as_view(), name="api-exams-day-password"),
+    path(f"{U}adjustments/", api.AdjustmentListView.as_view(), name="api-exams-adjustments"),
+    path(f"{U}exemptions/", api.ExemptionListView.as_view(), name="api-exams-exemptions"),
+    path(f"{U}readiness/", api.ReadinessView.as_view(), name="api-exams-readiness"),
+    path(
+        f"{U}readiness/acknowledge/",
+        api.AcknowledgeView.as_view(),
+        name="api-exams-readiness-acknowledge",
+    ),
+    path("definitions/", definition_api.DefinitionListView.as_view(), name="api-definitions"),
+    path(
+        "definitions/<uuid:test>/",
+        definition_api.DefinitionDetailView.as_view(),
+        name="api-definition",
+    ),
+    path(
+        "definitions/<uuid:test>/publish/",
+        definition_api.DefinitionPublishView.as_view(),
+        name="api-definition-publish",
+    ),
+    path(
+        "definitions/<uuid:test>/retire/",
+        definition_api.DefinitionRetireView.as_view(),
+        name="api-definition-retire",
+    ),
+    path(
+        "definitions/<uuid:test>/new-version/",
+        definition_api.DefinitionNewVersionView.as_view(),
+        name="api-definition-new-version",
+    ),
+]

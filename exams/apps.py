@@ -1,0 +1,19 @@
+from django.apps import AppConfig
+
+
+class ExamsConfig(AppConfig):
+    name = "exams"
+    default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self) -> None:
+        from exams.calendar_hooks import upcoming_sittings
+        from schools import hooks
+
+        hooks.register_sitting_calendar(upcoming_sittings)
+
+        from exams.readiness import dashboard_panel_context
+        from exams.services import on_transfer_applied
+        from schools.dashboard import register_panel
+
+        hooks.on_transfer_applied(on_transfer_applied)
+        register_panel("exams/_readiness_panel.html", dashboard_panel_context, order=20)

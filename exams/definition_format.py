@@ -1,0 +1,604 @@
+"""The readable definition format (YAML or JSON) and the one validator of a test definition.
+
+`parse_definition` turns the raw mapping of a file into a normalised spec (dates, times, numbers
+as Python values) and a list of problems, each naming the path of the value at fault, e.g.
+`subtests[1].items[0].correct: "E" is not one of the choices (A, B, C)`. The same validator
+checks a stored test (`spec_from_test`) before it is published or after an edit, so the rules
+live in one place. The format is described in docs/test-definitions.md.
+"""
+
+from __future__ import annotations
+
+import datetime
+import json
+import re
+from dataclasses import dataclass
+from itertools import pairwise
+from pathlib import Path
+from typing import Any
+
+import yaml
+from django.utils import timezone
+from django.utils.text import slugify
+from django.utils.translation import gettext as _
+
+from exams.content import image_sources
+from exams.models import AdjustmentKind, ItemKind, Programme, TestDefinition, Tool
+
+GRADES = ["E", "D", "C", "B", "A"]
+CHOICE_KINDS = {ItemKind.SINGLE_CHOICE, ItemKind.MULTIPLE_CHOICE}
+_RELATIVE = re.compile(r"^(today)?\s*([+-])\s*(\d+)\s*d$|^today$")
+MAX_ITEM_POINTS = 100
+
+
+@dataclass(frozen=True)
+class Problem:
+    path: str
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.path}: {self.message}" if self.path else self.message
+
+
+class DefinitionInvalid(Exception):
+    """A definition that cannot be used; `problems` says what and where."""
+
+    def __init__(self, problems: list[Problem]):
+        self.problems = problems
+        super().__init__("; ".join(str(p) for p in problems))
+
+
+# --- reading files --------------------------------------------------------------------------
+
+
+def read_text(text: str, *, name: str = "") -> dict:
+    """YAML (a superset of JSON) into a mapping; a syntax error becomes one Problem."""
+    try:
+        data = json.loads(text) if name.endswith(".json") else yaml.safe_load(text)
+    except (yaml.YAMLError, json.JSONDecodeError) as exc:
+        raise DefinitionInvalid(
+            [Problem("", _("The file is not valid YAML/JSON: %s") % exc)]
+        ) from exc
+    if not isinstance(data, dict):
+        raise DefinitionInvalid([Problem("", _("The file must hold one test (a mapping)."))])
+    return data
+
+
+def load_file(path: Path | str, *, today: datetime.date | None = None) -> tuple[dict, dict]:
+    """Read and validate a definition file: (spec, assets {package path: bytes}).
+
+    Asset files are named relative to the definition file. Raises DefinitionInvalid.
+    """
+    path = Path(path)
+    data = read_text(path.read_text(encoding="utf-8"), name=path.name)
+    assets: dict[str, bytes] = {}
+    problems: list[Problem] = []
+    base = path.parent.resolve()
+    for key, relative in (data.get("assets") or {}).items():
+        file = (base / str(relative)).resolve()
+        if base not in file.parents or not file.is_file():
+            problems.append(Problem(f"assets.{key}", _("File not found: %s") % relative))
+            continue
+        assets[str(key)] = file.read_bytes()
+    declared = {str(key) for key in (data.get("assets") or {})}
+    spec, more = parse_definition(data, today=today, asset_paths=declared)
+    problems += more
+    if problems:
+        raise DefinitionInvalid(problems)
+    return spec, assets
+
+
+# --- values -----------------------------------------------------------------------------------
+
+
+class _Problems(list):
+    def add(self, path: str, message: str) -> None:
+        self.append(Problem(path, message))
+
+
+def parse_date(value: Any, today: datetime.date) -> datetime.date:
+    """An ISO date, or a date relative to today: "today", "+14d", "-3d"."""
+    if isinstance(value, datetime.datetime):
+        return value.date()
+    if isinstance(value, datetime.date):
+        return value
+    text = str(value).strip()
+    match = _RELATIVE.match(text)
+    if match:
+        if text == "today":
+            return today
+        days = int(match.group(3))
+        return today + datetime.timedelta(days=days if match.group(2) == "+" else -days)
+    return datetime.date.fromisoformat(text)
+
+
+def parse_time(value: Any) -> datetime.time:
+    if isinstance(value, datetime.time):
+        return value
+    if isinstance(value, int) and not isinstance(value, bool):
+        # YAML 1.1 reads an unquoted 08:00 as sexagesimal minutes (480).
+        return datetime.time(*divmod(value, 60))
+    return datetime.time.fromisoformat(str(value).strip())
+
+
+def _number(value: Any) -> float | None:
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int | float):
+        return float(value)
+    try:
+        return float(str(value).replace(",", "."))
+    except (TypeError, ValueError):
+        return None
+
+
+def _int(value: Any, path: str, problems: _Problems, *, minimum: int = 0) -> int | None:
+    if value is None or value == "":
+        return None
+    if isinstance(value, bool) or not isinstance(value, int | str):
+        problems.add(path, _("Must be a whole number."))
+        return None
+    try:
+        number = int(value)
+    except ValueError:
+        problems.add(path, _("Must be a whole number."))
+        return None
+    if number < minimum:
+        problems.add(path, _("Must be at least %(minimum)s.") % {"minimum": minimum})
+        return None
+    return number
+
+
+def _text(data: dict, key: str, path: str, problems: _Problems, *, required=True) -> str:
+    value = data.get(key)
+    if value is None or str(value).strip() == "":
+        if required:
+            problems.add(f"{path}{key}", _("Required."))
+        return ""
+    return str(value).strip()
+
+
+def _window(value: Any, path: str, today, problems: _Problems) -> tuple:
+    if value in (None, ""):
+        return None, None
+    if not isinstance(value, dict):
+        problems.add(path, _("Give start and end, e.g. {start: 2027-03-13, end: 2027-04-07}."))
+        return None, None
+    result = []
+    for key in ("start", "end"):
+        raw = value.get(key)
+        if raw in (None, ""):
+            problems.add(f"{path}.{key}", _("Required."))
+            result.append(None)
+            continue
+        try:
+            result.append(parse_date(raw, today))
+        except ValueError:
+            problems.add(
+                f"{path}.{key}",
+                _('"%s" is not a date (use 2027-03-13, "today" or "+14d").') % raw,
+            )
+            result.append(None)
+    start, end = result
+    if start and end and end < start:
+        problems.add(
+            path,
+            _("The end (%(end)s) is before the start (%(start)s).") % {"end": end, "start": start},
+        )
+    return start, end
+
+
+def _choice_list(value: Any, allowed: type, path: str, problems: _Problems) -> list[str]:
+    if value in (None, ""):
+        return []
+    if not isinstance(value, list):
+        problems.add(path, _("Must be a list."))
+        return []
+    known = {c.value for c in allowed}
+    result = []
+    for index, entry in enumerate(value):
+        if str(entry) not in known:
+            problems.add(
+                f"{path}[{index}]",
+                _('"%(value)s" is unknown; use one of: %(known)s.')
+                % {"value": entry, "known": ", ".join(sorted(known))},
+            )
+        else:
+            result.append(str(entry))
+    return result
+
+
+# --- the validator ----------------------------------------------------------------------------
+
+
+def parse_definition(
+    data: dict,
+    *,
+    today: datetime.date | None = None,
+    asset_paths: set[str] | None = None,
+) -> tuple[dict, list[Problem]]:
+    """Normalise and check a definition mapping. Returns (spec, problems)."""
+    today = today or timezone.localdate()
+    asset_paths = set(asset_paths or ())
+    problems = _Problems()
+    spec: dict[str, Any] = {}
+
+    spec["title"] = _text(data, "title", "", problems)
+    code = _text(data, "code", "", problems)
+    if code and slugify(code) != code:
+        problems.add("code", _("Use lower-case letters, digits and hyphens only."))
+    spec["code"] = code
+    programme = str(data.get("programme") or "")
+    if programme not in Programme.values:
+        problems.add(
+            "programme",
+            _("Use one of: %s.") % ", ".join(Programme.values),
+        )
+    spec["programme"] = programme
+    spec["subject"] = _text(data, "subject", "", problems)
+    grade = _int(data.get("grade"), "grade", problems, minimum=1)
+    if grade is None and "grade" not in {p.path for p in problems}:
+        problems.add("grade", _("Required."))
+    spec["grade"] = grade
+    spec["period"] = str(data.get("period") or "")
+    spec["mandatory"] = bool(data.get("mandatory", True))
+    spec["assignment_opens_days_before"] = _int(
+        data.get("assignment_opens_days_before", 21), "assignment_opens_days_before", problems
+    )
+    if "window" not in data:
+        problems.add("window", _("Required."))
+    spec["window_start"], spec["window_end"] = _window(
+        data.get("window"), "window", today, problems
+    )
+    registration = data.get("registration")
+    if registration not in (None, ""):
+        if isinstance(registration, dict):
+            registration = {"start": registration.get("opens"), "end": registration.get("closes")}
+        opens, closes = _window(registration, "registration", today, problems)
+    else:
+        opens = closes = None
+    spec["registration_opens"], spec["registration_closes"] = opens, closes
+    if not spec["mandatory"] and opens is None:
+        problems.add("registration", _("A voluntary test needs a registration window."))
+    if closes and spec["window_end"] and closes > spec["window_end"]:
+        problems.add("registration.closes", _("Registration must close by the end of the window."))
+
+    boundaries_raw = data.get("grade_boundaries") or {}
+    boundaries: dict[str, int] = {}
+    if not isinstance(boundaries_raw, dict):
+        problems.add("grade_boundaries", _("Give points per grade, e.g. {E: 20, C: 35, A: 50}."))
+    else:
+        for grade_letter, points in boundaries_raw.items():
+            letter = str(grade_letter)
+            if letter not in GRADES:
+                problems.add(
+                    f"grade_boundaries.{letter}",
+                    _("Grades are E, D, C, B and A."),
+                )
+                continue
+            value = _int(points, f"grade_boundaries.{letter}", problems)
+            if value is not None:
+                boundaries[letter] = value
+        ordered = [(g, boundaries[g]) for g in GRADES if g in boundaries]
+        for (low, low_points), (high, high_points) in pairwise(ordered):
+            if high_points <= low_points:
+                problems.add(
+                    f"grade_boundaries.{high}",
+                    _("%(high)s needs more points than %(low)s (%(points)s).")
+                    % {"high": high, "low": low, "points": low_points},
+                )
+    spec["grade_boundaries"] = boundaries
+    spec["concern_threshold"] = _int(data.get("concern_threshold"), "concern_threshold", problems)
+    if boundaries and programme == Programme.NO_MAPPING:
+        problems.add("grade_boundaries", _("Grade boundaries belong to the Swedish programme."))
+    if spec["concern_threshold"] is not None and programme == Programme.SE_NATIONAL:
+        problems.add(
+            "concern_threshold", _("Concern thresholds belong to the Norwegian programme.")
+        )
+
+    subtests_raw = data.get("subtests")
+    spec["subtests"] = []
+    if not isinstance(subtests_raw, list) or not subtests_raw:
+        problems.add("subtests", _("A test needs at least one subtest."))
+        subtests_raw = []
+    seen_codes: set[str] = set()
+    for index, raw in enumerate(subtests_raw):
+        path = f"subtests[{index}]"
+        if not isinstance(raw, dict):
+            problems.add(path, _("Must be a mapping."))
+            continue
+        subtest = _parse_subtest(raw, path, spec, today, asset_paths, problems)
+        if subtest["code"] in seen_codes:
+            problems.add(f"{path}.code", _('Code "%s" is used twice.') % subtest["code"])
+        seen_codes.add(subtest["code"])
+        spec["subtests"].append(subtest)
+
+    total = sum(s["total_points"] for s in spec["subtests"])
+    spec["total_points"] = total
+    if spec["subtests"] and not any(p.path.startswith("subtests") for p in problems):
+        for letter, points in boundaries.items():
+            if points > total:
+                problems.add(
+                    f"grade_boundaries.{letter}",
+                    _("%(points)s points is more than the test's maximum (%(total)s).")
+                    % {"points": points, "total": total},
+                )
+        threshold = spec["concern_threshold"]
+        if threshold is not None and threshold > total:
+            problems.add(
+                "concern_threshold",
+                _("%(points)s points is more than the test's maximum (%(total)s).")
+                % {"points": threshold, "total": total},
+            )
+    spec["assets"] = sorted(asset_paths)
+    return spec, list(problems)
+
+
+def _parse_subtest(raw, path, test_spec, today, asset_paths, problems: _Problems) -> dict:
+    subtest: dict[str, Any] = {
+        "code": _text(raw, "code", f"{path}.", problems),
+        "title": _text(raw, "title", f"{path}.", problems),
+        "on_platform": bool(raw.get("on_platform", True)),
+    }
+    duration = _int(
+        raw.get("duration_minutes", 45), f"{path}.duration_minutes", problems, minimum=1
+    )
+    subtest["duration_minutes"] = duration or 45
+    hours = raw.get("opening_hours") or {}
+    opens, closes = datetime.time(8, 0), datetime.time(17, 0)
+    if not isinstance(hours, dict):
+        problems.add(f"{path}.opening_hours", _('Give opens and closes, e.g. "08:00".'))
+    else:
+        try:
+            opens = parse_time(hours.get("opens", opens))
+        except (ValueError, TypeError):
+            problems.add(f"{path}.opening_hours.opens", _('Use a time such as "08:00".'))
+        try:
+            closes = parse_time(hours.get("closes", closes))
+        except (ValueError, TypeError):
+            problems.add(f"{path}.opening_hours.closes", _('Use a time such as "17:00".'))
+        if closes <= opens:
+            problems.add(
+                f"{path}.opening_hours",
+                _("Closes (%(closes)s) must be after opens (%(opens)s).")
+                % {"closes": closes.strftime("%H:%M"), "opens": opens.strftime("%H:%M")},
+            )
+    subtest["opens_at"], subtest["closes_at"] = opens, closes
+    start, end = _window(raw.get("window"), f"{path}.window", today, problems)
+    test_start, test_end = test_spec.get("window_start"), test_spec.get("window_end")
+    if start and test_start and end and test_end and (start < test_start or end > test_end):
+        problems.add(
+            f"{path}.window",
+            _("Must lie inside the test's window (%(start)s – %(end)s).")
+            % {"start": test_start, "end": test_end},
+        )
+    subtest["window_start"], subtest["window_end"] = start, end
+    subtest["tools"] = _choice_list(raw.get("tools"), Tool, f"{path}.tools", problems)
+    subtest["permitted_adjustments"] = _choice_list(
+        raw.get("permitted_adjustments"), AdjustmentKind, f"{path}.permitted_adjustments", problems
+    )
+    subtest["permitted_tools"] = _choice_list(
+        raw.get("permitted_tools"), Tool, f"{path}.permitted_tools", problems
+    )
+    threshold = _int(raw.get("concern_threshold"), f"{path}.concern_threshold", problems)
+    if threshold is not None and test_spec.get("programme") == Programme.SE_NATIONAL:
+        problems.add(
+            f"{path}.concern_threshold", _("Concern thresholds belong to the Norwegian programme.")
+        )
+    subtest["concern_threshold"] = threshold
+
+    items_raw = raw.get("items") or []
+    subtest["items"] = []
+    subtest["max_points"] = None
+    if subtest["on_platform"]:
+        if raw.get("max_points") not in (None, ""):
+            problems.add(
+                f"{path}.max_points",
+                _("Only a part outside the platform has max_points; items carry the points here."),
+            )
+        if not isinstance(items_raw, list) or not items_raw:
+            problems.add(f"{path}.items", _("A subtest on the platform needs at least one item."))
+            items_raw = []
+        seen: set[str] = set()
+        for index, item_raw in enumerate(items_raw):
+            item_path = f"{path}.items[{index}]"
+            if not isinstance(item_raw, dict):
+                problems.add(item_path, _("Must be a mapping."))
+                continue
+            item = parse_item(item_raw, item_path, asset_paths, problems)
+            if item["identifier"] in seen:
+                problems.add(f"{item_path}.id", _('Id "%s" is used twice.') % item["identifier"])
+            seen.add(item["identifier"])
+            subtest["items"].append(item)
+        total = sum(i["max_points"] for i in subtest["items"])
+    else:
+        if items_raw:
+            problems.add(f"{path}.items", _("A part outside the platform has no items."))
+        total = _int(raw.get("max_points"), f"{path}.max_points", problems, minimum=1)
+        if total is None:
+            problems.add(
+                f"{path}.max_points",
+                _("A part outside the platform needs max_points for the result entered later."),
+            )
+            total = 0
+        subtest["max_points"] = total
+    subtest["total_points"] = total
+    if threshold is not None and total and threshold > total:
+        problems.add(
+            f"{path}.concern_threshold",
+            _("%(points)s points is more than the subtest's maximum (%(total)s).")
+            % {"points": threshold, "total": total},
+        )
+    return subtest
+
+
+def parse_item(raw: dict, path: str, asset_paths: set[str], problems: list) -> dict:
+    """Normalise and check one item mapping (also used by the item edit service)."""
+    problems = problems if isinstance(problems, _Problems) else _Problems(problems)
+    kind = str(raw.get("kind") or "")
+    item: dict[str, Any] = {
+        "identifier": _text(raw, "id", f"{path}.", problems),
+        "kind": kind,
+        "html": str(raw.get("html") or ""),
+        "choices": [],
+        "answer_key": [],
+        "scoring_criteria": str(raw.get("criteria") or ""),
+    }
+    if kind not in ItemKind.values:
+        problems.add(f"{path}.kind", _("Use one of: %s.") % ", ".join(ItemKind.values))
+    points = _int(raw.get("points", 1), f"{path}.points", problems, minimum=1)
+    if points is not None and points > MAX_ITEM_POINTS:
+        problems.add(f"{path}.points", _("At most %s points per item.") % MAX_ITEM_POINTS)
+        points = None
+    item["max_points"] = points or 1
+    if not item["html"].strip():
+        problems.add(f"{path}.html", _("Required."))
+    for src in image_sources(item["html"]):
+        if src not in asset_paths:
+            problems.add(f"{path}.html", _('Image "%s" is not one of the test\'s assets.') % src)
+    if kind in CHOICE_KINDS:
+        choices = raw.get("choices")
+        ids: list[str] = []
+        if not isinstance(choices, list) or len(choices) < 2:
+            problems.add(f"{path}.choices", _("Give at least two choices."))
+            choices = []
+        for index, choice in enumerate(choices):
+            if not isinstance(choice, dict) or not str(choice.get("id") or "").strip():
+                problems.add(f"{path}.choices[{index}]", _("Give an id and html."))
+                continue
+            choice_id = str(choice["id"]).strip()
+            if choice_id in ids:
+                problems.add(f"{path}.choices[{index}].id", _('Id "%s" is used twice.') % choice_id)
+            ids.append(choice_id)
+            item["choices"].append({"id": choice_id, "html": str(choice.get("html") or "")})
+        correct = raw.get("correct")
+        if isinstance(correct, str | int):
+            correct = [correct]
+        if not isinstance(correct, list) or not correct:
+            problems.add(f"{path}.correct", _("Give the id of the correct choice."))
+            correct = []
+        correct = [str(c) for c in correct]
+        for value in correct:
+            if ids and value not in ids:
+                problems.add(
+                    f"{path}.correct",
+                    _('"%(value)s" is not one of the choices (%(ids)s).')
+                    % {"value": value, "ids": ", ".join(ids)},
+                )
+        if kind == ItemKind.SINGLE_CHOICE and len(correct) > 1:
+            problems.add(
+                f"{path}.correct", _("A single-choice item has exactly one correct choice.")
+            )
+        item["answer_key"] = correct
+    elif kind == ItemKind.TEXT_ENTRY:
+        accepted = raw.get("accepted")
+        if isinstance(accepted, str | int | float) and not isinstance(accepted, bool):
+            accepted = [accepted]
+        if not isinstance(accepted, list) or not [a for a in accepted if str(a).strip()]:
+            problems.add(f"{path}.accepted", _("Give at least one accepted answer."))
+            accepted = []
+        item["answer_key"] = [str(a).strip() for a in accepted if str(a).strip()]
+    elif kind == ItemKind.NUMERIC:
+        value = _number(raw.get("value"))
+        tolerance = _number(raw.get("tolerance", 0))
+        if value is None:
+            problems.add(f"{path}.value", _("Give the correct value as a number."))
+        if tolerance is None or tolerance < 0:
+            problems.add(f"{path}.tolerance", _("Give the tolerance as a number ≥ 0."))
+            tolerance = 0.0
+        item["answer_key"] = {"value": value, "tolerance": tolerance}
+    elif kind == ItemKind.EXTENDED_TEXT and (raw.get("correct") or raw.get("accepted")):
+        problems.add(f"{path}", _("An extended-text item is assessed by a person; no key."))
+    return item
+
+
+# --- stored tests -----------------------------------------------------------------------------
+
+
+def _item_raw(item) -> dict:
+    raw: dict[str, Any] = {
+        "id": item.identifier,
+        "kind": item.kind,
+        "points": item.max_points,
+        "html": item.content_html,
+        "criteria": item.scoring_criteria,
+    }
+    if item.kind in CHOICE_KINDS:
+        raw["choices"] = item.choices
+        raw["correct"] = item.answer_key
+    elif item.kind == ItemKind.TEXT_ENTRY:
+        raw["accepted"] = item.answer_key
+    elif item.kind == ItemKind.NUMERIC and isinstance(item.answer_key, dict):
+        raw["value"] = item.answer_key.get("value")
+        raw["tolerance"] = item.answer_key.get("tolerance", 0)
+    return raw
+
+
+def raw_from_test(test: TestDefinition) -> dict:
+    """A stored test as a definition mapping (used to validate it, and to export it)."""
+    raw: dict[str, Any] = {
+        "code": test.code,
+        "title": test.title,
+        "programme": test.programme,
+        "subject": test.subject,
+        "grade": test.grade,
+        "period": test.period,
+        "mandatory": test.mandatory,
+        "window": {"start": test.window_start, "end": test.window_end},
+        "assignment_opens_days_before": test.assignment_opens_days_before,
+        "grade_boundaries": test.grade_boundaries or {},
+        "concern_threshold": test.concern_threshold,
+        "subtests": [],
+    }
+    if test.registration_opens or test.registration_closes:
+        raw["registration"] = {
+            "opens": test.registration_opens,
+            "closes": test.registration_closes,
+        }
+    for subtest in test.subtests.order_by("position").prefetch_related("items"):
+        entry: dict[str, Any] = {
+            "code": subtest.code,
+            "title": subtest.title,
+            "on_platform": subtest.on_platform,
+            "duration_minutes": subtest.duration_minutes,
+            "opening_hours": {"opens": subtest.opens_at, "closes": subtest.closes_at},
+            "tools": subtest.tools,
+            "permitted_adjustments": subtest.permitted_adjustments,
+            "permitted_tools": subtest.permitted_tools,
+            "concern_threshold": subtest.concern_threshold,
+            "items": [_item_raw(i) for i in sorted(subtest.items.all(), key=lambda i: i.position)],
+        }
+        if subtest.window_start or subtest.window_end:
+            entry["window"] = {
+                "start": subtest.window_start or test.window_start,
+                "end": subtest.window_end or test.window_end,
+            }
+        if not subtest.on_platform:
+            entry["max_points"] = subtest.max_points
+        raw["subtests"].append(entry)
+    return raw
+
+
+def check_test(test: TestDefinition) -> list[Problem]:
+    """Problems of a stored test (its images point at its own assets, so those count)."""
+    from exams.definition_selectors import asset_urls
+
+    _spec, problems = parse_definition(raw_from_test(test), asset_paths=set(asset_urls(test)))
+    return problems
+
+
+def export_yaml(test: TestDefinition) -> str:
+    raw = raw_from_test(test)
+
+    def plain(value):
+        if isinstance(value, datetime.date):
+            return value.isoformat()
+        if isinstance(value, datetime.time):
+            return value.strftime("%H:%M")
+        if isinstance(value, dict):
+            return {k: plain(v) for k, v in value.items()}
+        if isinstance(value, list):
+            return [plain(v) for v in value]
+        return value
+
+    return yaml.safe_dump(plain(raw), allow_unicode=True, sort_keys=False, width=100)

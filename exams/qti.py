@@ -1,0 +1,511 @@
+"""QTI 3.0 content packages → draft test definitions.
+
+A package is a zip with `imsmanifest.xml`, one `qti-assessment-test` and its item files.
+Test parts and their sections become subtests (nested sections are flattened into the
+top-level section that holds them); each item becomes an Item. What we support:
+
+- `qti-choice-interaction` → single choice (max-choices="1") or multiple choice;
+- `qti-text-entry-interaction` → text entry (base-type string) or numeric (float/integer);
+- `qti-extended-text-interaction` → extended text, assessed by a person.
+
+Anything else (hotspot, match, order, custom…) refuses that item, by name and with the item's
+identifier, in the report; the rest of the package is still imported, as a draft, so the operator
+can decide. A package-level problem (not a zip, unsafe entry names, a zip bomb, bad or hostile
+XML in the manifest or the test, a missing test file) imports nothing.
+
+XML is parsed with defusedxml with DTDs, entities and external references forbidden, so entity
+expansion ("billion laughs") and external entities are refused before anything is expanded.
+"""
+
+from __future__ import annotations
+
+import datetime
+import posixpath
+import re
+import zipfile
+from dataclasses import dataclass, field
+from typing import IO, Any
+from xml.etree.ElementTree import Element, ParseError, tostring
+
+from defusedxml import DefusedXmlException
+from defusedxml.ElementTree import fromstring
+from django.db import transaction
+from django.utils import timezone
+from django.utils.text import slugify
+from django.utils.translation import gettext as _
+
+from exams.content import image_sources
+from exams.definition_format import DefinitionInvalid, Problem, parse_definition, parse_item
+from exams.models import ItemKind, Programme, TestDefinition
+
+MAX_PACKAGE_BYTES = 50 * 1024 * 1024
+MAX_TOTAL_BYTES = 200 * 1024 * 1024
+MAX_ENTRY_BYTES = 20 * 1024 * 1024
+MAX_ENTRIES = 2000
+MAX_RATIO = 100  # uncompressed / compressed, for entries above RATIO_FLOOR
+RATIO_FLOOR = 1024 * 1024
+
+SUPPORTED = {
+    "qti-choice-interaction",
+    "qti-text-entry-interaction",
+    "qti-extended-text-interaction",
+}
+IMAGE_EXTENSIONS = {".png", ".jpg", ".jpeg", ".gif", ".webp"}
+# Never shown to students: scorer rubrics and feedback could give answers away.
+REMOVED = {
+    "qti-rubric-block",
+    "qti-feedback-block",
+    "qti-feedback-inline",
+    "qti-modal-feedback",
+    "qti-template-block",
+    "qti-template-inline",
+    "qti-printed-variable",
+    "qti-stylesheet",
+    "qti-catalog-info",
+}
+
+
+@dataclass
+class Refusal:
+    identifier: str
+    reason: str
+
+    def __str__(self) -> str:
+        return f"{self.identifier}: {self.reason}"
+
+
+@dataclass
+class ImportReport:
+    test: TestDefinition | None = None
+    created: list[str] = field(default_factory=list)
+    refused: list[Refusal] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+    errors: list[str] = field(default_factory=list)
+
+    @property
+    def imported(self) -> bool:
+        return self.test is not None
+
+    def lines(self) -> list[str]:
+        out = []
+        if self.test:
+            out.append(
+                _("Created %(title)s (%(code)s v%(version)s) as a draft.")
+                % {"title": self.test.title, "code": self.test.code, "version": self.test.version}
+            )
+        out += [f"  + {line}" for line in self.created]
+        out += [_("Refused %s") % r for r in self.refused]
+        out += [_("Warning: %s") % w for w in self.warnings]
+        out += [_("Error: %s") % e for e in self.errors]
+        return out
+
+
+class PackageRefused(Exception):
+    pass
+
+
+# --- zip and XML safety -----------------------------------------------------------------------
+
+
+def _safe_name(name: str) -> bool:
+    if not name or "\\" in name or name.startswith("/") or re.match(r"^[A-Za-z]:", name):
+        return False
+    return ".." not in name.split("/")
+
+
+class _Package:
+    def __init__(self, file: IO[bytes] | str):
+        try:
+            self.zip = zipfile.ZipFile(file)
+        except (zipfile.BadZipFile, OSError) as exc:
+            raise PackageRefused(_("The file is not a zip package.")) from exc
+        infos = self.zip.infolist()
+        if len(infos) > MAX_ENTRIES:
+            raise PackageRefused(_("The package has more than %s files.") % MAX_ENTRIES)
+        total = 0
+        self.names: set[str] = set()
+        for info in infos:
+            if not _safe_name(info.filename):
+                raise PackageRefused(_("Unsafe file name in the package: %s") % info.filename)
+            total += info.file_size
+            if info.file_size > MAX_ENTRY_BYTES:
+                raise PackageRefused(_("%s is too large.") % info.filename)
+            if info.file_size > RATIO_FLOOR and info.file_size > MAX_RATIO * max(
+                info.compress_size, 1
+            ):
+                raise PackageRefused(
+                    _("%s is compressed suspiciously well (zip bomb?).") % info.filename
+                )
+            if not info.is_dir():
+                self.names.add(info.filename)
+        if total > MAX_TOTAL_BYTES:
+            raise PackageRefused(
+                _("The package unpacks to more than %s MB.") % (MAX_TOTAL_BYTES // 2**20)
+            )
+        self.read_total = 0
+
+    def read(self, name: str) -> bytes:
+        """Read an entry, never more than the limits, whatever its header claims."""
+        with self.zip.open(name) as handle:
+            data = handle.read(MAX_ENTRY_BYTES + 1)
+        if len(data) > MAX_ENTRY_BYTES:
+            raise PackageRefused(_("%s is too large.") % name)
+        self.read_total += len(data)
+        if self.read_total > MAX_TOTAL_BYTES:
+            raise PackageRefused(
+                _("The package unpacks to more than %s MB.") % (MAX_TOTAL_BYTES // 2**20)
+            )
+        return data
+
+    def xml(self, name: str) -> Element:
+        try:
+            root = fromstring(
+                self.read(name), forbid_dtd=True, forbid_entities=True, forbid_external=True
+            )
+        except DefusedXmlException as exc:
+            raise XmlRefused(
+                _("%s: refused, the XML declares a DTD or entities (%s).")
+                % (name, type(exc).__name__)
+            ) from exc
+        except ParseError as exc:
+            raise XmlRefused(_("%s: not well-formed XML (%s).") % (name, exc)) from exc
+        _strip_namespaces(root)
+        return root
+
+
+class XmlRefused(PackageRefused):
+    pass
+
+
+def _strip_namespaces(root: Element) -> None:
+    for el in root.iter():
+        if isinstance(el.tag, str) and "}" in el.tag:
+            el.tag = el.tag.split("}", 1)[1]
+        for key in [k for k in el.attrib if "}" in k]:
+            local = key.split("}", 1)[1]
+            value = el.attrib.pop(key)
+            if local == "lang":
+                el.attrib["lang"] = value
+
+
+# --- items ------------------------------------------------------------------------------------
+
+
+def _inner(el: Element) -> str:
+    return (el.text or "") + "".join(tostring(c, encoding="unicode") for c in el)
+
+
+def _replace(parents: dict, old: Element, new: Element | None) -> None:
+    parent = parents[old]
+    index = list(parent).index(old)
+    parent.remove(old)
+    if new is not None:
+        new.tail = old.tail
+        parent.insert(index, new)
+    elif old.tail:
+        if index > 0:
+            parent[index - 1].tail = (parent[index - 1].tail or "") + old.tail
+        else:
+            parent.text = (parent.text or "") + old.tail
+
+
+def _number(text: str | None) -> float | None:
+    try:
+        return float(str(text).strip())
+    except (TypeError, ValueError):
+        return None
+
+
+def _max_score(item: Element, decl: Element | None) -> float:
+    for outcome in item.findall("qti-outcome-declaration"):
+        if outcome.get("identifier") == "MAXSCORE":
+            value = _number(outcome.findtext("qti-default-value/qti-value"))
+            if value is not None:
+                return value
+    for outcome in item.findall("qti-outcome-declaration"):
+        if outcome.get("identifier") == "SCORE" and outcome.get("normal-maximum"):
+            value = _number(outcome.get("normal-maximum"))
+            if value is not None:
+                return value
+    mapping = decl.find("qti-mapping") if decl is not None else None
+    if mapping is not None:
+        if mapping.get("upper-bound"):
+            return _number(mapping.get("upper-bound")) or 1
+        values = [_number(e.get("mapped-value")) or 0 for e in mapping.findall("qti-map-entry")]
+        positive = [v for v in values if v > 0]
+        if positive:
+            return sum(positive) if decl.get("cardinality") == "multiple" else max(positive)
+    return 1
+
+
+def _tolerance(item: Element, value: float) -> float:
+    for equal in item.iter("qti-equal"):
+        raw = (equal.get("tolerance") or "").split()
+        if not raw:
+            continue
+        tolerance = _number(raw[-1]) or 0.0
+        if equal.get("tolerance-mode") == "relative":
+            return abs(value) * tolerance / 100
+        return tolerance
+    return 0.0
+
+
+def convert_item(
+    root: Element, *, item_path: str, names: set[str]
+) -> tuple[dict, list[str], list[str]]:
+    """One qti-assessment-item → (item mapping of the definition format, images, warnings).
+
+    Raises ValueError with the reason when the item cannot be imported.
+    """
+    if root.tag != "qti-assessment-item":
+        raise ValueError(_("not a qti-assessment-item (found %s)") % root.tag)
+    identifier = (root.get("identifier") or "").strip()[:100]
+    body = root.find("qti-item-body")
+    if body is None:
+        raise ValueError(_("no qti-item-body"))
+    warnings: list[str] = []
+    interactions = [el for el in body.iter() if el.tag.endswith("-interaction")]
+    unsupported = sorted({el.tag for el in interactions if el.tag not in SUPPORTED})
+    if unsupported:
+        raise ValueError(_("%s is not supported") % ", ".join(unsupported))
+    if not interactions:
+        raise ValueError(_("no interaction"))
+    if len(interactions) > 1:
+        raise ValueError(
+            _("%s interactions in one item; one per item is supported") % len(interactions)
+        )
+    interaction = interactions[0]
+    parents = {child: parent for parent in body.iter() for child in parent}
+    criteria = []
+    for el in list(body.iter()):
+        if el.tag in REMOVED and el in parents:
+            if el.tag == "qti-rubric-block":
+                criteria.append(" ".join("".join(el.itertext()).split()))
+            else:
+                warnings.append(_("%s left out (not shown to students)") % el.tag)
+            _replace(parents, el, None)
+
+    response_id = interaction.get("response-identifier")
+    decl = next(
+        (d for d in root.findall("qti-response-declaration") if d.get("identifier") == response_id),
+        None,
+    )
+    correct = [
+        (v.text or "").strip()
+        for v in (decl.findall("qti-correct-response/qti-value") if decl is not None else [])
+    ]
+    mapping = decl.find("qti-mapping") if decl is not None else None
+    mapped = {
+        e.get("map-key", "").strip(): _number(e.get("mapped-value")) or 0
+        for e in (mapping.findall("qti-map-entry") if mapping is not None else [])
+    }
+    points = _max_score(root, decl)
+    if points != int(points) or points < 1:
+        raise ValueError(_("max score %s is not a whole number of at least 1") % points)
+    raw: dict[str, Any] = {"id": identifier, "points": int(points), "criteria": "\n".join(criteria)}
+
+    prompt = interaction.find("qti-prompt")
+    replacement = Element("div", {"class": "prompt"}) if prompt is not None else None
+    if interaction.tag == "qti-choice-interaction":
+        choices = interaction.findall("qti-simple-choice")
+        max_choices = int(interaction.get("max-choices") or 1)
+        single = max_choices == 1 and (decl is None or decl.get("cardinality") != "multiple")
+        raw["kind"] = ItemKind.SINGLE_CHOICE if single else ItemKind.MULTIPLE_CHOICE
+        raw["choices"] = [{"id": c.get("identifier"), "html": _inner(c)} for c in choices]
+        if not correct and mapped:
+            correct = [k for k, v in mapped.items() if v > 0]
+            if not single:
+                warnings.append(_("partial-credit mapping scored all or nothing"))
+        raw["correct"] = correct
+    elif interaction.tag == "qti-text-entry-interaction":
+        base = decl.get("base-type") if decl is not None else "string"
+        if base in ("float", "integer"):
+            value = _number(correct[0]) if correct else None
+            raw.update(kind=ItemKind.NUMERIC, value=value, tolerance=_tolerance(root, value or 0.0))
+        else:
+            raw["kind"] = ItemKind.TEXT_ENTRY
+            raw["accepted"] = list(
+                dict.fromkeys(correct + [k for k, v in mapped.items() if v > 0 and k])
+            )
+            if mapping is not None and mapping.get("case-sensitive") == "true":
+                warnings.append(_("case-sensitive answers are compared ignoring case"))
+        replacement = Element("span", {"class": "blank"})
+        replacement.text = "\u2002" * 6
+    else:
+        raw["kind"] = ItemKind.EXTENDED_TEXT
+    if prompt is not None and replacement is not None and replacement.tag == "div":
+        replacement.text = prompt.text
+        for child in list(prompt):
+            replacement.append(child)
+    _replace(parents, interaction, replacement)
+
+    # Images: relative to the item file, inside the package, of an image type.
+    base_dir = posixpath.dirname(item_path)
+    images: list[str] = []
+    for img in body.iter("img"):
+        src = (img.get("src") or "").strip()
+        if re.match(r"^[a-z][a-z0-9+.-]*:", src, re.I) or src.startswith("/"):
+            raise ValueError(_("image %s is outside the package") % src)
+        path = posixpath.normpath(posixpath.join(base_dir, src))
+        if path.startswith("../") or path not in names:
+            raise ValueError(_("image %s is not in the package") % src)
+        if posixpath.splitext(path)[1].lower() not in IMAGE_EXTENSIONS:
+            raise ValueError(_("image %s: only PNG, JPEG, GIF and WebP are supported") % src)
+        img.set("src", path)
+        images.append(path)
+    raw["html"] = _inner(body).strip()
+    for choice in raw.get("choices", []):
+        for src in image_sources(choice["html"]):
+            raise ValueError(_("image %s inside a choice is not supported") % src)
+    return raw, images, warnings
+
+
+# --- the package ------------------------------------------------------------------------------
+
+
+def _test_href(manifest: Element, names: set[str], report: ImportReport) -> str:
+    resources = list(manifest.iter("resource"))
+    for resource in resources:
+        href = resource.get("href")
+        if href and href not in names:
+            report.warnings.append(_("the manifest names %s, which is not in the package") % href)
+    tests = [
+        r.get("href")
+        for r in resources
+        if (r.get("type") or "").startswith("imsqti_test_xmlv3p0") and r.get("href")
+    ]
+    if not tests:
+        raise PackageRefused(_("imsmanifest.xml names no qti-assessment-test resource."))
+    if tests[0] not in names:
+        raise PackageRefused(_("imsmanifest.xml names %s, which is not in the package.") % tests[0])
+    return tests[0]
+
+
+def _sections(test_root: Element) -> list[tuple[Element, list[Element], Element | None]]:
+    """(section, its item refs including nested sections', time limits) per top-level section."""
+    found = []
+    for part in test_root.findall("qti-test-part"):
+        for section in part.findall("qti-assessment-section"):
+            limits = section.find("qti-time-limits")
+            if limits is None:
+                limits = part.find("qti-time-limits")
+            if limits is None:
+                limits = test_root.find("qti-time-limits")
+            found.append((section, list(section.iter("qti-assessment-item-ref")), limits))
+    return found
+
+
+def import_package(
+    *,
+    actor,
+    file: IO[bytes] | str,
+    programme: str = Programme.SE_NATIONAL,
+    subject: str = "",
+    grade: int = 9,
+    window_start: datetime.date | None = None,
+    window_end: datetime.date | None = None,
+) -> ImportReport:
+    """Import a QTI 3.0 package as a draft test; the report says what was made and refused."""
+    from exams.definition_services import DefinitionRefused, test_create
+
+    report = ImportReport()
+    try:
+        package = _Package(file)
+        if "imsmanifest.xml" not in package.names:
+            raise PackageRefused(_("The package has no imsmanifest.xml."))
+        manifest = package.xml("imsmanifest.xml")
+        test_href = _test_href(manifest, package.names, report)
+        test_root = package.xml(test_href)
+        if test_root.tag != "qti-assessment-test":
+            raise PackageRefused(_("%s is not a qti-assessment-test.") % test_href)
+        today = timezone.localdate()
+        raw: dict[str, Any] = {
+            "code": slugify(test_root.get("identifier") or "")[:70] or "qti-import",
+            "title": test_root.get("title") or test_root.get("identifier") or "QTI",
+            "programme": programme,
+            "subject": subject or test_root.get("title") or "—",
+            "grade": grade,
+            "window": {
+                "start": window_start or today,
+                "end": window_end or today + datetime.timedelta(days=30),
+            },
+            "subtests": [],
+        }
+        images: set[str] = set()
+        test_dir = posixpath.dirname(test_href)
+        for index, (section, refs, limits) in enumerate(_sections(test_root), start=1):
+            code = (section.get("identifier") or f"S{index}")[:40]
+            items = []
+            for ref in refs:
+                ident = ref.get("identifier") or ref.get("href") or "?"
+                item = _item_from_ref(package, ref, test_dir, report, ident)
+                if item is None:
+                    continue
+                item_raw, item_images, warnings = item
+                item_raw["id"] = item_raw["id"] or ident
+                if any(i["id"] == item_raw["id"] for i in items):
+                    report.refused.append(Refusal(ident, _("the identifier is used twice")))
+                    continue
+                problems: list[Problem] = []
+                parse_item(item_raw, ident, set(item_images), problems)
+                if problems:
+                    report.refused.append(Refusal(ident, "; ".join(p.message for p in problems)))
+                    continue
+                report.warnings += [f"{ident}: {w}" for w in warnings]
+                images.update(item_images)
+                items.append(item_raw)
+            if not items:
+                report.warnings.append(
+                    _("section %s has no importable items and was left out") % code
+                )
+                continue
+            seconds = _number(limits.get("max-time")) if limits is not None else None
+            raw["subtests"].append(
+                {
+                    "code": code,
+                    "title": section.get("title") or code,
+                    "duration_minutes": max(1, round(seconds / 60)) if seconds else 45,
+                    "items": items,
+                }
+            )
+            report.created.append(
+                _("subtest %(code)s: %(count)s items") % {"code": code, "count": len(items)}
+            )
+        if not raw["subtests"]:
+            raise PackageRefused(_("No item could be imported."))
+        spec, problems = parse_definition(raw, asset_paths=images)
+        if problems:
+            raise DefinitionInvalid(problems)
+        assets = {path: package.read(path) for path in sorted(images)}
+        with transaction.atomic():
+            report.test = test_create(actor=actor, spec=spec, assets=assets, source="qti")
+    except PackageRefused as exc:
+        report.errors.append(str(exc))
+        report.created = []
+    except DefinitionInvalid as exc:
+        report.errors += [str(p) for p in exc.problems]
+        report.created = []
+    except DefinitionRefused as exc:
+        report.errors.append(str(exc))
+        report.created = []
+    return report
+
+
+def _item_from_ref(
+    package: _Package, ref: Element, test_dir: str, report: ImportReport, ident: str
+):
+    href = ref.get("href") or ""
+    path = posixpath.normpath(posixpath.join(test_dir, href))
+    if not href or path.startswith("../") or path not in package.names:
+        report.refused.append(Refusal(ident, _("item file %s is not in the package") % href))
+        return None
+    try:
+        root = package.xml(path)
+    except XmlRefused as exc:
+        report.refused.append(Refusal(ident, str(exc)))
+        return None
+    try:
+        return convert_item(root, item_path=path, names=package.names)
+    except ValueError as exc:
+        report.refused.append(Refusal(ident, _("%s; item refused") % exc))
+        return None

@@ -1,0 +1,274 @@
+"""Readiness: the routine questions before a sitting, turned into green/amber/red checks.
+
+Each check links to the page where it is fixed. Red means the sitting cannot go ahead as planned;
+amber means something is missing that the school should look at (a backup proctor, adjustments
+not yet confirmed, a late change in the organiser's data, a day password not yet made).
+"""
+
+from __future__ import annotations
+
+import datetime
+from dataclasses import dataclass, field
+
+from django.db.models import Q
+from django.urls import NoReverseMatch, reverse
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from exams.day_passwords import unit_zone
+from exams.models import (
+    Adjustment,
+    Assignment,
+    ChecklistAcknowledgement,
+    DayPassword,
+    PaperReplacement,
+    Sitting,
+    SittingStatus,
+    SittingStudent,
+)
+from exams.services import _exempt_ids, _persons_with_role, proctor_refusal
+from schools.models import SchoolUnit
+from schools.roles import Capability
+
+GREEN, AMBER, RED = "green", "amber", "red"
+_RANK = {GREEN: 0, AMBER: 1, RED: 2}
+TRANSFER_LEAD_DAYS = 30
+TRANSFER_FREEZE_DAYS = 7
+
+
+@dataclass
+class Check:
+    key: str
+    label: str
+    state: str
+    detail: str = ""
+    fix_url: str = ""
+
+
+@dataclass
+class SittingReadiness:
+    sitting: Sitting
+    checks: list[Check] = field(default_factory=list)
+
+    @property
+    def state(self) -> str:
+        return max((c.state for c in self.checks), key=_RANK.__getitem__, default=GREEN)
+
+
+def _url(name: str, unit: SchoolUnit, *args, query: str = "") -> str:
+    try:
+        url = reverse(name, args=[unit.public_id, *args])
+    except NoReverseMatch:
+        return ""
+    return f"{url}?{query}" if query else url
+
+
+def _transfer_check(sitting: Sitting) -> Check:
+    organiser = sitting.school_unit.organiser
+    label = _("The organiser transferred users in time")
+    fix = _url("unit-staff", sitting.school_unit)
+    first, last = organiser.first_transfer_at, organiser.last_transfer_at
+    lead = sitting.starts_at - datetime.timedelta(days=TRANSFER_LEAD_DAYS)
+    freeze = sitting.starts_at - datetime.timedelta(days=TRANSFER_FREEZE_DAYS)
+    if first is None:
+        return Check("transfer", label, RED, str(_("No transfer yet.")), fix)
+    if first > lead:
+        return Check(
+            "transfer",
+            label,
+            RED,
+            str(_("First transfer less than 30 days before the sitting.")),
+            fix,
+        )
+    if last is not None and last > freeze:
+        return Check(
+            "transfer",
+            label,
+            AMBER,
+            str(
+                _(
+                    "Data changed less than 7 days before the sitting: check rooms, "
+                    "assignments and roles."
+                )
+            ),
+            fix,
+        )
+    return Check("transfer", label, GREEN)
+
+
+def _placement_check(sitting: Sitting) -> Check:
+    unit = sitting.school_unit
+    label = _("Every assigned student is in a sitting and a room")
+    assigned = set(
+        Assignment.objects.filter(school_unit=unit, subtest=sitting.subtest).values_list(
+            "person_id", flat=True
+        )
+    )
+    placed = set(
+        SittingStudent.objects.filter(
+            sitting__school_unit=unit,
+            sitting__subtest=sitting.subtest,
+            sitting__status=SittingStatus.SCHEDULED,
+        ).values_list("person_id", flat=True)
+    )
+    on_paper = set(
+        PaperReplacement.objects.filter(subtest=sitting.subtest).values_list("person_id", flat=True)
+    )
+    missing = assigned - placed - on_paper - _exempt_ids(sitting.subtest)
+    fix = _url("exams-assignments", unit, query=f"subtest={sitting.subtest.public_id}&unplaced=1")
+    if not assigned:
+        return Check(
+            "placement",
+            label,
+            RED,
+            str(_("No student is assigned this subtest.")),
+            _url("exams-assignments", unit),
+        )
+    if missing:
+        return Check(
+            "placement",
+            label,
+            RED,
+            str(_("%(count)d assigned students are not placed.") % {"count": len(missing)}),
+            fix,
+        )
+    return Check("placement", label, GREEN)
+
+
+def _proctor_check(sitting: Sitting) -> list[Check]:
+    unit = sitting.school_unit
+    fix = _url("exams-sitting", unit, sitting.public_id)
+    mains, backups = [], []
+    for proctorship in sitting.proctorships.select_related("person"):
+        if proctor_refusal(proctorship.person, unit) is None:
+            (backups if proctorship.is_backup else mains).append(proctorship.person)
+    checks = [
+        Check(
+            "proctor",
+            _("A proctor who holds the role"),
+            GREEN if mains else RED,
+            "" if mains else str(_("No proctor with the role.")),
+            "" if mains else fix,
+        ),
+        Check(
+            "backup_proctor",
+            _("A backup proctor"),
+            GREEN if backups else AMBER,
+            "" if backups else str(_("No backup proctor.")),
+            "" if backups else fix,
+        ),
+    ]
+    return checks
+
+
+def _acknowledged(sitting: Sitting, key: str) -> bool:
+    return (
+        ChecklistAcknowledgement.objects.filter(school_unit=sitting.school_unit, key=key)
+        .filter(Q(sitting=sitting) | Q(sitting__isnull=True))
+        .exists()
+    )
+
+
+def _adjustment_check(sitting: Sitting) -> Check:
+    label = _("Adjustments entered")
+    if not (sitting.subtest.permitted_adjustments or []):
+        return Check("adjustments", label, GREEN, str(_("The subtest permits no adjustments.")))
+    students = sitting.placements.values("person_id")
+    entered = Adjustment.objects.filter(person_id__in=students, test_id=sitting.subtest.test_id)
+    entered = entered.filter(Q(subtest=sitting.subtest) | Q(subtest__isnull=True)).count()
+    if _acknowledged(sitting, "adjustments_reviewed"):
+        return Check(
+            "adjustments", label, GREEN, str(_("Reviewed; %(count)d entered.") % {"count": entered})
+        )
+    return Check(
+        "adjustments",
+        label,
+        AMBER,
+        str(
+            _("%(count)d entered; confirm that every decided adjustment is in.")
+            % {"count": entered}
+        ),
+        _url("exams-adjustments", sitting.school_unit),
+    )
+
+
+def _day_password_check(sitting: Sitting) -> Check | None:
+    if not sitting.subtest.on_platform:
+        return None
+    day = sitting.starts_at.astimezone(unit_zone(sitting.school_unit)).date()
+    ready = DayPassword.objects.filter(school_unit=sitting.school_unit, date=day).exists()
+    return Check(
+        "day_password",
+        _("Day password ready"),
+        GREEN if ready else AMBER,
+        "" if ready else str(_("Not yet made; open the day password page.")),
+        ""
+        if ready
+        else _url("exams-day-password", sitting.school_unit, query=f"date={day.isoformat()}"),
+    )
+
+
+def _result_entry_check(sitting: Sitting) -> Check | None:
+    if sitting.subtest.on_platform:
+        return None
+    unit = sitting.school_unit
+    someone = _persons_with_role(unit, Capability.ASSESS) | _persons_with_role(
+        unit, Capability.PREPARE_GRADING
+    )
+    return Check(
+        "result_entry",
+        _("Someone to enter the results of this off-platform subtest"),
+        GREEN if someone else RED,
+        "" if someone else str(_("No assessor or assessment lead at the unit.")),
+        "" if someone else _url("unit-staff", unit),
+    )
+
+
+def _technical_check(sitting: Sitting) -> Check:
+    done = _acknowledged(sitting, "technical_checklist")
+    return Check(
+        "technical_checklist",
+        _("Technical checklist acknowledged"),
+        GREEN if done else RED,
+        "" if done else str(_("Not acknowledged.")),
+        "" if done else _url("exams-readiness", sitting.school_unit),
+    )
+
+
+def sitting_readiness(sitting: Sitting) -> SittingReadiness:
+    checks = [
+        _transfer_check(sitting),
+        _placement_check(sitting),
+        *_proctor_check(sitting),
+        _adjustment_check(sitting),
+        _day_password_check(sitting),
+        _result_entry_check(sitting),
+        _technical_check(sitting),
+    ]
+    return SittingReadiness(sitting=sitting, checks=[c for c in checks if c is not None])
+
+
+def unit_readiness(
+    *, school_unit: SchoolUnit, now: datetime.datetime | None = None, limit: int | None = None
+) -> list[SittingReadiness]:
+    """Readiness of every scheduled sitting from today on (the unit's own time zone)."""
+    now = now or timezone.now()
+    local = now.astimezone(unit_zone(school_unit))
+    start_of_day = local.replace(hour=0, minute=0, second=0, microsecond=0)
+    sittings = (
+        Sitting.objects.filter(
+            school_unit=school_unit, status=SittingStatus.SCHEDULED, starts_at__gte=start_of_day
+        )
+        .select_related("subtest__test", "room", "school_unit__organiser")
+        .order_by("starts_at")
+    )
+    if limit:
+        sittings = sittings[:limit]
+    return [sitting_readiness(s) for s in sittings]
+
+
+def dashboard_panel_context(request, unit, capabilities) -> dict | None:
+    """schools.dashboard panel: the next sittings' readiness, for those who prepare them."""
+    if Capability.ADMINISTER_TESTS not in capabilities:
+        return None
+    return {"sittings": unit_readiness(school_unit=unit, limit=5)}

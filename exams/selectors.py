@@ -1,0 +1,312 @@
+"""Reads of what a school prepares before the day, scoped to the acting user's school units.
+
+Objects of another school unit (or missing ones) answer 404 through `access_*`.
+"""
+
+from __future__ import annotations
+
+import datetime
+
+from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet
+from django.http import Http404
+from django.utils import timezone
+
+from exams.models import (
+    Adjustment,
+    Assignment,
+    DefinitionStatus,
+    Exemption,
+    Registration,
+    Room,
+    Sitting,
+    SittingProctor,
+    SittingStatus,
+    SittingStudent,
+    Subtest,
+    TestDefinition,
+)
+from exams.services import PROGRAMME_COUNTRY
+from schools.models import Person, SchoolUnit, TeachingGroup
+from schools.roles import Capability
+from schools.selectors import scope_to_school_units
+
+ADMIN = Capability.ADMINISTER_TESTS
+
+
+def _get(queryset: QuerySet, **lookup):
+    try:
+        return queryset.get(**lookup)
+    except (queryset.model.DoesNotExist, ValueError, TypeError) as exc:
+        raise Http404("Not found.") from exc
+
+
+# --- tests visible to a unit ---------------------------------------------------------------------
+
+
+def tests_for_unit(*, school_unit: SchoolUnit) -> QuerySet:
+    """Published tests of the unit's programme (platform-level, not tenant data)."""
+    programmes = [p for p, c in PROGRAMME_COUNTRY.items() if c == school_unit.organiser.country]
+    return TestDefinition.objects.filter(
+        status=DefinitionStatus.PUBLISHED, programme__in=programmes
+    ).order_by("window_start", "title")
+
+
+def subtests_for_unit(*, school_unit: SchoolUnit) -> QuerySet:
+    return (
+        Subtest.objects.filter(test__in=tests_for_unit(school_unit=school_unit))
+        .select_related("test")
+        .order_by("test__window_start", "test__title", "position")
+    )
+
+
+def access_subtest(*, school_unit: SchoolUnit, public_id) -> Subtest:
+    return _get(subtests_for_unit(school_unit=school_unit), public_id=public_id)
+
+
+def access_test(*, school_unit: SchoolUnit, public_id) -> TestDefinition:
+    return _get(tests_for_unit(school_unit=school_unit), public_id=public_id)
+
+
+# --- rooms --------------------------------------------------------------------------------------
+
+
+def rooms_for(*, user, school_unit: SchoolUnit) -> QuerySet:
+    return scope_to_school_units(
+        Room.objects.filter(school_unit=school_unit), user=user, capability=ADMIN
+    )
+
+
+def access_room(*, user, school_unit: SchoolUnit, public_id) -> Room:
+    return _get(rooms_for(user=user, school_unit=school_unit), public_id=public_id)
+
+
+# --- registrations ------------------------------------------------------------------------------
+
+
+def registrations_for(*, user, school_unit: SchoolUnit) -> QuerySet:
+    return scope_to_school_units(
+        Registration.objects.filter(school_unit=school_unit), user=user, capability=ADMIN
+    ).select_related("test")
+
+
+def voluntary_tests_for(*, school_unit: SchoolUnit) -> QuerySet:
+    registered = Registration.objects.filter(school_unit=school_unit, test=OuterRef("pk"))
+    return (
+        tests_for_unit(school_unit=school_unit)
+        .filter(mandatory=False)
+        .annotate(is_registered=Exists(registered))
+    )
+
+
+# --- students, assignments ----------------------------------------------------------------------
+
+
+def students_for(*, user, school_unit: SchoolUnit, capability=ADMIN) -> QuerySet:
+    """Students enrolled at the unit, if the user holds `capability` there."""
+    units = scope_to_school_units(
+        SchoolUnit.objects.filter(pk=school_unit.pk), user=user, capability=capability, path="id"
+    )
+    return Person.objects.filter(
+        enrolments__school_unit__in=units, removed_at__isnull=True
+    ).distinct()
+
+
+def access_student(*, user, school_unit: SchoolUnit, public_id, capability=ADMIN) -> Person:
+    return _get(
+        students_for(user=user, school_unit=school_unit, capability=capability),
+        public_id=public_id,
+    )
+
+
+def persons_at(*, user, school_unit: SchoolUnit, public_ids, capability=ADMIN) -> list[Person]:
+    """Students of the unit among `public_ids`; ids of anyone else are simply not found."""
+    return list(
+        students_for(user=user, school_unit=school_unit, capability=capability).filter(
+            public_id__in=list(public_ids)
+        )
+    )
+
+
+def groups_for(*, user, school_unit: SchoolUnit) -> QuerySet:
+    return scope_to_school_units(
+        TeachingGroup.objects.filter(school_unit=school_unit), user=user, capability=ADMIN
+    )
+
+
+def access_group(*, user, school_unit: SchoolUnit, public_id) -> TeachingGroup:
+    return _get(groups_for(user=user, school_unit=school_unit), public_id=public_id)
+
+
+def _placement_room(subtest_field: str = "subtest") -> QuerySet:
+    return SittingStudent.objects.filter(
+        person=OuterRef("person"),
+        sitting__subtest=OuterRef(subtest_field),
+        sitting__status=SittingStatus.SCHEDULED,
+    )
+
+
+def assignments_for(
+    *,
+    user,
+    school_unit: SchoolUnit,
+    subtest: Subtest | None = None,
+    room: Room | None = None,
+    unplaced: bool = False,
+) -> QuerySet:
+    """Assignments of the unit; `room` keeps students placed in a sitting in that room."""
+    qs = scope_to_school_units(
+        Assignment.objects.filter(school_unit=school_unit), user=user, capability=ADMIN
+    ).select_related("person", "subtest__test")
+    if subtest is not None:
+        qs = qs.filter(subtest=subtest)
+    placed = _placement_room()
+    if room is not None:
+        qs = qs.filter(Exists(placed.filter(sitting__room=room)))
+    qs = qs.annotate(
+        is_placed=Exists(placed),
+        is_exempt=Exists(
+            Exemption.objects.filter(
+                person=OuterRef("person"), test=OuterRef("subtest__test")
+            ).filter(Q(subtest__isnull=True) | Q(subtest=OuterRef("subtest")))
+        ),
+    )
+    if unplaced:
+        qs = qs.filter(is_placed=False)
+    return qs.order_by(
+        "subtest__test__title", "subtest__position", "person__family_name", "person__given_name"
+    )
+
+
+def access_assignment(*, user, school_unit: SchoolUnit, public_id) -> Assignment:
+    return _get(assignments_for(user=user, school_unit=school_unit), public_id=public_id)
+
+
+def room_of(*, assignment: Assignment) -> Room | None:
+    placement = (
+        SittingStudent.objects.filter(
+            person=assignment.person,
+            sitting__subtest=assignment.subtest,
+            sitting__status=SittingStatus.SCHEDULED,
+        )
+        .select_related("sitting__room")
+        .first()
+    )
+    return placement.sitting.room if placement else None
+
+
+# --- sittings -----------------------------------------------------------------------------------
+
+
+def sittings_for(
+    *,
+    user,
+    school_unit: SchoolUnit,
+    room: Room | None = None,
+    capability=ADMIN,
+    upcoming_only: bool = False,
+    now: datetime.datetime | None = None,
+) -> QuerySet:
+    qs = scope_to_school_units(
+        Sitting.objects.filter(school_unit=school_unit), user=user, capability=capability
+    ).select_related("subtest__test", "room")
+    if room is not None:
+        qs = qs.filter(room=room)
+    if upcoming_only:
+        start_of_today = (now or timezone.now()).replace(hour=0, minute=0, second=0)
+        qs = qs.filter(status=SittingStatus.SCHEDULED, starts_at__gte=start_of_today)
+    return qs.prefetch_related(
+        Prefetch("proctorships", queryset=SittingProctor.objects.select_related("person")),
+    )
+
+
+def access_sitting(*, user, school_unit: SchoolUnit, public_id, capability=ADMIN) -> Sitting:
+    return _get(
+        sittings_for(user=user, school_unit=school_unit, capability=capability),
+        public_id=public_id,
+    )
+
+
+def proctor_sittings_for(*, user, school_unit: SchoolUnit) -> QuerySet:
+    """The sittings a proctor sees: every sitting of the unit where they hold PROCTOR."""
+    return sittings_for(user=user, school_unit=school_unit, capability=Capability.PROCTOR)
+
+
+def sitting_students(*, sitting: Sitting) -> QuerySet:
+    return Person.objects.filter(placements__sitting=sitting).order_by("family_name", "given_name")
+
+
+def proctor_candidates(*, user, school_unit: SchoolUnit) -> QuerySet:
+    """Transferred staff holding the proctor capability at the unit (via any role)."""
+    from exams.services import _persons_with_role
+
+    units = scope_to_school_units(
+        SchoolUnit.objects.filter(pk=school_unit.pk), user=user, capability=ADMIN, path="id"
+    )
+    if not units.exists():
+        return Person.objects.none()
+    return Person.objects.filter(
+        pk__in=_persons_with_role(school_unit, Capability.PROCTOR)
+    ).order_by("family_name", "given_name")
+
+
+# --- adjustments and exemptions -----------------------------------------------------------------
+
+
+def adjustments_for(*, user, school_unit: SchoolUnit, room: Room | None = None) -> QuerySet:
+    qs = scope_to_school_units(
+        Adjustment.objects.filter(school_unit=school_unit),
+        user=user,
+        capability=Capability.ENTER_ADJUSTMENTS,
+    ).select_related("person", "test", "subtest", "decided_by")
+    if room is not None:
+        qs = qs.filter(
+            Exists(
+                SittingStudent.objects.filter(
+                    person=OuterRef("person"),
+                    sitting__room=room,
+                    sitting__status=SittingStatus.SCHEDULED,
+                )
+            )
+        )
+    return qs.order_by("person__family_name", "person__given_name")
+
+
+def access_adjustment(*, user, school_unit: SchoolUnit, public_id) -> Adjustment:
+    return _get(adjustments_for(user=user, school_unit=school_unit), public_id=public_id)
+
+
+def exemptions_for(*, user, school_unit: SchoolUnit, room: Room | None = None) -> QuerySet:
+    qs = scope_to_school_units(
+        Exemption.objects.filter(school_unit=school_unit),
+        user=user,
+        capability=Capability.DECIDE_EXEMPTIONS,
+    ).select_related("person", "test", "subtest", "decided_by")
+    if room is not None:
+        qs = qs.filter(
+            Exists(SittingStudent.objects.filter(person=OuterRef("person"), sitting__room=room))
+        )
+    return qs.order_by("person__family_name", "person__given_name")
+
+
+def access_exemption(*, user, school_unit: SchoolUnit, public_id) -> Exemption:
+    return _get(exemptions_for(user=user, school_unit=school_unit), public_id=public_id)
+
+
+def head_teachers_at(*, school_unit: SchoolUnit) -> QuerySet:
+    return Person.objects.filter(
+        role_assignments__school_unit=school_unit,
+        role_assignments__role="head_teacher",
+        removed_at__isnull=True,
+    ).distinct()
+
+
+def exempt_person_ids(*, subtest: Subtest) -> set[int]:
+    """Persons exempt from the subtest (or its whole test): results leave them out of statistics.
+
+    Not user-scoped: results code calls it after scoping its own rows.
+    """
+    return set(
+        Exemption.objects.filter(test_id=subtest.test_id)
+        .filter(Q(subtest=subtest) | Q(subtest__isnull=True))
+        .values_list("person_id", flat=True)
+    )

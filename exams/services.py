@@ -1,0 +1,1122 @@
+"""Writes on what a school prepares before the day: registrations, assignments, rooms, sittings,
+adjustments, exemptions, paper replacements and readiness acknowledgements.
+
+Every service is one transaction, audits what it changes and takes keyword arguments only. The
+caller (a view or API) has already resolved the school unit with the right capability; services
+still check that every object they are given belongs to that unit and that the rules hold, and
+raise `ExamRefused` with a short, specific reason when they do not.
+"""
+
+from __future__ import annotations
+
+import datetime
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+from django.db import transaction
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from exams.day_passwords import unit_today, unit_zone
+from exams.models import (
+    Adjustment,
+    AdjustmentKind,
+    Assignment,
+    AssignmentSource,
+    ChecklistAcknowledgement,
+    DefinitionStatus,
+    Exemption,
+    ExemptionGround,
+    PaperReplacement,
+    Programme,
+    Registration,
+    Room,
+    Sitting,
+    SittingProctor,
+    SittingStatus,
+    SittingStudent,
+    Subtest,
+    TestDefinition,
+    Tool,
+)
+from provplattform.audit import audit_record, audit_record_many
+from schools.models import Country, Enrolment, Organiser, Person, RoleAssignment, SchoolUnit
+from schools.roles import Capability, Role, capabilities_of_roles
+from schools.selectors import user_has_capability
+
+PROGRAMME_COUNTRY = {Programme.SE_NATIONAL: Country.SWEDEN, Programme.NO_MAPPING: Country.NORWAY}
+
+CHECKLIST_KEYS = ("technical_checklist", "adjustments_reviewed")
+
+
+class ExamRefused(Exception):
+    """A change the rules forbid; the message says why, in the user's language."""
+
+
+@dataclass
+class BulkSummary:
+    """What a bulk action changed and what it refused, per student, with the reason."""
+
+    changed: list[dict] = field(default_factory=list)
+    refused: list[dict] = field(default_factory=list)
+
+    def as_dict(self) -> dict:
+        return {
+            "changed_count": len(self.changed),
+            "refused_count": len(self.refused),
+            "changed": self.changed,
+            "refused": self.refused,
+        }
+
+
+def _person_entry(person: Person, **extra) -> dict:
+    return {"person": str(person.public_id), "name": person.full_name, **extra}
+
+
+# --- shared rules -------------------------------------------------------------------------------
+
+
+def _require(actor, school_unit: SchoolUnit, capability: Capability) -> None:
+    if actor is None:  # system jobs (beat, transfer hook, demo seed)
+        return
+    if not user_has_capability(user=actor, school_unit=school_unit, capability=capability):
+        raise ExamRefused(_("You may not do this at this school unit."))
+
+
+def _is_administrator(actor, school_unit: SchoolUnit) -> bool:
+    return actor is not None and user_has_capability(
+        user=actor, school_unit=school_unit, capability=Capability.ADMINISTER_TESTS
+    )
+
+
+def _same_unit(obj, school_unit: SchoolUnit) -> None:
+    if obj.school_unit_id != school_unit.pk:
+        raise ExamRefused(_("That belongs to another school unit."))
+
+
+def _check_published(test: TestDefinition) -> None:
+    if test.status != DefinitionStatus.PUBLISHED:
+        raise ExamRefused(_("The test is not published."))
+
+
+def _check_programme(test: TestDefinition, school_unit: SchoolUnit) -> None:
+    if PROGRAMME_COUNTRY.get(test.programme) != school_unit.organiser.country:
+        raise ExamRefused(_("This test is not given in this school unit's country."))
+
+
+def assignment_opens_on(subtest: Subtest) -> datetime.date:
+    """The first day the subtest may be assigned.
+
+    Reference date: the first day of the subtest's window, because students must be assigned
+    before they can be placed in a sitting, so the sitting date cannot be the reference.
+    """
+    start, _end = subtest.effective_window
+    return start - datetime.timedelta(days=subtest.test.assignment_opens_days_before)
+
+
+def _assignment_window_refusal(subtest: Subtest, today: datetime.date) -> str | None:
+    opens = assignment_opens_on(subtest)
+    _start, end = subtest.effective_window
+    if today < opens:
+        return _("Assignment opens on %(date)s.") % {"date": opens.isoformat()}
+    if today > end:
+        return _("The test window closed on %(date)s.") % {"date": end.isoformat()}
+    return None
+
+
+def enrolled_ids(school_unit: SchoolUnit, *, today: datetime.date) -> set[int]:
+    return set(
+        Enrolment.objects.filter(school_unit=school_unit, person__removed_at__isnull=True)
+        .filter(Q(end_date__isnull=True) | Q(end_date__gte=today))
+        .values_list("person_id", flat=True)
+    )
+
+
+def _exempt_ids(subtest: Subtest) -> set[int]:
+    return set(
+        Exemption.objects.filter(test_id=subtest.test_id)
+        .filter(Q(subtest=subtest) | Q(subtest__isnull=True))
+        .values_list("person_id", flat=True)
+    )
+
+
+def _persons_with_role(school_unit: SchoolUnit, capability: Capability) -> set[int]:
+    roles = [r for r in Role if capability in capabilities_of_roles([r])]
+    return set(
+        RoleAssignment.objects.filter(
+            school_unit=school_unit,
+            role__in=roles,
+            person__removed_at__isnull=True,
+            person__duties__school_unit=school_unit,
+        ).values_list("person_id", flat=True)
+    )
+
+
+def proctor_refusal(person: Person, school_unit: SchoolUnit) -> str | None:
+    """Why `person` cannot proctor at `school_unit`, or None if they can."""
+    transferred = (
+        person.removed_at is None and person.duties.filter(school_unit=school_unit).exists()
+    )
+    if not transferred:
+        return _("%(name)s was not transferred by the organiser to this school unit.") % {
+            "name": person.full_name
+        }
+    roles = RoleAssignment.objects.filter(person=person, school_unit=school_unit).values_list(
+        "role", flat=True
+    )
+    if Capability.PROCTOR not in capabilities_of_roles(roles):
+        return _("%(name)s does not hold the proctor role at this school unit.") % {
+            "name": person.full_name
+        }
+    return None
+
+
+def _is_head_teacher(person: Person | None, school_unit: SchoolUnit) -> bool:
+    return (
+        person is not None
+        and RoleAssignment.objects.filter(
+            person=person, school_unit=school_unit, role=Role.HEAD_TEACHER
+        ).exists()
+    )
+
+
+# --- rooms --------------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def room_create(*, actor, school_unit: SchoolUnit, name: str) -> Room:
+    """A named room of the unit. Invariant: names are unique per unit."""
+    _require(actor, school_unit, Capability.ADMINISTER_TESTS)
+    name = (name or "").strip()
+    if not name:
+        raise ExamRefused(_("The room needs a name."))
+    if Room.objects.filter(school_unit=school_unit, name__iexact=name).exists():
+        raise ExamRefused(_("There is already a room called %(name)s.") % {"name": name})
+    room = Room.objects.create(school_unit=school_unit, name=name)
+    audit_record(
+        actor=actor, action="room.create", target=room, after={"name": name}, scope=school_unit
+    )
+    return room
+
+
+@transaction.atomic
+def room_delete(*, actor, room: Room) -> None:
+    """Remove a room that no sitting uses."""
+    _require(actor, room.school_unit, Capability.ADMINISTER_TESTS)
+    if room.sittings.exists():
+        raise ExamRefused(_("The room is used by a sitting."))
+    audit_record(
+        actor=actor,
+        action="room.delete",
+        target=room,
+        before={"name": room.name},
+        scope=room.school_unit,
+    )
+    room.delete()
+
+
+# --- registration and automatic assignment -------------------------------------------------------
+
+
+@transaction.atomic
+def registration_create(
+    *, actor, school_unit: SchoolUnit, test: TestDefinition, today: datetime.date | None = None
+) -> Registration:
+    """Register the unit for a voluntary test (påmelding).
+
+    Invariant: only inside the test's registration window; from then on the test is mandatory for
+    every student of its grade at the unit, so they are assigned at once.
+    """
+    _require(actor, school_unit, Capability.ADMINISTER_TESTS)
+    _check_published(test)
+    _check_programme(test, school_unit)
+    if test.mandatory:
+        raise ExamRefused(_("The test is mandatory; it needs no registration."))
+    today = today or unit_today(school_unit)
+    opens, closes = test.registration_opens, test.registration_closes
+    if opens is None or closes is None or not (opens <= today <= closes):
+        if opens and closes:
+            raise ExamRefused(
+                _("Registration is open from %(opens)s to %(closes)s.")
+                % {"opens": opens.isoformat(), "closes": closes.isoformat()}
+            )
+        raise ExamRefused(_("The test has no registration window."))
+    if Registration.objects.filter(school_unit=school_unit, test=test).exists():
+        raise ExamRefused(_("The school unit is already registered for this test."))
+    registration = Registration.objects.create(
+        school_unit=school_unit, test=test, registered_by=actor
+    )
+    audit_record(
+        actor=actor,
+        action="registration.create",
+        target=registration,
+        after={"test": str(test.public_id)},
+        scope=school_unit,
+    )
+    assignments_sync_mandatory(school_unit=school_unit, today=today)
+    return registration
+
+
+def _tests_binding(school_unit: SchoolUnit, today: datetime.date) -> list[TestDefinition]:
+    country_programmes = [
+        p for p, c in PROGRAMME_COUNTRY.items() if c == school_unit.organiser.country
+    ]
+    registered = Registration.objects.filter(school_unit=school_unit).values("test_id")
+    return list(
+        TestDefinition.objects.filter(
+            status=DefinitionStatus.PUBLISHED,
+            programme__in=country_programmes,
+            window_end__gte=today,
+        )
+        .filter(Q(mandatory=True) | Q(id__in=registered))
+        .prefetch_related("subtests")
+    )
+
+
+@transaction.atomic
+def assignments_sync_mandatory(
+    *,
+    school_unit: SchoolUnit | None = None,
+    organiser: Organiser | None = None,
+    today: datetime.date | None = None,
+) -> int:
+    """Assign mandatory and registered tests to every enrolled student of the grade.
+
+    Invariant: from the day assignment opens until the window closes, every enrolled, non-exempt
+    student whose school year is the test's grade holds an assignment for each of its subtests.
+    Runs from Celery beat and right after each transfer; returns how many assignments it made.
+    """
+    units = SchoolUnit.objects.filter(removed_at__isnull=True).select_related("organiser")
+    if school_unit is not None:
+        units = units.filter(pk=school_unit.pk)
+    if organiser is not None:
+        units = units.filter(organiser=organiser)
+    created_total = 0
+    for unit in units:
+        day = today or unit_today(unit)
+        for test in _tests_binding(unit, day):
+            students = set(
+                Enrolment.objects.filter(
+                    school_unit=unit, school_year=test.grade, person__removed_at__isnull=True
+                )
+                .filter(Q(end_date__isnull=True) | Q(end_date__gte=day))
+                .values_list("person_id", flat=True)
+            )
+            if not students:
+                continue
+            for subtest in test.subtests.all():
+                if _assignment_window_refusal(subtest, day):
+                    continue
+                have = set(
+                    Assignment.objects.filter(subtest=subtest).values_list("person_id", flat=True)
+                )
+                missing = students - have - _exempt_ids(subtest)
+                if not missing:
+                    continue
+                rows = Assignment.objects.bulk_create(
+                    [
+                        Assignment(
+                            school_unit=unit,
+                            subtest=subtest,
+                            person_id=pid,
+                            source=AssignmentSource.AUTOMATIC,
+                        )
+                        for pid in sorted(missing)
+                    ]
+                )
+                audit_record_many(
+                    [
+                        {
+                            "actor": None,
+                            "action": "assignment.create",
+                            "target": row,
+                            "after": {
+                                "subtest": str(subtest.public_id),
+                                "person": row.person_id,
+                                "source": AssignmentSource.AUTOMATIC,
+                            },
+                            "scope": unit,
+                        }
+                        for row in rows
+                    ]
+                )
+                created_total += len(rows)
+    return created_total
+
+
+def on_transfer_applied(organiser, run) -> None:
+    """schools.hooks callback: students transferred later get their mandatory tests at once."""
+    assignments_sync_mandatory(organiser=organiser)
+
+
+# --- assignment ---------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def assignments_create(
+    *,
+    actor,
+    school_unit: SchoolUnit,
+    subtest: Subtest,
+    persons: Iterable[Person],
+    source: str = AssignmentSource.STUDENT,
+    today: datetime.date | None = None,
+) -> BulkSummary:
+    """Assign a subtest to students; returns what changed and what was refused, and why.
+
+    Invariant: only from the day assignment opens until the window closes, only students enrolled
+    at the unit, never an exempt student, never twice.
+    """
+    _require(actor, school_unit, Capability.ADMINISTER_TESTS)
+    _check_published(subtest.test)
+    _check_programme(subtest.test, school_unit)
+    persons = list(persons)
+    summary = BulkSummary()
+    today = today or unit_today(school_unit)
+    window_refusal = _assignment_window_refusal(subtest, today)
+    if window_refusal:
+        summary.refused = [_person_entry(p, reason=window_refusal) for p in persons]
+        return summary
+    enrolled = enrolled_ids(school_unit, today=today)
+    exempt = _exempt_ids(subtest)
+    have = dict(
+        Assignment.objects.filter(subtest=subtest).values_list("person_id", "school_unit_id")
+    )
+    for person in persons:
+        if person.pk not in enrolled:
+            reason = _("Not enrolled at this school unit.")
+        elif person.pk in exempt:
+            reason = _("Exempt from this test.")
+        elif person.pk in have:
+            reason = _("Already assigned.")
+        else:
+            reason = None
+        if reason:
+            summary.refused.append(_person_entry(person, reason=reason))
+            continue
+        assignment = Assignment.objects.create(
+            school_unit=school_unit,
+            subtest=subtest,
+            person=person,
+            source=source,
+            assigned_by=actor,
+        )
+        have[person.pk] = school_unit.pk
+        audit_record(
+            actor=actor,
+            action="assignment.create",
+            target=assignment,
+            after={
+                "subtest": str(subtest.public_id),
+                "person": str(person.public_id),
+                "source": source,
+            },
+            scope=school_unit,
+        )
+        summary.changed.append(_person_entry(person, action="assigned"))
+    return summary
+
+
+def assignments_create_for_group(
+    *, actor, school_unit: SchoolUnit, subtest: Subtest, group, today=None
+) -> BulkSummary:
+    """Assign to every current member of a teaching group of the unit."""
+    if group.school_unit_id != school_unit.pk:
+        raise ExamRefused(_("That belongs to another school unit."))
+    return assignments_create(
+        actor=actor,
+        school_unit=school_unit,
+        subtest=subtest,
+        persons=group.members.filter(removed_at__isnull=True),
+        source=AssignmentSource.GROUP,
+        today=today,
+    )
+
+
+def assignments_create_for_grade(
+    *, actor, school_unit: SchoolUnit, subtest: Subtest, today=None
+) -> BulkSummary:
+    """Assign to every student enrolled in the test's grade at the unit."""
+    persons = Person.objects.filter(
+        enrolments__school_unit=school_unit,
+        enrolments__school_year=subtest.test.grade,
+        removed_at__isnull=True,
+    ).distinct()
+    return assignments_create(
+        actor=actor,
+        school_unit=school_unit,
+        subtest=subtest,
+        persons=persons,
+        source=AssignmentSource.GRADE,
+        today=today,
+    )
+
+
+@transaction.atomic
+def assignment_remove(*, actor, assignment: Assignment, reason: str) -> None:
+    """Correct a wrong assignment (also on the day): the student leaves the subtest's sittings."""
+    school_unit = assignment.school_unit
+    _require(actor, school_unit, Capability.ADMINISTER_TESTS)
+    if not (reason or "").strip():
+        raise ExamRefused(_("Give a reason for the correction."))
+    SittingStudent.objects.filter(
+        sitting__subtest=assignment.subtest,
+        sitting__school_unit=school_unit,
+        person=assignment.person,
+    ).delete()
+    audit_record(
+        actor=actor,
+        action="assignment.remove",
+        target=assignment,
+        before={
+            "subtest": str(assignment.subtest.public_id),
+            "person": str(assignment.person.public_id),
+        },
+        reason=reason,
+        scope=school_unit,
+    )
+    assignment.delete()
+
+
+@transaction.atomic
+def assignment_replace(
+    *, actor, assignment: Assignment, subtest: Subtest, reason: str, today=None
+) -> Assignment:
+    """Replace a wrongly assigned subtest with the right one, in one audited step."""
+    school_unit = assignment.school_unit
+    person = assignment.person
+    assignment_remove(actor=actor, assignment=assignment, reason=reason)
+    summary = assignments_create(
+        actor=actor, school_unit=school_unit, subtest=subtest, persons=[person], today=today
+    )
+    if summary.refused:
+        raise ExamRefused(summary.refused[0]["reason"])
+    return Assignment.objects.get(subtest=subtest, person=person)
+
+
+# --- sittings -----------------------------------------------------------------------------------
+
+
+def _check_sitting_time(
+    subtest: Subtest, starts_at: datetime.datetime, school_unit: SchoolUnit
+) -> None:
+    """Inside the window, starting no earlier than the subtest opens and ending (regular time)
+    no later than it closes."""
+    if timezone.is_naive(starts_at):
+        raise ExamRefused(_("The start time needs a time zone."))
+    local = starts_at.astimezone(unit_zone(school_unit))
+    start, end = subtest.effective_window
+    if not (start <= local.date() <= end):
+        raise ExamRefused(
+            _("The date must be inside the test window, %(start)s to %(end)s.")
+            % {"start": start.isoformat(), "end": end.isoformat()}
+        )
+    ends = datetime.datetime.combine(local.date(), local.time()) + datetime.timedelta(
+        minutes=subtest.duration_minutes
+    )
+    closes = datetime.datetime.combine(local.date(), subtest.closes_at)
+    if local.time().replace(tzinfo=None) < subtest.opens_at or ends > closes:
+        raise ExamRefused(
+            _("The sitting must start at %(opens)s or later and end by %(closes)s.")
+            % {
+                "opens": subtest.opens_at.strftime("%H:%M"),
+                "closes": subtest.closes_at.strftime("%H:%M"),
+            }
+        )
+
+
+def _place_students(*, actor, sitting: Sitting, persons: Iterable[Person]) -> BulkSummary:
+    summary = BulkSummary()
+    assigned = set(
+        Assignment.objects.filter(
+            subtest=sitting.subtest, school_unit=sitting.school_unit
+        ).values_list("person_id", flat=True)
+    )
+    exempt = _exempt_ids(sitting.subtest)
+    elsewhere = set(
+        SittingStudent.objects.filter(
+            sitting__subtest=sitting.subtest,
+            sitting__school_unit=sitting.school_unit,
+            sitting__status=SittingStatus.SCHEDULED,
+        )
+        .exclude(sitting=sitting)
+        .values_list("person_id", flat=True)
+    )
+    here = set(sitting.placements.values_list("person_id", flat=True))
+    for person in persons:
+        if person.pk in exempt:
+            reason = _("Exempt from this test.")
+        elif person.pk not in assigned:
+            reason = _("Not assigned this subtest.")
+        elif person.pk in here:
+            reason = _("Already in this sitting.")
+        elif person.pk in elsewhere and not sitting.is_catch_up:
+            reason = _("Already placed in another sitting of this subtest.")
+        else:
+            reason = None
+        if reason:
+            summary.refused.append(_person_entry(person, reason=reason))
+            continue
+        SittingStudent.objects.create(sitting=sitting, person=person)
+        here.add(person.pk)
+        audit_record(
+            actor=actor,
+            action="sitting.student_add",
+            target=sitting,
+            after={"person": str(person.public_id)},
+            scope=sitting.school_unit,
+        )
+        summary.changed.append(_person_entry(person, action="placed"))
+    return summary
+
+
+def _add_proctor(*, actor, sitting: Sitting, person: Person, is_backup: bool) -> None:
+    refusal = proctor_refusal(person, sitting.school_unit)
+    if refusal:
+        raise ExamRefused(refusal)
+    proctorship, created = SittingProctor.objects.get_or_create(
+        sitting=sitting, person=person, defaults={"is_backup": is_backup}
+    )
+    if not created and proctorship.is_backup != is_backup:
+        proctorship.is_backup = is_backup
+        proctorship.save(update_fields=["is_backup"])
+    audit_record(
+        actor=actor,
+        action="sitting.proctor_add",
+        target=sitting,
+        after={"person": str(person.public_id), "is_backup": is_backup},
+        scope=sitting.school_unit,
+    )
+
+
+@dataclass
+class SittingResult:
+    sitting: Sitting
+    students: BulkSummary
+
+
+@transaction.atomic
+def sitting_create(
+    *,
+    actor,
+    school_unit: SchoolUnit,
+    subtest: Subtest,
+    room: Room,
+    starts_at: datetime.datetime,
+    proctors: Iterable[Person],
+    backup_proctors: Iterable[Person] = (),
+    students: Iterable[Person] = (),
+    is_catch_up: bool = False,
+) -> SittingResult:
+    """Schedule a sitting.
+
+    Invariant: inside the subtest's window and opening hours, in a room of the unit, with at least
+    one proctor who was transferred and holds the proctor role there; only assigned students.
+    """
+    _require(actor, school_unit, Capability.ADMINISTER_TESTS)
+    _same_unit(room, school_unit)
+    _check_published(subtest.test)
+    _check_sitting_time(subtest, starts_at, school_unit)
+    proctors, backup_proctors = list(proctors), list(backup_proctors)
+    if not proctors:
+        raise ExamRefused(_("A sitting needs at least one proctor."))
+    sitting = Sitting.objects.create(
+        school_unit=school_unit,
+        subtest=subtest,
+        room=room,
+        starts_at=starts_at,
+        is_catch_up=is_catch_up,
+    )
+    audit_record(
+        actor=actor,
+        action="sitting.create",
+        target=sitting,
+        after=_sitting_snapshot(sitting),
+        scope=school_unit,
+    )
+    for person in proctors:
+        _add_proctor(actor=actor, sitting=sitting, person=person, is_backup=False)
+    for person in backup_proctors:
+        _add_proctor(actor=actor, sitting=sitting, person=person, is_backup=True)
+    summary = _place_students(actor=actor, sitting=sitting, persons=students)
+    return SittingResult(sitting=sitting, students=summary)
+
+
+def _sitting_snapshot(sitting: Sitting) -> dict:
+    return {
+        "subtest": str(sitting.subtest.public_id),
+        "room": sitting.room.name,
+        "starts_at": sitting.starts_at.isoformat(),
+        "status": sitting.status,
+        "is_catch_up": sitting.is_catch_up,
+    }
+
+
+def _check_editable(sitting: Sitting) -> None:
+    if sitting.status != SittingStatus.SCHEDULED:
+        raise ExamRefused(_("The sitting is no longer scheduled."))
+
+
+@transaction.atomic
+def sitting_add_students(*, actor, sitting: Sitting, persons: Iterable[Person]) -> BulkSummary:
+    """Place assigned students in the sitting (and so in its room)."""
+    _require(actor, sitting.school_unit, Capability.ADMINISTER_TESTS)
+    _check_editable(sitting)
+    return _place_students(actor=actor, sitting=sitting, persons=persons)
+
+
+@transaction.atomic
+def sitting_remove_student(*, actor, sitting: Sitting, person: Person, reason: str = "") -> None:
+    _require(actor, sitting.school_unit, Capability.ADMINISTER_TESTS)
+    deleted, _n = SittingStudent.objects.filter(sitting=sitting, person=person).delete()
+    if deleted:
+        audit_record(
+            actor=actor,
+            action="sitting.student_remove",
+            target=sitting,
+            before={"person": str(person.public_id)},
+            reason=reason,
+            scope=sitting.school_unit,
+        )
+
+
+@transaction.atomic
+def sitting_add_proctor(
+    *, actor, sitting: Sitting, person: Person, is_backup: bool = False
+) -> None:
+    """Only a transferred person holding the proctor role at the unit may proctor."""
+    _require(actor, sitting.school_unit, Capability.ADMINISTER_TESTS)
+    _check_editable(sitting)
+    _add_proctor(actor=actor, sitting=sitting, person=person, is_backup=is_backup)
+
+
+@transaction.atomic
+def sitting_remove_proctor(*, actor, sitting: Sitting, person: Person) -> None:
+    """Invariant: a scheduled sitting keeps at least one (non-backup) proctor."""
+    _require(actor, sitting.school_unit, Capability.ADMINISTER_TESTS)
+    proctorship = SittingProctor.objects.filter(sitting=sitting, person=person).first()
+    if proctorship is None:
+        return
+    mains = SittingProctor.objects.filter(sitting=sitting, is_backup=False)
+    if not proctorship.is_backup and mains.count() <= 1:
+        raise ExamRefused(_("A sitting needs at least one proctor."))
+    proctorship.delete()
+    audit_record(
+        actor=actor,
+        action="sitting.proctor_remove",
+        target=sitting,
+        before={"person": str(person.public_id), "is_backup": proctorship.is_backup},
+        scope=sitting.school_unit,
+    )
+
+
+@transaction.atomic
+def sitting_postpone(
+    *,
+    actor,
+    sitting: Sitting,
+    starts_at: datetime.datetime,
+    reason: str,
+    room: Room | None = None,
+) -> Sitting:
+    """Move a sitting to a new time (head teacher or test administration).
+
+    Invariant: the new sitting obeys the same time rules; students and proctors carry over; the
+    old one stays, marked postponed and pointing at the new one.
+    """
+    school_unit = sitting.school_unit
+    _require(actor, school_unit, Capability.ADMINISTER_TESTS)
+    _check_editable(sitting)
+    if not (reason or "").strip():
+        raise ExamRefused(_("Give a reason for postponing."))
+    room = room or sitting.room
+    _same_unit(room, school_unit)
+    _check_sitting_time(sitting.subtest, starts_at, school_unit)
+    new = Sitting.objects.create(
+        school_unit=school_unit,
+        subtest=sitting.subtest,
+        room=room,
+        starts_at=starts_at,
+        is_catch_up=sitting.is_catch_up,
+    )
+    SittingStudent.objects.bulk_create(
+        [
+            SittingStudent(sitting=new, person_id=pid)
+            for pid in sitting.placements.values_list("person_id", flat=True)
+        ]
+    )
+    SittingProctor.objects.bulk_create(
+        [
+            SittingProctor(sitting=new, person_id=pid, is_backup=backup)
+            for pid, backup in sitting.proctorships.values_list("person_id", "is_backup")
+        ]
+    )
+    before = _sitting_snapshot(sitting)
+    sitting.status = SittingStatus.POSTPONED
+    sitting.postponed_to = new
+    sitting.save(update_fields=["status", "postponed_to", "modified"])
+    audit_record(
+        actor=actor,
+        action="sitting.postpone",
+        target=sitting,
+        before=before,
+        after=_sitting_snapshot(new) | {"sitting": str(new.public_id)},
+        reason=reason,
+        scope=school_unit,
+    )
+    return new
+
+
+@transaction.atomic
+def paper_replacement_record(
+    *, actor, school_unit: SchoolUnit, subtest: Subtest, person: Person, note: str = ""
+) -> PaperReplacement:
+    """Record that a student did the subtest on paper; grading enters the result later."""
+    _require(actor, school_unit, Capability.ADMINISTER_TESTS)
+    if not Assignment.objects.filter(
+        subtest=subtest, person=person, school_unit=school_unit
+    ).exists():
+        raise ExamRefused(_("Not assigned this subtest."))
+    if PaperReplacement.objects.filter(subtest=subtest, person=person).exists():
+        raise ExamRefused(_("A paper replacement test is already recorded."))
+    record = PaperReplacement.objects.create(
+        school_unit=school_unit, subtest=subtest, person=person, recorded_by=actor, note=note
+    )
+    audit_record(
+        actor=actor,
+        action="paper_replacement.record",
+        target=record,
+        after={"subtest": str(subtest.public_id), "person": str(person.public_id)},
+        reason=note,
+        scope=school_unit,
+    )
+    return record
+
+
+# --- adjustments --------------------------------------------------------------------------------
+
+
+def _adjustment_refusal(
+    subtests: list[Subtest], *, extended: bool, tools: list[str], other_kinds: list[str]
+) -> str | None:
+    for subtest in subtests:
+        permitted = set(subtest.permitted_adjustments or [])
+        if extended and AdjustmentKind.EXTENDED_TIME not in permitted:
+            return _("%(subtest)s does not permit extended time.") % {"subtest": subtest.title}
+        if tools and AdjustmentKind.TOOLS not in permitted:
+            return _("%(subtest)s does not permit extra tools.") % {"subtest": subtest.title}
+        for tool in tools:
+            if tool not in (subtest.permitted_tools or []):
+                return _("%(subtest)s does not permit the tool %(tool)s.") % {
+                    "subtest": subtest.title,
+                    "tool": Tool(tool).label,
+                }
+        for kind in other_kinds:
+            if kind not in permitted:
+                return _("%(subtest)s does not permit the adjustment %(kind)s.") % {
+                    "subtest": subtest.title,
+                    "kind": AdjustmentKind(kind).label,
+                }
+    return None
+
+
+def _adjustment_snapshot(adjustment: Adjustment) -> dict:
+    return {
+        "subtest": str(adjustment.subtest.public_id) if adjustment.subtest_id else None,
+        "extended_minutes": adjustment.extended_minutes,
+        "extended_percent": adjustment.extended_percent,
+        "tools": adjustment.tools,
+        "other_kinds": adjustment.other_kinds,
+        "decided_by": str(adjustment.decided_by.public_id) if adjustment.decided_by_id else None,
+    }
+
+
+@transaction.atomic
+def adjustment_set(
+    *,
+    actor,
+    school_unit: SchoolUnit,
+    person: Person,
+    test: TestDefinition,
+    subtest: Subtest | None = None,
+    extended_minutes: int | None = None,
+    extended_percent: int | None = None,
+    tools: Iterable[str] = (),
+    other_kinds: Iterable[str] = (),
+    decided_by: Person,
+    decided_on: datetime.date | None = None,
+    note: str = "",
+    reason: str = "",
+) -> Adjustment:
+    """Enter (or change) the adjustment the head teacher decided for a student.
+
+    Invariant: decided by a head teacher of the unit; every part permitted by the subtest (for a
+    whole test: by each of its on-platform subtests); once locked by the student starting, only an
+    administrator may change it, with a reason, and the change is audited as a change on the day.
+    """
+    _require(actor, school_unit, Capability.ENTER_ADJUSTMENTS)
+    _check_published(test)
+    today = unit_today(school_unit)
+    if person.pk not in enrolled_ids(school_unit, today=today):
+        raise ExamRefused(_("Not enrolled at this school unit."))
+    if subtest is not None and subtest.test_id != test.pk:
+        raise ExamRefused(_("The subtest is not part of that test."))
+    if not _is_head_teacher(decided_by, school_unit):
+        raise ExamRefused(_("Adjustments are decided by the school unit's head teacher."))
+    tools, other_kinds = sorted(set(tools)), sorted(set(other_kinds))
+    for value in tools:
+        if value not in Tool.values:
+            raise ExamRefused(_("Unknown tool: %(tool)s.") % {"tool": value})
+    for value in other_kinds:
+        if value not in AdjustmentKind.values or value in (
+            AdjustmentKind.EXTENDED_TIME,
+            AdjustmentKind.TOOLS,
+        ):
+            raise ExamRefused(_("Unknown adjustment: %(kind)s.") % {"kind": value})
+    if extended_minutes is not None and extended_percent is not None:
+        raise ExamRefused(_("Give extended time in minutes or in percent, not both."))
+    extended = bool(extended_minutes or extended_percent)
+    if not (extended or tools or other_kinds):
+        raise ExamRefused(_("The adjustment is empty."))
+    subtests = [subtest] if subtest is not None else list(test.subtests.filter(on_platform=True))
+    refusal = _adjustment_refusal(subtests, extended=extended, tools=tools, other_kinds=other_kinds)
+    if refusal:
+        raise ExamRefused(refusal)
+    adjustment = (
+        Adjustment.objects.select_for_update()
+        .filter(person=person, test=test, subtest=subtest)
+        .first()
+    )
+    before = _adjustment_snapshot(adjustment) if adjustment else None
+    action = "adjustment.create" if adjustment is None else "adjustment.change"
+    if adjustment is not None and adjustment.locked_at is not None:
+        if not _is_administrator(actor, school_unit):
+            raise ExamRefused(_("The student has started; only an administrator may change this."))
+        if not reason.strip():
+            raise ExamRefused(_("The student has started: give a reason for the change."))
+        action = "adjustment.change_on_day"
+    if adjustment is None:
+        adjustment = Adjustment(school_unit=school_unit, person=person, test=test, subtest=subtest)
+    adjustment.extended_minutes = extended_minutes or None
+    adjustment.extended_percent = extended_percent or None
+    adjustment.tools = tools
+    adjustment.other_kinds = other_kinds
+    adjustment.decided_by = decided_by
+    adjustment.decided_on = decided_on or today
+    adjustment.entered_by = actor
+    adjustment.note = note
+    adjustment.save()
+    audit_record(
+        actor=actor,
+        action=action,
+        target=adjustment,
+        before=before,
+        after=_adjustment_snapshot(adjustment) | {"person": str(person.public_id)},
+        reason=reason,
+        scope=school_unit,
+    )
+    return adjustment
+
+
+@transaction.atomic
+def adjustment_remove(*, actor, adjustment: Adjustment, reason: str = "") -> None:
+    """Remove an adjustment; after the lock only an administrator, with a reason."""
+    school_unit = adjustment.school_unit
+    _require(actor, school_unit, Capability.ENTER_ADJUSTMENTS)
+    if adjustment.locked_at is not None and not (
+        _is_administrator(actor, school_unit) and reason.strip()
+    ):
+        raise ExamRefused(_("The student has started: an administrator must give a reason."))
+    audit_record(
+        actor=actor,
+        action="adjustment.remove",
+        target=adjustment,
+        before=_adjustment_snapshot(adjustment),
+        reason=reason,
+        scope=school_unit,
+    )
+    adjustment.delete()
+
+
+def _adjustments_for(*, person, subtest):
+    return Adjustment.objects.filter(person=person, test_id=subtest.test_id).filter(
+        Q(subtest=subtest) | Q(subtest__isnull=True)
+    )
+
+
+def extra_seconds_for(*, person, subtest) -> int:
+    """Extended time for the student on this subtest; a subtest-specific adjustment wins over one
+    for the whole test. Called by delivery to compute the deadline."""
+    if AdjustmentKind.EXTENDED_TIME not in (subtest.permitted_adjustments or []):
+        return 0
+    rows = sorted(
+        _adjustments_for(person=person, subtest=subtest), key=lambda a: a.subtest_id is None
+    )
+    for adjustment in rows:
+        if adjustment.extended_minutes or adjustment.extended_percent:
+            return adjustment.extra_minutes_for(subtest.duration_minutes) * 60
+    return 0
+
+
+def tools_for(*, person, subtest) -> list[str]:
+    """Tools available to the student: the subtest's own plus those an adjustment adds."""
+    tools = set(subtest.tools or [])
+    for adjustment in _adjustments_for(person=person, subtest=subtest):
+        tools |= set(adjustment.tools or []) & set(subtest.permitted_tools or [])
+    return sorted(tools)
+
+
+@transaction.atomic
+def adjustments_lock(*, person, subtest) -> int:
+    """Lock the student's adjustments for this subtest when they start (called by delivery)."""
+    rows = list(_adjustments_for(person=person, subtest=subtest).filter(locked_at__isnull=True))
+    now = timezone.now()
+    for adjustment in rows:
+        adjustment.locked_at = now
+        adjustment.save(update_fields=["locked_at", "modified"])
+        audit_record(
+            actor=None,
+            action="adjustment.lock",
+            target=adjustment,
+            after={"subtest": str(subtest.public_id)},
+            scope=adjustment.school_unit,
+        )
+    return len(rows)
+
+
+# --- exemptions ---------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def exemption_create(
+    *,
+    actor,
+    school_unit: SchoolUnit,
+    person: Person,
+    test: TestDefinition,
+    subtest: Subtest | None = None,
+    ground: str,
+    decision_reference: str,
+    attested_no_significance: bool,
+    decided_by: Person,
+) -> Exemption:
+    """Exempt a student (Norwegian programme).
+
+    Invariant: never automatic; only on the two grounds, with the decision's reference and the
+    attestation that the result would not matter for the student's education; decided by the head
+    teacher. The student's assignments (and placements) for the exempted subtests are withdrawn.
+    """
+    _require(actor, school_unit, Capability.DECIDE_EXEMPTIONS)
+    if test.programme != Programme.NO_MAPPING:
+        raise ExamRefused(_("Exemptions exist only for Norwegian mapping tests."))
+    if ground not in ExemptionGround.values:
+        raise ExamRefused(
+            _(
+                "An exemption needs an individual decision on special education or on special "
+                "language training for linguistic minorities."
+            )
+        )
+    if not (decision_reference or "").strip():
+        raise ExamRefused(_("Give the reference of the individual decision."))
+    if not attested_no_significance:
+        raise ExamRefused(
+            _("Confirm that the result would not matter for the student's education.")
+        )
+    if not _is_head_teacher(decided_by, school_unit):
+        raise ExamRefused(_("Exemptions are decided by the school unit's head teacher."))
+    if person.pk not in enrolled_ids(school_unit, today=unit_today(school_unit)):
+        raise ExamRefused(_("Not enrolled at this school unit."))
+    if subtest is not None and subtest.test_id != test.pk:
+        raise ExamRefused(_("The subtest is not part of that test."))
+    if (
+        Exemption.objects.filter(person=person, test=test)
+        .filter(Q(subtest__isnull=True) | Q(subtest=subtest))
+        .exists()
+    ):
+        raise ExamRefused(_("The student is already exempt."))
+    exemption = Exemption.objects.create(
+        school_unit=school_unit,
+        person=person,
+        test=test,
+        subtest=subtest,
+        ground=ground,
+        decision_reference=decision_reference.strip(),
+        attested_no_significance=True,
+        decided_by=decided_by,
+        entered_by=actor,
+    )
+    audit_record(
+        actor=actor,
+        action="exemption.create",
+        target=exemption,
+        after={
+            "person": str(person.public_id),
+            "test": str(test.public_id),
+            "subtest": str(subtest.public_id) if subtest else None,
+            "ground": ground,
+            "decision_reference": exemption.decision_reference,
+        },
+        scope=school_unit,
+    )
+    subtests = [subtest] if subtest else list(test.subtests.all())
+    withdrawn = Assignment.objects.filter(person=person, subtest__in=subtests)
+    for assignment in withdrawn:
+        SittingStudent.objects.filter(sitting__subtest=assignment.subtest, person=person).delete()
+        audit_record(
+            actor=actor,
+            action="assignment.remove",
+            target=assignment,
+            before={"subtest": str(assignment.subtest.public_id), "person": str(person.public_id)},
+            reason="exemption",
+            scope=school_unit,
+        )
+        assignment.delete()
+    return exemption
+
+
+@transaction.atomic
+def exemption_remove(*, actor, exemption: Exemption, reason: str) -> None:
+    """Withdraw an exemption; the next automatic run assigns mandatory tests again."""
+    _require(actor, exemption.school_unit, Capability.DECIDE_EXEMPTIONS)
+    if not (reason or "").strip():
+        raise ExamRefused(_("Give a reason."))
+    audit_record(
+        actor=actor,
+        action="exemption.remove",
+        target=exemption,
+        before={"ground": exemption.ground},
+        reason=reason,
+        scope=exemption.school_unit,
+    )
+    exemption.delete()
+
+
+# --- readiness ----------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def checklist_acknowledge(
+    *, actor, school_unit: SchoolUnit, key: str, sitting: Sitting | None = None
+) -> ChecklistAcknowledgement:
+    """Confirm a readiness item by hand (the technical checklist, adjustments reviewed)."""
+    _require(actor, school_unit, Capability.ADMINISTER_TESTS)
+    if key not in CHECKLIST_KEYS:
+        raise ExamRefused(_("Unknown checklist item."))
+    if sitting is not None:
+        _same_unit(sitting, school_unit)
+    ack, created = ChecklistAcknowledgement.objects.get_or_create(
+        school_unit=school_unit,
+        sitting=sitting,
+        key=key,
+        defaults={"acknowledged_by": actor},
+    )
+    if created:
+        audit_record(
+            actor=actor,
+            action="checklist.acknowledge",
+            target=ack,
+            after={"key": key, "sitting": str(sitting.public_id) if sitting else None},
+            scope=school_unit,
+        )
+    return ack

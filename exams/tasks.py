@@ -1,0 +1,18 @@
+"""Celery jobs of the preparation before the day."""
+
+from __future__ import annotations
+
+from celery import shared_task
+
+from exams.services import assignments_sync_mandatory
+
+
+@shared_task(name="exams.tasks.sync_mandatory_assignments", ignore_result=True)
+def sync_mandatory_assignments(school_unit_id: int | None = None) -> int:
+    """Assign mandatory and registered tests to students of the grade (beat: hourly)."""
+    from schools.models import SchoolUnit
+
+    if school_unit_id is None:
+        return assignments_sync_mandatory()
+    unit = SchoolUnit.objects.filter(pk=school_unit_id).first()
+    return assignments_sync_mandatory(school_unit=unit) if unit else 0

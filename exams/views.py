@@ -1,0 +1,641 @@
+"""Pages of the preparation before the day. Thin: scope, call a service, render."""
+
+from __future__ import annotations
+
+import datetime
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from exams import day_passwords, readiness, selectors, services
+from exams.forms import (
+    AdjustmentForm,
+    AssignForm,
+    CorrectAssignmentForm,
+    ExemptionForm,
+    PostponeForm,
+    RoomForm,
+    SittingForm,
+    parse_date,
+)
+from exams.models import Programme, SittingStatus
+from schools.models import Person
+from schools.roles import Capability
+from schools.selectors import access_school_unit, capabilities_at
+
+ADMIN = Capability.ADMINISTER_TESTS
+
+
+def _unit(request: HttpRequest, unit, capability=ADMIN):
+    return access_school_unit(user=request.user, public_id=unit, capability=capability)
+
+
+def _room_filter(request: HttpRequest, school_unit):
+    room_id = request.GET.get("room")
+    if not room_id:
+        return None
+    return selectors.access_room(user=request.user, school_unit=school_unit, public_id=room_id)
+
+
+def _render(request, template: str, context: dict, status: int = 200) -> HttpResponse:
+    context.setdefault(
+        "capabilities", capabilities_at(user=request.user, school_unit=context["unit"])
+    )
+    return render(request, template, context, status=status)
+
+
+# --- overview -----------------------------------------------------------------------------------
+
+
+@login_required
+def prepare(request: HttpRequest, unit) -> HttpResponse:
+    school_unit = _unit(request, unit)
+    return _render(
+        request,
+        "exams/prepare.html",
+        {
+            "unit": school_unit,
+            "readiness_panel": {
+                "sittings": readiness.unit_readiness(school_unit=school_unit, limit=5)
+            },
+        },
+    )
+
+
+# --- rooms --------------------------------------------------------------------------------------
+
+
+@login_required
+def rooms(request: HttpRequest, unit) -> HttpResponse:
+    school_unit = _unit(request, unit)
+    form = RoomForm(request.POST or None)
+    status = 200
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.room_create(
+                actor=request.user, school_unit=school_unit, name=form.cleaned_data["name"]
+            )
+        except services.ExamRefused as exc:
+            form.add_error("name", str(exc))
+            status = 400
+        else:
+            messages.success(request, _("Room added."))
+            return redirect("exams-rooms", school_unit.public_id)
+    elif request.method == "POST":
+        status = 400
+    return _render(
+        request,
+        "exams/rooms.html",
+        {
+            "unit": school_unit,
+            "form": form,
+            "rooms": selectors.rooms_for(user=request.user, school_unit=school_unit),
+        },
+        status,
+    )
+
+
+@login_required
+@require_POST
+def room_delete(request: HttpRequest, unit, room) -> HttpResponse:
+    school_unit = _unit(request, unit)
+    target = selectors.access_room(user=request.user, school_unit=school_unit, public_id=room)
+    try:
+        services.room_delete(actor=request.user, room=target)
+        messages.success(request, _("Room removed."))
+    except services.ExamRefused as exc:
+        messages.error(request, str(exc))
+    return redirect("exams-rooms", school_unit.public_id)
+
+
+# --- registrations ------------------------------------------------------------------------------
+
+
+@login_required
+def registrations(request: HttpRequest, unit) -> HttpResponse:
+    school_unit = _unit(request, unit)
+    status = 200
+    if request.method == "POST":
+        test = selectors.access_test(school_unit=school_unit, public_id=request.POST.get("test"))
+        try:
+            services.registration_create(actor=request.user, school_unit=school_unit, test=test)
+        except services.ExamRefused as exc:
+            messages.error(request, str(exc))
+            status = 400
+        else:
+            messages.success(request, _("Registered. The test is now assigned to the grade."))
+            return redirect("exams-registrations", school_unit.public_id)
+    return _render(
+        request,
+        "exams/registrations.html",
+        {
+            "unit": school_unit,
+            "tests": selectors.voluntary_tests_for(school_unit=school_unit),
+            "today": day_passwords.unit_today(school_unit),
+        },
+        status,
+    )
+
+
+# --- assignments --------------------------------------------------------------------------------
+
+
+def _assign_form(request, school_unit, data=None):
+    return AssignForm(
+        data,
+        subtests=selectors.subtests_for_unit(school_unit=school_unit),
+        groups=selectors.groups_for(user=request.user, school_unit=school_unit),
+        students=selectors.students_for(user=request.user, school_unit=school_unit),
+    )
+
+
+@login_required
+def assignments(request: HttpRequest, unit) -> HttpResponse:
+    school_unit = _unit(request, unit)
+    room = _room_filter(request, school_unit)
+    subtest = None
+    if request.GET.get("subtest"):
+        subtest = selectors.access_subtest(
+            school_unit=school_unit, public_id=request.GET["subtest"]
+        )
+    form = _assign_form(request, school_unit, request.POST or None)
+    summary, status = None, 200
+    if request.method == "POST":
+        if form.is_valid():
+            data = form.cleaned_data
+            kwargs = {"actor": request.user, "school_unit": school_unit, "subtest": data["subtest"]}
+            try:
+                if data["mode"] == "group":
+                    if data["group"] is None:
+                        raise services.ExamRefused(_("Choose a teaching group."))
+                    summary = services.assignments_create_for_group(group=data["group"], **kwargs)
+                elif data["mode"] == "grade":
+                    summary = services.assignments_create_for_grade(**kwargs)
+                else:
+                    summary = services.assignments_create(persons=data["students"], **kwargs)
+            except services.ExamRefused as exc:
+                messages.error(request, str(exc))
+                status = 400
+        else:
+            status = 400
+    rows = selectors.assignments_for(
+        user=request.user,
+        school_unit=school_unit,
+        subtest=subtest,
+        room=room,
+        unplaced=request.GET.get("unplaced") == "1",
+    )
+    return _render(
+        request,
+        "exams/assignments.html",
+        {
+            "unit": school_unit,
+            "form": form,
+            "summary": summary,
+            "assignments": rows,
+            "rooms": selectors.rooms_for(user=request.user, school_unit=school_unit),
+            "subtests": selectors.subtests_for_unit(school_unit=school_unit),
+            "room_filter": room,
+            "subtest_filter": subtest,
+        },
+        status,
+    )
+
+
+@login_required
+def assignment_correct(request: HttpRequest, unit, assignment) -> HttpResponse:
+    school_unit = _unit(request, unit)
+    target = selectors.access_assignment(
+        user=request.user, school_unit=school_unit, public_id=assignment
+    )
+    form = CorrectAssignmentForm(
+        request.POST or None, subtests=selectors.subtests_for_unit(school_unit=school_unit)
+    )
+    status = 200
+    if request.method == "POST":
+        if form.is_valid():
+            data = form.cleaned_data
+            try:
+                if data["replacement"] is not None:
+                    services.assignment_replace(
+                        actor=request.user,
+                        assignment=target,
+                        subtest=data["replacement"],
+                        reason=data["reason"],
+                    )
+                else:
+                    services.assignment_remove(
+                        actor=request.user, assignment=target, reason=data["reason"]
+                    )
+            except services.ExamRefused as exc:
+                form.add_error(None, str(exc))
+                status = 400
+            else:
+                messages.success(request, _("Assignment corrected."))
+                return redirect("exams-assignments", school_unit.public_id)
+        else:
+            status = 400
+    return _render(
+        request,
+        "exams/assignment_correct.html",
+        {
+            "unit": school_unit,
+            "assignment": target,
+            "form": form,
+        },
+        status,
+    )
+
+
+# --- sittings -----------------------------------------------------------------------------------
+
+
+def _sitting_form(request, school_unit, data=None):
+    return SittingForm(
+        data,
+        unit=school_unit,
+        subtests=selectors.subtests_for_unit(school_unit=school_unit),
+        rooms=selectors.rooms_for(user=request.user, school_unit=school_unit),
+        proctors=selectors.proctor_candidates(user=request.user, school_unit=school_unit),
+    )
+
+
+@login_required
+def sittings(request: HttpRequest, unit) -> HttpResponse:
+    school_unit = _unit(request, unit)
+    room = _room_filter(request, school_unit)
+    form = _sitting_form(request, school_unit, request.POST or None)
+    status = 200
+    if request.method == "POST":
+        if form.is_valid():
+            data = form.cleaned_data
+            try:
+                result = services.sitting_create(
+                    actor=request.user,
+                    school_unit=school_unit,
+                    subtest=data["subtest"],
+                    room=data["room"],
+                    starts_at=data["starts_at"],
+                    proctors=data["proctors"],
+                    backup_proctors=data["backup_proctors"],
+                    is_catch_up=data["is_catch_up"],
+                )
+            except services.ExamRefused as exc:
+                form.add_error(None, str(exc))
+                status = 400
+            else:
+                messages.success(request, _("Sitting scheduled. Now place its students."))
+                return redirect("exams-sitting", school_unit.public_id, result.sitting.public_id)
+        else:
+            status = 400
+    return _render(
+        request,
+        "exams/sittings.html",
+        {
+            "unit": school_unit,
+            "form": form,
+            "room_filter": room,
+            "rooms": selectors.rooms_for(user=request.user, school_unit=school_unit),
+            "sittings": selectors.sittings_for(
+                user=request.user, school_unit=school_unit, room=room
+            ),
+        },
+        status,
+    )
+
+
+def _sitting_action(request, school_unit, sitting):
+    """Run the POSTed action on a sitting; returns (summary, new sitting or None)."""
+    action = request.POST.get("action")
+    user = request.user
+
+    def students_from(name):
+        return selectors.persons_at(
+            user=user, school_unit=school_unit, public_ids=request.POST.getlist(name)
+        )
+
+    def staff(name):
+        value = request.POST.get(name)
+        found = None
+        if _is_uuid(value):
+            # Any person of the organiser: the service refuses those who may not proctor.
+            found = Person.objects.filter(public_id=value, organiser=school_unit.organiser).first()
+        if found is None:
+            raise services.ExamRefused(_("Choose a member of staff."))
+        return found
+
+    if action == "add_students":
+        return services.sitting_add_students(
+            actor=user, sitting=sitting, persons=students_from("students")
+        ), None
+    if action == "remove_student":
+        for person in students_from("student"):
+            services.sitting_remove_student(
+                actor=user, sitting=sitting, person=person, reason=request.POST.get("reason", "")
+            )
+        return None, None
+    if action == "add_proctor":
+        services.sitting_add_proctor(
+            actor=user,
+            sitting=sitting,
+            person=staff("person"),
+            is_backup=request.POST.get("is_backup") == "1",
+        )
+        return None, None
+    if action == "remove_proctor":
+        services.sitting_remove_proctor(actor=user, sitting=sitting, person=staff("person"))
+        return None, None
+    if action == "postpone":
+        form = PostponeForm(request.POST, unit=school_unit)
+        if not form.is_valid():
+            raise services.ExamRefused(_("Give a new start time and a reason."))
+        new = services.sitting_postpone(
+            actor=user,
+            sitting=sitting,
+            starts_at=form.cleaned_data["starts_at"],
+            reason=form.cleaned_data["reason"],
+        )
+        return None, new
+    if action == "paper_replacement":
+        for person in students_from("student"):
+            services.paper_replacement_record(
+                actor=user,
+                school_unit=school_unit,
+                subtest=sitting.subtest,
+                person=person,
+                note=request.POST.get("note", ""),
+            )
+        return None, None
+    if action == "acknowledge":
+        services.checklist_acknowledge(
+            actor=user, school_unit=school_unit, sitting=sitting, key=request.POST.get("key", "")
+        )
+        return None, None
+    raise services.ExamRefused(_("Unknown action."))
+
+
+def _is_uuid(value) -> bool:
+    import uuid
+
+    try:
+        uuid.UUID(str(value))
+    except ValueError:
+        return False
+    return True
+
+
+@login_required
+def sitting_detail(request: HttpRequest, unit, sitting) -> HttpResponse:
+    school_unit = _unit(request, unit)
+    target = selectors.access_sitting(user=request.user, school_unit=school_unit, public_id=sitting)
+    summary, status = None, 200
+    if request.method == "POST":
+        try:
+            summary, new = _sitting_action(request, school_unit, target)
+        except services.ExamRefused as exc:
+            messages.error(request, str(exc))
+            status = 400
+        else:
+            if new is not None:
+                messages.success(request, _("Sitting postponed."))
+                return redirect("exams-sitting", school_unit.public_id, new.public_id)
+            if summary is None:
+                messages.success(request, _("Saved."))
+                return redirect("exams-sitting", school_unit.public_id, target.public_id)
+    placed = selectors.sitting_students(sitting=target)
+    unplaced = selectors.assignments_for(
+        user=request.user, school_unit=school_unit, subtest=target.subtest, unplaced=True
+    ).filter(is_exempt=False)
+    return _render(
+        request,
+        "exams/sitting_detail.html",
+        {
+            "unit": school_unit,
+            "sitting": target,
+            "summary": summary,
+            "students": placed,
+            "unplaced": unplaced,
+            "proctorships": target.proctorships.select_related("person"),
+            "candidates": selectors.proctor_candidates(user=request.user, school_unit=school_unit),
+            "readiness": readiness.sitting_readiness(target),
+            "postpone_form": PostponeForm(unit=school_unit),
+            "scheduled": target.status == SittingStatus.SCHEDULED,
+        },
+        status,
+    )
+
+
+# --- day password -------------------------------------------------------------------------------
+
+
+@login_required
+def day_password(request: HttpRequest, unit) -> HttpResponse:
+    school_unit = _unit(request, unit, Capability.VIEW_DAY_PASSWORD)
+    today = day_passwords.unit_today(school_unit)
+    day = parse_date(request.GET.get("date")) or today
+    if day < today:
+        day = today
+    record = day_passwords.day_password_for(school_unit=school_unit, date=day)
+    return _render(
+        request,
+        "exams/day_password.html",
+        {
+            "unit": school_unit,
+            "date": day,
+            "today": today,
+            "password": day_passwords.display(record.password),
+            "next_day": day + datetime.timedelta(days=1),
+        },
+    )
+
+
+# --- adjustments --------------------------------------------------------------------------------
+
+
+def _adjustment_form(request, school_unit, data=None):
+    cap = Capability.ENTER_ADJUSTMENTS
+    return AdjustmentForm(
+        data,
+        students=selectors.students_for(user=request.user, school_unit=school_unit, capability=cap),
+        tests=selectors.tests_for_unit(school_unit=school_unit),
+        subtests=selectors.subtests_for_unit(school_unit=school_unit),
+        head_teachers=selectors.head_teachers_at(school_unit=school_unit),
+    )
+
+
+@login_required
+def adjustments(request: HttpRequest, unit) -> HttpResponse:
+    school_unit = _unit(request, unit, Capability.ENTER_ADJUSTMENTS)
+    room = (
+        _room_filter(request, school_unit)
+        if ADMIN in capabilities_at(user=request.user, school_unit=school_unit)
+        else None
+    )
+    form = _adjustment_form(request, school_unit, request.POST or None)
+    status = 200
+    if request.method == "POST":
+        if form.is_valid():
+            data = form.cleaned_data
+            try:
+                services.adjustment_set(
+                    actor=request.user,
+                    school_unit=school_unit,
+                    person=data["student"],
+                    test=data["test"],
+                    subtest=data["subtest"],
+                    extended_minutes=data["extended_minutes"],
+                    extended_percent=data["extended_percent"],
+                    tools=data["tools"],
+                    other_kinds=data["other_kinds"],
+                    decided_by=data["decided_by"],
+                    decided_on=data["decided_on"],
+                    reason=data["reason"],
+                )
+            except services.ExamRefused as exc:
+                form.add_error(None, str(exc))
+                status = 400
+            else:
+                messages.success(request, _("Adjustment saved."))
+                return redirect("exams-adjustments", school_unit.public_id)
+        else:
+            status = 400
+    return _render(
+        request,
+        "exams/adjustments.html",
+        {
+            "unit": school_unit,
+            "form": form,
+            "room_filter": room,
+            "rooms": selectors.rooms_for(user=request.user, school_unit=school_unit),
+            "adjustments": selectors.adjustments_for(
+                user=request.user, school_unit=school_unit, room=room
+            ),
+        },
+        status,
+    )
+
+
+@login_required
+@require_POST
+def adjustment_remove(request: HttpRequest, unit, adjustment) -> HttpResponse:
+    school_unit = _unit(request, unit, Capability.ENTER_ADJUSTMENTS)
+    target = selectors.access_adjustment(
+        user=request.user, school_unit=school_unit, public_id=adjustment
+    )
+    try:
+        services.adjustment_remove(
+            actor=request.user, adjustment=target, reason=request.POST.get("reason", "")
+        )
+        messages.success(request, _("Adjustment removed."))
+    except services.ExamRefused as exc:
+        messages.error(request, str(exc))
+    return redirect("exams-adjustments", school_unit.public_id)
+
+
+# --- exemptions ---------------------------------------------------------------------------------
+
+
+@login_required
+def exemptions(request: HttpRequest, unit) -> HttpResponse:
+    school_unit = _unit(request, unit, Capability.DECIDE_EXEMPTIONS)
+    cap = Capability.DECIDE_EXEMPTIONS
+    tests = selectors.tests_for_unit(school_unit=school_unit).filter(programme=Programme.NO_MAPPING)
+    form = ExemptionForm(
+        request.POST or None,
+        students=selectors.students_for(user=request.user, school_unit=school_unit, capability=cap),
+        tests=tests,
+        subtests=selectors.subtests_for_unit(school_unit=school_unit).filter(test__in=tests),
+        head_teachers=selectors.head_teachers_at(school_unit=school_unit),
+    )
+    status = 200
+    if request.method == "POST":
+        if form.is_valid():
+            data = form.cleaned_data
+            try:
+                services.exemption_create(
+                    actor=request.user,
+                    school_unit=school_unit,
+                    person=data["student"],
+                    test=data["test"],
+                    subtest=data["subtest"],
+                    ground=data["ground"],
+                    decision_reference=data["decision_reference"],
+                    attested_no_significance=data["attested_no_significance"],
+                    decided_by=data["decided_by"],
+                )
+            except services.ExamRefused as exc:
+                form.add_error(None, str(exc))
+                status = 400
+            else:
+                messages.success(request, _("Exemption recorded."))
+                return redirect("exams-exemptions", school_unit.public_id)
+        else:
+            status = 400
+    return _render(
+        request,
+        "exams/exemptions.html",
+        {
+            "unit": school_unit,
+            "form": form,
+            "is_norwegian": tests.exists(),
+            "exemptions": selectors.exemptions_for(user=request.user, school_unit=school_unit),
+        },
+        status,
+    )
+
+
+@login_required
+@require_POST
+def exemption_remove(request: HttpRequest, unit, exemption) -> HttpResponse:
+    school_unit = _unit(request, unit, Capability.DECIDE_EXEMPTIONS)
+    target = selectors.access_exemption(
+        user=request.user, school_unit=school_unit, public_id=exemption
+    )
+    try:
+        services.exemption_remove(
+            actor=request.user, exemption=target, reason=request.POST.get("reason", "")
+        )
+        messages.success(request, _("Exemption withdrawn."))
+    except services.ExamRefused as exc:
+        messages.error(request, str(exc))
+    return redirect("exams-exemptions", school_unit.public_id)
+
+
+# --- readiness ----------------------------------------------------------------------------------
+
+
+@login_required
+def readiness_page(request: HttpRequest, unit, printable: bool = False) -> HttpResponse:
+    school_unit = _unit(request, unit)
+    if request.method == "POST":
+        sitting = None
+        if request.POST.get("sitting"):
+            sitting = selectors.access_sitting(
+                user=request.user, school_unit=school_unit, public_id=request.POST["sitting"]
+            )
+        try:
+            services.checklist_acknowledge(
+                actor=request.user,
+                school_unit=school_unit,
+                sitting=sitting,
+                key=request.POST.get("key", ""),
+            )
+        except services.ExamRefused as exc:
+            messages.error(request, str(exc))
+        else:
+            messages.success(request, _("Acknowledged."))
+        return redirect(reverse("exams-readiness", args=[school_unit.public_id]))
+    template = "exams/readiness_print.html" if printable else "exams/readiness.html"
+    return _render(
+        request,
+        template,
+        {
+            "unit": school_unit,
+            "sittings": readiness.unit_readiness(school_unit=school_unit),
+        },
+    )

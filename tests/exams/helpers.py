@@ -1,0 +1,51 @@
+"""Shared set-up for the before-the-day tests."""
+
+from __future__ import annotations
+
+import datetime
+import zoneinfo
+
+from django.utils import timezone
+
+from exams.models import Programme
+from schools.models import Person
+from schools.roles import Role
+from tests.factories import RoomFactory, SubtestFactory, TestDefinitionFactory
+
+STOCKHOLM = zoneinfo.ZoneInfo("Europe/Stockholm")
+
+
+def at(day: datetime.date, hour: int, minute: int = 0) -> datetime.datetime:
+    return datetime.datetime(day.year, day.month, day.day, hour, minute, tzinfo=STOCKHOLM)
+
+
+def subtest_in_window(*, days_until_window: int = 0, length: int = 30, **test_kwargs):
+    """A published Swedish subtest whose window starts `days_until_window` days from today."""
+    start = timezone.localdate() + datetime.timedelta(days=days_until_window)
+    test = TestDefinitionFactory(
+        window_start=start, window_end=start + datetime.timedelta(days=length), **test_kwargs
+    )
+    return SubtestFactory(test=test)
+
+
+def norwegian_subtest(**test_kwargs):
+    return subtest_in_window(programme=Programme.NO_MAPPING, **test_kwargs)
+
+
+def person_of(world, role: Role) -> Person:
+    return world.staff[role].person
+
+
+def room(world, name: str = "Sal 1"):
+    from exams.models import Room
+
+    return Room.objects.filter(school_unit=world.unit, name=name).first() or RoomFactory(
+        school_unit=world.unit, name=name
+    )
+
+
+def transferred_in_time(world) -> None:
+    organiser = world.unit.organiser
+    organiser.first_transfer_at = timezone.now() - datetime.timedelta(days=60)
+    organiser.last_transfer_at = timezone.now() - datetime.timedelta(days=40)
+    organiser.save()

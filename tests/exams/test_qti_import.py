@@ -1,0 +1,225 @@
+"""QTI 3.0 import: a good package, unsupported interactions, malformed and hostile packages."""
+
+from __future__ import annotations
+
+import io
+import zipfile
+
+import pytest
+from django.core.management import CommandError, call_command
+from django.urls import reverse
+
+from exams.models import DefinitionStatus, ItemAsset, ItemKind, TestDefinition
+from exams.qti import import_package
+from exams.scoring import score_item
+from tests.exams import qti_packages as q
+from tests.factories import UserFactory
+
+
+@pytest.fixture(autouse=True)
+def media(settings, tmp_path):
+    settings.MEDIA_ROOT = tmp_path
+    settings.LANGUAGE_CODE = "en"  # assertions read the English source strings
+
+
+@pytest.fixture
+def operator(db):
+    return UserFactory(username="operator", is_platform_operator=True)
+
+
+def test_good_package_becomes_a_draft_test_with_subtests_items_and_an_image(operator):
+    # when
+    report = import_package(actor=operator, file=q.good_package())
+
+    # then
+    assert report.errors == [] and report.refused == []
+    test = report.test
+    assert test.status == DefinitionStatus.DRAFT
+    assert test.code == "np-ma-qti" and test.title == "Prov i matematik (QTI)"
+    subtests = list(test.subtests.order_by("position"))
+    assert [s.code for s in subtests] == ["A", "B"]
+    assert subtests[0].duration_minutes == 40
+    items = {i.identifier: i for i in test.subtests.get(code="A").items.all()}
+    items |= {i.identifier: i for i in test.subtests.get(code="B").items.all()}
+    assert items["q-single"].kind == ItemKind.SINGLE_CHOICE
+    assert items["q-single"].answer_key == ["B"]
+    assert items["q-multiple"].kind == ItemKind.MULTIPLE_CHOICE
+    assert items["q-multiple"].max_points == 2
+    assert items["q-text"].kind == ItemKind.TEXT_ENTRY
+    assert set(items["q-text"].answer_key) == {"Oslo", "Christiania"}
+    assert items["q-numeric"].kind == ItemKind.NUMERIC
+    assert items["q-numeric"].answer_key["value"] == 1.75
+    assert items["q-essay"].kind == ItemKind.EXTENDED_TEXT
+    assert items["q-essay"].max_points == 3
+    # the scorer's rubric becomes scoring criteria and is never shown in the item
+    assert "metod" in items["q-essay"].scoring_criteria
+    assert "metod" not in items["q-essay"].content_html
+    assert "<script" not in items["q-essay"].content_html
+    assert "Visa dina beräkningar." in items["q-essay"].content_html
+    # the image is an asset of the test and the item points at it
+    asset = ItemAsset.objects.get(test=test)
+    assert asset.path == "images/diagram.png"
+    url = reverse("exams-asset", kwargs={"asset": asset.public_id})
+    assert f'src="{url}"' in items["q-single"].content_html
+    # imported keys score as the package says
+    assert score_item(items["q-multiple"], ["C", "A"]) == 2
+    assert score_item(items["q-text"], "  oslo ") == 1
+    assert score_item(items["q-numeric"], "1,75") == 1
+
+
+def test_unsupported_interactions_are_refused_by_name_and_the_rest_imported(operator):
+    report = import_package(actor=operator, file=q.unsupported_package())
+
+    assert report.imported
+    refused = {r.identifier: r.reason for r in report.refused}
+    assert set(refused) == {"q-hotspot", "q-match"}
+    assert "qti-hotspot-interaction is not supported" in refused["q-hotspot"]
+    assert "qti-match-interaction is not supported" in refused["q-match"]
+    assert [i.identifier for i in report.test.subtests.get().items.all()] == ["q-single"]
+    assert any("q-hotspot" in line for line in report.lines())
+
+
+@pytest.mark.parametrize(
+    ("files", "expected"),
+    [
+        ({"test.xml": "<x/>"}, "no imsmanifest.xml"),
+        ({"imsmanifest.xml": "<manifest><resources>"}, "not well-formed"),
+        ({"imsmanifest.xml": q.manifest("missing-test.xml")}, "missing-test.xml"),
+        (
+            {"imsmanifest.xml": q.manifest(), "test.xml": "<qti-assessment-test"},
+            "test.xml: not well-formed",
+        ),
+    ],
+    ids=["missing-manifest", "bad-manifest-xml", "manifest-names-missing-file", "bad-test-xml"],
+)
+def test_malformed_package_imports_nothing_and_says_why(operator, files, expected):
+    report = import_package(actor=operator, file=q.build(files))
+
+    assert not report.imported
+    assert any(expected in e for e in report.errors), report.errors
+    assert not TestDefinition.objects.exists()
+
+
+def test_item_file_missing_or_malformed_refuses_that_item_only(operator):
+    package = q.build(
+        {
+            "imsmanifest.xml": q.manifest(items=["items/q-single.xml"]),
+            "test.xml": q.assessment_test(
+                {"A": ["items/q-single.xml", "items/q-gone.xml", "items/q-bad.xml"]}
+            ),
+            "items/q-single.xml": q.SINGLE,
+            "items/q-bad.xml": "<qti-assessment-item><p>",
+            "images/diagram.png": q.PNG,
+        }
+    )
+    report = import_package(actor=operator, file=package)
+
+    refused = {r.identifier: r.reason for r in report.refused}
+    assert "not in the package" in refused["q-gone"]
+    assert "not well-formed" in refused["q-bad"]
+    assert report.test.subtests.get().items.count() == 1
+
+
+def test_not_a_zip_is_refused(operator):
+    report = import_package(actor=operator, file=io.BytesIO(b"hello"))
+    assert report.errors == ["The file is not a zip package."]
+
+
+def test_billion_laughs_in_the_manifest_is_refused_before_expansion(operator):
+    report = import_package(actor=operator, file=q.build({"imsmanifest.xml": q.BILLION_LAUGHS}))
+
+    assert not report.imported
+    assert "imsmanifest.xml: refused, the XML declares a DTD or entities" in report.errors[0]
+
+
+def test_external_entity_in_an_item_refuses_the_item(operator):
+    package = q.build(
+        {
+            "imsmanifest.xml": q.manifest(items=["items/q-single.xml", "items/q-xxe.xml"]),
+            "test.xml": q.assessment_test({"A": ["items/q-single.xml", "items/q-xxe.xml"]}),
+            "items/q-single.xml": q.SINGLE,
+            "items/q-xxe.xml": q.EXTERNAL_ENTITY_ITEM,
+            "images/diagram.png": q.PNG,
+        }
+    )
+    report = import_package(actor=operator, file=package)
+
+    refused = {r.identifier: r.reason for r in report.refused}
+    assert "refused, the XML declares a DTD or entities" in refused["q-xxe"]
+    assert "root:" not in str(report.test.subtests.get().items.values_list("content_html"))
+
+
+@pytest.mark.parametrize("name", ["../evil.xml", "/etc/evil.xml", "a/../../evil.xml", "C:/x.xml"])
+def test_path_traversal_in_the_zip_is_refused(operator, name):
+    report = import_package(actor=operator, file=q.build({name: "<x/>"}))
+    assert "Unsafe file name" in report.errors[0]
+
+
+def test_zip_bomb_is_refused_by_its_compression_ratio(operator):
+    package = q.build({"imsmanifest.xml": q.manifest(), "test.xml": b"\0" * (5 * 1024 * 1024)})
+    report = import_package(actor=operator, file=package)
+    assert "zip bomb" in report.errors[0]
+
+
+def test_image_missing_from_the_package_refuses_the_item(operator):
+    package = q.build(
+        {
+            "imsmanifest.xml": q.manifest(),
+            "test.xml": q.assessment_test({"A": ["items/q-single.xml", "items/q-text.xml"]}),
+            "items/q-single.xml": q.SINGLE,
+            "items/q-text.xml": q.TEXT,
+        }
+    )
+    report = import_package(actor=operator, file=package)
+    refused = {r.identifier: r.reason for r in report.refused}
+    assert "image ../images/diagram.png is not in the package" in refused["q-single"]
+
+
+def test_import_qti_command_prints_created_and_refused(operator, tmp_path, capsys):
+    path = tmp_path / "package.zip"
+    path.write_bytes(q.unsupported_package().getvalue())
+
+    call_command("import_qti", str(path), "--operator", "operator")
+
+    out = capsys.readouterr().out
+    assert "Created Prov i matematik (QTI)" in out
+    assert "q-hotspot" in out and "qti-hotspot-interaction" in out
+
+
+def test_import_qti_command_fails_when_nothing_is_imported(operator, tmp_path):
+    path = tmp_path / "bad.zip"
+    path.write_bytes(q.build({"imsmanifest.xml": q.BILLION_LAUGHS}).getvalue())
+
+    with pytest.raises(CommandError):
+        call_command("import_qti", str(path), "--operator", "operator")
+
+
+def test_operator_imports_through_the_browser_and_sees_the_report(client, operator):
+    client.force_login(operator)
+    package = q.unsupported_package()
+    response = client.post(
+        reverse("exams-operator-qti"),
+        {"package": package, "programme": "se_national", "subject": "Matematik", "grade": 9},
+    )
+    assert response.status_code == 200
+    page = response.content.decode()
+    assert "q-hotspot" in page and "qti-hotspot-interaction" in page
+    assert TestDefinition.objects.filter(status=DefinitionStatus.DRAFT).count() == 1
+
+
+def test_qti_upload_page_is_404_for_a_head_teacher(client, world):
+    from schools.roles import Role
+
+    client.force_login(world.staff[Role.HEAD_TEACHER])
+    assert client.get(reverse("exams-operator-qti")).status_code == 404
+    assert client.post(reverse("exams-operator-qti"), {}).status_code == 404
+
+
+def test_zip_stored_without_compression_still_imports(operator):
+    files = {
+        "imsmanifest.xml": q.manifest(),
+        "test.xml": q.assessment_test({"A": ["items/q-text.xml"]}),
+        "items/q-text.xml": q.TEXT,
+    }
+    report = import_package(actor=operator, file=q.build(files, compression=zipfile.ZIP_STORED))
+    assert report.imported
