@@ -1,0 +1,57 @@
+"""The IT staff page: a school unit's live notices across rooms and connected devices per room.
+
+Anyone whose roles at the unit grant Capability.VIEW_CONNECTIVITY may open it; for anyone else the
+unit does not exist (404).
+"""
+
+from __future__ import annotations
+
+from django.contrib.auth.decorators import login_required
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+
+from delivery import notices
+from schools.roles import Capability
+from schools.selectors import access_school_unit, school_units_for
+
+
+def _unit(request: HttpRequest, unit):
+    return access_school_unit(
+        user=request.user, public_id=unit, capability=Capability.VIEW_CONNECTIVITY
+    )
+
+
+@login_required
+def it_units(request: HttpRequest) -> HttpResponse:
+    units = list(school_units_for(request.user, Capability.VIEW_CONNECTIVITY)[:50])
+    if len(units) == 1:
+        return redirect("it-page", units[0].public_id)
+    return render(request, "delivery/it/units.html", {"units": units})
+
+
+@login_required
+def it_page(request: HttpRequest, unit) -> HttpResponse:
+    unit = _unit(request, unit)
+    return render(
+        request,
+        "delivery/it/page.html",
+        {
+            "unit": unit,
+            "rooms": notices.connectivity_by_room(school_unit=unit),
+            "history": [
+                {"notice": n, "text": notices.notice_text(n)}
+                for n in notices.notices_for_it(school_unit=unit, limit=100)
+            ],
+        },
+    )
+
+
+@login_required
+def it_rooms(request: HttpRequest, unit) -> HttpResponse:
+    """The per-room counts, refreshed by htmx every few seconds."""
+    unit = _unit(request, unit)
+    return render(
+        request,
+        "delivery/it/_rooms.html",
+        {"unit": unit, "rooms": notices.connectivity_by_room(school_unit=unit)},
+    )

@@ -1,0 +1,171 @@
+"""The proctor room: every student of a sitting, live, with the proctor's actions.
+
+Thin: reads come from selectors and the presence store, writes from delivery.services. The page is
+rendered once; static/js/proctor.js keeps it current from the sitting's socket
+(/ws/sitting/<sitting>/) and posts actions to `proctor_action`.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+
+from django.contrib.auth.decorators import login_required
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import render
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from delivery import notices, selectors, services
+from delivery.models import AttemptStatus
+from schools.roles import Capability
+from schools.selectors import user_has_capability
+
+OPEN = (AttemptStatus.WAITING, AttemptStatus.WORKING, AttemptStatus.PAUSED)
+DONE = (AttemptStatus.SUBMITTED, AttemptStatus.ABSENT, AttemptStatus.EXEMPT)
+LOST = "lost"
+
+
+def status_labels() -> dict[str, str]:
+    labels = {value: str(label) for value, label in AttemptStatus.choices}
+    labels[LOST] = _("Connection lost")
+    return labels
+
+
+def _rows(sitting) -> list[dict]:
+    """One query for the list (plus the presence store); the same for 3 or 300 students."""
+    lost = notices.lost_since_by_attempt(sitting=sitting)
+    rows = []
+    for attempt in selectors.attempts_for_sitting(sitting=sitting):
+        since = lost.get(attempt.pk) if attempt.status in OPEN else None
+        rows.append(
+            {
+                "attempt": str(attempt.public_id),
+                "person": str(attempt.person.public_id),
+                "name": attempt.person.full_name,
+                "status": LOST if since else attempt.status,
+                "attempt_status": attempt.status,
+                "lost_since": since.isoformat() if since else None,
+                "lost_since_local": timezone.localtime(since) if since else None,
+                "released": attempt.released_at is not None,
+                "deadline": attempt.deadline.isoformat() if attempt.deadline else None,
+            }
+        )
+    return rows
+
+
+def _summary(rows: list[dict]) -> dict:
+    counts = Counter(r["status"] for r in rows)
+    finished = sum(counts[s] for s in DONE)
+    all_submitted = bool(rows) and finished == len(rows) and counts[AttemptStatus.SUBMITTED] > 0
+    return {"counts": dict(counts), "total": len(rows), "all_submitted": all_submitted}
+
+
+def _day_password(user, sitting) -> str:
+    if not user_has_capability(
+        user=user, school_unit=sitting.school_unit, capability=Capability.VIEW_DAY_PASSWORD
+    ):
+        return ""
+    from exams.day_passwords import day_password_for
+
+    date = timezone.localtime(sitting.starts_at).date()
+    return day_password_for(school_unit=sitting.school_unit, date=date).password
+
+
+@login_required
+def proctor_sittings(request: HttpRequest) -> HttpResponse:
+    today = timezone.localdate()
+    sittings = (
+        selectors.sittings_for(user=request.user)
+        .filter(starts_at__date__gte=today)
+        .order_by("starts_at")[:100]
+    )
+    return render(request, "delivery/proctor/sittings.html", {"sittings": sittings})
+
+
+@login_required
+def proctor_room(request: HttpRequest, sitting) -> HttpResponse:
+    sitting = selectors.access_sitting(user=request.user, public_id=sitting)
+    rows = _rows(sitting)
+    labels = status_labels()
+    summary = _summary(rows)
+    for row in rows:
+        row["label"] = labels[row["status"]]
+    return render(
+        request,
+        "delivery/proctor/room.html",
+        {
+            "count_items": [
+                (value, label, summary["counts"].get(value, 0)) for value, label in labels.items()
+            ],
+            "sitting": sitting,
+            "unit": sitting.school_unit,
+            "rows": rows,
+            "summary": summary,
+            "statuses": labels,
+            "day_password": _day_password(request.user, sitting),
+            "history": [
+                {"notice": n, "text": notices.notice_text(n)}
+                for n in notices.notices_for_sitting(sitting=sitting, limit=100)
+            ],
+        },
+    )
+
+
+@login_required
+def proctor_state(request: HttpRequest, sitting) -> JsonResponse:
+    """The room as JSON: proctor.js reloads it after its socket reconnects."""
+    sitting = selectors.access_sitting(user=request.user, public_id=sitting)
+    rows = _rows(sitting)
+    for row in rows:
+        row.pop("lost_since_local")
+    return JsonResponse({"sitting_status": sitting.status, "rows": rows, **_summary(rows)})
+
+
+ACTIONS = {"release", "absent", "pause", "resume", "add_time", "reopen", "end"}
+
+
+@require_POST
+@login_required
+def proctor_action(request: HttpRequest, sitting, action: str) -> JsonResponse:
+    """Run one of the proctor's actions; refusals answer 409 with a short message."""
+    if action not in ACTIONS:
+        raise Http404("No such action.")
+    sitting = selectors.access_sitting(user=request.user, public_id=sitting)
+    actor = request.user
+    attempt = None
+    if request.POST.get("attempt"):
+        attempt = selectors.access_attempt(
+            user=actor, sitting=sitting, public_id=request.POST["attempt"]
+        )
+    elif action not in ("release", "end"):
+        return JsonResponse({"error": _("Choose a student.")}, status=400)
+    try:
+        if action == "release":
+            count = services.attempt_release(
+                actor=actor, sitting=sitting, person=attempt.person if attempt else None
+            )
+            return JsonResponse({"ok": True, "released": count})
+        if action == "end":
+            services.sitting_end(actor=actor, sitting=sitting)
+        elif action == "absent":
+            services.attempt_mark_absent(actor=actor, attempt=attempt)
+        elif action == "pause":
+            services.attempt_pause(actor=actor, attempt=attempt)
+        elif action == "resume":
+            services.attempt_resume(actor=actor, attempt=attempt)
+        elif action == "add_time":
+            try:
+                minutes = int(request.POST.get("minutes", ""))
+            except ValueError:
+                return JsonResponse({"error": _("Give the minutes as a number.")}, status=400)
+            services.attempt_add_time(
+                actor=actor, attempt=attempt, minutes=minutes, reason=request.POST.get("reason", "")
+            )
+        elif action == "reopen":
+            services.attempt_reopen(
+                actor=actor, attempt=attempt, reason=request.POST.get("reason", "")
+            )
+    except services.AttemptRefused as exc:
+        return JsonResponse({"error": str(exc), "code": exc.code}, status=409)
+    return JsonResponse({"ok": True})

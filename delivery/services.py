@@ -1,0 +1,605 @@
+"""Writes on attempts and responses: the attempt state machine, the save path (ORM variant),
+device switching and the proctor's actions.
+
+Every service runs in one transaction, writes an audit row where a student's situation changes,
+and sends its live event after commit. Times come from the server's clock.
+"""
+
+from __future__ import annotations
+
+import datetime
+import secrets
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from typing import Any
+
+from django.conf import settings
+from django.db import connection, transaction
+from django.http import Http404
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from delivery import timer
+from delivery.models import Attempt, AttemptStatus, Notice, NoticeKind
+from exams.models import Item, Sitting, SittingStatus, SittingStudent
+from provplattform.audit import audit_record
+from provplattform.live import send_on_commit
+from schools.roles import Capability
+from schools.selectors import user_has_capability
+
+OPEN_STATUSES = (AttemptStatus.WORKING, AttemptStatus.PAUSED)
+# Higher layers (grading) subscribe here to react to a submit; called inside the transaction.
+submit_subscribers: list[Callable[[Attempt], None]] = []
+
+
+class AttemptRefused(Exception):
+    """A refused change; the message is short, translated and safe to show."""
+
+    def __init__(self, message: str, *, code: str = "refused"):
+        super().__init__(message)
+        self.code = code
+
+
+# --- helpers --------------------------------------------------------------------------------------
+
+
+def grace_seconds() -> int:
+    return settings.DELIVERY_LATE_GRACE_S
+
+
+def clock_of(attempt: Attempt) -> timer.Clock:
+    return timer.Clock(
+        started_at=attempt.started_at,
+        duration_seconds=attempt.duration_seconds,
+        extended_seconds=attempt.extended_seconds,
+        added_seconds=attempt.added_seconds,
+        paused_seconds=attempt.paused_seconds,
+        paused_at=attempt.paused_at,
+    )
+
+
+def _apply_clock(attempt: Attempt, clock: timer.Clock) -> None:
+    attempt.started_at = clock.started_at
+    attempt.duration_seconds = clock.duration_seconds
+    attempt.extended_seconds = clock.extended_seconds
+    attempt.added_seconds = clock.added_seconds
+    attempt.paused_seconds = clock.paused_seconds
+    attempt.paused_at = clock.paused_at
+    attempt.deadline = clock.deadline
+
+
+def _timing(attempt: Attempt) -> dict[str, Any]:
+    return {
+        "status": attempt.status,
+        "deadline": attempt.deadline.isoformat() if attempt.deadline else None,
+        "added_seconds": attempt.added_seconds,
+        "paused_seconds": attempt.paused_seconds,
+    }
+
+
+def attempt_event(attempt: Attempt) -> dict[str, Any]:
+    return {
+        "type": "attempt.changed",
+        "attempt": str(attempt.public_id),
+        "person": str(attempt.person.public_id),
+        "status": attempt.status,
+        "deadline": attempt.deadline.isoformat() if attempt.deadline else None,
+    }
+
+
+def _announce(attempt: Attempt) -> None:
+    send_on_commit(f"sitting.{attempt.sitting.public_id}", attempt_event(attempt))
+    send_on_commit(f"attempt.{attempt.public_id}", attempt_event(attempt))
+
+
+def _require_proctor(actor, sitting: Sitting) -> None:
+    """Proctors of the sitting's school unit only; anyone else is told it does not exist."""
+    if not user_has_capability(
+        user=actor, school_unit=sitting.school_unit, capability=Capability.PROCTOR
+    ):
+        raise Http404("No such sitting.")
+
+
+def _locked(attempt: Attempt) -> Attempt:
+    return (
+        Attempt.objects.select_for_update()
+        .select_related("sitting__school_unit", "sitting__subtest", "person")
+        .get(pk=attempt.pk)
+    )
+
+
+def _audit(actor, action: str, attempt: Attempt, before, reason: str = "") -> None:
+    audit_record(
+        actor=actor,
+        action=action,
+        target=attempt,
+        before=before,
+        after=_timing(attempt),
+        reason=reason,
+        scope=attempt.sitting.school_unit,
+    )
+
+
+def attempts_ensure(*, sitting: Sitting) -> None:
+    """One NOT_STARTED attempt for every student placed in the sitting (idempotent)."""
+    have = set(Attempt.objects.filter(sitting=sitting).values_list("person_id", flat=True))
+    missing = [
+        Attempt(sitting=sitting, person_id=pid)
+        for pid in SittingStudent.objects.filter(sitting=sitting).values_list(
+            "person_id", flat=True
+        )
+        if pid not in have
+    ]
+    if missing:
+        Attempt.objects.bulk_create(missing, ignore_conflicts=True)
+
+
+# --- release ------------------------------------------------------------------------------------
+
+
+def release_allowed(*, sitting: Sitting, now: datetime.datetime) -> bool:
+    """Only on the sitting's own date, inside the subtest's opening hours."""
+    local = timezone.localtime(now)
+    subtest = sitting.subtest
+    return (
+        sitting.status == SittingStatus.SCHEDULED
+        and timezone.localtime(sitting.starts_at).date() == local.date()
+        and subtest.opens_at <= local.time() < subtest.closes_at
+    )
+
+
+def attempt_release(*, actor, sitting: Sitting, person=None) -> int:
+    """Release the test to the whole sitting or to one student. Returns how many were released.
+
+    Released students start when their client opens the test; the timer starts then, so a
+    student who logs in late loses no time.
+    """
+    _require_proctor(actor, sitting)
+    now = timezone.now()
+    if not release_allowed(sitting=sitting, now=now):
+        raise AttemptRefused(
+            _("The test can only be released on the sitting's day, within its opening hours."),
+            code="outside_opening_hours",
+        )
+    with transaction.atomic():
+        attempts_ensure(sitting=sitting)
+        qs = Attempt.objects.select_for_update().filter(sitting=sitting, released_at__isnull=True)
+        if person is not None:
+            qs = qs.filter(person=person)
+            if not SittingStudent.objects.filter(sitting=sitting, person=person).exists():
+                raise Http404("No such student in this sitting.")
+            statuses = (AttemptStatus.NOT_STARTED, AttemptStatus.WAITING, AttemptStatus.ABSENT)
+        else:
+            statuses = (AttemptStatus.NOT_STARTED, AttemptStatus.WAITING)
+        released = 0
+        for attempt in qs.filter(status__in=statuses).select_related(
+            "sitting__school_unit", "person"
+        ):
+            before = _timing(attempt)
+            attempt.released_at = now
+            if attempt.status == AttemptStatus.ABSENT:
+                attempt.status = AttemptStatus.NOT_STARTED
+            attempt.save(update_fields=["released_at", "status", "modified"])
+            _audit(actor, "attempt.release", attempt, before)
+            _announce(attempt)
+            released += 1
+        return released
+
+
+# --- the student's own transitions ------------------------------------------------------------
+
+
+def _extra_seconds(attempt: Attempt) -> int:
+    from exams.services import extra_seconds_for
+
+    return int(extra_seconds_for(person=attempt.person, subtest=attempt.sitting.subtest) or 0)
+
+
+def attempt_start(*, attempt: Attempt) -> Attempt:
+    """Start the timer when a released student opens the test (idempotent).
+
+    Freezes the subtest's items and locks the student's adjustments: extended time is read now.
+    """
+    from exams.definition_services import subtest_freeze
+    from exams.services import adjustments_lock
+
+    with transaction.atomic():
+        attempt = _locked(attempt)
+        if attempt.started_at is not None or attempt.released_at is None:
+            return attempt
+        if attempt.status not in (AttemptStatus.NOT_STARTED, AttemptStatus.WAITING):
+            return attempt
+        subtest = attempt.sitting.subtest
+        now = timezone.now()
+        clock = timer.start(
+            clock_of(attempt),
+            now=now,
+            duration_seconds=subtest.duration_minutes * 60,
+            extended_seconds=_extra_seconds(attempt),
+        )
+        _apply_clock(attempt, clock)
+        attempt.status = AttemptStatus.WORKING
+        attempt.save()
+        subtest_freeze(subtest=subtest)
+        adjustments_lock(person=attempt.person, subtest=subtest)
+        _audit(None, "attempt.start", attempt, None)
+        _announce(attempt)
+        return attempt
+
+
+def attempt_submit(*, attempt: Attempt, auto: bool = False) -> Attempt:
+    """Submit with every answer the server holds. An automatic submit never comes early."""
+    with transaction.atomic():
+        attempt = _locked(attempt)
+        if attempt.status == AttemptStatus.SUBMITTED:
+            return attempt
+        if attempt.status not in OPEN_STATUSES:
+            raise AttemptRefused(_("This test is not in progress."), code="not_started")
+        now = timezone.now()
+        if auto and not timer.is_due(clock_of(attempt), now=now, grace_seconds=grace_seconds()):
+            raise AttemptRefused(_("The time is not up yet."), code="not_due")
+        before = _timing(attempt)
+        if attempt.paused_at is not None:
+            _apply_clock(attempt, timer.resume(clock_of(attempt), now=now))
+        attempt.status = AttemptStatus.SUBMITTED
+        attempt.submitted_at = now
+        attempt.auto_submitted = auto
+        attempt.save()
+        _audit(None, "attempt.auto_submit" if auto else "attempt.submit", attempt, before)
+        for subscriber in submit_subscribers:
+            subscriber(attempt)
+        _announce(attempt)
+        return attempt
+
+
+def attempts_auto_submit_due(*, now: datetime.datetime | None = None) -> int:
+    """Submit every working attempt whose deadline plus the late-delivery grace has passed.
+
+    Paused attempts are never submitted: their clock stands still. Returns how many were submitted.
+    """
+    now = now or timezone.now()
+    cutoff = now - datetime.timedelta(seconds=grace_seconds())
+    due = list(
+        Attempt.objects.filter(status=AttemptStatus.WORKING, deadline__lte=cutoff).values_list(
+            "pk", flat=True
+        )
+    )
+    submitted = 0
+    for pk in due:
+        try:
+            attempt_submit(attempt=Attempt(pk=pk), auto=True)
+        except AttemptRefused:
+            continue
+        submitted += 1
+    return submitted
+
+
+# --- device -------------------------------------------------------------------------------------
+
+
+def new_device_token() -> str:
+    return secrets.token_urlsafe(32)
+
+
+def attempt_login(*, attempt: Attempt, device_label: str = "") -> tuple[Attempt, str, bool]:
+    """Bind the attempt to a new device: (attempt, device token, whether a device was replaced).
+
+    One active device per attempt: the old device's next save is refused with device_replaced,
+    it is told over its socket, and the proctors get a notice.
+    """
+    with transaction.atomic():
+        attempt = _locked(attempt)
+        replaced = bool(attempt.device_token) and attempt.status in (
+            AttemptStatus.WAITING,
+            *OPEN_STATUSES,
+        )
+        old_token = attempt.device_token
+        token = new_device_token()
+        attempt.device_token = token
+        attempt.device_label = device_label[:200]
+        if attempt.status == AttemptStatus.NOT_STARTED:
+            attempt.status = AttemptStatus.WAITING
+        attempt.save(update_fields=["device_token", "device_label", "status", "modified"])
+        if replaced:
+            notice = Notice.objects.create(
+                sitting=attempt.sitting,
+                school_unit=attempt.sitting.school_unit,
+                room=attempt.sitting.room,
+                person=attempt.person,
+                kind=NoticeKind.DEVICE_SWITCHED,
+                data={"attempt": str(attempt.public_id)},
+            )
+            audit_record(
+                actor=None,
+                action="attempt.device_switch",
+                target=attempt,
+                scope=attempt.sitting.school_unit,
+            )
+            send_on_commit(
+                f"attempt.{attempt.public_id}",
+                {
+                    "type": "device.replaced",
+                    "attempt": str(attempt.public_id),
+                    "old_device": old_token[:8],
+                },
+            )
+            send_on_commit(
+                f"sitting.{attempt.sitting.public_id}",
+                {
+                    "type": "notice",
+                    "id": notice.pk,
+                    "kind": notice.kind,
+                    "person": str(attempt.person.public_id),
+                    "name": attempt.person.full_name,
+                    "attempt": str(attempt.public_id),
+                    "at": notice.at.isoformat(),
+                },
+            )
+        # The proctor room follows logins; the student's own device needs no echo.
+        send_on_commit(f"sitting.{attempt.sitting.public_id}", attempt_event(attempt))
+        return attempt, token, replaced
+
+
+# --- saves (ORM path: SQLite and the fallback) ------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Save:
+    item: str  # item public id
+    seq: int
+    content: Any
+    flagged: bool = False
+    client_saved_at: datetime.datetime | None = None
+
+
+@dataclass
+class SaveResult:
+    acked: list[dict]
+    refused: str = ""  # device_replaced, submitted, deadline_passed, not_started, unknown_item
+
+
+def newest_per_item(saves: Iterable[Save]) -> list[Save]:
+    best: dict[str, Save] = {}
+    for save in saves:
+        if save.item not in best or best[save.item].seq < save.seq:
+            best[save.item] = save
+    return list(best.values())
+
+
+def refusal_reason(attempt: Attempt | None, device_token: str) -> str:
+    if attempt is None:
+        return "not_found"
+    if attempt.device_token != device_token:
+        return "device_replaced"
+    if attempt.status == AttemptStatus.SUBMITTED:
+        return "submitted"
+    if attempt.status not in OPEN_STATUSES:
+        return "not_started"
+    return "deadline_passed"
+
+
+_UPSERT = """
+INSERT INTO delivery_response
+    (attempt_id, item_id, content, seq, flagged, client_saved_at, server_saved_at, late)
+VALUES (%s, %s, %s, %s, %s, %s, %s, %s)
+ON CONFLICT (attempt_id, item_id) DO UPDATE SET
+    content = excluded.content, seq = excluded.seq, flagged = excluded.flagged,
+    client_saved_at = excluded.client_saved_at, server_saved_at = excluded.server_saved_at,
+    late = excluded.late
+WHERE delivery_response.seq < excluded.seq
+"""
+
+
+def responses_save(*, attempt_public_id, device_token: str, saves: list[Save]) -> SaveResult:
+    """Apply saves whose sequence is newer than what the server holds; acknowledge after commit.
+
+    A save that is not newer is acknowledged too: the server already holds newer content for that
+    item. The PostgreSQL fast path in delivery.save_api applies the same rule in one statement.
+    """
+    import json
+
+    saves = newest_per_item(saves)
+    with transaction.atomic():
+        attempt = (
+            Attempt.objects.select_for_update()
+            .select_related("sitting")
+            .filter(public_id=attempt_public_id)
+            .first()
+        )
+        if (
+            attempt is None
+            or attempt.device_token != device_token
+            or attempt.status not in OPEN_STATUSES
+        ):
+            return SaveResult(acked=[], refused=refusal_reason(attempt, device_token))
+        items = dict(
+            Item.objects.filter(
+                subtest_id=attempt.sitting.subtest_id, public_id__in=[s.item for s in saves]
+            ).values_list("public_id", "pk")
+        )
+        items = {str(k): v for k, v in items.items()}
+        now = timezone.now()
+        clock = clock_of(attempt)
+        acked: list[dict] = []
+        refused = ""
+        with connection.cursor() as cursor:
+            for save in saves:
+                item_pk = items.get(save.item)
+                if item_pk is None:
+                    refused = refused or "unknown_item"
+                    continue
+                accepted, late = timer.save_verdict(
+                    clock,
+                    now=now,
+                    client_saved_at=save.client_saved_at,
+                    grace_seconds=grace_seconds(),
+                )
+                if not accepted:
+                    refused = "deadline_passed"
+                    continue
+                cursor.execute(
+                    _UPSERT,
+                    [
+                        attempt.pk,
+                        item_pk,
+                        json.dumps(save.content),
+                        save.seq,
+                        save.flagged,
+                        save.client_saved_at,
+                        now,
+                        late,
+                    ],
+                )
+                acked.append({"item": save.item, "seq": save.seq})
+    return SaveResult(acked=acked, refused=refused)
+
+
+# --- proctor actions ----------------------------------------------------------------------------
+
+
+def attempt_mark_absent(*, actor, attempt: Attempt) -> Attempt:
+    """Only a student who has not started can be marked absent."""
+    _require_proctor(actor, attempt.sitting)
+    with transaction.atomic():
+        attempt = _locked(attempt)
+        if attempt.status not in (AttemptStatus.NOT_STARTED, AttemptStatus.WAITING):
+            raise AttemptRefused(_("Only a student who has not started can be marked absent."))
+        before = _timing(attempt)
+        attempt.status = AttemptStatus.ABSENT
+        attempt.released_at = None
+        attempt.save()
+        _audit(actor, "attempt.mark_absent", attempt, before)
+        _announce(attempt)
+        return attempt
+
+
+def attempt_pause(*, actor, attempt: Attempt) -> Attempt:
+    """Stop the student's clock; the paused time is credited on resume."""
+    _require_proctor(actor, attempt.sitting)
+    with transaction.atomic():
+        attempt = _locked(attempt)
+        if attempt.status != AttemptStatus.WORKING:
+            raise AttemptRefused(_("Only a student who is working can be paused."))
+        before = _timing(attempt)
+        _apply_clock(attempt, timer.pause(clock_of(attempt), now=timezone.now()))
+        attempt.status = AttemptStatus.PAUSED
+        attempt.save()
+        _audit(actor, "attempt.pause", attempt, before)
+        _announce(attempt)
+        return attempt
+
+
+def attempt_resume(*, actor, attempt: Attempt) -> Attempt:
+    _require_proctor(actor, attempt.sitting)
+    with transaction.atomic():
+        attempt = _locked(attempt)
+        if attempt.status != AttemptStatus.PAUSED:
+            raise AttemptRefused(_("Only a paused student can be resumed."))
+        before = _timing(attempt)
+        _apply_clock(attempt, timer.resume(clock_of(attempt), now=timezone.now()))
+        attempt.status = AttemptStatus.WORKING
+        attempt.save()
+        _audit(actor, "attempt.resume", attempt, before)
+        _announce(attempt)
+        return attempt
+
+
+def attempt_add_time(*, actor, attempt: Attempt, minutes: int, reason: str) -> Attempt:
+    """Add time on the day, audited with a reason. Never to a submitted attempt: reopen first."""
+    _require_proctor(actor, attempt.sitting)
+    if not reason.strip():
+        raise AttemptRefused(_("Give a reason."), code="reason_required")
+    if minutes is None or int(minutes) <= 0 or int(minutes) > 600:
+        raise AttemptRefused(_("Add between 1 and 600 minutes."), code="bad_minutes")
+    with transaction.atomic():
+        attempt = _locked(attempt)
+        if attempt.status in (
+            AttemptStatus.SUBMITTED,
+            AttemptStatus.ABSENT,
+            AttemptStatus.EXEMPT,
+        ):
+            raise AttemptRefused(_("Time can only be added to a test in progress."))
+        before = _timing(attempt)
+        _apply_clock(attempt, timer.add_time(clock_of(attempt), seconds=int(minutes) * 60))
+        attempt.save()
+        _audit(actor, "attempt.add_time", attempt, before, reason=reason.strip())
+        _announce(attempt)
+        return attempt
+
+
+def attempt_reopen(*, actor, attempt: Attempt, reason: str) -> Attempt:
+    """Reopen a submitted attempt, audited with a reason.
+
+    The time between the submit and now is credited, so the student has the time that was left
+    when they submitted; the deadline never moves earlier.
+    """
+    _require_proctor(actor, attempt.sitting)
+    if not reason.strip():
+        raise AttemptRefused(_("Give a reason."), code="reason_required")
+    with transaction.atomic():
+        attempt = _locked(attempt)
+        if attempt.status != AttemptStatus.SUBMITTED:
+            raise AttemptRefused(_("Only a submitted test can be reopened."))
+        if attempt.sitting.status == SittingStatus.ENDED:
+            raise AttemptRefused(_("The sitting has ended."))
+        before = _timing(attempt)
+        now = timezone.now()
+        _apply_clock(
+            attempt, timer.credit_since(clock_of(attempt), since=attempt.submitted_at, now=now)
+        )
+        attempt.status = AttemptStatus.WORKING
+        attempt.submitted_at = None
+        attempt.auto_submitted = False
+        attempt.save()
+        _audit(actor, "attempt.reopen", attempt, before, reason=reason.strip())
+        _announce(attempt)
+        return attempt
+
+
+def sitting_end(*, actor, sitting: Sitting) -> Sitting:
+    """End the sitting: students who never started are marked absent.
+
+    Refused while anyone is still working or paused: no attempt ends early.
+    """
+    _require_proctor(actor, sitting)
+    with transaction.atomic():
+        sitting = Sitting.objects.select_for_update().get(pk=sitting.pk)
+        if sitting.status == SittingStatus.ENDED:
+            return sitting
+        attempts_ensure(sitting=sitting)
+        still = Attempt.objects.filter(sitting=sitting, status__in=OPEN_STATUSES).count()
+        if still:
+            raise AttemptRefused(
+                _("%(count)d students are still working.") % {"count": still},
+                code="still_working",
+            )
+        for attempt in (
+            Attempt.objects.select_for_update()
+            .filter(sitting=sitting, status__in=(AttemptStatus.NOT_STARTED, AttemptStatus.WAITING))
+            .select_related("sitting__school_unit", "person")
+        ):
+            before = _timing(attempt)
+            attempt.status = AttemptStatus.ABSENT
+            attempt.device_token = ""
+            attempt.save()
+            _audit(actor, "attempt.mark_absent", attempt, before, reason="sitting ended")
+            _announce(attempt)
+        sitting.status = SittingStatus.ENDED
+        sitting.ended_at = timezone.now()
+        sitting.save(update_fields=["status", "ended_at", "modified"])
+        audit_record(
+            actor=actor,
+            action="sitting.end",
+            target=sitting,
+            scope=sitting.school_unit,
+            after={"status": sitting.status},
+        )
+        send_on_commit(
+            f"sitting.{sitting.public_id}",
+            {
+                "type": "sitting.changed",
+                "sitting": str(sitting.public_id),
+                "status": sitting.status,
+            },
+        )
+        return sitting

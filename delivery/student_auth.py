@@ -1,0 +1,243 @@
+"""Student login: platform-generated credentials or a printed one-time code, plus the day password.
+
+Student secrets are random (10 characters from a 31-character alphabet, about 50 bits), so a fast
+keyed hash is adequate and keeps a burst of 1,000 logins from being CPU-bound: HMAC-SHA256 over a
+per-credential salt and the secret, keyed with a server-side pepper that is not in the database.
+Staff passwords are chosen by people and keep Django's slow hasher. See docs/security.md.
+
+Errors are generic (the same message whatever was wrong) and failures are counted per account,
+never per address: a whole classroom shares one.
+"""
+
+from __future__ import annotations
+
+import datetime
+import hashlib
+import hmac
+import secrets
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import F
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from delivery.models import Attempt, AttemptStatus, LoginCode, StudentCredential
+from exams.models import Sitting, SittingStatus, SittingStudent
+from provplattform.audit import audit_record
+from schools.models import Person
+
+ALPHABET = "abcdefghjkmnpqrstuvwxyz23456789"  # no i, l, o, 0, 1
+CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"
+SECRET_LENGTH = 10
+CODE_LENGTH = 12
+
+
+class LoginRefused(Exception):
+    """Generic refusal; `message` is what the student sees."""
+
+    def __init__(self, message: str, *, code: str = "invalid"):
+        super().__init__(message)
+        self.code = code
+
+
+def generic_error() -> LoginRefused:
+    return LoginRefused(
+        _("The login details or the day password are not right. Check them and try again.")
+    )
+
+
+def _pepper() -> bytes:
+    return settings.STUDENT_CREDENTIAL_PEPPER.encode()
+
+
+def secret_digest(*, salt: str, secret: str) -> str:
+    return hmac.new(_pepper(), f"{salt}:{secret}".encode(), hashlib.sha256).hexdigest()
+
+
+def code_digest(code: str) -> str:
+    normalised = "".join(ch for ch in code.upper() if ch.isalnum())
+    return hmac.new(_pepper(), f"code:{normalised}".encode(), hashlib.sha256).hexdigest()
+
+
+def _random(alphabet: str, length: int) -> str:
+    return "".join(secrets.choice(alphabet) for _ in range(length))
+
+
+def format_code(code: str) -> str:
+    return "-".join(code[i : i + 4] for i in range(0, len(code), 4))
+
+
+@dataclass(frozen=True)
+class Slip:
+    """What is printed for one student. `secret` is empty when the credential already existed."""
+
+    person: Person
+    username: str
+    secret: str
+    code: str
+
+
+def credential_issue(*, person: Person, reset: bool = False) -> tuple[StudentCredential, str]:
+    """Create (or with `reset`, renew) a student's credential; the secret is returned only now."""
+    secret = _random(ALPHABET, SECRET_LENGTH)
+    salt = secrets.token_hex(8)
+    existing = StudentCredential.objects.filter(person=person).first()
+    if existing and not reset:
+        return existing, ""
+    if existing:
+        existing.salt = salt
+        existing.secret_digest = secret_digest(salt=salt, secret=secret)
+        existing.failed_logins = 0
+        existing.locked_until = None
+        existing.save()
+        return existing, secret
+    while True:
+        username = "e" + _random(ALPHABET, 7)
+        if not StudentCredential.objects.filter(username=username).exists():
+            break
+    credential = StudentCredential.objects.create(
+        person=person,
+        username=username,
+        salt=salt,
+        secret_digest=secret_digest(salt=salt, secret=secret),
+    )
+    return credential, secret
+
+
+def login_slips_issue(*, actor, sitting: Sitting, reset_passwords: bool = False) -> list[Slip]:
+    """Credentials for every student of the sitting who lacks one, and fresh one-time codes for all.
+
+    Earlier unused codes for the sitting stop working. Secrets and codes are shown once.
+    """
+    slips: list[Slip] = []
+    with transaction.atomic():
+        LoginCode.objects.filter(sitting=sitting, used_at__isnull=True).delete()
+        persons = Person.objects.filter(placements__sitting=sitting).order_by(
+            "family_name", "given_name"
+        )
+        for person in persons:
+            credential, secret = credential_issue(person=person, reset=reset_passwords)
+            code = _random(CODE_ALPHABET, CODE_LENGTH)
+            LoginCode.objects.create(sitting=sitting, person=person, code_digest=code_digest(code))
+            slips.append(Slip(person, credential.username, secret, format_code(code)))
+        audit_record(
+            actor=actor,
+            action="sitting.login_slips_issue",
+            target=sitting,
+            scope=sitting.school_unit,
+            after={"students": len(slips), "passwords_reset": reset_passwords},
+        )
+    return slips
+
+
+# --- checking -----------------------------------------------------------------------------------
+
+
+def _locked(credential: StudentCredential, now: datetime.datetime) -> bool:
+    return credential.locked_until is not None and credential.locked_until > now
+
+
+def _fail(credential: StudentCredential, now: datetime.datetime) -> None:
+    """Count a failure on the account; lock it for a while after too many."""
+    StudentCredential.objects.filter(pk=credential.pk).update(failed_logins=F("failed_logins") + 1)
+    credential.refresh_from_db(fields=["failed_logins"])
+    if credential.failed_logins >= settings.LOGIN_FAILURE_LIMIT:
+        StudentCredential.objects.filter(pk=credential.pk).update(
+            locked_until=now + datetime.timedelta(seconds=settings.LOGIN_FAILURE_WINDOW_S),
+            failed_logins=0,
+        )
+
+
+def todays_sitting(*, person: Person, now: datetime.datetime) -> Sitting | None:
+    """The student's sitting today that is not finished: the earliest still open."""
+    today = timezone.localtime(now).date()
+    placements = (
+        SittingStudent.objects.filter(
+            person=person,
+            sitting__status=SittingStatus.SCHEDULED,
+            sitting__subtest__on_platform=True,
+        )
+        .select_related("sitting__school_unit", "sitting__subtest", "sitting__room")
+        .order_by("sitting__starts_at")
+    )
+    done = set(
+        Attempt.objects.filter(
+            person=person,
+            status__in=(AttemptStatus.SUBMITTED, AttemptStatus.EXEMPT),
+        ).values_list("sitting_id", flat=True)
+    )
+    candidates = [
+        p.sitting for p in placements if timezone.localtime(p.sitting.starts_at).date() == today
+    ]
+    for sitting in candidates:
+        if sitting.pk not in done:
+            return sitting
+    return candidates[-1] if candidates else None
+
+
+def _day_password_ok(*, sitting: Sitting, value: str, now: datetime.datetime) -> bool:
+    from exams.day_passwords import day_password_check
+
+    return bool(day_password_check(school_unit=sitting.school_unit, value=value, now=now))
+
+
+def student_authenticate(
+    *,
+    username: str = "",
+    password: str = "",
+    code: str = "",
+    day_password: str = "",
+    now: datetime.datetime | None = None,
+) -> tuple[Person, Sitting]:
+    """The student and today's sitting, or LoginRefused with the one generic message."""
+    now = now or timezone.now()
+    if code.strip():
+        return _authenticate_code(code=code, day_password=day_password, now=now)
+    credential = (
+        StudentCredential.objects.select_related("person")
+        .filter(username=username.strip().lower())
+        .first()
+    )
+    if credential is None or _locked(credential, now):
+        # Spend the same work either way, so response time does not reveal the account.
+        secret_digest(salt="0" * 16, secret=password)
+        raise generic_error()
+    ok = hmac.compare_digest(
+        credential.secret_digest, secret_digest(salt=credential.salt, secret=password.strip())
+    )
+    sitting = todays_sitting(person=credential.person, now=now) if ok else None
+    if (
+        not ok
+        or sitting is None
+        or not _day_password_ok(sitting=sitting, value=day_password, now=now)
+    ):
+        _fail(credential, now)
+        raise generic_error()
+    if credential.failed_logins:
+        StudentCredential.objects.filter(pk=credential.pk).update(failed_logins=0)
+    return credential.person, sitting
+
+
+def _authenticate_code(*, code: str, day_password: str, now: datetime.datetime):
+    with transaction.atomic():
+        login_code = (
+            LoginCode.objects.select_for_update()
+            .select_related("person", "sitting__school_unit", "sitting__subtest")
+            .filter(code_digest=code_digest(code), used_at__isnull=True)
+            .first()
+        )
+        if login_code is None:
+            raise generic_error()
+        sitting = login_code.sitting
+        if (
+            sitting.status != SittingStatus.SCHEDULED
+            or timezone.localtime(sitting.starts_at).date() != timezone.localtime(now).date()
+            or not _day_password_ok(sitting=sitting, value=day_password, now=now)
+        ):
+            # A wrong day password does not burn the code.
+            raise generic_error()
+        login_code.used_at = now
+        login_code.save(update_fields=["used_at", "modified"])
+        return login_code.person, sitting

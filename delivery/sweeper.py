@@ -1,0 +1,111 @@
+"""The sweeper: silent-drop detection and automatic submit, once a second or two.
+
+`sweep_once` is the whole job. It runs
+- inside `manage.py serve` as an asyncio background loop (the embedded default: `make demo` needs
+  nothing else), every PRESENCE_SWEEP_INTERVAL_S (1 s);
+- as the Celery beat task `delivery.sweeper.presence_sweep` every 2 s in docker-compose;
+- as `manage.py presence_sweeper` (a standalone loop, used by the benchmark).
+Several sweepers may run at once: every drop is claimed once in the presence store, so nobody is
+told twice. A presence store outage skips the presence part; automatic submit still runs.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime
+import logging
+import time
+
+from celery import shared_task
+from django.conf import settings
+from django.core.cache import cache
+from django.db import close_old_connections
+
+from delivery import notices
+from delivery.presence import PresenceUnavailable, get_store
+
+log = logging.getLogger(__name__)
+
+STAMP_KEY = "delivery:sweeper:last"
+# A close whose closing process died before announcing it is announced after this much extra time.
+ORPHAN_AFTER_S = 2.0
+
+
+def _ts(now: datetime.datetime | None) -> float:
+    return now.timestamp() if now is not None else time.time()
+
+
+def sweep_presence(*, now: float) -> dict[str, int]:
+    store = get_store()
+    silent_before = now - settings.PRESENCE_HEARTBEAT_S - settings.PRESENCE_GRACE_S
+    orphan_before = now - settings.PRESENCE_CLOSE_HOLD_S - ORPHAN_AFTER_S
+    stats = {"silent": 0, "orphaned": 0}
+    for unit in store.units():
+        for presence, lost in store.declare_silent(unit, before=silent_before):
+            if store.claim(lost.drop, "lost"):
+                notices.notice_connection_lost(presence=presence, lost=lost, silent=True)
+                stats["silent"] += 1
+        for presence, lost in store.open_drops(unit, before=orphan_before):
+            if store.claim(lost.drop, "lost"):
+                notices.notice_connection_lost(presence=presence, lost=lost)
+                stats["orphaned"] += 1
+    return stats
+
+
+def sweep_once(now: datetime.datetime | None = None, *, mode: str = "in-process") -> dict:
+    """Detect silent drops, announce orphaned closes, submit attempts that are due."""
+    from delivery.services import attempts_auto_submit_due
+
+    ts = _ts(now)
+    result: dict = {"silent": 0, "orphaned": 0, "auto_submitted": 0, "presence": "ok"}
+    try:
+        result.update(sweep_presence(now=ts))
+    except PresenceUnavailable:
+        result["presence"] = "unavailable"
+    except Exception:
+        log.exception("presence sweep failed")
+        result["presence"] = "failed"
+    try:
+        result["auto_submitted"] = attempts_auto_submit_due(now=now)
+    except Exception:
+        log.exception("automatic submit failed")
+    try:
+        cache.set(STAMP_KEY, {"at": time.time(), "mode": mode}, timeout=3600)
+    except Exception:
+        log.warning("sweeper stamp not written", exc_info=True)
+    return result
+
+
+def last_run() -> dict | None:
+    try:
+        return cache.get(STAMP_KEY)
+    except Exception:
+        return None
+
+
+@shared_task(name="delivery.sweeper.presence_sweep", ignore_result=True)
+def presence_sweep() -> dict:
+    """Celery beat, every 2 s (CELERY_BEAT_SCHEDULE["delivery-presence-sweep"])."""
+    return sweep_once(mode="celery")
+
+
+async def run_forever(interval: float | None = None, *, mode: str = "in-process") -> None:
+    """Background loop for `manage.py serve`: never raises, never blocks the event loop."""
+    interval = interval or settings.PRESENCE_SWEEP_INTERVAL_S
+
+    def once():
+        close_old_connections()
+        try:
+            return sweep_once(mode=mode)
+        finally:
+            close_old_connections()
+
+    while True:
+        started = time.monotonic()
+        try:
+            await asyncio.to_thread(once)
+        except asyncio.CancelledError:
+            raise
+        except Exception:
+            log.exception("sweep failed")
+        await asyncio.sleep(max(0.05, interval - (time.monotonic() - started)))

@@ -1,0 +1,13 @@
+"""Celery jobs of the live sitting."""
+
+from __future__ import annotations
+
+from celery import shared_task
+
+from delivery.services import attempts_auto_submit_due
+
+
+@shared_task(name="delivery.tasks.auto_submit_due", ignore_result=True)
+def auto_submit_due() -> int:
+    """Submit every attempt whose time and late-delivery grace are up (beat: every 5 s)."""
+    return attempts_auto_submit_due()

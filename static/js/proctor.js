@@ -1,0 +1,185 @@
+/*
+ * The proctor room, live. Rendered once by the server; afterwards each socket event updates only
+ * the row it concerns and the counts, never the whole list. After a reconnect the room reloads
+ * its state as JSON once, so nothing missed while offline stays wrong.
+ */
+(function () {
+  "use strict";
+
+  var root = document.getElementById("proctor-room");
+  if (!root) { return; }
+  var strings = document.getElementById("proctor-strings").dataset;
+  var labels = JSON.parse(document.getElementById("proctor-statuses").textContent);
+  var liveState = document.getElementById("live-state");
+  var list = document.getElementById("notice-list");
+  var errorNode = document.getElementById("action-error");
+  var allSubmitted = document.getElementById("all-submitted");
+  var rows = {};
+  Array.prototype.forEach.call(document.querySelectorAll("#room-rows tr[data-attempt]"), function (tr) {
+    rows[tr.dataset.attempt] = tr;
+  });
+  var OPEN = { waiting: 1, working: 1, paused: 1 };
+  var DONE = { submitted: 1, absent: 1, exempt: 1 };
+
+  function csrf() {
+    var match = document.cookie.match(/(?:^|; )csrftoken=([^;]+)/);
+    return match ? decodeURIComponent(match[1]) : "";
+  }
+
+  function fill(template, values) {
+    return template.replace(/\{(\w+)\}/g, function (_, key) {
+      return values[key] === undefined || values[key] === null ? "" : values[key];
+    });
+  }
+
+  function hhmm(iso) {
+    var d = new Date(iso);
+    return ("0" + d.getHours()).slice(-2) + ":" + ("0" + d.getMinutes()).slice(-2);
+  }
+
+  function duration(seconds) {
+    seconds = Math.max(0, Math.round(seconds || 0));
+    var m = Math.floor(seconds / 60), s = seconds % 60;
+    return m ? m + " min " + s + " s" : s + " s";
+  }
+
+  function recount() {
+    var counts = {}, total = 0, done = 0;
+    Object.keys(rows).forEach(function (key) {
+      var status = rows[key].dataset.status;
+      counts[status] = (counts[status] || 0) + 1;
+      total += 1;
+      if (DONE[status]) { done += 1; }
+    });
+    Array.prototype.forEach.call(document.querySelectorAll("[data-count-for]"), function (li) {
+      li.querySelector("strong").textContent = counts[li.dataset.countFor] || 0;
+    });
+    allSubmitted.hidden = !(total > 0 && done === total && counts.submitted > 0);
+  }
+
+  function setRow(attempt, attemptStatus, lostSince) {
+    var tr = rows[attempt];
+    if (!tr) { return; }
+    if (attemptStatus) { tr.dataset.attemptStatus = attemptStatus; }
+    var status = tr.dataset.attemptStatus;
+    if (lostSince !== undefined) { tr.dataset.lostSince = lostSince || ""; }
+    if (tr.dataset.lostSince && OPEN[status]) { status = "lost"; }
+    tr.dataset.status = status;
+    tr.querySelector(".status").textContent = labels[status] || status;
+    tr.querySelector(".since").textContent =
+      status === "lost" ? strings.since + " " + hhmm(tr.dataset.lostSince) : "";
+  }
+
+  function noticeText(n) {
+    if (n.kind === "connection_lost") { return fill(strings.lost, n); }
+    if (n.kind === "connection_restored") {
+      return fill(strings.restored, { name: n.name, duration: duration(n.outage_seconds) });
+    }
+    if (n.kind === "device_switched") { return fill(strings.switched, n); }
+    if (n.kind === "room_connection_lost") { return fill(strings.room, n); }
+    return n.kind;
+  }
+
+  function addNotice(n) {
+    var empty = list.querySelector("[data-empty]");
+    if (empty) { empty.remove(); }
+    var li = document.createElement("li");
+    li.className = "notice--" + n.kind;
+    var time = document.createElement("time");
+    time.dateTime = n.at;
+    time.textContent = new Date(n.at).toLocaleTimeString();
+    li.appendChild(time);
+    li.appendChild(document.createTextNode(" " + noticeText(n)));
+    list.insertBefore(li, list.firstChild);
+  }
+
+  function onEvent(data) {
+    if (data.type === "attempt.changed") {
+      setRow(data.attempt, data.status);
+    } else if (data.type === "notice") {
+      addNotice(data);
+      if (data.kind === "connection_lost") { setRow(data.attempt, null, data.since || data.at); }
+      if (data.kind === "connection_restored") { setRow(data.attempt, null, ""); }
+    } else if (data.type === "sitting.changed") {
+      reload();
+    } else {
+      return;
+    }
+    recount();
+  }
+
+  function reload() {
+    fetch(root.dataset.stateUrl, { credentials: "same-origin" })
+      .then(function (r) { return r.json(); })
+      .then(function (state) {
+        state.rows.forEach(function (row) { setRow(row.attempt, row.attempt_status, row.lost_since); });
+        recount();
+      })
+      .catch(function () { /* the next reconnect tries again */ });
+  }
+
+  var retries = 0;
+  var everOpen = false;
+  function connect() {
+    var scheme = window.location.protocol === "https:" ? "wss://" : "ws://";
+    var socket = new WebSocket(scheme + window.location.host + root.dataset.socket);
+    socket.onopen = function () {
+      retries = 0;
+      liveState.dataset.online = "true";
+      liveState.textContent = strings.online;
+      if (everOpen) { reload(); }
+      everOpen = true;
+    };
+    socket.onmessage = function (message) {
+      try { onEvent(JSON.parse(message.data)); } catch (e) { /* ignore a malformed event */ }
+    };
+    socket.onclose = function (event) {
+      liveState.dataset.online = "false";
+      liveState.textContent = strings.offline;
+      if (event.code === 4403) { return; }
+      var wait = Math.min(10000, 500 * Math.pow(2, retries));
+      retries += 1;
+      window.setTimeout(connect, wait / 2 + Math.random() * wait / 2);
+    };
+  }
+
+  function post(action, body) {
+    var data = new FormData();
+    Object.keys(body).forEach(function (k) { data.append(k, body[k]); });
+    errorNode.textContent = "";
+    return fetch(root.dataset.actionUrl.replace("ACTION", action), {
+      method: "POST",
+      body: data,
+      credentials: "same-origin",
+      headers: { "X-CSRFToken": csrf(), "Accept": "application/json" }
+    }).then(function (r) {
+      return r.json().then(function (json) {
+        if (!r.ok) { errorNode.textContent = json.error || r.statusText; }
+        return json;
+      });
+    }).catch(function () { errorNode.textContent = strings.offline; });
+  }
+
+  root.addEventListener("click", function (event) {
+    var button = event.target.closest("button[data-action]");
+    if (!button) { return; }
+    var action = button.dataset.action;
+    var tr = button.closest("tr[data-attempt]");
+    var body = {};
+    if (tr) { body.attempt = tr.dataset.attempt; }
+    if (button.dataset.confirm && !window.confirm(button.dataset.confirm)) { return; }
+    if (action === "add_time") {
+      var minutes = window.prompt(strings.minutes, "10");
+      if (minutes === null) { return; }
+      body.minutes = minutes;
+    }
+    if (action === "add_time" || action === "reopen") {
+      var reason = window.prompt(strings.reason, "");
+      if (reason === null) { return; }
+      body.reason = reason;
+    }
+    post(action, body);
+  });
+
+  connect();
+}());

@@ -1,0 +1,184 @@
+import datetime
+
+import pytest
+import time_machine
+from django.http import Http404
+
+from delivery import services
+from delivery.models import Attempt, AttemptStatus, Response
+from exams.models import Item, SittingStatus
+from provplattform.models import AuditEvent
+from schools.roles import Role
+from tests.delivery.attempt_helpers import local_at, make_sitting, proctor, started_attempt
+
+
+@pytest.fixture
+def ten_o_clock():
+    with time_machine.travel(local_at(10), tick=False) as traveller:
+        yield traveller
+
+
+def test_release_whole_sitting_releases_every_student(world, ten_o_clock):
+    sitting = make_sitting(world)
+    released = services.attempt_release(actor=proctor(world), sitting=sitting)
+    assert released == len(world.students_a)
+    assert not Attempt.objects.filter(sitting=sitting, released_at__isnull=True).exists()
+
+
+def test_release_one_student_leaves_the_others_waiting(world, ten_o_clock):
+    sitting = make_sitting(world)
+    one = world.students_a[0]
+    services.attempt_release(actor=proctor(world), sitting=sitting, person=one)
+    assert Attempt.objects.get(sitting=sitting, person=one).released_at is not None
+    assert Attempt.objects.filter(sitting=sitting, released_at__isnull=True).count() == 2
+
+
+def test_release_refused_before_opening_hours(world):
+    sitting = make_sitting(world)
+    for moment in (local_at(7, 59), local_at(17, 0)):
+        with time_machine.travel(moment, tick=False), pytest.raises(services.AttemptRefused):
+            services.attempt_release(actor=proctor(world), sitting=sitting)
+
+
+def test_release_refused_on_another_day(world):
+    sitting = make_sitting(world, starts_at=local_at(9, days=1))
+    with time_machine.travel(local_at(10), tick=False), pytest.raises(services.AttemptRefused):
+        services.attempt_release(actor=proctor(world), sitting=sitting)
+
+
+@pytest.mark.parametrize("role", [Role.ASSESSOR, Role.OTHER_STAFF, Role.ASSESSMENT_LEAD])
+def test_release_refused_for_staff_without_the_proctor_role(world, ten_o_clock, role):
+    sitting = make_sitting(world)
+    with pytest.raises(Http404):
+        services.attempt_release(actor=world.staff[role], sitting=sitting)
+    assert not Attempt.objects.filter(released_at__isnull=False).exists()
+
+
+def test_proctor_actions_refused_for_another_units_staff(world, ten_o_clock):
+    sitting = make_sitting(world)
+    attempt, _ = started_attempt(world, sitting)
+    for action in (
+        lambda a: services.attempt_release(actor=world.sibling_head, sitting=sitting),
+        lambda a: services.attempt_pause(actor=world.sibling_head, attempt=a),
+        lambda a: services.attempt_add_time(
+            actor=world.sibling_head, attempt=a, minutes=5, reason="x"
+        ),
+        lambda a: services.attempt_mark_absent(actor=world.outsider, attempt=a),
+        lambda a: services.sitting_end(actor=world.outsider, sitting=sitting),
+    ):
+        with pytest.raises(Http404):
+            action(attempt)
+    attempt.refresh_from_db()
+    assert attempt.status == AttemptStatus.WORKING and attempt.added_seconds == 0
+
+
+def test_start_sets_deadline_from_duration(world, ten_o_clock):
+    sitting = make_sitting(world, duration_minutes=45)
+    attempt, _ = started_attempt(world, sitting)
+    assert attempt.status == AttemptStatus.WORKING
+    assert attempt.deadline == local_at(10) + datetime.timedelta(minutes=45)
+
+
+def test_pause_credits_the_paused_time(world, ten_o_clock):
+    sitting = make_sitting(world)
+    attempt, _ = started_attempt(world, sitting)
+    services.attempt_pause(actor=proctor(world), attempt=attempt)
+    ten_o_clock.shift(datetime.timedelta(minutes=7))
+    attempt = services.attempt_resume(actor=proctor(world), attempt=attempt)
+    assert attempt.deadline == local_at(10) + datetime.timedelta(minutes=52)
+
+
+def test_add_time_needs_a_reason_and_is_audited(world, ten_o_clock):
+    sitting = make_sitting(world)
+    attempt, _ = started_attempt(world, sitting)
+    with pytest.raises(services.AttemptRefused):
+        services.attempt_add_time(actor=proctor(world), attempt=attempt, minutes=10, reason=" ")
+    attempt = services.attempt_add_time(
+        actor=proctor(world), attempt=attempt, minutes=10, reason="Fire alarm"
+    )
+    assert attempt.deadline == local_at(10) + datetime.timedelta(minutes=55)
+    event = AuditEvent.objects.get(action="attempt.add_time")
+    assert event.reason == "Fire alarm" and event.actor == proctor(world)
+
+
+def test_live_event_reaches_the_sitting_group_after_commit(world, ten_o_clock, monkeypatch):
+    sent = []
+    monkeypatch.setattr(
+        services, "send_on_commit", lambda group, event: sent.append((group, event))
+    )
+    sitting = make_sitting(world)
+    attempt, _ = started_attempt(world, sitting)
+    sent.clear()
+    services.attempt_pause(actor=proctor(world), attempt=attempt)
+    group, event = next(s for s in sent if s[0].startswith("sitting."))
+    assert group == f"sitting.{sitting.public_id}"
+    assert event == {
+        "type": "attempt.changed",
+        "attempt": str(attempt.public_id),
+        "person": str(attempt.person.public_id),
+        "status": "paused",
+        "deadline": attempt.deadline.isoformat(),
+    }
+
+
+def test_mark_absent_only_before_start(world, ten_o_clock):
+    sitting = make_sitting(world)
+    attempt, _ = started_attempt(world, sitting)
+    with pytest.raises(services.AttemptRefused):
+        services.attempt_mark_absent(actor=proctor(world), attempt=attempt)
+    other = Attempt.objects.get(sitting=sitting, person=world.students_a[1])
+    assert services.attempt_mark_absent(actor=proctor(world), attempt=other).status == "absent"
+
+
+def test_auto_submit_waits_for_deadline_and_grace_and_keeps_latest_answers(
+    world, ten_o_clock, settings
+):
+    settings.DELIVERY_LATE_GRACE_S = 60
+    sitting = make_sitting(world, duration_minutes=10)
+    attempt, token = started_attempt(world, sitting)
+    item = Item.objects.filter(subtest=sitting.subtest).first()
+    for seq, answer in ((1, ["A"]), (2, ["B"])):
+        services.responses_save(
+            attempt_public_id=attempt.public_id,
+            device_token=token,
+            saves=[services.Save(item=str(item.public_id), seq=seq, content=answer)],
+        )
+    ten_o_clock.shift(datetime.timedelta(minutes=10))
+    assert services.attempts_auto_submit_due() == 0  # at the deadline, still inside the grace
+    ten_o_clock.shift(datetime.timedelta(seconds=60))
+    assert services.attempts_auto_submit_due() == 1
+    attempt.refresh_from_db()
+    assert attempt.status == AttemptStatus.SUBMITTED and attempt.auto_submitted
+    assert Response.objects.get(attempt=attempt, item=item).content == ["B"]
+
+
+def test_paused_attempt_is_never_auto_submitted(world, ten_o_clock):
+    sitting = make_sitting(world, duration_minutes=10)
+    attempt, _ = started_attempt(world, sitting)
+    services.attempt_pause(actor=proctor(world), attempt=attempt)
+    ten_o_clock.shift(datetime.timedelta(hours=2))
+    assert services.attempts_auto_submit_due() == 0
+
+
+def test_reopen_gives_back_the_time_left_at_submit(world, ten_o_clock):
+    sitting = make_sitting(world, duration_minutes=45)
+    attempt, _ = started_attempt(world, sitting)
+    ten_o_clock.shift(datetime.timedelta(minutes=15))
+    services.attempt_submit(attempt=attempt)
+    ten_o_clock.shift(datetime.timedelta(minutes=40))
+    with pytest.raises(services.AttemptRefused):
+        services.attempt_reopen(actor=proctor(world), attempt=attempt, reason="")
+    attempt = services.attempt_reopen(actor=proctor(world), attempt=attempt, reason="Wrong click")
+    assert attempt.status == AttemptStatus.WORKING
+    assert attempt.deadline - local_at(10, 55) == datetime.timedelta(minutes=30)
+
+
+def test_sitting_end_refused_while_someone_works_then_marks_the_rest_absent(world, ten_o_clock):
+    sitting = make_sitting(world)
+    attempt, _ = started_attempt(world, sitting)
+    with pytest.raises(services.AttemptRefused):
+        services.sitting_end(actor=proctor(world), sitting=sitting)
+    services.attempt_submit(attempt=attempt)
+    sitting = services.sitting_end(actor=proctor(world), sitting=sitting)
+    assert sitting.status == SittingStatus.ENDED
+    assert Attempt.objects.filter(sitting=sitting, status=AttemptStatus.ABSENT).count() == 2

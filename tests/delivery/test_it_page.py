@@ -1,0 +1,72 @@
+"""The IT staff page: notices across rooms and devices per room, for connectivity staff only."""
+
+from __future__ import annotations
+
+import pytest
+import time_machine
+from django.urls import reverse
+
+from delivery.models import Notice, NoticeKind
+from schools.roles import Role, capabilities_of
+from tests.delivery.attempt_helpers import local_at, make_sitting, started_attempt
+from tests.delivery.presence_helpers import presence_of, store  # noqa: F401
+
+CONNECTIVITY_ROLES = [r for r in Role if "view_connectivity" in capabilities_of(r)]
+
+
+@pytest.fixture
+def live_unit(world, store):  # noqa: F811
+    with time_machine.travel(local_at(10), tick=False):
+        sitting = make_sitting(world)
+        attempts = [started_attempt(world, sitting, person=p)[0] for p in world.students_a]
+        yield world, sitting, attempts
+
+
+@pytest.mark.parametrize("role", CONNECTIVITY_ROLES)
+def test_every_role_with_connectivity_rights_opens_the_it_page(live_unit, client, role):
+    world, _sitting, _attempts = live_unit
+    client.force_login(world.staff[role])
+    assert client.get(reverse("it-page", args=[world.unit.public_id])).status_code == 200
+
+
+def test_other_staff_outsiders_and_other_units_get_404(live_unit, client):
+    world, _sitting, _attempts = live_unit
+    assert Role.OTHER_STAFF not in CONNECTIVITY_ROLES
+    for user in (world.staff[Role.OTHER_STAFF], world.outsider, world.sibling_head):
+        client.force_login(user)
+        assert client.get(reverse("it-page", args=[world.unit.public_id])).status_code == 404
+        assert client.get(reverse("it-rooms", args=[world.unit.public_id])).status_code == 404
+
+
+def test_it_page_counts_connected_and_disconnected_devices_per_room(live_unit, client, store):  # noqa: F811
+    world, sitting, attempts = live_unit
+    now = local_at(10).timestamp()
+    for a in attempts:
+        store.connect(presence_of(a), conn="c", now=now)
+    store.close(presence_of(attempts[0]), conn="c", now=now)
+    client.force_login(world.staff[Role.ASSESSOR])
+    response = client.get(reverse("it-rooms", args=[world.unit.public_id]))
+    assert response.context["rooms"] == [
+        {"room": sitting.room.name, "room_id": sitting.room_id, "connected": 2, "disconnected": 1}
+    ]
+
+
+def test_it_page_shows_the_units_notices_but_not_other_units(live_unit, client):
+    world, sitting, attempts = live_unit
+    Notice.objects.create(
+        sitting=sitting,
+        school_unit=world.unit,
+        room=sitting.room,
+        person=attempts[0].person,
+        kind=NoticeKind.CONNECTION_LOST,
+        data={"name": "Ada Ek"},
+    )
+    Notice.objects.create(
+        school_unit=world.sibling_unit,
+        kind=NoticeKind.CONNECTION_LOST,
+        data={"name": "Bo Gran"},
+    )
+    client.force_login(world.staff[Role.PROCTOR])
+    html = client.get(reverse("it-page", args=[world.unit.public_id])).content.decode()
+    assert "Ada Ek lost the connection" in html
+    assert "Bo Gran" not in html

@@ -1,0 +1,235 @@
+"""The live sitting in a real browser: Chromium (Debian's) through Playwright, the real server.
+
+A proctor (browser context A) watches the room while a student (context B) answers, loses the
+network for 30 s while still typing, and gets it back: every answer reaches the server, and the
+proctor's page shows "connection lost" and "connection restored" within the promised bounds.
+A second student moves to a new browser context mid-test and carries on there.
+
+Chromium's offline emulation does not close an open WebSocket (its frames just stop), so the
+loss is detected the way a pulled cable is: as a silent drop, within heartbeat + grace.
+"""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+from playwright.sync_api import BrowserContext, Page, expect
+
+from tests.e2e.harness import GRACE_S, HEARTBEAT_S, RESULTS
+
+pytestmark = pytest.mark.browser
+
+VIEWPORT = {"width": 1366, "height": 768}
+OUTAGE_S = 30
+# The sweeper runs once a second and the proctor's socket delivers at once: a silent drop is
+# on the proctor's screen within heartbeat + grace + 1 s of the cut.
+LOST_BOUND_S = HEARTBEAT_S + GRACE_S + 1
+# After the network returns the exam client's socket reconnects and the notice is pushed.
+RESTORED_BOUND_S = 5
+
+# Records every notice the proctor page adds, with the browser's clock (the same machine clock
+# as time.time() here), so the bounds are measured on what the proctor saw.
+NOTICE_RECORDER = """
+window.__notices = [];
+document.addEventListener("DOMContentLoaded", function () {
+  var list = document.getElementById("notice-list");
+  if (!list) { return; }
+  new MutationObserver(function (mutations) {
+    mutations.forEach(function (m) {
+      m.addedNodes.forEach(function (node) {
+        if (node.nodeType === 1 && node.tagName === "LI" && !node.hasAttribute("data-empty")) {
+          window.__notices.push({at: Date.now(), kind: node.className, text: node.textContent});
+        }
+      });
+    });
+  }).observe(list, {childList: true});
+});
+"""
+
+
+def _context(chromium, **extra) -> BrowserContext:
+    context = chromium.new_context(viewport=VIEWPORT, locale="en-GB", **extra)
+    context.set_default_timeout(15_000)
+    return context
+
+
+def _student_login(page: Page, base_url: str, student: dict, day_password: str) -> None:
+    page.goto(base_url + "/student/")
+    page.fill("#id_username", student["username"])
+    page.fill("#id_password", student["password"])
+    page.fill("#id_day_password", day_password)
+    page.click("main button[type=submit]")
+
+
+def _attempt_of(page: Page) -> str:
+    return page.evaluate("JSON.parse(document.getElementById('exam-config').textContent).attempt")
+
+
+def _wait_all_saved(page: Page, timeout: float = 20_000) -> None:
+    page.wait_for_function("window.ppExam && window.ppExam.pending().length === 0", timeout=timeout)
+
+
+def _notices(proctor: Page) -> list[dict]:
+    return proctor.evaluate("window.__notices")
+
+
+def _first(notices: list[dict], kind: str, name: str) -> dict | None:
+    return next((n for n in notices if f"notice--{kind}" in n["kind"] and name in n["text"]), None)
+
+
+def _wait_notice(proctor: Page, kind: str, name: str, timeout_s: float) -> dict:
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        found = _first(_notices(proctor), kind, name)
+        if found:
+            return found
+        proctor.wait_for_timeout(200)
+    raise AssertionError(f"the proctor never saw {kind} for {name}: {_notices(proctor)}")
+
+
+def _release(proctor: Page, name: str) -> None:
+    with proctor.expect_response(lambda r: "/actions/release/" in r.url) as response:
+        proctor.click(f'#room-rows tr:has(th:text-is("{name}")) button[data-action="release"]')
+    assert response.value.ok
+
+
+@pytest.fixture
+def proctor_page(chromium, e2e, e2e_server):
+    context = _context(chromium)
+    context.add_init_script(NOTICE_RECORDER)
+    page = context.new_page()
+    page.goto(e2e_server.base_url + "/login/")
+    page.fill("input[name=username]", e2e.data["proctor"]["username"])
+    page.fill("input[name=password]", e2e.data["proctor"]["password"])
+    page.click("main button[type=submit]")
+    page.wait_for_load_state()
+    sitting = e2e.data["sittings"]["browser"]
+    page.goto(f"{e2e_server.base_url}/proctor/sittings/{sitting['id']}/")
+    expect(page.locator("#live-state")).to_have_attribute("data-online", "true")
+    expect(page.locator(".day-password")).to_contain_text(e2e.data["day_password"][:4])
+    yield page
+    context.close()
+
+
+def test_student_keeps_working_through_a_network_cut_and_the_proctor_sees_it(
+    chromium, e2e, e2e_server, proctor_page
+):
+    base, data = e2e_server.base_url, e2e.data
+    items = [item["id"] for item in data["items"]]
+    alva = data["sittings"]["browser"]["students"][0]
+    context = _context(chromium)
+    page = context.new_page()
+
+    # given: Alva logs in, waits, is released by the proctor and answers
+    _student_login(page, base, alva, data["day_password"])
+    page.wait_for_url("**/student/wait/")
+    _release(proctor_page, alva["name"])
+    page.wait_for_url("**/student/test/")
+    attempt = _attempt_of(page)
+    page.check(f'input[name="answer-{items[0]}"][value="B"]')
+    page.click("#exam-next")
+    essay = page.locator(f'textarea[name="answer-{items[1]}"]')
+    essay.fill("Först adderar jag sju och sju.")
+    page.click("#exam-next")
+    page.check(f'input[name="answer-{items[2]}"][value="A"]')
+    _wait_all_saved(page)
+    expect(page.locator("#exam-saved")).to_contain_text("Saved")
+    page.wait_for_timeout(HEARTBEAT_S * 1000)  # a heartbeat has been seen since the socket opened
+
+    # when: the network goes for 30 s while she keeps typing and changes a choice
+    cut = time.time()
+    context.set_offline(True)
+    expect(page.locator("#exam-offline")).to_be_visible(timeout=3_000)
+    page.screenshot(path=str(RESULTS / "exam-client-offline.png"))
+    page.click('.exam-nav [data-goto="1"]')
+    essay.press_sequentially(" Det blir fjorton.", delay=40)
+    page.wait_for_timeout(8_000)
+    page.click('.exam-nav [data-goto="0"]')
+    page.check(f'input[name="answer-{items[0]}"][value="C"]')
+    page.click('.exam-nav [data-goto="2"]')
+    page.check(f'input[name="answer-{items[2]}"][value="C"]')
+    page.wait_for_timeout(8_000)
+    page.click('.exam-nav [data-goto="1"]')
+    essay.press_sequentially(" Jag kontrollerade med subtraktion.", delay=40)
+    lost = _wait_notice(proctor_page, "connection_lost", alva["name"], LOST_BOUND_S + 5)
+    expect(
+        proctor_page.locator(f'#room-rows tr:has(th:text-is("{alva["name"]}"))')
+    ).to_have_attribute("data-status", "lost")
+    final_essay = essay.input_value()
+    assert page.evaluate("window.ppExam.pending().length") > 0  # buffered, not yet delivered
+    page.wait_for_timeout(max(0, (cut + OUTAGE_S - time.time()) * 1000))
+    back = time.time()
+    context.set_offline(False)
+
+    # then: everything buffered reaches the server and the banner goes
+    _wait_all_saved(page)
+    expect(page.locator("#exam-offline")).to_be_hidden()
+    restored = _wait_notice(
+        proctor_page, "connection_restored", alva["name"], RESTORED_BOUND_S + 10
+    )
+    page.screenshot(path=str(RESULTS / "exam-client.png"))
+    held = e2e.db.responses(attempt)
+    assert held[items[0]][1] == ["C"]
+    assert held[items[1]][1] == final_essay
+    assert final_essay.endswith("Jag kontrollerade med subtraktion.")
+    assert held[items[2]][1] == ["A", "C"]
+    # ...and the proctor saw the loss and the return within the bounds
+    lost_after = lost["at"] / 1000 - cut
+    restored_after = restored["at"] / 1000 - back
+    print(f"lost shown {lost_after:.1f} s after the cut, restored {restored_after:.1f} s after")
+    assert 0 < lost_after <= LOST_BOUND_S
+    assert 0 < restored_after <= RESTORED_BOUND_S
+    expect(
+        proctor_page.locator(f'#room-rows tr:has(th:text-is("{alva["name"]}"))')
+    ).to_have_attribute("data-status", "working")
+    # the notices are stored: a reloaded proctor page still shows them
+    proctor_page.reload()
+    history = proctor_page.locator("#notice-list")
+    expect(history.locator("li.notice--connection_lost")).to_contain_text(alva["name"])
+    expect(history.locator("li.notice--connection_restored")).to_contain_text(alva["name"])
+    context.close()
+
+
+def test_student_switches_to_another_device_and_continues(chromium, e2e, e2e_server, proctor_page):
+    base, data = e2e_server.base_url, e2e.data
+    items = [item["id"] for item in data["items"]]
+    bo = data["sittings"]["browser"]["students"][1]
+    first = _context(chromium)
+    old = first.new_page()
+
+    # given: Bo answers two items on his first device
+    _student_login(old, base, bo, data["day_password"])
+    old.wait_for_url("**/student/wait/")
+    _release(proctor_page, bo["name"])
+    old.wait_for_url("**/student/test/")
+    attempt = _attempt_of(old)
+    old.check(f'input[name="answer-{items[0]}"][value="A"]')
+    old.click('.exam-nav [data-goto="3"]')
+    old.fill(f'input[name="answer-{items[3]}"]', "sju")
+    _wait_all_saved(old)
+
+    # when: the device breaks; he logs in on another one with the day password
+    second = _context(chromium)
+    new = second.new_page()
+    _student_login(new, base, bo, data["day_password"])
+    new.wait_for_url("**/student/test/")
+
+    # then: his answers are there, the old device is told, the proctor is told
+    assert _attempt_of(new) == attempt
+    expect(new.locator(f'input[name="answer-{items[0]}"][value="A"]')).to_be_checked()
+    expect(new.locator(f'input[name="answer-{items[3]}"]')).to_have_value("sju")
+    expect(old.locator("#exam-refused")).to_be_visible(timeout=15_000)
+    expect(old.locator("#exam-refused")).to_contain_text("another device")
+    _wait_notice(proctor_page, "device_switched", bo["name"], 10)
+    # ...and he continues on the new device
+    new.click('.exam-nav [data-goto="4"]')
+    new.fill(f'textarea[name="answer-{items[4]}"]', "Tre sidor och tre hörn.")
+    _wait_all_saved(new)
+    held = e2e.db.responses(attempt)
+    assert held[items[0]][1] == ["A"]
+    assert held[items[3]][1] == "sju"
+    assert held[items[4]][1] == "Tre sidor och tre hörn."
+    proctor_page.screenshot(path=str(RESULTS / "proctor-room.png"), full_page=True)
+    first.close()
+    second.close()
