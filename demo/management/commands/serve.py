@@ -1,0 +1,50 @@
+"""`manage.py serve`: run the platform (HTTP and websockets) under uvicorn.
+
+Static files come from WhiteNoise; with DEBUG on it reads them straight from the static folders,
+so no collectstatic is needed for the demo.
+"""
+
+import asyncio
+
+from django.conf import settings
+from django.core.management.base import BaseCommand
+
+
+class Command(BaseCommand):
+    help = "Serve the platform with uvicorn on provplattform.asgi:application."
+
+    def add_arguments(self, parser):
+        parser.add_argument("--host", default="127.0.0.1")
+        parser.add_argument("--port", type=int, default=8000)
+        parser.add_argument("--log-level", default="info")
+
+    def handle(self, *args, host: str, port: int, log_level: str, **options):
+        import uvicorn
+
+        url = f"http://{host}:{port}/"
+        self.stdout.write(self.style.SUCCESS(f"Provplattform is running at {url}"))
+        self.stdout.write(f"Log in at {url}login/ (Ctrl+C stops the server).")
+        if settings.DEBUG:
+            self.stdout.write("DEBUG is on: static files are served from the source folders.")
+        self.stdout.flush()
+        server = uvicorn.Server(
+            uvicorn.Config(
+                "provplattform.asgi:application",
+                host=host,
+                port=port,
+                log_level=log_level,
+                lifespan="off",
+            )
+        )
+        asyncio.run(_serve_with_sweeper(server))
+
+
+async def _serve_with_sweeper(server) -> None:
+    """The sweeper (silent drops, automatic submit) runs beside the server in one process."""
+    from delivery.sweeper import run_forever
+
+    sweeper = asyncio.create_task(run_forever())
+    try:
+        await server.serve()
+    finally:
+        sweeper.cancel()
