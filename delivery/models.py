@@ -48,9 +48,7 @@ class Attempt(StampedModel):
     device_label = models.CharField(max_length=200, blank=True)
 
     class Meta:
-        constraints = [
-            models.UniqueConstraint(fields=["sitting", "person"], name="attempt_unique")
-        ]
+        constraints = [models.UniqueConstraint(fields=["sitting", "person"], name="attempt_unique")]
         indexes = [models.Index(fields=["status", "deadline"])]
 
 
@@ -69,9 +67,7 @@ class Response(models.Model):
     )
 
     class Meta:
-        constraints = [
-            models.UniqueConstraint(fields=["attempt", "item"], name="response_unique")
-        ]
+        constraints = [models.UniqueConstraint(fields=["attempt", "item"], name="response_unique")]
 
 
 class StudentCredential(StampedModel):

@@ -108,9 +108,7 @@ class Subtest(StampedModel):
 
     class Meta:
         ordering = ["test", "position"]
-        constraints = [
-            models.UniqueConstraint(fields=["test", "code"], name="subtest_code_unique")
-        ]
+        constraints = [models.UniqueConstraint(fields=["test", "code"], name="subtest_code_unique")]
 
     def __str__(self) -> str:
         return f"{self.test.title}: {self.title}"
@@ -328,7 +326,10 @@ class Adjustment(StampedModel):
     tools = models.JSONField(default=list, blank=True)
     other_kinds = models.JSONField(default=list, blank=True)  # e.g. read_aloud, separate_room
     decided_by = models.ForeignKey(
-        Person, null=True, on_delete=models.SET_NULL, related_name="+",
+        Person,
+        null=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
         help_text=_("The head teacher who decided the adjustment."),
     )
     decided_on = models.DateField(null=True, blank=True)
@@ -342,7 +343,8 @@ class Adjustment(StampedModel):
     class Meta:
         constraints = [
             models.UniqueConstraint(
-                fields=["person", "test", "subtest"], name="adjustment_unique",
+                fields=["person", "test", "subtest"],
+                name="adjustment_unique",
                 nulls_distinct=False,
             )
         ]
@@ -356,8 +358,9 @@ class Adjustment(StampedModel):
 
 class ExemptionGround(models.TextChoices):
     SPECIAL_EDUCATION = "special_education", _("Individual decision on special education")
-    LANGUAGE_TRAINING = "language_training", _(
-        "Individual decision on special language training for linguistic minorities"
+    LANGUAGE_TRAINING = (
+        "language_training",
+        _("Individual decision on special language training for linguistic minorities"),
     )
 
 
@@ -383,7 +386,8 @@ class Exemption(StampedModel):
     class Meta:
         constraints = [
             models.UniqueConstraint(
-                fields=["person", "test", "subtest"], name="exemption_unique",
+                fields=["person", "test", "subtest"],
+                name="exemption_unique",
                 nulls_distinct=False,
             )
         ]

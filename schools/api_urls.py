@@ -12,9 +12,7 @@ urlpatterns: list = [
     ),
     path("school-units/", api.SchoolUnitList.as_view(), name="api-school-units"),
     path("school-units/<uuid:unit>/", api.SchoolUnitDetail.as_view(), name="api-school-unit"),
-    path(
-        "school-units/<uuid:unit>/students/", api.StudentList.as_view(), name="api-unit-students"
-    ),
+    path("school-units/<uuid:unit>/students/", api.StudentList.as_view(), name="api-unit-students"),
     path("school-units/<uuid:unit>/staff/", api.StaffList.as_view(), name="api-unit-staff"),
     path(
         "school-units/<uuid:unit>/teaching-groups/",

@@ -25,7 +25,7 @@ def _luhn_ok(digits: str) -> bool:
 
 
 def normalise_swedish(value: str) -> str | None:
-    """Return the 12-digit form (YYYYMMDDNNNN) of a valid personnummer/samordningsnummer, else None."""
+    """The 12-digit form (YYYYMMDDNNNN) of a valid personnummer or samordningsnummer, else None."""
     match = _SE_PATTERN.match(value.strip().replace(" ", ""))
     if not match:
         return None

@@ -32,10 +32,7 @@ class RoleRefused(Exception):
 
 
 def _is_transferred_staff(person: Person, school_unit: SchoolUnit) -> bool:
-    return (
-        person.removed_at is None
-        and person.duties.filter(school_unit=school_unit).exists()
-    )
+    return person.removed_at is None and person.duties.filter(school_unit=school_unit).exists()
 
 
 def _permission_ids(model, codenames) -> dict[str, int]:

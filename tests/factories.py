@@ -61,7 +61,7 @@ class UserFactory(factory.django.DjangoModelFactory):
     password = factory.PostGenerationMethodCall("set_password", PASSWORD)
 
     @factory.post_generation
-    def saved(obj, create, extracted, **kwargs):  # noqa: N805
+    def saved(obj, create, extracted, **kwargs):
         if create:
             obj.save()
 
@@ -149,9 +149,7 @@ class ItemFactory(factory.django.DjangoModelFactory):
     kind = exams.ItemKind.SINGLE_CHOICE
     max_points = 1
     content_html = "<p>Vilket svar är rätt?</p>"
-    choices = factory.LazyFunction(
-        lambda: [{"id": "A", "html": "Ett"}, {"id": "B", "html": "Två"}]
-    )
+    choices = factory.LazyFunction(lambda: [{"id": "A", "html": "Ett"}, {"id": "B", "html": "Två"}])
     answer_key = factory.LazyFunction(lambda: ["B"])
 
 
