@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: demo test install lint bench clean
+.PHONY: demo test install lint bench clean messages
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -26,6 +26,12 @@ demo: install
 test: install
 	$(BIN)/python manage.py compilemessages --ignore=.venv >/dev/null 2>&1 || true
 	$(BIN)/pytest
+
+# Extract the strings marked for translation into locale/{sv,nb}, then compile the .mo files
+# (committed, so a machine without gettext still shows translations).
+messages: install
+	$(BIN)/python manage.py makemessages -l sv -l nb --ignore=.venv --ignore=tests --ignore=bench --no-location
+	$(BIN)/python manage.py compilemessages --ignore=.venv
 
 lint: install
 	$(BIN)/ruff check .

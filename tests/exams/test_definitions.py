@@ -32,7 +32,6 @@ TODAY = datetime.date(2027, 3, 1)
 @pytest.fixture(autouse=True)
 def media(settings, tmp_path):
     settings.MEDIA_ROOT = tmp_path
-    settings.LANGUAGE_CODE = "en"  # assertions read the English source strings
 
 
 @pytest.fixture

@@ -19,7 +19,6 @@ from tests.factories import UserFactory
 @pytest.fixture(autouse=True)
 def media(settings, tmp_path):
     settings.MEDIA_ROOT = tmp_path
-    settings.LANGUAGE_CODE = "en"  # assertions read the English source strings
 
 
 @pytest.fixture

@@ -3,6 +3,7 @@ import pytest
 pytestmark = pytest.mark.django_db
 
 
+@pytest.mark.configured_language
 def test_login_page_speaks_swedish_by_default(client):
     page = client.get("/login/").content.decode()
     assert '<html lang="sv">' in page
@@ -24,6 +25,7 @@ def test_login_page_speaks_norwegian_when_chosen(client):
     assert "Brukernavn" in page and "Passord" in page
 
 
+@pytest.mark.configured_language
 def test_refusal_message_is_in_the_chosen_language(client):
     sv = client.post("/login/", {"username": "nobody", "password": "x"}).content.decode()
     client.post("/i18n/setlang/", {"language": "en", "next": "/login/"})
