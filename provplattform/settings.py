@@ -165,6 +165,8 @@ CELERY_BEAT_SCHEDULE["exams-sync-mandatory-assignments"] = {
 # --- Auth ---------------------------------------------------------------------------------------
 AUTH_USER_MODEL = "schools.User"
 AUTHENTICATION_BACKENDS = [
+    # First: refuses a locked account on every login path (per-account throttling, schools.auth).
+    "schools.auth.AccountLockBackend",
     "django.contrib.auth.backends.ModelBackend",
     "guardian.backends.ObjectPermissionBackend",
 ]

@@ -7,6 +7,12 @@ Throttling counts failed attempts per *account*, never per IP address: a whole s
 address, and one pupil guessing must not lock out every teacher. After `LOGIN_FAILURE_LIMIT`
 consecutive failures the account is locked for `LOGIN_FAILURE_WINDOW_S` seconds; while locked,
 even the right password is refused. The caller shows one generic message for every refusal.
+
+The lock and the count live in the authentication layer itself, not in one view, so every path
+that calls `django.contrib.auth.authenticate()` — the staff login page, the admin site's login, any
+later one — is throttled alike: `AccountLockBackend` (first in `AUTHENTICATION_BACKENDS`) refuses a
+locked account before any backend checks a password, and the `user_login_failed` /
+`user_logged_in` receivers (connected in `SchoolsConfig.ready`) count and reset.
 """
 
 from __future__ import annotations
@@ -16,6 +22,8 @@ import logging
 
 from django.conf import settings
 from django.contrib.auth import authenticate, get_user_model
+from django.contrib.auth.backends import BaseBackend, ModelBackend
+from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.http import HttpRequest
 from django.utils import timezone
@@ -69,18 +77,54 @@ def _record_success(account) -> None:
         account.save(update_fields=["failed_logins", "locked_until"])
 
 
-def login_attempt(*, request: HttpRequest | None, username: str, password: str):
-    """The authenticated user, or None. Never tells the caller *why* a login was refused."""
+class AccountLockBackend(BaseBackend):
+    """Refuses a locked account before any other backend looks at the password.
+
+    Raising PermissionDenied makes `authenticate()` stop at once (no later backend is asked) and
+    send `user_login_failed`, so a lock holds on every login path, not only on the login page.
+    """
+
+    def authenticate(self, request, username=None, password=None, **kwargs):
+        if not username:
+            return None
+        account = _account(username)
+        if account is not None and _is_locked(account, timezone.now()):
+            # Do the same hashing work as a real check so a lock cannot be told apart by timing.
+            get_user_model()().set_password(password or "")
+            raise PermissionDenied
+        return None
+
+    def get_user(self, user_id):
+        # Being first in the list, this backend is what `Client.force_login` and a `login()`
+        # without a backend attribute record in the session; load users as ModelBackend does.
+        return ModelBackend().get_user(user_id)
+
+
+def on_login_failed(sender, credentials, request=None, **kwargs) -> None:
+    """`user_login_failed` receiver: one more failure for the named account (if not locked)."""
+    username = credentials.get("username") if isinstance(credentials, dict) else None
+    if not username:
+        return
     now = timezone.now()
     account = _account(username)
-    if account is not None and _is_locked(account, now):
-        # Do the same hashing work as a real check so a lock cannot be told apart by timing.
-        get_user_model()().set_password(password)
-        return None
+    if account is None or _is_locked(account, now):
+        return  # unknown names are not stored; a refused locked attempt does not extend the lock
+    _record_failure(account.pk, now)
+
+
+def on_logged_in(sender, request, user, **kwargs) -> None:
+    """`user_logged_in` receiver: a successful login starts the count afresh."""
+    if hasattr(user, "failed_logins"):
+        _record_success(user)
+
+
+def login_attempt(*, request: HttpRequest | None, username: str, password: str):
+    """The authenticated user, or None. Never tells the caller *why* a login was refused.
+
+    Locks and failure counts are handled inside `authenticate()` (see the module docstring).
+    """
     user = authenticate(request, username=username, password=password)
     if user is None:
-        if account is not None:
-            _record_failure(account.pk, now)
         return None
     _record_success(user)
     return user

@@ -142,12 +142,12 @@ def role_assign(
     role = Role(role)
     _check_actor_may_assign(actor, school_unit, role)
     if not _is_transferred_staff(person, school_unit):
+        # No name here: the person may belong to another school unit, whose people stay unseen.
         raise RoleRefused(
             _(
-                "%(name)s was not transferred by the organiser to this school unit and cannot "
-                "hold a role here."
+                "This person was not transferred by the organiser as staff to this school unit "
+                "and cannot hold a role here."
             )
-            % {"name": person.full_name}
         )
     before = _roles_snapshot(person, school_unit)
     assignment, created = RoleAssignment.objects.get_or_create(

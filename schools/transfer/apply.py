@@ -31,7 +31,7 @@ from schools.models import (
     User,
 )
 from schools.roles import role_for_duty
-from schools.services import permissions_sync_many, roles_revoke_all
+from schools.services import permissions_sync_many
 from schools.transfer.document import Document
 
 KIND_LABELS = (
@@ -151,6 +151,7 @@ class Transfer:
         self.changed_units: set[int] = set()
         self.now = timezone.now()
         self.staff_ids: set[int] = set()
+        self.revoked_pairs: set[tuple[int, int]] = set()
 
     # --- checks --------------------------------------------------------------------------------
 
@@ -689,16 +690,57 @@ class Transfer:
                     "school_unit_id", flat=True
                 )
             )
-            persons = Person.objects.filter(id__in=removed_ids)
-            for person in persons:
-                # Roles go, audited; the person row and their test history stay.
-                roles_revoke_all(actor=None, person=person, reason=self.reason)
+            # Roles go, audited; the person row and their test history stay.
+            self._revoke_roles(removed_ids)
+            public_ids = {row[0]: row[1] for row in removed}
             audit_record_many(
-                [{"action": "person.remove", "target": p, "reason": self.reason} for p in persons]
+                [
+                    {
+                        "action": "person.remove",
+                        "target": Person(id=pid, public_id=public_ids[pid]),
+                        "reason": self.reason,
+                    }
+                    for pid in removed_ids
+                ]
             )
         self.counts["persons"].removed += len(removed_ids)
         self.progress(sum(len(v) for v in deleted.values()))
         return removed_ids
+
+    def _revoke_roles(self, person_ids: list[int]) -> None:
+        """Every role of the removed persons goes, set-based, with one `role.revoke_all` audit
+        row per person and school unit (the same rows `services.roles_revoke_all` writes)."""
+        held: dict[tuple[int, int], set[str]] = defaultdict(set)
+        assignment_ids = []
+        for chunk in _chunked(person_ids):
+            for pk, pid, uid, role in RoleAssignment.objects.filter(
+                person_id__in=chunk
+            ).values_list("id", "person_id", "school_unit_id", "role"):
+                held[(pid, uid)].add(role)
+                assignment_ids.append(pk)
+        for chunk in _chunked(assignment_ids):
+            RoleAssignment.objects.filter(id__in=chunk).delete()
+        self.counts["roles"].removed += len(assignment_ids)
+        self.revoked_pairs = set(held)
+        if not held:
+            return
+        person_pub = {row[0]: row[1] for row in self.snap.persons.values()}
+        unit_pub = dict(
+            SchoolUnit.objects.filter(id__in={u for _p, u in held}).values_list("id", "public_id")
+        )
+        audit_record_many(
+            [
+                {
+                    "action": "role.revoke_all",
+                    "target": Person(id=p, public_id=person_pub[p]),
+                    "scope": unit_pub[u],
+                    "before": sorted(roles),
+                    "after": [],
+                    "reason": self.reason,
+                }
+                for (p, u), roles in sorted(held.items())
+            ]
+        )
 
     def _apply_users(self, removed_ids: list[int]) -> None:
         """Staff get a login (username = eppn, no usable password until SSO or a reset)."""
@@ -759,9 +801,11 @@ class Transfer:
         """Roles from duties (source TRANSFER); a person without a duty at a unit holds no role
         there; manual roles of transferred staff stay. Changes are audited per person and unit."""
         counts = self.counts["roles"]
-        sync_pairs = set(self.teacher_pairs) | {
-            pair for pair in self._held_pairs() if pair[0] in self.new_user_persons
-        }
+        sync_pairs = (
+            set(self.teacher_pairs)
+            | self.revoked_pairs
+            | {pair for pair in self._held_pairs() if pair[0] in self.new_user_persons}
+        )
         units_removed = self.counts["school_units"].removed
         if self.duties_changed or removed_ids or self.reactivated or units_removed:
             removed_units = set(

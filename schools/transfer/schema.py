@@ -179,12 +179,33 @@ def record_is_valid(kind: str, record: Any) -> bool:
     return _compiled()[RECORD_SCHEMAS[kind]](record)
 
 
+# Fields whose value must never be repeated in a message: the run report is shown in pages and
+# returned by the API, and jsonschema's messages quote the offending value.
+SENSITIVE_FIELDS = ("civicNo",)
+
+
+def _message(error) -> str:
+    path = [str(p) for p in error.absolute_path]
+    if not (path and path[0] in SENSITIVE_FIELDS):
+        return error.message
+    if error.validator == "type":
+        expected = error.validator_value
+        expected = " or ".join(expected) if isinstance(expected, list) else expected
+        return f"Must be of type {expected}."
+    if error.validator == "required":
+        return error.message  # names the missing property, not a value
+    return "Invalid value."
+
+
 def record_errors(kind: str, record: Any) -> list[tuple[str, str]]:
-    """(field path, message) for every schema error in one record; empty when valid."""
+    """(field path, message) for every schema error in one record; empty when valid.
+
+    Messages never quote the value of a sensitive field (civic numbers).
+    """
     if record_is_valid(kind, record):
         return []
     errors = []
     for error in sorted(full_validator(kind).iter_errors(record), key=lambda e: list(e.path)):
         field = ".".join(str(p) for p in error.absolute_path)
-        errors.append((field, error.message))
+        errors.append((field, _message(error)))
     return errors

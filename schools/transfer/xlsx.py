@@ -133,6 +133,16 @@ def _sheet_rows(workbook, name: str, reader: _Reader):
         yield number, record
 
 
+# Spreadsheet column -> key of the SS 12000 person record built from it.
+PERSON_COLUMNS = {
+    "given_name": "givenName",
+    "family_name": "familyName",
+    "eppn": "eduPersonPrincipalNames",
+    "civic_number": "civicNo",
+    "email": "emails",
+}
+
+
 def _person(record: dict[str, str]) -> dict:
     return {
         "id": record["person_id"],
@@ -154,6 +164,37 @@ def read_workbook(
     except Exception:  # openpyxl raises many kinds for a file that is not a workbook
         return {}, {}, [Rejection("document", "", "", "Not a readable .xlsx file.")]
     organisations, persons, duties, groups, activities = [], {}, [], {}, []
+    # A sheet under another name would otherwise be skipped without a word.
+    for name in workbook.sheetnames:
+        if name not in SHEETS:
+            reader.rejections.append(
+                Rejection(
+                    "document",
+                    "",
+                    name,
+                    "Unknown sheet; expected " + ", ".join(SHEETS) + " (as in the template).",
+                )
+            )
+    person_rows: dict[str, str] = {}
+
+    def add_person(sheet: str, number: int, rec: dict[str, str]) -> bool:
+        """The first row of a person gives their details; a later row must not contradict it."""
+        fresh = _person(rec)
+        first = persons.get(rec["person_id"])
+        if first is None:
+            persons[rec["person_id"]] = fresh
+            person_rows[rec["person_id"]] = reader.where(sheet, number)
+            return True
+        differing = [column for column, key in PERSON_COLUMNS.items() if first[key] != fresh[key]]
+        if differing:
+            reader.reject(
+                sheet,
+                number,
+                ", ".join(differing),
+                f"Differs from {person_rows[rec['person_id']]} for the same person_id.",
+            )
+            return False
+        return True
 
     for number, rec in _sheet_rows(workbook, "school_units", reader):
         organisations.append(
@@ -188,7 +229,9 @@ def read_workbook(
         unit = reader.unit("students", number, rec["school_unit_code"])
         if unit is None:
             continue
-        person = persons.setdefault(rec["person_id"], _person(rec))
+        if not add_person("students", number, rec):
+            continue
+        person = persons[rec["person_id"]]
         reader.remember(f"person:{rec['person_id']}", "students", number)
         year: Any = rec.get("school_year") or None
         if year is not None:
@@ -212,7 +255,8 @@ def read_workbook(
         unit = reader.unit("staff", number, rec["school_unit_code"])
         if unit is None:
             continue
-        persons.setdefault(rec["person_id"], _person(rec))
+        if not add_person("staff", number, rec):
+            continue
         reader.remember(f"person:{rec['person_id']}", "staff", number)
         duty_id = rec.get("duty_id") or f"{rec['person_id']}@{rec['school_unit_code']}"
         duties.append(

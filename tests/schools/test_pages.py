@@ -193,3 +193,19 @@ def test_head_teacher_removes_a_role(world, head):
     person = world.staff[Role.PROCTOR].person
     head.post(_url(world.unit, "staff/remove/"), {"person": person.public_id, "role": "proctor"})
     assert not RoleAssignment.objects.filter(person=person, role=Role.PROCTOR).exists()
+
+
+def test_refusal_for_a_person_of_another_unit_does_not_name_them(world, head):
+    # given a member of staff of the sibling unit (same organiser)
+    elsewhere = world.sibling_head.person
+    # when the head teacher here tries to give them a role here
+    response = head.post(
+        _url(world.unit, "staff/assign/"), {"person": elsewhere.public_id, "role": "proctor"}
+    )
+    # then it is refused in words, without revealing who that person is
+    assert response.status_code == 403
+    text = " ".join(str(m) for m in response.context["messages"])
+    assert text
+    assert elsewhere.given_name not in text and elsewhere.family_name not in text
+    assert elsewhere.family_name not in response.content.decode()
+    assert not elsewhere.role_assignments.filter(school_unit=world.unit).exists()

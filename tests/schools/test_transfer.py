@@ -6,6 +6,8 @@ import datetime
 import json
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from bench.transfer import generate
@@ -19,6 +21,7 @@ from schools.models import (
     RoleAssignment,
     RoleSource,
     SchoolUnit,
+    SchoolUnitUserObjectPermission,
     TeachingGroup,
     TransferRun,
     TransferSource,
@@ -434,3 +437,51 @@ def _enrolled(**enrolment) -> dict:
 def test_compiled_schema_check_agrees_with_jsonschema(kind, record):
     expected = not any(True for _ in full_validator(kind).iter_errors(record))
     assert record_is_valid(kind, record) is expected
+
+
+def _with_extra_staff(count: int) -> dict:
+    doc = small_document()
+    for n in range(count):
+        doc["persons"].append(person(f"x{n}", 100 + n, staff=True))
+        doc["duties"].append(
+            {
+                "id": f"dx{n}",
+                "person": {"id": f"x{n}"},
+                "dutyAt": {"id": UNIT},
+                "dutyRole": "Lärare",
+            }
+        )
+    return doc
+
+
+def _remove_extra_staff(organiser, numbers: range) -> tuple[dict, int]:
+    doc = small_document()
+    doc["deletedEntities"] = {
+        "persons": [f"x{n}" for n in numbers],
+        "duties": [f"dx{n}" for n in numbers],
+    }
+    with CaptureQueriesContext(connection) as queries:
+        report = transfer_process(organiser=organiser, document=doc, reason=f"run {len(numbers)}")
+    return report, len(queries)
+
+
+def test_removing_many_persons_takes_no_query_per_person(organiser):
+    # given 42 more teachers, each with a login and a role
+    transfer_process(organiser=organiser, document=_with_extra_staff(42))
+    # when one run removes 2 of them and the next 40
+    few, few_queries = _remove_extra_staff(organiser, range(2))
+    many, many_queries = _remove_extra_staff(organiser, range(2, 42))
+    # then both applied, every role removal is counted and audited, and the work is set-based
+    assert few["status"] == many["status"] == "applied"
+    assert many["counts"]["persons"]["removed"] == 40
+    assert many["counts"]["roles"]["removed"] == 40
+    assert many["counts"]["users"]["removed"] == 40
+    revoked = AuditEvent.objects.filter(action="role.revoke_all", reason="run 40")
+    assert revoked.count() == 40
+    assert {tuple(e.before) for e in revoked} == {(Role.TEACHER.value,)}
+    assert all(e.after == [] for e in revoked)
+    assert many_queries == few_queries
+    assert not RoleAssignment.objects.filter(person__removed_at__isnull=False).exists()
+    assert not SchoolUnitUserObjectPermission.objects.filter(
+        user__person__removed_at__isnull=False
+    ).exists()

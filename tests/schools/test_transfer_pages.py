@@ -311,3 +311,91 @@ def test_school_staff_cannot_manage_tokens(client, world, organiser_admin):
     assert client.post(reverse("transfer-token-revoke", args=[token.public_id])).status_code == 404
     token.refresh_from_db()
     assert token.revoked_at is None
+
+
+def test_a_sheet_with_an_unknown_name_is_rejected_not_skipped(
+    client, world, organiser_admin, django_capture_on_commit_callbacks
+):
+    # given a workbook whose students sheet was renamed (e.g. translated)
+    workbook = load_workbook(io.BytesIO(workbook_bytes(unit_rows(world))))
+    workbook["students"].title = "elever"
+    out = io.BytesIO()
+    workbook.save(out)
+    client.force_login(organiser_admin)
+    # when it is uploaded
+    upload(
+        client,
+        f"organiser:{world.unit.organiser.public_id}",
+        out.getvalue(),
+        django_capture_on_commit_callbacks,
+    )
+    # then the run names the sheet and applies nothing
+    run = TransferRun.objects.get()
+    assert run.status == TransferStatus.REJECTED
+    assert [
+        (r["field"], r["message"].startswith("Unknown sheet")) for r in run.report["rejected"]
+    ] == [("elever", True)]
+    assert not TeachingGroup.objects.filter(external_id="grp-x").exists()
+
+
+def test_two_rows_of_one_person_that_disagree_are_rejected(
+    client, world, organiser_admin, django_capture_on_commit_callbacks
+):
+    rows = unit_rows(world)
+    second_unit = world.sibling_unit.school_unit_code
+    # the same student at a second unit, but with another family name
+    rows["students"].append(
+        [
+            "new-1",
+            "Ada",
+            "Björk",
+            civic_number(101),
+            "ada@skola.example",
+            "",
+            second_unit,
+            "GR",
+            9,
+            "",
+        ]
+    )
+    client.force_login(organiser_admin)
+
+    upload(
+        client,
+        f"organiser:{world.unit.organiser.public_id}",
+        workbook_bytes(rows),
+        django_capture_on_commit_callbacks,
+    )
+
+    run = TransferRun.objects.get()
+    assert run.status == TransferStatus.REJECTED
+    assert [(r["field"], r["message"]) for r in run.report["rejected"]] == [
+        ("family_name", "Students row 4: Differs from students row 2 for the same person_id.")
+    ]
+    assert not Person.objects.filter(external_id="new-1").exists()
+
+
+def test_two_rows_of_one_person_that_agree_enrol_them_twice(
+    client, world, organiser_admin, django_capture_on_commit_callbacks
+):
+    rows = unit_rows(world)
+    again = list(rows["students"][0])
+    again[6] = world.sibling_unit.school_unit_code
+    again[9] = ""
+    rows["students"].append(again)
+    client.force_login(organiser_admin)
+
+    upload(
+        client,
+        f"organiser:{world.unit.organiser.public_id}",
+        workbook_bytes(rows),
+        django_capture_on_commit_callbacks,
+    )
+
+    run = TransferRun.objects.get()
+    assert run.status == TransferStatus.APPLIED, run.report["rejected"]
+    ada = Person.objects.get(external_id="new-1")
+    assert set(ada.enrolments.values_list("school_unit", flat=True)) == {
+        world.unit.pk,
+        world.sibling_unit.pk,
+    }
