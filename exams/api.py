@@ -248,6 +248,15 @@ def _staff_person(school_unit, public_id) -> Person:
     return person
 
 
+def _room_param(request, school_unit):
+    """The `room` query parameter as a room of the unit (another unit's room is a 404)."""
+    if not request.query_params.get("room"):
+        return None
+    return selectors.access_room(
+        user=request.user, school_unit=school_unit, public_id=request.query_params["room"]
+    )
+
+
 def _students(request, school_unit, ids, capability=ADMIN) -> list[Person]:
     found = selectors.persons_at(
         user=request.user, school_unit=school_unit, public_ids=ids, capability=capability
@@ -328,15 +337,12 @@ class AssignmentListView(UnitView):
     )
     def get(self, request, unit):
         school_unit = self.unit(request, unit)
-        subtest = room = None
+        subtest = None
         if request.query_params.get("subtest"):
             subtest = selectors.access_subtest(
                 school_unit=school_unit, public_id=request.query_params["subtest"]
             )
-        if request.query_params.get("room"):
-            room = selectors.access_room(
-                user=request.user, school_unit=school_unit, public_id=request.query_params["room"]
-            )
+        room = _room_param(request, school_unit)
         rows = selectors.assignments_for(
             user=request.user,
             school_unit=school_unit,
@@ -371,15 +377,7 @@ class AssignmentListView(UnitView):
                     user=request.user, school_unit=school_unit, public_ids=ids
                 )
                 summary = services.assignments_create(persons=found, **kwargs)
-                known = {str(p.public_id) for p in found}
-                for missing in [i for i in ids if i not in known]:
-                    summary.refused.append(
-                        {
-                            "person": missing,
-                            "name": "",
-                            "reason": str(_("Not enrolled at this school unit.")),
-                        }
-                    )
+                summary.refuse_unknown(ids, found)
         except services.ExamRefused as exc:
             return _refused(exc)
         return Response(summary.as_dict())
@@ -421,11 +419,7 @@ class SittingListView(UnitView):
     )
     def get(self, request, unit):
         school_unit = self.unit(request, unit)
-        room = None
-        if request.query_params.get("room"):
-            room = selectors.access_room(
-                user=request.user, school_unit=school_unit, public_id=request.query_params["room"]
-            )
+        room = _room_param(request, school_unit)
         rows = selectors.sittings_for(user=request.user, school_unit=school_unit, room=room)
         return Response(SittingSerializer(rows, many=True).data)
 
@@ -442,6 +436,10 @@ class SittingListView(UnitView):
         room = selectors.access_room(
             user=request.user, school_unit=school_unit, public_id=values["room"]
         )
+        student_ids = values.get("students", [])
+        students = selectors.persons_at(
+            user=request.user, school_unit=school_unit, public_ids=student_ids
+        )
         try:
             result = services.sitting_create(
                 actor=request.user,
@@ -453,15 +451,12 @@ class SittingListView(UnitView):
                 backup_proctors=[
                     _staff_person(school_unit, p) for p in values.get("backup_proctors", [])
                 ],
-                students=selectors.persons_at(
-                    user=request.user,
-                    school_unit=school_unit,
-                    public_ids=values.get("students", []),
-                ),
+                students=students,
                 is_catch_up=values["is_catch_up"],
             )
         except services.ExamRefused as exc:
             return _refused(exc)
+        result.students.refuse_unknown(student_ids, students)
         return Response(
             {
                 "sitting": SittingSerializer(result.sitting).data,
@@ -493,19 +488,15 @@ class SittingStudentsView(UnitView):
         )
         data = StudentsRequestSerializer(data=request.data)
         data.is_valid(raise_exception=True)
+        ids = data.validated_data["students"]
+        found = selectors.persons_at(user=request.user, school_unit=school_unit, public_ids=ids)
         try:
             summary = services.sitting_add_students(
-                actor=request.user,
-                sitting=target,
-                persons=selectors.persons_at(
-                    user=request.user,
-                    school_unit=school_unit,
-                    public_ids=data.validated_data["students"],
-                ),
+                actor=request.user, sitting=target, persons=found
             )
         except services.ExamRefused as exc:
             return _refused(exc)
-        return Response(summary.as_dict())
+        return Response(summary.refuse_unknown(ids, found).as_dict())
 
 
 class SittingProctorsView(UnitView):
@@ -619,10 +610,13 @@ class DayPasswordView(UnitView):
 class AdjustmentListView(UnitView):
     capability = Capability.ENTER_ADJUSTMENTS
 
-    @extend_schema(responses=AdjustmentSerializer(many=True))
+    @extend_schema(
+        parameters=[OpenApiParameter("room", str)], responses=AdjustmentSerializer(many=True)
+    )
     def get(self, request, unit):
         school_unit = self.unit(request, unit)
-        rows = selectors.adjustments_for(user=request.user, school_unit=school_unit)
+        room = _room_param(request, school_unit)
+        rows = selectors.adjustments_for(user=request.user, school_unit=school_unit, room=room)
         return Response(AdjustmentSerializer(rows, many=True).data)
 
     @extend_schema(
@@ -663,10 +657,13 @@ class AdjustmentListView(UnitView):
 class ExemptionListView(UnitView):
     capability = Capability.DECIDE_EXEMPTIONS
 
-    @extend_schema(responses=ExemptionSerializer(many=True))
+    @extend_schema(
+        parameters=[OpenApiParameter("room", str)], responses=ExemptionSerializer(many=True)
+    )
     def get(self, request, unit):
         school_unit = self.unit(request, unit)
-        rows = selectors.exemptions_for(user=request.user, school_unit=school_unit)
+        room = _room_param(request, school_unit)
+        rows = selectors.exemptions_for(user=request.user, school_unit=school_unit, room=room)
         return Response(ExemptionSerializer(rows, many=True).data)
 
     @extend_schema(
@@ -704,10 +701,14 @@ class ExemptionListView(UnitView):
 
 
 class ReadinessView(UnitView):
-    @extend_schema(responses=SittingReadinessSerializer(many=True))
+    @extend_schema(
+        parameters=[OpenApiParameter("room", str)],
+        responses=SittingReadinessSerializer(many=True),
+    )
     def get(self, request, unit):
         school_unit = self.unit(request, unit)
-        rows = readiness.unit_readiness(school_unit=school_unit)
+        room = _room_param(request, school_unit)
+        rows = readiness.unit_readiness(school_unit=school_unit, room=room)
         return Response(SittingReadinessSerializer(rows, many=True).data)
 
 

@@ -404,3 +404,20 @@ class ChecklistAcknowledgement(StampedModel):
     acknowledged_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
     )
+
+
+class SubtestStart(models.Model):
+    """A student started a subtest (recorded when delivery locks the adjustments).
+
+    From then on the student's adjustments for that subtest (or its whole test) are locked, even
+    ones entered afterwards, and the student can no longer be exempted from it.
+    """
+
+    person = models.ForeignKey(Person, on_delete=models.CASCADE, related_name="+")
+    subtest = models.ForeignKey(Subtest, on_delete=models.CASCADE, related_name="+")
+    started_at = models.DateTimeField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["person", "subtest"], name="subtest_start_unique")
+        ]

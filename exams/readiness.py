@@ -249,9 +249,16 @@ def sitting_readiness(sitting: Sitting) -> SittingReadiness:
 
 
 def unit_readiness(
-    *, school_unit: SchoolUnit, now: datetime.datetime | None = None, limit: int | None = None
+    *,
+    school_unit: SchoolUnit,
+    now: datetime.datetime | None = None,
+    limit: int | None = None,
+    room=None,
 ) -> list[SittingReadiness]:
-    """Readiness of every scheduled sitting from today on (the unit's own time zone)."""
+    """Readiness of every scheduled sitting from today on (the unit's own time zone).
+
+    `room` (a room of the unit) keeps only the sittings in that room.
+    """
     now = now or timezone.now()
     local = now.astimezone(unit_zone(school_unit))
     start_of_day = local.replace(hour=0, minute=0, second=0, microsecond=0)
@@ -262,6 +269,8 @@ def unit_readiness(
         .select_related("subtest__test", "room", "school_unit__organiser")
         .order_by("starts_at")
     )
+    if room is not None:
+        sittings = sittings.filter(room=room)
     if limit:
         sittings = sittings[:limit]
     return [sitting_readiness(s) for s in sittings]

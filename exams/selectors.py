@@ -6,11 +6,14 @@ Objects of another school unit (or missing ones) answer 404 through `access_*`.
 from __future__ import annotations
 
 import datetime
+import uuid
 
+from django.core.exceptions import ValidationError
 from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet
 from django.http import Http404
 from django.utils import timezone
 
+from exams.day_passwords import unit_zone
 from exams.models import (
     Adjustment,
     Assignment,
@@ -34,10 +37,21 @@ ADMIN = Capability.ADMINISTER_TESTS
 
 
 def _get(queryset: QuerySet, **lookup):
+    # A malformed id (not a UUID) is as unknown as a missing one: 404, never a server error.
     try:
         return queryset.get(**lookup)
-    except (queryset.model.DoesNotExist, ValueError, TypeError) as exc:
+    except (queryset.model.DoesNotExist, ValueError, TypeError, ValidationError) as exc:
         raise Http404("Not found.") from exc
+
+
+def _uuids(values) -> list[uuid.UUID]:
+    found = []
+    for value in values:
+        try:
+            found.append(uuid.UUID(str(value)))
+        except ValueError:
+            continue
+    return found
 
 
 # --- tests visible to a unit ---------------------------------------------------------------------
@@ -122,7 +136,7 @@ def persons_at(*, user, school_unit: SchoolUnit, public_ids, capability=ADMIN) -
     """Students of the unit among `public_ids`; ids of anyone else are simply not found."""
     return list(
         students_for(user=user, school_unit=school_unit, capability=capability).filter(
-            public_id__in=list(public_ids)
+            public_id__in=_uuids(public_ids)
         )
     )
 
@@ -212,7 +226,9 @@ def sittings_for(
     if room is not None:
         qs = qs.filter(room=room)
     if upcoming_only:
-        start_of_today = (now or timezone.now()).replace(hour=0, minute=0, second=0)
+        # Midnight in the unit's own time zone, not the server's.
+        local = (now or timezone.now()).astimezone(unit_zone(school_unit))
+        start_of_today = local.replace(hour=0, minute=0, second=0, microsecond=0)
         qs = qs.filter(status=SittingStatus.SCHEDULED, starts_at__gte=start_of_today)
     return qs.prefetch_related(
         Prefetch("proctorships", queryset=SittingProctor.objects.select_related("person")),
@@ -276,6 +292,11 @@ def access_adjustment(*, user, school_unit: SchoolUnit, public_id) -> Adjustment
 
 
 def exemptions_for(*, user, school_unit: SchoolUnit, room: Room | None = None) -> QuerySet:
+    """Exemptions of the unit; `room` keeps students placed in a scheduled sitting in that room.
+
+    An exemption withdraws the student from the exempted subtests' sittings, so the room is the
+    one of their other sittings (e.g. the test's other subtests).
+    """
     qs = scope_to_school_units(
         Exemption.objects.filter(school_unit=school_unit),
         user=user,
@@ -283,7 +304,13 @@ def exemptions_for(*, user, school_unit: SchoolUnit, room: Room | None = None) -
     ).select_related("person", "test", "subtest", "decided_by")
     if room is not None:
         qs = qs.filter(
-            Exists(SittingStudent.objects.filter(person=OuterRef("person"), sitting__room=room))
+            Exists(
+                SittingStudent.objects.filter(
+                    person=OuterRef("person"),
+                    sitting__room=room,
+                    sitting__status=SittingStatus.SCHEDULED,
+                )
+            )
         )
     return qs.order_by("person__family_name", "person__given_name")
 

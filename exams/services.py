@@ -37,6 +37,7 @@ from exams.models import (
     SittingStatus,
     SittingStudent,
     Subtest,
+    SubtestStart,
     TestDefinition,
     Tool,
 )
@@ -60,6 +61,15 @@ class BulkSummary:
 
     changed: list[dict] = field(default_factory=list)
     refused: list[dict] = field(default_factory=list)
+
+    def refuse_unknown(self, ids: Iterable, found: Iterable[Person]) -> BulkSummary:
+        """Ids asked for that are no student of the unit are refused, never silently dropped."""
+        known = {str(p.public_id) for p in found}
+        for missing in dict.fromkeys(str(i) for i in ids):
+            if missing not in known:
+                reason = _("Not enrolled at this school unit.")
+                self.refused.append({"person": missing, "name": "", "reason": reason})
+        return self
 
     def as_dict(self) -> dict:
         return {
@@ -617,6 +627,7 @@ def sitting_create(
     _require(actor, school_unit, Capability.ADMINISTER_TESTS)
     _same_unit(room, school_unit)
     _check_published(subtest.test)
+    _check_programme(subtest.test, school_unit)
     _check_sitting_time(subtest, starts_at, school_unit)
     proctors, backup_proctors = list(proctors), list(backup_proctors)
     if not proctors:
@@ -852,11 +863,13 @@ def adjustment_set(
     """Enter (or change) the adjustment the head teacher decided for a student.
 
     Invariant: decided by a head teacher of the unit; every part permitted by the subtest (for a
-    whole test: by each of its on-platform subtests); once locked by the student starting, only an
-    administrator may change it, with a reason, and the change is audited as a change on the day.
+    whole test: by each of its on-platform subtests); once the student has started a subtest it
+    covers (the row is locked, or a start is recorded before the row existed), only an
+    administrator may change or add it, with a reason, audited as a change on the day.
     """
     _require(actor, school_unit, Capability.ENTER_ADJUSTMENTS)
     _check_published(test)
+    _check_programme(test, school_unit)
     today = unit_today(school_unit)
     if person.pk not in enrolled_ids(school_unit, today=today):
         raise ExamRefused(_("Not enrolled at this school unit."))
@@ -890,7 +903,12 @@ def adjustment_set(
     )
     before = _adjustment_snapshot(adjustment) if adjustment else None
     action = "adjustment.create" if adjustment is None else "adjustment.change"
-    if adjustment is not None and adjustment.locked_at is not None:
+    # Locked by the row itself, or because the student has already started one of the subtests
+    # it covers: a new adjustment entered after the start is a change on the day as well.
+    locked = (adjustment is not None and adjustment.locked_at is not None) or _has_started(
+        person, subtests=[subtest] if subtest is not None else list(test.subtests.all())
+    )
+    if locked:
         if not _is_administrator(actor, school_unit):
             raise ExamRefused(_("The student has started; only an administrator may change this."))
         if not reason.strip():
@@ -906,6 +924,8 @@ def adjustment_set(
     adjustment.decided_on = decided_on or today
     adjustment.entered_by = actor
     adjustment.note = note
+    if locked and adjustment.locked_at is None:
+        adjustment.locked_at = timezone.now()
     adjustment.save()
     audit_record(
         actor=actor,
@@ -967,11 +987,20 @@ def tools_for(*, person, subtest) -> list[str]:
     return sorted(tools)
 
 
+def _has_started(person: Person, *, subtests: Iterable[Subtest]) -> bool:
+    return SubtestStart.objects.filter(person=person, subtest__in=list(subtests)).exists()
+
+
 @transaction.atomic
 def adjustments_lock(*, person, subtest) -> int:
-    """Lock the student's adjustments for this subtest when they start (called by delivery)."""
-    rows = list(_adjustments_for(person=person, subtest=subtest).filter(locked_at__isnull=True))
+    """Lock the student's adjustments for this subtest when they start (called by delivery).
+
+    Invariant: the start is recorded even when the student has no adjustment yet, so one entered
+    afterwards is locked too (only an administrator's audited change on the day).
+    """
     now = timezone.now()
+    SubtestStart.objects.get_or_create(person=person, subtest=subtest, defaults={"started_at": now})
+    rows = list(_adjustments_for(person=person, subtest=subtest).filter(locked_at__isnull=True))
     for adjustment in rows:
         adjustment.locked_at = now
         adjustment.save(update_fields=["locked_at", "modified"])
@@ -1029,6 +1058,11 @@ def exemption_create(
         raise ExamRefused(_("Not enrolled at this school unit."))
     if subtest is not None and subtest.test_id != test.pk:
         raise ExamRefused(_("The subtest is not part of that test."))
+    _check_programme(test, school_unit)
+    subtests = [subtest] if subtest else list(test.subtests.all())
+    if _has_started(person, subtests=subtests):
+        # Exempting afterwards would take a result that exists out of the statistics.
+        raise ExamRefused(_("The student has already started this test and cannot be exempted."))
     if (
         Exemption.objects.filter(person=person, test=test)
         .filter(Q(subtest__isnull=True) | Q(subtest=subtest))
@@ -1059,7 +1093,6 @@ def exemption_create(
         },
         scope=school_unit,
     )
-    subtests = [subtest] if subtest else list(test.subtests.all())
     withdrawn = Assignment.objects.filter(person=person, subtest__in=subtests)
     for assignment in withdrawn:
         SittingStudent.objects.filter(sitting__subtest=assignment.subtest, person=person).delete()

@@ -330,9 +330,10 @@ def _sitting_action(request, school_unit, sitting):
         return found
 
     if action == "add_students":
-        return services.sitting_add_students(
-            actor=user, sitting=sitting, persons=students_from("students")
-        ), None
+        ids = request.POST.getlist("students")
+        found = students_from("students")
+        summary = services.sitting_add_students(actor=user, sitting=sitting, persons=found)
+        return summary.refuse_unknown(ids, found), None
     if action == "remove_student":
         for person in students_from("student"):
             services.sitting_remove_student(
@@ -552,6 +553,7 @@ def exemptions(request: HttpRequest, unit) -> HttpResponse:
         subtests=selectors.subtests_for_unit(school_unit=school_unit).filter(test__in=tests),
         head_teachers=selectors.head_teachers_at(school_unit=school_unit),
     )
+    room = _room_filter(request, school_unit)
     status = 200
     if request.method == "POST":
         if form.is_valid():
@@ -583,7 +585,11 @@ def exemptions(request: HttpRequest, unit) -> HttpResponse:
             "unit": school_unit,
             "form": form,
             "is_norwegian": tests.exists(),
-            "exemptions": selectors.exemptions_for(user=request.user, school_unit=school_unit),
+            "room_filter": room,
+            "rooms": selectors.rooms_for(user=request.user, school_unit=school_unit),
+            "exemptions": selectors.exemptions_for(
+                user=request.user, school_unit=school_unit, room=room
+            ),
         },
         status,
     )
@@ -631,11 +637,14 @@ def readiness_page(request: HttpRequest, unit, printable: bool = False) -> HttpR
             messages.success(request, _("Acknowledged."))
         return redirect(reverse("exams-readiness", args=[school_unit.public_id]))
     template = "exams/readiness_print.html" if printable else "exams/readiness.html"
+    room = _room_filter(request, school_unit)
     return _render(
         request,
         template,
         {
             "unit": school_unit,
-            "sittings": readiness.unit_readiness(school_unit=school_unit),
+            "room_filter": room,
+            "rooms": selectors.rooms_for(user=request.user, school_unit=school_unit),
+            "sittings": readiness.unit_readiness(school_unit=school_unit, room=room),
         },
     )
