@@ -285,18 +285,15 @@ async def handle_save(attempt: str, scope, receive, send) -> None:
 def with_save_route(app):
     """Wrap the Django ASGI app: on PostgreSQL, saves go straight to the fast path.
 
-    Every other HTTP request passes a per-process gate (WEB_MAX_CONCURRENT_REQUESTS): Django runs
-    each request's sync code in its own thread with its own database connection, so a burst of
-    300 logins would otherwise open 300 connections and exhaust PostgreSQL. Excess requests wait
-    their turn instead of failing.
+    Every other HTTP request is answered by Django's WSGI handler in a bounded thread pool
+    (delivery.sync_http): one thread hop per request instead of one per middleware, and at most
+    WEB_MAX_CONCURRENT_REQUESTS requests (each with its database connection) at a time per
+    process; the rest wait their turn instead of exhausting PostgreSQL. `app` still answers
+    everything that is not HTTP.
     """
-    gates: dict[int, asyncio.Semaphore] = {}
+    from delivery.sync_http import SyncDjango
 
-    def gate() -> asyncio.Semaphore:
-        loop_id = id(asyncio.get_running_loop())
-        if loop_id not in gates:
-            gates[loop_id] = asyncio.Semaphore(settings.WEB_MAX_CONCURRENT_REQUESTS)
-        return gates[loop_id]
+    pages = SyncDjango(threads=settings.WEB_MAX_CONCURRENT_REQUESTS)
 
     async def router(scope, receive, send):
         if scope["type"] != "http":
@@ -307,7 +304,6 @@ def with_save_route(app):
             if match:
                 await handle_save(match.group(1), scope, receive, send)
                 return
-        async with gate():
-            await app(scope, receive, send)
+        await pages(scope, receive, send)
 
     return router

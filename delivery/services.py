@@ -100,12 +100,17 @@ def _require_proctor(actor, sitting: Sitting) -> None:
         raise Http404("No such sitting.")
 
 
-def _locked(attempt: Attempt) -> Attempt:
-    return (
-        Attempt.objects.select_for_update()
-        .select_related("sitting__school_unit", "sitting__subtest", "person")
-        .get(pk=attempt.pk)
+def _for_update():
+    """Attempts locked for a change. Only the attempt's own row is locked (`of=("self",)`): a
+    plain FOR UPDATE over the joins would also lock the sitting, unit, subtest and person rows, so
+    300 students of one sitting logging in or starting at once would queue behind each other."""
+    return Attempt.objects.select_for_update(of=("self",)).select_related(
+        "sitting__school_unit", "sitting__subtest", "sitting__room", "person"
     )
+
+
+def _locked(attempt: Attempt) -> Attempt:
+    return _for_update().get(pk=attempt.pk)
 
 
 def _audit(actor, action: str, attempt: Attempt, before, reason: str = "") -> None:
@@ -163,7 +168,9 @@ def attempt_release(*, actor, sitting: Sitting, person=None) -> int:
         )
     with transaction.atomic():
         attempts_ensure(sitting=sitting)
-        qs = Attempt.objects.select_for_update().filter(sitting=sitting, released_at__isnull=True)
+        qs = Attempt.objects.select_for_update(of=("self",)).filter(
+            sitting=sitting, released_at__isnull=True
+        )
         if person is not None:
             qs = qs.filter(person=person)
             if not SittingStudent.objects.filter(sitting=sitting, person=person).exists():
@@ -281,14 +288,30 @@ def new_device_token() -> str:
     return secrets.token_urlsafe(32)
 
 
-def attempt_login(*, attempt: Attempt, device_label: str = "") -> tuple[Attempt, str, bool]:
+def attempt_login(
+    *,
+    attempt: Attempt | None = None,
+    sitting: Sitting | None = None,
+    person=None,
+    device_label: str = "",
+) -> tuple[Attempt, str, bool]:
     """Bind the attempt to a new device: (attempt, device token, whether a device was replaced).
 
-    One active device per attempt: the old device's next save is refused with device_replaced,
-    it is told over its socket, and the proctors get a notice.
+    Give the attempt, or the sitting and the student (the attempt is created if the proctor room
+    has not created it yet). One active device per attempt: the old device's next save is refused
+    with device_replaced, it is told over its socket, and the proctors get a notice.
     """
     with transaction.atomic():
-        attempt = _locked(attempt)
+        if attempt is not None:
+            attempt = _locked(attempt)
+        else:
+            attempt = _for_update().filter(sitting=sitting, person=person).first()
+            if attempt is None:
+                # ON CONFLICT DO NOTHING: a concurrent login of the same student is not an error.
+                Attempt.objects.bulk_create(
+                    [Attempt(sitting=sitting, person=person)], ignore_conflicts=True
+                )
+                attempt = _for_update().get(sitting=sitting, person=person)
         replaced = bool(attempt.device_token) and attempt.status in (
             AttemptStatus.WAITING,
             *OPEN_STATUSES,
@@ -401,7 +424,7 @@ def responses_save(*, attempt_public_id, device_token: str, saves: list[Save]) -
     saves = newest_per_item(saves)
     with transaction.atomic():
         attempt = (
-            Attempt.objects.select_for_update()
+            Attempt.objects.select_for_update(of=("self",))
             .select_related("sitting")
             .filter(public_id=attempt_public_id)
             .first()
@@ -574,7 +597,7 @@ def sitting_end(*, actor, sitting: Sitting) -> Sitting:
                 code="still_working",
             )
         for attempt in (
-            Attempt.objects.select_for_update()
+            Attempt.objects.select_for_update(of=("self",))
             .filter(sitting=sitting, status__in=(AttemptStatus.NOT_STARTED, AttemptStatus.WAITING))
             .select_related("sitting__school_unit", "person")
         ):

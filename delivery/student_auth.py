@@ -19,12 +19,12 @@ from dataclasses import dataclass
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import F
+from django.db.models import Exists, F, OuterRef
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from delivery.models import Attempt, AttemptStatus, LoginCode, StudentCredential
-from exams.models import Sitting, SittingStatus, SittingStudent
+from exams.models import Sitting, SittingStatus
 from provplattform.audit import audit_record
 from schools.models import Person
 
@@ -151,28 +151,35 @@ def _fail(credential: StudentCredential, now: datetime.datetime) -> None:
 
 
 def todays_sitting(*, person: Person, now: datetime.datetime) -> Sitting | None:
-    """The student's sitting today that is not finished: the earliest still open."""
-    today = timezone.localtime(now).date()
-    placements = (
-        SittingStudent.objects.filter(
-            person=person,
-            sitting__status=SittingStatus.SCHEDULED,
-            sitting__subtest__on_platform=True,
+    """The student's sitting today that is not finished: the earliest still open.
+
+    One query: the day's sittings with their unit (and organiser, for the day password's time
+    zone), subtest and room, each marked whether the student already submitted or is exempt.
+    """
+    local = timezone.localtime(now)
+    day_start = local.replace(hour=0, minute=0, second=0, microsecond=0)
+    candidates = list(
+        Sitting.objects.filter(
+            placements__person=person,
+            status=SittingStatus.SCHEDULED,
+            subtest__on_platform=True,
+            starts_at__gte=day_start,
+            starts_at__lt=day_start + datetime.timedelta(days=1),
         )
-        .select_related("sitting__school_unit", "sitting__subtest", "sitting__room")
-        .order_by("sitting__starts_at")
+        .select_related("school_unit__organiser", "subtest", "room")
+        .annotate(
+            finished=Exists(
+                Attempt.objects.filter(
+                    sitting=OuterRef("pk"),
+                    person=person,
+                    status__in=(AttemptStatus.SUBMITTED, AttemptStatus.EXEMPT),
+                )
+            )
+        )
+        .order_by("starts_at")
     )
-    done = set(
-        Attempt.objects.filter(
-            person=person,
-            status__in=(AttemptStatus.SUBMITTED, AttemptStatus.EXEMPT),
-        ).values_list("sitting_id", flat=True)
-    )
-    candidates = [
-        p.sitting for p in placements if timezone.localtime(p.sitting.starts_at).date() == today
-    ]
     for sitting in candidates:
-        if sitting.pk not in done:
+        if not sitting.finished:
             return sitting
     return candidates[-1] if candidates else None
 
@@ -224,7 +231,7 @@ def _authenticate_code(*, code: str, day_password: str, now: datetime.datetime):
     with transaction.atomic():
         login_code = (
             LoginCode.objects.select_for_update()
-            .select_related("person", "sitting__school_unit", "sitting__subtest")
+            .select_related("person", "sitting__school_unit__organiser", "sitting__subtest")
             .filter(code_digest=code_digest(code), used_at__isnull=True)
             .first()
         )

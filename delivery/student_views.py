@@ -44,6 +44,18 @@ def _replaced(request: HttpRequest) -> HttpResponse:
     return render(request, "delivery/student/replaced.html", status=409)
 
 
+def _rotate_session(request: HttpRequest, student: dict) -> None:
+    """A new session key after login (no session fixation), written once.
+
+    `cycle_key()` would insert the session and then update it; here the old session is removed
+    and the new one is inserted when the response is sent. Anything else it held is kept.
+    """
+    kept = dict(request.session.items())
+    request.session.flush()
+    request.session.update(kept)
+    request.session[SESSION_KEY] = student
+
+
 @never_cache
 def login_view(request: HttpRequest) -> HttpResponse:
     error = ""
@@ -58,12 +70,12 @@ def login_view(request: HttpRequest) -> HttpResponse:
         except student_auth.LoginRefused as exc:
             error = str(exc)
         else:
-            attempt, _created = Attempt.objects.get_or_create(sitting=sitting, person=person)
             attempt, token, replaced = services.attempt_login(
-                attempt=attempt, device_label=request.headers.get("User-Agent", "")[:200]
+                sitting=sitting,
+                person=person,
+                device_label=request.headers.get("User-Agent", "")[:200],
             )
-            request.session.cycle_key()
-            request.session[SESSION_KEY] = {"attempt": attempt.pk, "device": token}
+            _rotate_session(request, {"attempt": attempt.pk, "device": token})
             if replaced:
                 messages.info(
                     request, _("You continue where you were. The other device is signed out.")

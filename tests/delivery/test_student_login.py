@@ -167,3 +167,46 @@ def test_login_slips_page_only_for_the_units_proctors(client, sitting, world):
     response = client.post(url)
     assert response.status_code == 200
     assert LoginCode.objects.filter(sitting=sitting).count() == len(world.students_a)
+
+
+def test_login_gives_a_new_session_key_and_removes_the_old_session(client, credential):
+    # given a browser that already holds a session (e.g. a planted one: session fixation)
+    from django.contrib.sessions.models import Session
+
+    session = client.session
+    session["planted"] = "kept"
+    session.save()
+    old_key = session.session_key
+    cred, secret = credential
+    # when the student logs in
+    response = _login(client, username=cred.username, password=secret, day_password=DAY_PASSWORD)
+    # then the session has a new key, the old one is gone, and what it held is kept
+    assert response.status_code == 302
+    new_key = client.cookies["sessionid"].value
+    assert new_key != old_key
+    assert not Session.objects.filter(session_key=old_key).exists()
+    assert client.session["planted"] == "kept" and client.session["student"]["device"]
+
+
+def test_login_takes_a_fixed_number_of_queries(client, credential, sitting, world):
+    """The burst path: no query per sitting, notice or classmate; the session written once."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    cred, secret = credential
+    data = {"username": cred.username, "password": secret, "day_password": DAY_PASSWORD}
+    with CaptureQueriesContext(connection) as first:
+        assert _login(client, **data).status_code == 302
+    markers = ("SAVEPOINT", "RELEASE")
+    statements = [q["sql"] for q in first.captured_queries if not q["sql"].startswith(markers)]
+    # credential, today's sitting, day password, attempt (locked, created, locked again),
+    # attempt update, session key check, session insert
+    assert len(statements) <= 9, statements
+    assert sum("django_session" in s for s in statements) == 2
+
+
+def test_login_does_not_count_as_a_device_switch_for_a_fresh_attempt(client, credential, sitting):
+    cred, secret = credential
+    _login(client, username=cred.username, password=secret, day_password=DAY_PASSWORD)
+    assert not Notice.objects.filter(kind=NoticeKind.DEVICE_SWITCHED).exists()
+    assert Attempt.objects.filter(sitting=sitting, person=cred.person).count() == 1
