@@ -17,3 +17,15 @@ class ExamsConfig(AppConfig):
 
         hooks.on_transfer_applied(on_transfer_applied)
         register_panel("exams/_readiness_panel.html", dashboard_panel_context, order=20)
+
+        from django.utils.translation import gettext_lazy as _
+
+        from schools.navigation import register_menu_entry
+        from schools.roles import Capability
+
+        register_menu_entry(
+            label=_("Prepare tests"),
+            url_name="exams-prepare",
+            capability=Capability.ADMINISTER_TESTS,
+            order=20,
+        )
