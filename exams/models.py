@@ -6,6 +6,7 @@ import datetime
 
 from django.conf import settings
 from django.db import models
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from provplattform.models import StampedModel
@@ -258,7 +259,8 @@ class Sitting(StampedModel):
         ordering = ["starts_at"]
 
     def __str__(self) -> str:
-        return f"{self.subtest} {self.starts_at:%Y-%m-%d %H:%M} ({self.room})"
+        # Stored in UTC; people read the school's clock.
+        return f"{self.subtest} {timezone.localtime(self.starts_at):%Y-%m-%d %H:%M} ({self.room})"
 
 
 class SittingStudent(models.Model):

@@ -30,3 +30,12 @@ def test_app_services_run_in_production_mode_against_postgres_and_redis():
         assert env["REDIS_URL"].startswith("redis://"), name
         assert "SECRET_KEY" in env and "ALLOWED_HOSTS" in env, name
     assert (ROOT / "Dockerfile").is_file()
+
+
+def test_web_and_celery_start_only_after_the_migration_finished():
+    services = _compose()["services"]
+    for name in ("web", "worker", "beat"):
+        waits_for = services[name]["depends_on"]
+        assert waits_for["migrate"] == {"condition": "service_completed_successfully"}, name
+        assert waits_for["postgres"] == {"condition": "service_healthy"}, name
+        assert waits_for["redis"] == {"condition": "service_healthy"}, name
