@@ -3,9 +3,11 @@
 Generates an SS 12000 document (10,000 persons, 400 groups, 1,000 duties by default) and sends it
 down the endpoint's own path — `transfer_submit` queues a TransferRun, the Celery job
 (`schools.tasks.transfer_run`, run in-process here) executes it through `transfer_process` with
-progress published to the cache — against the configured DATABASE_URL (and REDIS_URL for the
-cache), then submits it a second time (nothing may change). The last line printed is one JSON
-object. Needs a PostgreSQL database, e.g.
+progress published to the cache — then submits it a second time (nothing may change). The last
+line printed is one JSON object.
+
+Like the other benchmarks it recreates a PostgreSQL database of its own (`pp_bench_transfer` on
+BENCH_PG_ADMIN_URL's server) and uses BENCH_REDIS_URL, unless DATABASE_URL is set, e.g.
 
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/pp_bench REDIS_URL=redis://127.0.0.1:6379/2 \
         python -m bench.transfer
@@ -149,6 +151,11 @@ def main(argv: list[str] | None = None) -> None:
     args = parser.parse_args(argv)
 
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "provplattform.settings")
+    if "DATABASE_URL" not in os.environ:
+        from bench.common import REDIS_URL, recreate_database
+
+        os.environ["DATABASE_URL"] = recreate_database("pp_bench_transfer")
+        os.environ.setdefault("REDIS_URL", REDIS_URL)
     # The job runs in this process: the benchmark times the work, not a broker round trip.
     os.environ["CELERY_TASK_ALWAYS_EAGER"] = "true"
     import django
