@@ -242,7 +242,13 @@ def transfer_run_execute(*, run_id: int) -> TransferRun:
         run.report = report
         run.progress_done = progress.total
     run.finished_at = timezone.now()
-    run.save(update_fields=["status", "report", "progress_done", "finished_at", "modified"])
+    if run.status != TransferStatus.FAILED:
+        # The report says what happened; the document itself, civic numbers and all, is not
+        # kept past its use. A failed run keeps it so that the cause can be found.
+        run.payload = {}
+    run.save(
+        update_fields=["status", "report", "progress_done", "finished_at", "payload", "modified"]
+    )
     cache.delete(_progress_key(run.pk))
     if run.status == TransferStatus.APPLIED:
         organiser = run.organiser

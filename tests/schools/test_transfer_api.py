@@ -146,3 +146,33 @@ def test_openapi_schema_describes_the_transfer_endpoint(world):
     assert "post" in schema["paths"]["/api/v1/transfer/"]
     assert "get" in schema["paths"]["/api/v1/transfer/runs/{public_id}/"]
     assert schema["components"]["securitySchemes"]["organiserToken"]["scheme"] == "bearer"
+
+
+@pytest.mark.parametrize("body", [json.dumps(small_document()), '{"persons": [}'])
+def test_a_finished_run_keeps_its_report_but_not_the_document(
+    token, django_capture_on_commit_callbacks, body
+):
+    # given an applied run and a rejected one
+    response = submit(client_with(token[1]), body, django_capture_on_commit_callbacks)
+    # then neither keeps the document, civic numbers and all, once it is done
+    run = TransferRun.objects.get(public_id=response.json()["id"])
+    assert run.status in ("applied", "rejected")
+    assert run.report
+    assert run.payload == {}
+
+
+def test_a_failed_run_keeps_its_document_so_the_cause_can_be_found(
+    token, organiser, django_capture_on_commit_callbacks, monkeypatch
+):
+    from schools.transfer import services
+
+    def broken(**kwargs):
+        raise RuntimeError("database went away")
+
+    monkeypatch.setattr(services, "transfer_process", broken)
+    response = submit(
+        client_with(token[1]), json.dumps(small_document()), django_capture_on_commit_callbacks
+    )
+    run = TransferRun.objects.get(public_id=response.json()["id"])
+    assert run.status == "failed"
+    assert run.payload["text"]
