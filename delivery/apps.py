@@ -8,8 +8,15 @@ class DeliveryConfig(AppConfig):
     def ready(self) -> None:
         from django.utils.translation import gettext_lazy as _
 
+        from delivery.panels import todays_sittings_panel
+        from delivery.services import attempts_extended_time_changed
+        from exams import hooks as exam_hooks
+        from schools.dashboard import register_panel
         from schools.navigation import register_menu_entry
         from schools.roles import Capability
+
+        register_panel("delivery/_todays_sittings_panel.html", todays_sittings_panel, order=10)
+        exam_hooks.on_adjustment_changed_on_day(attempts_extended_time_changed)
 
         register_menu_entry(
             label=_("Exam rooms"),

@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from exams.models import Item, Sitting
 from provplattform.models import StampedModel
@@ -14,7 +15,7 @@ from schools.models import Person
 class AttemptStatus(models.TextChoices):
     NOT_STARTED = "not_started", _("Not logged in")
     WAITING = "waiting", _("Waiting")
-    WORKING = "working", _("Working")
+    WORKING = "working", pgettext_lazy("attempt status", "Working")
     PAUSED = "paused", _("Paused")
     SUBMITTED = "submitted", _("Submitted")
     ABSENT = "absent", _("Absent")
@@ -99,6 +100,7 @@ class NoticeKind(models.TextChoices):
     CONNECTION_LOST = "connection_lost", _("Connection lost")
     CONNECTION_RESTORED = "connection_restored", _("Connection restored")
     DEVICE_SWITCHED = "device_switched", _("Switched device")
+    ARRIVED_AFTER_ABSENT = "arrived_late", _("Arrived after being marked absent")
     ROOM_CONNECTION_LOST = "room_connection_lost", _("Many students in a room lost connection")
     SUBMITTED = "submitted", _("Submitted")
 

@@ -73,6 +73,8 @@ def notice_text(notice: Notice) -> str:
         ) % {"room": data.get("room", ""), "count": count}
     if notice.kind == NoticeKind.DEVICE_SWITCHED:
         return _("%(name)s switched device") % {"name": name or _("A student")}
+    if notice.kind == NoticeKind.ARRIVED_AFTER_ABSENT:
+        return _("%(name)s arrived after being marked absent") % {"name": name or _("A student")}
     return str(notice.get_kind_display())
 
 

@@ -14,16 +14,28 @@ from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from delivery import notices, selectors, services
 from delivery.models import AttemptStatus
+from exams.models import SittingStatus
 from schools.roles import Capability
 from schools.selectors import user_has_capability
 
 OPEN = (AttemptStatus.WAITING, AttemptStatus.WORKING, AttemptStatus.PAUSED)
 DONE = (AttemptStatus.SUBMITTED, AttemptStatus.ABSENT, AttemptStatus.EXEMPT)
 LOST = "lost"
+# Every row holds every button; those that do not apply to the student's status are hidden, and
+# static/js/proctor.js shows and hides them as the status changes (services.ROW_ACTIONS).
+ROW_ACTION_BUTTONS = (
+    ("release", gettext_lazy("Release")),
+    ("absent", gettext_lazy("Absent")),
+    ("pause", gettext_lazy("Pause")),
+    ("resume", gettext_lazy("Resume")),
+    ("add_time", gettext_lazy("Add time")),
+    ("reopen", gettext_lazy("Reopen")),
+)
 
 
 def status_labels() -> dict[str, str]:
@@ -89,8 +101,12 @@ def proctor_room(request: HttpRequest, sitting) -> HttpResponse:
     rows = _rows(sitting)
     labels = status_labels()
     summary = _summary(rows)
+    ended = sitting.status == SittingStatus.ENDED
     for row in rows:
         row["label"] = labels[row["status"]]
+        row["actions"] = services.attempt_actions(
+            status=row["attempt_status"], released=row["released"], sitting_ended=ended
+        )
     return render(
         request,
         "delivery/proctor/room.html",
@@ -103,6 +119,9 @@ def proctor_room(request: HttpRequest, sitting) -> HttpResponse:
             "rows": rows,
             "summary": summary,
             "statuses": labels,
+            "row_actions": services.ROW_ACTIONS,
+            "row_action_buttons": ROW_ACTION_BUTTONS,
+            "sitting_ended": ended,
             "day_password": _day_password(request.user, sitting),
             "history": [
                 {"notice": n, "text": notices.notice_text(n)}

@@ -2,12 +2,27 @@
 
 from __future__ import annotations
 
-from django.db.models import QuerySet
-from django.http import Http404
+import datetime
 
-from delivery.models import Attempt, Response
+from django.db.models import (
+    Count,
+    Exists,
+    F,
+    IntegerField,
+    OuterRef,
+    QuerySet,
+    Subquery,
+    Value,
+)
+from django.db.models.functions import Coalesce
+from django.http import Http404
+from django.utils import timezone
+
+from delivery.models import Attempt, AttemptStatus, Response
 from delivery.services import attempts_ensure
-from exams.models import Item, Sitting
+from exams.day_passwords import unit_zone
+from exams.models import Item, Sitting, SittingProctor, SittingStatus, SittingStudent
+from schools.models import SchoolUnit
 from schools.roles import Capability
 from schools.selectors import scope_to_school_units
 
@@ -67,3 +82,52 @@ def responses_of(*, attempt: Attempt) -> dict[str, dict]:
         }
         for r in rows
     }
+
+
+def todays_sittings_for(
+    *, user, school_unit: SchoolUnit, now: datetime.datetime | None = None
+) -> list[Sitting]:
+    """The unit's sittings today (in the unit's own time zone) that the user may supervise.
+
+    Sittings the user is proctor of come first, then by start time. Each carries `is_mine`,
+    `student_count`, `submitted_count`, `starts_local` and `starts_time` (the unit's clock, the
+    latter naive so templates do not convert it to the server's zone). One query, however
+    many sittings and students.
+    """
+    zone = unit_zone(school_unit)
+    today = (now or timezone.now()).astimezone(zone).date()
+    start = datetime.datetime.combine(today, datetime.time.min, tzinfo=zone)
+    end = datetime.datetime.combine(today + datetime.timedelta(days=1), datetime.time.min, zone)
+    mine = (
+        Exists(SittingProctor.objects.filter(sitting=OuterRef("pk"), person_id=user.person_id))
+        if user.person_id
+        else Value(False)
+    )
+    placed = (
+        SittingStudent.objects.filter(sitting=OuterRef("pk"))
+        .values("sitting")
+        .annotate(n=Count("pk"))
+        .values("n")
+    )
+    submitted = (
+        Attempt.objects.filter(sitting=OuterRef("pk"), status=AttemptStatus.SUBMITTED)
+        .values("sitting")
+        .annotate(n=Count("pk"))
+        .values("n")
+    )
+    sittings = list(
+        sittings_for(user=user)
+        .select_related("subtest__test")
+        .filter(school_unit=school_unit, starts_at__gte=start, starts_at__lt=end)
+        .exclude(status=SittingStatus.POSTPONED)
+        .annotate(
+            is_mine=mine,
+            student_count=Coalesce(Subquery(placed, output_field=IntegerField()), 0),
+            submitted_count=Coalesce(Subquery(submitted, output_field=IntegerField()), 0),
+        )
+        .order_by(F("is_mine").desc(), "starts_at", "room__name")
+    )
+    for sitting in sittings:
+        sitting.starts_local = sitting.starts_at.astimezone(zone)
+        sitting.starts_time = sitting.starts_local.time()
+    return sittings

@@ -8,6 +8,7 @@ and sends its live event after commit. Times come from the server's clock.
 from __future__ import annotations
 
 import datetime
+import math
 import secrets
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
@@ -38,6 +39,28 @@ class AttemptRefused(Exception):
     def __init__(self, message: str, *, code: str = "refused"):
         super().__init__(message)
         self.code = code
+
+
+# What the proctor room offers per attempt status. The services below are the authority and refuse
+# anything else; "release" is offered only while the student has not been released. Time can be
+# added to a student who has not started (the services accept it), but the room offers it only to
+# a test in progress: before the start, extended time belongs in the student's adjustments.
+ROW_ACTIONS: dict[str, tuple[str, ...]] = {
+    AttemptStatus.NOT_STARTED: ("release", "absent"),
+    AttemptStatus.WAITING: ("release", "absent"),
+    AttemptStatus.WORKING: ("pause", "add_time"),
+    AttemptStatus.PAUSED: ("resume", "add_time"),
+    AttemptStatus.SUBMITTED: ("reopen",),
+    AttemptStatus.ABSENT: ("release",),
+    AttemptStatus.EXEMPT: (),
+}
+
+
+def attempt_actions(*, status: str, released: bool, sitting_ended: bool) -> tuple[str, ...]:
+    """The proctor's actions that apply to an attempt now (none once the sitting has ended)."""
+    if sitting_ended:
+        return ()
+    return tuple(a for a in ROW_ACTIONS.get(status, ()) if not (a == "release" and released))
 
 
 # --- helpers --------------------------------------------------------------------------------------
@@ -84,6 +107,7 @@ def attempt_event(attempt: Attempt) -> dict[str, Any]:
         "person": str(attempt.person.public_id),
         "status": attempt.status,
         "deadline": attempt.deadline.isoformat() if attempt.deadline else None,
+        "released": attempt.released_at is not None,
     }
 
 
@@ -179,9 +203,15 @@ def attempt_release(*, actor, sitting: Sitting, person=None) -> int:
         else:
             statuses = (AttemptStatus.NOT_STARTED, AttemptStatus.WAITING)
         released = 0
-        for attempt in qs.filter(status__in=statuses).select_related(
-            "sitting__school_unit", "person"
-        ):
+        attempts = list(
+            qs.filter(status__in=statuses).select_related("sitting__school_unit", "person")
+        )
+        if person is not None and not attempts:
+            raise AttemptRefused(
+                _("This student has already been released or has started."),
+                code="not_releasable",
+            )
+        for attempt in attempts:
             before = _timing(attempt)
             attempt.released_at = now
             if attempt.status == AttemptStatus.ABSENT:
@@ -281,6 +311,72 @@ def attempts_auto_submit_due(*, now: datetime.datetime | None = None) -> int:
     return submitted
 
 
+# Least time a running attempt keeps when extended time is reduced on the day.
+REDUCTION_MIN_REMAINING_S = 60
+
+
+def attempts_extended_time_changed(
+    *, actor, school_unit, person, subtests, reason: str = ""
+) -> int:
+    """Recompute the deadline of the student's running attempts after an adjustment changed on
+    the day (subscribed to exams.hooks). Returns how many attempts changed.
+
+    Working and paused attempts get the extended time the adjustments now give; the student and
+    the proctors are told the new deadline. A reduction is refused (exams.services.ExamRefused,
+    so the whole adjustment change is rolled back) if it would leave the student less than
+    REDUCTION_MIN_REMAINING_S from now. Attempts not yet started read the time when they start;
+    submitted attempts are left as they are.
+    """
+    from exams.services import ExamRefused
+
+    changed = 0
+    with transaction.atomic():
+        attempts = _for_update().filter(
+            person=person,
+            sitting__school_unit=school_unit,
+            sitting__subtest__in=list(subtests),
+            status__in=OPEN_STATUSES,
+        )
+        now = timezone.now()
+        for attempt in attempts:
+            old = attempt.extended_seconds
+            new = _extra_seconds(attempt)
+            if new == old:
+                continue
+            clock = timer.set_extended(clock_of(attempt), seconds=new)
+            floor = now + datetime.timedelta(seconds=REDUCTION_MIN_REMAINING_S)
+            if new < old and clock.effective_deadline(now) < floor:
+                raise ExamRefused(
+                    _(
+                        "The student is sitting the test: less extended time would end it "
+                        "within a minute. Give at least %(minutes)d minutes."
+                    )
+                    % {"minutes": _least_extended_minutes(attempt, clock, now=now)}
+                )
+            before = _timing(attempt) | {"extended_seconds": old}
+            _apply_clock(attempt, clock)
+            attempt.save()
+            audit_record(
+                actor=actor,
+                action="attempt.extended_time_change",
+                target=attempt,
+                before=before,
+                after=_timing(attempt) | {"extended_seconds": new},
+                reason=reason,
+                scope=attempt.sitting.school_unit,
+            )
+            _announce(attempt)
+            changed += 1
+    return changed
+
+
+def _least_extended_minutes(attempt: Attempt, clock: timer.Clock, *, now) -> int:
+    """The fewest whole minutes of extended time that keep the attempt open past the floor."""
+    floor = now + datetime.timedelta(seconds=REDUCTION_MIN_REMAINING_S)
+    missing = (floor - clock.effective_deadline(now)).total_seconds()
+    return math.ceil((clock.extended_seconds + missing) / 60)
+
+
 # --- device -------------------------------------------------------------------------------------
 
 
@@ -320,9 +416,18 @@ def attempt_login(
         token = new_device_token()
         attempt.device_token = token
         attempt.device_label = device_label[:200]
-        if attempt.status == AttemptStatus.NOT_STARTED:
+        # A student marked absent who turns up after all waits like everyone else, so the next
+        # "release to everyone" includes them; the proctors are told.
+        arrived_late = (
+            attempt.status == AttemptStatus.ABSENT
+            and attempt.sitting.status == SittingStatus.SCHEDULED
+        )
+        before = _timing(attempt)
+        if attempt.status == AttemptStatus.NOT_STARTED or arrived_late:
             attempt.status = AttemptStatus.WAITING
         attempt.save(update_fields=["device_token", "device_label", "status", "modified"])
+        if arrived_late:
+            _arrived_after_absent(attempt, before)
         if replaced:
             notice = Notice.objects.create(
                 sitting=attempt.sitting,
@@ -361,6 +466,27 @@ def attempt_login(
         # The proctor room follows logins; the student's own device needs no echo.
         send_on_commit(f"sitting.{attempt.sitting.public_id}", attempt_event(attempt))
         return attempt, token, replaced
+
+
+def _arrived_after_absent(attempt: Attempt, before: dict[str, Any]) -> None:
+    from delivery.notices import notice_payload
+
+    notice = Notice.objects.create(
+        sitting=attempt.sitting,
+        school_unit=attempt.sitting.school_unit,
+        room=attempt.sitting.room,
+        person=attempt.person,
+        kind=NoticeKind.ARRIVED_AFTER_ABSENT,
+        # Not a connectivity matter: the proctors' history only, not the IT page.
+        data={
+            "attempt": str(attempt.public_id),
+            "person": str(attempt.person.public_id),
+            "name": attempt.person.full_name,
+            "it_hidden": True,
+        },
+    )
+    _audit(None, "attempt.arrived_after_absent", attempt, before)
+    send_on_commit(f"sitting.{attempt.sitting.public_id}", notice_payload(notice))
 
 
 # --- saves (ORM path: SQLite and the fallback) ------------------------------------------------

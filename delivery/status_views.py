@@ -12,6 +12,7 @@ from django.db import connection
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy, pgettext
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
@@ -80,11 +81,12 @@ def healthz(request: HttpRequest) -> JsonResponse:
     return JsonResponse(result, status=503 if result["status"] == "down" else 200)
 
 
+# Lazy: translated when a page is rendered, in the reader's language, not once at import.
 CHECK_LABELS = {
-    "web": _("Web"),
-    "database": _("Database"),
-    "redis": _("Redis (live notices)"),
-    "workers": _("Workers (automatic submit, connectivity)"),
+    "web": gettext_lazy("Web"),
+    "database": gettext_lazy("Database"),
+    "redis": gettext_lazy("Redis (live notices)"),
+    "workers": gettext_lazy("Workers (automatic submit, connectivity)"),
 }
 
 
@@ -92,7 +94,7 @@ CHECK_LABELS = {
 def status_page(request: HttpRequest) -> HttpResponse:
     result = health()
     state_labels = {
-        "ok": _("Working"),
+        "ok": pgettext("service health", "Working"),
         "in-process": _("Working (in-process)"),
         "degraded": _("Degraded"),
         "down": _("Not working"),

@@ -1,7 +1,9 @@
 """Deadline arithmetic for an attempt: pure functions, no database.
 
 The deadline is always started_at + duration + extended + added + paused time. Every operation
-here only ever adds time, so a deadline never moves earlier: no attempt ends early.
+here only ever adds time, so a deadline never moves earlier: no attempt ends early. The one
+exception is `set_extended`, an administrator's audited change of extended time on the day; the
+service that calls it refuses a reduction that would leave the student less than a minute.
 """
 
 from __future__ import annotations
@@ -78,6 +80,13 @@ def add_time(clock: Clock, *, seconds: int) -> Clock:
     if seconds <= 0:
         raise ValueError("Only positive time can be added.")
     return replace(clock, added_seconds=clock.added_seconds + seconds)
+
+
+def set_extended(clock: Clock, *, seconds: int) -> Clock:
+    """Replace the extended time (an adjustment changed on the day)."""
+    if seconds < 0:
+        raise ValueError("Extended time cannot be negative.")
+    return replace(clock, extended_seconds=seconds)
 
 
 def credit_since(clock: Clock, *, since: datetime.datetime, now: datetime.datetime) -> Clock:

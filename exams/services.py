@@ -18,6 +18,7 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from exams import hooks
 from exams.day_passwords import unit_today, unit_zone
 from exams.models import (
     Adjustment,
@@ -936,6 +937,11 @@ def adjustment_set(
         reason=reason,
         scope=school_unit,
     )
+    if locked:
+        # A student may be sitting the test right now: let delivery move the deadline.
+        hooks.adjustment_changed_on_day_notify(
+            actor=actor, school_unit=school_unit, person=person, subtests=subtests, reason=reason
+        )
     return adjustment
 
 
@@ -956,7 +962,22 @@ def adjustment_remove(*, actor, adjustment: Adjustment, reason: str = "") -> Non
         reason=reason,
         scope=school_unit,
     )
+    subtests = (
+        [adjustment.subtest]
+        if adjustment.subtest_id is not None
+        else list(adjustment.test.subtests.filter(on_platform=True))
+    )
+    locked = adjustment.locked_at is not None
     adjustment.delete()
+    if locked:
+        # Less extended time for a student who may be sitting the test right now.
+        hooks.adjustment_changed_on_day_notify(
+            actor=actor,
+            school_unit=school_unit,
+            person=adjustment.person,
+            subtests=subtests,
+            reason=reason,
+        )
 
 
 def _adjustments_for(*, person, subtest):

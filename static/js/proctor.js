@@ -10,6 +10,9 @@
   if (!root) { return; }
   var strings = document.getElementById("proctor-strings").dataset;
   var labels = JSON.parse(document.getElementById("proctor-statuses").textContent);
+  // status -> the actions that apply (delivery.services.ROW_ACTIONS); the server still decides.
+  var rowActions = JSON.parse(document.getElementById("proctor-row-actions").textContent);
+  var sittingActions = document.getElementById("sitting-actions");
   var liveState = document.getElementById("live-state");
   var list = document.getElementById("notice-list");
   var errorNode = document.getElementById("action-error");
@@ -57,10 +60,45 @@
     allSubmitted.hidden = !(total > 0 && done === total && counts.submitted > 0);
   }
 
-  function setRow(attempt, attemptStatus, lostSince) {
+  function allowed(tr) {
+    if (root.dataset.sittingStatus === "ended") { return []; }
+    var released = tr.dataset.released === "true";
+    return (rowActions[tr.dataset.attemptStatus] || []).filter(function (action) {
+      return !(action === "release" && released);
+    });
+  }
+
+  // Show only the buttons that apply. If the focused button disappears, keep the keyboard user
+  // in the same row: on its first remaining button, or on the student's name.
+  function showActions(tr) {
+    var actions = allowed(tr);
+    var focused = document.activeElement;
+    var lostFocus = false;
+    Array.prototype.forEach.call(tr.querySelectorAll("button[data-action]"), function (button) {
+      var hide = actions.indexOf(button.dataset.action) < 0;
+      if (hide && button === focused) { lostFocus = true; }
+      button.hidden = hide;
+    });
+    tr.querySelector(".no-actions").hidden = actions.length > 0;
+    if (lostFocus) {
+      var next = tr.querySelector("button[data-action]:not([hidden])") || tr.querySelector("th");
+      next.focus();
+    }
+  }
+
+  function setSittingStatus(status) {
+    if (!status) { return; }
+    root.dataset.sittingStatus = status;
+    sittingActions.hidden = status === "ended";
+    Object.keys(rows).forEach(function (key) { showActions(rows[key]); });
+  }
+
+  function setRow(attempt, attemptStatus, lostSince, released) {
     var tr = rows[attempt];
     if (!tr) { return; }
     if (attemptStatus) { tr.dataset.attemptStatus = attemptStatus; }
+    if (released !== undefined && released !== null) { tr.dataset.released = released ? "true" : "false"; }
+    showActions(tr);
     var status = tr.dataset.attemptStatus;
     if (lostSince !== undefined) { tr.dataset.lostSince = lostSince || ""; }
     if (tr.dataset.lostSince && OPEN[status]) { status = "lost"; }
@@ -76,6 +114,7 @@
       return fill(strings.restored, { name: n.name, duration: duration(n.outage_seconds) });
     }
     if (n.kind === "device_switched") { return fill(strings.switched, n); }
+    if (n.kind === "arrived_late") { return fill(strings.arrived, n); }
     if (n.kind === "room_connection_lost") { return fill(strings.room, n); }
     return n.kind;
   }
@@ -95,12 +134,13 @@
 
   function onEvent(data) {
     if (data.type === "attempt.changed") {
-      setRow(data.attempt, data.status);
+      setRow(data.attempt, data.status, undefined, data.released);
     } else if (data.type === "notice") {
       addNotice(data);
       if (data.kind === "connection_lost") { setRow(data.attempt, null, data.since || data.at); }
       if (data.kind === "connection_restored") { setRow(data.attempt, null, ""); }
     } else if (data.type === "sitting.changed") {
+      setSittingStatus(data.status);
       reload();
     } else {
       return;
@@ -112,7 +152,10 @@
     fetch(root.dataset.stateUrl, { credentials: "same-origin" })
       .then(function (r) { return r.json(); })
       .then(function (state) {
-        state.rows.forEach(function (row) { setRow(row.attempt, row.attempt_status, row.lost_since); });
+        setSittingStatus(state.sitting_status);
+        state.rows.forEach(function (row) {
+          setRow(row.attempt, row.attempt_status, row.lost_since, row.released);
+        });
         recount();
       })
       .catch(function () { /* the next reconnect tries again */ });
@@ -155,6 +198,8 @@
     }).then(function (r) {
       return r.json().then(function (json) {
         if (!r.ok) { errorNode.textContent = json.error || r.statusText; }
+        // Without the socket no event will follow: fetch the room's state instead.
+        if (liveState.dataset.online !== "true") { reload(); }
         return json;
       });
     }).catch(function () { errorNode.textContent = strings.offline; });

@@ -60,7 +60,11 @@ def proctor(world):
 def started_attempt(world, sitting, person=None) -> tuple[Attempt, str]:
     """Release to one student, log them in, start: (attempt, device token)."""
     person = person or sitting.placements.first().person
-    services.attempt_release(actor=proctor(world), sitting=sitting, person=person)
+    released = Attempt.objects.filter(
+        sitting=sitting, person=person, released_at__isnull=False
+    ).exists()
+    if not released:  # releasing a released student again is refused
+        services.attempt_release(actor=proctor(world), sitting=sitting, person=person)
     attempt = Attempt.objects.get(sitting=sitting, person=person)
     attempt, token, _ = services.attempt_login(attempt=attempt)
     attempt = services.attempt_start(attempt=attempt)

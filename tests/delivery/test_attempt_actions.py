@@ -118,6 +118,7 @@ def test_live_event_reaches_the_sitting_group_after_commit(world, ten_o_clock, m
         "person": str(attempt.person.public_id),
         "status": "paused",
         "deadline": attempt.deadline.isoformat(),
+        "released": True,
     }
 
 

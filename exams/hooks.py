@@ -1,0 +1,31 @@
+"""Where higher layers subscribe to what happens in exams, so exams never imports them.
+
+- `adjustment_changed_on_day`: callbacks called when an administrator changes (or adds) an
+  adjustment for a student who has already started a subtest it covers. Each is called as
+  `callback(actor=..., school_unit=..., person=..., subtests=[...], reason=...)` inside the
+  change's transaction, after the adjustment is saved: the delivery app recomputes the deadline
+  of a running attempt. A callback may raise `exams.services.ExamRefused` to refuse the change;
+  the whole change is then rolled back.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+adjustment_changed_on_day: list[Callable[..., None]] = []
+
+
+def on_adjustment_changed_on_day(callback: Callable[..., None]) -> None:
+    if callback not in adjustment_changed_on_day:
+        adjustment_changed_on_day.append(callback)
+
+
+def adjustment_changed_on_day_notify(*, actor, school_unit, person, subtests, reason: str) -> None:
+    for callback in adjustment_changed_on_day:
+        callback(
+            actor=actor,
+            school_unit=school_unit,
+            person=person,
+            subtests=list(subtests),
+            reason=reason,
+        )
