@@ -78,9 +78,9 @@ def _day_password(user, sitting) -> str:
         user=user, school_unit=sitting.school_unit, capability=Capability.VIEW_DAY_PASSWORD
     ):
         return ""
-    from exams.day_passwords import day_password_for
+    from exams.day_passwords import day_password_for, unit_today
 
-    date = timezone.localtime(sitting.starts_at).date()
+    date = unit_today(sitting.school_unit, sitting.starts_at)
     return day_password_for(school_unit=sitting.school_unit, date=date).password
 
 

@@ -22,6 +22,7 @@ from django.utils.translation import gettext as _
 
 from delivery import timer
 from delivery.models import Attempt, AttemptStatus, Notice, NoticeKind
+from exams.day_passwords import unit_zone
 from exams.models import Item, Sitting, SittingStatus, SittingStudent
 from provplattform.audit import audit_record
 from provplattform.live import send_on_commit
@@ -167,12 +168,13 @@ def attempts_ensure(*, sitting: Sitting) -> None:
 
 
 def release_allowed(*, sitting: Sitting, now: datetime.datetime) -> bool:
-    """Only on the sitting's own date, inside the subtest's opening hours."""
-    local = timezone.localtime(now)
+    """Only on the sitting's own date, inside the subtest's opening hours, on the unit's clock."""
+    zone = unit_zone(sitting.school_unit)
+    local = now.astimezone(zone)
     subtest = sitting.subtest
     return (
         sitting.status == SittingStatus.SCHEDULED
-        and timezone.localtime(sitting.starts_at).date() == local.date()
+        and sitting.starts_at.astimezone(zone).date() == local.date()
         and subtest.opens_at <= local.time() < subtest.closes_at
     )
 

@@ -24,6 +24,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from delivery.models import Attempt, AttemptStatus, LoginCode, StudentCredential
+from exams.day_passwords import unit_zone
 from exams.models import Sitting, SittingStatus
 from provplattform.audit import audit_record
 from schools.models import Person
@@ -156,15 +157,15 @@ def todays_sitting(*, person: Person, now: datetime.datetime) -> Sitting | None:
     One query: the day's sittings with their unit (and organiser, for the day password's time
     zone), subtest and room, each marked whether the student already submitted or is exempt.
     """
-    local = timezone.localtime(now)
-    day_start = local.replace(hour=0, minute=0, second=0, microsecond=0)
-    candidates = list(
+    # "Today" is the school's day, on its organiser's clock: take the sittings of the days
+    # around now (every time zone is within a day of UTC), keep those on the school's today.
+    nearby = list(
         Sitting.objects.filter(
             placements__person=person,
             status=SittingStatus.SCHEDULED,
             subtest__on_platform=True,
-            starts_at__gte=day_start,
-            starts_at__lt=day_start + datetime.timedelta(days=1),
+            starts_at__gte=now - datetime.timedelta(days=1),
+            starts_at__lt=now + datetime.timedelta(days=1),
         )
         .select_related("school_unit__organiser", "subtest", "room")
         .annotate(
@@ -178,10 +179,16 @@ def todays_sitting(*, person: Person, now: datetime.datetime) -> Sitting | None:
         )
         .order_by("starts_at")
     )
+    candidates = [sitting for sitting in nearby if _on_the_units_day(sitting, now)]
     for sitting in candidates:
         if not sitting.finished:
             return sitting
     return candidates[-1] if candidates else None
+
+
+def _on_the_units_day(sitting: Sitting, now: datetime.datetime) -> bool:
+    zone = unit_zone(sitting.school_unit)
+    return sitting.starts_at.astimezone(zone).date() == now.astimezone(zone).date()
 
 
 def _day_password_ok(*, sitting: Sitting, value: str, now: datetime.datetime) -> bool:
@@ -240,7 +247,7 @@ def _authenticate_code(*, code: str, day_password: str, now: datetime.datetime):
         sitting = login_code.sitting
         if (
             sitting.status != SittingStatus.SCHEDULED
-            or timezone.localtime(sitting.starts_at).date() != timezone.localtime(now).date()
+            or not _on_the_units_day(sitting, now)
             or not _day_password_ok(sitting=sitting, value=day_password, now=now)
         ):
             # A wrong day password does not burn the code.
