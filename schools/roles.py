@@ -117,7 +117,14 @@ ROLE_TABLE: dict[Role, RoleDefinition] = {
         own=frozenset({C.VIEW_GROUP_RESULTS}),
         includes=(Role.PROCTOR, Role.ASSESSOR),
     ),
-    Role.OTHER_STAFF: RoleDefinition(Role.OTHER_STAFF, "Övrig skolpersonal", _("Other staff")),
+    # Nothing of students, tests or results; only the live connectivity notices, because IT
+    # staff come from the organiser's transfer with this role and must watch them on the day.
+    Role.OTHER_STAFF: RoleDefinition(
+        Role.OTHER_STAFF,
+        "Övrig skolpersonal",
+        _("Other staff"),
+        own=frozenset({C.VIEW_CONNECTIVITY}),
+    ),
 }
 
 

@@ -54,19 +54,23 @@ def test_assigning_and_removing_keeps_the_tables_equal_to_the_role_table(world):
     person = world.staff[Role.OTHER_STAFF].person
     user = world.staff[Role.OTHER_STAFF]
     head = world.staff[Role.HEAD_TEACHER]
-    assert _held(user, world.unit) == set()
+    other = capabilities_of(Role.OTHER_STAFF)
+    assert _held(user, world.unit) == {c.value for c in other}
 
     role_assign(actor=head, person=person, school_unit=world.unit, role=Role.ASSESSOR)
-    assert _held(user, world.unit) == {c.value for c in capabilities_of(Role.ASSESSOR)}
+    assert _held(user, world.unit) == {c.value for c in capabilities_of(Role.ASSESSOR) | other}
 
     role_assign(actor=head, person=person, school_unit=world.unit, role=Role.PROCTOR)
-    both = capabilities_of(Role.ASSESSOR) | capabilities_of(Role.PROCTOR)
+    both = capabilities_of(Role.ASSESSOR) | capabilities_of(Role.PROCTOR) | other
     assert _held(user, world.unit) == {c.value for c in both}
 
     role_remove(actor=head, person=person, school_unit=world.unit, role=Role.ASSESSOR)
-    assert _held(user, world.unit) == {c.value for c in capabilities_of(Role.PROCTOR)}
+    assert _held(user, world.unit) == {c.value for c in capabilities_of(Role.PROCTOR) | other}
 
     role_remove(actor=head, person=person, school_unit=world.unit, role=Role.PROCTOR)
+    assert _held(user, world.unit) == {c.value for c in other}
+
+    role_remove(actor=head, person=person, school_unit=world.unit, role=Role.OTHER_STAFF)
     assert _held(user, world.unit) == set()
 
 
