@@ -607,6 +607,16 @@ class DayPasswordView(UnitView):
 # --- adjustments and exemptions -----------------------------------------------------------------
 
 
+def _decision_targets(request, school_unit, values: dict, capability):
+    """The test, optional subtest and student that an adjustment or exemption request names."""
+    test = selectors.access_test(school_unit=school_unit, public_id=values["test"])
+    subtest = None
+    if values.get("subtest"):
+        subtest = selectors.access_subtest(school_unit=school_unit, public_id=values["subtest"])
+    person = _students(request, school_unit, [values["student"]], capability)[0]
+    return test, subtest, person
+
+
 class AdjustmentListView(UnitView):
     capability = Capability.ENTER_ADJUSTMENTS
 
@@ -628,12 +638,8 @@ class AdjustmentListView(UnitView):
         data = AdjustmentRequestSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         values = data.validated_data
-        test = selectors.access_test(school_unit=school_unit, public_id=values["test"])
-        subtest = None
-        if values.get("subtest"):
-            subtest = selectors.access_subtest(school_unit=school_unit, public_id=values["subtest"])
         try:
-            person = _students(request, school_unit, [values["student"]], self.capability)[0]
+            test, subtest, person = _decision_targets(request, school_unit, values, self.capability)
             adjustment = services.adjustment_set(
                 actor=request.user,
                 school_unit=school_unit,
@@ -675,12 +681,8 @@ class ExemptionListView(UnitView):
         data = ExemptionRequestSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         values = data.validated_data
-        test = selectors.access_test(school_unit=school_unit, public_id=values["test"])
-        subtest = None
-        if values.get("subtest"):
-            subtest = selectors.access_subtest(school_unit=school_unit, public_id=values["subtest"])
         try:
-            person = _students(request, school_unit, [values["student"]], self.capability)[0]
+            test, subtest, person = _decision_targets(request, school_unit, values, self.capability)
             exemption = services.exemption_create(
                 actor=request.user,
                 school_unit=school_unit,
