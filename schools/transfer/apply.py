@@ -484,6 +484,26 @@ class Transfer:
             if pid in self.updated_person_ids:
                 self.changed_units.add(uid)
 
+    def _count_change(self, counts, stored, values: tuple, moved: list, model) -> bool:
+        """Count a record against its stored row (id, unit, ...); False when nothing changed.
+
+        `values` starts with the unit. A record that moved to another unit is queued in `moved`,
+        and both units are marked as changed (their readiness and late-change flags depend on it).
+        """
+        if stored is not None and tuple(stored[1:]) == values:
+            counts.unchanged += 1
+            return False
+        uid = values[0]
+        if stored is None:
+            counts.created += 1
+        else:
+            counts.updated += 1
+            if stored[1] != uid:
+                moved.append(model(id=stored[0], school_unit_id=uid))
+                self.changed_units.add(stored[1])
+        self.changed_units.add(uid)
+        return True
+
     def _apply_groups(self, unit_ids: dict[str, int]) -> dict[str, int]:
         snap, counts = self.snap, self.counts["groups"]
         rows, moved = [], []
@@ -491,17 +511,8 @@ class Transfer:
             uid = unit_ids[group["unit"]]
             stored = snap.groups.get(ext)
             values = (uid, group["name"], group["group_type"])
-            if stored is not None and tuple(stored[1:]) == values:
-                counts.unchanged += 1
+            if not self._count_change(counts, stored, values, moved, TeachingGroup):
                 continue
-            if stored is None:
-                counts.created += 1
-            else:
-                counts.updated += 1
-                if stored[1] != uid:
-                    moved.append(TeachingGroup(id=stored[0], school_unit_id=uid))
-                    self.changed_units.add(stored[1])
-            self.changed_units.add(uid)
             rows.append(
                 TeachingGroup(
                     school_unit_id=uid,
@@ -564,8 +575,9 @@ class Transfer:
         counts.removed += len(stale)
         counts.unchanged += len(wanted) - len(new)
         self.changed_units |= {self.group_units[g] for g, _p in new}
+        removed = set(stale)
         self.changed_units |= {
-            self.group_units[g] for (g, _p), pk in existing.items() if pk in set(stale)
+            self.group_units[g] for (g, _p), pk in existing.items() if pk in removed
         }
 
     def _apply_duties(self, unit_ids: dict[str, int], person_ids: dict[str, int]) -> dict[str, int]:
@@ -575,17 +587,8 @@ class Transfer:
             uid, pid = unit_ids[duty["unit"]], person_ids[duty["person"]]
             values = (uid, pid, duty["duty_role"], duty["start_date"], duty["end_date"])
             stored = snap.duties.get(ext)
-            if stored is not None and tuple(stored[1:]) == values:
-                counts.unchanged += 1
+            if not self._count_change(counts, stored, values, moved, Duty):
                 continue
-            if stored is None:
-                counts.created += 1
-            else:
-                counts.updated += 1
-                if stored[1] != uid:
-                    moved.append(Duty(id=stored[0], school_unit_id=uid))
-                    self.changed_units.add(stored[1])
-            self.changed_units.add(uid)
             rows.append(
                 Duty(
                     school_unit_id=uid,
