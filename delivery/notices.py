@@ -175,15 +175,7 @@ def notice_connection_lost(
             room=sitting.room,
             person=attempt.person,
             kind=NoticeKind.CONNECTION_LOST,
-            data={
-                "attempt": str(attempt.public_id),
-                "person": str(attempt.person.public_id),
-                "name": attempt.person.full_name,
-                "room": sitting.room.name,
-                "since": _at(lost.at).isoformat(),
-                "drop": lost.drop,
-                "silent": silent,
-            },
+            data=_outage_data(attempt, lost) | {"silent": silent},
         )
         hidden = _room_aggregate(attempt, lost=lost, notice=notice)
         notice.save()
@@ -192,6 +184,18 @@ def notice_connection_lost(
         if not hidden:
             send_on_commit(it_group(sitting.school_unit.public_id), payload)
         return notice
+
+
+def _outage_data(attempt, lost: Lost) -> dict:
+    """What a lost or restored notice says about whom, where and which drop."""
+    return {
+        "attempt": str(attempt.public_id),
+        "person": str(attempt.person.public_id),
+        "name": attempt.person.full_name,
+        "room": attempt.sitting.room.name,
+        "since": _at(lost.at).isoformat(),
+        "drop": lost.drop,
+    }
 
 
 def notice_connection_restored(*, presence: Presence, lost: Lost, now: float) -> Notice | None:
@@ -218,14 +222,9 @@ def notice_connection_restored(*, presence: Presence, lost: Lost, now: float) ->
             room=sitting.room,
             person=attempt.person,
             kind=NoticeKind.CONNECTION_RESTORED,
-            data={
-                "attempt": str(attempt.public_id),
-                "person": str(attempt.person.public_id),
-                "name": attempt.person.full_name,
-                "room": sitting.room.name,
-                "since": _at(lost.at).isoformat(),
+            data=_outage_data(attempt, lost)
+            | {
                 "outage_seconds": max(0, round(now - lost.at)),
-                "drop": lost.drop,
                 "it_hidden": bool(lost_data.get("it_hidden")),
             },
         )

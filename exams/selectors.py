@@ -268,23 +268,28 @@ def proctor_candidates(*, user, school_unit: SchoolUnit) -> QuerySet:
 # --- adjustments and exemptions -----------------------------------------------------------------
 
 
+def _placed_in_room(qs: QuerySet, room: Room | None) -> QuerySet:
+    """Rows of students placed in a scheduled sitting in `room`; all rows when there is none."""
+    if room is None:
+        return qs
+    return qs.filter(
+        Exists(
+            SittingStudent.objects.filter(
+                person=OuterRef("person"),
+                sitting__room=room,
+                sitting__status=SittingStatus.SCHEDULED,
+            )
+        )
+    )
+
+
 def adjustments_for(*, user, school_unit: SchoolUnit, room: Room | None = None) -> QuerySet:
     qs = scope_to_school_units(
         Adjustment.objects.filter(school_unit=school_unit),
         user=user,
         capability=Capability.ENTER_ADJUSTMENTS,
     ).select_related("person", "test", "subtest", "decided_by")
-    if room is not None:
-        qs = qs.filter(
-            Exists(
-                SittingStudent.objects.filter(
-                    person=OuterRef("person"),
-                    sitting__room=room,
-                    sitting__status=SittingStatus.SCHEDULED,
-                )
-            )
-        )
-    return qs.order_by("person__family_name", "person__given_name")
+    return _placed_in_room(qs, room).order_by("person__family_name", "person__given_name")
 
 
 def access_adjustment(*, user, school_unit: SchoolUnit, public_id) -> Adjustment:
@@ -302,17 +307,7 @@ def exemptions_for(*, user, school_unit: SchoolUnit, room: Room | None = None) -
         user=user,
         capability=Capability.DECIDE_EXEMPTIONS,
     ).select_related("person", "test", "subtest", "decided_by")
-    if room is not None:
-        qs = qs.filter(
-            Exists(
-                SittingStudent.objects.filter(
-                    person=OuterRef("person"),
-                    sitting__room=room,
-                    sitting__status=SittingStatus.SCHEDULED,
-                )
-            )
-        )
-    return qs.order_by("person__family_name", "person__given_name")
+    return _placed_in_room(qs, room).order_by("person__family_name", "person__given_name")
 
 
 def access_exemption(*, user, school_unit: SchoolUnit, public_id) -> Exemption:
