@@ -109,10 +109,10 @@ class PostponeForm(forms.Form):
 
 class AdjustmentForm(forms.Form):
     student = PublicIdChoiceField(queryset=None, label=_("Student"))
+    test = PublicIdChoiceField(queryset=None, label=_("Test"))
     subtest = PublicIdChoiceField(
         queryset=None, required=False, label=_("Subtest (empty: the whole test)")
     )
-    test = PublicIdChoiceField(queryset=None, label=_("Test"))
     extended_minutes = forms.IntegerField(
         required=False, min_value=1, max_value=600, label=_("Extended time, minutes")
     )
