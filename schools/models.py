@@ -282,6 +282,8 @@ class TransferRun(StampedModel):
     finished_at = models.DateTimeField(null=True, blank=True)
     # {"counts": {...}, "rejected": [{"record", "field", "message"}], "flags": [...]}
     report = models.JSONField(default=dict, blank=True)
+    # The submitter's language: the job writes the report's reasons in it.
+    language = models.CharField(max_length=10, blank=True)
 
     class Meta:
         ordering = ["-created"]

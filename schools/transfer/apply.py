@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from django.conf import settings
 from django.contrib.auth.hashers import make_password
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from provplattform.audit import audit_record_many
 from schools import hooks
@@ -166,18 +167,18 @@ class Transfer:
 
         def unit_ref(kind, rid, field_name, ext):
             if ext not in known_units:
-                doc.reject(kind, rid, field_name, f"Unknown school unit {ext}.")
+                doc.reject(kind, rid, field_name, _("Unknown school unit %(id)s.") % {"id": ext})
             elif scope_ext is not None and ext != scope_ext:
-                doc.reject(kind, rid, field_name, "Outside the school unit of this upload.")
+                doc.reject(kind, rid, field_name, _("Outside the school unit of this upload."))
 
         # School units: codes are unique across the platform.
         codes: dict[str, str] = {}
         for ext, unit in doc.units.items():
             if scope_ext is not None and ext != scope_ext:
-                doc.reject("organisations", ext, "id", "Outside the school unit of this upload.")
+                doc.reject("organisations", ext, "id", _("Outside the school unit of this upload."))
             code = unit["school_unit_code"]
             if code in codes:
-                doc.reject("organisations", ext, "schoolUnitCode", "Duplicate school unit code.")
+                doc.reject("organisations", ext, "schoolUnitCode", _("Duplicate school unit code."))
             codes[code] = ext
         for chunk in _chunked(codes):
             for org_id, ext, code in SchoolUnit.objects.filter(
@@ -188,19 +189,19 @@ class Transfer:
                         "organisations",
                         codes[code],
                         "schoolUnitCode",
-                        "School unit code already belongs to another school unit.",
+                        _("School unit code already belongs to another school unit."),
                     )
 
         # Persons: eppn unique, enrolments point at known units.
         eppns: dict[str, str] = {}
         for ext, person in doc.persons.items():
             if ext in deleted.get("persons", ()):
-                doc.reject("persons", ext, "id", "Both sent and deleted in this transfer.")
+                doc.reject("persons", ext, "id", _("Both sent and deleted in this transfer."))
             for unit_ext, _type, _year in person["enrolments"]:
                 unit_ref("persons", ext, "enrolments.enroledAt", unit_ext)
             if person["eppn"] in eppns:
                 doc.reject(
-                    "persons", ext, "eduPersonPrincipalNames", "Duplicate eppn in this transfer."
+                    "persons", ext, "eduPersonPrincipalNames", _("Duplicate eppn in this transfer.")
                 )
             eppns[person["eppn"]] = ext
         if scope_ext is not None:
@@ -217,26 +218,37 @@ class Transfer:
                     "persons",
                     eppns[eppn],
                     "eduPersonPrincipalNames",
-                    "Already used by another person.",
+                    _("Already used by another person."),
                 )
 
         for ext, group in doc.groups.items():
             unit_ref("groups", ext, "organisation", group["unit"])
             for member in group["members"]:
                 if member not in known_persons:
-                    doc.reject("groups", ext, "groupMemberships", f"Unknown person {member}.")
+                    doc.reject(
+                        "groups",
+                        ext,
+                        "groupMemberships",
+                        _("Unknown person %(id)s.") % {"id": member},
+                    )
         for ext, duty in doc.duties.items():
             unit_ref("duties", ext, "dutyAt", duty["unit"])
             if duty["person"] not in known_persons:
-                doc.reject("duties", ext, "person", f"Unknown person {duty['person']}.")
+                doc.reject(
+                    "duties", ext, "person", _("Unknown person %(id)s.") % {"id": duty["person"]}
+                )
         for ext, activity in doc.activities.items():
             unit_ref("activities", ext, "organisation", activity["unit"])
             for gid in activity["groups"]:
                 if gid not in known_groups:
-                    doc.reject("activities", ext, "groups", f"Unknown group {gid}.")
+                    doc.reject(
+                        "activities", ext, "groups", _("Unknown group %(id)s.") % {"id": gid}
+                    )
             for did in activity["duties"]:
                 if did not in known_duties:
-                    doc.reject("activities", ext, "teachers", f"Unknown duty {did}.")
+                    doc.reject(
+                        "activities", ext, "teachers", _("Unknown duty %(id)s.") % {"id": did}
+                    )
 
         stored = {
             "organisations": snap.units,
@@ -254,9 +266,9 @@ class Transfer:
         for kind, ids in doc.deleted.items():
             for ext in ids:
                 if kind in stored and ext not in stored[kind]:
-                    doc.reject(kind, ext, "deletedEntities", "Unknown id; nothing to delete.")
+                    doc.reject(kind, ext, "deletedEntities", _("Unknown id; nothing to delete."))
                 elif kind not in ("persons",) and ext in sent[kind]:
-                    doc.reject(kind, ext, "deletedEntities", "Both sent and deleted.")
+                    doc.reject(kind, ext, "deletedEntities", _("Both sent and deleted."))
         self._check_logins()
 
     def _check_persons_in_scope(self) -> None:
@@ -274,7 +286,7 @@ class Transfer:
         ) | set(Duty.objects.filter(school_unit_id=unit_id).values_list("person_id", flat=True))
         for pid, ext in stored_ids.items():
             if pid not in at_unit:
-                self.doc.reject("persons", ext, "id", "Belongs to another school unit.")
+                self.doc.reject("persons", ext, "id", _("Belongs to another school unit."))
 
     def _check_logins(self) -> None:
         """Staff get a login named by their eppn; it must not belong to someone else."""

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from django.core.exceptions import ValidationError
+from django.utils.translation import gettext as _
 
 from schools.civic_numbers import normalise_civic_number
 from schools.transfer.schema import record_errors
@@ -91,21 +92,28 @@ def decode(text: str | bytes) -> tuple[Any, Rejection | None]:
         return json.loads(text), None
     except (json.JSONDecodeError, UnicodeDecodeError) as exc:
         where = (
-            f" (line {exc.lineno}, column {exc.colno})"
+            _(" (line %(line)s, column %(column)s)") % {"line": exc.lineno, "column": exc.colno}
             if isinstance(exc, json.JSONDecodeError)
             else ""
         )
-        return None, Rejection("document", "", "", f"Malformed JSON{where}: {exc.args[0]}")
+        return None, Rejection(
+            "document",
+            "",
+            "",
+            _("Malformed JSON%(where)s: %(error)s") % {"where": where, "error": exc.args[0]},
+        )
 
 
 def parse(data: Any, *, progress: Callable[[int], None] | None = None) -> Document:
     """Check the document's shape and every record; collect what is wrong."""
     doc = Document()
     if not isinstance(data, dict):
-        doc.reject("document", "", "", "The document must be a JSON object.")
+        doc.reject("document", "", "", _("The document must be a JSON object."))
         return doc
     for key in sorted(set(data) - {*KINDS, "deletedEntities"}):
-        doc.reject("document", "", key, "Unknown key; expected " + ", ".join(KINDS) + ".")
+        doc.reject(
+            "document", "", key, _("Unknown key; expected %(keys)s.") % {"keys": ", ".join(KINDS)}
+        )
     doc.record_count = count_records(data)
     done = 0
     for kind in KINDS:
@@ -113,7 +121,7 @@ def parse(data: Any, *, progress: Callable[[int], None] | None = None) -> Docume
         if records is None:
             records = []
         if not isinstance(records, list):
-            doc.reject("document", "", kind, "Must be a list of records.")
+            doc.reject("document", "", kind, _("Must be a list of records."))
             continue
         handler = _HANDLERS[kind]
         seen: set[str] = set()
@@ -125,7 +133,7 @@ def parse(data: Any, *, progress: Callable[[int], None] | None = None) -> Docume
                 for field_name, message in errors:
                     doc.reject(kind, label, field_name, message)
             elif record_id in seen:
-                doc.reject(kind, record_id, "id", "Duplicate id in this transfer.")
+                doc.reject(kind, record_id, "id", _("Duplicate id in this transfer."))
             else:
                 seen.add(record_id)
                 handler(doc, record)
@@ -142,17 +150,19 @@ def _parse_deleted(doc: Document, deleted: Any) -> None:
     if deleted is None:
         return
     if not isinstance(deleted, dict):
-        doc.reject("document", "", "deletedEntities", "Must be an object of id lists.")
+        doc.reject("document", "", "deletedEntities", _("Must be an object of id lists."))
         return
     for kind, ids in deleted.items():
         if kind not in DELETABLE:
-            doc.reject("document", "", f"deletedEntities.{kind}", "Unknown kind of record.")
+            doc.reject("document", "", f"deletedEntities.{kind}", _("Unknown kind of record."))
             continue
         if not isinstance(ids, list) or not all(isinstance(i, str) for i in ids):
-            doc.reject("document", "", f"deletedEntities.{kind}", "Must be a list of ids.")
+            doc.reject("document", "", f"deletedEntities.{kind}", _("Must be a list of ids."))
             continue
         if len(set(ids)) != len(ids):
-            doc.reject("document", "", f"deletedEntities.{kind}", "Duplicate id in this transfer.")
+            doc.reject(
+                "document", "", f"deletedEntities.{kind}", _("Duplicate id in this transfer.")
+            )
         doc.deleted[kind] = list(dict.fromkeys(ids))
 
 
@@ -163,12 +173,12 @@ def _organisation(doc: Document, rec: dict) -> None:
             "organisations",
             rec["id"],
             "organisationType",
-            "Only school units (Skolenhet) can be transferred.",
+            _("Only school units (Skolenhet) can be transferred."),
         )
         return
     school_types = rec.get("schoolTypes") or []
     if not isinstance(school_types, list) or not all(isinstance(t, str) for t in school_types):
-        doc.reject("organisations", rec["id"], "schoolTypes", "Must be a list of school types.")
+        doc.reject("organisations", rec["id"], "schoolTypes", _("Must be a list of school types."))
         return
     doc.units[rec["id"]] = {
         "name": (rec.get("displayName") or rec["schoolUnitCode"])[:200],
@@ -194,7 +204,7 @@ def _person(doc: Document, rec: dict) -> None:
         given = f"{given} {rec['middleName']}"
     eppn = rec["eduPersonPrincipalNames"][0].strip()
     if not eppn:
-        doc.reject("persons", pid, "eduPersonPrincipalNames", "Must not be empty.")
+        doc.reject("persons", pid, "eduPersonPrincipalNames", _("Must not be empty."))
         return
     emails = rec.get("emails") or []
     enrolments = []
@@ -235,7 +245,7 @@ def _duty(doc: Document, rec: dict) -> None:
     try:
         start, end = _date(rec.get("startDate")), _date(rec.get("endDate"))
     except ValueError:
-        doc.reject("duties", rec["id"], "startDate", "Dates must be written YYYY-MM-DD.")
+        doc.reject("duties", rec["id"], "startDate", _("Dates must be written YYYY-MM-DD."))
         return
     doc.duties[rec["id"]] = {
         "person": _ref(rec["person"]),

@@ -15,9 +15,10 @@ import time
 from collections.abc import Callable
 from typing import Any
 
+from django.conf import settings
 from django.core.cache import cache
 from django.db import connection, transaction
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from schools import hooks
 from schools.models import (
@@ -163,6 +164,7 @@ def transfer_submit(
         submitted_by=actor if getattr(actor, "is_authenticated", False) else None,
         api_token=api_token,
         school_unit=school_unit,
+        language=translation.get_language() or settings.LANGUAGE_CODE,
     )
     transaction.on_commit(lambda: transfer_run.delay(run.pk))
     return run
@@ -193,6 +195,12 @@ def transfer_run_execute(*, run_id: int) -> TransferRun:
     run = TransferRun.objects.select_related("organiser", "school_unit").get(pk=run_id)
     if run.status != TransferStatus.QUEUED:
         return run
+    # The reasons in the report are read by the person who submitted the run.
+    with translation.override(run.language or settings.LANGUAGE_CODE):
+        return _execute(run)
+
+
+def _execute(run: TransferRun) -> TransferRun:
     payload = run.payload or {}
     if run.source == TransferSource.XLSX:
         document = payload.get("document") or {}

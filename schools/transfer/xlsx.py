@@ -16,6 +16,7 @@ from __future__ import annotations
 import io
 from typing import Any
 
+from django.utils.translation import gettext as _
 from openpyxl import Workbook, load_workbook
 from openpyxl.styles import Font
 
@@ -96,7 +97,7 @@ class _Reader:
         self.scope_unit = scope_unit
 
     def where(self, sheet: str, row: int) -> str:
-        return f"{sheet} row {row}"
+        return _("%(sheet)s row %(row)s") % {"sheet": sheet, "row": row}
 
     def reject(self, sheet: str, row: int, column: str, message: str) -> None:
         self.rejections.append(Rejection("row", self.where(sheet, row), column, message))
@@ -107,7 +108,12 @@ class _Reader:
     def unit(self, sheet: str, row: int, code: str) -> str | None:
         ext = self.unit_by_code.get(code)
         if ext is None:
-            self.reject(sheet, row, "school_unit_code", f"Unknown school unit code {code}.")
+            self.reject(
+                sheet,
+                row,
+                "school_unit_code",
+                _("Unknown school unit code %(code)s.") % {"code": code},
+            )
         return ext
 
 
@@ -118,7 +124,7 @@ def _sheet_rows(workbook, name: str, reader: _Reader):
     header = [_text(h) for h in next(rows, ())]
     missing = [c for c in REQUIRED[name] if c not in header]
     if missing:
-        reader.reject(name, 1, ", ".join(missing), "Missing column.")
+        reader.reject(name, 1, ", ".join(missing), _("Missing column."))
         return
     for number, values in enumerate(rows, start=2):
         record = {
@@ -128,7 +134,7 @@ def _sheet_rows(workbook, name: str, reader: _Reader):
             continue
         empty = [c for c in REQUIRED[name] if not record.get(c)]
         if empty:
-            reader.reject(name, number, ", ".join(empty), "Required value missing.")
+            reader.reject(name, number, ", ".join(empty), _("Required value missing."))
             continue
         yield number, record
 
@@ -162,7 +168,7 @@ def read_workbook(
     try:
         workbook = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
     except Exception:  # openpyxl raises many kinds for a file that is not a workbook
-        return {}, {}, [Rejection("document", "", "", "Not a readable .xlsx file.")]
+        return {}, {}, [Rejection("document", "", "", _("Not a readable .xlsx file."))]
     organisations, persons, duties, groups, activities = [], {}, [], {}, []
     # A sheet under another name would otherwise be skipped without a word.
     for name in workbook.sheetnames:
@@ -172,7 +178,8 @@ def read_workbook(
                     "document",
                     "",
                     name,
-                    "Unknown sheet; expected " + ", ".join(SHEETS) + " (as in the template).",
+                    _("Unknown sheet; expected %(sheets)s (as in the template).")
+                    % {"sheets": ", ".join(SHEETS)},
                 )
             )
     person_rows: dict[str, str] = {}
@@ -191,7 +198,8 @@ def read_workbook(
                 sheet,
                 number,
                 ", ".join(differing),
-                f"Differs from {person_rows[rec['person_id']]} for the same person_id.",
+                _("Differs from %(row)s for the same person_id.")
+                % {"row": person_rows[rec["person_id"]]},
             )
             return False
         return True
@@ -238,7 +246,7 @@ def read_workbook(
             try:
                 year = int(year)
             except ValueError:
-                reader.reject("students", number, "school_year", "Must be a whole number.")
+                reader.reject("students", number, "school_year", _("Must be a whole number."))
                 continue
         school_type = rec.get("school_type") or "GR"
         person.setdefault("enrolments", []).append(
@@ -246,7 +254,12 @@ def read_workbook(
         )
         for gid in _list(rec.get("group_ids", "")):
             if gid not in groups:
-                reader.reject("students", number, "group_ids", f"Group {gid} is not in groups.")
+                reader.reject(
+                    "students",
+                    number,
+                    "group_ids",
+                    _("Group %(id)s is not in groups.") % {"id": gid},
+                )
                 continue
             groups[gid]["groupMemberships"].append({"person": {"id": rec["person_id"]}})
 
@@ -280,7 +293,10 @@ def read_workbook(
             duty_id = duty_of.get((pid, unit))
             if duty_id is None:
                 reader.reject(
-                    "groups", number, "teacher_person_ids", f"{pid} has no row in staff here."
+                    "groups",
+                    number,
+                    "teacher_person_ids",
+                    _("%(id)s has no row in staff here.") % {"id": pid},
                 )
                 continue
             teachers.append({"duty": {"id": duty_id}})

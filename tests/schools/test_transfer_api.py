@@ -7,6 +7,7 @@ import json
 import pytest
 from django.core.management import call_command
 from django.urls import reverse
+from django.utils import translation
 from rest_framework.test import APIClient
 
 from schools.models import OrganiserApiToken, Person, TransferRun
@@ -176,3 +177,29 @@ def test_a_failed_run_keeps_its_document_so_the_cause_can_be_found(
     run = TransferRun.objects.get(public_id=response.json()["id"])
     assert run.status == "failed"
     assert run.payload["text"]
+
+
+@pytest.mark.parametrize(
+    ("language", "expected"),
+    [("nb", "Ukjent nøkkel; forventet"), ("sv", "Okänd nyckel; förväntade"), ("en", "Unknown key")],
+)
+def test_the_reasons_are_written_in_the_submitters_language(
+    token, django_capture_on_commit_callbacks, language, expected
+):
+    # given a system that asks for Norwegian, Swedish or English
+    client = client_with(token[1])
+    with django_capture_on_commit_callbacks() as queued_jobs:
+        response = client.post(
+            SUBMIT,
+            data=json.dumps({"pupils": []}),
+            content_type="application/json",
+            HTTP_ACCEPT_LANGUAGE=language,
+        )
+    # when the job runs in a worker whose own language is another one
+    with translation.override("en" if language != "en" else "sv"):
+        for job in queued_jobs:
+            job()
+    # then the reasons are in the submitter's language
+    run = client.get(response.json()["status_url"]).json()
+    assert run["status"] == "rejected"
+    assert run["report"]["rejected"][0]["message"].startswith(expected)
