@@ -8,6 +8,7 @@ same process), exactly what `make demo` runs.
 from __future__ import annotations
 
 import contextlib
+import datetime
 import json
 import os
 import re
@@ -23,8 +24,12 @@ import urllib.request
 import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import httpx
+
+if TYPE_CHECKING:
+    from playwright.sync_api import Browser, BrowserContext, Page
 
 ROOT = Path(__file__).resolve().parents[2]
 PYTHON = sys.executable
@@ -96,6 +101,21 @@ class Database:
         with psycopg.connect(self.admin_url, autocommit=True) as conn:
             conn.execute(sql)
 
+    def execute(self, sql: str, params: tuple = ()) -> None:
+        """Write with a fresh connection and commit."""
+        if self.engine == "postgres":
+            import psycopg
+
+            with psycopg.connect(self.url.replace("postgres://", "postgresql://", 1)) as conn:
+                conn.execute(sql, params)
+            return
+        conn = sqlite3.connect(self.name, timeout=20)
+        try:
+            conn.execute(sql.replace("%s", "?"), params)
+            conn.commit()
+        finally:
+            conn.close()
+
     def query(self, sql: str, params: tuple = ()) -> list[tuple]:
         """Read with a fresh connection: what any other process would see now."""
         if self.engine == "postgres":
@@ -134,6 +154,33 @@ class Database:
             "SELECT status FROM delivery_attempt WHERE public_id = %s", (self._uuid(attempt),)
         )
         return rows[0][0]
+
+    def flagged(self, attempt: str) -> set[str]:
+        """Public ids of the items the attempt holds flagged for review."""
+        rows = self.query(
+            "SELECT i.public_id FROM delivery_response r JOIN exams_item i ON i.id = r.item_id "
+            "JOIN delivery_attempt a ON a.id = r.attempt_id WHERE a.public_id = %s AND r.flagged",
+            (self._uuid(attempt),),
+        )
+        return {str(uuid.UUID(str(item))) for (item,) in rows}
+
+    def deadline_set(self, attempt: str, deadline: datetime.datetime) -> None:
+        """Move a started attempt's clock so that it ends at `deadline` (aware), keeping
+        deadline = started_at + duration + extended + added + paused."""
+        ((total,),) = self.query(
+            "SELECT duration_seconds + extended_seconds + added_seconds + paused_seconds "
+            "FROM delivery_attempt WHERE public_id = %s",
+            (self._uuid(attempt),),
+        )
+        values = (deadline - datetime.timedelta(seconds=total), deadline)
+        if self.engine == "sqlite":  # Django keeps naive UTC text there
+            values = tuple(
+                v.astimezone(datetime.UTC).replace(tzinfo=None).isoformat(sep=" ") for v in values
+            )
+        self.execute(
+            "UPDATE delivery_attempt SET started_at = %s, deadline = %s WHERE public_id = %s",
+            (*values, self._uuid(attempt)),
+        )
 
     def notices(self, sitting: str) -> list[tuple[str, dict]]:
         """(kind, data) of the sitting's notices, oldest first."""
@@ -369,3 +416,31 @@ def student_login(base_url: str, student: dict, day_password: str) -> tuple[http
 
 def cookie_header(client: httpx.Client) -> str:
     return "; ".join(f"{name}={value}" for name, value in client.cookies.items())
+
+
+# --- the exam client in a browser ---------------------------------------------------------------
+
+VIEWPORT = {"width": 1366, "height": 768}
+
+
+def browser_context(chromium: Browser, **extra) -> BrowserContext:
+    context = chromium.new_context(viewport=VIEWPORT, locale="en-GB", **extra)
+    context.set_default_timeout(15_000)
+    return context
+
+
+def student_login_page(page: Page, base_url: str, student: dict, day_password: str) -> None:
+    """Log in through the student login page (username, password, day password)."""
+    page.goto(base_url + "/student/")
+    page.fill("#id_username", student["username"])
+    page.fill("#id_password", student["password"])
+    page.fill("#id_day_password", day_password)
+    page.click("main button[type=submit]")
+
+
+def attempt_of(page: Page) -> str:
+    return page.evaluate("JSON.parse(document.getElementById('exam-config').textContent).attempt")
+
+
+def wait_all_saved(page: Page, timeout: float = 20_000) -> None:
+    page.wait_for_function("window.ppExam && window.ppExam.pending().length === 0", timeout=timeout)

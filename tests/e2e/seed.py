@@ -1,9 +1,10 @@
 """Seed the end-to-end database: run as `python -m tests.e2e.seed` with DATABASE_URL set.
 
 Builds, through the factories and the exams/delivery services, one school unit with a proctor,
-a published subtest (single choice, multiple choice, text entry, two extended-text items) and two
-sittings today: "browser" (two students, released by the proctor during the test) and "faults"
-(eight students, released up front). Prints what the tests need as one JSON object on stdout.
+a published subtest (single choice, multiple choice, text entry, two extended-text items) and three
+sittings today: "browser" (two students, released by the proctor during the test), "faults"
+(eight students, released up front) and "client" (three students for the exam-client tests,
+released up front). Prints what the tests need as one JSON object on stdout.
 """
 
 from __future__ import annotations
@@ -68,6 +69,9 @@ def seed() -> dict:
         ("Alva", "Lind"),
         ("Bo", "Ek"),
         *[("Elev", f"Fel{n}") for n in range(1, 9)],
+        ("Cia", "Ask"),
+        ("Dan", "Al"),
+        ("Eva", "Rönn"),
     ]
     persons = []
     for given, family in names:
@@ -78,11 +82,9 @@ def seed() -> dict:
     exam_services.assignments_create(actor=head, school_unit=unit, subtest=subtest, persons=persons)
     today = timezone.localdate()
     starts_at = timezone.make_aware(datetime.datetime.combine(today, datetime.time(0, 5)))
+    groups = {"browser": persons[:2], "faults": persons[2:10], "client": persons[10:]}
     sittings = {}
-    for key, room_name, group in (
-        ("browser", "Sal 12", persons[:2]),
-        ("faults", "Sal 14", persons[2:]),
-    ):
+    for key, room_name in (("browser", "Sal 12"), ("faults", "Sal 14"), ("client", "Sal 16")):
         room = exam_services.room_create(actor=head, school_unit=unit, name=room_name)
         result = exam_services.sitting_create(
             actor=head,
@@ -91,13 +93,14 @@ def seed() -> dict:
             room=room,
             starts_at=starts_at,
             proctors=[proctor.person],
-            students=group,
-            is_catch_up=key == "faults",
+            students=groups[key],
+            is_catch_up=key != "browser",
         )
         if result.students.refused:
             raise RuntimeError(f"students refused: {result.students.refused}")
         sittings[key] = result.sitting
     attempt_release(actor=proctor, sitting=sittings["faults"])
+    attempt_release(actor=proctor, sitting=sittings["client"])
     day_password = day_password_for(school_unit=unit, date=today).password
 
     def login(person) -> dict:
@@ -118,7 +121,7 @@ def seed() -> dict:
             key: {
                 "id": str(sitting.public_id),
                 "room": sitting.room.name,
-                "students": [login(p) for p in (persons[:2] if key == "browser" else persons[2:])],
+                "students": [login(p) for p in groups[key]],
             }
             for key, sitting in sittings.items()
         },

@@ -14,13 +14,20 @@ from __future__ import annotations
 import time
 
 import pytest
-from playwright.sync_api import BrowserContext, Page, expect
+from playwright.sync_api import Page, expect
 
-from tests.e2e.harness import GRACE_S, HEARTBEAT_S, RESULTS
+from tests.e2e.harness import (
+    GRACE_S,
+    HEARTBEAT_S,
+    RESULTS,
+    attempt_of,
+    browser_context,
+    student_login_page,
+    wait_all_saved,
+)
 
 pytestmark = pytest.mark.browser
 
-VIEWPORT = {"width": 1366, "height": 768}
 OUTAGE_S = 30
 # The sweeper runs once a second and the proctor's socket delivers at once: a silent drop is
 # on the proctor's screen within heartbeat + grace + 1 s of the cut.
@@ -46,28 +53,6 @@ document.addEventListener("DOMContentLoaded", function () {
   }).observe(list, {childList: true});
 });
 """
-
-
-def _context(chromium, **extra) -> BrowserContext:
-    context = chromium.new_context(viewport=VIEWPORT, locale="en-GB", **extra)
-    context.set_default_timeout(15_000)
-    return context
-
-
-def _student_login(page: Page, base_url: str, student: dict, day_password: str) -> None:
-    page.goto(base_url + "/student/")
-    page.fill("#id_username", student["username"])
-    page.fill("#id_password", student["password"])
-    page.fill("#id_day_password", day_password)
-    page.click("main button[type=submit]")
-
-
-def _attempt_of(page: Page) -> str:
-    return page.evaluate("JSON.parse(document.getElementById('exam-config').textContent).attempt")
-
-
-def _wait_all_saved(page: Page, timeout: float = 20_000) -> None:
-    page.wait_for_function("window.ppExam && window.ppExam.pending().length === 0", timeout=timeout)
 
 
 def _notices(proctor: Page) -> list[dict]:
@@ -96,7 +81,7 @@ def _release(proctor: Page, name: str) -> None:
 
 @pytest.fixture
 def proctor_page(chromium, e2e, e2e_server):
-    context = _context(chromium)
+    context = browser_context(chromium)
     context.add_init_script(NOTICE_RECORDER)
     page = context.new_page()
     page.goto(e2e_server.base_url + "/login/")
@@ -118,22 +103,22 @@ def test_student_keeps_working_through_a_network_cut_and_the_proctor_sees_it(
     base, data = e2e_server.base_url, e2e.data
     items = [item["id"] for item in data["items"]]
     alva = data["sittings"]["browser"]["students"][0]
-    context = _context(chromium)
+    context = browser_context(chromium)
     page = context.new_page()
 
     # given: Alva logs in, waits, is released by the proctor and answers
-    _student_login(page, base, alva, data["day_password"])
+    student_login_page(page, base, alva, data["day_password"])
     page.wait_for_url("**/student/wait/")
     _release(proctor_page, alva["name"])
     page.wait_for_url("**/student/test/")
-    attempt = _attempt_of(page)
+    attempt = attempt_of(page)
     page.check(f'input[name="answer-{items[0]}"][value="B"]')
     page.click("#exam-next")
     essay = page.locator(f'textarea[name="answer-{items[1]}"]')
     essay.fill("Först adderar jag sju och sju.")
     page.click("#exam-next")
     page.check(f'input[name="answer-{items[2]}"][value="A"]')
-    _wait_all_saved(page)
+    wait_all_saved(page)
     expect(page.locator("#exam-saved")).to_contain_text("Saved")
     page.wait_for_timeout(HEARTBEAT_S * 1000)  # a heartbeat has been seen since the socket opened
 
@@ -163,7 +148,7 @@ def test_student_keeps_working_through_a_network_cut_and_the_proctor_sees_it(
     context.set_offline(False)
 
     # then: everything buffered reaches the server and the banner goes
-    _wait_all_saved(page)
+    wait_all_saved(page)
     expect(page.locator("#exam-offline")).to_be_hidden()
     restored = _wait_notice(
         proctor_page, "connection_restored", alva["name"], RESTORED_BOUND_S + 10
@@ -195,28 +180,28 @@ def test_student_switches_to_another_device_and_continues(chromium, e2e, e2e_ser
     base, data = e2e_server.base_url, e2e.data
     items = [item["id"] for item in data["items"]]
     bo = data["sittings"]["browser"]["students"][1]
-    first = _context(chromium)
+    first = browser_context(chromium)
     old = first.new_page()
 
     # given: Bo answers two items on his first device
-    _student_login(old, base, bo, data["day_password"])
+    student_login_page(old, base, bo, data["day_password"])
     old.wait_for_url("**/student/wait/")
     _release(proctor_page, bo["name"])
     old.wait_for_url("**/student/test/")
-    attempt = _attempt_of(old)
+    attempt = attempt_of(old)
     old.check(f'input[name="answer-{items[0]}"][value="A"]')
     old.click('.exam-nav [data-goto="3"]')
     old.fill(f'input[name="answer-{items[3]}"]', "sju")
-    _wait_all_saved(old)
+    wait_all_saved(old)
 
     # when: the device breaks; he logs in on another one with the day password
-    second = _context(chromium)
+    second = browser_context(chromium)
     new = second.new_page()
-    _student_login(new, base, bo, data["day_password"])
+    student_login_page(new, base, bo, data["day_password"])
     new.wait_for_url("**/student/test/")
 
     # then: his answers are there, the old device is told, the proctor is told
-    assert _attempt_of(new) == attempt
+    assert attempt_of(new) == attempt
     expect(new.locator(f'input[name="answer-{items[0]}"][value="A"]')).to_be_checked()
     expect(new.locator(f'input[name="answer-{items[3]}"]')).to_have_value("sju")
     expect(old.locator("#exam-refused")).to_be_visible(timeout=15_000)
@@ -225,7 +210,7 @@ def test_student_switches_to_another_device_and_continues(chromium, e2e, e2e_ser
     # ...and he continues on the new device
     new.click('.exam-nav [data-goto="4"]')
     new.fill(f'textarea[name="answer-{items[4]}"]', "Tre sidor och tre hörn.")
-    _wait_all_saved(new)
+    wait_all_saved(new)
     held = e2e.db.responses(attempt)
     assert held[items[0]][1] == ["A"]
     assert held[items[3]][1] == "sju"

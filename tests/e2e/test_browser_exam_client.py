@@ -1,0 +1,222 @@
+"""What the exam client promises, checked in a real browser against the real server.
+
+- The 10- and 1-minute warnings reach the screen-reader live region once each: not on every
+  tick, and not again after a reload (the client remembers them in local storage).
+- Local storage holds the buffered answers under a key naming the attempt, and that key is gone
+  once a confirmed submit is accepted by the server; other attempts' keys are left alone.
+- A student can do the whole test with the keyboard alone.
+
+The students are those of the seeded "client" sitting (released up front), one per test.
+"""
+
+from __future__ import annotations
+
+import datetime
+import re
+import uuid
+
+import pytest
+from playwright.sync_api import Page, expect
+
+from tests.e2e.harness import attempt_of, browser_context, student_login_page, wait_all_saved
+
+pytestmark = pytest.mark.browser
+
+# Calls window.ppAnnounced(text) whenever the live region's content is replaced. Installed before
+# any page script runs, so a warning given while the client starts is heard too.
+ANNOUNCEMENT_RECORDER = """
+new MutationObserver(function (mutations) {
+  var region = document.getElementById("exam-announcer");
+  if (!region) { return; }
+  var changed = mutations.some(function (m) {
+    return m.target === region || m.target.parentNode === region;
+  });
+  if (changed) { window.ppAnnounced(region.textContent); }
+}).observe(document, {childList: true, characterData: true, subtree: true});
+"""
+TEN, ONE = "10 minutes left.", "1 minute left."
+STORED = "key => JSON.parse(window.localStorage.getItem(key))"
+CLOCK = (
+    "() => [document.getElementById('exam-timer').textContent,"
+    " document.getElementById('exam-announcer').textContent]"
+)
+ATTEMPT_KEYS = "Object.keys(window.localStorage).filter(k => k.startsWith('pp-attempt-')).sort()"
+
+
+@pytest.fixture
+def open_test(chromium, e2e, e2e_server):
+    """Open the test as student `index` of the "client" sitting: (page, attempt)."""
+    contexts = []
+
+    def open_(index: int, *, heard: list[str] | None = None) -> tuple[Page, str]:
+        context = browser_context(chromium)
+        contexts.append(context)
+        if heard is not None:
+            context.expose_function("ppAnnounced", lambda text: heard.append(text))
+            context.add_init_script(ANNOUNCEMENT_RECORDER)
+        page = context.new_page()
+        student = e2e.data["sittings"]["client"]["students"][index]
+        student_login_page(page, e2e_server.base_url, student, e2e.data["day_password"])
+        page.wait_for_url("**/student/test/")
+        page.wait_for_function("window.ppExam !== undefined")
+        return page, attempt_of(page)
+
+    yield open_
+    for context in contexts:
+        context.close()
+
+
+def _items(e2e) -> list[str]:
+    return [item["id"] for item in e2e.data["items"]]
+
+
+def _deadline_in(e2e, page: Page, attempt: str, seconds: float) -> tuple[str, str]:
+    """Move the deadline `seconds` ahead and reload, so the client takes it from the server:
+    (the timer shown, the live region's text) right after the client's first tick."""
+    now = datetime.datetime.now(datetime.UTC)
+    e2e.db.deadline_set(attempt, now + datetime.timedelta(seconds=seconds))
+    page.reload()
+    page.wait_for_function("window.ppExam !== undefined")
+    return page.evaluate(CLOCK)
+
+
+def test_time_warnings_are_announced_once_and_not_again_after_a_reload(e2e, open_test):
+    heard: list[str] = []
+    page, attempt = open_test(0, heard=heard)
+    region = page.locator("#exam-announcer")
+    expect(region).to_have_attribute("aria-live", "polite")
+    page.wait_for_timeout(1_500)
+    assert heard == []  # 90 minutes left: nothing to say
+
+    # when: the deadline comes within 10 minutes and 5 seconds
+    shown, said = _deadline_in(e2e, page, attempt, 605)
+    assert re.fullmatch(r"10:0[1-5]", shown) and said == "", (shown, said)  # not yet
+
+    # then: the warning is given as 10:00 passes, once, however many ticks follow
+    expect(region).to_have_text(TEN, timeout=8_000)
+    page.wait_for_timeout(3_000)
+    assert heard == [TEN]
+    assert page.evaluate(STORED, f"pp-attempt-{attempt}")["warned"] == {"ten": True}
+    # ...and a reload inside the last 10 minutes does not give it again
+    page.reload()
+    page.wait_for_timeout(2_500)
+    assert heard == [TEN]
+    expect(region).to_have_text("")
+
+    # when: the deadline comes within 1 minute and 4 seconds (the 10-minute warning stays said)
+    shown, said = _deadline_in(e2e, page, attempt, 64)
+    assert re.fullmatch(r"01:0[1-4]", shown) and said == "", (shown, said)
+    expect(region).to_have_text(ONE, timeout=8_000)
+    page.wait_for_timeout(3_000)
+    assert heard == [TEN, ONE]
+    page.reload()
+    page.wait_for_timeout(2_500)
+    assert heard == [TEN, ONE]
+    expect(region).to_have_text("")
+
+
+def test_local_storage_is_per_attempt_and_cleared_after_a_confirmed_submit(e2e, open_test):
+    items = _items(e2e)
+    page, attempt = open_test(1)
+    key = f"pp-attempt-{attempt}"
+    other = f"pp-attempt-{uuid.uuid4()}"  # left on this device by another attempt
+
+    # given: answers are made and acknowledged
+    page.check(f'input[name="answer-{items[0]}"][value="A"]')
+    page.click('.exam-nav [data-goto="3"]')
+    page.fill(f'input[name="answer-{items[3]}"]', "sju")
+    wait_all_saved(page)
+    assert page.evaluate(ATTEMPT_KEYS) == [key]
+    stored = page.evaluate(STORED, key)
+    assert stored["items"][items[0]]["content"] == ["A"]
+    assert stored["items"][items[3]]["content"] == "sju"
+    assert stored["acked"][items[3]] == stored["items"][items[3]]["seq"]
+    page.evaluate("k => window.localStorage.setItem(k, JSON.stringify({items: {}}))", other)
+
+    # when: the student opens the confirmation but keeps working, the local copy stays
+    page.click('.exam-nav [data-goto="overview"]')
+    page.click("#exam-submit")
+    page.click("#confirm-cancel")
+    expect(page.locator("#exam-confirm")).not_to_be_visible()
+    assert page.evaluate(ATTEMPT_KEYS) == sorted([key, other])
+
+    # when: she submits and confirms
+    page.click("#exam-submit")
+    page.click("#confirm-submit")
+    page.wait_for_url("**/student/done/")
+    expect(page.locator("h1")).to_have_text("Your test is submitted")
+
+    # then: the server holds the submit and the answers; this attempt's key is gone, not others'
+    assert e2e.db.attempt_status(attempt) == "submitted"
+    held = e2e.db.responses(attempt)
+    assert held[items[0]][1] == ["A"] and held[items[3]][1] == "sju"
+    assert page.evaluate(ATTEMPT_KEYS) == [other]
+
+
+def _focused(page: Page, selector: str) -> bool:
+    return page.evaluate(
+        "s => !!document.activeElement && document.activeElement.matches(s)", selector
+    )
+
+
+def _tab_to(page: Page, selector: str, *, back: bool = False, limit: int = 60) -> None:
+    """Press Tab (Shift+Tab with `back`) until `selector` has the focus."""
+    for _ in range(limit):
+        page.keyboard.press("Shift+Tab" if back else "Tab")
+        if _focused(page, selector):
+            return
+    active = page.evaluate("document.activeElement && document.activeElement.outerHTML")
+    raise AssertionError(f"{selector} never got the focus; it stayed on {active}")
+
+
+def test_the_whole_test_can_be_done_with_the_keyboard(e2e, open_test):
+    items = _items(e2e)
+    page, attempt = open_test(2)
+    keys = page.keyboard
+    choice = f'input[name="answer-{items[0]}"]'
+
+    # item 1, single choice: into the radio group, pick the first, then the next with an arrow
+    _tab_to(page, choice)
+    keys.press("Space")
+    keys.press("ArrowDown")
+    expect(page.locator(f'{choice}[value="B"]')).to_be_checked()
+    expect(page.locator(f'{choice}[value="A"]')).not_to_be_checked()
+    # ...flag it for review
+    _tab_to(page, '.exam-item[data-index="0"] .exam-flag__box')
+    keys.press("Space")
+    expect(page.locator('.exam-item[data-index="0"] .exam-flag__box')).to_be_checked()
+
+    # "Next" moves to item 2 and puts the focus on its heading
+    _tab_to(page, "#exam-next")
+    keys.press("Enter")
+    expect(page.locator("#item-heading-1")).to_be_focused()
+    # back to the item list, on to item 4 (text entry), and type the answer
+    _tab_to(page, '.exam-nav [data-goto="3"]', back=True)
+    keys.press("Enter")
+    expect(page.locator("#item-heading-3")).to_be_focused()
+    _tab_to(page, f"#answer-{items[3]}")
+    keys.type("sju")
+
+    # the overview tells what is answered and flagged
+    _tab_to(page, '.exam-nav [data-goto="overview"]', back=True)
+    keys.press("Enter")
+    expect(page.locator("#overview-heading")).to_be_focused()
+    expect(page.locator("#overview-summary")).to_have_text("2 of 5 answered, 1 flagged for review.")
+    expect(page.locator(f'tr[data-item="{items[0]}"] .overview-flagged')).to_have_text("Flagged")
+    wait_all_saved(page)
+
+    # submit, confirm in the dialog (the focus starts on "Keep working")
+    _tab_to(page, "#exam-submit")
+    keys.press("Enter")
+    expect(page.locator("#confirm-cancel")).to_be_focused()
+    keys.press("Tab")
+    expect(page.locator("#confirm-submit")).to_be_focused()
+    keys.press("Enter")
+    page.wait_for_url("**/student/done/")
+
+    # the server holds the submit, both answers and the flag
+    assert e2e.db.attempt_status(attempt) == "submitted"
+    held = e2e.db.responses(attempt)
+    assert held[items[0]][1] == ["B"]
+    assert held[items[3]][1] == "sju"
+    assert e2e.db.flagged(attempt) == {items[0]}
