@@ -38,7 +38,7 @@
   var offsetMs = Date.parse(state.server_time) - Date.now();
   var current = 0;
   var stopped = "";              // a refusal reason: stop sending, keep everything locally
-  var inFlight = false;
+  var sending = null;             // the send under way: a submit waits for it, never races it
   var sendTimer = null;
   var retryMs = 1000;
 
@@ -166,22 +166,23 @@
   }
 
   function flush() {
-    if (stopped || inFlight) { return Promise.resolve(); }
+    if (stopped) { return Promise.resolve(); }
+    // After the send under way, once more for what was typed meanwhile (at most one more send).
+    if (sending) { return sending.then(function () { return flush(); }); }
     var ids = pending();
     if (!ids.length) { return Promise.resolve(); }
     var saves = ids.map(function (id) {
       var e = store.items[id];
       return { item: id, seq: e.seq, content: e.content, flagged: !!e.flagged, client_saved_at: e.at };
     });
-    inFlight = true;
-    return fetch(config.saveUrl, {
+    sending = fetch(config.saveUrl, {
       method: "POST",
       credentials: "same-origin",
       headers: { "Content-Type": "application/json", "X-Device-Token": config.device },
       body: JSON.stringify({ saves: saves })
     }).then(function (response) {
       return response.json().catch(function () { return {}; }).then(function (body) {
-        inFlight = false;
+        sending = null;
         if (response.status >= 500) { throw new Error("server " + response.status); }
         (body.acked || []).forEach(function (a) {
           store.acked[a.item] = Math.max(store.acked[a.item] || 0, a.seq);
@@ -198,11 +199,12 @@
         }
       });
     }).catch(function () {
-      inFlight = false;
+      sending = null;
       setOffline(true);
       retryMs = Math.min(retryMs * 2, 8000);
       scheduleSend(retryMs);
     });
+    return sending;
   }
   window.addEventListener("online", function () { scheduleSend(0); });
   window.addEventListener("offline", function () { setOffline(true); });
@@ -275,7 +277,12 @@
     if (match) { return decodeURIComponent(match[1]); }
     try { return JSON.parse(document.body.getAttribute("hx-headers"))["X-CSRFToken"]; } catch (e) { return ""; }
   }
+  var finished = false;
   function finish() {
+    // Once: the submit's own answer and the socket's "submitted" event both lead here, and a
+    // second navigation would cancel the first.
+    if (finished) { return; }
+    finished = true;
     if (!pending().length) {
       try { window.localStorage.removeItem(storageKey); } catch (e) { /* ignore */ }
     }

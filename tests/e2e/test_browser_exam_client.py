@@ -153,6 +153,40 @@ def test_local_storage_is_per_attempt_and_cleared_after_a_confirmed_submit(e2e, 
     assert page.evaluate(ATTEMPT_KEYS) == [other]
 
 
+def test_confirming_while_an_answer_is_still_on_its_way_submits_at_once(e2e, open_test):
+    items = _items(e2e)
+    page, attempt = open_test(3)
+    held = []  # the first save stays on its way until the student has confirmed
+
+    def hold_first(route):
+        if held:
+            route.continue_()
+        else:
+            held.append(route)
+
+    page.route("**/saves", hold_first)
+    # given: an answer typed and the test submitted before its save has come back
+    page.click('.exam-nav [data-goto="3"]')
+    page.fill(f'input[name="answer-{items[3]}"]', "sju")
+    page.click('.exam-nav [data-goto="overview"]')
+    page.click("#exam-submit")
+    page.wait_for_function("window.ppExam.pending().length === 1")
+    for _ in range(50):  # the route handler runs while Playwright waits
+        if held:
+            break
+        page.wait_for_timeout(100)
+    assert held, "the save was never sent"
+    # when: she confirms straight away, and only then does the save arrive
+    page.click("#confirm-submit")
+    page.wait_for_timeout(300)
+    assert page.locator("#confirm-error").text_content() == ""
+    held[0].continue_()
+    # then: one confirmation is enough; the submit waited for the save, nothing is lost
+    page.wait_for_url("**/student/done/", timeout=15_000)
+    assert e2e.db.attempt_status(attempt) == "submitted"
+    assert e2e.db.responses(attempt)[items[3]][1] == "sju"
+
+
 def _focused(page: Page, selector: str) -> bool:
     return page.evaluate(
         "s => !!document.activeElement && document.activeElement.matches(s)", selector
