@@ -114,6 +114,8 @@ def student(school_unit: SchoolUnit, *, school_year: int = 9) -> Person:
 
 
 class TestDefinitionFactory(factory.django.DjangoModelFactory):
+    __test__ = False  # a factory, though pytest would collect its name as a test class
+
     class Meta:
         model = exams.TestDefinition
 
