@@ -31,6 +31,7 @@ log = logging.getLogger(__name__)
 
 CLOSE_REFUSED = 4403
 CLOSE_REPLACED = 4409
+CLOSE_TRY_AGAIN = 1013
 STUDENT_SESSION_KEY = "student"
 # Tasks announcing closes after the hold; kept referenced so they are not collected early.
 _pending: set[asyncio.Task] = set()
@@ -46,6 +47,21 @@ def _store_call(fn, *args, **kwargs):
             return None
 
     return sync_to_async(call, thread_sensitive=False)()
+
+
+async def _join(consumer: AsyncJsonWebsocketConsumer, group: str) -> bool:
+    """Join a channel-layer group; while the layer (Redis) is down, refuse the socket politely.
+
+    The client retries with back-off, so an outage gives one warning per attempt instead of a
+    traceback, and the socket comes back on its own once Redis does.
+    """
+    try:
+        await consumer.channel_layer.group_add(group, consumer.channel_name)
+    except Exception as exc:
+        log.warning("channel layer unavailable, socket asked to retry: %s", exc)
+        await consumer.close(code=CLOSE_TRY_AGAIN)
+        return False
+    return True
 
 
 def _socket_attempt(public_id, session) -> dict | None:
@@ -109,14 +125,15 @@ class AttemptConsumer(AsyncJsonWebsocketConsumer):
         if info is None:
             await self.close(code=CLOSE_REFUSED)
             return
+        self.group = f"attempt.{public_id}"
+        if not await _join(self, self.group):
+            return
         self.presence = info["presence"]
         self.device = info["device"]
         self.status = info["status"]
         self.conn = new_conn_id()
         self.quiet = False
         self.last_beat = 0.0
-        self.group = f"attempt.{public_id}"
-        await self.channel_layer.group_add(self.group, self.channel_name)
         await self.accept()
         await self.send_json(
             {
@@ -234,8 +251,10 @@ class SittingConsumer(_StaffConsumer):
         if sitting is None:
             await self.close(code=CLOSE_REFUSED)
             return
-        self.group = notices.sitting_group(sitting.public_id)
-        await self.channel_layer.group_add(self.group, self.channel_name)
+        group = notices.sitting_group(sitting.public_id)
+        if not await _join(self, group):
+            return
+        self.group = group
         await self.accept()
 
     async def attempt_changed(self, event):
@@ -254,6 +273,8 @@ class UnitITConsumer(_StaffConsumer):
         if unit is None:
             await self.close(code=CLOSE_REFUSED)
             return
-        self.group = notices.it_group(unit.public_id)
-        await self.channel_layer.group_add(self.group, self.channel_name)
+        group = notices.it_group(unit.public_id)
+        if not await _join(self, group):
+            return
+        self.group = group
         await self.accept()

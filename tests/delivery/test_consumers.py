@@ -226,3 +226,32 @@ def test_proctor_socket_receives_attempt_changes(live):
         await ws.disconnect()
 
     run(scenario)
+
+
+DEAD_REDIS_LAYER = {
+    "default": {
+        "BACKEND": "channels_redis.core.RedisChannelLayer",
+        # Nothing listens on port 1: the layer fails the way it does while Redis is down.
+        "CONFIG": {"hosts": ["redis://127.0.0.1:1/0"]},
+    }
+}
+
+
+def test_sockets_are_asked_to_retry_while_the_channel_layer_is_down(live, settings, caplog):
+    world, sitting, attempt, token = live
+    settings.CHANNEL_LAYERS = DEAD_REDIS_LAYER
+    paths = [
+        (f"/ws/attempt/{attempt.public_id}/", student_cookie(attempt, token)),
+        (f"/ws/sitting/{sitting.public_id}/", staff_cookie(world.staff[Role.PROCTOR])),
+        (f"/ws/it/{world.unit.public_id}/", staff_cookie(world.staff[Role.PROCTOR])),
+    ]
+
+    async def scenario():
+        for path, cookie in paths:
+            connected, code = await socket(path, cookie).connect()
+            assert (connected, code) == (False, 1013)
+
+    run(scenario)
+    # No student was reported lost because the layer, not the student, was unavailable.
+    assert not Notice.objects.filter(sitting=sitting).exists()
+    assert "channel layer unavailable" in caplog.text
