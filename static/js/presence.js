@@ -134,6 +134,15 @@
   };
   window.ppPresence = api;
 
+  // The browser knows first when the network is back: reconnect now rather than at the end of a
+  // back-off that may have grown to 10 s during the outage.
+  window.addEventListener("online", function () {
+    if (stopped || !attempt || socket) { return; }
+    window.clearTimeout(retryTimer);
+    attempts = 0;
+    connect();
+  });
+
   var configNode = document.getElementById("exam-config");
   if (configNode) {
     try { api.start(JSON.parse(configNode.textContent).attempt); } catch (e) { /* no config */ }
