@@ -3,7 +3,7 @@
     python -m bench.presence [--students 2000] [--drops 200] [--clients 4]
 
 Starts uvicorn (2 workers) on PostgreSQL + Redis and the presence sweeper as its own process
-(`manage.py presence_sweeper`, once a second), connects N student sockets with heartbeats from
+(`manage.py presence_sweeper`, every half second), connects N student sockets with heartbeats from
 several client processes (the `websockets` library) and one proctor socket per sitting (300
 students each). Then M students drop, spread over --spread seconds: half close their socket, half
 go silent (stop sending and reading, the TCP connection stays open). For each drop it measures the
@@ -343,7 +343,7 @@ def _sweeper(env) -> _Sweeper:
     log = open(f"/tmp/pp-bench-sweeper-{os.getpid()}.log", "w")  # noqa: SIM115
     return _Sweeper(
         subprocess.Popen(
-            [str(BIN / "python"), "manage.py", "presence_sweeper", "--interval", "1"],
+            [str(BIN / "python"), "manage.py", "presence_sweeper"],
             cwd=ROOT,
             env=env,
             stdout=log,

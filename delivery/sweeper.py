@@ -1,10 +1,11 @@
-"""The sweeper: silent-drop detection and automatic submit, once a second or two.
+"""The sweeper: silent-drop detection and automatic submit, every half second.
 
 `sweep_once` is the whole job. It runs
 - inside `manage.py serve` as an asyncio background loop (the embedded default: `make demo` needs
-  nothing else), every PRESENCE_SWEEP_INTERVAL_S (1 s);
-- as the Celery beat task `delivery.sweeper.presence_sweep` every 2 s in docker-compose;
-- as `manage.py presence_sweeper` (a standalone loop, used by the benchmark).
+  nothing else), every PRESENCE_SWEEP_INTERVAL_S (0.5 s);
+- as `manage.py presence_sweeper`, a standalone loop at the same interval (docker-compose's
+  `sweeper` service, and the benchmark);
+- as the Celery beat task `delivery.sweeper.presence_sweep` every 2 s, a fallback in docker-compose.
 Several sweepers may run at once: every drop is claimed once in the presence store, so nobody is
 told twice. A presence store outage skips the presence part; automatic submit still runs.
 """

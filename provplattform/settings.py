@@ -282,7 +282,8 @@ WEB_MAX_CONCURRENT_REQUESTS = env_int("WEB_MAX_CONCURRENT_REQUESTS", 12)
 PRESENCE_HEARTBEAT_S = env_int("PRESENCE_HEARTBEAT_S", 3)
 PRESENCE_GRACE_S = env_int("PRESENCE_GRACE_S", 4)
 PRESENCE_CLOSE_HOLD_S = float(env_str("PRESENCE_CLOSE_HOLD_S", "0.5"))
-PRESENCE_SWEEP_INTERVAL_S = float(env_str("PRESENCE_SWEEP_INTERVAL_S", "1"))
+# Half a second: a silent drop is then announced within heartbeat + grace + 0.5 s at most.
+PRESENCE_SWEEP_INTERVAL_S = float(env_str("PRESENCE_SWEEP_INTERVAL_S", "0.5"))
 # Room aggregation: this many drops in one room within the window give IT one room notice.
 PRESENCE_ROOM_BURST_COUNT = env_int("PRESENCE_ROOM_BURST_COUNT", 5)
 PRESENCE_ROOM_BURST_WINDOW_S = env_int("PRESENCE_ROOM_BURST_WINDOW_S", 5)

@@ -19,11 +19,13 @@ def test_compose_has_postgres_redis_asgi_web_worker_and_beat():
     assert services["web"]["command"].startswith("uvicorn provplattform.asgi:application")
     assert "celery -A provplattform worker" in services["worker"]["command"]
     assert "celery -A provplattform beat" in services["beat"]["command"]
+    # Silent drops and automatic submit need a sweeper running next to the web nodes.
+    assert services["sweeper"]["command"] == "python manage.py presence_sweeper"
 
 
 def test_app_services_run_in_production_mode_against_postgres_and_redis():
     services = _compose()["services"]
-    for name in ("web", "worker", "beat", "migrate"):
+    for name in ("web", "worker", "beat", "sweeper", "migrate"):
         env = services[name]["environment"]
         assert env["DEBUG"] == "false", name
         assert env["DATABASE_URL"].startswith("postgres://"), name
@@ -34,7 +36,7 @@ def test_app_services_run_in_production_mode_against_postgres_and_redis():
 
 def test_web_and_celery_start_only_after_the_migration_finished():
     services = _compose()["services"]
-    for name in ("web", "worker", "beat"):
+    for name in ("web", "worker", "beat", "sweeper"):
         waits_for = services[name]["depends_on"]
         assert waits_for["migrate"] == {"condition": "service_completed_successfully"}, name
         assert waits_for["postgres"] == {"condition": "service_healthy"}, name

@@ -1,4 +1,4 @@
-"""Run the sweeper as its own process (silent drops and automatic submit), once a second."""
+"""Run the sweeper (silent drops, automatic submit) as its own process, every half second."""
 
 from __future__ import annotations
 
