@@ -162,7 +162,7 @@ class RoleAssignmentList(_UnitScopedList):
         school_unit = self.unit()
         data = RoleAssignmentCreateSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        person = selectors.person_of_unit_organiser(
+        person = selectors.person_of_unit(
             school_unit=school_unit, public_id=data.validated_data["person"]
         )
         try:

@@ -6,11 +6,13 @@ subquery on the guardian permission table, never a check per object.
 
 from __future__ import annotations
 
+from django.core.exceptions import ValidationError
 from django.db.models import OuterRef, Prefetch, Q, QuerySet, Subquery
 from django.http import Http404
 
 from provplattform.models import AuditEvent
 from schools.models import (
+    Duty,
     Enrolment,
     OrganiserAdministrator,
     Person,
@@ -160,12 +162,28 @@ def access_visible_school_unit(*, user, public_id) -> SchoolUnit:
         raise Http404("No such school unit.") from exc
 
 
-def person_of_unit_organiser(*, school_unit: SchoolUnit, public_id) -> Person:
-    """A person of the unit's organiser (for role changes); anyone else is 404. Whether they were
-    transferred into this very unit is the role service's rule, explained in words."""
+def persons_of_unit(*, school_unit: SchoolUnit) -> QuerySet:
+    """Persons the organiser transferred into `school_unit` (a duty or an enrolment there), and
+    anyone still holding a role there; one statement with subqueries."""
+    return Person.objects.filter(
+        Q(id__in=Subquery(Duty.objects.filter(school_unit=school_unit).values("person_id")))
+        | Q(id__in=Subquery(Enrolment.objects.filter(school_unit=school_unit).values("person_id")))
+        | Q(
+            id__in=Subquery(
+                RoleAssignment.objects.filter(school_unit=school_unit).values("person_id")
+            )
+        ),
+        organiser_id=school_unit.organiser_id,
+    )
+
+
+def person_of_unit(*, school_unit: SchoolUnit, public_id) -> Person:
+    """A person of `school_unit` (see `persons_of_unit`), for role changes; anyone else, a person
+    of a sibling unit included, is 404 as for a missing one. Whether they may hold the role asked
+    for is the role service's rule, explained in words."""
     try:
-        return Person.objects.get(organiser_id=school_unit.organiser_id, public_id=public_id)
-    except (Person.DoesNotExist, ValueError, TypeError) as exc:
+        return persons_of_unit(school_unit=school_unit).get(public_id=public_id)
+    except (Person.DoesNotExist, ValueError, TypeError, ValidationError) as exc:
         raise Http404("No such person.") from exc
 
 

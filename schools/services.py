@@ -24,7 +24,7 @@ from schools.roles import (
     assignable_roles,
     capabilities_of_roles,
 )
-from schools.selectors import capabilities_at
+from schools.selectors import capabilities_at, persons_of_unit
 
 
 class RoleRefused(Exception):
@@ -173,9 +173,15 @@ def role_assign(
 def role_remove(
     *, actor, person: Person, school_unit: SchoolUnit, role: Role | str, reason: str = ""
 ) -> None:
-    """Take a role away. The same rules as assigning decide who may."""
+    """Take a role away. The same rules as assigning decide who may.
+
+    Invariant: only a person of that unit (transferred into it, or holding a role there) is
+    touched; anyone else is refused without being named.
+    """
     role = Role(role)
     _check_actor_may_assign(actor, school_unit, role)
+    if not persons_of_unit(school_unit=school_unit).filter(pk=person.pk).exists():
+        raise RoleRefused(_("This person holds no role at this school unit."))
     before = _roles_snapshot(person, school_unit)
     deleted, _count = RoleAssignment.objects.filter(
         person=person, school_unit=school_unit, role=role

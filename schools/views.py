@@ -158,7 +158,7 @@ def _role_change(request: HttpRequest, unit, *, assign: bool) -> HttpResponse:
     form = RoleChangeForm(request.POST)
     if not form.is_valid():
         return _staff_page(request, school_unit, form=form, status=400)
-    person = selectors.person_of_unit_organiser(
+    person = selectors.person_of_unit(
         school_unit=school_unit, public_id=form.cleaned_data["person"]
     )
     role = Role(form.cleaned_data["role"])

@@ -187,7 +187,7 @@ def test_role_assignment_of_another_unit_cannot_be_deleted(world, client):
     assert RoleAssignment.objects.filter(pk=foreign.pk).exists()
 
 
-def test_untransferred_person_cannot_get_a_role_through_the_api(world, client):
+def test_untransferred_person_is_not_found_through_the_api(world, client):
     client.force_login(world.staff[Role.HEAD_TEACHER])
     substitute = PersonFactory(organiser=world.unit.organiser)
     response = client.post(
@@ -195,8 +195,34 @@ def test_untransferred_person_cannot_get_a_role_through_the_api(world, client):
         {"person": str(substitute.public_id), "role": "proctor"},
         content_type="application/json",
     )
-    assert response.status_code == 403
+    assert response.status_code == 404
     assert not substitute.role_assignments.exists()
+
+
+def test_person_of_another_unit_is_not_found_through_the_api(world, client):
+    client.force_login(world.staff[Role.HEAD_TEACHER])
+    elsewhere = world.sibling_head.person
+    response = client.post(
+        _api(world.unit, "role-assignments"),
+        {"person": str(elsewhere.public_id), "role": "proctor"},
+        content_type="application/json",
+    )
+    assert response.status_code == 404
+    assert elsewhere.family_name not in response.content.decode()
+    assert not elsewhere.role_assignments.filter(school_unit=world.unit).exists()
+
+
+def test_student_of_the_unit_is_refused_a_role_through_the_api_in_words(world, client):
+    client.force_login(world.staff[Role.HEAD_TEACHER])
+    pupil = world.students_a[0]
+    response = client.post(
+        _api(world.unit, "role-assignments"),
+        {"person": str(pupil.public_id), "role": "proctor"},
+        content_type="application/json",
+    )
+    assert response.status_code == 403
+    assert "not transferred" in response.json()["detail"]
+    assert not pupil.role_assignments.exists()
 
 
 def test_openapi_schema_and_docs_generate(world, client):

@@ -168,7 +168,7 @@ def test_test_administrator_is_told_why_they_cannot_assign_test_administrator(wo
     assert not RoleAssignment.objects.filter(person=person, role=Role.TEST_ADMINISTRATOR).exists()
 
 
-def test_person_not_transferred_to_the_unit_cannot_get_a_role(world, head):
+def test_person_not_transferred_to_the_unit_is_not_found(world, head):
     substitute = PersonFactory(organiser=world.unit.organiser)
 
     response = head.post(
@@ -176,9 +176,23 @@ def test_person_not_transferred_to_the_unit_cannot_get_a_role(world, head):
         {"person": substitute.public_id, "role": Role.PROCTOR.value},
     )
 
-    assert response.status_code == 403
+    assert response.status_code == 404
     assert not substitute.role_assignments.exists()
     assert not AuditEvent.objects.filter(target_id=str(substitute.public_id)).exists()
+
+
+def test_student_of_the_unit_is_refused_a_role_in_words(world, head):
+    # given a student enrolled here: a person of this unit, but not transferred as staff
+    pupil = world.students_a[0]
+
+    response = head.post(
+        _url(world.unit, "staff/assign/"), {"person": pupil.public_id, "role": "proctor"}
+    )
+
+    assert response.status_code == 403
+    text = " ".join(str(m) for m in response.context["messages"])
+    assert "not transferred" in text
+    assert not pupil.role_assignments.exists()
 
 
 def test_person_of_another_organiser_is_not_found(world, head):
@@ -195,17 +209,30 @@ def test_head_teacher_removes_a_role(world, head):
     assert not RoleAssignment.objects.filter(person=person, role=Role.PROCTOR).exists()
 
 
-def test_refusal_for_a_person_of_another_unit_does_not_name_them(world, head):
+@pytest.mark.parametrize("page", ["staff/assign/", "staff/remove/"])
+def test_person_of_another_unit_is_not_found_and_not_named(world, head, page):
     # given a member of staff of the sibling unit (same organiser)
     elsewhere = world.sibling_head.person
-    # when the head teacher here tries to give them a role here
-    response = head.post(
-        _url(world.unit, "staff/assign/"), {"person": elsewhere.public_id, "role": "proctor"}
-    )
-    # then it is refused in words, without revealing who that person is
-    assert response.status_code == 403
-    text = " ".join(str(m) for m in response.context["messages"])
-    assert text
-    assert elsewhere.given_name not in text and elsewhere.family_name not in text
+    # when the head teacher here tries to give them a role here, or take one away
+    response = head.post(_url(world.unit, page), {"person": elsewhere.public_id, "role": "proctor"})
+    # then the person is not found, as a missing one, and nothing reveals who they are
+    assert response.status_code == 404
     assert elsewhere.family_name not in response.content.decode()
+    follow = head.get(_url(world.unit, "staff/")).content.decode()
+    assert elsewhere.family_name not in follow
     assert not elsewhere.role_assignments.filter(school_unit=world.unit).exists()
+    assert not AuditEvent.objects.filter(
+        target_id=str(elsewhere.public_id), scope=world.unit.public_id
+    ).exists()
+
+
+def test_removing_a_role_of_a_person_of_the_unit_names_them(world, head):
+    person = world.staff[Role.PROCTOR].person
+
+    response = head.post(
+        _url(world.unit, "staff/remove/"), {"person": person.public_id, "role": "proctor"}
+    )
+
+    assert response.status_code == 302
+    page = head.get(response["Location"]).content.decode()
+    assert person.family_name in page

@@ -1,8 +1,9 @@
 import pytest
 
+from schools.models import RoleAssignment
 from schools.roles import Capability, Role, assignable_roles, capabilities_of
 from schools.selectors import capabilities_at, students_of
-from schools.services import RoleRefused, role_assign
+from schools.services import RoleRefused, role_assign, role_remove
 from tests.factories import PersonFactory, staff_member
 
 
@@ -43,6 +44,33 @@ def test_person_not_transferred_to_unit_cannot_hold_role(world):
             school_unit=world.unit,
             role=Role.PROCTOR,
         )
+
+
+@pytest.mark.django_db
+def test_removing_a_role_of_a_person_of_another_unit_is_refused(world):
+    # given the sibling unit's head teacher, who holds no role here
+    elsewhere = world.sibling_head.person
+    with pytest.raises(RoleRefused) as refusal:
+        role_remove(
+            actor=world.staff[Role.HEAD_TEACHER],
+            person=elsewhere,
+            school_unit=world.unit,
+            role=Role.HEAD_TEACHER,
+        )
+    assert elsewhere.family_name not in str(refusal.value)
+    assert RoleAssignment.objects.filter(person=elsewhere, school_unit=world.sibling_unit).exists()
+
+
+@pytest.mark.django_db
+def test_removing_a_role_of_a_person_of_the_unit_works(world):
+    proctor = world.staff[Role.PROCTOR].person
+    role_remove(
+        actor=world.staff[Role.HEAD_TEACHER],
+        person=proctor,
+        school_unit=world.unit,
+        role=Role.PROCTOR,
+    )
+    assert not RoleAssignment.objects.filter(person=proctor, role=Role.PROCTOR).exists()
 
 
 @pytest.mark.django_db
