@@ -117,13 +117,12 @@ ROLE_TABLE: dict[Role, RoleDefinition] = {
         own=frozenset({C.VIEW_GROUP_RESULTS}),
         includes=(Role.PROCTOR, Role.ASSESSOR),
     ),
-    # Nothing of students, tests or results; only the live connectivity notices, because IT
-    # staff come from the organiser's transfer with this role and must watch them on the day.
+    # Nothing at all until someone gives them another role: IT staff too get the connectivity
+    # page by being given one (every other role grants it).
     Role.OTHER_STAFF: RoleDefinition(
         Role.OTHER_STAFF,
         "Övrig skolpersonal",
         _("Other staff"),
-        own=frozenset({C.VIEW_CONNECTIVITY}),
     ),
 }
 

@@ -193,7 +193,7 @@ def test_proctor_socket_refused_for_anyone_without_the_proctor_capability(live, 
     run(scenario)
 
 
-@pytest.mark.parametrize("who", ["outsider", "sibling_head"])
+@pytest.mark.parametrize("who", ["outsider", "sibling_head", Role.OTHER_STAFF])
 def test_it_socket_refused_for_anyone_without_connectivity_rights_at_the_unit(live, who):
     world, _sitting, _attempt, _token = live
     user = getattr(world, who) if isinstance(who, str) and hasattr(world, who) else world.staff[who]

@@ -7,9 +7,11 @@ import time_machine
 from django.urls import reverse
 
 from delivery.models import Notice, NoticeKind
-from schools.roles import Role, capabilities_of
+from schools.roles import Role, capabilities_of, role_for_duty
+from schools.services import role_assign
 from tests.delivery.attempt_helpers import local_at, make_sitting, started_attempt
 from tests.delivery.presence_helpers import presence_of, store  # noqa: F401
+from tests.factories import staff_member
 
 CONNECTIVITY_ROLES = [r for r in Role if "view_connectivity" in capabilities_of(r)]
 
@@ -29,16 +31,37 @@ def test_every_role_with_connectivity_rights_opens_the_it_page(live_unit, client
     assert client.get(reverse("it-page", args=[world.unit.public_id])).status_code == 200
 
 
-def test_it_staff_with_the_other_staff_role_opens_the_it_page(live_unit, client):
-    # IT technicians come from the organiser's transfer as Övrig skolpersonal.
+def test_it_staff_with_only_the_other_staff_role_gets_404_until_given_another_role(
+    live_unit, client
+):
+    # given an IT technician as the organiser's transfer brings them: Övrig skolpersonal only
     world, _sitting, _attempts = live_unit
-    client.force_login(world.staff[Role.OTHER_STAFF])
+    technician = staff_member(world.unit, duty_role="IKT-tekniker")
+    role_assign(
+        actor=None,
+        person=technician.person,
+        school_unit=world.unit,
+        role=role_for_duty("IKT-tekniker"),
+    )
+    client.force_login(technician)
+    assert client.get(reverse("it-page", args=[world.unit.public_id])).status_code == 404
+    assert client.get(reverse("it-rooms", args=[world.unit.public_id])).status_code == 404
+    # when the head teacher gives them another role
+    role_assign(
+        actor=world.staff[Role.HEAD_TEACHER],
+        person=technician.person,
+        school_unit=world.unit,
+        role=Role.ASSESSMENT_LEAD,
+    )
+    # then the page opens
     assert client.get(reverse("it-page", args=[world.unit.public_id])).status_code == 200
+    assert client.get(reverse("it-rooms", args=[world.unit.public_id])).status_code == 200
 
 
-def test_outsiders_and_other_units_get_404(live_unit, client):
+def test_other_staff_outsiders_and_other_units_get_404(live_unit, client):
     world, _sitting, _attempts = live_unit
-    for user in (world.outsider, world.sibling_head):
+    assert Role.OTHER_STAFF not in CONNECTIVITY_ROLES
+    for user in (world.staff[Role.OTHER_STAFF], world.outsider, world.sibling_head):
         client.force_login(user)
         assert client.get(reverse("it-page", args=[world.unit.public_id])).status_code == 404
         assert client.get(reverse("it-rooms", args=[world.unit.public_id])).status_code == 404

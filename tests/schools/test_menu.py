@@ -40,10 +40,10 @@ def test_each_role_finds_exactly_the_pages_it_may_open_in_the_menu(world, client
             assert label not in menu, f"{role} must not be offered {label}"
 
 
-def test_other_staff_is_offered_the_connectivity_page_and_no_test_page(world, client):
+def test_other_staff_is_offered_none_of_the_test_pages(world, client):
     client.force_login(world.staff[Role.OTHER_STAFF])
     html = client.get(reverse("unit-dashboard", args=[world.unit.public_id])).content.decode()
-    assert set(ENTRIES) & set(_menu(html)) == {"Connectivity"}
+    assert not set(ENTRIES) & set(_menu(html))
 
 
 def test_menu_entries_point_at_the_unit_being_shown(world, client):

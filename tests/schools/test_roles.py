@@ -17,8 +17,8 @@ def test_head_teacher_may_do_everything_any_role_may():
     assert capabilities_of(Role.HEAD_TEACHER) == everything
 
 
-def test_other_staff_may_only_watch_connectivity():
-    assert capabilities_of(Role.OTHER_STAFF) == frozenset({Capability.VIEW_CONNECTIVITY})
+def test_other_staff_has_no_capabilities():
+    assert capabilities_of(Role.OTHER_STAFF) == frozenset()
 
 
 def test_test_administrator_cannot_assign_test_administrator():
