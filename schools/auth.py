@@ -128,3 +128,10 @@ def login_attempt(*, request: HttpRequest | None, username: str, password: str):
         return None
     _record_success(user)
     return user
+
+
+def password_reset_recorded(*, user) -> None:
+    """A password set through an e-mailed link is audited. The failure count and any lock stay as
+    they are: a reset link is no way around the per-account throttling."""
+    logger.info("password reset account_id=%s", user.pk)
+    audit_record(actor=user, action="password.reset", target=user)

@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 from django import forms
+from django.contrib.auth import get_user_model
+from django.contrib.auth.forms import PasswordResetForm
+from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from schools.roles import ROLE_CHOICES
@@ -24,3 +27,46 @@ class LoginForm(forms.Form):
 class RoleChangeForm(forms.Form):
     person = forms.UUIDField(widget=forms.HiddenInput)
     role = forms.ChoiceField(label=_("Role"), choices=ROLE_CHOICES)
+
+
+class StaffPasswordResetForm(PasswordResetForm):
+    """Django's reset form, for staff as the organiser's transfer brings them.
+
+    Transferred staff have no usable password and their address is on their Person, not the User,
+    so Django's default (active users with a usable password, by User.email) would reach none of
+    them. Here an active user is found by their own address or by that of their person (unless
+    the organiser removed the person), and the link goes to the address that matched.
+    """
+
+    def get_users(self, email):
+        user_model = get_user_model()
+        matching = user_model._default_manager.filter(
+            Q(email__iexact=email)
+            | Q(person__email__iexact=email, person__removed_at__isnull=True),
+            is_active=True,
+        ).select_related("person")
+        self._address_of = {}
+        for user in matching:
+            own = user.email if user.email.casefold() == email.casefold() else ""
+            person_email = user.person.email if user.person_id else ""
+            self._address_of[user.pk] = own or person_email or user.email
+            yield user
+
+    def send_mail(
+        self,
+        subject_template_name,
+        email_template_name,
+        context,
+        from_email,
+        to_email,
+        html_email_template_name=None,
+    ):
+        to_email = self._address_of.get(context["user"].pk) or to_email
+        super().send_mail(
+            subject_template_name,
+            email_template_name,
+            context,
+            from_email,
+            to_email,
+            html_email_template_name=html_email_template_name,
+        )

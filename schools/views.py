@@ -10,10 +10,12 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import login as auth_login
 from django.contrib.auth import logout as auth_logout
+from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render, resolve_url
+from django.urls import reverse_lazy
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
@@ -22,8 +24,8 @@ from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_GET, require_POST
 
 from schools import dashboard, selectors
-from schools.auth import LOGIN_REFUSED_MESSAGE, login_attempt
-from schools.forms import LoginForm, RoleChangeForm
+from schools.auth import LOGIN_REFUSED_MESSAGE, login_attempt, password_reset_recorded
+from schools.forms import LoginForm, RoleChangeForm, StaffPasswordResetForm
 from schools.roles import ROLE_TABLE, Capability, Role, assignable_roles
 from schools.services import RoleRefused, role_assign, role_remove
 
@@ -69,6 +71,36 @@ def login_view(request: HttpRequest) -> HttpResponse:
 def logout_view(request: HttpRequest) -> HttpResponse:
     auth_logout(request)
     return redirect(settings.LOGOUT_REDIRECT_URL)
+
+
+# --- Password reset by e-mail (Django's views; the lock of an account is left as it is) ----------
+
+
+class PasswordResetView(auth_views.PasswordResetView):
+    form_class = StaffPasswordResetForm
+    template_name = "schools/password_reset_form.html"
+    email_template_name = "schools/password_reset_email.txt"
+    subject_template_name = "schools/password_reset_subject.txt"
+    success_url = reverse_lazy("password-reset-sent")
+
+
+class PasswordResetSentView(auth_views.PasswordResetDoneView):
+    template_name = "schools/password_reset_sent.html"
+
+
+class PasswordResetConfirmView(auth_views.PasswordResetConfirmView):
+    template_name = "schools/password_reset_confirm.html"
+    success_url = reverse_lazy("password-reset-complete")
+    post_reset_login = False  # a new password never bypasses the per-account lock
+
+    def form_valid(self, form):
+        response = super().form_valid(form)
+        password_reset_recorded(user=form.user)
+        return response
+
+
+class PasswordResetCompleteView(auth_views.PasswordResetCompleteView):
+    template_name = "schools/password_reset_complete.html"
 
 
 # --- Unit picker and dashboard -------------------------------------------------------------------
