@@ -2,12 +2,18 @@
 
 from __future__ import annotations
 
+import re
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
 from django.contrib.auth.models import Permission
 from django.db import transaction
 from django.utils.translation import gettext as _
 
 from provplattform.audit import audit_record
 from schools.models import (
+    Country,
+    Organiser,
+    OrganiserAdministrator,
     Person,
     RoleAssignment,
     RoleSource,
@@ -310,3 +316,150 @@ def permissions_sync_many(*, pairs) -> None:
         ],
         batch_size=1000,
     )
+
+
+# --- Organisers and the roles beyond the school -------------------------------------------------
+
+
+class SetupRefused(Exception):
+    """An organiser or platform role that cannot be created as asked; the message says why."""
+
+
+def _organisation_number_ok(number: str, country: str) -> bool:
+    """Swedish organisationsnummer: 10 digits, Luhn. Norwegian organisasjonsnummer: 9, mod 11."""
+    if country == Country.NORWAY:
+        if not re.fullmatch(r"\d{9}", number):
+            return False
+        weighted = sum(
+            int(d) * w for d, w in zip(number[:8], (3, 2, 7, 6, 5, 4, 3, 2), strict=True)
+        )
+        check = (11 - weighted % 11) % 11
+        return check != 10 and check == int(number[8])
+    if not re.fullmatch(r"\d{10}", number):
+        return False
+    total = 0
+    for index, char in enumerate(number):
+        value = int(char) * (2 if index % 2 == 0 else 1)
+        total += value - 9 if value > 9 else value
+    return total % 10 == 0
+
+
+@transaction.atomic
+def organiser_create(
+    *,
+    actor,
+    name: str,
+    organisation_number: str,
+    time_zone: str,
+    country: str = Country.SWEDEN,
+    external_id: str = "",
+) -> Organiser:
+    """Create an organiser (huvudman / skoleeier), audited.
+
+    Invariant: the name is not blank, the organisation number is valid for the country and not
+    taken, the time zone exists, and the external id (by default the organisation number) is
+    unique. Its school units, staff and students come from its own transfer afterwards.
+    """
+    name = name.strip()
+    number = organisation_number.replace("-", "").replace(" ", "")
+    if not name:
+        raise SetupRefused("The organiser needs a name.")
+    if country not in Country.values:
+        raise SetupRefused(f"Unknown country {country!r}; use one of {', '.join(Country.values)}.")
+    if not _organisation_number_ok(number, country):
+        raise SetupRefused(f"{organisation_number!r} is not a valid organisation number.")
+    try:
+        ZoneInfo(time_zone)
+    except (ZoneInfoNotFoundError, ValueError) as exc:
+        raise SetupRefused(f"{time_zone!r} is not a known time zone.") from exc
+    external_id = external_id.strip() or number
+    if Organiser.objects.filter(organisation_number=number).exists():
+        raise SetupRefused(f"An organiser with organisation number {number} already exists.")
+    if Organiser.objects.filter(external_id=external_id).exists():
+        raise SetupRefused(f"An organiser with external id {external_id!r} already exists.")
+    organiser = Organiser.objects.create(
+        name=name,
+        organisation_number=number,
+        time_zone=time_zone,
+        country=country,
+        external_id=external_id,
+    )
+    audit_record(
+        actor=actor,
+        action="organiser.create",
+        target=organiser,
+        after={
+            "name": name,
+            "organisation_number": number,
+            "time_zone": time_zone,
+            "country": country,
+            "external_id": external_id,
+        },
+    )
+    return organiser
+
+
+def _platform_roles(user: User) -> dict:
+    return {
+        "platform_operator": user.is_platform_operator,
+        "organiser_administrator_of": sorted(
+            str(public_id)
+            for public_id in user.organiser_admin_of.values_list("organiser__public_id", flat=True)
+        ),
+    }
+
+
+@transaction.atomic
+def organiser_administrator_grant(*, actor, user: User, organiser: Organiser) -> bool:
+    """Make `user` an administrator of `organiser` (transfers, API tokens, its school units).
+
+    Invariant: idempotent; a change is audited with the user's platform roles before and after.
+    Returns whether anything changed.
+    """
+    before = _platform_roles(user)
+    _admin, created = OrganiserAdministrator.objects.get_or_create(user=user, organiser=organiser)
+    if created:
+        audit_record(
+            actor=actor,
+            action="platform_role.grant",
+            target=user,
+            before=before,
+            after=_platform_roles(user),
+        )
+    return created
+
+
+@transaction.atomic
+def platform_operator_grant(*, actor, user: User) -> bool:
+    """Make `user` a platform operator (publishes tests, posts service announcements).
+
+    Invariant: idempotent; a change is audited with the user's platform roles before and after.
+    Returns whether anything changed.
+    """
+    if user.is_platform_operator:
+        return False
+    before = _platform_roles(user)
+    user.is_platform_operator = True
+    user.save(update_fields=["is_platform_operator"])
+    audit_record(
+        actor=actor,
+        action="platform_role.grant",
+        target=user,
+        before=before,
+        after=_platform_roles(user),
+    )
+    return True
+
+
+@transaction.atomic
+def platform_login_create(*, actor, username: str, email: str) -> User:
+    """A login for someone the organiser's transfer does not bring (an organiser administrator, a
+    platform operator). Invariant: no usable password — they choose one through the e-mailed
+    reset link, so no password ever passes through a command line; audited."""
+    if not email:
+        raise SetupRefused("A new login needs an e-mail address, for choosing a password.")
+    user = User(username=username, email=email)
+    user.set_unusable_password()
+    user.save()
+    audit_record(actor=actor, action="user.create", target=user, after={"username": username})
+    return user
