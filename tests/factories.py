@@ -7,6 +7,7 @@ import datetime
 import factory
 from django.utils import timezone
 
+from exams import day_passwords
 from exams import models as exams
 from schools.models import (
     Duty,
@@ -161,3 +162,79 @@ class RoomFactory(factory.django.DjangoModelFactory):
 
     school_unit = factory.SubFactory(SchoolUnitFactory)
     name = factory.Sequence(lambda n: f"Sal {n}")
+
+
+class RegistrationFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = exams.Registration
+
+    school_unit = factory.SubFactory(SchoolUnitFactory)
+    test = factory.SubFactory(TestDefinitionFactory, mandatory=False)
+
+
+class AssignmentFactory(factory.django.DjangoModelFactory):
+    """A subtest assigned to a student enrolled at the unit (a new one unless given)."""
+
+    class Meta:
+        model = exams.Assignment
+
+    school_unit = factory.SubFactory(SchoolUnitFactory)
+    subtest = factory.SubFactory(SubtestFactory)
+    person = factory.LazyAttribute(lambda o: student(o.school_unit))
+    source = exams.AssignmentSource.STUDENT
+
+
+class SittingFactory(factory.django.DjangoModelFactory):
+    """A scheduled sitting tomorrow at 09:00, in a room of its unit."""
+
+    class Meta:
+        model = exams.Sitting
+
+    school_unit = factory.SubFactory(SchoolUnitFactory)
+    subtest = factory.SubFactory(SubtestFactory)
+    room = factory.LazyAttribute(lambda o: RoomFactory(school_unit=o.school_unit))
+    starts_at = factory.LazyFunction(
+        lambda: (timezone.localtime() + datetime.timedelta(days=1)).replace(
+            hour=9, minute=0, second=0, microsecond=0
+        )
+    )
+
+
+class AdjustmentFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = exams.Adjustment
+
+    school_unit = factory.SubFactory(SchoolUnitFactory)
+    person = factory.LazyAttribute(lambda o: student(o.school_unit))
+    test = factory.SubFactory(TestDefinitionFactory)
+    extended_minutes = 15
+
+
+class ExemptionFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = exams.Exemption
+
+    school_unit = factory.SubFactory(SchoolUnitFactory)
+    person = factory.LazyAttribute(lambda o: student(o.school_unit))
+    test = factory.SubFactory(TestDefinitionFactory, programme=exams.Programme.NO_MAPPING)
+    ground = exams.ExemptionGround.SPECIAL_EDUCATION
+    decision_reference = factory.Sequence(lambda n: f"Vedtak {n}")
+    attested_no_significance = True
+
+
+class PaperReplacementFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = exams.PaperReplacement
+
+    school_unit = factory.SubFactory(SchoolUnitFactory)
+    subtest = factory.SubFactory(SubtestFactory)
+    person = factory.LazyAttribute(lambda o: student(o.school_unit))
+
+
+class DayPasswordFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = exams.DayPassword
+
+    school_unit = factory.SubFactory(SchoolUnitFactory)
+    date = factory.LazyAttribute(lambda o: day_passwords.unit_today(o.school_unit))
+    password = factory.LazyFunction(day_passwords.generate)

@@ -10,10 +10,25 @@ import pytest
 from django.apps import apps
 from django.urls import URLResolver, get_resolver
 
-from schools.models import Person
+from exams.day_passwords import display
+from exams.models import DayPassword, Programme, SittingProctor, SittingStudent
+from schools.models import Person, RoleAssignment
 from schools.roles import Role
 from schools.services import role_assign
-from tests.factories import RoomFactory, TeachingGroupFactory, staff_member, student
+from tests.factories import (
+    AdjustmentFactory,
+    AssignmentFactory,
+    DayPasswordFactory,
+    DutyFactory,
+    ExemptionFactory,
+    PaperReplacementFactory,
+    RegistrationFactory,
+    SittingFactory,
+    SubtestFactory,
+    TeachingGroupFactory,
+    staff_member,
+    student,
+)
 
 API_PREFIX = "api/v1/"
 
@@ -47,22 +62,50 @@ def _path(route: str, unit) -> str:
     return "/" + path
 
 
+def _seed_unit(unit, subtest, norwegian_subtest) -> dict:
+    """Staff with a role, a group, students, a room and every exams object a list could show."""
+    member = staff_member(unit, duty_role="Rektor")
+    role_assign(actor=None, person=member.person, school_unit=unit, role=Role.HEAD_TEACHER)
+    group = TeachingGroupFactory(school_unit=unit)
+    pupil = student(unit)
+    group.members.add(pupil)
+    group.teachers.add(member.person)
+    sitting = SittingFactory(school_unit=unit, subtest=subtest)
+    SittingStudent.objects.create(sitting=sitting, person=pupil)
+    SittingProctor.objects.create(sitting=sitting, person=member.person)
+    return {
+        "assignment": AssignmentFactory(school_unit=unit, subtest=subtest, person=pupil),
+        "sitting": sitting,
+        "role_assignment": RoleAssignment.objects.get(person=member.person, school_unit=unit),
+        "registration": RegistrationFactory(school_unit=unit),
+        "adjustment": AdjustmentFactory(
+            school_unit=unit, person=pupil, test=subtest.test, decided_by=member.person
+        ),
+        "exemption": ExemptionFactory(
+            school_unit=unit, test=norwegian_subtest.test, decided_by=member.person
+        ),
+        "paper_replacement": PaperReplacementFactory(school_unit=unit, subtest=subtest),
+        "day_password": DayPasswordFactory(school_unit=unit),
+    }
+
+
 @pytest.fixture
 def populated(world):
-    """Every other unit holds staff with roles, groups, students and rooms, so leaks would show."""
-    for unit in (world.sibling_unit, world.other_org_unit, world.other_org_unit_2):
-        member = staff_member(unit, duty_role="Lärare")
-        role_assign(actor=None, person=member.person, school_unit=unit, role=Role.TEACHER)
-        group = TeachingGroupFactory(school_unit=unit)
-        group.members.add(student(unit))
-        group.teachers.add(member.person)
-        RoomFactory(school_unit=unit)
-    RoomFactory(school_unit=world.unit)
+    """Every unit — the own one too, so that lists have something to show — holds staff with
+    roles, groups, students, rooms, sittings, assignments, registrations, adjustments,
+    exemptions, paper replacements and a day password, so leaks would show."""
+    subtest = SubtestFactory()
+    norwegian_subtest = SubtestFactory(test__programme=Programme.NO_MAPPING)
+    world.seeded = {
+        unit.pk: _seed_unit(unit, subtest, norwegian_subtest)
+        for unit in (world.unit, world.sibling_unit, world.other_org_unit, world.other_org_unit_2)
+    }
     return world
 
 
 def _foreign_public_ids(world) -> set[str]:
-    """Public ids of every stored object that belongs to a school unit other than world.unit."""
+    """Public ids of every stored object that belongs to a school unit other than world.unit,
+    the day passwords of those units, and every person not of world.unit."""
     ids: set[str] = set()
     for model in apps.get_models():
         names = {f.name for f in model._meta.get_fields()}
@@ -75,6 +118,10 @@ def _foreign_public_ids(world) -> set[str]:
         else:
             continue
         ids |= {str(v) for v in rows.values_list("public_id", flat=True)}
+    for password in DayPassword.objects.exclude(school_unit=world.unit).values_list(
+        "password", flat=True
+    ):
+        ids |= {password, display(password)}
     here = Person.objects.filter(enrolments__school_unit=world.unit) | Person.objects.filter(
         duties__school_unit=world.unit
     )
@@ -120,5 +167,113 @@ def test_no_list_of_ones_own_unit_carries_objects_of_another_unit(
     response = client.get(_path(route, populated.unit))
 
     assert response.status_code in (200, 403, 404, 405), (name, response.status_code)
+    body = response.content.decode()
+    assert not [i for i in foreign if i in body], name
+
+
+# Which stored object a detail route's own argument names, by the path segment before it.
+DETAIL_OBJECTS = {
+    "role-assignments/<uuid:assignment>": "role_assignment",
+    "assignments/<uuid:assignment>": "assignment",
+    "sittings/<uuid:sitting>": "sitting",
+}
+UNIT_DETAILS = [(name, route) for name, route in UNIT_ROUTES if route.count("<") > 1]
+
+
+def _seeded_kind(route: str) -> str:
+    for segment, kind in DETAIL_OBJECTS.items():
+        if f"/{segment}/" in route:
+            return kind
+    raise AssertionError(f"{route}: say in DETAIL_OBJECTS which object its argument names")
+
+
+def _detail_path(route: str, unit, obj) -> str:
+    path = route.replace("<uuid:unit>", str(unit.public_id))
+    start = path.index("<uuid:")
+    return "/" + path[:start] + str(obj.public_id) + path[path.index(">", start) + 1 :]
+
+
+def _lists(populated, client, name) -> str:
+    route = dict(UNIT_LISTS)[name]
+    response = client.get(_path(route, populated.unit))
+    assert response.status_code == 200, (name, response.status_code)
+    return response.content.decode()
+
+
+def test_every_seeded_kind_shows_in_the_lists_of_its_own_unit(populated, client):
+    # The leak check below could not fail for a list that shows nothing: show it does.
+    client.force_login(populated.staff[Role.HEAD_TEACHER])
+    own = populated.seeded[populated.unit.pk]
+    expected = {
+        "api-unit-role-assignments": own["role_assignment"].public_id,
+        "api-exams-assignments": own["assignment"].public_id,
+        "api-exams-sittings": own["sitting"].public_id,
+        "api-exams-registrations": own["registration"].public_id,
+        "api-exams-adjustments": own["adjustment"].public_id,
+        "api-exams-exemptions": own["exemption"].public_id,
+        "api-exams-rooms": own["sitting"].room.public_id,
+        "api-unit-students": own["assignment"].person.public_id,
+    }
+    for name, public_id in expected.items():
+        assert str(public_id) in _lists(populated, client, name), name
+    shown = _lists(populated, client, "api-exams-day-password")
+    assert display(own["day_password"].password) in shown
+
+
+def test_every_detail_route_names_its_object():
+    assert UNIT_DETAILS
+    for _name, route in UNIT_DETAILS:
+        _seeded_kind(route)
+
+
+@pytest.mark.parametrize(("name", "route"), UNIT_DETAILS, ids=[n for n, _r in UNIT_DETAILS])
+@pytest.mark.parametrize("place", ["sibling_unit", "other_org_unit"])
+def test_own_units_route_with_another_units_object_answers_404(
+    populated, client, name, route, place
+):
+    # given the head teacher of world.unit and a real object of another unit
+    client.force_login(populated.staff[Role.HEAD_TEACHER])
+    kind = _seeded_kind(route)
+    foreign = populated.seeded[getattr(populated, place).pk][kind]
+    path = _detail_path(route, populated.unit, foreign)
+    # when they address it through their own unit's URL
+    responses = [
+        client.get(path),
+        client.post(path, data={}, content_type="application/json"),
+        client.delete(path),
+    ]
+    # then it is not found, and it is untouched
+    assert all(r.status_code in (404, 405) for r in responses), [r.status_code for r in responses]
+    assert any(r.status_code == 404 for r in responses)
+    assert type(foreign).objects.filter(pk=foreign.pk, modified=foreign.modified).exists()
+
+
+@pytest.mark.parametrize(("name", "route"), UNIT_DETAILS, ids=[n for n, _r in UNIT_DETAILS])
+def test_own_units_route_with_its_own_object_is_found(populated, client, name, route):
+    # The control of the test above: the same requests on an object of the unit do not 404.
+    client.force_login(populated.staff[Role.HEAD_TEACHER])
+    own = populated.seeded[populated.unit.pk][_seeded_kind(route)]
+    path = _detail_path(route, populated.unit, own)
+    get = client.get(path)
+    post = client.post(path, data={}, content_type="application/json")
+    assert {get.status_code, post.status_code} - {404, 405}, (get.status_code, post.status_code)
+
+
+@pytest.mark.parametrize(("name", "route"), UNIT_LISTS, ids=[n for n, _r in UNIT_LISTS])
+def test_no_list_carries_objects_of_another_unit_where_the_caller_also_holds_every_right(
+    populated, client, name, route
+):
+    # given a head teacher of both world.unit and its sibling unit (one person, two duties)
+    both = staff_member(populated.unit, duty_role="Rektor")
+    DutyFactory(person=both.person, school_unit=populated.sibling_unit, duty_role="Rektor")
+    for unit in (populated.unit, populated.sibling_unit):
+        role_assign(actor=None, person=both.person, school_unit=unit, role=Role.HEAD_TEACHER)
+    client.force_login(both)
+    foreign = _foreign_public_ids(populated)
+    assert str(populated.seeded[populated.sibling_unit.pk]["sitting"].public_id) in foreign
+    # when they list world.unit
+    response = client.get(_path(route, populated.unit))
+    # then nothing of the sibling unit shows, though they may see it there
+    assert response.status_code in (200, 405), (name, response.status_code)
     body = response.content.decode()
     assert not [i for i in foreign if i in body], name
