@@ -21,6 +21,11 @@ def test_other_staff_has_no_capabilities():
     assert capabilities_of(Role.OTHER_STAFF) == frozenset()
 
 
+@pytest.mark.parametrize("role", sorted(set(Role) - {Role.OTHER_STAFF}))
+def test_every_other_role_gives_it_staff_the_connectivity_page(role):
+    assert Capability.VIEW_CONNECTIVITY in capabilities_of(role)
+
+
 def test_test_administrator_cannot_assign_test_administrator():
     roles = assignable_roles(capabilities_of(Role.TEST_ADMINISTRATOR))
     assert Role.TEST_ADMINISTRATOR not in roles
