@@ -4,6 +4,7 @@ no list of one's own unit carries an object of another unit."""
 
 from __future__ import annotations
 
+import itertools
 import uuid
 
 import pytest
@@ -54,6 +55,16 @@ UNIT_ROUTES = _unit_routes()
 UNIT_LISTS = [(name, route) for name, route in UNIT_ROUTES if route.count("<") == 1]
 
 
+METHODS = ("get", "post", "patch", "put", "delete")
+
+
+def _call_every_method(client, path) -> list[int]:
+    return [
+        getattr(client, method)(path, data={}, content_type="application/json").status_code
+        for method in METHODS
+    ]
+
+
 def _path(route: str, unit) -> str:
     path = route.replace("<uuid:unit>", str(unit.public_id))
     while "<uuid:" in path:
@@ -76,6 +87,9 @@ def _seed_unit(unit, subtest, norwegian_subtest) -> dict:
     return {
         "assignment": AssignmentFactory(school_unit=unit, subtest=subtest, person=pupil),
         "sitting": sitting,
+        "student": pupil,
+        "proctor": member.person,
+        "room": sitting.room,
         "role_assignment": RoleAssignment.objects.get(person=member.person, school_unit=unit),
         "registration": RegistrationFactory(school_unit=unit),
         "adjustment": AdjustmentFactory(
@@ -146,13 +160,9 @@ def test_another_school_unit_answers_404_on_every_route(populated, client, name,
     client.force_login(populated.staff[Role.HEAD_TEACHER])
     path = _path(route, getattr(populated, place))
     # when they read or write at another school unit
-    reads = client.get(path)
-    writes = client.post(path, data={}, content_type="application/json")
-    deletes = client.delete(path)
+    statuses = _call_every_method(client, path)
     # then the unit is not found (a method the route lacks may say so, the same for every unit)
-    for response in (reads, writes, deletes):
-        assert response.status_code in (404, 405), (name, response.status_code)
-    assert reads.status_code == 404 or writes.status_code == 404
+    assert set(statuses) <= {404, 405} and 404 in statuses, (name, statuses)
 
 
 @pytest.mark.parametrize(("name", "route"), UNIT_LISTS, ids=[n for n, _r in UNIT_LISTS])
@@ -171,26 +181,38 @@ def test_no_list_of_ones_own_unit_carries_objects_of_another_unit(
     assert not [i for i in foreign if i in body], name
 
 
-# Which stored object a detail route's own argument names, by the path segment before it.
+# Which stored object each argument of a detail route names, by the path segment before it.
 DETAIL_OBJECTS = {
     "role-assignments/<uuid:assignment>": "role_assignment",
     "assignments/<uuid:assignment>": "assignment",
     "sittings/<uuid:sitting>": "sitting",
+    "students/<uuid:student>": "student",
+    "proctors/<uuid:person>": "proctor",
+    "rooms/<uuid:room>": "room",
+    "adjustments/<uuid:adjustment>": "adjustment",
+    "exemptions/<uuid:exemption>": "exemption",
 }
 UNIT_DETAILS = [(name, route) for name, route in UNIT_ROUTES if route.count("<") > 1]
 
 
-def _seeded_kind(route: str) -> str:
-    for segment, kind in DETAIL_OBJECTS.items():
-        if f"/{segment}/" in route:
-            return kind
-    raise AssertionError(f"{route}: say in DETAIL_OBJECTS which object its argument names")
+def _seeded_kinds(route: str) -> list[str]:
+    """The kind of object each argument after the unit names, in order."""
+    segments = route.split("<uuid:unit>/", 1)[1].split("/")
+    kinds = []
+    for before, segment in itertools.pairwise(segments):
+        if segment.startswith("<"):
+            key = f"{before}/{segment}"
+            assert key in DETAIL_OBJECTS, f"{route}: say in DETAIL_OBJECTS what {key} names"
+            kinds.append(DETAIL_OBJECTS[key])
+    return kinds
 
 
-def _detail_path(route: str, unit, obj) -> str:
+def _detail_path(route: str, unit, objects) -> str:
     path = route.replace("<uuid:unit>", str(unit.public_id))
-    start = path.index("<uuid:")
-    return "/" + path[:start] + str(obj.public_id) + path[path.index(">", start) + 1 :]
+    for obj in objects:
+        start = path.index("<uuid:")
+        path = path[:start] + str(obj.public_id) + path[path.index(">", start) + 1 :]
+    return "/" + path
 
 
 def _lists(populated, client, name) -> str:
@@ -220,10 +242,10 @@ def test_every_seeded_kind_shows_in_the_lists_of_its_own_unit(populated, client)
     assert display(own["day_password"].password) in shown
 
 
-def test_every_detail_route_names_its_object():
+def test_every_detail_route_names_its_objects():
     assert UNIT_DETAILS
     for _name, route in UNIT_DETAILS:
-        _seeded_kind(route)
+        assert _seeded_kinds(route)
 
 
 @pytest.mark.parametrize(("name", "route"), UNIT_DETAILS, ids=[n for n, _r in UNIT_DETAILS])
@@ -231,32 +253,26 @@ def test_every_detail_route_names_its_object():
 def test_own_units_route_with_another_units_object_answers_404(
     populated, client, name, route, place
 ):
-    # given the head teacher of world.unit and a real object of another unit
+    # given the head teacher of world.unit and real objects of another unit
     client.force_login(populated.staff[Role.HEAD_TEACHER])
-    kind = _seeded_kind(route)
-    foreign = populated.seeded[getattr(populated, place).pk][kind]
-    path = _detail_path(route, populated.unit, foreign)
-    # when they address it through their own unit's URL
-    responses = [
-        client.get(path),
-        client.post(path, data={}, content_type="application/json"),
-        client.delete(path),
-    ]
-    # then it is not found, and it is untouched
-    assert all(r.status_code in (404, 405) for r in responses), [r.status_code for r in responses]
-    assert any(r.status_code == 404 for r in responses)
-    assert type(foreign).objects.filter(pk=foreign.pk, modified=foreign.modified).exists()
+    seeded = populated.seeded[getattr(populated, place).pk]
+    foreign = [seeded[kind] for kind in _seeded_kinds(route)]
+    # when they address them through their own unit's URL, with every method
+    statuses = _call_every_method(client, _detail_path(route, populated.unit, foreign))
+    # then they are not found, and untouched
+    assert set(statuses) <= {404, 405} and 404 in statuses, statuses
+    for obj in foreign:
+        assert type(obj).objects.filter(pk=obj.pk, modified=obj.modified).exists(), obj
 
 
 @pytest.mark.parametrize(("name", "route"), UNIT_DETAILS, ids=[n for n, _r in UNIT_DETAILS])
-def test_own_units_route_with_its_own_object_is_found(populated, client, name, route):
-    # The control of the test above: the same requests on an object of the unit do not 404.
+def test_own_units_route_with_its_own_objects_is_found(populated, client, name, route):
+    # The control of the test above: the same requests on objects of the unit are not all 404.
     client.force_login(populated.staff[Role.HEAD_TEACHER])
-    own = populated.seeded[populated.unit.pk][_seeded_kind(route)]
-    path = _detail_path(route, populated.unit, own)
-    get = client.get(path)
-    post = client.post(path, data={}, content_type="application/json")
-    assert {get.status_code, post.status_code} - {404, 405}, (get.status_code, post.status_code)
+    seeded = populated.seeded[populated.unit.pk]
+    own = [seeded[kind] for kind in _seeded_kinds(route)]
+    statuses = _call_every_method(client, _detail_path(route, populated.unit, own))
+    assert set(statuses) - {404, 405}, statuses
 
 
 @pytest.mark.parametrize(("name", "route"), UNIT_LISTS, ids=[n for n, _r in UNIT_LISTS])
