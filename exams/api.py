@@ -248,6 +248,35 @@ def _staff_person(school_unit, public_id) -> Person:
     return person
 
 
+REASON = OpenApiParameter(
+    "reason",
+    str,
+    description=_(
+        "Why, kept in the audit log (also accepted as `reason` in a JSON body). Required to "
+        "withdraw an exemption and to remove an adjustment after the student has started."
+    ),
+)
+
+
+def _reason(request) -> str:
+    value = request.query_params.get("reason")
+    if value is None and hasattr(request.data, "get"):
+        value = request.data.get("reason")
+    return str(value or "").strip()[:500]
+
+
+def _removed(remove, **kwargs) -> Response:
+    """Run a removal service: 204 when done, 400 with the service's reason when refused."""
+    try:
+        remove(**kwargs)
+    except services.ExamRefused as exc:
+        return _refused(exc)
+    return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+REMOVED = {204: None, 400: RefusalSerializer}
+
+
 def _room_param(request, school_unit):
     """The `room` query parameter as a room of the unit (another unit's room is a 404)."""
     if not request.query_params.get("room"):
@@ -291,6 +320,14 @@ class RoomListView(UnitView):
         except services.ExamRefused as exc:
             return _refused(exc)
         return Response(RoomSerializer(room).data, status=status.HTTP_201_CREATED)
+
+
+class RoomDetailView(UnitView):
+    @extend_schema(responses=REMOVED, description=_("Refused while a sitting uses the room."))
+    def delete(self, request, unit, room):
+        school_unit = self.unit(request, unit)
+        target = selectors.access_room(user=request.user, school_unit=school_unit, public_id=room)
+        return _removed(services.room_delete, actor=request.user, room=target)
 
 
 # --- registrations ------------------------------------------------------------------------------
@@ -523,6 +560,39 @@ class SittingProctorsView(UnitView):
         return Response(SittingDetailSerializer(target).data)
 
 
+class SittingStudentView(UnitView):
+    @extend_schema(parameters=[REASON], responses=REMOVED)
+    def delete(self, request, unit, sitting, student):
+        school_unit = self.unit(request, unit)
+        target = selectors.access_sitting(
+            user=request.user, school_unit=school_unit, public_id=sitting
+        )
+        person = selectors.access_sitting_student(sitting=target, public_id=student)
+        return _removed(
+            services.sitting_remove_student,
+            actor=request.user,
+            sitting=target,
+            person=person,
+            reason=_reason(request),
+        )
+
+
+class SittingProctorView(UnitView):
+    @extend_schema(
+        responses=REMOVED,
+        description=_("Refused when it would leave the sitting without a (non-backup) proctor."),
+    )
+    def delete(self, request, unit, sitting, person):
+        school_unit = self.unit(request, unit)
+        target = selectors.access_sitting(
+            user=request.user, school_unit=school_unit, public_id=sitting
+        )
+        proctor = selectors.access_sitting_proctor(sitting=target, public_id=person)
+        return _removed(
+            services.sitting_remove_proctor, actor=request.user, sitting=target, person=proctor
+        )
+
+
 class SittingPostponeView(UnitView):
     @extend_schema(
         request=PostponeRequestSerializer,
@@ -660,6 +730,23 @@ class AdjustmentListView(UnitView):
         return Response(AdjustmentSerializer(adjustment).data)
 
 
+class AdjustmentDetailView(UnitView):
+    capability = Capability.ENTER_ADJUSTMENTS
+
+    @extend_schema(parameters=[REASON], responses=REMOVED)
+    def delete(self, request, unit, adjustment):
+        school_unit = self.unit(request, unit)
+        target = selectors.access_adjustment(
+            user=request.user, school_unit=school_unit, public_id=adjustment
+        )
+        return _removed(
+            services.adjustment_remove,
+            actor=request.user,
+            adjustment=target,
+            reason=_reason(request),
+        )
+
+
 class ExemptionListView(UnitView):
     capability = Capability.DECIDE_EXEMPTIONS
 
@@ -697,6 +784,23 @@ class ExemptionListView(UnitView):
         except services.ExamRefused as exc:
             return _refused(exc)
         return Response(ExemptionSerializer(exemption).data, status=status.HTTP_201_CREATED)
+
+
+class ExemptionDetailView(UnitView):
+    capability = Capability.DECIDE_EXEMPTIONS
+
+    @extend_schema(parameters=[REASON], responses=REMOVED)
+    def delete(self, request, unit, exemption):
+        school_unit = self.unit(request, unit)
+        target = selectors.access_exemption(
+            user=request.user, school_unit=school_unit, public_id=exemption
+        )
+        return _removed(
+            services.exemption_remove,
+            actor=request.user,
+            exemption=target,
+            reason=_reason(request),
+        )
 
 
 # --- readiness ----------------------------------------------------------------------------------

@@ -332,3 +332,13 @@ def exempt_person_ids(*, subtest: Subtest) -> set[int]:
         .filter(Q(subtest=subtest) | Q(subtest__isnull=True))
         .values_list("person_id", flat=True)
     )
+
+
+def access_sitting_student(*, sitting: Sitting, public_id) -> Person:
+    """A student placed in `sitting` (already scoped to the unit); anyone else is a 404."""
+    return _get(sitting_students(sitting=sitting), public_id=public_id)
+
+
+def access_sitting_proctor(*, sitting: Sitting, public_id) -> Person:
+    """A proctor or backup proctor of `sitting`; anyone else is a 404."""
+    return _get(Person.objects.filter(proctorships__sitting=sitting), public_id=public_id)
