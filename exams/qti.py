@@ -536,8 +536,11 @@ def _where(el: Element) -> str:
     return _("the test")
 
 
-def _structure_warnings(el: Element, report: ImportReport) -> None:
-    """Report by name every part of the test structure that the import does not apply."""
+def _structure_warnings(el: Element, report: ImportReport, *, nested: bool = False) -> None:
+    """Report by name every part of the test structure that the import does not apply.
+
+    `nested`: `el` is a section inside a section (flattened into its top-level section).
+    """
     outcomes = sorted({child.tag for child in el if child.tag in OUTCOMES})
     if outcomes:
         report.warnings.append(
@@ -545,8 +548,13 @@ def _structure_warnings(el: Element, report: ImportReport) -> None:
             % {"where": _where(el), "tags": ", ".join(outcomes)}
         )
     for child in el:
+        if child.tag == "qti-time-limits" and (nested or el.tag == "qti-assessment-item-ref"):
+            report.warnings.append(
+                _("%s: qti-time-limits not applied; the subtest's duration is used") % _where(el)
+            )
+            continue
         if child.tag in TEST_ELEMENTS:
-            _structure_warnings(child, report)
+            _structure_warnings(child, report, nested=nested or el.tag == "qti-assessment-section")
             continue
         where = _where(el)
         if child.tag == "qti-selection":

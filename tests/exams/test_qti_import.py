@@ -335,8 +335,11 @@ def test_selection_ordering_and_weights_are_reported_by_name(operator):
         '<qti-selection select="1"/><qti-ordering shuffle="true"/>'
         '<qti-assessment-item-ref identifier="q-text" href="items/q-text.xml">'
         '<qti-weight identifier="W2" value="2"/></qti-assessment-item-ref>'
-        '<qti-assessment-item-ref identifier="q-numeric" href="items/q-numeric.xml"/>'
-        "</qti-assessment-section></qti-test-part>"
+        '<qti-assessment-section identifier="A1" title="A1" visible="true">'
+        '<qti-time-limits max-time="600"/>'
+        '<qti-assessment-item-ref identifier="q-numeric" href="items/q-numeric.xml">'
+        '<qti-time-limits max-time="60"/></qti-assessment-item-ref>'
+        "</qti-assessment-section></qti-assessment-section></qti-test-part>"
         '<qti-outcome-processing><qti-set-outcome-value identifier="SCORE"><qti-sum>'
         '<qti-test-variables variable-identifier="SCORE" weight-identifier="W2"/>'
         "</qti-sum></qti-set-outcome-value></qti-outcome-processing></qti-assessment-test>"
@@ -357,6 +360,8 @@ def test_selection_ordering_and_weights_are_reported_by_name(operator):
     assert "section A: qti-ordering (shuffle) is not supported" in warnings
     assert "item q-text: qti-weight W2 (2) is not applied" in warnings
     assert "the test: qti-outcome-processing not read" in warnings
+    assert "section A1: qti-time-limits not applied" in warnings
+    assert "item q-numeric: qti-time-limits not applied" in warnings
     # what was imported is what the report says: every item, unweighted
     assert report.test.subtests.get().items.count() == 2
 
