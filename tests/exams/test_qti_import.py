@@ -472,6 +472,8 @@ def test_the_upload_form_offers_the_window_and_imports_with_it(client, operator)
     response = _upload(client, window_start="2027-04-05", window_end="2027-04-16")
 
     assert response.status_code == 200
+    # the operator sees the warnings of the report, naming the item
+    assert "q-single: no maximum score is declared" in response.content.decode()
     test = TestDefinition.objects.get()
     assert (test.window_start, test.window_end) == (
         datetime.date(2027, 4, 5),
