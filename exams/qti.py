@@ -8,10 +8,17 @@ top-level section that holds them); each item becomes an Item. What we support:
 - `qti-text-entry-interaction` → text entry (base-type string) or numeric (float/integer);
 - `qti-extended-text-interaction` → extended text, assessed by a person.
 
+A referenced `qti-assessment-stimulus` (a shared reading passage) is put, sanitised like the
+item, in front of the item body.
+
 Anything else (hotspot, match, order, custom…) refuses that item, by name and with the item's
-identifier, in the report; the rest of the package is still imported, as a draft, so the operator
-can decide. A package-level problem (not a zip, unsafe entry names, a zip bomb, bad or hostile
-XML in the manifest or the test, a missing test file) imports nothing.
+identifier, in the report, as do templates (randomised items) and media the sanitiser would
+strip (audio, video, object, iframe…); the rest of the package is still imported, as a draft, so
+the operator can decide. Nothing is dropped silently: what is imported but not applied
+(selection, ordering, weights, time limits below a section, a second test, outcome processing,
+markup the sanitiser removes, an item with no declared max score…) is a warning naming it.
+A package-level problem (not a zip, unsafe entry names, a zip bomb, bad or hostile XML in the
+manifest or the test, a missing test file) imports nothing.
 
 XML is parsed with defusedxml with DTDs, entities and external references forbidden, so entity
 expansion ("billion laughs") and external entities are refused before anything is expanded.
@@ -303,7 +310,12 @@ STIMULUS_BASE = "data-qti-base"
 
 
 def _stimulus(
-    ref: Element, *, item_path: str, names: set[str], read_xml: Callable[[str], Element] | None
+    ref: Element,
+    *,
+    item_path: str,
+    names: set[str],
+    read_xml: Callable[[str], Element] | None,
+    warnings: list[str],
 ) -> Element:
     """The body of a referenced qti-assessment-stimulus, as a div to put in front of the item."""
     href = (ref.get("href") or "").strip()
@@ -320,6 +332,11 @@ def _stimulus(
     stimulus_body = stimulus.find("qti-stimulus-body")
     if stimulus_body is None:
         raise ValueError(_("stimulus %s has no qti-stimulus-body") % label)
+    for child in stimulus:
+        if child.tag != "qti-stimulus-body":
+            warnings.append(
+                _("stimulus %(stimulus)s: %(tag)s left out") % {"stimulus": label, "tag": child.tag}
+            )
     div = Element("div", {"class": "stimulus"})
     div.text = stimulus_body.text
     for child in list(stimulus_body):
@@ -385,7 +402,7 @@ def convert_item(
             )
         )
     stimuli = [
-        _stimulus(ref, item_path=item_path, names=names, read_xml=read_xml)
+        _stimulus(ref, item_path=item_path, names=names, read_xml=read_xml, warnings=warnings)
         for ref in root.findall("qti-assessment-stimulus-ref")
     ]
     for position, stimulus in enumerate(stimuli):

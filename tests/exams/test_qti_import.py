@@ -273,7 +273,7 @@ def test_a_stimulus_ref_puts_the_sanitised_passage_in_front_of_the_item(operator
         "st-1",
         '<h2>Vargen</h2><p>Vargen är ett rovdjur.</p><img src="img/varg.png" alt="Varg"/>'
         "<script>alert(1)</script>",
-    )
+    ).replace("<qti-stimulus-body>", '<qti-stylesheet href="s.css"/><qti-stimulus-body>')
     item_xml = q.essay_item(
         "q-x",
         "<p>Vad äter vargen?</p>",
@@ -291,6 +291,7 @@ def test_a_stimulus_ref_puts_the_sanitised_passage_in_front_of_the_item(operator
     html = report.test.subtests.get().items.get(identifier="q-x").content_html
     assert html.index("Vargen är ett rovdjur.") < html.index("Vad äter vargen?")
     assert "<script" not in html
+    assert "q-x: stimulus ../stimuli/st-1.xml: qti-stylesheet left out" in report.warnings
     asset = ItemAsset.objects.get(test=report.test)
     assert asset.path == "stimuli/img/varg.png"
     assert reverse("exams-asset", kwargs={"asset": asset.public_id}) in html
