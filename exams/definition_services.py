@@ -29,6 +29,7 @@ from exams.definition_format import (
 )
 from exams.definition_selectors import asset_url, asset_urls, is_operator, next_version
 from exams.models import DefinitionStatus, Item, ItemAsset, Subtest, TestDefinition
+from exams.services import assignments_follow_new_version
 from provplattform.audit import audit_record
 
 IMAGE_TYPES = {"image/png", "image/jpeg", "image/gif", "image/webp"}
@@ -335,11 +336,20 @@ def item_delete(*, actor, item: Item) -> None:
 
 @transaction.atomic
 def test_publish(*, actor, test: TestDefinition) -> TestDefinition:
-    """Draft → published: from now on schools see it. The test must be valid."""
+    """Draft → published: from now on schools see it. The test must be valid.
+
+    Publishing version N retires every older published version of the same code: from then on
+    only version N is registered for, assigned and scheduled, and students who have not started
+    the old version are moved to it (exams.services.assignments_follow_new_version).
+    """
     _require_operator(actor)
     test = TestDefinition.objects.select_for_update().get(pk=test.pk)
     if test.status != DefinitionStatus.DRAFT:
         raise DefinitionRefused(_("Only a draft can be published."))
+    if TestDefinition.objects.filter(
+        code=test.code, status=DefinitionStatus.PUBLISHED, version__gt=test.version
+    ).exists():
+        raise DefinitionRefused(_("A newer version of this test is already published."))
     _check(test)
     test.status = DefinitionStatus.PUBLISHED
     test.published_at = timezone.now()
@@ -352,6 +362,26 @@ def test_publish(*, actor, test: TestDefinition) -> TestDefinition:
         before={"status": DefinitionStatus.DRAFT},
         after=_summary(test),
     )
+    older = TestDefinition.objects.select_for_update().filter(
+        code=test.code, status=DefinitionStatus.PUBLISHED, version__lt=test.version
+    )
+    for old in older:
+        old.status = DefinitionStatus.RETIRED
+        old.save(update_fields=["status", "modified"])
+        summary = assignments_follow_new_version(actor=actor, old=old, new=test)
+        audit_record(
+            actor=actor,
+            action="definition.retire",
+            target=old,
+            before={"status": DefinitionStatus.PUBLISHED},
+            after={
+                **_summary(old),
+                "superseded_by": test.version,
+                "moved": len(summary.changed),
+                "kept": len(summary.refused),
+            },
+            reason="superseded",
+        )
     return test
 
 

@@ -152,6 +152,19 @@ def _exempt_ids(subtest: Subtest) -> set[int]:
     )
 
 
+def _sat_earlier_version_ids(subtest: Subtest) -> set[int]:
+    """Students who sat the same subtest in an earlier version of the test: they are done."""
+    same = {
+        "subtest__code": subtest.code,
+        "subtest__test__code": subtest.test.code,
+        "subtest__test__version__lt": subtest.test.version,
+    }
+    started = set(SubtestStart.objects.filter(**same).values_list("person_id", flat=True))
+    return started | set(
+        PaperReplacement.objects.filter(**same).values_list("person_id", flat=True)
+    )
+
+
 def _persons_with_role(school_unit: SchoolUnit, capability: Capability) -> set[int]:
     roles = [r for r in Role if capability in capabilities_of_roles([r])]
     return set(
@@ -274,7 +287,7 @@ def _tests_binding(school_unit: SchoolUnit, today: datetime.date) -> list[TestDe
         p for p, c in PROGRAMME_COUNTRY.items() if c == school_unit.organiser.country
     ]
     registered = Registration.objects.filter(school_unit=school_unit).values("test_id")
-    return list(
+    tests = (
         TestDefinition.objects.filter(
             status=DefinitionStatus.PUBLISHED,
             programme__in=country_programmes,
@@ -282,7 +295,14 @@ def _tests_binding(school_unit: SchoolUnit, today: datetime.date) -> list[TestDe
         )
         .filter(Q(mandatory=True) | Q(id__in=registered))
         .prefetch_related("subtests")
+        .order_by("code", "-version")
     )
+    # Publishing a correction retires the version before it; should two versions of one code
+    # still be published, students are assigned only the newest.
+    newest: dict[str, TestDefinition] = {}
+    for test in tests:
+        newest.setdefault(test.code, test)
+    return list(newest.values())
 
 
 @transaction.atomic
@@ -322,7 +342,7 @@ def assignments_sync_mandatory(
                 have = set(
                     Assignment.objects.filter(subtest=subtest).values_list("person_id", flat=True)
                 )
-                missing = students - have - _exempt_ids(subtest)
+                missing = students - have - _exempt_ids(subtest) - _sat_earlier_version_ids(subtest)
                 if not missing:
                     continue
                 rows = Assignment.objects.bulk_create(
@@ -354,6 +374,177 @@ def assignments_sync_mandatory(
                 )
                 created_total += len(rows)
     return created_total
+
+
+def _started_ids(subtest: Subtest) -> set[int]:
+    """Students who have started the subtest, or did it as a paper replacement test."""
+    started = set(SubtestStart.objects.filter(subtest=subtest).values_list("person_id", flat=True))
+    return started | set(
+        PaperReplacement.objects.filter(subtest=subtest).values_list("person_id", flat=True)
+    )
+
+
+def _carry_over_registrations(*, actor, old: TestDefinition, new: TestDefinition) -> None:
+    for registration in Registration.objects.filter(test=old).select_related("school_unit"):
+        copy, created = Registration.objects.get_or_create(
+            school_unit=registration.school_unit,
+            test=new,
+            defaults={"registered_by": registration.registered_by},
+        )
+        if created:
+            audit_record(
+                actor=actor,
+                action="registration.new_version",
+                target=copy,
+                after={"test": str(new.public_id), "version": new.version},
+                scope=registration.school_unit,
+            )
+
+
+def _carry_over_decisions(
+    *, actor, old: TestDefinition, new: TestDefinition, new_by_code: dict[str, Subtest]
+) -> None:
+    """Exemptions and adjustments decided for the old version hold for the new one too.
+
+    An exemption is copied (the old version keeps its own record for its statistics); an
+    adjustment not yet locked moves, a locked one (the student has started a part) is copied.
+    """
+    for exemption in Exemption.objects.filter(test=old).select_related("subtest", "school_unit"):
+        subtest = new_by_code.get(exemption.subtest.code) if exemption.subtest_id else None
+        if exemption.subtest_id and subtest is None:
+            continue
+        if Exemption.objects.filter(person_id=exemption.person_id, test=new, subtest=subtest):
+            continue
+        copy = Exemption.objects.create(
+            school_unit=exemption.school_unit,
+            person_id=exemption.person_id,
+            test=new,
+            subtest=subtest,
+            ground=exemption.ground,
+            decision_reference=exemption.decision_reference,
+            attested_no_significance=exemption.attested_no_significance,
+            decided_by_id=exemption.decided_by_id,
+            entered_by=exemption.entered_by,
+        )
+        audit_record(
+            actor=actor,
+            action="exemption.new_version",
+            target=copy,
+            after={"from": str(exemption.public_id), "test": str(new.public_id)},
+            scope=exemption.school_unit,
+        )
+    for adjustment in Adjustment.objects.filter(test=old).select_related("subtest", "school_unit"):
+        subtest = new_by_code.get(adjustment.subtest.code) if adjustment.subtest_id else None
+        if adjustment.subtest_id and subtest is None:
+            continue
+        if Adjustment.objects.filter(person_id=adjustment.person_id, test=new, subtest=subtest):
+            continue
+        source = str(adjustment.public_id)
+        if adjustment.locked_at is not None:
+            adjustment.pk = adjustment.id = None
+            adjustment._state.adding = True
+            adjustment.public_id = Adjustment._meta.get_field("public_id").get_default()
+            adjustment.locked_at = None
+        adjustment.test = new
+        adjustment.subtest = subtest
+        adjustment.save()
+        audit_record(
+            actor=actor,
+            action="adjustment.new_version",
+            target=adjustment,
+            after={"from": source, "test": str(new.public_id)},
+            scope=adjustment.school_unit,
+        )
+
+
+@transaction.atomic
+def assignments_follow_new_version(
+    *, actor, old: TestDefinition, new: TestDefinition
+) -> BulkSummary:
+    """Move schools' preparations from a superseded version to the one that replaces it.
+
+    Invariant: a student who has not started a subtest of the old version holds the new
+    version's subtest with the same code instead (and a sitting nobody has started moves with
+    its students); a student who has started, or did it on paper, keeps the old version, and so
+    does a student whose subtest has no counterpart in the new version. Registrations,
+    exemptions and adjustments carry over. Every move and every assignment kept is audited.
+    """
+    new_by_code = {s.code: s for s in new.subtests.all()}
+    summary = BulkSummary()
+    _carry_over_registrations(actor=actor, old=old, new=new)
+    _carry_over_decisions(actor=actor, old=old, new=new, new_by_code=new_by_code)
+    for subtest in old.subtests.all():
+        target = new_by_code.get(subtest.code)
+        started = _started_ids(subtest)
+        kept_sittings: set[int] = set()
+        for sitting in Sitting.objects.filter(subtest=subtest, status=SittingStatus.SCHEDULED):
+            placed = set(sitting.placements.values_list("person_id", flat=True))
+            if target is None or placed & started:
+                kept_sittings |= placed
+                continue
+            sitting.subtest = target
+            sitting.save(update_fields=["subtest", "modified"])
+            audit_record(
+                actor=actor,
+                action="sitting.new_version",
+                target=sitting,
+                before={"subtest": str(subtest.public_id)},
+                after={"subtest": str(target.public_id), "version": new.version},
+                scope=sitting.school_unit,
+            )
+        assignments = Assignment.objects.filter(subtest=subtest).select_related(
+            "person", "school_unit"
+        )
+        for assignment in assignments:
+            person = assignment.person
+            if person.pk in started:
+                reason = _("Has already started this subtest; keeps version %(version)d.")
+            elif target is None:
+                reason = _("The new version has no subtest %(code)s; keeps version %(version)d.")
+            elif person.pk in kept_sittings:
+                reason = _("Placed in a sitting that has begun; keeps version %(version)d.")
+            else:
+                reason = None
+            if reason:
+                reason = reason % {"version": old.version, "code": subtest.code}
+                summary.refused.append(_person_entry(person, reason=reason))
+                audit_record(
+                    actor=actor,
+                    action="assignment.kept_on_old_version",
+                    target=assignment,
+                    after={"subtest": str(subtest.public_id), "person": str(person.public_id)},
+                    reason=reason,
+                    scope=assignment.school_unit,
+                )
+                continue
+            if Assignment.objects.filter(subtest=target, person=person).exists():
+                before = {"subtest": str(subtest.public_id), "person": str(person.public_id)}
+                audit_record(
+                    actor=actor,
+                    action="assignment.remove",
+                    target=assignment,
+                    before=before,
+                    reason="new version",
+                    scope=assignment.school_unit,
+                )
+                assignment.delete()
+                continue
+            assignment.subtest = target
+            assignment.save(update_fields=["subtest", "modified"])
+            audit_record(
+                actor=actor,
+                action="assignment.new_version",
+                target=assignment,
+                before={"subtest": str(subtest.public_id)},
+                after={
+                    "subtest": str(target.public_id),
+                    "person": str(person.public_id),
+                    "version": new.version,
+                },
+                scope=assignment.school_unit,
+            )
+            summary.changed.append(_person_entry(person, action="moved"))
+    return summary
 
 
 def on_transfer_applied(organiser, run) -> None:
@@ -391,6 +582,7 @@ def assignments_create(
         return summary
     enrolled = enrolled_ids(school_unit, today=today)
     exempt = _exempt_ids(subtest)
+    sat_earlier = _sat_earlier_version_ids(subtest)
     have = dict(
         Assignment.objects.filter(subtest=subtest).values_list("person_id", "school_unit_id")
     )
@@ -399,6 +591,8 @@ def assignments_create(
             reason = _("Not enrolled at this school unit.")
         elif person.pk in exempt:
             reason = _("Exempt from this test.")
+        elif person.pk in sat_earlier:
+            reason = _("Has already sat an earlier version of this subtest.")
         elif person.pk in have:
             reason = _("Already assigned.")
         else:
