@@ -732,21 +732,27 @@ def _check_sitting_time(
 
 
 def _place_students(*, actor, sitting: Sitting, persons: Iterable[Person]) -> BulkSummary:
+    """Invariant: nobody sits a subtest twice. A student who has started it (or did it on paper)
+    is never placed again; a student is in at most one scheduled sitting of it; a student absent
+    from a sitting that has ended goes only to a catch-up sitting."""
     summary = BulkSummary()
+    subtest = sitting.subtest
     assigned = set(
-        Assignment.objects.filter(
-            subtest=sitting.subtest, school_unit=sitting.school_unit
-        ).values_list("person_id", flat=True)
-    )
-    exempt = _exempt_ids(sitting.subtest)
-    elsewhere = set(
-        SittingStudent.objects.filter(
-            sitting__subtest=sitting.subtest,
-            sitting__school_unit=sitting.school_unit,
-            sitting__status=SittingStatus.SCHEDULED,
+        Assignment.objects.filter(subtest=subtest, school_unit=sitting.school_unit).values_list(
+            "person_id", flat=True
         )
-        .exclude(sitting=sitting)
-        .values_list("person_id", flat=True)
+    )
+    exempt = _exempt_ids(subtest)
+    started = set(SubtestStart.objects.filter(subtest=subtest).values_list("person_id", flat=True))
+    on_paper = set(
+        PaperReplacement.objects.filter(subtest=subtest).values_list("person_id", flat=True)
+    )
+    others = SittingStudent.objects.filter(sitting__subtest=subtest).exclude(sitting=sitting)
+    elsewhere = set(
+        others.filter(sitting__status=SittingStatus.SCHEDULED).values_list("person_id", flat=True)
+    )
+    missed = set(
+        others.filter(sitting__status=SittingStatus.ENDED).values_list("person_id", flat=True)
     )
     here = set(sitting.placements.values_list("person_id", flat=True))
     for person in persons:
@@ -756,8 +762,14 @@ def _place_students(*, actor, sitting: Sitting, persons: Iterable[Person]) -> Bu
             reason = _("Not assigned this subtest.")
         elif person.pk in here:
             reason = _("Already in this sitting.")
-        elif person.pk in elsewhere and not sitting.is_catch_up:
+        elif person.pk in started:
+            reason = _("Has already started this subtest.")
+        elif person.pk in on_paper:
+            reason = _("Did this subtest as a paper replacement test.")
+        elif person.pk in elsewhere:
             reason = _("Already placed in another sitting of this subtest.")
+        elif person.pk in missed and not sitting.is_catch_up:
+            reason = _("Absent from an earlier sitting: place the student in a catch-up sitting.")
         else:
             reason = None
         if reason:
