@@ -305,6 +305,62 @@ def _tests_binding(school_unit: SchoolUnit, today: datetime.date) -> list[TestDe
     return list(newest.values())
 
 
+def _current_enrolment(person_id: int, unit_id: int, today: datetime.date) -> bool:
+    return (
+        Enrolment.objects.filter(person_id=person_id, school_unit_id=unit_id)
+        .filter(Q(end_date__isnull=True) | Q(end_date__gte=today))
+        .exists()
+    )
+
+
+def _move_refusal(assignment: Assignment, today: datetime.date) -> str | None:
+    """Why an assignment at another unit cannot follow the student here, or None if it can."""
+    if assignment.person_id in _started_ids(assignment.subtest):
+        return _("Has already started this subtest at another school unit.")
+    if _current_enrolment(assignment.person_id, assignment.school_unit_id, today):
+        return _("Assigned at another school unit where the student is still enrolled.")
+    return None
+
+
+def _assignment_move(*, actor, assignment: Assignment, to_unit: SchoolUnit, source: str) -> None:
+    """The student moved: the assignment follows them and they leave the old unit's sittings."""
+    old_unit = assignment.school_unit
+    person = assignment.person
+    placements = SittingStudent.objects.filter(
+        sitting__subtest=assignment.subtest,
+        sitting__school_unit=old_unit,
+        sitting__status=SittingStatus.SCHEDULED,
+        person=person,
+    ).select_related("sitting")
+    for placement in placements:
+        audit_record(
+            actor=actor,
+            action="sitting.student_remove",
+            target=placement.sitting,
+            before={"person": str(person.public_id)},
+            reason="moved to another school unit",
+            scope=old_unit,
+        )
+        placement.delete()
+    assignment.school_unit = to_unit
+    assignment.source = source
+    assignment.assigned_by = actor
+    assignment.save(update_fields=["school_unit", "source", "assigned_by", "modified"])
+    change = {
+        "before": {"school_unit": str(old_unit.public_id)},
+        "after": {
+            "school_unit": str(to_unit.public_id),
+            "subtest": str(assignment.subtest.public_id),
+            "person": str(person.public_id),
+            "source": source,
+        },
+    }
+    for scope in (old_unit, to_unit):
+        audit_record(
+            actor=actor, action="assignment.move", target=assignment, scope=scope, **change
+        )
+
+
 @transaction.atomic
 def assignments_sync_mandatory(
     *,
@@ -315,7 +371,9 @@ def assignments_sync_mandatory(
     """Assign mandatory and registered tests to every enrolled student of the grade.
 
     Invariant: from the day assignment opens until the window closes, every enrolled, non-exempt
-    student whose school year is the test's grade holds an assignment for each of its subtests.
+    student whose school year is the test's grade holds an assignment for each of its subtests,
+    at the unit of their current enrolment: the assignment of a student who moved follows them
+    unless they have started the subtest (or are still enrolled at the old unit too).
     Runs from Celery beat and right after each transfer; returns how many assignments it made.
     """
     units = SchoolUnit.objects.filter(removed_at__isnull=True).select_related("organiser")
@@ -339,10 +397,29 @@ def assignments_sync_mandatory(
             for subtest in test.subtests.all():
                 if _assignment_window_refusal(subtest, day):
                     continue
-                have = set(
-                    Assignment.objects.filter(subtest=subtest).values_list("person_id", flat=True)
+                have = {
+                    a.person_id: a
+                    for a in Assignment.objects.filter(subtest=subtest).select_related(
+                        "person", "subtest", "school_unit"
+                    )
+                }
+                # Students who moved here keep their place in the test: the assignment follows
+                # them unless they started at the old unit or are still enrolled there.
+                for pid in sorted(students & have.keys()):
+                    assignment = have[pid]
+                    if assignment.school_unit_id != unit.pk and not _move_refusal(assignment, day):
+                        _assignment_move(
+                            actor=None,
+                            assignment=assignment,
+                            to_unit=unit,
+                            source=AssignmentSource.AUTOMATIC,
+                        )
+                missing = (
+                    students
+                    - have.keys()
+                    - _exempt_ids(subtest)
+                    - _sat_earlier_version_ids(subtest)
                 )
-                missing = students - have - _exempt_ids(subtest) - _sat_earlier_version_ids(subtest)
                 if not missing:
                     continue
                 rows = Assignment.objects.bulk_create(
@@ -568,7 +645,9 @@ def assignments_create(
     """Assign a subtest to students; returns what changed and what was refused, and why.
 
     Invariant: only from the day assignment opens until the window closes, only students enrolled
-    at the unit, never an exempt student, never twice.
+    at the unit, never an exempt student, never twice. A student who moved here from another unit
+    and has not started takes the assignment along (moved, audited); one who started there, or is
+    still enrolled there, is refused.
     """
     _require(actor, school_unit, Capability.ADMINISTER_TESTS)
     _check_published(subtest.test)
@@ -583,18 +662,28 @@ def assignments_create(
     enrolled = enrolled_ids(school_unit, today=today)
     exempt = _exempt_ids(subtest)
     sat_earlier = _sat_earlier_version_ids(subtest)
-    have = dict(
-        Assignment.objects.filter(subtest=subtest).values_list("person_id", "school_unit_id")
-    )
+    have = {
+        a.person_id: a
+        for a in Assignment.objects.filter(subtest=subtest).select_related("person", "subtest")
+    }
     for person in persons:
+        elsewhere = have.get(person.pk)
         if person.pk not in enrolled:
             reason = _("Not enrolled at this school unit.")
         elif person.pk in exempt:
             reason = _("Exempt from this test.")
         elif person.pk in sat_earlier:
             reason = _("Has already sat an earlier version of this subtest.")
-        elif person.pk in have:
+        elif elsewhere is not None and elsewhere.school_unit_id == school_unit.pk:
             reason = _("Already assigned.")
+        elif elsewhere is not None:
+            reason = _move_refusal(elsewhere, today)
+            if reason is None:
+                _assignment_move(
+                    actor=actor, assignment=elsewhere, to_unit=school_unit, source=source
+                )
+                summary.changed.append(_person_entry(person, action="moved"))
+                continue
         else:
             reason = None
         if reason:
@@ -607,7 +696,7 @@ def assignments_create(
             source=source,
             assigned_by=actor,
         )
-        have[person.pk] = school_unit.pk
+        have[person.pk] = assignment
         audit_record(
             actor=actor,
             action="assignment.create",
