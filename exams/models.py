@@ -250,6 +250,10 @@ class Sitting(StampedModel):
         "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="postponed_from"
     )
     ended_at = models.DateTimeField(null=True, blank=True)
+    # Off-platform subtests: the person responsible for entering the results afterwards.
+    results_entered_by = models.ForeignKey(
+        Person, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
     students = models.ManyToManyField(Person, through="SittingStudent", related_name="sittings")
     proctors = models.ManyToManyField(
         Person, through="SittingProctor", related_name="proctored_sittings"

@@ -265,6 +265,21 @@ def proctor_candidates(*, user, school_unit: SchoolUnit) -> QuerySet:
     ).order_by("family_name", "given_name")
 
 
+def result_enterer_candidates(*, user, school_unit: SchoolUnit) -> QuerySet:
+    """Transferred staff who may enter results of an off-platform subtest at the unit."""
+    from exams.services import _persons_with_role
+
+    units = scope_to_school_units(
+        SchoolUnit.objects.filter(pk=school_unit.pk), user=user, capability=ADMIN, path="id"
+    )
+    if not units.exists():
+        return Person.objects.none()
+    ids = _persons_with_role(school_unit, Capability.ASSESS) | _persons_with_role(
+        school_unit, Capability.PREPARE_GRADING
+    )
+    return Person.objects.filter(pk__in=ids).order_by("family_name", "given_name")
+
+
 # --- adjustments and exemptions -----------------------------------------------------------------
 
 

@@ -196,6 +196,22 @@ def proctor_refusal(person: Person, school_unit: SchoolUnit) -> str | None:
     return None
 
 
+def result_enterer_refusal(person: Person, school_unit: SchoolUnit) -> str | None:
+    """Why `person` cannot enter the results of an off-platform subtest at the unit, or None."""
+    transferred = (
+        person.removed_at is None and person.duties.filter(school_unit=school_unit).exists()
+    )
+    if not transferred:
+        return _("%(name)s was not transferred by the organiser to this school unit.") % {
+            "name": person.full_name
+        }
+    if person.pk not in _persons_with_role(school_unit, Capability.ASSESS) | _persons_with_role(
+        school_unit, Capability.PREPARE_GRADING
+    ):
+        return _("%(name)s may not enter results at this school unit.") % {"name": person.full_name}
+    return None
+
+
 def _is_head_teacher(person: Person | None, school_unit: SchoolUnit) -> bool:
     return (
         person is not None
@@ -999,6 +1015,34 @@ def sitting_add_proctor(
 
 
 @transaction.atomic
+def sitting_set_result_enterer(*, actor, sitting: Sitting, person: Person | None) -> Sitting:
+    """Name who enters the results of an off-platform subtest's sitting (None to clear).
+
+    Invariant: only for a subtest done outside the platform, and only a person the organiser
+    transferred to the unit who may assess or prepare grading there.
+    """
+    _require(actor, sitting.school_unit, Capability.ADMINISTER_TESTS)
+    if sitting.subtest.on_platform:
+        raise ExamRefused(_("Results of this subtest are scored on the platform."))
+    if person is not None:
+        refusal = result_enterer_refusal(person, sitting.school_unit)
+        if refusal:
+            raise ExamRefused(refusal)
+    before = sitting.results_entered_by
+    sitting.results_entered_by = person
+    sitting.save(update_fields=["results_entered_by", "modified"])
+    audit_record(
+        actor=actor,
+        action="sitting.result_enterer",
+        target=sitting,
+        before={"person": str(before.public_id) if before else None},
+        after={"person": str(person.public_id) if person else None},
+        scope=sitting.school_unit,
+    )
+    return sitting
+
+
+@transaction.atomic
 def sitting_remove_proctor(*, actor, sitting: Sitting, person: Person) -> None:
     """Invariant: a scheduled sitting keeps at least one (non-backup) proctor."""
     _require(actor, sitting.school_unit, Capability.ADMINISTER_TESTS)
@@ -1448,12 +1492,16 @@ def exemption_remove(*, actor, exemption: Exemption, reason: str) -> None:
 def checklist_acknowledge(
     *, actor, school_unit: SchoolUnit, key: str, sitting: Sitting | None = None
 ) -> ChecklistAcknowledgement:
-    """Confirm a readiness item by hand (the technical checklist, adjustments reviewed)."""
+    """Confirm a readiness item by hand (the technical checklist, adjustments reviewed).
+
+    Invariant: a confirmation is for one sitting; it says nothing about any other sitting.
+    """
     _require(actor, school_unit, Capability.ADMINISTER_TESTS)
     if key not in CHECKLIST_KEYS:
         raise ExamRefused(_("Unknown checklist item."))
-    if sitting is not None:
-        _same_unit(sitting, school_unit)
+    if sitting is None:
+        raise ExamRefused(_("Choose the sitting this confirms."))
+    _same_unit(sitting, school_unit)
     ack, created = ChecklistAcknowledgement.objects.get_or_create(
         school_unit=school_unit,
         sitting=sitting,
