@@ -60,6 +60,38 @@ def _require_unfrozen(subtest: Subtest) -> None:
         )
 
 
+# What a student who has sat a subtest was measured against: never changed afterwards.
+FROZEN_SUBTEST_FIELDS = {
+    "max_points",
+    "on_platform",
+    "concern_threshold",
+    "duration_minutes",
+    "permitted_adjustments",
+}
+FROZEN_TEST_FIELDS = {
+    "grade_boundaries",
+    "concern_threshold",
+    "grade",
+    "window_start",
+    "window_end",
+}
+
+
+def _require_fields_unfrozen(changes: dict, frozen_fields: set[str], subtests) -> None:
+    touched = sorted(set(changes) & frozen_fields)
+    if not touched:
+        return
+    for subtest in subtests:
+        if subtest.frozen_at is not None:
+            raise DefinitionRefused(
+                _(
+                    "Students have already sat %(subtest)s, so these settings are frozen: "
+                    "%(fields)s. Make a new version of the test to correct them."
+                )
+                % {"subtest": subtest.title, "fields": ", ".join(touched)}
+            )
+
+
 def _check(test: TestDefinition) -> None:
     problems = check_test(test)
     if problems:
@@ -217,10 +249,15 @@ def _plain(value: Any) -> Any:
 
 @transaction.atomic
 def test_update(*, actor, test: TestDefinition, changes: dict) -> TestDefinition:
-    """Change test-level fields; the whole test must still be valid."""
+    """Change test-level fields; the whole test must still be valid.
+
+    Once any of its subtests is frozen, what results are judged by (grade boundaries, concern
+    threshold), its grade and its window are frozen too: corrections make a new version.
+    """
     _require_operator(actor)
     test = TestDefinition.objects.select_for_update().get(pk=test.pk)
     _require_editable(test)
+    _require_fields_unfrozen(changes, FROZEN_TEST_FIELDS, test.subtests.all())
     before, after = _apply(test, changes, TEST_FIELDS)
     test.save()
     _check(test)
@@ -230,12 +267,15 @@ def test_update(*, actor, test: TestDefinition, changes: dict) -> TestDefinition
 
 @transaction.atomic
 def subtest_update(*, actor, subtest: Subtest, changes: dict) -> Subtest:
-    """Change a subtest's settings. Its points (max_points) are frozen with its items."""
+    """Change a subtest's settings.
+
+    Once frozen, its points, where it is done, its concern threshold, duration and permitted
+    adjustments are frozen with its items; opening hours, window and tools stay editable.
+    """
     _require_operator(actor)
     subtest = Subtest.objects.select_for_update().select_related("test").get(pk=subtest.pk)
     _require_editable(subtest.test)
-    if "max_points" in changes or "on_platform" in changes:
-        _require_unfrozen(subtest)
+    _require_fields_unfrozen(changes, FROZEN_SUBTEST_FIELDS, [subtest])
     before, after = _apply(subtest, changes, SUBTEST_FIELDS)
     subtest.save()
     _check(subtest.test)
