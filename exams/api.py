@@ -205,6 +205,7 @@ class ExemptionSerializer(serializers.Serializer):
     ground = serializers.CharField()
     decision_reference = serializers.CharField()
     decided_by = PersonRefSerializer()
+    decided_on = serializers.DateField(allow_null=True)
 
 
 class ExemptionRequestSerializer(serializers.Serializer):
@@ -216,6 +217,7 @@ class ExemptionRequestSerializer(serializers.Serializer):
     decision_reference = serializers.CharField(allow_blank=True)
     attested_no_significance = serializers.BooleanField()
     decided_by = serializers.UUIDField()
+    decided_on = serializers.DateField(required=False, allow_null=True)
 
 
 class CheckSerializer(serializers.Serializer):
@@ -780,6 +782,7 @@ class ExemptionListView(UnitView):
                 decision_reference=values["decision_reference"],
                 attested_no_significance=values["attested_no_significance"],
                 decided_by=_staff_person(school_unit, values["decided_by"]),
+                decided_on=values.get("decided_on"),
             )
         except services.ExamRefused as exc:
             return _refused(exc)

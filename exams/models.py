@@ -385,6 +385,7 @@ class Exemption(StampedModel):
         help_text=_("The result would not matter for the student's education.")
     )
     decided_by = models.ForeignKey(Person, null=True, on_delete=models.SET_NULL, related_name="+")
+    decided_on = models.DateField(null=True, blank=True)
     entered_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
     )

@@ -517,6 +517,7 @@ def _carry_over_decisions(
             decision_reference=exemption.decision_reference,
             attested_no_significance=exemption.attested_no_significance,
             decided_by_id=exemption.decided_by_id,
+            decided_on=exemption.decided_on,
             entered_by=exemption.entered_by,
         )
         audit_record(
@@ -765,11 +766,23 @@ def assignments_create_for_grade(
 
 @transaction.atomic
 def assignment_remove(*, actor, assignment: Assignment, reason: str) -> None:
-    """Correct a wrong assignment (also on the day): the student leaves the subtest's sittings."""
+    """Correct a wrong assignment (also on the day): the student leaves the subtest's sittings.
+
+    Invariant: never once the student has started the subtest (or did it on paper): what they
+    did stays assigned, so it is scored and counted.
+    """
     school_unit = assignment.school_unit
     _require(actor, school_unit, Capability.ADMINISTER_TESTS)
     if not (reason or "").strip():
         raise ExamRefused(_("Give a reason for the correction."))
+    if SubtestStart.objects.filter(
+        subtest_id=assignment.subtest_id, person_id=assignment.person_id
+    ).exists():
+        raise ExamRefused(_("The student has already started this subtest."))
+    if PaperReplacement.objects.filter(
+        subtest_id=assignment.subtest_id, person_id=assignment.person_id
+    ).exists():
+        raise ExamRefused(_("The student did this subtest as a paper replacement test."))
     SittingStudent.objects.filter(
         sitting__subtest=assignment.subtest,
         sitting__school_unit=school_unit,
@@ -1389,12 +1402,14 @@ def exemption_create(
     decision_reference: str,
     attested_no_significance: bool,
     decided_by: Person,
+    decided_on: datetime.date | None = None,
 ) -> Exemption:
     """Exempt a student (Norwegian programme).
 
     Invariant: never automatic; only on the two grounds, with the decision's reference and the
     attestation that the result would not matter for the student's education; decided by the head
-    teacher. The student's assignments (and placements) for the exempted subtests are withdrawn.
+    teacher, on a date no later than today (today when not given). The student's assignments (and
+    placements) for the exempted subtests are withdrawn.
     """
     _require(actor, school_unit, Capability.DECIDE_EXEMPTIONS)
     if test.programme != Programme.NO_MAPPING:
@@ -1414,7 +1429,10 @@ def exemption_create(
         )
     if not _is_head_teacher(decided_by, school_unit):
         raise ExamRefused(_("Exemptions are decided by the school unit's head teacher."))
-    if person.pk not in enrolled_ids(school_unit, today=unit_today(school_unit)):
+    today = unit_today(school_unit)
+    if decided_on is not None and decided_on > today:
+        raise ExamRefused(_("The decision date cannot be in the future."))
+    if person.pk not in enrolled_ids(school_unit, today=today):
         raise ExamRefused(_("Not enrolled at this school unit."))
     if subtest is not None and subtest.test_id != test.pk:
         raise ExamRefused(_("The subtest is not part of that test."))
@@ -1438,6 +1456,7 @@ def exemption_create(
         decision_reference=decision_reference.strip(),
         attested_no_significance=True,
         decided_by=decided_by,
+        decided_on=decided_on or today,
         entered_by=actor,
     )
     audit_record(
@@ -1450,6 +1469,8 @@ def exemption_create(
             "subtest": str(subtest.public_id) if subtest else None,
             "ground": ground,
             "decision_reference": exemption.decision_reference,
+            "decided_by": str(decided_by.public_id),
+            "decided_on": exemption.decided_on.isoformat(),
         },
         scope=school_unit,
     )

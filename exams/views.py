@@ -577,6 +577,7 @@ def exemptions(request: HttpRequest, unit) -> HttpResponse:
                     decision_reference=data["decision_reference"],
                     attested_no_significance=data["attested_no_significance"],
                     decided_by=data["decided_by"],
+                    decided_on=data["decided_on"],
                 )
             except services.ExamRefused as exc:
                 form.add_error(None, str(exc))
