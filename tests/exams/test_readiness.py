@@ -258,3 +258,33 @@ def test_readiness_is_not_shown_to_a_teacher(client, world):
     assert client.get(reverse("exams-readiness", args=[world.unit.public_id])).status_code == 404
     dashboard = client.get(reverse("unit-dashboard", args=[world.unit.public_id]))
     assert "readiness-panel" not in dashboard.content.decode()
+
+
+def test_the_sitting_page_names_who_enters_the_results_of_an_off_platform_part(client, world):
+    admin = world.staff[Role.TEST_ADMINISTRATOR]
+    oral = SubtestFactory(test=subtest_in_window().test, on_platform=False)
+    sitting = sitting_create(
+        actor=admin,
+        school_unit=world.unit,
+        subtest=oral,
+        room=room(world),
+        starts_at=at(DAY, 10),
+        proctors=[world.staff[Role.PROCTOR].person],
+    ).sitting
+    url = reverse("exams-sitting", args=[world.unit.public_id, sitting.public_id])
+    client.force_login(admin)
+    assessor = world.staff[Role.ASSESSOR].person
+    page = client.get(url).content.decode()
+    assert "Results entered by" in page and str(assessor.public_id) in page
+
+    refused = client.post(
+        url, {"action": "result_enterer", "person": str(world.staff[Role.PROCTOR].person.public_id)}
+    )
+    assert refused.status_code == 400
+    assert "may not enter results" in refused.content.decode()
+
+    saved = client.post(url, {"action": "result_enterer", "person": str(assessor.public_id)})
+    assert saved.status_code == 302
+    sitting.refresh_from_db()
+    assert sitting.results_entered_by == assessor
+    assert states(sitting)["result_entry"] == "green"
