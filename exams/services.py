@@ -478,77 +478,68 @@ def _started_ids(subtest: Subtest) -> set[int]:
 
 
 def _carry_over_registrations(*, actor, old: TestDefinition, new: TestDefinition) -> None:
+    """A school registered for the old version is registered for the new one."""
     for registration in Registration.objects.filter(test=old).select_related("school_unit"):
-        copy, created = Registration.objects.get_or_create(
-            school_unit=registration.school_unit,
-            test=new,
-            defaults={"registered_by": registration.registered_by},
+        unit = registration.school_unit
+        if Registration.objects.filter(school_unit=unit, test=new).exists():
+            continue
+        registration.test = new
+        registration.save(update_fields=["test", "modified"])
+        audit_record(
+            actor=actor,
+            action="registration.new_version",
+            target=registration,
+            before={"test": str(old.public_id)},
+            after={"test": str(new.public_id), "version": new.version},
+            scope=unit,
         )
-        if created:
-            audit_record(
-                actor=actor,
-                action="registration.new_version",
-                target=copy,
-                after={"test": str(new.public_id), "version": new.version},
-                scope=registration.school_unit,
-            )
+
+
+def _carry_over(row, *, copy: bool, test: TestDefinition, subtest: Subtest | None):
+    """Point a decision at the new version: moved, or copied when the old one must stay."""
+    if copy:
+        row.pk = row.id = None
+        row._state.adding = True
+        row.public_id = type(row)._meta.get_field("public_id").get_default()
+        if isinstance(row, Adjustment):
+            row.locked_at = None
+    row.test = test
+    row.subtest = subtest
+    row.save()
+    return row
 
 
 def _carry_over_decisions(
-    *, actor, old: TestDefinition, new: TestDefinition, new_by_code: dict[str, Subtest]
+    *,
+    actor,
+    old: TestDefinition,
+    new: TestDefinition,
+    new_by_code: dict[str, Subtest],
+    kept: set[int],
 ) -> None:
     """Exemptions and adjustments decided for the old version hold for the new one too.
 
-    An exemption is copied (the old version keeps its own record for its statistics); an
-    adjustment not yet locked moves, a locked one (the student has started a part) is copied.
+    They move; they are copied instead when the student keeps a subtest of the old version
+    (`kept`), or for a locked adjustment, so what the student sat keeps its decisions.
     """
-    for exemption in Exemption.objects.filter(test=old).select_related("subtest", "school_unit"):
-        subtest = new_by_code.get(exemption.subtest.code) if exemption.subtest_id else None
-        if exemption.subtest_id and subtest is None:
-            continue
-        if Exemption.objects.filter(person_id=exemption.person_id, test=new, subtest=subtest):
-            continue
-        copy = Exemption.objects.create(
-            school_unit=exemption.school_unit,
-            person_id=exemption.person_id,
-            test=new,
-            subtest=subtest,
-            ground=exemption.ground,
-            decision_reference=exemption.decision_reference,
-            attested_no_significance=exemption.attested_no_significance,
-            decided_by_id=exemption.decided_by_id,
-            decided_on=exemption.decided_on,
-            entered_by=exemption.entered_by,
-        )
-        audit_record(
-            actor=actor,
-            action="exemption.new_version",
-            target=copy,
-            after={"from": str(exemption.public_id), "test": str(new.public_id)},
-            scope=exemption.school_unit,
-        )
-    for adjustment in Adjustment.objects.filter(test=old).select_related("subtest", "school_unit"):
-        subtest = new_by_code.get(adjustment.subtest.code) if adjustment.subtest_id else None
-        if adjustment.subtest_id and subtest is None:
-            continue
-        if Adjustment.objects.filter(person_id=adjustment.person_id, test=new, subtest=subtest):
-            continue
-        source = str(adjustment.public_id)
-        if adjustment.locked_at is not None:
-            adjustment.pk = adjustment.id = None
-            adjustment._state.adding = True
-            adjustment.public_id = Adjustment._meta.get_field("public_id").get_default()
-            adjustment.locked_at = None
-        adjustment.test = new
-        adjustment.subtest = subtest
-        adjustment.save()
-        audit_record(
-            actor=actor,
-            action="adjustment.new_version",
-            target=adjustment,
-            after={"from": source, "test": str(new.public_id)},
-            scope=adjustment.school_unit,
-        )
+    for model, action in ((Exemption, "exemption"), (Adjustment, "adjustment")):
+        for row in model.objects.filter(test=old).select_related("subtest", "school_unit"):
+            subtest = new_by_code.get(row.subtest.code) if row.subtest_id else None
+            if row.subtest_id and subtest is None:
+                continue
+            if model.objects.filter(person_id=row.person_id, test=new, subtest=subtest).exists():
+                continue
+            source = str(row.public_id)
+            locked = getattr(row, "locked_at", None) is not None
+            copy = row.person_id in kept or locked
+            row = _carry_over(row, copy=copy, test=new, subtest=subtest)
+            audit_record(
+                actor=actor,
+                action=f"{action}.new_version",
+                target=row,
+                after={"from": source, "test": str(new.public_id), "copied": copy},
+                scope=row.school_unit,
+            )
 
 
 @transaction.atomic
@@ -561,12 +552,12 @@ def assignments_follow_new_version(
     version's subtest with the same code instead (and a sitting nobody has started moves with
     its students); a student who has started, or did it on paper, keeps the old version, and so
     does a student whose subtest has no counterpart in the new version. Registrations,
-    exemptions and adjustments carry over. Every move and every assignment kept is audited.
+    exemptions and adjustments carry over (copied, not moved, for a student who keeps part of
+    the old version). Every move and every assignment kept is audited.
     """
     new_by_code = {s.code: s for s in new.subtests.all()}
     summary = BulkSummary()
     _carry_over_registrations(actor=actor, old=old, new=new)
-    _carry_over_decisions(actor=actor, old=old, new=new, new_by_code=new_by_code)
     for subtest in old.subtests.all():
         target = new_by_code.get(subtest.code)
         started = _started_ids(subtest)
@@ -638,6 +629,8 @@ def assignments_follow_new_version(
                 scope=assignment.school_unit,
             )
             summary.changed.append(_person_entry(person, action="moved"))
+    kept = set(Assignment.objects.filter(subtest__test=old).values_list("person_id", flat=True))
+    _carry_over_decisions(actor=actor, old=old, new=new, new_by_code=new_by_code, kept=kept)
     return summary
 
 

@@ -11,12 +11,22 @@ from django.utils import timezone
 from exams import definition_services
 from exams.definition_format import parse_definition
 from exams.definition_services import DefinitionRefused
-from exams.models import Adjustment, Assignment, DefinitionStatus, Sitting
+from exams.models import (
+    Adjustment,
+    Assignment,
+    DefinitionStatus,
+    Exemption,
+    ExemptionGround,
+    Programme,
+    Registration,
+    Sitting,
+)
 from exams.services import (
     ExamRefused,
     adjustment_set,
     adjustments_lock,
     assignments_create,
+    assignments_follow_new_version,
     assignments_sync_mandatory,
     sitting_create,
 )
@@ -67,7 +77,17 @@ def test_publishing_a_correction_moves_students_who_have_not_started(world, oper
     assignments_sync_mandatory(school_unit=world.unit)
     b1 = v1.subtests.get(code="B")
     started, extended, *others = world.students_a + world.students_b
+    head = world.staff[Role.HEAD_TEACHER].person
+    adjustment_set(
+        actor=admin,
+        school_unit=world.unit,
+        person=started,
+        test=v1,
+        extended_percent=25,
+        decided_by=head,
+    )
     adjustments_lock(person=started, subtest=b1)
+    Registration.objects.create(school_unit=world.unit, test=v1)
     adjustment_set(
         actor=admin,
         school_unit=world.unit,
@@ -75,7 +95,7 @@ def test_publishing_a_correction_moves_students_who_have_not_started(world, oper
         test=v1,
         subtest=b1,
         extended_minutes=20,
-        decided_by=world.staff[Role.HEAD_TEACHER].person,
+        decided_by=head,
     )
     sitting = sitting_create(
         actor=admin,
@@ -101,6 +121,11 @@ def test_publishing_a_correction_moves_students_who_have_not_started(world, oper
     assert Sitting.objects.get(pk=sitting.pk).subtest == v2.subtests.get(code="B")
     moved = Adjustment.objects.get(person=extended)
     assert (moved.test, moved.subtest.code, moved.extended_minutes) == (v2, "B", 20)
+    # the started student keeps the locked decision on what they sat, and has it for version 2
+    copies = {a.test.version: a for a in Adjustment.objects.filter(person=started)}
+    assert copies[1].locked_at is not None and copies[2].locked_at is None
+    assert copies[2].extended_percent == 25
+    assert Registration.objects.get(school_unit=world.unit).test == v2
     kept = AuditEvent.objects.get(action="assignment.kept_on_old_version")
     assert "already started" in kept.reason
     refused = assignments_create(
@@ -147,3 +172,29 @@ def test_automatic_assignment_takes_only_the_newest_published_version(world):
 
     for person in world.students_a:
         assert _codes_held(person) == [("A", 2)]
+
+
+def test_an_exempt_student_stays_exempt_in_the_new_version(world):
+    unit = world.other_org_unit  # Norwegian
+    old = TestDefinitionFactory(code="kartlegging-les", version=1, programme=Programme.NO_MAPPING)
+    new = TestDefinitionFactory(code="kartlegging-les", version=2, programme=Programme.NO_MAPPING)
+    SubtestFactory(test=old, code="A")
+    SubtestFactory(test=new, code="A")
+    exempt, other = world.other_org_students
+    Exemption.objects.create(
+        school_unit=unit,
+        person=exempt,
+        test=old,
+        ground=ExemptionGround.SPECIAL_EDUCATION,
+        decision_reference="2027/7",
+        attested_no_significance=True,
+    )
+    old.status = DefinitionStatus.RETIRED
+    old.save()
+
+    assignments_follow_new_version(actor=None, old=old, new=new)
+    assignments_sync_mandatory(school_unit=unit)
+
+    assert Exemption.objects.get(person=exempt).test == new
+    assert _codes_held(exempt) == []
+    assert _codes_held(other) == [("A", 2)]
