@@ -29,6 +29,7 @@ from schools.models import (
     RoleSource,
     SchoolUnit,
     TeachingGroup,
+    TeachingGroupUserObjectPermission,
     User,
 )
 from schools.roles import role_for_duty
@@ -153,6 +154,9 @@ class Transfer:
         self.now = timezone.now()
         self.staff_ids: set[int] = set()
         self.revoked_pairs: set[tuple[int, int]] = set()
+        # (person id, school unit id) whose guardian permissions must be synced after the run.
+        self.sync_pairs: set[tuple[int, int]] = set()
+        self.moved_groups: dict[int, int] = {}
 
     # --- checks --------------------------------------------------------------------------------
 
@@ -231,6 +235,7 @@ class Transfer:
                         "groupMemberships",
                         _("Unknown person %(id)s.") % {"id": member},
                     )
+        self._check_members_enrolled(known_units, known_persons)
         for ext, duty in doc.duties.items():
             unit_ref("duties", ext, "dutyAt", duty["unit"])
             if duty["person"] not in known_persons:
@@ -249,6 +254,7 @@ class Transfer:
                     doc.reject(
                         "activities", ext, "teachers", _("Unknown duty %(id)s.") % {"id": did}
                     )
+        self._check_teachers_at_group_unit(known_units, known_groups, known_duties)
 
         stored = {
             "organisations": snap.units,
@@ -270,6 +276,79 @@ class Transfer:
                 elif kind not in ("persons",) and ext in sent[kind]:
                     doc.reject(kind, ext, "deletedEntities", _("Both sent and deleted."))
         self._check_logins()
+
+    def _unit_ext_of_id(self) -> dict[int, str]:
+        return {row[0]: ext for ext, row in self.snap.units.items()}
+
+    def _check_members_enrolled(self, known_units: set[str], known_persons: set[str]) -> None:
+        """A group's members must be enrolled at the group's school unit (after this run), so a
+        group never shows one unit's students to another unit's staff."""
+        doc = self.doc
+        enrolled: dict[str, set[str]] = {
+            ext: {unit for unit, _type, _year in person["enrolments"]}
+            for ext, person in doc.persons.items()
+        }
+        members = {m for group in doc.groups.values() for m in group["members"]}
+        need_stored = {m for m in members if m not in doc.persons}
+        if self.scope_unit is not None:
+            need_stored |= members & doc.persons.keys()
+        if need_stored:
+            scope_id = self.scope_unit.pk if self.scope_unit else None
+            unit_ext = self._unit_ext_of_id()
+            for person_ext, unit_id in Enrolment.objects.filter(
+                person__organiser=self.organiser
+            ).values_list("person__external_id", "school_unit_id"):
+                if person_ext not in need_stored:
+                    continue
+                if person_ext in doc.persons and unit_id == scope_id:
+                    continue  # the upload replaces this person's enrolment at its unit
+                enrolled.setdefault(person_ext, set()).add(unit_ext[unit_id])
+        for ext, group in doc.groups.items():
+            for member in group["members"]:
+                if (
+                    member in known_persons
+                    and group["unit"] in known_units
+                    and group["unit"] not in enrolled.get(member, ())
+                ):
+                    doc.reject(
+                        "groups",
+                        ext,
+                        "groupMemberships",
+                        _("Person %(id)s is not enrolled at the group's school unit.")
+                        % {"id": member},
+                    )
+
+    def _check_teachers_at_group_unit(
+        self, known_units: set[str], known_groups: set[str], known_duties: set[str]
+    ) -> None:
+        """An activity's teachers must hold their duty at the school unit of each of its groups:
+        a teacher never gets results access to another unit's group."""
+        doc, snap = self.doc, self.snap
+        unit_ext = self._unit_ext_of_id()
+        for ext, activity in doc.activities.items():
+            for gid in activity["groups"]:
+                if gid not in known_groups:
+                    continue
+                if gid in doc.groups:
+                    group_unit = doc.groups[gid]["unit"]
+                else:
+                    group_unit = unit_ext.get(snap.groups[gid][1])
+                for did in activity["duties"]:
+                    if did not in known_duties:
+                        continue
+                    if did in doc.duties:
+                        duty_unit = doc.duties[did]["unit"]
+                    else:
+                        duty_unit = unit_ext.get(snap.duties[did][1])
+                    known = duty_unit in known_units and group_unit in known_units
+                    if known and duty_unit != group_unit:
+                        doc.reject(
+                            "activities",
+                            ext,
+                            "teachers",
+                            _("Duty %(duty)s is not at the school unit of group %(group)s.")
+                            % {"duty": did, "group": gid},
+                        )
 
     def _check_persons_in_scope(self) -> None:
         """A school's upload may only touch persons already at that unit, or new ones."""
@@ -327,6 +406,7 @@ class Transfer:
         duty_ids = self._apply_duties(unit_ids, person_ids)
         self._apply_teachers(group_ids, duty_ids)
         removed_persons = self._apply_deletions()
+        self._resync_moved_groups()
         self._apply_users(removed_persons)
         self._apply_roles(removed_persons)
 
@@ -533,6 +613,7 @@ class Transfer:
                     group_type=group["group_type"],
                 )
             )
+        self.moved_groups = {group.id: group.school_unit_id for group in moved}
         if moved:
             TeachingGroup.objects.bulk_update(moved, ["school_unit"], batch_size=BATCH)
         TeachingGroup.objects.bulk_create(
@@ -722,6 +803,72 @@ class Transfer:
         self.progress(sum(len(v) for v in deleted.values()))
         return removed_ids
 
+    def _resync_moved_groups(self) -> None:
+        """A group that moved to another school unit keeps only the teachers who hold a duty at
+        its new unit; the others lose the teacher link and the group-level results permission
+        it gave (audited). Everyone who held either is re-synced at the group's new unit."""
+        if not self.moved_groups:
+            return
+        gids = list(self.moved_groups)
+        new_units = set(self.moved_groups.values())
+        on_duty = set(
+            Duty.objects.filter(
+                school_unit_id__in=new_units, person__removed_at__isnull=True
+            ).values_list("person_id", "school_unit_id")
+        )
+        through = TeachingGroup.teachers.through
+        links = list(
+            through.objects.filter(teachinggroup_id__in=gids).values_list(
+                "id", "teachinggroup_id", "person_id"
+            )
+        )
+        stale = [
+            (pk, gid, pid) for pk, gid, pid in links if (pid, self.moved_groups[gid]) not in on_duty
+        ]
+        for chunk in _chunked([pk for pk, _g, _p in stale]):
+            through.objects.filter(id__in=chunk).delete()
+        self.counts["group_teachers"].removed += len(stale)
+        holders = set(
+            TeachingGroupUserObjectPermission.objects.filter(
+                content_object_id__in=gids, user__person__isnull=False
+            ).values_list("user__person_id", "content_object_id")
+        )
+        self.sync_pairs |= {(pid, self.moved_groups[gid]) for pid, gid in holders}
+        self.sync_pairs |= {(pid, self.moved_groups[gid]) for _pk, gid, pid in links}
+        if not stale:
+            return
+        old_unit = {row[0]: row[1] for row in self.snap.groups.values()}
+        unit_pub = dict(
+            SchoolUnit.objects.filter(organiser=self.organiser).values_list("id", "public_id")
+        )
+        group_pub = dict(TeachingGroup.objects.filter(id__in=gids).values_list("id", "public_id"))
+        person_pub = dict(
+            Person.objects.filter(id__in={pid for _pk, _g, pid in stale}).values_list(
+                "id", "public_id"
+            )
+        )
+        audit_record_many(
+            [
+                {
+                    "action": "group.teacher_remove",
+                    "target": Person(id=pid, public_id=person_pub[pid]),
+                    "scope": unit_pub[old_unit[gid]],
+                    "before": {
+                        "group": str(group_pub[gid]),
+                        "school_unit": str(unit_pub[old_unit[gid]]),
+                        "teacher": True,
+                    },
+                    "after": {
+                        "group": str(group_pub[gid]),
+                        "school_unit": str(unit_pub[self.moved_groups[gid]]),
+                        "teacher": False,
+                    },
+                    "reason": self.reason,
+                }
+                for _pk, gid, pid in sorted(stale, key=lambda row: (row[2], row[1]))
+            ]
+        )
+
     def _revoke_roles(self, person_ids: list[int]) -> None:
         """Every role of the removed persons goes, set-based, with one `role.revoke_all` audit
         row per person and school unit (the same rows `services.roles_revoke_all` writes)."""
@@ -818,6 +965,7 @@ class Transfer:
         counts = self.counts["roles"]
         sync_pairs = (
             set(self.teacher_pairs)
+            | self.sync_pairs
             | self.revoked_pairs
             | {pair for pair in self._held_pairs() if pair[0] in self.new_user_persons}
         )
