@@ -20,6 +20,7 @@ from django.utils.translation import gettext as _
 from provplattform.audit import audit_record_many
 from schools import hooks
 from schools.models import (
+    Activity,
     Duty,
     Enrolment,
     GroupMembership,
@@ -44,6 +45,7 @@ KIND_LABELS = (
     "group_members",
     "duties",
     "group_teachers",
+    "activities",
     "users",
     "roles",
 )
@@ -86,6 +88,7 @@ class Snapshot:
     duties: dict[str, tuple] = field(
         default_factory=dict
     )  # ext -> (id, unit_id, person_id, role, start, end)
+    activities: dict[str, tuple] = field(default_factory=dict)  # ext -> (id, links)
 
     @classmethod
     def load(cls, organiser: Organiser) -> Snapshot:
@@ -128,6 +131,10 @@ class Snapshot:
             "end_date",
         ):
             snap.duties[row[0]] = row[1:]
+        for ext, pk, links in Activity.objects.filter(organiser=organiser).values_list(
+            "external_id", "id", "links"
+        ):
+            snap.activities[ext] = (pk, links)
         return snap
 
 
@@ -261,6 +268,7 @@ class Transfer:
             "persons": snap.persons,
             "groups": snap.groups,
             "duties": snap.duties,
+            "activities": snap.activities,
         }
         sent = {
             "organisations": doc.units,
@@ -405,6 +413,7 @@ class Transfer:
         self._apply_memberships(group_ids, person_ids)
         duty_ids = self._apply_duties(unit_ids, person_ids)
         self._apply_teachers(group_ids, duty_ids)
+        self._store_activities(group_ids, duty_ids)
         removed_persons = self._apply_deletions()
         self._resync_moved_groups()
         self._apply_users(removed_persons)
@@ -744,8 +753,117 @@ class Transfer:
             self.teacher_pairs.add((p, self.group_units[g]))
         self.progress(len(self.doc.activities))
 
+    def _store_activities(self, group_ids: dict[str, int], duty_person: dict[str, int]) -> None:
+        """Remember which teacher links each activity gave; only new or changed rows are written."""
+        counts = self.counts["activities"]
+        rows = []
+        for ext, activity in self.doc.activities.items():
+            links = sorted(
+                {
+                    (group_ids[g], duty_person[d])
+                    for g in activity["groups"]
+                    for d in activity["duties"]
+                }
+            )
+            links = [list(link) for link in links]
+            stored = self.snap.activities.get(ext)
+            if stored is not None and stored[1] == links:
+                counts.unchanged += 1
+                continue
+            if stored is None:
+                counts.created += 1
+            else:
+                counts.updated += 1
+            rows.append(Activity(organiser=self.organiser, external_id=ext, links=links))
+        Activity.objects.bulk_create(
+            rows,
+            batch_size=BATCH,
+            update_conflicts=True,
+            unique_fields=["organiser", "external_id"],
+            update_fields=["links", "modified"],
+        )
+
+    def _delete_activities(self) -> None:
+        """A deleted activity takes away the teacher links it gave, unless another stored activity
+        still gives the same link; the group-level permissions follow (audited)."""
+        exts = self.doc.deleted.get("activities", [])
+        if not exts:
+            return
+        gone = {tuple(link) for ext in exts for link in self.snap.activities[ext][1]}
+        kept = set()
+        for links in (
+            Activity.objects.filter(organiser=self.organiser)
+            .exclude(external_id__in=exts)
+            .values_list("links", flat=True)
+        ):
+            kept |= {tuple(link) for link in links}
+        Activity.objects.filter(organiser=self.organiser, external_id__in=exts).delete()
+        self.counts["activities"].removed += len(exts)
+        through = TeachingGroup.teachers.through
+        wanted_gone = gone - kept
+        stale = [
+            (pk, gid, pid)
+            for pk, gid, pid in through.objects.filter(
+                teachinggroup_id__in={g for g, _p in wanted_gone}
+            ).values_list("id", "teachinggroup_id", "person_id")
+            if (gid, pid) in wanted_gone
+        ]
+        for chunk in _chunked([pk for pk, _g, _p in stale]):
+            through.objects.filter(id__in=chunk).delete()
+        self.counts["group_teachers"].removed += len(stale)
+        if not stale:
+            return
+        group_unit = dict(
+            TeachingGroup.objects.filter(id__in={g for _pk, g, _p in stale}).values_list(
+                "id", "school_unit_id"
+            )
+        )
+        self.sync_pairs |= {(pid, group_unit[gid]) for _pk, gid, pid in stale}
+        self.changed_units |= set(group_unit.values())
+        self._audit_teacher_removals(
+            [(gid, pid, group_unit[gid], group_unit[gid]) for _pk, gid, pid in stale]
+        )
+
+    def _audit_teacher_removals(self, removals: list[tuple[int, int, int, int]]) -> None:
+        """One `group.teacher_remove` row per (group, person, unit before, unit after)."""
+        unit_pub = dict(
+            SchoolUnit.objects.filter(organiser=self.organiser).values_list("id", "public_id")
+        )
+        group_pub = dict(
+            TeachingGroup.objects.filter(id__in={g for g, _p, _b, _a in removals}).values_list(
+                "id", "public_id"
+            )
+        )
+        person_pub = dict(
+            Person.objects.filter(id__in={p for _g, p, _b, _a in removals}).values_list(
+                "id", "public_id"
+            )
+        )
+        audit_record_many(
+            [
+                {
+                    "action": "group.teacher_remove",
+                    "target": Person(id=pid, public_id=person_pub[pid]),
+                    "scope": unit_pub[before],
+                    "before": {
+                        "group": str(group_pub[gid]),
+                        "school_unit": str(unit_pub[before]),
+                        "teacher": True,
+                    },
+                    "after": {
+                        "group": str(group_pub[gid]),
+                        "school_unit": str(unit_pub[after]),
+                        "teacher": False,
+                    },
+                    "reason": self.reason,
+                }
+                for gid, pid, before, after in sorted(removals, key=lambda r: (r[1], r[0]))
+            ]
+        )
+
     def _apply_deletions(self) -> list[int]:
         snap, deleted = self.snap, self.doc.deleted
+        self._delete_activities()
         duty_ids = [snap.duties[e][0] for e in deleted.get("duties", [])]
         for chunk in _chunked(duty_ids):
             Duty.objects.filter(id__in=chunk).delete()
@@ -838,35 +956,8 @@ class Transfer:
         if not stale:
             return
         old_unit = {row[0]: row[1] for row in self.snap.groups.values()}
-        unit_pub = dict(
-            SchoolUnit.objects.filter(organiser=self.organiser).values_list("id", "public_id")
-        )
-        group_pub = dict(TeachingGroup.objects.filter(id__in=gids).values_list("id", "public_id"))
-        person_pub = dict(
-            Person.objects.filter(id__in={pid for _pk, _g, pid in stale}).values_list(
-                "id", "public_id"
-            )
-        )
-        audit_record_many(
-            [
-                {
-                    "action": "group.teacher_remove",
-                    "target": Person(id=pid, public_id=person_pub[pid]),
-                    "scope": unit_pub[old_unit[gid]],
-                    "before": {
-                        "group": str(group_pub[gid]),
-                        "school_unit": str(unit_pub[old_unit[gid]]),
-                        "teacher": True,
-                    },
-                    "after": {
-                        "group": str(group_pub[gid]),
-                        "school_unit": str(unit_pub[self.moved_groups[gid]]),
-                        "teacher": False,
-                    },
-                    "reason": self.reason,
-                }
-                for _pk, gid, pid in sorted(stale, key=lambda row: (row[2], row[1]))
-            ]
+        self._audit_teacher_removals(
+            [(gid, pid, old_unit[gid], self.moved_groups[gid]) for _pk, gid, pid in stale]
         )
 
     def _revoke_roles(self, person_ids: list[int]) -> None:

@@ -219,3 +219,64 @@ def test_group_permission_counts_only_at_a_unit_where_the_user_teaches(world):
 
     # then only the group of their own unit is listed
     assert set(selectors.teaching_groups_with_results(teacher)) == {world.group_a}
+
+
+def test_deleting_an_activity_takes_its_teachers_off_the_group(organiser):
+    # given 9A taught by t1 through activity a1
+    transfer_process(organiser=organiser, document=two_units())
+    t1 = Person.objects.get(external_id="t1")
+    group = TeachingGroup.objects.get(external_id="g1")
+    assert list(teaching_groups_with_results(t1.user)) == [group]
+
+    # when the organiser deletes the activity
+    report = transfer_process(
+        organiser=organiser, document={"deletedEntities": {"activities": ["a1"]}}, reason="run 2"
+    )
+
+    # then t1 is no longer its teacher and loses the group's results, audited and counted
+    assert report["status"] == "applied", report["rejected"]
+    assert report["counts"]["activities"]["removed"] == 1
+    assert report["counts"]["group_teachers"]["removed"] == 1
+    assert not group.teachers.exists()
+    assert not teaching_groups_with_results(t1.user).exists()
+    assert not TeachingGroupUserObjectPermission.objects.filter(user=t1.user).exists()
+    removal = AuditEvent.objects.get(action="group.teacher_remove", target_id=str(t1.public_id))
+    assert removal.before["group"] == str(group.public_id)
+    assert removal.reason == "run 2"
+    # and deleting it again is refused: it is no longer known
+    again = transfer_process(
+        organiser=organiser, document={"deletedEntities": {"activities": ["a1"]}}
+    )
+    assert messages(again) == {
+        ("activity", "a1", "deletedEntities", "Unknown id; nothing to delete.")
+    }
+
+
+def test_deleting_one_activity_keeps_teachers_another_activity_still_gives(organiser):
+    doc = two_units()
+    second = dict(doc["activities"][0], id="a9", displayName="Svenska 9A")
+    doc["activities"].append(second)
+    transfer_process(organiser=organiser, document=doc)
+    t1 = Person.objects.get(external_id="t1")
+
+    report = transfer_process(
+        organiser=organiser, document={"deletedEntities": {"activities": ["a1"]}}
+    )
+
+    assert report["status"] == "applied", report["rejected"]
+    assert report["counts"]["activities"]["removed"] == 1
+    assert report["counts"]["group_teachers"]["removed"] == 0
+    assert [g.external_id for g in teaching_groups_with_results(t1.user)] == ["g1"]
+
+
+def test_activities_sent_twice_are_stored_once(organiser):
+    first = transfer_process(organiser=organiser, document=two_units())
+    second = transfer_process(organiser=organiser, document=two_units())
+
+    assert first["counts"]["activities"]["created"] == 1
+    assert second["counts"]["activities"] == {
+        "created": 0,
+        "updated": 0,
+        "unchanged": 1,
+        "removed": 0,
+    }
