@@ -164,6 +164,8 @@ class Transfer:
         # (person id, school unit id) whose guardian permissions must be synced after the run.
         self.sync_pairs: set[tuple[int, int]] = set()
         self.moved_groups: dict[int, int] = {}
+        # (person id, unit id, role) the transfer may grant in this run; see `_apply_roles`.
+        self.granting: set[tuple[int, int, str]] = set()
 
     # --- checks --------------------------------------------------------------------------------
 
@@ -691,6 +693,9 @@ class Transfer:
             stored = snap.duties.get(ext)
             if not self._count_change(counts, stored, values, moved, Duty):
                 continue
+            if stored is None or tuple(stored[1:4]) != values[:3]:
+                # A new duty, or one whose unit, person or duty role changed, grants its role.
+                self.granting.add((pid, uid, role_for_duty(values[2]).value))
             rows.append(
                 Duty(
                     school_unit_id=uid,
@@ -1052,8 +1057,17 @@ class Transfer:
 
     def _apply_roles(self, removed_ids: list[int]) -> None:
         """Roles from duties (source TRANSFER); a person without a duty at a unit holds no role
-        there; manual roles of transferred staff stay. Changes are audited per person and unit."""
+        there; manual roles of transferred staff stay. Changes are audited per person and unit.
+
+        A role is granted only from a duty created in this run or whose unit, person or duty
+        role changed, or for a person or unit that comes back: a role the school took away from
+        an unchanged duty stays away, whatever else the run changes."""
         counts = self.counts["roles"]
+        restored_units = {
+            row[0]
+            for ext, row in self.snap.units.items()
+            if row[5] is not None and ext in self.doc.units
+        }
         sync_pairs = (
             set(self.teacher_pairs)
             | self.sync_pairs
@@ -1061,7 +1075,13 @@ class Transfer:
             | {pair for pair in self._held_pairs() if pair[0] in self.new_user_persons}
         )
         units_removed = self.counts["school_units"].removed
-        if self.duties_changed or removed_ids or self.reactivated or units_removed:
+        if (
+            self.duties_changed
+            or removed_ids
+            or self.reactivated
+            or units_removed
+            or restored_units
+        ):
             removed_units = set(
                 SchoolUnit.objects.filter(
                     organiser=self.organiser, removed_at__isnull=False
@@ -1080,7 +1100,11 @@ class Transfer:
                 school_unit__organiser=self.organiser
             ).values_list("id", "person_id", "school_unit_id", "role", "source"):
                 existing[(pid, uid, role)] = (pk, source)
-            new = desired - existing.keys()
+            new = {
+                key
+                for key in desired - existing.keys()
+                if key in self.granting or key[0] in self.reactivated or key[1] in restored_units
+            }
             stale = {
                 key: pk
                 for key, (pk, source) in existing.items()
