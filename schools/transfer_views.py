@@ -1,7 +1,8 @@
 """Pages for transfers: runs and their reports, spreadsheet upload and template, API tokens.
 
-Organiser administrators see and upload for their whole organiser and manage API tokens; a
-school's administrator (who may assign roles at a unit) uploads for that unit only.
+Organiser administrators see runs, upload spreadsheets (for their whole organiser or one of its
+units) and manage API tokens; a school's administrator (who may assign roles at a unit) only reads
+the runs uploaded for that unit. Anyone else gets 404.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from schools.transfer.selectors import (
     access_unit_for_upload,
     is_organiser_admin,
     organisers_administered_by,
+    run_units_for,
     runs_for_user,
     tokens_for_user,
     upload_units_for,
@@ -37,8 +39,13 @@ def _organisers(user):
 
 
 def _require_transfer_access(user) -> None:
-    if not (is_organiser_admin(user) or upload_units_for(user).exists()):
+    if not (is_organiser_admin(user) or run_units_for(user).exists()):
         raise Http404("No transfers here.")
+
+
+def _require_organiser_admin(user) -> None:
+    if not is_organiser_admin(user):
+        raise Http404("No uploads here.")
 
 
 @login_required
@@ -69,7 +76,7 @@ def transfer_run_detail(request, public_id):
 
 @login_required
 def transfer_upload(request):
-    _require_transfer_access(request.user)
+    _require_organiser_admin(request.user)
     organisers = list(_organisers(request.user))
     units = list(upload_units_for(request.user).select_related("organiser"))
     error = ""
@@ -110,7 +117,7 @@ def transfer_upload(request):
 
 @login_required
 def transfer_template(request):
-    _require_transfer_access(request.user)
+    _require_organiser_admin(request.user)
     response = HttpResponse(
         build_template(),
         content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",

@@ -17,12 +17,14 @@ from typing import Any
 
 from django.conf import settings
 from django.core.cache import cache
+from django.core.exceptions import PermissionDenied
 from django.db import connection, transaction
 from django.utils import timezone, translation
 
 from schools import hooks
 from schools.models import (
     Organiser,
+    OrganiserAdministrator,
     OrganiserApiToken,
     SchoolUnit,
     TransferRun,
@@ -173,8 +175,15 @@ def transfer_submit(
 def transfer_submit_xlsx(
     *, organiser: Organiser, data: bytes, actor, school_unit: SchoolUnit | None = None
 ) -> TransferRun:
-    """Turn an uploaded workbook into a transfer document and queue it like an API run."""
+    """Turn an uploaded workbook into a transfer document and queue it like an API run.
+
+    Only an administrator of the organiser uploads, for the organiser or one of its units."""
     from schools.transfer.xlsx import read_workbook
+
+    if not OrganiserAdministrator.objects.filter(user_id=actor.pk, organiser=organiser).exists():
+        raise PermissionDenied("Only the organiser's administrator uploads spreadsheets.")
+    if school_unit is not None and school_unit.organiser_id != organiser.pk:
+        raise PermissionDenied("The school unit belongs to another organiser.")
 
     document, rows, rejections = read_workbook(data, organiser=organiser, scope_unit=school_unit)
     return transfer_submit(
