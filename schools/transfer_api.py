@@ -155,11 +155,25 @@ class TransferSubmitView(APIView):
                 {"detail": _("The document is too large.")},
                 status=status.HTTP_413_REQUEST_ENTITY_TOO_LARGE,
             )
+        try:
+            text = body.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            # Replacing the bytes would store names the organiser never sent.
+            return Response(
+                {
+                    "detail": _(
+                        "The document is not valid UTF-8 (first invalid byte at position "
+                        "%(position)s). Send SS 12000 JSON encoded as UTF-8."
+                    )
+                    % {"position": exc.start}
+                },
+                status=status.HTTP_400_BAD_REQUEST,
+            )
         token: OrganiserApiToken = request.auth
         run = transfer_submit(
             organiser=token.organiser,
             source=TransferSource.API,
-            payload={"text": body.decode("utf-8", errors="replace")},
+            payload={"text": text},
             api_token=token,
         )
         url = request.build_absolute_uri(

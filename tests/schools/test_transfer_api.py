@@ -74,6 +74,37 @@ def test_malformed_json_is_accepted_and_reported_by_the_run(
     assert run["report"]["rejected"][0]["message"].startswith("Malformed JSON")
 
 
+def test_a_document_that_is_not_utf8_is_refused_with_a_clear_message(
+    token, organiser, django_capture_on_commit_callbacks
+):
+    client = client_with(token[1])
+    body = json.dumps(small_document(), ensure_ascii=False).replace("Förnamn1", "F\udcf6rnamn1")
+    latin1 = body.encode("utf-8", errors="surrogateescape")  # a lone 0xF6 byte, as latin-1 sends ö
+
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(SUBMIT, data=latin1, content_type="application/json")
+
+    assert response.status_code == 400
+    position = latin1.index(b"\xf6")
+    assert response.json()["detail"] == (
+        f"The document is not valid UTF-8 (first invalid byte at position {position}). "
+        "Send SS 12000 JSON encoded as UTF-8."
+    )
+    assert not TransferRun.objects.exists()
+    assert not Person.objects.filter(organiser=organiser).exists()
+
+
+def test_a_utf8_document_with_non_ascii_names_keeps_them(
+    token, organiser, django_capture_on_commit_callbacks
+):
+    body = json.dumps(small_document(), ensure_ascii=False).encode("utf-8")
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client_with(token[1]).post(SUBMIT, data=body, content_type="application/json")
+
+    assert response.status_code == 202
+    assert Person.objects.get(organiser=organiser, external_id="s1").given_name == "Förnamn1"
+
+
 def test_request_without_token_is_refused():
     response = client_with(None).post(SUBMIT, data="{}", content_type="application/json")
 

@@ -280,3 +280,18 @@ def test_activities_sent_twice_are_stored_once(organiser):
         "unchanged": 1,
         "removed": 0,
     }
+
+
+def test_a_membership_without_person_or_a_teacher_without_duty_is_rejected(organiser):
+    doc = two_units()
+    doc["groups"][0]["groupMemberships"].append({"startDate": "2026-08-15"})
+    doc["activities"][0]["teachers"].append({"allocation": 50})
+
+    report = transfer_process(organiser=organiser, document=doc)
+
+    assert report["status"] == "rejected"
+    assert messages(report) == {
+        ("group", "g1", "groupMemberships[3].person", "A group membership must name its person."),
+        ("activity", "a1", "teachers[1].duty", "A teacher of an activity must name their duty."),
+    }
+    assert not TeachingGroup.objects.exists()
