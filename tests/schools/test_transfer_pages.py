@@ -24,7 +24,7 @@ from schools.roles import Role
 from schools.transfer.services import transfer_submit_xlsx
 from schools.transfer.tokens import api_token_authenticate
 from schools.transfer.xlsx import SHEETS, build_template
-from tests.factories import UserFactory
+from tests.factories import OrganiserFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -113,6 +113,27 @@ def test_template_has_the_four_sheets_with_their_columns(client, organiser_admin
     assert workbook.sheetnames == list(SHEETS)
     for name, columns in SHEETS.items():
         assert [c.value for c in workbook[name][1]] == columns
+
+
+def test_the_template_with_its_example_rows_uploads_as_it_is(
+    client, django_capture_on_commit_callbacks
+):
+    # given a new organiser's administrator and the template as downloaded
+    admin = UserFactory(username="newadmin")
+    organiser = OrganiserFactory()
+    OrganiserAdministrator.objects.create(user=admin, organiser=organiser)
+    client.force_login(admin)
+    template = client.get(reverse("transfer-template")).content
+
+    # when it is uploaded unchanged
+    upload(client, f"organiser:{organiser.public_id}", template, django_capture_on_commit_callbacks)
+
+    # then its examples are applied: a unit, a student in a group, a teacher with a login
+    run = TransferRun.objects.get()
+    assert run.status == TransferStatus.APPLIED, run.report["rejected"]
+    group = TeachingGroup.objects.get(school_unit__organiser=organiser, external_id="9A-2026")
+    assert list(group.members.values_list("external_id", flat=True)) == ["student-1"]
+    assert list(group.teachers.values_list("external_id", flat=True)) == ["staff-1"]
 
 
 def test_organiser_admin_upload_for_one_unit_round_trip_applies_there(
