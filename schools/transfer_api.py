@@ -16,7 +16,11 @@ from rest_framework.views import APIView
 
 from schools.models import OrganiserApiToken, TransferSource, TransferStatus
 from schools.transfer.selectors import access_run_for_token, runs_for_token
-from schools.transfer.services import transfer_run_progress, transfer_submit
+from schools.transfer.services import (
+    transfer_run_progress,
+    transfer_runs_fail_stale,
+    transfer_submit,
+)
 from schools.transfer.tokens import api_token_authenticate
 
 MAX_DOCUMENT_BYTES = 200 * 1024 * 1024
@@ -197,6 +201,7 @@ class TransferRunListView(APIView):
         tags=["transfer"],
     )
     def get(self, request):
+        transfer_runs_fail_stale()
         runs = runs_for_token(request.auth).order_by("-created")[:100]
         return Response(RunSerializer(runs, many=True).data)
 
@@ -212,5 +217,6 @@ class TransferRunDetailView(APIView):
         tags=["transfer"],
     )
     def get(self, request, public_id):
+        transfer_runs_fail_stale()
         run = access_run_for_token(token=request.auth, public_id=public_id)
         return Response(RunSerializer(run).data)

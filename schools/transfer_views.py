@@ -27,7 +27,11 @@ from schools.transfer.selectors import (
     tokens_for_user,
     upload_units_for,
 )
-from schools.transfer.services import transfer_run_progress, transfer_submit_xlsx
+from schools.transfer.services import (
+    transfer_run_progress,
+    transfer_runs_fail_stale,
+    transfer_submit_xlsx,
+)
 from schools.transfer.tokens import api_token_create, api_token_revoke
 from schools.transfer.xlsx import SHEETS, build_template
 
@@ -51,6 +55,7 @@ def _require_organiser_admin(user) -> None:
 @login_required
 def transfer_runs(request):
     _require_transfer_access(request.user)
+    transfer_runs_fail_stale()
     runs = runs_for_user(request.user).order_by("-created")[:200]
     return render(
         request,
@@ -61,6 +66,7 @@ def transfer_runs(request):
 
 @login_required
 def transfer_run_detail(request, public_id):
+    transfer_runs_fail_stale()
     run = access_run(user=request.user, public_id=public_id)
     context = {
         "run": run,

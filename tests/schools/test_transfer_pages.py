@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime
 import io
 import re
 
@@ -9,6 +10,7 @@ import pytest
 from django.core.exceptions import PermissionDenied
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
+from django.utils import timezone
 from openpyxl import load_workbook
 
 from bench.transfer import civic_number
@@ -347,6 +349,23 @@ def test_organiser_admin_sees_runs_of_every_unit_of_their_organiser_only(
     assert client.get(reverse("transfer-run", args=[own.public_id])).status_code == 200
     client.force_login(other_admin)
     assert client.get(reverse("transfer-run", args=[own.public_id])).status_code == 404
+
+
+def test_a_run_stuck_running_shows_that_its_worker_stopped(client, world, organiser_admin):
+    run = TransferRun.objects.create(
+        organiser=world.unit.organiser,
+        source="api",
+        status=TransferStatus.RUNNING,
+        started_at=timezone.now() - datetime.timedelta(hours=2),
+    )
+    client.force_login(organiser_admin)
+
+    page = client.get(reverse("transfer-run", args=[run.public_id])).content.decode()
+
+    assert "the worker running it stopped. Nothing was applied." in page
+    assert 'hx-trigger="every 1s"' not in page
+    run.refresh_from_db()
+    assert run.status == TransferStatus.FAILED
 
 
 def test_running_run_page_polls_every_second(client, world, organiser_admin):
