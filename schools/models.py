@@ -284,7 +284,7 @@ class TransferRun(StampedModel):
     submitted_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
-    # Set when a school's administrator uploaded for one unit: the run may only touch that unit.
+    # Set when the organiser's administrator uploaded for one unit: the run only touches that unit.
     school_unit = models.ForeignKey(
         SchoolUnit, null=True, blank=True, on_delete=models.CASCADE, related_name="transfer_runs"
     )
