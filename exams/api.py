@@ -205,6 +205,7 @@ class ExemptionSerializer(serializers.Serializer):
     ground = serializers.CharField()
     decision_reference = serializers.CharField()
     decided_by = PersonRefSerializer()
+    decided_on = serializers.DateField(allow_null=True)
 
 
 class ExemptionRequestSerializer(serializers.Serializer):
@@ -216,6 +217,7 @@ class ExemptionRequestSerializer(serializers.Serializer):
     decision_reference = serializers.CharField(allow_blank=True)
     attested_no_significance = serializers.BooleanField()
     decided_by = serializers.UUIDField()
+    decided_on = serializers.DateField(required=False, allow_null=True)
 
 
 class CheckSerializer(serializers.Serializer):
@@ -246,6 +248,35 @@ def _staff_person(school_unit, public_id) -> Person:
     if person is None:
         raise services.ExamRefused(_("No such member of staff."))
     return person
+
+
+REASON = OpenApiParameter(
+    "reason",
+    str,
+    description=_(
+        "Why, kept in the audit log (also accepted as `reason` in a JSON body). Required to "
+        "withdraw an exemption and to remove an adjustment after the student has started."
+    ),
+)
+
+
+def _reason(request) -> str:
+    value = request.query_params.get("reason")
+    if value is None and hasattr(request.data, "get"):
+        value = request.data.get("reason")
+    return str(value or "").strip()[:500]
+
+
+def _removed(remove, **kwargs) -> Response:
+    """Run a removal service: 204 when done, 400 with the service's reason when refused."""
+    try:
+        remove(**kwargs)
+    except services.ExamRefused as exc:
+        return _refused(exc)
+    return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+REMOVED = {204: None, 400: RefusalSerializer}
 
 
 def _room_param(request, school_unit):
@@ -291,6 +322,14 @@ class RoomListView(UnitView):
         except services.ExamRefused as exc:
             return _refused(exc)
         return Response(RoomSerializer(room).data, status=status.HTTP_201_CREATED)
+
+
+class RoomDetailView(UnitView):
+    @extend_schema(responses=REMOVED, description=_("Refused while a sitting uses the room."))
+    def delete(self, request, unit, room):
+        school_unit = self.unit(request, unit)
+        target = selectors.access_room(user=request.user, school_unit=school_unit, public_id=room)
+        return _removed(services.room_delete, actor=request.user, room=target)
 
 
 # --- registrations ------------------------------------------------------------------------------
@@ -523,6 +562,39 @@ class SittingProctorsView(UnitView):
         return Response(SittingDetailSerializer(target).data)
 
 
+class SittingStudentView(UnitView):
+    @extend_schema(parameters=[REASON], responses=REMOVED)
+    def delete(self, request, unit, sitting, student):
+        school_unit = self.unit(request, unit)
+        target = selectors.access_sitting(
+            user=request.user, school_unit=school_unit, public_id=sitting
+        )
+        person = selectors.access_sitting_student(sitting=target, public_id=student)
+        return _removed(
+            services.sitting_remove_student,
+            actor=request.user,
+            sitting=target,
+            person=person,
+            reason=_reason(request),
+        )
+
+
+class SittingProctorView(UnitView):
+    @extend_schema(
+        responses=REMOVED,
+        description=_("Refused when it would leave the sitting without a (non-backup) proctor."),
+    )
+    def delete(self, request, unit, sitting, person):
+        school_unit = self.unit(request, unit)
+        target = selectors.access_sitting(
+            user=request.user, school_unit=school_unit, public_id=sitting
+        )
+        proctor = selectors.access_sitting_proctor(sitting=target, public_id=person)
+        return _removed(
+            services.sitting_remove_proctor, actor=request.user, sitting=target, person=proctor
+        )
+
+
 class SittingPostponeView(UnitView):
     @extend_schema(
         request=PostponeRequestSerializer,
@@ -660,6 +732,23 @@ class AdjustmentListView(UnitView):
         return Response(AdjustmentSerializer(adjustment).data)
 
 
+class AdjustmentDetailView(UnitView):
+    capability = Capability.ENTER_ADJUSTMENTS
+
+    @extend_schema(parameters=[REASON], responses=REMOVED)
+    def delete(self, request, unit, adjustment):
+        school_unit = self.unit(request, unit)
+        target = selectors.access_adjustment(
+            user=request.user, school_unit=school_unit, public_id=adjustment
+        )
+        return _removed(
+            services.adjustment_remove,
+            actor=request.user,
+            adjustment=target,
+            reason=_reason(request),
+        )
+
+
 class ExemptionListView(UnitView):
     capability = Capability.DECIDE_EXEMPTIONS
 
@@ -693,10 +782,28 @@ class ExemptionListView(UnitView):
                 decision_reference=values["decision_reference"],
                 attested_no_significance=values["attested_no_significance"],
                 decided_by=_staff_person(school_unit, values["decided_by"]),
+                decided_on=values.get("decided_on"),
             )
         except services.ExamRefused as exc:
             return _refused(exc)
         return Response(ExemptionSerializer(exemption).data, status=status.HTTP_201_CREATED)
+
+
+class ExemptionDetailView(UnitView):
+    capability = Capability.DECIDE_EXEMPTIONS
+
+    @extend_schema(parameters=[REASON], responses=REMOVED)
+    def delete(self, request, unit, exemption):
+        school_unit = self.unit(request, unit)
+        target = selectors.access_exemption(
+            user=request.user, school_unit=school_unit, public_id=exemption
+        )
+        return _removed(
+            services.exemption_remove,
+            actor=request.user,
+            exemption=target,
+            reason=_reason(request),
+        )
 
 
 # --- readiness ----------------------------------------------------------------------------------

@@ -6,6 +6,7 @@ U = "units/<uuid:unit>/"
 
 urlpatterns: list = [
     path(f"{U}rooms/", api.RoomListView.as_view(), name="api-exams-rooms"),
+    path(f"{U}rooms/<uuid:room>/", api.RoomDetailView.as_view(), name="api-exams-room"),
     path(f"{U}registrations/", api.RegistrationListView.as_view(), name="api-exams-registrations"),
     path(f"{U}assignments/", api.AssignmentListView.as_view(), name="api-exams-assignments"),
     path(
@@ -21,9 +22,19 @@ urlpatterns: list = [
         name="api-exams-sitting-students",
     ),
     path(
+        f"{U}sittings/<uuid:sitting>/students/<uuid:student>/",
+        api.SittingStudentView.as_view(),
+        name="api-exams-sitting-student",
+    ),
+    path(
         f"{U}sittings/<uuid:sitting>/proctors/",
         api.SittingProctorsView.as_view(),
         name="api-exams-sitting-proctors",
+    ),
+    path(
+        f"{U}sittings/<uuid:sitting>/proctors/<uuid:person>/",
+        api.SittingProctorView.as_view(),
+        name="api-exams-sitting-proctor",
     ),
     path(
         f"{U}sittings/<uuid:sitting>/postpone/",
@@ -37,7 +48,17 @@ urlpatterns: list = [
     ),
     path(f"{U}day-password/", api.DayPasswordView.as_view(), name="api-exams-day-password"),
     path(f"{U}adjustments/", api.AdjustmentListView.as_view(), name="api-exams-adjustments"),
+    path(
+        f"{U}adjustments/<uuid:adjustment>/",
+        api.AdjustmentDetailView.as_view(),
+        name="api-exams-adjustment",
+    ),
     path(f"{U}exemptions/", api.ExemptionListView.as_view(), name="api-exams-exemptions"),
+    path(
+        f"{U}exemptions/<uuid:exemption>/",
+        api.ExemptionDetailView.as_view(),
+        name="api-exams-exemption",
+    ),
     path(f"{U}readiness/", api.ReadinessView.as_view(), name="api-exams-readiness"),
     path(
         f"{U}readiness/acknowledge/",

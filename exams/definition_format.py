@@ -334,6 +334,10 @@ def parse_definition(
     return spec, list(problems)
 
 
+def _minutes(opens: datetime.time, closes: datetime.time) -> int:
+    return (closes.hour * 60 + closes.minute) - (opens.hour * 60 + opens.minute)
+
+
 def _parse_subtest(raw, path, test_spec, today, asset_paths, problems: _Problems) -> dict:
     subtest: dict[str, Any] = {
         "code": _text(raw, "code", f"{path}.", problems),
@@ -362,6 +366,16 @@ def _parse_subtest(raw, path, test_spec, today, asset_paths, problems: _Problems
                 f"{path}.opening_hours",
                 _("Closes (%(closes)s) must be after opens (%(opens)s).")
                 % {"closes": closes.strftime("%H:%M"), "opens": opens.strftime("%H:%M")},
+            )
+        elif duration and _minutes(opens, closes) < duration:
+            problems.add(
+                f"{path}.duration_minutes",
+                _("%(minutes)d minutes do not fit inside the opening hours (%(opens)s–%(closes)s).")
+                % {
+                    "minutes": duration,
+                    "opens": opens.strftime("%H:%M"),
+                    "closes": closes.strftime("%H:%M"),
+                },
             )
     subtest["opens_at"], subtest["closes_at"] = opens, closes
     start, end = _window(raw.get("window"), f"{path}.window", today, problems)

@@ -29,6 +29,7 @@ from exams.definition_format import (
 )
 from exams.definition_selectors import asset_url, asset_urls, is_operator, next_version
 from exams.models import DefinitionStatus, Item, ItemAsset, Subtest, TestDefinition
+from exams.services import assignments_follow_new_version
 from provplattform.audit import audit_record
 
 IMAGE_TYPES = {"image/png", "image/jpeg", "image/gif", "image/webp"}
@@ -57,6 +58,38 @@ def _require_unfrozen(subtest: Subtest) -> None:
             )
             % {"subtest": subtest.title}
         )
+
+
+# What a student who has sat a subtest was measured against: never changed afterwards.
+FROZEN_SUBTEST_FIELDS = {
+    "max_points",
+    "on_platform",
+    "concern_threshold",
+    "duration_minutes",
+    "permitted_adjustments",
+}
+FROZEN_TEST_FIELDS = {
+    "grade_boundaries",
+    "concern_threshold",
+    "grade",
+    "window_start",
+    "window_end",
+}
+
+
+def _require_fields_unfrozen(changes: dict, frozen_fields: set[str], subtests) -> None:
+    touched = sorted(set(changes) & frozen_fields)
+    if not touched:
+        return
+    for subtest in subtests:
+        if subtest.frozen_at is not None:
+            raise DefinitionRefused(
+                _(
+                    "Students have already sat %(subtest)s, so these settings are frozen: "
+                    "%(fields)s. Make a new version of the test to correct them."
+                )
+                % {"subtest": subtest.title, "fields": ", ".join(touched)}
+            )
 
 
 def _check(test: TestDefinition) -> None:
@@ -216,10 +249,15 @@ def _plain(value: Any) -> Any:
 
 @transaction.atomic
 def test_update(*, actor, test: TestDefinition, changes: dict) -> TestDefinition:
-    """Change test-level fields; the whole test must still be valid."""
+    """Change test-level fields; the whole test must still be valid.
+
+    Once any of its subtests is frozen, what results are judged by (grade boundaries, concern
+    threshold), its grade and its window are frozen too: corrections make a new version.
+    """
     _require_operator(actor)
     test = TestDefinition.objects.select_for_update().get(pk=test.pk)
     _require_editable(test)
+    _require_fields_unfrozen(changes, FROZEN_TEST_FIELDS, test.subtests.all())
     before, after = _apply(test, changes, TEST_FIELDS)
     test.save()
     _check(test)
@@ -229,12 +267,15 @@ def test_update(*, actor, test: TestDefinition, changes: dict) -> TestDefinition
 
 @transaction.atomic
 def subtest_update(*, actor, subtest: Subtest, changes: dict) -> Subtest:
-    """Change a subtest's settings. Its points (max_points) are frozen with its items."""
+    """Change a subtest's settings.
+
+    Once frozen, its points, where it is done, its concern threshold, duration and permitted
+    adjustments are frozen with its items; opening hours, window and tools stay editable.
+    """
     _require_operator(actor)
     subtest = Subtest.objects.select_for_update().select_related("test").get(pk=subtest.pk)
     _require_editable(subtest.test)
-    if "max_points" in changes or "on_platform" in changes:
-        _require_unfrozen(subtest)
+    _require_fields_unfrozen(changes, FROZEN_SUBTEST_FIELDS, [subtest])
     before, after = _apply(subtest, changes, SUBTEST_FIELDS)
     subtest.save()
     _check(subtest.test)
@@ -335,11 +376,20 @@ def item_delete(*, actor, item: Item) -> None:
 
 @transaction.atomic
 def test_publish(*, actor, test: TestDefinition) -> TestDefinition:
-    """Draft → published: from now on schools see it. The test must be valid."""
+    """Draft → published: from now on schools see it. The test must be valid.
+
+    Publishing version N retires every older published version of the same code: from then on
+    only version N is registered for, assigned and scheduled, and students who have not started
+    the old version are moved to it (exams.services.assignments_follow_new_version).
+    """
     _require_operator(actor)
     test = TestDefinition.objects.select_for_update().get(pk=test.pk)
     if test.status != DefinitionStatus.DRAFT:
         raise DefinitionRefused(_("Only a draft can be published."))
+    if TestDefinition.objects.filter(
+        code=test.code, status=DefinitionStatus.PUBLISHED, version__gt=test.version
+    ).exists():
+        raise DefinitionRefused(_("A newer version of this test is already published."))
     _check(test)
     test.status = DefinitionStatus.PUBLISHED
     test.published_at = timezone.now()
@@ -352,6 +402,26 @@ def test_publish(*, actor, test: TestDefinition) -> TestDefinition:
         before={"status": DefinitionStatus.DRAFT},
         after=_summary(test),
     )
+    older = TestDefinition.objects.select_for_update().filter(
+        code=test.code, status=DefinitionStatus.PUBLISHED, version__lt=test.version
+    )
+    for old in older:
+        old.status = DefinitionStatus.RETIRED
+        old.save(update_fields=["status", "modified"])
+        summary = assignments_follow_new_version(actor=actor, old=old, new=test)
+        audit_record(
+            actor=actor,
+            action="definition.retire",
+            target=old,
+            before={"status": DefinitionStatus.PUBLISHED},
+            after={
+                **_summary(old),
+                "superseded_by": test.version,
+                "moved": len(summary.changed),
+                "kept": len(summary.refused),
+            },
+            reason="superseded",
+        )
     return test
 
 

@@ -162,6 +162,9 @@ class ExemptionForm(forms.Form):
         label=_("The result of the test would not matter for the student's education"),
     )
     decided_by = PublicIdChoiceField(queryset=None, label=_("Decided by (head teacher)"))
+    decided_on = forms.DateField(
+        required=False, label=_("Decided on"), widget=forms.DateInput(attrs={"type": "date"})
+    )
 
     def __init__(self, *args, students, tests, subtests, head_teachers, **kwargs):
         super().__init__(*args, **kwargs)

@@ -250,6 +250,10 @@ class Sitting(StampedModel):
         "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="postponed_from"
     )
     ended_at = models.DateTimeField(null=True, blank=True)
+    # Off-platform subtests: the person responsible for entering the results afterwards.
+    results_entered_by = models.ForeignKey(
+        Person, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
     students = models.ManyToManyField(Person, through="SittingStudent", related_name="sittings")
     proctors = models.ManyToManyField(
         Person, through="SittingProctor", related_name="proctored_sittings"
@@ -381,6 +385,7 @@ class Exemption(StampedModel):
         help_text=_("The result would not matter for the student's education.")
     )
     decided_by = models.ForeignKey(Person, null=True, on_delete=models.SET_NULL, related_name="+")
+    decided_on = models.DateField(null=True, blank=True)
     entered_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
     )

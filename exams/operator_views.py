@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime
 import mimetypes
 
 from django import forms
@@ -9,6 +10,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
@@ -32,12 +34,31 @@ class QtiUploadForm(forms.Form):
     programme = forms.ChoiceField(label=gettext_lazy("Programme"), choices=Programme.choices)
     subject = forms.CharField(label=gettext_lazy("Subject"), max_length=100, required=False)
     grade = forms.IntegerField(label=gettext_lazy("Grade"), min_value=1, max_value=13, initial=9)
+    window_start = forms.DateField(
+        label=gettext_lazy("Test window from"), widget=forms.DateInput(attrs={"type": "date"})
+    )
+    window_end = forms.DateField(
+        label=gettext_lazy("Test window until"), widget=forms.DateInput(attrs={"type": "date"})
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        today = timezone.localdate()
+        self.fields["window_start"].initial = today
+        self.fields["window_end"].initial = today + datetime.timedelta(days=qti.DEFAULT_WINDOW_DAYS)
 
     def clean_package(self):
         package = self.cleaned_data["package"]
         if package.size > qti.MAX_PACKAGE_BYTES:
             raise forms.ValidationError(_("The package is larger than 50 MB."))
         return package
+
+    def clean(self):
+        data = super().clean()
+        start, end = data.get("window_start"), data.get("window_end")
+        if start and end and end < start:
+            self.add_error("window_end", _("The window cannot end before it starts."))
+        return data
 
 
 class DefinitionUploadForm(forms.Form):
@@ -145,6 +166,8 @@ def qti_upload(request: HttpRequest) -> HttpResponse:
             programme=form.cleaned_data["programme"],
             subject=form.cleaned_data["subject"],
             grade=form.cleaned_data["grade"],
+            window_start=form.cleaned_data["window_start"],
+            window_end=form.cleaned_data["window_end"],
         )
         status = 200 if report.imported else 400
     elif request.method == "POST":

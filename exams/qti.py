@@ -8,10 +8,17 @@ top-level section that holds them); each item becomes an Item. What we support:
 - `qti-text-entry-interaction` → text entry (base-type string) or numeric (float/integer);
 - `qti-extended-text-interaction` → extended text, assessed by a person.
 
+A referenced `qti-assessment-stimulus` (a shared reading passage) is put, sanitised like the
+item, in front of the item body.
+
 Anything else (hotspot, match, order, custom…) refuses that item, by name and with the item's
-identifier, in the report; the rest of the package is still imported, as a draft, so the operator
-can decide. A package-level problem (not a zip, unsafe entry names, a zip bomb, bad or hostile
-XML in the manifest or the test, a missing test file) imports nothing.
+identifier, in the report, as do templates (randomised items) and media the sanitiser would
+strip (audio, video, object, iframe…); the rest of the package is still imported, as a draft, so
+the operator can decide. Nothing is dropped silently: what is imported but not applied
+(selection, ordering, weights, time limits below a section, a second test, outcome processing,
+markup the sanitiser removes, an item with no declared max score…) is a warning naming it.
+A package-level problem (not a zip, unsafe entry names, a zip bomb, bad or hostile XML in the
+manifest or the test, a missing test file) imports nothing.
 
 XML is parsed with defusedxml with DTDs, entities and external references forbidden, so entity
 expansion ("billion laughs") and external entities are refused before anything is expanded.
@@ -23,6 +30,7 @@ import datetime
 import posixpath
 import re
 import zipfile
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import IO, Any
 from xml.etree.ElementTree import Element, ParseError, tostring
@@ -34,10 +42,11 @@ from django.utils import timezone
 from django.utils.text import slugify
 from django.utils.translation import gettext as _
 
-from exams.content import image_sources
+from exams.content import ALLOWED_TAGS, image_sources
 from exams.definition_format import DefinitionInvalid, Problem, parse_definition, parse_item
 from exams.models import ItemKind, Programme, TestDefinition
 
+DEFAULT_WINDOW_DAYS = 30
 MAX_PACKAGE_BYTES = 50 * 1024 * 1024
 MAX_TOTAL_BYTES = 200 * 1024 * 1024
 MAX_ENTRY_BYTES = 20 * 1024 * 1024
@@ -62,6 +71,52 @@ REMOVED = {
     "qti-printed-variable",
     "qti-stylesheet",
     "qti-catalog-info",
+}
+# Elements the content sanitiser would remove together with what the student needs (a sound, a
+# film, an embedded page): an item that uses them cannot be taken as written, so it is refused.
+MEDIA = {
+    "audio",
+    "video",
+    "source",
+    "track",
+    "object",
+    "embed",
+    "iframe",
+    "frame",
+    "frameset",
+    "applet",
+    "canvas",
+    "svg",
+    "picture",
+    "map",
+    "area",
+    "input",
+    "button",
+    "select",
+    "textarea",
+    "form",
+}
+# Removed with their content by the sanitiser; reported as a warning.
+DROPPED_WITH_CONTENT = {"script", "style", "noscript", "template"}
+# Children of qti-assessment-item that are read (or knowingly left out, see REMOVED).
+ITEM_CHILDREN = {
+    "qti-response-declaration",
+    "qti-outcome-declaration",
+    "qti-item-body",
+    "qti-response-processing",
+    "qti-assessment-stimulus-ref",
+}
+# Randomised ("cloned") items: the content depends on values drawn per student.
+TEMPLATE_ELEMENTS = {"qti-template-declaration", "qti-template-processing"}
+RESPONSE_TEMPLATES = ("match_correct", "map_response")
+OUTCOMES = ("qti-outcome-declaration", "qti-outcome-processing")
+# Parts of the test structure that are read; anything else is reported by name.
+TEST_ELEMENTS = {
+    "qti-assessment-test",
+    "qti-test-part",
+    "qti-assessment-section",
+    "qti-assessment-item-ref",
+    "qti-time-limits",
 }
 
 
@@ -216,7 +271,8 @@ def _number(text: str | None) -> float | None:
         return None
 
 
-def _max_score(item: Element, decl: Element | None) -> float:
+def _max_score(item: Element, decl: Element | None) -> float | None:
+    """The item's max score as the package declares it, or None when it declares none."""
     for outcome in item.findall("qti-outcome-declaration"):
         if outcome.get("identifier") == "MAXSCORE":
             value = _number(outcome.findtext("qti-default-value/qti-value"))
@@ -235,7 +291,7 @@ def _max_score(item: Element, decl: Element | None) -> float:
         positive = [v for v in values if v > 0]
         if positive:
             return sum(positive) if decl.get("cardinality") == "multiple" else max(positive)
-    return 1
+    return None
 
 
 def _tolerance(item: Element, value: float) -> float:
@@ -250,12 +306,72 @@ def _tolerance(item: Element, value: float) -> float:
     return 0.0
 
 
+STIMULUS_BASE = "data-qti-base"
+
+
+def _stimulus(
+    ref: Element,
+    *,
+    item_path: str,
+    names: set[str],
+    read_xml: Callable[[str], Element] | None,
+    warnings: list[str],
+) -> Element:
+    """The body of a referenced qti-assessment-stimulus, as a div to put in front of the item."""
+    href = (ref.get("href") or "").strip()
+    label = href or ref.get("identifier") or "?"
+    path = posixpath.normpath(posixpath.join(posixpath.dirname(item_path), href))
+    if not href or path.startswith("../") or path not in names or read_xml is None:
+        raise ValueError(_("stimulus %s is not in the package") % label)
+    try:
+        stimulus = read_xml(path)
+    except XmlRefused as exc:
+        raise ValueError(str(exc)) from exc
+    if stimulus.tag != "qti-assessment-stimulus":
+        raise ValueError(_("%s is not a qti-assessment-stimulus") % label)
+    stimulus_body = stimulus.find("qti-stimulus-body")
+    if stimulus_body is None:
+        raise ValueError(_("stimulus %s has no qti-stimulus-body") % label)
+    for child in stimulus:
+        if child.tag != "qti-stimulus-body":
+            warnings.append(
+                _("stimulus %(stimulus)s: %(tag)s left out") % {"stimulus": label, "tag": child.tag}
+            )
+    div = Element("div", {"class": "stimulus"})
+    div.text = stimulus_body.text
+    for child in list(stimulus_body):
+        div.append(child)
+    # Its images are relative to the stimulus file, not to the item.
+    for img in div.iter("img"):
+        img.set(STIMULUS_BASE, posixpath.dirname(path))
+    return div
+
+
+def _check_elements(elements: Iterable[Element], warnings: list[str]) -> None:
+    """Refuse what the sanitiser would remove with content the student needs; report the rest."""
+    tags = {el.tag for el in elements if isinstance(el.tag, str)}
+    media = sorted(tags & MEDIA)
+    if media:
+        raise ValueError(
+            _("%s is not supported (it would be removed from the item)") % ", ".join(media)
+        )
+    for tag in sorted(tags & DROPPED_WITH_CONTENT):
+        warnings.append(_("%s removed with its content") % tag)
+    for tag in sorted(tags - ALLOWED_TAGS - DROPPED_WITH_CONTENT):
+        warnings.append(_("%s is not supported: the element is removed, its text kept") % tag)
+
+
 def convert_item(
-    root: Element, *, item_path: str, names: set[str]
+    root: Element,
+    *,
+    item_path: str,
+    names: set[str],
+    read_xml: Callable[[str], Element] | None = None,
 ) -> tuple[dict, list[str], list[str]]:
     """One qti-assessment-item → (item mapping of the definition format, images, warnings).
 
-    Raises ValueError with the reason when the item cannot be imported.
+    `read_xml` reads another file of the package (a referenced stimulus). Raises ValueError
+    with the reason when the item cannot be imported.
     """
     if root.tag != "qti-assessment-item":
         raise ValueError(_("not a qti-assessment-item (found %s)") % root.tag)
@@ -263,7 +379,36 @@ def convert_item(
     body = root.find("qti-item-body")
     if body is None:
         raise ValueError(_("no qti-item-body"))
+    templates = sorted({child.tag for child in root if child.tag in TEMPLATE_ELEMENTS})
+    if templates:
+        raise ValueError(_("%s (a randomised item) is not supported") % ", ".join(templates))
     warnings: list[str] = []
+    for child in root:
+        if child.tag in ITEM_CHILDREN:
+            continue
+        if child.tag in REMOVED:
+            warnings.append(_("%s left out (not shown to students)") % child.tag)
+        else:
+            warnings.append(_("%s is not supported and was left out") % child.tag)
+    processing = root.find("qti-response-processing")
+    if processing is not None and (
+        len(processing)
+        or not any(t in (processing.get("template") or "") for t in RESPONSE_TEMPLATES)
+    ):
+        warnings.append(
+            _(
+                "its own qti-response-processing is not read; it is scored by the correct "
+                "response and the mapping"
+            )
+        )
+    stimuli = [
+        _stimulus(ref, item_path=item_path, names=names, read_xml=read_xml, warnings=warnings)
+        for ref in root.findall("qti-assessment-stimulus-ref")
+    ]
+    for position, stimulus in enumerate(stimuli):
+        body.insert(position, stimulus)
+    if stimuli:
+        stimuli[-1].tail, body.text = body.text, None
     interactions = [el for el in body.iter() if el.tag.endswith("-interaction")]
     unsupported = sorted({el.tag for el in interactions if el.tag not in SUPPORTED})
     if unsupported:
@@ -300,6 +445,14 @@ def convert_item(
         for e in (mapping.findall("qti-map-entry") if mapping is not None else [])
     }
     points = _max_score(root, decl)
+    if points is None:
+        points = 1
+        warnings.append(
+            _(
+                "no maximum score is declared (MAXSCORE, SCORE normal-maximum or a mapping); "
+                "counted as 1 point"
+            )
+        )
     if points != int(points) or points < 1:
         raise ValueError(_("max score %s is not a whole number of at least 1") % points)
     raw: dict[str, Any] = {"id": identifier, "points": int(points), "criteria": "\n".join(criteria)}
@@ -308,6 +461,7 @@ def convert_item(
     replacement = Element("div", {"class": "prompt"}) if prompt is not None else None
     if interaction.tag == "qti-choice-interaction":
         choices = interaction.findall("qti-simple-choice")
+        _check_elements((el for c in choices for el in c.iter() if el is not c), warnings)
         max_choices = int(interaction.get("max-choices") or 1)
         single = max_choices == 1 and (decl is None or decl.get("cardinality") != "multiple")
         raw["kind"] = ItemKind.SINGLE_CHOICE if single else ItemKind.MULTIPLE_CHOICE
@@ -338,15 +492,16 @@ def convert_item(
         for child in list(prompt):
             replacement.append(child)
     _replace(parents, interaction, replacement)
+    _check_elements((el for el in body.iter() if el is not body), warnings)
 
-    # Images: relative to the item file, inside the package, of an image type.
+    # Images: relative to the item (or stimulus) file, inside the package, of an image type.
     base_dir = posixpath.dirname(item_path)
     images: list[str] = []
     for img in body.iter("img"):
         src = (img.get("src") or "").strip()
         if re.match(r"^[a-z][a-z0-9+.-]*:", src, re.I) or src.startswith("/"):
             raise ValueError(_("image %s is outside the package") % src)
-        path = posixpath.normpath(posixpath.join(base_dir, src))
+        path = posixpath.normpath(posixpath.join(img.attrib.pop(STIMULUS_BASE, base_dir), src))
         if path.startswith("../") or path not in names:
             raise ValueError(_("image %s is not in the package") % src)
         if posixpath.splitext(path)[1].lower() not in IMAGE_EXTENSIONS:
@@ -378,7 +533,83 @@ def _test_href(manifest: Element, names: set[str], report: ImportReport) -> str:
         raise PackageRefused(_("imsmanifest.xml names no qti-assessment-test resource."))
     if tests[0] not in names:
         raise PackageRefused(_("imsmanifest.xml names %s, which is not in the package.") % tests[0])
+    for other in dict.fromkeys(tests[1:]):
+        if other != tests[0]:
+            report.warnings.append(
+                _("the manifest names a second test, %(other)s; only %(first)s was imported")
+                % {"other": other, "first": tests[0]}
+            )
     return tests[0]
+
+
+def _where(el: Element) -> str:
+    ident = el.get("identifier") or "?"
+    if el.tag == "qti-assessment-section":
+        return _("section %s") % ident
+    if el.tag == "qti-assessment-item-ref":
+        return _("item %s") % ident
+    if el.tag == "qti-test-part":
+        return _("test part %s") % ident
+    return _("the test")
+
+
+def _structure_warnings(el: Element, report: ImportReport, *, nested: bool = False) -> None:
+    """Report by name every part of the test structure that the import does not apply.
+
+    `nested`: `el` is a section inside a section (flattened into its top-level section).
+    """
+    outcomes = sorted({child.tag for child in el if child.tag in OUTCOMES})
+    if outcomes:
+        report.warnings.append(
+            _("%(where)s: %(tags)s not read; the test total is the sum of the item points")
+            % {"where": _where(el), "tags": ", ".join(outcomes)}
+        )
+    for child in el:
+        if child.tag == "qti-time-limits" and (nested or el.tag == "qti-assessment-item-ref"):
+            report.warnings.append(
+                _("%s: qti-time-limits not applied; the subtest's duration is used") % _where(el)
+            )
+            continue
+        if child.tag in TEST_ELEMENTS:
+            _structure_warnings(child, report, nested=nested or el.tag == "qti-assessment-section")
+            continue
+        where = _where(el)
+        if child.tag == "qti-selection":
+            report.warnings.append(
+                _(
+                    "%(where)s: qti-selection (select %(select)s) is not supported; all its "
+                    "%(count)s items were imported and every student gets all of them"
+                )
+                % {
+                    "where": where,
+                    "select": child.get("select") or "?",
+                    "count": len(list(el.iter("qti-assessment-item-ref"))),
+                }
+            )
+        elif child.tag == "qti-ordering":
+            report.warnings.append(
+                _("%s: qti-ordering (shuffle) is not supported; the items keep the package order")
+                % where
+            )
+        elif child.tag == "qti-weight":
+            report.warnings.append(
+                _(
+                    "%(where)s: qti-weight %(weight)s (%(value)s) is not applied; the item "
+                    "keeps its own max score"
+                )
+                % {
+                    "where": where,
+                    "weight": child.get("identifier") or "?",
+                    "value": child.get("value") or "?",
+                }
+            )
+        elif child.tag in OUTCOMES:
+            continue
+        else:
+            report.warnings.append(
+                _("%(where)s: %(tag)s is not supported and was left out")
+                % {"where": where, "tag": child.tag}
+            )
 
 
 def _sections(test_root: Element) -> list[tuple[Element, list[Element], Element | None]]:
@@ -418,6 +649,7 @@ def import_package(
         test_root = package.xml(test_href)
         if test_root.tag != "qti-assessment-test":
             raise PackageRefused(_("%s is not a qti-assessment-test.") % test_href)
+        _structure_warnings(test_root, report)
         today = timezone.localdate()
         raw: dict[str, Any] = {
             "code": slugify(test_root.get("identifier") or "")[:70] or "qti-import",
@@ -427,7 +659,8 @@ def import_package(
             "grade": grade,
             "window": {
                 "start": window_start or today,
-                "end": window_end or today + datetime.timedelta(days=30),
+                "end": window_end
+                or (window_start or today) + datetime.timedelta(days=DEFAULT_WINDOW_DAYS),
             },
             "subtests": [],
         }
@@ -505,7 +738,7 @@ def _item_from_ref(
         report.refused.append(Refusal(ident, str(exc)))
         return None
     try:
-        return convert_item(root, item_path=path, names=package.names)
+        return convert_item(root, item_path=path, names=package.names, read_xml=package.xml)
     except ValueError as exc:
         report.refused.append(Refusal(ident, _("%s; item refused") % exc))
         return None

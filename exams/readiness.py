@@ -26,14 +26,15 @@ from exams.models import (
     SittingStatus,
     SittingStudent,
 )
-from exams.services import _exempt_ids, _persons_with_role, proctor_refusal
-from schools.models import SchoolUnit
+from exams.services import _exempt_ids, enrolled_ids, proctor_refusal, result_enterer_refusal
+from schools.models import Person, SchoolUnit
 from schools.roles import Capability
 
 GREEN, AMBER, RED = "green", "amber", "red"
 _RANK = {GREEN: 0, AMBER: 1, RED: 2}
 TRANSFER_LEAD_DAYS = 30
 TRANSFER_FREEZE_DAYS = 7
+NAMES_SHOWN = 10
 
 
 @dataclass
@@ -63,47 +64,51 @@ def _url(name: str, unit: SchoolUnit, *args, query: str = "") -> str:
     return f"{url}?{query}" if query else url
 
 
+def _names(persons: list) -> str:
+    """A readable list of who fails a check; long lists end with how many more."""
+    names = sorted(p.full_name for p in persons)
+    shown = ", ".join(names[:NAMES_SHOWN])
+    if len(names) > NAMES_SHOWN:
+        shown += " " + str(_("and %(count)d more") % {"count": len(names) - NAMES_SHOWN})
+    return shown
+
+
 def _transfer_check(sitting: Sitting) -> Check:
-    organiser = sitting.school_unit.organiser
+    """Every student and proctor of the sitting, person by person: transferred (created) at
+    least 30 days before the sitting and not changed by a transfer within 7 days before it."""
     label = _("The organiser transferred users in time")
     fix = _url("unit-staff", sitting.school_unit)
-    first, last = organiser.first_transfer_at, organiser.last_transfer_at
     lead = sitting.starts_at - datetime.timedelta(days=TRANSFER_LEAD_DAYS)
     freeze = sitting.starts_at - datetime.timedelta(days=TRANSFER_FREEZE_DAYS)
-    if first is None:
-        return Check("transfer", label, RED, str(_("No transfer yet.")), fix)
-    if first > lead:
-        return Check(
-            "transfer",
-            label,
-            RED,
-            str(_("First transfer less than 30 days before the sitting.")),
-            fix,
-        )
-    if last is not None and last > freeze:
-        return Check(
-            "transfer",
-            label,
-            AMBER,
-            str(
-                _(
-                    "Data changed less than 7 days before the sitting: check rooms, "
-                    "assignments and roles."
-                )
-            ),
-            fix,
-        )
+    persons = Person.objects.filter(
+        Q(placements__sitting=sitting) | Q(proctorships__sitting=sitting)
+    ).distinct()
+    late = [p for p in persons if p.created > lead]
+    if late:
+        detail = _("Transferred less than 30 days before the sitting: %(names)s.") % {
+            "names": _names(late)
+        }
+        return Check("transfer", label, RED, str(detail), fix)
+    changed = [p for p in persons if p.modified > freeze]
+    if changed:
+        detail = _(
+            "Changed by the organiser less than 7 days before the sitting: %(names)s. Check "
+            "rooms, assignments and roles."
+        ) % {"names": _names(changed)}
+        return Check("transfer", label, AMBER, str(detail), fix)
     return Check("transfer", label, GREEN)
 
 
 def _placement_check(sitting: Sitting) -> Check:
     unit = sitting.school_unit
     label = _("Every assigned student is in a sitting and a room")
+    # Students who have left the unit are no longer the unit's to place.
+    day = sitting.starts_at.astimezone(unit_zone(unit)).date()
     assigned = set(
         Assignment.objects.filter(school_unit=unit, subtest=sitting.subtest).values_list(
             "person_id", flat=True
         )
-    )
+    ) & enrolled_ids(unit, today=day)
     placed = set(
         SittingStudent.objects.filter(
             sitting__school_unit=unit,
@@ -162,11 +167,11 @@ def _proctor_check(sitting: Sitting) -> list[Check]:
 
 
 def _acknowledged(sitting: Sitting, key: str) -> bool:
-    return (
-        ChecklistAcknowledgement.objects.filter(school_unit=sitting.school_unit, key=key)
-        .filter(Q(sitting=sitting) | Q(sitting__isnull=True))
-        .exists()
-    )
+    """Only a confirmation of this very sitting counts: a checklist done for one day says
+    nothing about the next."""
+    return ChecklistAcknowledgement.objects.filter(
+        school_unit=sitting.school_unit, sitting=sitting, key=key
+    ).exists()
 
 
 def _adjustment_check(sitting: Sitting) -> Check:
@@ -211,17 +216,15 @@ def _day_password_check(sitting: Sitting) -> Check | None:
 def _result_entry_check(sitting: Sitting) -> Check | None:
     if sitting.subtest.on_platform:
         return None
-    unit = sitting.school_unit
-    someone = _persons_with_role(unit, Capability.ASSESS) | _persons_with_role(
-        unit, Capability.PREPARE_GRADING
-    )
-    return Check(
-        "result_entry",
-        _("Someone to enter the results of this off-platform subtest"),
-        GREEN if someone else RED,
-        "" if someone else str(_("No assessor or assessment lead at the unit.")),
-        "" if someone else _url("unit-staff", unit),
-    )
+    label = _("Someone to enter the results of this off-platform subtest")
+    fix = _url("exams-sitting", sitting.school_unit, sitting.public_id)
+    person = sitting.results_entered_by
+    if person is None:
+        return Check("result_entry", label, RED, str(_("Nobody is named to enter them.")), fix)
+    refusal = result_enterer_refusal(person, sitting.school_unit)
+    if refusal:
+        return Check("result_entry", label, RED, str(refusal), fix)
+    return Check("result_entry", label, GREEN, person.full_name)
 
 
 def _technical_check(sitting: Sitting) -> Check:

@@ -265,6 +265,21 @@ def proctor_candidates(*, user, school_unit: SchoolUnit) -> QuerySet:
     ).order_by("family_name", "given_name")
 
 
+def result_enterer_candidates(*, user, school_unit: SchoolUnit) -> QuerySet:
+    """Transferred staff who may enter results of an off-platform subtest at the unit."""
+    from exams.services import _persons_with_role
+
+    units = scope_to_school_units(
+        SchoolUnit.objects.filter(pk=school_unit.pk), user=user, capability=ADMIN, path="id"
+    )
+    if not units.exists():
+        return Person.objects.none()
+    ids = _persons_with_role(school_unit, Capability.ASSESS) | _persons_with_role(
+        school_unit, Capability.PREPARE_GRADING
+    )
+    return Person.objects.filter(pk__in=ids).order_by("family_name", "given_name")
+
+
 # --- adjustments and exemptions -----------------------------------------------------------------
 
 
@@ -332,3 +347,13 @@ def exempt_person_ids(*, subtest: Subtest) -> set[int]:
         .filter(Q(subtest=subtest) | Q(subtest__isnull=True))
         .values_list("person_id", flat=True)
     )
+
+
+def access_sitting_student(*, sitting: Sitting, public_id) -> Person:
+    """A student placed in `sitting` (already scoped to the unit); anyone else is a 404."""
+    return _get(sitting_students(sitting=sitting), public_id=public_id)
+
+
+def access_sitting_proctor(*, sitting: Sitting, public_id) -> Person:
+    """A proctor or backup proctor of `sitting`; anyone else is a 404."""
+    return _get(Person.objects.filter(proctorships__sitting=sitting), public_id=public_id)

@@ -152,6 +152,19 @@ def _exempt_ids(subtest: Subtest) -> set[int]:
     )
 
 
+def _sat_earlier_version_ids(subtest: Subtest) -> set[int]:
+    """Students who sat the same subtest in an earlier version of the test: they are done."""
+    same = {
+        "subtest__code": subtest.code,
+        "subtest__test__code": subtest.test.code,
+        "subtest__test__version__lt": subtest.test.version,
+    }
+    started = set(SubtestStart.objects.filter(**same).values_list("person_id", flat=True))
+    return started | set(
+        PaperReplacement.objects.filter(**same).values_list("person_id", flat=True)
+    )
+
+
 def _persons_with_role(school_unit: SchoolUnit, capability: Capability) -> set[int]:
     roles = [r for r in Role if capability in capabilities_of_roles([r])]
     return set(
@@ -180,6 +193,22 @@ def proctor_refusal(person: Person, school_unit: SchoolUnit) -> str | None:
         return _("%(name)s does not hold the proctor role at this school unit.") % {
             "name": person.full_name
         }
+    return None
+
+
+def result_enterer_refusal(person: Person, school_unit: SchoolUnit) -> str | None:
+    """Why `person` cannot enter the results of an off-platform subtest at the unit, or None."""
+    transferred = (
+        person.removed_at is None and person.duties.filter(school_unit=school_unit).exists()
+    )
+    if not transferred:
+        return _("%(name)s was not transferred by the organiser to this school unit.") % {
+            "name": person.full_name
+        }
+    if person.pk not in _persons_with_role(school_unit, Capability.ASSESS) | _persons_with_role(
+        school_unit, Capability.PREPARE_GRADING
+    ):
+        return _("%(name)s may not enter results at this school unit.") % {"name": person.full_name}
     return None
 
 
@@ -274,7 +303,7 @@ def _tests_binding(school_unit: SchoolUnit, today: datetime.date) -> list[TestDe
         p for p, c in PROGRAMME_COUNTRY.items() if c == school_unit.organiser.country
     ]
     registered = Registration.objects.filter(school_unit=school_unit).values("test_id")
-    return list(
+    tests = (
         TestDefinition.objects.filter(
             status=DefinitionStatus.PUBLISHED,
             programme__in=country_programmes,
@@ -282,7 +311,70 @@ def _tests_binding(school_unit: SchoolUnit, today: datetime.date) -> list[TestDe
         )
         .filter(Q(mandatory=True) | Q(id__in=registered))
         .prefetch_related("subtests")
+        .order_by("code", "-version")
     )
+    # Publishing a correction retires the version before it; should two versions of one code
+    # still be published, students are assigned only the newest.
+    newest: dict[str, TestDefinition] = {}
+    for test in tests:
+        newest.setdefault(test.code, test)
+    return list(newest.values())
+
+
+def _current_enrolment(person_id: int, unit_id: int, today: datetime.date) -> bool:
+    return (
+        Enrolment.objects.filter(person_id=person_id, school_unit_id=unit_id)
+        .filter(Q(end_date__isnull=True) | Q(end_date__gte=today))
+        .exists()
+    )
+
+
+def _move_refusal(assignment: Assignment, today: datetime.date) -> str | None:
+    """Why an assignment at another unit cannot follow the student here, or None if it can."""
+    if assignment.person_id in _started_ids(assignment.subtest):
+        return _("Has already started this subtest at another school unit.")
+    if _current_enrolment(assignment.person_id, assignment.school_unit_id, today):
+        return _("Assigned at another school unit where the student is still enrolled.")
+    return None
+
+
+def _assignment_move(*, actor, assignment: Assignment, to_unit: SchoolUnit, source: str) -> None:
+    """The student moved: the assignment follows them and they leave the old unit's sittings."""
+    old_unit = assignment.school_unit
+    person = assignment.person
+    placements = SittingStudent.objects.filter(
+        sitting__subtest=assignment.subtest,
+        sitting__school_unit=old_unit,
+        sitting__status=SittingStatus.SCHEDULED,
+        person=person,
+    ).select_related("sitting")
+    for placement in placements:
+        audit_record(
+            actor=actor,
+            action="sitting.student_remove",
+            target=placement.sitting,
+            before={"person": str(person.public_id)},
+            reason="moved to another school unit",
+            scope=old_unit,
+        )
+        placement.delete()
+    assignment.school_unit = to_unit
+    assignment.source = source
+    assignment.assigned_by = actor
+    assignment.save(update_fields=["school_unit", "source", "assigned_by", "modified"])
+    change = {
+        "before": {"school_unit": str(old_unit.public_id)},
+        "after": {
+            "school_unit": str(to_unit.public_id),
+            "subtest": str(assignment.subtest.public_id),
+            "person": str(person.public_id),
+            "source": source,
+        },
+    }
+    for scope in (old_unit, to_unit):
+        audit_record(
+            actor=actor, action="assignment.move", target=assignment, scope=scope, **change
+        )
 
 
 @transaction.atomic
@@ -295,7 +387,9 @@ def assignments_sync_mandatory(
     """Assign mandatory and registered tests to every enrolled student of the grade.
 
     Invariant: from the day assignment opens until the window closes, every enrolled, non-exempt
-    student whose school year is the test's grade holds an assignment for each of its subtests.
+    student whose school year is the test's grade holds an assignment for each of its subtests,
+    at the unit of their current enrolment: the assignment of a student who moved follows them
+    unless they have started the subtest (or are still enrolled at the old unit too).
     Runs from Celery beat and right after each transfer; returns how many assignments it made.
     """
     units = SchoolUnit.objects.filter(removed_at__isnull=True).select_related("organiser")
@@ -319,10 +413,29 @@ def assignments_sync_mandatory(
             for subtest in test.subtests.all():
                 if _assignment_window_refusal(subtest, day):
                     continue
-                have = set(
-                    Assignment.objects.filter(subtest=subtest).values_list("person_id", flat=True)
+                have = {
+                    a.person_id: a
+                    for a in Assignment.objects.filter(subtest=subtest).select_related(
+                        "person", "subtest", "school_unit"
+                    )
+                }
+                # Students who moved here keep their place in the test: the assignment follows
+                # them unless they started at the old unit or are still enrolled there.
+                for pid in sorted(students & have.keys()):
+                    assignment = have[pid]
+                    if assignment.school_unit_id != unit.pk and not _move_refusal(assignment, day):
+                        _assignment_move(
+                            actor=None,
+                            assignment=assignment,
+                            to_unit=unit,
+                            source=AssignmentSource.AUTOMATIC,
+                        )
+                missing = (
+                    students
+                    - have.keys()
+                    - _exempt_ids(subtest)
+                    - _sat_earlier_version_ids(subtest)
                 )
-                missing = students - have - _exempt_ids(subtest)
                 if not missing:
                     continue
                 rows = Assignment.objects.bulk_create(
@@ -356,6 +469,171 @@ def assignments_sync_mandatory(
     return created_total
 
 
+def _started_ids(subtest: Subtest) -> set[int]:
+    """Students who have started the subtest, or did it as a paper replacement test."""
+    started = set(SubtestStart.objects.filter(subtest=subtest).values_list("person_id", flat=True))
+    return started | set(
+        PaperReplacement.objects.filter(subtest=subtest).values_list("person_id", flat=True)
+    )
+
+
+def _carry_over_registrations(*, actor, old: TestDefinition, new: TestDefinition) -> None:
+    """A school registered for the old version is registered for the new one."""
+    for registration in Registration.objects.filter(test=old).select_related("school_unit"):
+        unit = registration.school_unit
+        if Registration.objects.filter(school_unit=unit, test=new).exists():
+            continue
+        registration.test = new
+        registration.save(update_fields=["test", "modified"])
+        audit_record(
+            actor=actor,
+            action="registration.new_version",
+            target=registration,
+            before={"test": str(old.public_id)},
+            after={"test": str(new.public_id), "version": new.version},
+            scope=unit,
+        )
+
+
+def _carry_over(row, *, copy: bool, test: TestDefinition, subtest: Subtest | None):
+    """Point a decision at the new version: moved, or copied when the old one must stay."""
+    if copy:
+        row.pk = row.id = None
+        row._state.adding = True
+        row.public_id = type(row)._meta.get_field("public_id").get_default()
+        if isinstance(row, Adjustment):
+            row.locked_at = None
+    row.test = test
+    row.subtest = subtest
+    row.save()
+    return row
+
+
+def _carry_over_decisions(
+    *,
+    actor,
+    old: TestDefinition,
+    new: TestDefinition,
+    new_by_code: dict[str, Subtest],
+    kept: set[int],
+) -> None:
+    """Exemptions and adjustments decided for the old version hold for the new one too.
+
+    They move; they are copied instead when the student keeps a subtest of the old version
+    (`kept`), or for a locked adjustment, so what the student sat keeps its decisions.
+    """
+    for model, action in ((Exemption, "exemption"), (Adjustment, "adjustment")):
+        for row in model.objects.filter(test=old).select_related("subtest", "school_unit"):
+            subtest = new_by_code.get(row.subtest.code) if row.subtest_id else None
+            if row.subtest_id and subtest is None:
+                continue
+            if model.objects.filter(person_id=row.person_id, test=new, subtest=subtest).exists():
+                continue
+            source = str(row.public_id)
+            locked = getattr(row, "locked_at", None) is not None
+            copy = row.person_id in kept or locked
+            row = _carry_over(row, copy=copy, test=new, subtest=subtest)
+            audit_record(
+                actor=actor,
+                action=f"{action}.new_version",
+                target=row,
+                after={"from": source, "test": str(new.public_id), "copied": copy},
+                scope=row.school_unit,
+            )
+
+
+@transaction.atomic
+def assignments_follow_new_version(
+    *, actor, old: TestDefinition, new: TestDefinition
+) -> BulkSummary:
+    """Move schools' preparations from a superseded version to the one that replaces it.
+
+    Invariant: a student who has not started a subtest of the old version holds the new
+    version's subtest with the same code instead (and a sitting nobody has started moves with
+    its students); a student who has started, or did it on paper, keeps the old version, and so
+    does a student whose subtest has no counterpart in the new version. Registrations,
+    exemptions and adjustments carry over (copied, not moved, for a student who keeps part of
+    the old version). Every move and every assignment kept is audited.
+    """
+    new_by_code = {s.code: s for s in new.subtests.all()}
+    summary = BulkSummary()
+    _carry_over_registrations(actor=actor, old=old, new=new)
+    for subtest in old.subtests.all():
+        target = new_by_code.get(subtest.code)
+        started = _started_ids(subtest)
+        kept_sittings: set[int] = set()
+        for sitting in Sitting.objects.filter(subtest=subtest, status=SittingStatus.SCHEDULED):
+            placed = set(sitting.placements.values_list("person_id", flat=True))
+            if target is None or placed & started:
+                kept_sittings |= placed
+                continue
+            sitting.subtest = target
+            sitting.save(update_fields=["subtest", "modified"])
+            audit_record(
+                actor=actor,
+                action="sitting.new_version",
+                target=sitting,
+                before={"subtest": str(subtest.public_id)},
+                after={"subtest": str(target.public_id), "version": new.version},
+                scope=sitting.school_unit,
+            )
+        assignments = Assignment.objects.filter(subtest=subtest).select_related(
+            "person", "school_unit"
+        )
+        for assignment in assignments:
+            person = assignment.person
+            if person.pk in started:
+                reason = _("Has already started this subtest; keeps version %(version)d.")
+            elif target is None:
+                reason = _("The new version has no subtest %(code)s; keeps version %(version)d.")
+            elif person.pk in kept_sittings:
+                reason = _("Placed in a sitting that has begun; keeps version %(version)d.")
+            else:
+                reason = None
+            if reason:
+                reason = reason % {"version": old.version, "code": subtest.code}
+                summary.refused.append(_person_entry(person, reason=reason))
+                audit_record(
+                    actor=actor,
+                    action="assignment.kept_on_old_version",
+                    target=assignment,
+                    after={"subtest": str(subtest.public_id), "person": str(person.public_id)},
+                    reason=reason,
+                    scope=assignment.school_unit,
+                )
+                continue
+            if Assignment.objects.filter(subtest=target, person=person).exists():
+                before = {"subtest": str(subtest.public_id), "person": str(person.public_id)}
+                audit_record(
+                    actor=actor,
+                    action="assignment.remove",
+                    target=assignment,
+                    before=before,
+                    reason="new version",
+                    scope=assignment.school_unit,
+                )
+                assignment.delete()
+                continue
+            assignment.subtest = target
+            assignment.save(update_fields=["subtest", "modified"])
+            audit_record(
+                actor=actor,
+                action="assignment.new_version",
+                target=assignment,
+                before={"subtest": str(subtest.public_id)},
+                after={
+                    "subtest": str(target.public_id),
+                    "person": str(person.public_id),
+                    "version": new.version,
+                },
+                scope=assignment.school_unit,
+            )
+            summary.changed.append(_person_entry(person, action="moved"))
+    kept = set(Assignment.objects.filter(subtest__test=old).values_list("person_id", flat=True))
+    _carry_over_decisions(actor=actor, old=old, new=new, new_by_code=new_by_code, kept=kept)
+    return summary
+
+
 def on_transfer_applied(organiser, run) -> None:
     """schools.hooks callback: students transferred later get their mandatory tests at once."""
     assignments_sync_mandatory(organiser=organiser)
@@ -377,7 +655,9 @@ def assignments_create(
     """Assign a subtest to students; returns what changed and what was refused, and why.
 
     Invariant: only from the day assignment opens until the window closes, only students enrolled
-    at the unit, never an exempt student, never twice.
+    at the unit, never an exempt student, never twice. A student who moved here from another unit
+    and has not started takes the assignment along (moved, audited); one who started there, or is
+    still enrolled there, is refused.
     """
     _require(actor, school_unit, Capability.ADMINISTER_TESTS)
     _check_published(subtest.test)
@@ -391,16 +671,29 @@ def assignments_create(
         return summary
     enrolled = enrolled_ids(school_unit, today=today)
     exempt = _exempt_ids(subtest)
-    have = dict(
-        Assignment.objects.filter(subtest=subtest).values_list("person_id", "school_unit_id")
-    )
+    sat_earlier = _sat_earlier_version_ids(subtest)
+    have = {
+        a.person_id: a
+        for a in Assignment.objects.filter(subtest=subtest).select_related("person", "subtest")
+    }
     for person in persons:
+        elsewhere = have.get(person.pk)
         if person.pk not in enrolled:
             reason = _("Not enrolled at this school unit.")
         elif person.pk in exempt:
             reason = _("Exempt from this test.")
-        elif person.pk in have:
+        elif person.pk in sat_earlier:
+            reason = _("Has already sat an earlier version of this subtest.")
+        elif elsewhere is not None and elsewhere.school_unit_id == school_unit.pk:
             reason = _("Already assigned.")
+        elif elsewhere is not None:
+            reason = _move_refusal(elsewhere, today)
+            if reason is None:
+                _assignment_move(
+                    actor=actor, assignment=elsewhere, to_unit=school_unit, source=source
+                )
+                summary.changed.append(_person_entry(person, action="moved"))
+                continue
         else:
             reason = None
         if reason:
@@ -413,7 +706,7 @@ def assignments_create(
             source=source,
             assigned_by=actor,
         )
-        have[person.pk] = school_unit.pk
+        have[person.pk] = assignment
         audit_record(
             actor=actor,
             action="assignment.create",
@@ -466,11 +759,23 @@ def assignments_create_for_grade(
 
 @transaction.atomic
 def assignment_remove(*, actor, assignment: Assignment, reason: str) -> None:
-    """Correct a wrong assignment (also on the day): the student leaves the subtest's sittings."""
+    """Correct a wrong assignment (also on the day): the student leaves the subtest's sittings.
+
+    Invariant: never once the student has started the subtest (or did it on paper): what they
+    did stays assigned, so it is scored and counted.
+    """
     school_unit = assignment.school_unit
     _require(actor, school_unit, Capability.ADMINISTER_TESTS)
     if not (reason or "").strip():
         raise ExamRefused(_("Give a reason for the correction."))
+    if SubtestStart.objects.filter(
+        subtest_id=assignment.subtest_id, person_id=assignment.person_id
+    ).exists():
+        raise ExamRefused(_("The student has already started this subtest."))
+    if PaperReplacement.objects.filter(
+        subtest_id=assignment.subtest_id, person_id=assignment.person_id
+    ).exists():
+        raise ExamRefused(_("The student did this subtest as a paper replacement test."))
     SittingStudent.objects.filter(
         sitting__subtest=assignment.subtest,
         sitting__school_unit=school_unit,
@@ -538,21 +843,27 @@ def _check_sitting_time(
 
 
 def _place_students(*, actor, sitting: Sitting, persons: Iterable[Person]) -> BulkSummary:
+    """Invariant: nobody sits a subtest twice. A student who has started it (or did it on paper)
+    is never placed again; a student is in at most one scheduled sitting of it; a student absent
+    from a sitting that has ended goes only to a catch-up sitting."""
     summary = BulkSummary()
+    subtest = sitting.subtest
     assigned = set(
-        Assignment.objects.filter(
-            subtest=sitting.subtest, school_unit=sitting.school_unit
-        ).values_list("person_id", flat=True)
-    )
-    exempt = _exempt_ids(sitting.subtest)
-    elsewhere = set(
-        SittingStudent.objects.filter(
-            sitting__subtest=sitting.subtest,
-            sitting__school_unit=sitting.school_unit,
-            sitting__status=SittingStatus.SCHEDULED,
+        Assignment.objects.filter(subtest=subtest, school_unit=sitting.school_unit).values_list(
+            "person_id", flat=True
         )
-        .exclude(sitting=sitting)
-        .values_list("person_id", flat=True)
+    )
+    exempt = _exempt_ids(subtest)
+    started = set(SubtestStart.objects.filter(subtest=subtest).values_list("person_id", flat=True))
+    on_paper = set(
+        PaperReplacement.objects.filter(subtest=subtest).values_list("person_id", flat=True)
+    )
+    others = SittingStudent.objects.filter(sitting__subtest=subtest).exclude(sitting=sitting)
+    elsewhere = set(
+        others.filter(sitting__status=SittingStatus.SCHEDULED).values_list("person_id", flat=True)
+    )
+    missed = set(
+        others.filter(sitting__status=SittingStatus.ENDED).values_list("person_id", flat=True)
     )
     here = set(sitting.placements.values_list("person_id", flat=True))
     for person in persons:
@@ -562,8 +873,14 @@ def _place_students(*, actor, sitting: Sitting, persons: Iterable[Person]) -> Bu
             reason = _("Not assigned this subtest.")
         elif person.pk in here:
             reason = _("Already in this sitting.")
-        elif person.pk in elsewhere and not sitting.is_catch_up:
+        elif person.pk in started:
+            reason = _("Has already started this subtest.")
+        elif person.pk in on_paper:
+            reason = _("Did this subtest as a paper replacement test.")
+        elif person.pk in elsewhere:
             reason = _("Already placed in another sitting of this subtest.")
+        elif person.pk in missed and not sitting.is_catch_up:
+            reason = _("Absent from an earlier sitting: place the student in a catch-up sitting.")
         else:
             reason = None
         if reason:
@@ -701,6 +1018,34 @@ def sitting_add_proctor(
     _require(actor, sitting.school_unit, Capability.ADMINISTER_TESTS)
     _check_editable(sitting)
     _add_proctor(actor=actor, sitting=sitting, person=person, is_backup=is_backup)
+
+
+@transaction.atomic
+def sitting_set_result_enterer(*, actor, sitting: Sitting, person: Person | None) -> Sitting:
+    """Name who enters the results of an off-platform subtest's sitting (None to clear).
+
+    Invariant: only for a subtest done outside the platform, and only a person the organiser
+    transferred to the unit who may assess or prepare grading there.
+    """
+    _require(actor, sitting.school_unit, Capability.ADMINISTER_TESTS)
+    if sitting.subtest.on_platform:
+        raise ExamRefused(_("Results of this subtest are scored on the platform."))
+    if person is not None:
+        refusal = result_enterer_refusal(person, sitting.school_unit)
+        if refusal:
+            raise ExamRefused(refusal)
+    before = sitting.results_entered_by
+    sitting.results_entered_by = person
+    sitting.save(update_fields=["results_entered_by", "modified"])
+    audit_record(
+        actor=actor,
+        action="sitting.result_enterer",
+        target=sitting,
+        before={"person": str(before.public_id) if before else None},
+        after={"person": str(person.public_id) if person else None},
+        scope=sitting.school_unit,
+    )
+    return sitting
 
 
 @transaction.atomic
@@ -1050,12 +1395,14 @@ def exemption_create(
     decision_reference: str,
     attested_no_significance: bool,
     decided_by: Person,
+    decided_on: datetime.date | None = None,
 ) -> Exemption:
     """Exempt a student (Norwegian programme).
 
     Invariant: never automatic; only on the two grounds, with the decision's reference and the
     attestation that the result would not matter for the student's education; decided by the head
-    teacher. The student's assignments (and placements) for the exempted subtests are withdrawn.
+    teacher, on a date no later than today (today when not given). The student's assignments (and
+    placements) for the exempted subtests are withdrawn.
     """
     _require(actor, school_unit, Capability.DECIDE_EXEMPTIONS)
     if test.programme != Programme.NO_MAPPING:
@@ -1075,7 +1422,10 @@ def exemption_create(
         )
     if not _is_head_teacher(decided_by, school_unit):
         raise ExamRefused(_("Exemptions are decided by the school unit's head teacher."))
-    if person.pk not in enrolled_ids(school_unit, today=unit_today(school_unit)):
+    today = unit_today(school_unit)
+    if decided_on is not None and decided_on > today:
+        raise ExamRefused(_("The decision date cannot be in the future."))
+    if person.pk not in enrolled_ids(school_unit, today=today):
         raise ExamRefused(_("Not enrolled at this school unit."))
     if subtest is not None and subtest.test_id != test.pk:
         raise ExamRefused(_("The subtest is not part of that test."))
@@ -1099,6 +1449,7 @@ def exemption_create(
         decision_reference=decision_reference.strip(),
         attested_no_significance=True,
         decided_by=decided_by,
+        decided_on=decided_on or today,
         entered_by=actor,
     )
     audit_record(
@@ -1111,6 +1462,8 @@ def exemption_create(
             "subtest": str(subtest.public_id) if subtest else None,
             "ground": ground,
             "decision_reference": exemption.decision_reference,
+            "decided_by": str(decided_by.public_id),
+            "decided_on": exemption.decided_on.isoformat(),
         },
         scope=school_unit,
     )
@@ -1153,12 +1506,16 @@ def exemption_remove(*, actor, exemption: Exemption, reason: str) -> None:
 def checklist_acknowledge(
     *, actor, school_unit: SchoolUnit, key: str, sitting: Sitting | None = None
 ) -> ChecklistAcknowledgement:
-    """Confirm a readiness item by hand (the technical checklist, adjustments reviewed)."""
+    """Confirm a readiness item by hand (the technical checklist, adjustments reviewed).
+
+    Invariant: a confirmation is for one sitting; it says nothing about any other sitting.
+    """
     _require(actor, school_unit, Capability.ADMINISTER_TESTS)
     if key not in CHECKLIST_KEYS:
         raise ExamRefused(_("Unknown checklist item."))
-    if sitting is not None:
-        _same_unit(sitting, school_unit)
+    if sitting is None:
+        raise ExamRefused(_("Choose the sitting this confirms."))
+    _same_unit(sitting, school_unit)
     ack, created = ChecklistAcknowledgement.objects.get_or_create(
         school_unit=school_unit,
         sitting=sitting,

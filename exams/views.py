@@ -351,6 +351,9 @@ def _sitting_action(request, school_unit, sitting):
     if action == "remove_proctor":
         services.sitting_remove_proctor(actor=user, sitting=sitting, person=staff("person"))
         return None, None
+    if action == "result_enterer":
+        services.sitting_set_result_enterer(actor=user, sitting=sitting, person=staff("person"))
+        return None, None
     if action == "postpone":
         form = PostponeForm(request.POST, unit=school_unit)
         if not form.is_valid():
@@ -423,6 +426,11 @@ def sitting_detail(request: HttpRequest, unit, sitting) -> HttpResponse:
             "unplaced": unplaced,
             "proctorships": target.proctorships.select_related("person"),
             "candidates": selectors.proctor_candidates(user=request.user, school_unit=school_unit),
+            "result_candidates": selectors.result_enterer_candidates(
+                user=request.user, school_unit=school_unit
+            )
+            if not target.subtest.on_platform
+            else [],
             "readiness": readiness.sitting_readiness(target),
             "postpone_form": PostponeForm(unit=school_unit),
             "scheduled": target.status == SittingStatus.SCHEDULED,
@@ -569,6 +577,7 @@ def exemptions(request: HttpRequest, unit) -> HttpResponse:
                     decision_reference=data["decision_reference"],
                     attested_no_significance=data["attested_no_significance"],
                     decided_by=data["decided_by"],
+                    decided_on=data["decided_on"],
                 )
             except services.ExamRefused as exc:
                 form.add_error(None, str(exc))

@@ -157,6 +157,10 @@ CELERY_BEAT_SCHEDULE["delivery-auto-submit"] = {
     "task": "delivery.tasks.auto_submit_due",
     "schedule": 5.0,
 }
+CELERY_BEAT_SCHEDULE["schools-transfer-fail-stale"] = {
+    "task": "schools.transfer_fail_stale",
+    "schedule": 300.0,
+}
 CELERY_BEAT_SCHEDULE["exams-sync-mandatory-assignments"] = {
     "task": "exams.tasks.sync_mandatory_assignments",
     "schedule": 3600.0,

@@ -177,6 +177,23 @@ class TeachingGroup(StampedModel):
         return self.name
 
 
+class Activity(StampedModel):
+    """An SS 12000 activity as last transferred: the teacher links (group id, person id) it gave,
+    so that deleting the activity takes away exactly those links."""
+
+    organiser = models.ForeignKey(Organiser, on_delete=models.CASCADE, related_name="activities")
+    external_id = models.CharField(max_length=100)
+    links = models.JSONField(default=list)
+
+    class Meta:
+        verbose_name_plural = "activities"
+        constraints = [
+            models.UniqueConstraint(
+                fields=["organiser", "external_id"], name="activity_ext_id_unique"
+            )
+        ]
+
+
 class GroupMembership(models.Model):
     group = models.ForeignKey(TeachingGroup, on_delete=models.CASCADE)
     person = models.ForeignKey(Person, on_delete=models.CASCADE)
@@ -267,7 +284,7 @@ class TransferRun(StampedModel):
     submitted_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
-    # Set when a school's administrator uploaded for one unit: the run may only touch that unit.
+    # Set when the organiser's administrator uploaded for one unit: the run only touches that unit.
     school_unit = models.ForeignKey(
         SchoolUnit, null=True, blank=True, on_delete=models.CASCADE, related_name="transfer_runs"
     )

@@ -116,7 +116,8 @@ def staff_of(*, user, school_unit: SchoolUnit) -> QuerySet:
 
 def teaching_groups_with_results(user) -> QuerySet:
     """Groups whose results the user may see: every group of a unit with VIEW_ALL_RESULTS, plus
-    the groups where they hold the group-level permission (their own, as a teacher)."""
+    the groups where they hold the group-level permission (their own, as a teacher) at a unit
+    where they hold VIEW_GROUP_RESULTS, so a group moved to another unit never stays visible."""
     if not user.is_authenticated:
         return TeachingGroup.objects.none()
     own = Subquery(
@@ -125,7 +126,8 @@ def teaching_groups_with_results(user) -> QuerySet:
         ).values("content_object_id")
     )
     return TeachingGroup.objects.filter(
-        Q(id__in=own) | Q(school_unit__in=_unit_ids_with(user, Capability.VIEW_ALL_RESULTS))
+        Q(id__in=own, school_unit__in=_unit_ids_with(user, Capability.VIEW_GROUP_RESULTS))
+        | Q(school_unit__in=_unit_ids_with(user, Capability.VIEW_ALL_RESULTS))
     )
 
 

@@ -16,7 +16,11 @@ from rest_framework.views import APIView
 
 from schools.models import OrganiserApiToken, TransferSource, TransferStatus
 from schools.transfer.selectors import access_run_for_token, runs_for_token
-from schools.transfer.services import transfer_run_progress, transfer_submit
+from schools.transfer.services import (
+    transfer_run_progress,
+    transfer_runs_fail_stale,
+    transfer_submit,
+)
 from schools.transfer.tokens import api_token_authenticate
 
 MAX_DOCUMENT_BYTES = 200 * 1024 * 1024
@@ -155,11 +159,25 @@ class TransferSubmitView(APIView):
                 {"detail": _("The document is too large.")},
                 status=status.HTTP_413_REQUEST_ENTITY_TOO_LARGE,
             )
+        try:
+            text = body.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            # Replacing the bytes would store names the organiser never sent.
+            return Response(
+                {
+                    "detail": _(
+                        "The document is not valid UTF-8 (first invalid byte at position "
+                        "%(position)s). Send SS 12000 JSON encoded as UTF-8."
+                    )
+                    % {"position": exc.start}
+                },
+                status=status.HTTP_400_BAD_REQUEST,
+            )
         token: OrganiserApiToken = request.auth
         run = transfer_submit(
             organiser=token.organiser,
             source=TransferSource.API,
-            payload={"text": body.decode("utf-8", errors="replace")},
+            payload={"text": text},
             api_token=token,
         )
         url = request.build_absolute_uri(
@@ -183,6 +201,7 @@ class TransferRunListView(APIView):
         tags=["transfer"],
     )
     def get(self, request):
+        transfer_runs_fail_stale()
         runs = runs_for_token(request.auth).order_by("-created")[:100]
         return Response(RunSerializer(runs, many=True).data)
 
@@ -198,5 +217,6 @@ class TransferRunDetailView(APIView):
         tags=["transfer"],
     )
     def get(self, request, public_id):
+        transfer_runs_fail_stale()
         run = access_run_for_token(token=request.auth, public_id=public_id)
         return Response(RunSerializer(run).data)

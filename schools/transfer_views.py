@@ -1,7 +1,8 @@
 """Pages for transfers: runs and their reports, spreadsheet upload and template, API tokens.
 
-Organiser administrators see and upload for their whole organiser and manage API tokens; a
-school's administrator (who may assign roles at a unit) uploads for that unit only.
+Organiser administrators see runs, upload spreadsheets (for their whole organiser or one of its
+units) and manage API tokens; a school's administrator (who may assign roles at a unit) only reads
+the runs uploaded for that unit. Anyone else gets 404.
 """
 
 from __future__ import annotations
@@ -21,11 +22,16 @@ from schools.transfer.selectors import (
     access_unit_for_upload,
     is_organiser_admin,
     organisers_administered_by,
+    run_units_for,
     runs_for_user,
     tokens_for_user,
     upload_units_for,
 )
-from schools.transfer.services import transfer_run_progress, transfer_submit_xlsx
+from schools.transfer.services import (
+    transfer_run_progress,
+    transfer_runs_fail_stale,
+    transfer_submit_xlsx,
+)
 from schools.transfer.tokens import api_token_create, api_token_revoke
 from schools.transfer.xlsx import SHEETS, build_template
 
@@ -37,13 +43,19 @@ def _organisers(user):
 
 
 def _require_transfer_access(user) -> None:
-    if not (is_organiser_admin(user) or upload_units_for(user).exists()):
+    if not (is_organiser_admin(user) or run_units_for(user).exists()):
         raise Http404("No transfers here.")
+
+
+def _require_organiser_admin(user) -> None:
+    if not is_organiser_admin(user):
+        raise Http404("No uploads here.")
 
 
 @login_required
 def transfer_runs(request):
     _require_transfer_access(request.user)
+    transfer_runs_fail_stale()
     runs = runs_for_user(request.user).order_by("-created")[:200]
     return render(
         request,
@@ -54,6 +66,7 @@ def transfer_runs(request):
 
 @login_required
 def transfer_run_detail(request, public_id):
+    transfer_runs_fail_stale()
     run = access_run(user=request.user, public_id=public_id)
     context = {
         "run": run,
@@ -69,7 +82,7 @@ def transfer_run_detail(request, public_id):
 
 @login_required
 def transfer_upload(request):
-    _require_transfer_access(request.user)
+    _require_organiser_admin(request.user)
     organisers = list(_organisers(request.user))
     units = list(upload_units_for(request.user).select_related("organiser"))
     error = ""
@@ -110,7 +123,7 @@ def transfer_upload(request):
 
 @login_required
 def transfer_template(request):
-    _require_transfer_access(request.user)
+    _require_organiser_admin(request.user)
     response = HttpResponse(
         build_template(),
         content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",

@@ -20,6 +20,7 @@ from django.utils.translation import gettext as _
 from provplattform.audit import audit_record_many
 from schools import hooks
 from schools.models import (
+    Activity,
     Duty,
     Enrolment,
     GroupMembership,
@@ -29,6 +30,7 @@ from schools.models import (
     RoleSource,
     SchoolUnit,
     TeachingGroup,
+    TeachingGroupUserObjectPermission,
     User,
 )
 from schools.roles import role_for_duty
@@ -43,6 +45,7 @@ KIND_LABELS = (
     "group_members",
     "duties",
     "group_teachers",
+    "activities",
     "users",
     "roles",
 )
@@ -85,6 +88,7 @@ class Snapshot:
     duties: dict[str, tuple] = field(
         default_factory=dict
     )  # ext -> (id, unit_id, person_id, role, start, end)
+    activities: dict[str, tuple] = field(default_factory=dict)  # ext -> (id, links)
 
     @classmethod
     def load(cls, organiser: Organiser) -> Snapshot:
@@ -127,6 +131,10 @@ class Snapshot:
             "end_date",
         ):
             snap.duties[row[0]] = row[1:]
+        for ext, pk, links in Activity.objects.filter(organiser=organiser).values_list(
+            "external_id", "id", "links"
+        ):
+            snap.activities[ext] = (pk, links)
         return snap
 
 
@@ -153,6 +161,11 @@ class Transfer:
         self.now = timezone.now()
         self.staff_ids: set[int] = set()
         self.revoked_pairs: set[tuple[int, int]] = set()
+        # (person id, school unit id) whose guardian permissions must be synced after the run.
+        self.sync_pairs: set[tuple[int, int]] = set()
+        self.moved_groups: dict[int, int] = {}
+        # (person id, unit id, role) the transfer may grant in this run; see `_apply_roles`.
+        self.granting: set[tuple[int, int, str]] = set()
 
     # --- checks --------------------------------------------------------------------------------
 
@@ -231,6 +244,7 @@ class Transfer:
                         "groupMemberships",
                         _("Unknown person %(id)s.") % {"id": member},
                     )
+        self._check_members_enrolled(known_units, known_persons)
         for ext, duty in doc.duties.items():
             unit_ref("duties", ext, "dutyAt", duty["unit"])
             if duty["person"] not in known_persons:
@@ -249,12 +263,14 @@ class Transfer:
                     doc.reject(
                         "activities", ext, "teachers", _("Unknown duty %(id)s.") % {"id": did}
                     )
+        self._check_teachers_at_group_unit(known_units, known_groups, known_duties)
 
         stored = {
             "organisations": snap.units,
             "persons": snap.persons,
             "groups": snap.groups,
             "duties": snap.duties,
+            "activities": snap.activities,
         }
         sent = {
             "organisations": doc.units,
@@ -270,6 +286,79 @@ class Transfer:
                 elif kind not in ("persons",) and ext in sent[kind]:
                     doc.reject(kind, ext, "deletedEntities", _("Both sent and deleted."))
         self._check_logins()
+
+    def _unit_ext_of_id(self) -> dict[int, str]:
+        return {row[0]: ext for ext, row in self.snap.units.items()}
+
+    def _check_members_enrolled(self, known_units: set[str], known_persons: set[str]) -> None:
+        """A group's members must be enrolled at the group's school unit (after this run), so a
+        group never shows one unit's students to another unit's staff."""
+        doc = self.doc
+        enrolled: dict[str, set[str]] = {
+            ext: {unit for unit, _type, _year in person["enrolments"]}
+            for ext, person in doc.persons.items()
+        }
+        members = {m for group in doc.groups.values() for m in group["members"]}
+        need_stored = {m for m in members if m not in doc.persons}
+        if self.scope_unit is not None:
+            need_stored |= members & doc.persons.keys()
+        if need_stored:
+            scope_id = self.scope_unit.pk if self.scope_unit else None
+            unit_ext = self._unit_ext_of_id()
+            for person_ext, unit_id in Enrolment.objects.filter(
+                person__organiser=self.organiser
+            ).values_list("person__external_id", "school_unit_id"):
+                if person_ext not in need_stored:
+                    continue
+                if person_ext in doc.persons and unit_id == scope_id:
+                    continue  # the upload replaces this person's enrolment at its unit
+                enrolled.setdefault(person_ext, set()).add(unit_ext[unit_id])
+        for ext, group in doc.groups.items():
+            for member in group["members"]:
+                if (
+                    member in known_persons
+                    and group["unit"] in known_units
+                    and group["unit"] not in enrolled.get(member, ())
+                ):
+                    doc.reject(
+                        "groups",
+                        ext,
+                        "groupMemberships",
+                        _("Person %(id)s is not enrolled at the group's school unit.")
+                        % {"id": member},
+                    )
+
+    def _check_teachers_at_group_unit(
+        self, known_units: set[str], known_groups: set[str], known_duties: set[str]
+    ) -> None:
+        """An activity's teachers must hold their duty at the school unit of each of its groups:
+        a teacher never gets results access to another unit's group."""
+        doc, snap = self.doc, self.snap
+        unit_ext = self._unit_ext_of_id()
+        for ext, activity in doc.activities.items():
+            for gid in activity["groups"]:
+                if gid not in known_groups:
+                    continue
+                if gid in doc.groups:
+                    group_unit = doc.groups[gid]["unit"]
+                else:
+                    group_unit = unit_ext.get(snap.groups[gid][1])
+                for did in activity["duties"]:
+                    if did not in known_duties:
+                        continue
+                    if did in doc.duties:
+                        duty_unit = doc.duties[did]["unit"]
+                    else:
+                        duty_unit = unit_ext.get(snap.duties[did][1])
+                    known = duty_unit in known_units and group_unit in known_units
+                    if known and duty_unit != group_unit:
+                        doc.reject(
+                            "activities",
+                            ext,
+                            "teachers",
+                            _("Duty %(duty)s is not at the school unit of group %(group)s.")
+                            % {"duty": did, "group": gid},
+                        )
 
     def _check_persons_in_scope(self) -> None:
         """A school's upload may only touch persons already at that unit, or new ones."""
@@ -326,7 +415,9 @@ class Transfer:
         self._apply_memberships(group_ids, person_ids)
         duty_ids = self._apply_duties(unit_ids, person_ids)
         self._apply_teachers(group_ids, duty_ids)
+        self._store_activities(group_ids, duty_ids)
         removed_persons = self._apply_deletions()
+        self._resync_moved_groups()
         self._apply_users(removed_persons)
         self._apply_roles(removed_persons)
 
@@ -533,6 +624,7 @@ class Transfer:
                     group_type=group["group_type"],
                 )
             )
+        self.moved_groups = {group.id: group.school_unit_id for group in moved}
         if moved:
             TeachingGroup.objects.bulk_update(moved, ["school_unit"], batch_size=BATCH)
         TeachingGroup.objects.bulk_create(
@@ -601,6 +693,9 @@ class Transfer:
             stored = snap.duties.get(ext)
             if not self._count_change(counts, stored, values, moved, Duty):
                 continue
+            if stored is None or tuple(stored[1:4]) != values[:3]:
+                # A new duty, or one whose unit, person or duty role changed, grants its role.
+                self.granting.add((pid, uid, role_for_duty(values[2]).value))
             rows.append(
                 Duty(
                     school_unit_id=uid,
@@ -663,8 +758,117 @@ class Transfer:
             self.teacher_pairs.add((p, self.group_units[g]))
         self.progress(len(self.doc.activities))
 
+    def _store_activities(self, group_ids: dict[str, int], duty_person: dict[str, int]) -> None:
+        """Remember which teacher links each activity gave; only new or changed rows are written."""
+        counts = self.counts["activities"]
+        rows = []
+        for ext, activity in self.doc.activities.items():
+            links = sorted(
+                {
+                    (group_ids[g], duty_person[d])
+                    for g in activity["groups"]
+                    for d in activity["duties"]
+                }
+            )
+            links = [list(link) for link in links]
+            stored = self.snap.activities.get(ext)
+            if stored is not None and stored[1] == links:
+                counts.unchanged += 1
+                continue
+            if stored is None:
+                counts.created += 1
+            else:
+                counts.updated += 1
+            rows.append(Activity(organiser=self.organiser, external_id=ext, links=links))
+        Activity.objects.bulk_create(
+            rows,
+            batch_size=BATCH,
+            update_conflicts=True,
+            unique_fields=["organiser", "external_id"],
+            update_fields=["links", "modified"],
+        )
+
+    def _delete_activities(self) -> None:
+        """A deleted activity takes away the teacher links it gave, unless another stored activity
+        still gives the same link; the group-level permissions follow (audited)."""
+        exts = self.doc.deleted.get("activities", [])
+        if not exts:
+            return
+        gone = {tuple(link) for ext in exts for link in self.snap.activities[ext][1]}
+        kept = set()
+        for links in (
+            Activity.objects.filter(organiser=self.organiser)
+            .exclude(external_id__in=exts)
+            .values_list("links", flat=True)
+        ):
+            kept |= {tuple(link) for link in links}
+        Activity.objects.filter(organiser=self.organiser, external_id__in=exts).delete()
+        self.counts["activities"].removed += len(exts)
+        through = TeachingGroup.teachers.through
+        wanted_gone = gone - kept
+        stale = [
+            (pk, gid, pid)
+            for pk, gid, pid in through.objects.filter(
+                teachinggroup_id__in={g for g, _p in wanted_gone}
+            ).values_list("id", "teachinggroup_id", "person_id")
+            if (gid, pid) in wanted_gone
+        ]
+        for chunk in _chunked([pk for pk, _g, _p in stale]):
+            through.objects.filter(id__in=chunk).delete()
+        self.counts["group_teachers"].removed += len(stale)
+        if not stale:
+            return
+        group_unit = dict(
+            TeachingGroup.objects.filter(id__in={g for _pk, g, _p in stale}).values_list(
+                "id", "school_unit_id"
+            )
+        )
+        self.sync_pairs |= {(pid, group_unit[gid]) for _pk, gid, pid in stale}
+        self.changed_units |= set(group_unit.values())
+        self._audit_teacher_removals(
+            [(gid, pid, group_unit[gid], group_unit[gid]) for _pk, gid, pid in stale]
+        )
+
+    def _audit_teacher_removals(self, removals: list[tuple[int, int, int, int]]) -> None:
+        """One `group.teacher_remove` row per (group, person, unit before, unit after)."""
+        unit_pub = dict(
+            SchoolUnit.objects.filter(organiser=self.organiser).values_list("id", "public_id")
+        )
+        group_pub = dict(
+            TeachingGroup.objects.filter(id__in={g for g, _p, _b, _a in removals}).values_list(
+                "id", "public_id"
+            )
+        )
+        person_pub = dict(
+            Person.objects.filter(id__in={p for _g, p, _b, _a in removals}).values_list(
+                "id", "public_id"
+            )
+        )
+        audit_record_many(
+            [
+                {
+                    "action": "group.teacher_remove",
+                    "target": Person(id=pid, public_id=person_pub[pid]),
+                    "scope": unit_pub[before],
+                    "before": {
+                        "group": str(group_pub[gid]),
+                        "school_unit": str(unit_pub[before]),
+                        "teacher": True,
+                    },
+                    "after": {
+                        "group": str(group_pub[gid]),
+                        "school_unit": str(unit_pub[after]),
+                        "teacher": False,
+                    },
+                    "reason": self.reason,
+                }
+                for gid, pid, before, after in sorted(removals, key=lambda r: (r[1], r[0]))
+            ]
+        )
+
     def _apply_deletions(self) -> list[int]:
         snap, deleted = self.snap, self.doc.deleted
+        self._delete_activities()
         duty_ids = [snap.duties[e][0] for e in deleted.get("duties", [])]
         for chunk in _chunked(duty_ids):
             Duty.objects.filter(id__in=chunk).delete()
@@ -721,6 +925,45 @@ class Transfer:
         self.counts["persons"].removed += len(removed_ids)
         self.progress(sum(len(v) for v in deleted.values()))
         return removed_ids
+
+    def _resync_moved_groups(self) -> None:
+        """A group that moved to another school unit keeps only the teachers who hold a duty at
+        its new unit; the others lose the teacher link and the group-level results permission
+        it gave (audited). Everyone who held either is re-synced at the group's new unit."""
+        if not self.moved_groups:
+            return
+        gids = list(self.moved_groups)
+        new_units = set(self.moved_groups.values())
+        on_duty = set(
+            Duty.objects.filter(
+                school_unit_id__in=new_units, person__removed_at__isnull=True
+            ).values_list("person_id", "school_unit_id")
+        )
+        through = TeachingGroup.teachers.through
+        links = list(
+            through.objects.filter(teachinggroup_id__in=gids).values_list(
+                "id", "teachinggroup_id", "person_id"
+            )
+        )
+        stale = [
+            (pk, gid, pid) for pk, gid, pid in links if (pid, self.moved_groups[gid]) not in on_duty
+        ]
+        for chunk in _chunked([pk for pk, _g, _p in stale]):
+            through.objects.filter(id__in=chunk).delete()
+        self.counts["group_teachers"].removed += len(stale)
+        holders = set(
+            TeachingGroupUserObjectPermission.objects.filter(
+                content_object_id__in=gids, user__person__isnull=False
+            ).values_list("user__person_id", "content_object_id")
+        )
+        self.sync_pairs |= {(pid, self.moved_groups[gid]) for pid, gid in holders}
+        self.sync_pairs |= {(pid, self.moved_groups[gid]) for _pk, gid, pid in links}
+        if not stale:
+            return
+        old_unit = {row[0]: row[1] for row in self.snap.groups.values()}
+        self._audit_teacher_removals(
+            [(gid, pid, old_unit[gid], self.moved_groups[gid]) for _pk, gid, pid in stale]
+        )
 
     def _revoke_roles(self, person_ids: list[int]) -> None:
         """Every role of the removed persons goes, set-based, with one `role.revoke_all` audit
@@ -814,15 +1057,31 @@ class Transfer:
 
     def _apply_roles(self, removed_ids: list[int]) -> None:
         """Roles from duties (source TRANSFER); a person without a duty at a unit holds no role
-        there; manual roles of transferred staff stay. Changes are audited per person and unit."""
+        there; manual roles of transferred staff stay. Changes are audited per person and unit.
+
+        A role is granted only from a duty created in this run or whose unit, person or duty
+        role changed, or for a person or unit that comes back: a role the school took away from
+        an unchanged duty stays away, whatever else the run changes."""
         counts = self.counts["roles"]
+        restored_units = {
+            row[0]
+            for ext, row in self.snap.units.items()
+            if row[5] is not None and ext in self.doc.units
+        }
         sync_pairs = (
             set(self.teacher_pairs)
+            | self.sync_pairs
             | self.revoked_pairs
             | {pair for pair in self._held_pairs() if pair[0] in self.new_user_persons}
         )
         units_removed = self.counts["school_units"].removed
-        if self.duties_changed or removed_ids or self.reactivated or units_removed:
+        if (
+            self.duties_changed
+            or removed_ids
+            or self.reactivated
+            or units_removed
+            or restored_units
+        ):
             removed_units = set(
                 SchoolUnit.objects.filter(
                     organiser=self.organiser, removed_at__isnull=False
@@ -841,7 +1100,11 @@ class Transfer:
                 school_unit__organiser=self.organiser
             ).values_list("id", "person_id", "school_unit_id", "role", "source"):
                 existing[(pid, uid, role)] = (pk, source)
-            new = desired - existing.keys()
+            new = {
+                key
+                for key in desired - existing.keys()
+                if key in self.granting or key[0] in self.reactivated or key[1] in restored_units
+            }
             stale = {
                 key: pk
                 for key, (pk, source) in existing.items()

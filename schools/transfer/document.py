@@ -232,7 +232,17 @@ def _person(doc: Document, rec: dict) -> None:
 
 
 def _group(doc: Document, rec: dict) -> None:
-    members = [_ref(m["person"]) for m in rec.get("groupMemberships") or [] if "person" in m]
+    members = []
+    for index, membership in enumerate(rec.get("groupMemberships") or []):
+        if "person" in membership:
+            members.append(_ref(membership["person"]))
+        else:
+            doc.reject(
+                "groups",
+                rec["id"],
+                f"groupMemberships[{index}].person",
+                _("A group membership must name its person."),
+            )
     doc.groups[rec["id"]] = {
         "unit": _ref(rec["organisation"]),
         "name": rec["displayName"][:200],
@@ -257,7 +267,18 @@ def _duty(doc: Document, rec: dict) -> None:
 
 
 def _activity(doc: Document, rec: dict) -> None:
-    teachers = [_ref(t["duty"]) for t in rec.get("teachers") or [] if "duty" in t]
+    teachers = []
+    for index, teacher in enumerate(rec.get("teachers") or []):
+        if "duty" in teacher:
+            teachers.append(_ref(teacher["duty"]))
+        else:
+            # Only teachers named by their duty at a school unit can be linked to a group.
+            doc.reject(
+                "activities",
+                rec["id"],
+                f"teachers[{index}].duty",
+                _("A teacher of an activity must name their duty."),
+            )
     doc.activities[rec["id"]] = {
         "unit": _ref(rec["organisation"]),
         "groups": list(dict.fromkeys(_ref(g) for g in rec["groups"])),

@@ -1,8 +1,9 @@
 """Reads of transfer runs and tokens, scoped to who is asking.
 
-An organiser administrator sees every run of their organisers; a school's administrator (who may
-assign roles at a unit) sees the runs uploaded for that unit; an organiser system (API token) sees
-its organiser's runs. Anything else answers 404, the same as a missing run.
+An organiser administrator sees every run of their organisers and is the only one who may upload
+a spreadsheet (for the whole organiser or one of its units); a school's administrator (who may
+assign roles at a unit) sees the runs that were uploaded for that unit; an organiser system (API
+token) sees its organiser's runs. Anything else answers 404, the same as a missing run.
 """
 
 from __future__ import annotations
@@ -31,14 +32,22 @@ def is_organiser_admin(user) -> bool:
 
 
 def upload_units_for(user) -> QuerySet:
-    """School units this user may upload a spreadsheet for (ASSIGN_ROLES there)."""
+    """School units this user may upload a spreadsheet for: those of the organisers they
+    administer. School staff never upload: only persons the organiser transferred hold roles."""
+    return SchoolUnit.objects.filter(
+        organiser_id__in=Subquery(organisers_administered_by(user)), removed_at__isnull=True
+    )
+
+
+def run_units_for(user) -> QuerySet:
+    """School units whose spreadsheet runs this user may read (ASSIGN_ROLES there)."""
     return school_units_for(user, Capability.ASSIGN_ROLES).filter(removed_at__isnull=True)
 
 
 def runs_for_user(user) -> QuerySet:
     return TransferRun.objects.filter(
         Q(organiser_id__in=Subquery(organisers_administered_by(user)))
-        | Q(school_unit__in=upload_units_for(user))
+        | Q(school_unit__in=run_units_for(user))
     ).select_related("organiser", "school_unit")
 
 

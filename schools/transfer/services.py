@@ -10,6 +10,7 @@ the run) the TransferRun row itself is updated, so the row is right whenever no 
 
 from __future__ import annotations
 
+import datetime
 import logging
 import time
 from collections.abc import Callable
@@ -17,12 +18,14 @@ from typing import Any
 
 from django.conf import settings
 from django.core.cache import cache
+from django.core.exceptions import PermissionDenied
 from django.db import connection, transaction
 from django.utils import timezone, translation
 
 from schools import hooks
 from schools.models import (
     Organiser,
+    OrganiserAdministrator,
     OrganiserApiToken,
     SchoolUnit,
     TransferRun,
@@ -68,6 +71,31 @@ class _Progress:
             TransferRun.objects.filter(pk=self.run.pk).update(
                 progress_done=self.done, progress_total=self.total
             )
+
+
+# A run lasts seconds (10,000 persons in a few); one still `running` after this lost its worker.
+STALE_RUN_AFTER = datetime.timedelta(hours=1)
+STALE_RUN_CODE = "worker_lost"
+
+
+def transfer_runs_fail_stale() -> int:
+    """Mark runs still `running` an hour after they started as failed, saying why.
+
+    Invariant: such a run's worker stopped (a crash or a restart) inside the run's transaction,
+    which was rolled back, so nothing of it was applied; the report says so. Returns how many."""
+    now = timezone.now()
+    return TransferRun.objects.filter(
+        status=TransferStatus.RUNNING, started_at__lt=now - STALE_RUN_AFTER
+    ).update(
+        status=TransferStatus.FAILED,
+        finished_at=now,
+        modified=now,
+        report={
+            "code": STALE_RUN_CODE,
+            "error": "The run stopped without finishing (its worker stopped); nothing was "
+            "applied. Submit the document again.",
+        },
+    )
 
 
 def transfer_run_progress(run: TransferRun) -> dict[str, Any]:
@@ -173,8 +201,15 @@ def transfer_submit(
 def transfer_submit_xlsx(
     *, organiser: Organiser, data: bytes, actor, school_unit: SchoolUnit | None = None
 ) -> TransferRun:
-    """Turn an uploaded workbook into a transfer document and queue it like an API run."""
+    """Turn an uploaded workbook into a transfer document and queue it like an API run.
+
+    Only an administrator of the organiser uploads, for the organiser or one of its units."""
     from schools.transfer.xlsx import read_workbook
+
+    if not OrganiserAdministrator.objects.filter(user_id=actor.pk, organiser=organiser).exists():
+        raise PermissionDenied("Only the organiser's administrator uploads spreadsheets.")
+    if school_unit is not None and school_unit.organiser_id != organiser.pk:
+        raise PermissionDenied("The school unit belongs to another organiser.")
 
     document, rows, rejections = read_workbook(data, organiser=organiser, scope_unit=school_unit)
     return transfer_submit(

@@ -45,11 +45,11 @@ EXAMPLES = {
     "school_units": [["unit-1", "Ekskolan", "41000001", "GR"]],
     "groups": [["9A-2026", "9A", "41000001", "Undervisning", "staff-1"]],
     "students": [
-        ["student-1", "Astrid", "Ek", "20110315-1234", "astrid.ek@skola.example",
+        ["student-1", "Astrid", "Ek", "20110315-1237", "astrid.ek@skola.example",
          "astrid.ek@skola.example", "41000001", "GR", 9, "9A-2026"],
     ],
     "staff": [
-        ["duty-1", "staff-1", "Sven", "Björk", "19800101-1234", "sven.bjork@skola.example",
+        ["duty-1", "staff-1", "Sven", "Björk", "19800101-1231", "sven.bjork@skola.example",
          "sven.bjork@skola.example", "41000001", "Lärare"],
     ],
 }  # fmt: skip

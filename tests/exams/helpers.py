@@ -44,8 +44,22 @@ def room(world, name: str = "Sal 1"):
     )
 
 
+def transferred(*, created_days_ago: int, modified_days_ago: int, persons=None) -> None:
+    """Date the organiser's transfer of persons (all by default) into the past.
+
+    `update()` leaves `modified` alone, as a transfer without a real change does.
+    """
+    now = timezone.now()
+    rows = (
+        Person.objects.all()
+        if persons is None
+        else Person.objects.filter(pk__in=[p.pk for p in persons])
+    )
+    rows.update(
+        created=now - datetime.timedelta(days=created_days_ago),
+        modified=now - datetime.timedelta(days=modified_days_ago),
+    )
+
+
 def transferred_in_time(world) -> None:
-    organiser = world.unit.organiser
-    organiser.first_transfer_at = timezone.now() - datetime.timedelta(days=60)
-    organiser.last_transfer_at = timezone.now() - datetime.timedelta(days=40)
-    organiser.save()
+    transferred(created_days_ago=60, modified_days_ago=40)

@@ -3,8 +3,11 @@ exemptions (Norwegian programme, two grounds, attestation, never automatic)."""
 
 from __future__ import annotations
 
+import datetime
+
 import pytest
 
+from exams.day_passwords import unit_today
 from exams.models import Adjustment, Assignment, Exemption
 from exams.selectors import exempt_person_ids
 from exams.services import (
@@ -215,3 +218,21 @@ def test_withdrawn_exemption_lets_automatic_assignment_return(norway):
     exemption_remove(actor=head_user, exemption=exemption, reason="Vedtak opphevet")
     assignments_sync_mandatory(school_unit=unit)
     assert Assignment.objects.filter(subtest=subtest, person=pupils[0]).exists()
+
+
+def test_the_exemption_decision_date_is_recorded_and_never_in_the_future(norway):
+    unit, head_user, pupils = norway
+    subtest = norwegian_subtest()
+    today = unit_today(unit)
+
+    with pytest.raises(ExamRefused, match="in the future"):
+        exempt(unit, head_user, pupils[0], subtest, decided_on=today + datetime.timedelta(days=1))
+    decided = exempt(
+        unit, head_user, pupils[0], subtest, decided_on=today - datetime.timedelta(days=12)
+    )
+    undated = exempt(unit, head_user, pupils[1], subtest)
+
+    assert decided.decided_on == today - datetime.timedelta(days=12)
+    assert undated.decided_on == today
+    event = AuditEvent.objects.get(action="exemption.create", target_id=str(decided.public_id))
+    assert event.after["decided_on"] == decided.decided_on.isoformat()

@@ -11,12 +11,14 @@ from django.utils import timezone
 from exams.models import Assignment, AssignmentSource, Registration
 from exams.services import (
     ExamRefused,
+    adjustments_lock,
     assignment_remove,
     assignment_replace,
     assignments_create,
     assignments_create_for_grade,
     assignments_create_for_group,
     assignments_sync_mandatory,
+    paper_replacement_record,
     registration_create,
 )
 from provplattform.models import AuditEvent
@@ -147,6 +149,38 @@ def test_wrong_assignment_is_corrected_on_the_day_with_a_reason(world):
     removal = AuditEvent.objects.get(action="assignment.remove")
     assert removal.reason == "Fel delprov"
     assert removal.actor == admin(world)
+
+
+def test_an_assignment_the_student_has_started_cannot_be_removed_or_replaced(world):
+    subtest, other = subtest_in_window(), subtest_in_window()
+    started, on_paper, untouched = world.students_a
+    assignments_create(
+        actor=admin(world), school_unit=world.unit, subtest=subtest, persons=world.students_a
+    )
+    adjustments_lock(person=started, subtest=subtest)
+    paper_replacement_record(
+        actor=admin(world), school_unit=world.unit, subtest=subtest, person=on_paper
+    )
+
+    for person, refusal in (
+        (started, "already started this subtest"),
+        (on_paper, "paper replacement test"),
+    ):
+        assignment = Assignment.objects.get(subtest=subtest, person=person)
+        with pytest.raises(ExamRefused, match=refusal):
+            assignment_remove(actor=admin(world), assignment=assignment, reason="Fel elev")
+        with pytest.raises(ExamRefused, match=refusal):
+            assignment_replace(
+                actor=admin(world), assignment=assignment, subtest=other, reason="Fel delprov"
+            )
+        assert Assignment.objects.filter(subtest=subtest, person=person).exists()
+
+    assignment_remove(
+        actor=admin(world),
+        assignment=Assignment.objects.get(subtest=subtest, person=untouched),
+        reason="Fel elev",
+    )
+    assert not Assignment.objects.filter(subtest=subtest, person=untouched).exists()
 
 
 # --- registration and automatic assignment -----------------------------------------------------

@@ -467,3 +467,86 @@ def test_item_kinds_all_appear_in_the_demo_swedish_test(db):
         Item.objects.filter(subtest__test__code="np-matematik-ak9").values_list("kind", flat=True)
     )
     assert kinds == set(ItemKind.values)
+
+
+def _norwegian() -> dict:
+    data = copy.deepcopy(good()) | {"programme": "no_mapping"}
+    del data["grade_boundaries"]
+    return data
+
+
+@pytest.mark.parametrize(
+    "changes",
+    [
+        {"concern_threshold": 3},
+        {"duration_minutes": 50},
+        {"permitted_adjustments": []},
+        {"max_points": 9},
+    ],
+)
+def test_what_a_frozen_subtest_was_sat_under_cannot_change(operator, changes):
+    test = services.test_publish(actor=operator, test=_create(operator, _norwegian()))
+    subtest = test.subtests.get(code="B")
+    subtest_freeze(subtest=subtest)
+
+    with pytest.raises(
+        DefinitionRefused, match="these settings are frozen: " + next(iter(changes))
+    ):
+        subtest_update(actor=operator, subtest=subtest, changes=changes)
+
+    # an unfrozen subtest of the same test still takes the change
+    other = test.subtests.get(code="A")
+    if "duration_minutes" not in changes and "permitted_adjustments" not in changes:
+        subtest_update(actor=operator, subtest=other, changes=changes)
+
+
+def test_a_frozen_subtest_keeps_editable_its_opening_hours_and_tools(operator):
+    test = services.test_publish(actor=operator, test=_create(operator))
+    subtest = test.subtests.get(code="B")
+    subtest_freeze(subtest=subtest)
+    subtest_update(
+        actor=operator,
+        subtest=subtest,
+        changes={"closes_at": datetime.time(15, 0), "tools": []},
+    )
+    subtest.refresh_from_db()
+    assert (subtest.closes_at, subtest.tools) == (datetime.time(15, 0), [])
+
+
+@pytest.mark.parametrize(
+    "changes",
+    [
+        {"grade_boundaries": {"E": 1, "C": 4, "A": 6}},
+        {"concern_threshold": 2},
+        {"grade": 7},
+        {"window_end": datetime.date(2027, 4, 20)},
+    ],
+)
+def test_test_level_rules_are_frozen_once_a_subtest_is_sat(operator, changes):
+    data = _norwegian() if "concern_threshold" in changes else None
+    test = services.test_publish(actor=operator, test=_create(operator, data))
+
+    services.test_update(actor=operator, test=test, changes=changes)  # still allowed
+
+    subtest_freeze(subtest=test.subtests.get(code="B"))
+    with pytest.raises(DefinitionRefused, match="these settings are frozen"):
+        services.test_update(actor=operator, test=test, changes={"title": "Nytt", **changes})
+    test.refresh_from_db()
+    assert test.title != "Nytt"
+    services.test_update(actor=operator, test=test, changes={"title": "Nytt"})
+
+
+def test_a_duration_longer_than_the_opening_hours_is_refused():
+    def too_long(data):
+        data["subtests"][1]["duration_minutes"] = 481  # 08:00–16:00 holds 480
+
+    assert problems_of(_mutate(too_long)) == {
+        "subtests[1].duration_minutes": (
+            "481 minutes do not fit inside the opening hours (08:00–16:00)."
+        )
+    }
+
+    def exactly(data):
+        data["subtests"][1]["duration_minutes"] = 480
+
+    assert problems_of(_mutate(exactly)) == {}

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime
 import io
 import zipfile
 
@@ -198,7 +199,14 @@ def test_operator_imports_through_the_browser_and_sees_the_report(client, operat
     package = q.unsupported_package()
     response = client.post(
         reverse("exams-operator-qti"),
-        {"package": package, "programme": "se_national", "subject": "Matematik", "grade": 9},
+        {
+            "package": package,
+            "programme": "se_national",
+            "subject": "Matematik",
+            "grade": 9,
+            "window_start": "2027-04-05",
+            "window_end": "2027-04-16",
+        },
     )
     assert response.status_code == 200
     page = response.content.decode()
@@ -222,3 +230,263 @@ def test_zip_stored_without_compression_still_imports(operator):
     }
     report = import_package(actor=operator, file=q.build(files, compression=zipfile.ZIP_STORED))
     assert report.imported
+
+
+# --- nothing unsupported is dropped silently ---------------------------------------------------
+
+
+def _refused(report) -> dict[str, str]:
+    return {r.identifier: r.reason for r in report.refused}
+
+
+@pytest.mark.parametrize(
+    ("markup", "name"),
+    [
+        ('<audio controls=""><source src="media/q.mp3" type="audio/mpeg"/></audio>', "audio"),
+        ('<video src="media/q.mp4">Film</video>', "video"),
+        ('<object data="media/q.pdf" type="application/pdf">PDF</object>', "object"),
+        ('<iframe src="https://example.org/"></iframe>', "iframe"),
+    ],
+)
+def test_media_the_sanitiser_would_strip_refuses_the_item_by_name(operator, markup, name):
+    report = import_package(
+        actor=operator, file=q.single_item_package(q.essay_item("q-x", f"<p>Lyssna.</p>{markup}"))
+    )
+
+    assert f"{name}" in _refused(report)["q-x"] and "not supported" in _refused(report)["q-x"]
+    assert [i.identifier for i in report.test.subtests.get().items.all()] == ["q-text"]
+
+
+def test_other_unknown_markup_is_reported_as_a_warning_naming_the_element(operator):
+    item_xml = q.essay_item("q-x", "<section><p>Text som behålls.</p></section>")
+
+    report = import_package(actor=operator, file=q.single_item_package(item_xml))
+
+    assert report.refused == []
+    assert any("q-x: section is not supported" in w for w in report.warnings), report.warnings
+    item = report.test.subtests.get().items.get(identifier="q-x")
+    assert "Text som behålls." in item.content_html and "<section" not in item.content_html
+
+
+def test_a_stimulus_ref_puts_the_sanitised_passage_in_front_of_the_item(operator):
+    passage = q.stimulus(
+        "st-1",
+        '<h2>Vargen</h2><p>Vargen är ett rovdjur.</p><img src="img/varg.png" alt="Varg"/>'
+        "<script>alert(1)</script>",
+    ).replace("<qti-stimulus-body>", '<qti-stylesheet href="s.css"/><qti-stimulus-body>')
+    item_xml = q.essay_item(
+        "q-x",
+        "<p>Vad äter vargen?</p>",
+        before_body='<qti-assessment-stimulus-ref identifier="st-1" href="../stimuli/st-1.xml"/>',
+    )
+
+    report = import_package(
+        actor=operator,
+        file=q.single_item_package(
+            item_xml, {"stimuli/st-1.xml": passage, "stimuli/img/varg.png": q.PNG}
+        ),
+    )
+
+    assert report.refused == [], report.refused
+    html = report.test.subtests.get().items.get(identifier="q-x").content_html
+    assert html.index("Vargen är ett rovdjur.") < html.index("Vad äter vargen?")
+    assert "<script" not in html
+    assert "q-x: stimulus ../stimuli/st-1.xml: qti-stylesheet left out" in report.warnings
+    asset = ItemAsset.objects.get(test=report.test)
+    assert asset.path == "stimuli/img/varg.png"
+    assert reverse("exams-asset", kwargs={"asset": asset.public_id}) in html
+
+
+def test_a_stimulus_missing_from_the_package_refuses_the_item(operator):
+    item_xml = q.essay_item(
+        "q-x",
+        "<p>Vad äter vargen?</p>",
+        before_body='<qti-assessment-stimulus-ref identifier="st-1" href="../stimuli/st-1.xml"/>',
+    )
+
+    report = import_package(actor=operator, file=q.single_item_package(item_xml))
+
+    assert "stimulus ../stimuli/st-1.xml is not in the package" in _refused(report)["q-x"]
+
+
+def test_a_randomised_item_with_template_declarations_is_refused_by_name(operator):
+    item_xml = q.essay_item(
+        "q-x",
+        "<p>Beräkna a + b.</p>",
+        before_body=(
+            '<qti-template-declaration identifier="A" cardinality="single" base-type="integer"/>'
+            '<qti-template-processing><qti-set-template-value identifier="A">'
+            '<qti-random-integer min="1" max="9"/></qti-set-template-value>'
+            "</qti-template-processing>"
+        ),
+    )
+
+    report = import_package(actor=operator, file=q.single_item_package(item_xml))
+
+    reason = _refused(report)["q-x"]
+    assert "qti-template-declaration" in reason and "qti-template-processing" in reason
+
+
+def test_selection_ordering_and_weights_are_reported_by_name(operator):
+    test_xml = (
+        f'<?xml version="1.0" encoding="UTF-8"?><qti-assessment-test xmlns="{q.NS}" '
+        'identifier="sel" title="Urval"><qti-test-part identifier="P1" '
+        'navigation-mode="linear" submission-mode="individual">'
+        '<qti-assessment-section identifier="A" title="A" visible="true">'
+        '<qti-selection select="1"/><qti-ordering shuffle="true"/>'
+        '<qti-assessment-item-ref identifier="q-text" href="items/q-text.xml">'
+        '<qti-weight identifier="W2" value="2"/></qti-assessment-item-ref>'
+        '<qti-assessment-section identifier="A1" title="A1" visible="true">'
+        '<qti-time-limits max-time="600"/>'
+        '<qti-assessment-item-ref identifier="q-numeric" href="items/q-numeric.xml">'
+        '<qti-time-limits max-time="60"/></qti-assessment-item-ref>'
+        "</qti-assessment-section></qti-assessment-section></qti-test-part>"
+        '<qti-outcome-processing><qti-set-outcome-value identifier="SCORE"><qti-sum>'
+        '<qti-test-variables variable-identifier="SCORE" weight-identifier="W2"/>'
+        "</qti-sum></qti-set-outcome-value></qti-outcome-processing></qti-assessment-test>"
+    )
+    package = q.build(
+        {
+            "imsmanifest.xml": q.manifest(),
+            "test.xml": test_xml,
+            "items/q-text.xml": q.TEXT,
+            "items/q-numeric.xml": q.NUMERIC,
+        }
+    )
+
+    report = import_package(actor=operator, file=package)
+
+    warnings = "\n".join(report.warnings)
+    assert "section A: qti-selection (select 1) is not supported; all its 2 items" in warnings
+    assert "section A: qti-ordering (shuffle) is not supported" in warnings
+    assert "item q-text: qti-weight W2 (2) is not applied" in warnings
+    assert "the test: qti-outcome-processing not read" in warnings
+    assert "section A1: qti-time-limits not applied" in warnings
+    assert "item q-numeric: qti-time-limits not applied" in warnings
+    # what was imported is what the report says: every item, unweighted
+    assert report.test.subtests.get().items.count() == 2
+
+
+def test_a_second_test_in_the_manifest_is_reported_by_name(operator):
+    extra = (
+        '<resource identifier="t2" type="imsqti_test_xmlv3p0" href="test2.xml">'
+        '<file href="test2.xml"/></resource>'
+    )
+    package = q.build(
+        {
+            "imsmanifest.xml": q.manifest(extra=extra),
+            "test.xml": q.assessment_test({"A": ["items/q-text.xml"]}),
+            "test2.xml": q.assessment_test({"B": ["items/q-text.xml"]}, identifier="other"),
+            "items/q-text.xml": q.TEXT,
+        }
+    )
+
+    report = import_package(actor=operator, file=package)
+
+    assert any("second test, test2.xml; only test.xml was imported" in w for w in report.warnings)
+    assert report.test.code == "np-ma-qti"
+
+
+def test_an_item_without_a_declared_max_score_is_reported_by_name(operator):
+    files = {
+        "imsmanifest.xml": q.manifest(),
+        "test.xml": q.assessment_test({"A": ["items/q-numeric.xml", "items/q-text.xml"]}),
+        "items/q-numeric.xml": q.NUMERIC,
+        "items/q-text.xml": q.TEXT,  # its mapping gives the max score
+    }
+
+    report = import_package(actor=operator, file=q.build(files))
+
+    about_max = [w for w in report.warnings if "no maximum score is declared" in w]
+    assert about_max == [
+        "q-numeric: no maximum score is declared (MAXSCORE, SCORE normal-maximum or a mapping); "
+        "counted as 1 point"
+    ]
+    assert any("q-numeric" in line and "1 point" in line for line in report.lines())
+
+
+# --- the test window ---------------------------------------------------------------------------
+
+
+def test_import_uses_the_window_given(operator):
+    report = import_package(
+        actor=operator,
+        file=q.good_package(),
+        window_start=datetime.date(2027, 3, 1),
+        window_end=datetime.date(2027, 3, 20),
+    )
+
+    assert (report.test.window_start, report.test.window_end) == (
+        datetime.date(2027, 3, 1),
+        datetime.date(2027, 3, 20),
+    )
+
+
+def test_import_qti_command_takes_the_window(operator, tmp_path):
+    path = tmp_path / "package.zip"
+    path.write_bytes(q.good_package().getvalue())
+
+    call_command(
+        "import_qti",
+        str(path),
+        "--window-start",
+        "2027-03-01",
+        "--window-end",
+        "2027-03-20",
+    )
+
+    test = TestDefinition.objects.get()
+    assert (test.window_start, test.window_end) == (
+        datetime.date(2027, 3, 1),
+        datetime.date(2027, 3, 20),
+    )
+
+
+def test_import_qti_command_refuses_a_window_that_ends_before_it_starts(operator, tmp_path):
+    path = tmp_path / "package.zip"
+    path.write_bytes(q.good_package().getvalue())
+
+    with pytest.raises(CommandError, match="cannot end before it starts"):
+        call_command(
+            "import_qti", str(path), "--window-start", "2027-03-20", "--window-end", "2027-03-01"
+        )
+    assert not TestDefinition.objects.exists()
+
+
+def _upload(client, **window):
+    return client.post(
+        reverse("exams-operator-qti"),
+        {
+            "package": q.good_package(),
+            "programme": "se_national",
+            "subject": "Matematik",
+            "grade": 9,
+            **window,
+        },
+    )
+
+
+def test_the_upload_form_offers_the_window_and_imports_with_it(client, operator):
+    client.force_login(operator)
+    assert 'name="window_start"' in client.get(reverse("exams-operator-qti")).content.decode()
+
+    response = _upload(client, window_start="2027-04-05", window_end="2027-04-16")
+
+    assert response.status_code == 200
+    # the operator sees the warnings of the report, naming the item
+    assert "q-single: no maximum score is declared" in response.content.decode()
+    test = TestDefinition.objects.get()
+    assert (test.window_start, test.window_end) == (
+        datetime.date(2027, 4, 5),
+        datetime.date(2027, 4, 16),
+    )
+
+
+def test_the_upload_form_refuses_a_window_that_ends_before_it_starts(client, operator):
+    client.force_login(operator)
+
+    response = _upload(client, window_start="2027-04-16", window_end="2027-04-05")
+
+    assert response.status_code == 400
+    assert "The window cannot end before it starts." in response.content.decode()
+    assert not TestDefinition.objects.exists()

@@ -10,6 +10,7 @@ from django.utils import timezone
 from exams.models import PaperReplacement, Sitting, SittingProctor, SittingStatus
 from exams.services import (
     ExamRefused,
+    adjustments_lock,
     assignments_create,
     paper_replacement_record,
     sitting_add_proctor,
@@ -148,9 +149,65 @@ def test_only_assigned_students_are_placed_and_the_summary_says_why(world):
     }
 
 
-def test_catch_up_sitting_takes_students_who_were_absent(world):
+def _end(sitting) -> None:
+    """The proctor ends the sitting; students who never started count as absent."""
+    Sitting.objects.filter(pk=sitting.pk).update(
+        status=SittingStatus.ENDED, ended_at=timezone.now()
+    )
+
+
+def test_catch_up_sitting_takes_students_who_were_absent_but_not_those_who_started(world):
+    # given a sitting that has ended: the first student sat it, the second was absent
     subtest = prepared(world)
-    create(world, subtest, students=world.students_a)
+    first = create(world, subtest, students=world.students_a).sitting
+    sat, absent, _ = world.students_a
+    adjustments_lock(person=sat, subtest=subtest)
+    _end(first)
+
+    # when both are put in a catch-up sitting
+    catch_up = create(
+        world,
+        subtest,
+        starts_at=at(TOMORROW + datetime.timedelta(days=2), 10),
+        is_catch_up=True,
+        students=[sat, absent],
+    )
+
+    # then only the absent student is placed, and the refusal says why
+    assert [c["person"] for c in catch_up.students.changed] == [str(absent.public_id)]
+    assert catch_up.students.refused == [
+        {
+            "person": str(sat.public_id),
+            "name": sat.full_name,
+            "reason": "Has already started this subtest.",
+        }
+    ]
+    assert catch_up.sitting.is_catch_up
+
+
+def test_after_a_sitting_ends_its_students_cannot_be_placed_in_a_new_regular_sitting(world):
+    subtest = prepared(world)
+    first = create(world, subtest, students=world.students_a).sitting
+    sat, absent, _ = world.students_a
+    adjustments_lock(person=sat, subtest=subtest)
+    _end(first)
+
+    second = create(
+        world, subtest, starts_at=at(TOMORROW + datetime.timedelta(days=2), 10), students=[]
+    ).sitting
+    summary = sitting_add_students(actor=admin(world), sitting=second, persons=[sat, absent])
+
+    assert summary.changed == []
+    assert [r["reason"] for r in summary.refused] == [
+        "Has already started this subtest.",
+        "Absent from an earlier sitting: place the student in a catch-up sitting.",
+    ]
+    assert not second.placements.exists()
+
+
+def test_a_student_in_a_scheduled_sitting_is_not_placed_in_a_catch_up_as_well(world):
+    subtest = prepared(world)
+    create(world, subtest, students=world.students_a[:1])
     catch_up = create(
         world,
         subtest,
@@ -158,8 +215,20 @@ def test_catch_up_sitting_takes_students_who_were_absent(world):
         is_catch_up=True,
         students=world.students_a[:1],
     )
-    assert len(catch_up.students.changed) == 1
-    assert catch_up.sitting.is_catch_up
+    assert catch_up.students.changed == []
+    assert catch_up.students.refused[0]["reason"] == (
+        "Already placed in another sitting of this subtest."
+    )
+
+
+def test_a_student_who_did_the_paper_replacement_is_not_placed_again(world):
+    subtest = prepared(world)
+    pupil = world.students_a[0]
+    paper_replacement_record(
+        actor=admin(world), school_unit=world.unit, subtest=subtest, person=pupil
+    )
+    result = create(world, subtest, is_catch_up=True, students=[pupil])
+    assert result.students.refused[0]["reason"] == "Did this subtest as a paper replacement test."
 
 
 def test_postponing_carries_students_and_proctors_and_is_audited(world):

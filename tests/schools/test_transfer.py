@@ -30,7 +30,7 @@ from schools.models import (
 )
 from schools.roles import Capability, Role
 from schools.selectors import teaching_groups_with_results, user_has_capability
-from schools.services import role_assign
+from schools.services import role_assign, role_remove
 from schools.transfer.schema import full_validator, record_is_valid
 from schools.transfer.services import transfer_process, transfer_submit
 from tests.factories import OrganiserFactory
@@ -301,6 +301,64 @@ def test_manual_roles_stay_when_duties_change(organiser):
     }
     sync = AuditEvent.objects.filter(action="role.transfer_sync", target_id=str(teacher.public_id))
     assert sync.latest("id").after == sorted([Role.ASSESSMENT_LEAD.value, Role.OTHER_STAFF.value])
+
+
+def test_a_transfer_role_the_school_removed_stays_removed_until_the_duty_changes(organiser):
+    # given the teacher's Lärare role, from the transfer, taken away by the head teacher
+    transfer_process(organiser=organiser, document=small_document())
+    head = Person.objects.get(external_id="h1")
+    teacher = Person.objects.get(external_id="t1")
+    unit = SchoolUnit.objects.get(external_id=UNIT)
+    role_remove(actor=head.user, person=teacher, school_unit=unit, role=Role.TEACHER)
+    assert not user_has_capability(
+        user=teacher.user, school_unit=unit, capability=Capability.PROCTOR
+    )
+
+    syncs = AuditEvent.objects.filter(action="role.transfer_sync", target_id=str(teacher.public_id))
+    synced_before = syncs.count()
+
+    # when a later run changes another person's duty (and sends the teacher's duty unchanged)
+    doc = small_document()
+    doc["duties"][1]["dutyRole"] = "Skoladministratör"
+    report = transfer_process(organiser=organiser, document=doc)
+
+    # then the role stays removed
+    assert report["status"] == "applied", report["rejected"]
+    assert list(RoleAssignment.objects.filter(person=head).values_list("role", flat=True)) == [
+        Role.SCHOOL_ADMINISTRATOR.value
+    ]
+    assert not RoleAssignment.objects.filter(person=teacher).exists()
+    assert not user_has_capability(
+        user=teacher.user, school_unit=unit, capability=Capability.PROCTOR
+    )
+    assert syncs.count() == synced_before
+
+    # when a run changes the teacher's own duty role
+    doc["duties"][0]["dutyRole"] = "Förstelärare"
+    report = transfer_process(organiser=organiser, document=doc, reason="run 3")
+
+    # then the role comes back from the transfer, audited as a transfer sync
+    assert report["counts"]["roles"]["created"] == 1
+    assert dict(RoleAssignment.objects.filter(person=teacher).values_list("role", "source")) == {
+        Role.TEACHER.value: RoleSource.TRANSFER
+    }
+    assert user_has_capability(user=teacher.user, school_unit=unit, capability=Capability.PROCTOR)
+    sync = syncs.latest("id")
+    assert (sync.before, sync.after, sync.reason) == ([], [Role.TEACHER.value], "run 3")
+
+
+def test_a_removed_person_sent_again_gets_the_roles_of_their_unchanged_duties(organiser):
+    transfer_process(organiser=organiser, document=small_document())
+    teacher = Person.objects.get(external_id="t1")
+    transfer_process(organiser=organiser, document={"deletedEntities": {"persons": ["t1"]}})
+    assert not RoleAssignment.objects.filter(person=teacher).exists()
+
+    report = transfer_process(organiser=organiser, document=small_document())
+
+    assert report["status"] == "applied", report["rejected"]
+    assert list(RoleAssignment.objects.filter(person=teacher).values_list("role", flat=True)) == [
+        Role.TEACHER.value
+    ]
 
 
 def test_ten_thousand_persons_in_one_run(organiser):

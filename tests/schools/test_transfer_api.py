@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
+import datetime
 import json
 
 import pytest
 from django.core.management import call_command
 from django.urls import reverse
-from django.utils import translation
+from django.utils import timezone, translation
 from rest_framework.test import APIClient
 
 from schools.models import OrganiserApiToken, Person, TransferRun
+from schools.tasks import transfer_fail_stale
 from schools.transfer.tokens import api_token_create, api_token_revoke
 from tests.factories import OrganiserFactory
 from tests.schools.transfer_helpers import small_document
@@ -72,6 +74,37 @@ def test_malformed_json_is_accepted_and_reported_by_the_run(
     run = client.get(response.json()["status_url"]).json()
     assert run["status"] == "rejected"
     assert run["report"]["rejected"][0]["message"].startswith("Malformed JSON")
+
+
+def test_a_document_that_is_not_utf8_is_refused_with_a_clear_message(
+    token, organiser, django_capture_on_commit_callbacks
+):
+    client = client_with(token[1])
+    body = json.dumps(small_document(), ensure_ascii=False).replace("Förnamn1", "F\udcf6rnamn1")
+    latin1 = body.encode("utf-8", errors="surrogateescape")  # a lone 0xF6 byte, as latin-1 sends ö
+
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(SUBMIT, data=latin1, content_type="application/json")
+
+    assert response.status_code == 400
+    position = latin1.index(b"\xf6")
+    assert response.json()["detail"] == (
+        f"The document is not valid UTF-8 (first invalid byte at position {position}). "
+        "Send SS 12000 JSON encoded as UTF-8."
+    )
+    assert not TransferRun.objects.exists()
+    assert not Person.objects.filter(organiser=organiser).exists()
+
+
+def test_a_utf8_document_with_non_ascii_names_keeps_them(
+    token, organiser, django_capture_on_commit_callbacks
+):
+    body = json.dumps(small_document(), ensure_ascii=False).encode("utf-8")
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client_with(token[1]).post(SUBMIT, data=body, content_type="application/json")
+
+    assert response.status_code == 202
+    assert Person.objects.get(organiser=organiser, external_id="s1").given_name == "Förnamn1"
 
 
 def test_request_without_token_is_refused():
@@ -203,3 +236,48 @@ def test_the_reasons_are_written_in_the_submitters_language(
     run = client.get(response.json()["status_url"]).json()
     assert run["status"] == "rejected"
     assert run["report"]["rejected"][0]["message"].startswith(expected)
+
+
+def test_a_run_stuck_running_for_an_hour_is_shown_failed_with_its_reason(token, organiser):
+    # given a run whose worker died an hour and a half ago, and one that started a minute ago
+    now = timezone.now()
+    stuck = TransferRun.objects.create(
+        organiser=organiser,
+        source="api",
+        status="running",
+        started_at=now - datetime.timedelta(minutes=90),
+    )
+    busy = TransferRun.objects.create(
+        organiser=organiser,
+        source="api",
+        status="running",
+        started_at=now - datetime.timedelta(minutes=1),
+    )
+    client = client_with(token[1])
+
+    # when the organiser's system asks for the runs
+    listed = {r["id"]: r for r in client.get("/api/v1/transfer/runs/").json()}
+    shown = client.get(f"/api/v1/transfer/runs/{stuck.public_id}/").json()
+
+    # then the stuck one is failed, saying why; the busy one is still running
+    assert shown["status"] == "failed"
+    assert shown["report"]["code"] == "worker_lost"
+    assert "nothing was applied" in shown["report"]["error"]
+    assert listed[str(busy.public_id)]["status"] == "running"
+    stuck.refresh_from_db()
+    assert stuck.finished_at is not None
+
+
+def test_the_periodic_job_fails_stuck_runs(organiser):
+    stuck = TransferRun.objects.create(
+        organiser=organiser,
+        source="api",
+        status="running",
+        started_at=timezone.now() - datetime.timedelta(hours=2),
+    )
+
+    transfer_fail_stale.delay()
+
+    stuck.refresh_from_db()
+    assert stuck.status == "failed"
+    assert stuck.report["code"] == "worker_lost"

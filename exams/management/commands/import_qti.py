@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import argparse
+import datetime
 from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
 
 from exams.models import Programme
-from exams.qti import import_package
+from exams.qti import DEFAULT_WINDOW_DAYS, import_package
 from schools.models import User
 
 
@@ -21,6 +23,13 @@ def operator_user(username: str | None) -> User:
     return user
 
 
+def _date(value: str) -> datetime.date:
+    try:
+        return datetime.date.fromisoformat(value)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(f"not a date (YYYY-MM-DD): {value}") from exc
+
+
 class Command(BaseCommand):
     help = "Import a QTI 3.0 content package as a draft test; prints what was created and refused."
 
@@ -30,11 +39,24 @@ class Command(BaseCommand):
         parser.add_argument("--programme", default=Programme.SE_NATIONAL, choices=Programme.values)
         parser.add_argument("--subject", default="")
         parser.add_argument("--grade", type=int, default=9)
+        parser.add_argument(
+            "--window-start",
+            type=_date,
+            help="First day of the test window, YYYY-MM-DD (default: today).",
+        )
+        parser.add_argument(
+            "--window-end",
+            type=_date,
+            help=f"Last day of the window, YYYY-MM-DD (default: start + {DEFAULT_WINDOW_DAYS} d).",
+        )
 
     def handle(self, *args, **options):
         path = Path(options["path"])
         if not path.is_file():
             raise CommandError(f"No such file: {path}")
+        start, end = options["window_start"], options["window_end"]
+        if start and end and end < start:
+            raise CommandError("The window cannot end before it starts.")
         actor = operator_user(options["operator"])
         with path.open("rb") as handle:
             report = import_package(
@@ -43,6 +65,8 @@ class Command(BaseCommand):
                 programme=options["programme"],
                 subject=options["subject"],
                 grade=options["grade"],
+                window_start=start,
+                window_end=end,
             )
         for line in report.lines():
             self.stdout.write(line)

@@ -223,3 +223,35 @@ def unsupported_package() -> io.BytesIO:
             "images/diagram.png": PNG,
         }
     )
+
+
+def stimulus(identifier: str, body: str) -> str:
+    return (
+        f'<?xml version="1.0" encoding="UTF-8"?><qti-assessment-stimulus xmlns="{NS}" '
+        f'identifier="{identifier}" title="{identifier}"><qti-stimulus-body>{body}'
+        "</qti-stimulus-body></qti-assessment-stimulus>"
+    )
+
+
+def essay_item(identifier: str, body: str = "", *, before_body: str = "") -> str:
+    """An extended-text item with extra markup in its body and before it (stimulus refs…)."""
+    return item(
+        identifier,
+        f'{body}<qti-extended-text-interaction response-identifier="RESPONSE"/>',
+        '<qti-response-declaration identifier="RESPONSE" cardinality="single" base-type="string"/>'
+        + before_body,
+        maxscore=2,
+    )
+
+
+def single_item_package(item_xml: str, extra: dict[str, str | bytes] | None = None) -> io.BytesIO:
+    """A package with one section holding q-text and the given item (saved as items/q-x.xml)."""
+    return build(
+        {
+            "imsmanifest.xml": manifest(items=["items/q-text.xml", "items/q-x.xml"]),
+            "test.xml": assessment_test({"A": ["items/q-text.xml", "items/q-x.xml"]}),
+            "items/q-text.xml": TEXT,
+            "items/q-x.xml": item_xml,
+            **(extra or {}),
+        }
+    )
