@@ -14,7 +14,7 @@ grant_connectivity = importlib.import_module(
     "schools.migrations.0002_other_staff_watches_connectivity"
 ).grant
 revoke_connectivity = importlib.import_module(
-    "schools.migrations.0004_other_staff_loses_connectivity"
+    "schools.migrations.0005_other_staff_loses_connectivity"
 ).revoke
 
 

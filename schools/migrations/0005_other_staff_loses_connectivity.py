@@ -34,6 +34,6 @@ def revoke(apps, schema_editor):
 
 
 class Migration(migrations.Migration):
-    dependencies = [("schools", "0003_transfer_run_language")]
+    dependencies = [("schools", "0004_transfer_activity")]
 
     operations = [migrations.RunPython(revoke, migrations.RunPython.noop)]
