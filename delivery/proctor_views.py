@@ -182,8 +182,16 @@ def proctor_action(request: HttpRequest, sitting, action: str) -> JsonResponse:
                 actor=actor, attempt=attempt, minutes=minutes, reason=request.POST.get("reason", "")
             )
         elif action == "reopen":
+            raw = request.POST.get("minutes", "").strip()
+            try:
+                minutes = int(raw) if raw else None
+            except ValueError:
+                return JsonResponse({"error": _("Give the minutes as a number.")}, status=400)
             services.attempt_reopen(
-                actor=actor, attempt=attempt, reason=request.POST.get("reason", "")
+                actor=actor,
+                attempt=attempt,
+                reason=request.POST.get("reason", ""),
+                minutes=minutes,
             )
     except services.AttemptRefused as exc:
         return JsonResponse({"error": str(exc), "code": exc.code}, status=409)

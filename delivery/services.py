@@ -678,15 +678,24 @@ def attempt_add_time(*, actor, attempt: Attempt, minutes: int, reason: str) -> A
         return attempt
 
 
-def attempt_reopen(*, actor, attempt: Attempt, reason: str) -> Attempt:
+# A reopened test must leave the student at least this long, or the proctor adds time.
+REOPEN_MIN_REMAINING_S = 60
+
+
+def attempt_reopen(*, actor, attempt: Attempt, reason: str, minutes: int | None = None) -> Attempt:
     """Reopen a submitted attempt, audited with a reason.
 
     The time between the submit and now is credited, so the student has the time that was left
-    when they submitted; the deadline never moves earlier.
+    when they submitted; the deadline never moves earlier. `minutes` adds time on top (from now,
+    if the time had run out), audited as time added with the same reason. When less than
+    REOPEN_MIN_REMAINING_S would be left (an automatic submit, or a submit at the last moment),
+    the minutes are required: the reopened attempt always has its deadline in the future.
     """
     _require_proctor(actor, attempt.sitting)
     if not reason.strip():
         raise AttemptRefused(_("Give a reason."), code="reason_required")
+    if minutes is not None and (int(minutes) <= 0 or int(minutes) > 600):
+        raise AttemptRefused(_("Add between 1 and 600 minutes."), code="bad_minutes")
     with transaction.atomic():
         attempt = _locked(attempt)
         if attempt.status != AttemptStatus.SUBMITTED:
@@ -695,14 +704,35 @@ def attempt_reopen(*, actor, attempt: Attempt, reason: str) -> Attempt:
             raise AttemptRefused(_("The sitting has ended."))
         before = _timing(attempt)
         now = timezone.now()
+        credited = timer.credit_since(clock_of(attempt), since=attempt.submitted_at, now=now)
+        floor = now + datetime.timedelta(seconds=REOPEN_MIN_REMAINING_S)
+        if not minutes and credited.deadline < floor:
+            raise AttemptRefused(
+                _("The time is up: give the minutes the student gets to continue."),
+                code="minutes_required",
+            )
+        add_seconds = int(minutes or 0) * 60
         _apply_clock(
-            attempt, timer.credit_since(clock_of(attempt), since=attempt.submitted_at, now=now)
+            attempt,
+            timer.reopen(
+                clock_of(attempt), since=attempt.submitted_at, now=now, add_seconds=add_seconds
+            ),
         )
         attempt.status = AttemptStatus.WORKING
         attempt.submitted_at = None
         attempt.auto_submitted = False
         attempt.save()
         _audit(actor, "attempt.reopen", attempt, before, reason=reason.strip())
+        if add_seconds:
+            audit_record(
+                actor=actor,
+                action="attempt.add_time",
+                target=attempt,
+                before={"added_seconds": before["added_seconds"]},
+                after=_timing(attempt) | {"minutes": int(minutes)},
+                reason=reason.strip(),
+                scope=attempt.sitting.school_unit,
+            )
         _announce(attempt)
         return attempt
 

@@ -351,7 +351,18 @@
       });
     });
   }
+  // A proctor reopened the test after it was submitted or its time ran out: load the page again
+  // (what the server holds merges with this device's copy as on any load) and say so there.
+  var reopening = false;
+  function resumeIfReopened(status) {
+    if (status !== "working" || reopening) { return; }
+    if (stopped === "device_replaced") { return; }
+    if (!(stopped || finished || timeUpHandled)) { return; }
+    reopening = true;
+    window.location.replace(window.location.pathname + "?reopened=1");
+  }
   function applyState(next) {
+    resumeIfReopened(next.status);
     var wasPaused = state.paused;
     state = next;
     offsetMs = Date.parse(next.server_time) - Date.now();
@@ -369,12 +380,18 @@
         return response.json().then(applyState);
       }).catch(function () { setOffline(true); });
   }
+  if (window.location.search.indexOf("reopened=1") >= 0 && window.history.replaceState) {
+    window.history.replaceState(null, "", window.location.pathname);  // say it once
+  }
   applyState(state);
   window.setInterval(tick, 1000);
   window.setInterval(function () { pollState(); if (pending().length) { scheduleSend(0); } }, STATE_POLL_MS);
 
   document.addEventListener("pp:device-replaced", function () { refuse("device_replaced"); });
-  document.addEventListener("pp:attempt-changed", function () { pollState(); });
+  document.addEventListener("pp:attempt-changed", function (event) {
+    resumeIfReopened(event.detail && event.detail.status);
+    pollState();
+  });
   window.ppExam = { flush: flush, attempt: config.attempt, pending: pending };
   scheduleSend(0);
 })();

@@ -186,10 +186,12 @@
     };
   }
 
-  function post(action, body) {
+  function post(action, body, errorTarget) {
     var data = new FormData();
+    var target = errorTarget || errorNode;
     Object.keys(body).forEach(function (k) { data.append(k, body[k]); });
     errorNode.textContent = "";
+    target.textContent = "";
     return fetch(root.dataset.actionUrl.replace("ACTION", action), {
       method: "POST",
       body: data,
@@ -197,13 +199,62 @@
       headers: { "X-CSRFToken": csrf(), "Accept": "application/json" }
     }).then(function (r) {
       return r.json().then(function (json) {
-        if (!r.ok) { errorNode.textContent = json.error || r.statusText; }
+        if (!r.ok) { target.textContent = json.error || r.statusText; }
         // Without the socket no event will follow: fetch the room's state instead.
         if (liveState.dataset.online !== "true") { reload(); }
+        json.ok = r.ok;
         return json;
       });
-    }).catch(function () { errorNode.textContent = strings.offline; });
+    }).catch(function () { target.textContent = strings.offline; return { ok: false }; });
   }
+
+  // Adding time and reopening ask for minutes and a reason in a small modal form: labelled
+  // fields, Escape cancels, focus returns to the row afterwards.
+  var dialog = document.getElementById("action-dialog");
+  var dialogForm = document.getElementById("action-form");
+  var minutesField = document.getElementById("action-minutes");
+  var reasonField = document.getElementById("action-reason");
+  var minutesHint = document.getElementById("action-minutes-hint");
+  var dialogError = document.getElementById("action-dialog-error");
+  var pending = null;
+
+  function openDialog(action, tr, button) {
+    var name = tr.querySelector("th").textContent.trim();
+    pending = { action: action, attempt: tr.dataset.attempt, button: button, tr: tr };
+    document.getElementById("action-dialog-title").textContent =
+      fill(action === "reopen" ? strings.reopenTitle : strings.addTimeTitle, { name: name });
+    minutesField.value = action === "add_time" ? "10" : "";
+    minutesField.required = action === "add_time";
+    minutesHint.textContent = action === "reopen" ? minutesHint.dataset.reopen : minutesHint.dataset.add;
+    reasonField.value = "";
+    dialogError.textContent = "";
+    dialog.showModal();
+    (action === "add_time" ? minutesField : reasonField).focus();
+  }
+
+  function closeDialog() {
+    if (dialog.open) { dialog.close(); }
+  }
+
+  dialog.addEventListener("close", function () {
+    if (!pending) { return; }
+    var back = pending.button.hidden ? pending.tr.querySelector("button[data-action]:not([hidden])") : pending.button;
+    (back || pending.tr.querySelector("th")).focus();
+    pending = null;
+  });
+  document.getElementById("action-cancel").addEventListener("click", closeDialog);
+  dialogForm.addEventListener("submit", function (event) {
+    event.preventDefault();
+    if (!pending) { return; }
+    if (!reasonField.value.trim()) { reasonField.focus(); dialogError.textContent = reasonField.validationMessage || strings.reasonRequired; return; }
+    if (minutesField.required && !minutesField.value.trim()) { minutesField.focus(); dialogError.textContent = minutesField.validationMessage; return; }
+    var body = { attempt: pending.attempt, reason: reasonField.value };
+    if (minutesField.value.trim()) { body.minutes = minutesField.value.trim(); }
+    post(pending.action, body, dialogError).then(function (result) {
+      if (result.ok) { closeDialog(); }
+      else if (result.code === "minutes_required") { minutesField.focus(); }
+    });
+  });
 
   root.addEventListener("click", function (event) {
     var button = event.target.closest("button[data-action]");
@@ -213,15 +264,9 @@
     var body = {};
     if (tr) { body.attempt = tr.dataset.attempt; }
     if (button.dataset.confirm && !window.confirm(button.dataset.confirm)) { return; }
-    if (action === "add_time") {
-      var minutes = window.prompt(strings.minutes, "10");
-      if (minutes === null) { return; }
-      body.minutes = minutes;
-    }
-    if (action === "add_time" || action === "reopen") {
-      var reason = window.prompt(strings.reason, "");
-      if (reason === null) { return; }
-      body.reason = reason;
+    if (tr && (action === "add_time" || action === "reopen")) {
+      openDialog(action, tr, button);
+      return;
     }
     post(action, body);
   });

@@ -161,3 +161,27 @@ def test_a_device_switch_shows_in_the_history_with_the_students_name(world, room
     services.attempt_login(attempt=attempt)  # the student logs in on another device
     html = client.get(reverse("proctor-room", args=[room.public_id])).content.decode()
     assert f"{attempt.person.full_name} switched device" in html
+
+
+def test_reopen_of_a_timed_out_test_takes_minutes_from_the_room(world, room, client, ten_o_clock):
+    import datetime
+
+    from delivery import services
+
+    attempt, _ = started_attempt(world, room)
+    ten_o_clock.shift(datetime.timedelta(minutes=48))
+    assert services.attempts_auto_submit_due() == 1
+    a = str(attempt.public_id)
+    refused = action(client, room, "reopen", attempt=a, reason="Power cut")
+    assert refused.status_code == 409 and refused.json()["code"] == "minutes_required"
+    assert (
+        action(client, room, "reopen", attempt=a, reason="Power cut", minutes="x").status_code
+        == 400
+    )
+    ok = action(client, room, "reopen", attempt=a, reason="Power cut", minutes="15")
+    assert ok.status_code == 200
+    attempt.refresh_from_db()
+    assert attempt.status == AttemptStatus.WORKING
+    assert attempt.deadline >= datetime.datetime.now(datetime.UTC) + datetime.timedelta(minutes=15)
+    page = client.get(reverse("proctor-room", args=[room.public_id])).content.decode()
+    assert 'id="action-dialog"' in page and "window.prompt" not in page

@@ -50,6 +50,7 @@ class AttemptMachine(RuleBasedStateMachine):
         self.max_deadline = None
         self.online = True
         self.buffer: list[services.Save] = []
+        self.reopened_at = None
 
     def teardown(self):
         self.traveller.stop()
@@ -152,12 +153,19 @@ class AttemptMachine(RuleBasedStateMachine):
         elif before.status != AttemptStatus.SUBMITTED:
             assert after.status == before.status
 
-    @rule()
-    def reopen(self):
+    @rule(minutes=st.one_of(st.none(), st.integers(1, 15)))
+    def reopen(self, minutes):
+        before = self._reload()
         try:
-            services.attempt_reopen(actor=proctor(self.world), attempt=self.attempt, reason="r")
-        except services.AttemptRefused:
-            assert self._reload().status != AttemptStatus.SUBMITTED
+            services.attempt_reopen(
+                actor=proctor(self.world), attempt=self.attempt, reason="r", minutes=minutes
+            )
+        except services.AttemptRefused as refused:
+            assert before.status != AttemptStatus.SUBMITTED or (
+                refused.code == "minutes_required" and minutes is None
+            )
+        else:
+            self.reopened_at = datetime.datetime.now(datetime.UTC)
 
     @invariant()
     def deadline_follows_the_formula_and_never_moves_earlier(self):
@@ -174,6 +182,16 @@ class AttemptMachine(RuleBasedStateMachine):
         self.max_deadline = a.deadline
         if a.auto_submitted:
             assert a.submitted_at >= a.deadline
+
+    @invariant()
+    def a_reopened_attempt_has_its_deadline_in_the_future(self):
+        if getattr(self, "reopened_at", None) is None:
+            return
+        a = self._reload()
+        now = datetime.datetime.now(datetime.UTC)
+        if now == self.reopened_at and a.status == AttemptStatus.WORKING:
+            assert a.deadline >= now + datetime.timedelta(seconds=services.REOPEN_MIN_REMAINING_S)
+            assert services.attempts_auto_submit_due() == 0
 
     @invariant()
     def acknowledged_answers_are_held(self):
