@@ -45,24 +45,46 @@ def status_labels() -> dict[str, str]:
 
 
 def _rows(sitting) -> list[dict]:
-    """One query for the list (plus the presence store); the same for 3 or 300 students."""
+    """One query for the list (plus the presence store and two for exemptions); the same for 3
+    or 300 students. Exempt students show as "exempt", with no actions."""
     lost = notices.lost_since_by_attempt(sitting=sitting)
+    exempt = {p.pk: p for p in selectors.exempt_students_of_sitting(sitting=sitting)}
     rows = []
     for attempt in selectors.attempts_for_sitting(sitting=sitting):
-        since = lost.get(attempt.pk) if attempt.status in OPEN else None
+        is_exempt = exempt.pop(attempt.person_id, None) is not None
+        since = lost.get(attempt.pk) if attempt.status in OPEN and not is_exempt else None
+        status = AttemptStatus.EXEMPT if is_exempt else attempt.status
         rows.append(
             {
                 "attempt": str(attempt.public_id),
                 "person": str(attempt.person.public_id),
                 "name": attempt.person.full_name,
-                "status": LOST if since else attempt.status,
-                "attempt_status": attempt.status,
+                "sort": (attempt.person.family_name, attempt.person.given_name),
+                "status": LOST if since else status,
+                "attempt_status": status,
                 "lost_since": since.isoformat() if since else None,
                 "lost_since_local": timezone.localtime(since) if since else None,
                 "released": attempt.released_at is not None,
                 "deadline": attempt.deadline.isoformat() if attempt.deadline else None,
             }
         )
+    for person in exempt.values():
+        rows.append(
+            {
+                # No attempt: the row is keyed by the student instead.
+                "attempt": f"exempt-{person.public_id}",
+                "person": str(person.public_id),
+                "name": person.full_name,
+                "sort": (person.family_name, person.given_name),
+                "status": AttemptStatus.EXEMPT,
+                "attempt_status": AttemptStatus.EXEMPT,
+                "lost_since": None,
+                "lost_since_local": None,
+                "released": False,
+                "deadline": None,
+            }
+        )
+    rows.sort(key=lambda r: r.pop("sort"))
     return rows
 
 

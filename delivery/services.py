@@ -150,6 +150,10 @@ def _audit(actor, action: str, attempt: Attempt, before, reason: str = "") -> No
     )
 
 
+def _placed(sitting: Sitting):
+    return SittingStudent.objects.filter(sitting=sitting).values("person_id")
+
+
 def attempts_ensure(*, sitting: Sitting) -> None:
     """One NOT_STARTED attempt for every student placed in the sitting (idempotent)."""
     have = set(Attempt.objects.filter(sitting=sitting).values_list("person_id", flat=True))
@@ -203,6 +207,8 @@ def attempt_release(*, actor, sitting: Sitting, person=None) -> int:
                 raise Http404("No such student in this sitting.")
             statuses = (AttemptStatus.NOT_STARTED, AttemptStatus.WAITING, AttemptStatus.ABSENT)
         else:
+            # Only students still placed: an exemption withdraws the placement, not the attempt.
+            qs = qs.filter(person_id__in=_placed(sitting))
             statuses = (AttemptStatus.NOT_STARTED, AttemptStatus.WAITING)
         released = 0
         attempts = list(
@@ -757,6 +763,7 @@ def sitting_end(*, actor, sitting: Sitting) -> Sitting:
         for attempt in (
             Attempt.objects.select_for_update(of=("self",))
             .filter(sitting=sitting, status__in=(AttemptStatus.NOT_STARTED, AttemptStatus.WAITING))
+            .filter(person_id__in=_placed(sitting))  # an exempt student is never absent
             .select_related("sitting__school_unit", "person")
         ):
             before = _timing(attempt)
