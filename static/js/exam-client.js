@@ -375,6 +375,7 @@
   function pollState() {
     return fetch(config.stateUrl, { credentials: "same-origin", cache: "no-store" })
       .then(function (response) {
+        if (response.status < 500) { setOffline(false); }  // the server answered
         if (response.status === 409) { refuse("device_replaced"); return; }
         if (!response.ok) { return; }
         return response.json().then(applyState);
@@ -388,6 +389,8 @@
   window.setInterval(function () { pollState(); if (pending().length) { scheduleSend(0); } }, STATE_POLL_MS);
 
   document.addEventListener("pp:device-replaced", function () { refuse("device_replaced"); });
+  // The presence socket is open again: the server is reachable, whether or not anything is unsent.
+  document.addEventListener("pp:online", function () { setOffline(false); });
   document.addEventListener("pp:attempt-changed", function (event) {
     resumeIfReopened(event.detail && event.detail.status);
     pollState();

@@ -5,6 +5,7 @@
 - Local storage holds the buffered answers under a key naming the attempt, and that key is gone
   once a confirmed submit is accepted by the server; other attempts' keys are left alone.
 - A student can do the whole test with the keyboard alone.
+- The offline banner goes once the server answers again, even with nothing left to send.
 
 The students are those of the seeded "client" sitting (released up front), one per test.
 """
@@ -254,3 +255,20 @@ def test_the_whole_test_can_be_done_with_the_keyboard(e2e, open_test):
     assert held[items[0]][1] == ["B"]
     assert held[items[3]][1] == "sju"
     assert e2e.db.flagged(attempt) == {items[0]}
+
+
+def test_offline_banner_goes_when_the_network_returns_with_nothing_to_send(e2e, open_test):
+    page, attempt = open_test(4)
+    banner = page.locator("#exam-offline")
+    expect(banner).to_be_hidden()
+    assert page.evaluate("window.ppExam.pending().length") == 0
+    # given: the network is cut while the student reads (nothing typed, nothing pending)
+    page.context.set_offline(True)
+    expect(banner).to_be_visible(timeout=5_000)
+    page.wait_for_timeout(1_000)
+    # when: it returns
+    page.context.set_offline(False)
+    # then: the banner goes by itself (a state poll or the presence socket), nothing to send
+    expect(banner).to_be_hidden(timeout=15_000)
+    assert page.evaluate("window.ppExam.pending().length") == 0
+    assert e2e.db.attempt_status(attempt) == "working"
