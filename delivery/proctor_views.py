@@ -153,14 +153,38 @@ def proctor_room(request: HttpRequest, sitting) -> HttpResponse:
     )
 
 
+def after_id(request: HttpRequest) -> int | None:
+    """The `after` parameter: the newest notice id the page already shows."""
+    try:
+        return int(request.GET["after"])
+    except (KeyError, ValueError):
+        return None
+
+
 @login_required
 def proctor_state(request: HttpRequest, sitting) -> JsonResponse:
-    """The room as JSON: proctor.js reloads it after its socket reconnects."""
+    """The room as JSON: every student (placed during the day too) and the notices after
+    `?after=<id>` (or the newest). proctor.js reloads it after its socket reconnects."""
     sitting = selectors.access_sitting(user=request.user, public_id=sitting)
     rows = _rows(sitting)
+    labels = status_labels()
+    ended = sitting.status == SittingStatus.ENDED
     for row in rows:
         row.pop("lost_since_local")
-    return JsonResponse({"sitting_status": sitting.status, "rows": rows, **_summary(rows)})
+        row["label"] = labels[row["status"]]
+        row["actions"] = list(
+            services.attempt_actions(
+                status=row["attempt_status"], released=row["released"], sitting_ended=ended
+            )
+        )
+    return JsonResponse(
+        {
+            "sitting_status": sitting.status,
+            "rows": rows,
+            "notices": notices.sitting_notices_since(sitting=sitting, after=after_id(request)),
+            **_summary(rows),
+        }
+    )
 
 
 ACTIONS = {"release", "absent", "pause", "resume", "add_time", "reopen", "end"}

@@ -93,9 +93,26 @@
     Object.keys(rows).forEach(function (key) { showActions(rows[key]); });
   }
 
+  // A row the page does not have yet: a student placed in the sitting after it was loaded.
+  function newRow(row) {
+    var tr = document.getElementById("row-template").content.firstElementChild.cloneNode(true);
+    tr.dataset.attempt = row.attempt;
+    tr.dataset.attemptStatus = row.attempt_status;
+    tr.dataset.released = row.released ? "true" : "false";
+    tr.querySelector("th").textContent = row.name;
+    rows[row.attempt] = tr;
+    return tr;
+  }
+
+  var reloadTimer = null;
+  function reloadSoon() {
+    if (reloadTimer) { return; }
+    reloadTimer = window.setTimeout(function () { reloadTimer = null; reload(); }, 300);
+  }
+
   function setRow(attempt, attemptStatus, lostSince, released) {
     var tr = rows[attempt];
-    if (!tr) { return; }
+    if (!tr) { if (attempt) { reloadSoon(); } return; }
     if (attemptStatus) { tr.dataset.attemptStatus = attemptStatus; }
     if (released !== undefined && released !== null) { tr.dataset.released = released ? "true" : "false"; }
     showActions(tr);
@@ -119,10 +136,18 @@
     return n.kind;
   }
 
+  var lastNotice = 0;
+  Array.prototype.forEach.call(list.querySelectorAll("[data-notice]"), function (li) {
+    lastNotice = Math.max(lastNotice, +li.dataset.notice || 0);
+  });
+
   function addNotice(n) {
+    if (n.id && list.querySelector('[data-notice="' + n.id + '"]')) { return; }
+    if (n.id) { lastNotice = Math.max(lastNotice, +n.id); }
     var empty = list.querySelector("[data-empty]");
     if (empty) { empty.remove(); }
     var li = document.createElement("li");
+    if (n.id) { li.dataset.notice = n.id; }
     li.className = "notice--" + n.kind;
     var time = document.createElement("time");
     time.dateTime = n.at;
@@ -148,14 +173,30 @@
     recount();
   }
 
+  // Catch up after the socket was away: every student's row (new ones inserted in the server's
+  // order, ones no longer in the sitting removed) and the notices missed meanwhile.
   function reload() {
-    fetch(root.dataset.stateUrl, { credentials: "same-origin" })
+    var url = root.dataset.stateUrl + (lastNotice ? "?after=" + lastNotice : "");
+    fetch(url, { credentials: "same-origin", cache: "no-store" })
       .then(function (r) { return r.json(); })
       .then(function (state) {
+        var tbody = document.getElementById("room-rows");
+        var seen = {};
+        var next = null;
+        for (var i = state.rows.length - 1; i >= 0; i -= 1) {
+          var row = state.rows[i];
+          seen[row.attempt] = true;
+          if (!rows[row.attempt]) { tbody.insertBefore(newRow(row), next); }
+          next = rows[row.attempt];
+        }
+        Object.keys(rows).forEach(function (key) {
+          if (!seen[key]) { rows[key].remove(); delete rows[key]; }
+        });
         setSittingStatus(state.sitting_status);
         state.rows.forEach(function (row) {
           setRow(row.attempt, row.attempt_status, row.lost_since, row.released);
         });
+        (state.notices || []).forEach(addNotice);
         recount();
       })
       .catch(function () { /* the next reconnect tries again */ });
