@@ -17,7 +17,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
-from delivery import notices, selectors, services
+from delivery import notices, selectors, services, student_auth
 from delivery.models import AttemptStatus
 from exams.models import SittingStatus
 from schools.roles import Capability
@@ -35,6 +35,7 @@ ROW_ACTION_BUTTONS = (
     ("resume", gettext_lazy("Resume")),
     ("add_time", gettext_lazy("Add time")),
     ("reopen", gettext_lazy("Reopen")),
+    ("unlock", gettext_lazy("Unlock login")),
 )
 
 
@@ -48,6 +49,7 @@ def _rows(sitting) -> list[dict]:
     """One query for the list (plus the presence store and two for exemptions); the same for 3
     or 300 students. Exempt students show as "exempt", with no actions."""
     lost = notices.lost_since_by_attempt(sitting=sitting)
+    locked = student_auth.locked_person_ids(sitting=sitting)
     exempt = {p.pk: p for p in selectors.exempt_students_of_sitting(sitting=sitting)}
     rows = []
     for attempt in selectors.attempts_for_sitting(sitting=sitting):
@@ -66,6 +68,7 @@ def _rows(sitting) -> list[dict]:
                 "lost_since_local": timezone.localtime(since) if since else None,
                 "released": attempt.released_at is not None,
                 "deadline": attempt.deadline.isoformat() if attempt.deadline else None,
+                "locked": attempt.person_id in locked,
             }
         )
     for person in exempt.values():
@@ -82,10 +85,20 @@ def _rows(sitting) -> list[dict]:
                 "lost_since_local": None,
                 "released": False,
                 "deadline": None,
+                "locked": False,
             }
         )
     rows.sort(key=lambda r: r.pop("sort"))
     return rows
+
+
+def _row_actions(row: dict, *, ended: bool, can_unlock: bool) -> tuple[str, ...]:
+    actions = services.attempt_actions(
+        status=row["attempt_status"], released=row["released"], sitting_ended=ended
+    )
+    if row["locked"] and can_unlock and not ended:
+        actions += ("unlock",)
+    return actions
 
 
 def _summary(rows: list[dict]) -> dict:
@@ -124,11 +137,10 @@ def proctor_room(request: HttpRequest, sitting) -> HttpResponse:
     labels = status_labels()
     summary = _summary(rows)
     ended = sitting.status == SittingStatus.ENDED
+    can_unlock = student_auth.may_unlock(user=request.user, sitting=sitting)
     for row in rows:
         row["label"] = labels[row["status"]]
-        row["actions"] = services.attempt_actions(
-            status=row["attempt_status"], released=row["released"], sitting_ended=ended
-        )
+        row["actions"] = _row_actions(row, ended=ended, can_unlock=can_unlock)
     return render(
         request,
         "delivery/proctor/room.html",
@@ -144,6 +156,7 @@ def proctor_room(request: HttpRequest, sitting) -> HttpResponse:
             "row_actions": services.ROW_ACTIONS,
             "row_action_buttons": ROW_ACTION_BUTTONS,
             "sitting_ended": ended,
+            "can_unlock": can_unlock,
             "day_password": _day_password(request.user, sitting),
             "history": [
                 {"notice": n, "text": notices.notice_text(n)}
@@ -169,14 +182,11 @@ def proctor_state(request: HttpRequest, sitting) -> JsonResponse:
     rows = _rows(sitting)
     labels = status_labels()
     ended = sitting.status == SittingStatus.ENDED
+    can_unlock = student_auth.may_unlock(user=request.user, sitting=sitting)
     for row in rows:
         row.pop("lost_since_local")
         row["label"] = labels[row["status"]]
-        row["actions"] = list(
-            services.attempt_actions(
-                status=row["attempt_status"], released=row["released"], sitting_ended=ended
-            )
-        )
+        row["actions"] = list(_row_actions(row, ended=ended, can_unlock=can_unlock))
     return JsonResponse(
         {
             "sitting_status": sitting.status,
@@ -187,7 +197,7 @@ def proctor_state(request: HttpRequest, sitting) -> JsonResponse:
     )
 
 
-ACTIONS = {"release", "absent", "pause", "resume", "add_time", "reopen", "end"}
+ACTIONS = {"release", "absent", "pause", "resume", "add_time", "reopen", "end", "unlock"}
 
 
 @require_POST
@@ -227,6 +237,8 @@ def proctor_action(request: HttpRequest, sitting, action: str) -> JsonResponse:
             services.attempt_add_time(
                 actor=actor, attempt=attempt, minutes=minutes, reason=request.POST.get("reason", "")
             )
+        elif action == "unlock":
+            student_auth.student_login_unlock(actor=actor, sitting=sitting, person=attempt.person)
         elif action == "reopen":
             raw = request.POST.get("minutes", "").strip()
             try:

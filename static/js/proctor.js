@@ -63,9 +63,11 @@
   function allowed(tr) {
     if (root.dataset.sittingStatus === "ended") { return []; }
     var released = tr.dataset.released === "true";
-    return (rowActions[tr.dataset.attemptStatus] || []).filter(function (action) {
+    var actions = (rowActions[tr.dataset.attemptStatus] || []).filter(function (action) {
       return !(action === "release" && released);
     });
+    if (tr.dataset.locked === "true" && root.dataset.canUnlock === "true") { actions.push("unlock"); }
+    return actions;
   }
 
   // Show only the buttons that apply. If the focused button disappears, keep the keyboard user
@@ -110,9 +112,13 @@
     reloadTimer = window.setTimeout(function () { reloadTimer = null; reload(); }, 300);
   }
 
-  function setRow(attempt, attemptStatus, lostSince, released) {
+  function setRow(attempt, attemptStatus, lostSince, released, locked) {
     var tr = rows[attempt];
     if (!tr) { if (attempt) { reloadSoon(); } return; }
+    if (locked !== undefined && locked !== null) {
+      tr.dataset.locked = locked ? "true" : "false";
+      tr.querySelector(".locked-note").hidden = !locked;
+    }
     if (attemptStatus) { tr.dataset.attemptStatus = attemptStatus; }
     if (released !== undefined && released !== null) { tr.dataset.released = released ? "true" : "false"; }
     showActions(tr);
@@ -159,7 +165,7 @@
 
   function onEvent(data) {
     if (data.type === "attempt.changed") {
-      setRow(data.attempt, data.status, undefined, data.released);
+      setRow(data.attempt, data.status, undefined, data.released, data.locked);
     } else if (data.type === "notice") {
       addNotice(data);
       if (data.kind === "connection_lost") { setRow(data.attempt, null, data.since || data.at); }
@@ -194,7 +200,7 @@
         });
         setSittingStatus(state.sitting_status);
         state.rows.forEach(function (row) {
-          setRow(row.attempt, row.attempt_status, row.lost_since, row.released);
+          setRow(row.attempt, row.attempt_status, row.lost_since, row.released, row.locked);
         });
         (state.notices || []).forEach(addNotice);
         recount();

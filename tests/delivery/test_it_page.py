@@ -79,7 +79,7 @@ def test_it_page_shows_the_units_notices_but_not_other_units(live_unit, client):
 
 
 def test_it_notices_endpoint_gives_what_was_missed_for_the_unit_only(live_unit, client):
-    world, sitting, attempts = live_unit
+    world, sitting, _attempts = live_unit
 
     def notice(unit, name, **data):
         return Notice.objects.create(
