@@ -6,6 +6,8 @@
   once a confirmed submit is accepted by the server; other attempts' keys are left alone.
 - A student can do the whole test with the keyboard alone.
 - The offline banner goes once the server answers again, even with nothing left to send.
+- An old device's unsent buffer never overwrites answers given since on the device that replaced
+  it, while that old device's own unacknowledged save still counts as its own.
 
 The students are those of the seeded "client" sitting (released up front), one per test.
 """
@@ -272,3 +274,71 @@ def test_offline_banner_goes_when_the_network_returns_with_nothing_to_send(e2e, 
     expect(banner).to_be_hidden(timeout=15_000)
     assert page.evaluate("window.ppExam.pending().length") == 0
     assert e2e.db.attempt_status(attempt) == "working"
+
+
+def test_an_old_devices_buffer_does_not_overwrite_answers_given_on_the_new_device(
+    e2e, chromium, e2e_server
+):
+    items = _items(e2e)
+    text, essay = items[3], items[4]
+    student = e2e.data["sittings"]["client"]["students"][5]
+    old_ctx, new_ctx = browser_context(chromium), browser_context(chromium)
+    try:
+        old = old_ctx.new_page()
+        student_login_page(old, e2e_server.base_url, student, e2e.data["day_password"])
+        old.wait_for_url("**/student/test/")
+        old.click('.exam-nav [data-goto="3"]')
+        old.fill(f'input[name="answer-{text}"]', "sju")
+        wait_all_saved(old)
+        attempt = attempt_of(old)
+        # given: a save of the old device reaches the server, but its acknowledgement is lost
+        old.click('.exam-nav [data-goto="4"]')
+        old.route("**/saves", _delivered_but_unanswered)
+        old.fill(f'textarea[name="answer-{essay}"]', "min egen text")
+        _wait_held(e2e, old, attempt, essay, "min egen text")
+        # ...then its network goes down while the student types on (many unsent edits)
+        old_ctx.set_offline(True)
+        old.unroute("**/saves")
+        old.locator(f'textarea[name="answer-{essay}"]').press_sequentially(" och mer", delay=10)
+        old.click('.exam-nav [data-goto="3"]')
+        old.locator(f'input[name="answer-{text}"]').press_sequentially(" och lite till", delay=10)
+        old.wait_for_function("window.ppExam.pending().length === 2")
+        # when: the student continues on a new device and answers the text item there
+        new = new_ctx.new_page()
+        student_login_page(new, e2e_server.base_url, student, e2e.data["day_password"])
+        new.wait_for_url("**/student/test/")
+        new.click('.exam-nav [data-goto="3"]')
+        expect(new.locator(f'input[name="answer-{text}"]')).to_have_value("sju")
+        new.fill(f'input[name="answer-{text}"]', "sju (ny enhet)")
+        wait_all_saved(new)
+        new_ctx.close()
+        # ...and later logs in on the old device again
+        old_ctx.set_offline(False)
+        student_login_page(old, e2e_server.base_url, student, e2e.data["day_password"])
+        old.wait_for_url("**/student/test/")
+        wait_all_saved(old)
+        # then: the newer answer from the new device stands, on the server and on the old device
+        assert e2e.db.responses(attempt)[text][1] == "sju (ny enhet)"
+        old.click('.exam-nav [data-goto="3"]')
+        expect(old.locator(f'input[name="answer-{text}"]')).to_have_value("sju (ny enhet)")
+        # and the old device's own unacknowledged essay save was its own: its later edit is kept
+        expect(old.locator(f'textarea[name="answer-{essay}"]')).to_have_value(
+            "min egen text och mer"
+        )
+        assert e2e.db.responses(attempt)[essay][1] == "min egen text och mer"
+    finally:
+        old_ctx.close()
+
+
+def _delivered_but_unanswered(route) -> None:
+    """The save reaches the server, but the answer never reaches the page."""
+    route.fetch()
+    route.abort()
+
+
+def _wait_held(e2e, page: Page, attempt: str, item: str, content: str) -> None:
+    for _ in range(200):  # route handlers run only while Playwright waits
+        if e2e.db.responses(attempt).get(item, (0, None))[1] == content:
+            return
+        page.wait_for_timeout(100)
+    raise AssertionError(f"the server never held {content!r}")
