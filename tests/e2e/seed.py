@@ -3,7 +3,7 @@
 Builds, through the factories and the exams/delivery services, one school unit with a proctor,
 a published subtest (single choice, multiple choice, text entry, two extended-text items) and three
 sittings today: "browser" (two students, released by the proctor during the test), "faults"
-(eight students, released up front) and "client" (six students for the exam-client tests,
+(eight students, released up front) and "client" (seven students for the exam-client tests,
 released up front). Prints what the tests need as one JSON object on stdout.
 """
 
@@ -75,6 +75,7 @@ def seed() -> dict:
         ("Fia", "Lind"),
         ("Gus", "Berg"),
         ("Hedda", "Moe"),
+        ("Ivar", "Nyberg"),
     ]
     persons = []
     for given, family in names:

@@ -6,6 +6,8 @@
   once a confirmed submit is accepted by the server; other attempts' keys are left alone.
 - A student can do the whole test with the keyboard alone.
 - The offline banner goes once the server answers again, even with nothing left to send.
+- A test whose time ran out and which the proctor reopens with minutes comes back by itself on
+  the student's "submitted" page, says so, and takes answers again.
 - An old device's unsent buffer never overwrites answers given since on the device that replaced
   it, while that old device's own unacknowledged save still counts as its own.
 
@@ -21,7 +23,13 @@ import uuid
 import pytest
 from playwright.sync_api import Page, expect
 
-from tests.e2e.harness import attempt_of, browser_context, student_login_page, wait_all_saved
+from tests.e2e.harness import (
+    attempt_of,
+    browser_context,
+    staff_client,
+    student_login_page,
+    wait_all_saved,
+)
 
 pytestmark = pytest.mark.browser
 
@@ -342,3 +350,37 @@ def _wait_held(e2e, page: Page, attempt: str, item: str, content: str) -> None:
             return
         page.wait_for_timeout(100)
     raise AssertionError(f"the server never held {content!r}")
+
+
+def test_a_timed_out_test_reopened_by_the_proctor_comes_back_by_itself(e2e, e2e_server, open_test):
+    items = _items(e2e)
+    page, attempt = open_test(6)
+    page.click('.exam-nav [data-goto="3"]')
+    page.fill(f'input[name="answer-{items[3]}"]', "sju")
+    wait_all_saved(page)
+    # given: the time ran out and the sweeper submitted the test (deadline + grace passed)
+    now = datetime.datetime.now(datetime.UTC)
+    e2e.db.deadline_set(attempt, now - datetime.timedelta(seconds=300))
+    page.wait_for_url("**/student/done/", timeout=20_000)
+    assert e2e.db.attempt_status(attempt) == "submitted"
+    # when: the proctor reopens it with 5 minutes
+    proctor = staff_client(
+        e2e_server.base_url, e2e.data["proctor"]["username"], e2e.data["proctor"]["password"]
+    )
+    sitting = e2e.data["sittings"]["client"]["id"]
+    response = proctor.post(
+        f"/proctor/sittings/{sitting}/actions/reopen/",
+        data={"attempt": attempt, "reason": "Strömavbrott", "minutes": "5"},
+        headers={"X-CSRFToken": proctor.cookies["csrftoken"]},
+    )
+    assert response.status_code == 200, response.text
+    # then: the student's page goes back to the test without a reload by hand, and says why
+    expect(page.locator("#exam-reopened")).to_be_visible(timeout=15_000)
+    page.wait_for_function("window.ppExam !== undefined")
+    minutes = int(page.locator("#exam-timer").text_content().split(":")[0])
+    assert 4 <= minutes <= 5
+    page.click('.exam-nav [data-goto="3"]')
+    page.fill(f'input[name="answer-{items[3]}"]', "sju, efter omöppning")
+    wait_all_saved(page)
+    assert e2e.db.attempt_status(attempt) == "working"
+    assert e2e.db.responses(attempt)[items[3]][1] == "sju, efter omöppning"
