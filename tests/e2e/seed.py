@@ -3,8 +3,8 @@
 Builds, through the factories and the exams/delivery services, one school unit with a proctor,
 a published subtest (single choice, multiple choice, text entry, two extended-text items) and three
 sittings today: "browser" (two students, released by the proctor during the test), "faults"
-(eight students, released up front) and "client" (seven students for the exam-client tests,
-released up front). Prints what the tests need as one JSON object on stdout.
+(eight students, released up front) and "client" (eight students for the exam-client tests and
+the proctor-room form, released up front). Prints what the tests need as one JSON object on stdout.
 """
 
 from __future__ import annotations
@@ -76,6 +76,7 @@ def seed() -> dict:
         ("Gus", "Berg"),
         ("Hedda", "Moe"),
         ("Ivar", "Nyberg"),
+        ("Jon", "Sand"),
     ]
     persons = []
     for given, family in names:
