@@ -372,6 +372,7 @@
       var left = Date.parse(state.deadline) - serverNow();
       if (state.paused || left > 1000) { timeUpHandled = false; return; }
       announcer.textContent = strings.up;
+      timedOut = true;
       form.setAttribute("inert", "");
       flush().then(function () {
         if (!pending().length) { submit(); }
@@ -380,16 +381,22 @@
   }
   // A proctor reopened the test after it was submitted or its time ran out: load the page again
   // (what the server holds merges with this device's copy as on any load) and say so there.
+  // Only a client that gave up (submitted, refused, or its time ran out) reloads, and only for a
+  // deadline in the future: between the deadline and the automatic submit the attempt is still
+  // "working" with its time up, and that is no reason to load the page again.
   var reopening = false;
-  function resumeIfReopened(status) {
-    if (status !== "working" || reopening) { return; }
+  var timedOut = false;
+  function resumeIfReopened(status, deadline) {
+    if (status !== "working" || reopening || !deadline) { return; }
     if (stopped === "device_replaced") { return; }
-    if (!(stopped || finished || timeUpHandled)) { return; }
+    if (!(stopped || finished || timedOut)) { return; }
+    if (Date.parse(deadline) - serverNow() <= 1000) { return; }
     reopening = true;
     window.location.replace(window.location.pathname + "?reopened=1");
   }
   function applyState(next) {
-    resumeIfReopened(next.status);
+    offsetMs = Date.parse(next.server_time) - Date.now();
+    resumeIfReopened(next.status, next.deadline);
     var wasPaused = state.paused;
     state = next;
     offsetMs = Date.parse(next.server_time) - Date.now();
@@ -419,7 +426,7 @@
   // The presence socket is open again: the server is reachable, whether or not anything is unsent.
   document.addEventListener("pp:online", function () { setOffline(false); });
   document.addEventListener("pp:attempt-changed", function (event) {
-    resumeIfReopened(event.detail && event.detail.status);
+    if (event.detail) { resumeIfReopened(event.detail.status, event.detail.deadline); }
     pollState();
   });
   window.ppExam = { flush: flush, attempt: config.attempt, pending: pending };
