@@ -46,8 +46,8 @@ def status_labels() -> dict[str, str]:
 
 
 def _rows(sitting) -> list[dict]:
-    """One query for the list (plus the presence store and two for exemptions); the same for 3
-    or 300 students. Exempt students show as "exempt", with no actions."""
+    """One query for the list (plus the presence store, one for locked logins and two for
+    exemptions); the same for 3 or 300 students. Exempt students show as "exempt"."""
     lost = notices.lost_since_by_attempt(sitting=sitting)
     locked = student_auth.locked_person_ids(sitting=sitting)
     exempt = {p.pk: p for p in selectors.exempt_students_of_sitting(sitting=sitting)}
@@ -88,7 +88,9 @@ def _rows(sitting) -> list[dict]:
                 "locked": False,
             }
         )
-    rows.sort(key=lambda r: r.pop("sort"))
+    rows.sort(key=lambda r: r["sort"])
+    for row in rows:
+        del row["sort"]
     return rows
 
 
