@@ -30,6 +30,21 @@ def test_pure_deadline_arithmetic():
         timer.add_time(clock, seconds=0)
 
 
+def test_reopen_after_the_time_ran_out_counts_the_added_minutes_from_now():
+    start = local_at(10)
+    clock = timer.start(timer.Clock(), now=start, duration_seconds=600, extended_seconds=0)
+    submitted = start + datetime.timedelta(seconds=720)  # the automatic submit: deadline + grace
+    now = submitted + datetime.timedelta(minutes=3, microseconds=5)
+    credited = timer.reopen(clock, since=submitted, now=now)
+    assert credited.deadline < now  # crediting alone leaves the time up
+    reopened = timer.reopen(clock, since=submitted, now=now, add_seconds=300)
+    assert now + datetime.timedelta(seconds=300) <= reopened.deadline
+    assert reopened.deadline < now + datetime.timedelta(seconds=301)
+    assert reopened.deadline >= credited.deadline
+    with pytest.raises(ValueError):
+        timer.reopen(clock, since=submitted, now=now, add_seconds=-1)
+
+
 class AttemptMachine(RuleBasedStateMachine):
     world = None
 
