@@ -292,3 +292,45 @@ def test_proctor_catches_up_after_a_socket_gap_and_adds_time_through_the_form(
         assert added == [(420,)]
     finally:
         context.close()
+
+
+def test_it_page_catches_up_after_a_socket_gap(chromium, e2e, e2e_server):
+    data = e2e.data
+    jon = data["sittings"]["client"]["students"][7]
+    blocked, sockets = [], []
+
+    def it_socket(ws):
+        if blocked:
+            ws.close()
+        else:
+            ws.connect_to_server()
+            sockets.append(ws)
+
+    student_login(e2e_server.base_url, jon, data["day_password"])  # he holds a device now
+    context = browser_context(chromium)
+    page = context.new_page()
+    try:
+        page.route_web_socket("**/ws/it/**", it_socket)
+        page.goto(e2e_server.base_url + "/login/")
+        page.fill("input[name=username]", data["proctor"]["username"])
+        page.fill("input[name=password]", data["proctor"]["password"])
+        page.click("main button[type=submit]")
+        page.wait_for_load_state()
+        page.goto(f"{e2e_server.base_url}/it/{data['unit']}/")
+        live = page.locator("#live-state")
+        expect(live).to_have_attribute("data-online", "true")
+        switched = page.locator("#notice-list li.notice--device_switched", has_text=jon["name"])
+        before = switched.count()
+        # given: the page's socket is away while a student switches device
+        blocked.append(True)
+        sockets[-1].close()
+        expect(live).to_have_attribute("data-online", "false", timeout=5_000)
+        student_login(e2e_server.base_url, jon, data["day_password"])  # one switch
+        page.wait_for_timeout(500)
+        assert switched.count() == before
+        # when: the socket comes back, then: the notice missed meanwhile shows without a reload
+        blocked.clear()
+        expect(live).to_have_attribute("data-online", "true", timeout=20_000)
+        expect(switched).to_have_count(before + 1, timeout=10_000)
+    finally:
+        context.close()
