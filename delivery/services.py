@@ -615,11 +615,19 @@ def responses_save(*, attempt_public_id, device_token: str, saves: list[Save]) -
 
 
 def attempt_mark_absent(*, actor, attempt: Attempt) -> Attempt:
-    """Only a student who has not started can be marked absent."""
+    """Only a student who has not started, and who is still placed in the sitting (an exempt
+    student is not), can be marked absent."""
     _require_proctor(actor, attempt.sitting)
     with transaction.atomic():
         attempt = _locked(attempt)
-        if attempt.status not in (AttemptStatus.NOT_STARTED, AttemptStatus.WAITING):
+        if (
+            attempt.status
+            not in (
+                AttemptStatus.NOT_STARTED,
+                AttemptStatus.WAITING,
+            )
+            or not _placed(attempt.sitting).filter(person_id=attempt.person_id).exists()
+        ):
             raise AttemptRefused(_("Only a student who has not started can be marked absent."))
         before = _timing(attempt)
         attempt.status = AttemptStatus.ABSENT

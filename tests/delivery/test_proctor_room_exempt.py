@@ -109,6 +109,22 @@ def test_exempt_students_are_left_out_of_release_end_and_everyone_has_submitted(
     assert orphan.status != AttemptStatus.ABSENT and orphan.released_at is None
 
 
+def test_an_exempt_student_cannot_be_marked_absent_even_by_a_direct_post(norway, client):
+    unit, head, proctor, pupils, subtest, (room_a, _room_b) = norway
+    client.force_login(proctor)
+    with time_machine.travel(local_at(10), tick=False):
+        _room(client, room_a)
+        _exempt(unit, head, pupils[0], subtest)
+        orphan = Attempt.objects.get(sitting=room_a, person=pupils[0])
+        url = reverse("proctor-action", args=[room_a.public_id, "absent"])
+        refused = client.post(url, {"attempt": str(orphan.public_id)})
+        placed = Attempt.objects.get(sitting=room_a, person=pupils[1])
+        allowed = client.post(url, {"attempt": str(placed.public_id)})
+    assert refused.status_code == 409 and allowed.status_code == 200
+    assert Attempt.objects.get(pk=orphan.pk).status == AttemptStatus.NOT_STARTED
+    assert Attempt.objects.get(pk=placed.pk).status == AttemptStatus.ABSENT
+
+
 def test_a_room_with_only_exempt_students_is_not_everyone_submitted(norway, client):
     unit, head, proctor, pupils, subtest, (_room_a, room_b) = norway
     client.force_login(proctor)
