@@ -7,10 +7,11 @@ unit does not exist (404).
 from __future__ import annotations
 
 from django.contrib.auth.decorators import login_required
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 
 from delivery import notices
+from delivery.proctor_views import after_id
 from schools.roles import Capability
 from schools.selectors import access_school_unit, school_units_for
 
@@ -54,4 +55,14 @@ def it_rooms(request: HttpRequest, unit) -> HttpResponse:
         request,
         "delivery/it/_rooms.html",
         {"unit": unit, "rooms": notices.connectivity_by_room(school_unit=unit)},
+    )
+
+
+@login_required
+def it_notices(request: HttpRequest, unit) -> JsonResponse:
+    """The unit's notices as JSON (newest, or after `?after=<id>`): it.js catches up with them
+    after its socket reconnects."""
+    unit = _unit(request, unit)
+    return JsonResponse(
+        {"notices": notices.it_notices_since(school_unit=unit, after=after_id(request))}
     )

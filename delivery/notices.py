@@ -268,6 +268,38 @@ def notices_for_it(*, school_unit: SchoolUnit, limit: int = 200) -> list[Notice]
     )
 
 
+def notices_since(queryset, *, after: int | None, limit: int = 100) -> list[dict[str, Any]]:
+    """Notices as the live events carry them, oldest first, for a page catching up after its
+    socket was away: those with an id above `after`, or the newest `limit` without it. A room
+    notice that grew is sent again by id; pages update it in place."""
+    queryset = queryset.select_related("person")
+    if after is not None:
+        found = list(queryset.filter(pk__gt=after).order_by("id")[:limit])
+    else:
+        found = list(queryset.order_by("-id")[:limit])[::-1]
+    return [
+        notice_payload(
+            n, name=(n.data or {}).get("name") or (n.person.full_name if n.person else "")
+        )
+        for n in found
+    ]
+
+
+def sitting_notices_since(*, sitting: Sitting, after: int | None) -> list[dict[str, Any]]:
+    """The sitting's notices for its proctors (the caller has checked access to the sitting)."""
+    return notices_since(Notice.objects.filter(sitting=sitting), after=after)
+
+
+def it_notices_since(*, school_unit: SchoolUnit, after: int | None) -> list[dict[str, Any]]:
+    """The unit's notices for IT staff, room notices instead of the drops they cover."""
+    return notices_since(
+        Notice.objects.filter(school_unit=school_unit).filter(
+            ~Q(data__has_key="it_hidden") | Q(data__it_hidden=False)
+        ),
+        after=after,
+    )
+
+
 def lost_since_by_attempt(*, sitting: Sitting) -> dict[int, datetime.datetime]:
     """Attempt pk -> since when its student is disconnected, from the presence store."""
     try:

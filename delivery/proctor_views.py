@@ -17,7 +17,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
-from delivery import notices, selectors, services
+from delivery import notices, selectors, services, student_auth
 from delivery.models import AttemptStatus
 from exams.models import SittingStatus
 from schools.roles import Capability
@@ -35,6 +35,7 @@ ROW_ACTION_BUTTONS = (
     ("resume", gettext_lazy("Resume")),
     ("add_time", gettext_lazy("Add time")),
     ("reopen", gettext_lazy("Reopen")),
+    ("unlock", gettext_lazy("Unlock login")),
 )
 
 
@@ -45,25 +46,61 @@ def status_labels() -> dict[str, str]:
 
 
 def _rows(sitting) -> list[dict]:
-    """One query for the list (plus the presence store); the same for 3 or 300 students."""
+    """One query for the list (plus the presence store, one for locked logins and two for
+    exemptions); the same for 3 or 300 students. Exempt students show as "exempt"."""
     lost = notices.lost_since_by_attempt(sitting=sitting)
+    locked = student_auth.locked_person_ids(sitting=sitting)
+    exempt = {p.pk: p for p in selectors.exempt_students_of_sitting(sitting=sitting)}
     rows = []
     for attempt in selectors.attempts_for_sitting(sitting=sitting):
-        since = lost.get(attempt.pk) if attempt.status in OPEN else None
+        is_exempt = exempt.pop(attempt.person_id, None) is not None
+        since = lost.get(attempt.pk) if attempt.status in OPEN and not is_exempt else None
+        status = AttemptStatus.EXEMPT if is_exempt else attempt.status
         rows.append(
             {
                 "attempt": str(attempt.public_id),
                 "person": str(attempt.person.public_id),
                 "name": attempt.person.full_name,
-                "status": LOST if since else attempt.status,
-                "attempt_status": attempt.status,
+                "sort": (attempt.person.family_name, attempt.person.given_name),
+                "status": LOST if since else status,
+                "attempt_status": status,
                 "lost_since": since.isoformat() if since else None,
                 "lost_since_local": timezone.localtime(since) if since else None,
                 "released": attempt.released_at is not None,
                 "deadline": attempt.deadline.isoformat() if attempt.deadline else None,
+                "locked": attempt.person_id in locked,
             }
         )
+    for person in exempt.values():
+        rows.append(
+            {
+                # No attempt: the row is keyed by the student instead.
+                "attempt": f"exempt-{person.public_id}",
+                "person": str(person.public_id),
+                "name": person.full_name,
+                "sort": (person.family_name, person.given_name),
+                "status": AttemptStatus.EXEMPT,
+                "attempt_status": AttemptStatus.EXEMPT,
+                "lost_since": None,
+                "lost_since_local": None,
+                "released": False,
+                "deadline": None,
+                "locked": False,
+            }
+        )
+    rows.sort(key=lambda r: r["sort"])
+    for row in rows:
+        del row["sort"]
     return rows
+
+
+def _row_actions(row: dict, *, ended: bool, can_unlock: bool) -> tuple[str, ...]:
+    actions = services.attempt_actions(
+        status=row["attempt_status"], released=row["released"], sitting_ended=ended
+    )
+    if row["locked"] and can_unlock and not ended:
+        actions += ("unlock",)
+    return actions
 
 
 def _summary(rows: list[dict]) -> dict:
@@ -102,11 +139,10 @@ def proctor_room(request: HttpRequest, sitting) -> HttpResponse:
     labels = status_labels()
     summary = _summary(rows)
     ended = sitting.status == SittingStatus.ENDED
+    can_unlock = student_auth.may_unlock(user=request.user, sitting=sitting)
     for row in rows:
         row["label"] = labels[row["status"]]
-        row["actions"] = services.attempt_actions(
-            status=row["attempt_status"], released=row["released"], sitting_ended=ended
-        )
+        row["actions"] = _row_actions(row, ended=ended, can_unlock=can_unlock)
     return render(
         request,
         "delivery/proctor/room.html",
@@ -122,6 +158,7 @@ def proctor_room(request: HttpRequest, sitting) -> HttpResponse:
             "row_actions": services.ROW_ACTIONS,
             "row_action_buttons": ROW_ACTION_BUTTONS,
             "sitting_ended": ended,
+            "can_unlock": can_unlock,
             "day_password": _day_password(request.user, sitting),
             "history": [
                 {"notice": n, "text": notices.notice_text(n)}
@@ -131,17 +168,38 @@ def proctor_room(request: HttpRequest, sitting) -> HttpResponse:
     )
 
 
+def after_id(request: HttpRequest) -> int | None:
+    """The `after` parameter: the newest notice id the page already shows."""
+    try:
+        return int(request.GET["after"])
+    except (KeyError, ValueError):
+        return None
+
+
 @login_required
 def proctor_state(request: HttpRequest, sitting) -> JsonResponse:
-    """The room as JSON: proctor.js reloads it after its socket reconnects."""
+    """The room as JSON: every student (placed during the day too) and the notices after
+    `?after=<id>` (or the newest). proctor.js reloads it after its socket reconnects."""
     sitting = selectors.access_sitting(user=request.user, public_id=sitting)
     rows = _rows(sitting)
+    labels = status_labels()
+    ended = sitting.status == SittingStatus.ENDED
+    can_unlock = student_auth.may_unlock(user=request.user, sitting=sitting)
     for row in rows:
         row.pop("lost_since_local")
-    return JsonResponse({"sitting_status": sitting.status, "rows": rows, **_summary(rows)})
+        row["label"] = labels[row["status"]]
+        row["actions"] = list(_row_actions(row, ended=ended, can_unlock=can_unlock))
+    return JsonResponse(
+        {
+            "sitting_status": sitting.status,
+            "rows": rows,
+            "notices": notices.sitting_notices_since(sitting=sitting, after=after_id(request)),
+            **_summary(rows),
+        }
+    )
 
 
-ACTIONS = {"release", "absent", "pause", "resume", "add_time", "reopen", "end"}
+ACTIONS = {"release", "absent", "pause", "resume", "add_time", "reopen", "end", "unlock"}
 
 
 @require_POST
@@ -181,9 +239,19 @@ def proctor_action(request: HttpRequest, sitting, action: str) -> JsonResponse:
             services.attempt_add_time(
                 actor=actor, attempt=attempt, minutes=minutes, reason=request.POST.get("reason", "")
             )
+        elif action == "unlock":
+            student_auth.student_login_unlock(actor=actor, sitting=sitting, person=attempt.person)
         elif action == "reopen":
+            raw = request.POST.get("minutes", "").strip()
+            try:
+                minutes = int(raw) if raw else None
+            except ValueError:
+                return JsonResponse({"error": _("Give the minutes as a number.")}, status=400)
             services.attempt_reopen(
-                actor=actor, attempt=attempt, reason=request.POST.get("reason", "")
+                actor=actor,
+                attempt=attempt,
+                reason=request.POST.get("reason", ""),
+                minutes=minutes,
             )
     except services.AttemptRefused as exc:
         return JsonResponse({"error": str(exc), "code": exc.code}, status=409)

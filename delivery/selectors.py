@@ -10,6 +10,7 @@ from django.db.models import (
     F,
     IntegerField,
     OuterRef,
+    Q,
     QuerySet,
     Subquery,
     Value,
@@ -21,8 +22,15 @@ from django.utils import timezone
 from delivery.models import Attempt, AttemptStatus, Response
 from delivery.services import attempts_ensure
 from exams.day_passwords import unit_zone
-from exams.models import Item, Sitting, SittingProctor, SittingStatus, SittingStudent
-from schools.models import SchoolUnit
+from exams.models import (
+    Exemption,
+    Item,
+    Sitting,
+    SittingProctor,
+    SittingStatus,
+    SittingStudent,
+)
+from schools.models import Person, SchoolUnit
 from schools.roles import Capability
 from schools.selectors import scope_to_school_units
 
@@ -52,6 +60,40 @@ def attempts_for_sitting(*, sitting: Sitting) -> QuerySet:
         Attempt.objects.filter(sitting=sitting)
         .select_related("person")
         .order_by("person__family_name", "person__given_name")
+    )
+
+
+def exempt_students_of_sitting(*, sitting: Sitting) -> list[Person]:
+    """Students of the sitting's unit exempt from its subtest (or the whole test), for its room.
+
+    An exemption withdraws the student's placement, so the room would never show them. Each
+    exempt student belongs to one room of the unit: the sitting where they had been placed (an
+    attempt there), otherwise the unit's first regular sitting of the subtest. Two queries.
+    """
+    unit_id, subtest = sitting.school_unit_id, sitting.subtest
+    home = (
+        Sitting.objects.filter(school_unit_id=unit_id, subtest_id=subtest.pk, is_catch_up=False)
+        .exclude(status=SittingStatus.POSTPONED)
+        .order_by("starts_at", "room__name", "pk")
+        .values_list("pk", flat=True)
+        .first()
+    )
+    exempt = (
+        Exemption.objects.filter(school_unit_id=unit_id, test_id=subtest.test_id)
+        .filter(Q(subtest_id=subtest.pk) | Q(subtest__isnull=True))
+        .values("person_id")
+    )
+    attempts = Attempt.objects.filter(
+        sitting__school_unit_id=unit_id, sitting__subtest_id=subtest.pk, person_id=OuterRef("pk")
+    )
+    here = Exists(attempts.filter(sitting_id=sitting.pk))
+    elsewhere = Exists(attempts.exclude(sitting_id=sitting.pk))
+    wanted = Q(here=True) | Q(elsewhere=False) if home == sitting.pk else Q(here=True)
+    return list(
+        Person.objects.filter(pk__in=exempt)
+        .annotate(here=here, elsewhere=elsewhere)
+        .filter(wanted)
+        .order_by("family_name", "given_name")
     )
 
 

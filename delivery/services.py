@@ -150,6 +150,10 @@ def _audit(actor, action: str, attempt: Attempt, before, reason: str = "") -> No
     )
 
 
+def _placed(sitting: Sitting):
+    return SittingStudent.objects.filter(sitting=sitting).values("person_id")
+
+
 def attempts_ensure(*, sitting: Sitting) -> None:
     """One NOT_STARTED attempt for every student placed in the sitting (idempotent)."""
     have = set(Attempt.objects.filter(sitting=sitting).values_list("person_id", flat=True))
@@ -203,6 +207,8 @@ def attempt_release(*, actor, sitting: Sitting, person=None) -> int:
                 raise Http404("No such student in this sitting.")
             statuses = (AttemptStatus.NOT_STARTED, AttemptStatus.WAITING, AttemptStatus.ABSENT)
         else:
+            # Only students still placed: an exemption withdraws the placement, not the attempt.
+            qs = qs.filter(person_id__in=_placed(sitting))
             statuses = (AttemptStatus.NOT_STARTED, AttemptStatus.WAITING)
         released = 0
         attempts = list(
@@ -609,11 +615,19 @@ def responses_save(*, attempt_public_id, device_token: str, saves: list[Save]) -
 
 
 def attempt_mark_absent(*, actor, attempt: Attempt) -> Attempt:
-    """Only a student who has not started can be marked absent."""
+    """Only a student who has not started, and who is still placed in the sitting (an exempt
+    student is not), can be marked absent."""
     _require_proctor(actor, attempt.sitting)
     with transaction.atomic():
         attempt = _locked(attempt)
-        if attempt.status not in (AttemptStatus.NOT_STARTED, AttemptStatus.WAITING):
+        if (
+            attempt.status
+            not in (
+                AttemptStatus.NOT_STARTED,
+                AttemptStatus.WAITING,
+            )
+            or not _placed(attempt.sitting).filter(person_id=attempt.person_id).exists()
+        ):
             raise AttemptRefused(_("Only a student who has not started can be marked absent."))
         before = _timing(attempt)
         attempt.status = AttemptStatus.ABSENT
@@ -678,15 +692,24 @@ def attempt_add_time(*, actor, attempt: Attempt, minutes: int, reason: str) -> A
         return attempt
 
 
-def attempt_reopen(*, actor, attempt: Attempt, reason: str) -> Attempt:
+# A reopened test must leave the student at least this long, or the proctor adds time.
+REOPEN_MIN_REMAINING_S = 60
+
+
+def attempt_reopen(*, actor, attempt: Attempt, reason: str, minutes: int | None = None) -> Attempt:
     """Reopen a submitted attempt, audited with a reason.
 
     The time between the submit and now is credited, so the student has the time that was left
-    when they submitted; the deadline never moves earlier.
+    when they submitted; the deadline never moves earlier. `minutes` adds time on top (from now,
+    if the time had run out), audited as time added with the same reason. When less than
+    REOPEN_MIN_REMAINING_S would be left (an automatic submit, or a submit at the last moment),
+    the minutes are required: the reopened attempt always has its deadline in the future.
     """
     _require_proctor(actor, attempt.sitting)
     if not reason.strip():
         raise AttemptRefused(_("Give a reason."), code="reason_required")
+    if minutes is not None and (int(minutes) <= 0 or int(minutes) > 600):
+        raise AttemptRefused(_("Add between 1 and 600 minutes."), code="bad_minutes")
     with transaction.atomic():
         attempt = _locked(attempt)
         if attempt.status != AttemptStatus.SUBMITTED:
@@ -695,14 +718,35 @@ def attempt_reopen(*, actor, attempt: Attempt, reason: str) -> Attempt:
             raise AttemptRefused(_("The sitting has ended."))
         before = _timing(attempt)
         now = timezone.now()
+        credited = timer.credit_since(clock_of(attempt), since=attempt.submitted_at, now=now)
+        floor = now + datetime.timedelta(seconds=REOPEN_MIN_REMAINING_S)
+        if not minutes and credited.deadline < floor:
+            raise AttemptRefused(
+                _("The time is up: give the minutes the student gets to continue."),
+                code="minutes_required",
+            )
+        add_seconds = int(minutes or 0) * 60
         _apply_clock(
-            attempt, timer.credit_since(clock_of(attempt), since=attempt.submitted_at, now=now)
+            attempt,
+            timer.reopen(
+                clock_of(attempt), since=attempt.submitted_at, now=now, add_seconds=add_seconds
+            ),
         )
         attempt.status = AttemptStatus.WORKING
         attempt.submitted_at = None
         attempt.auto_submitted = False
         attempt.save()
         _audit(actor, "attempt.reopen", attempt, before, reason=reason.strip())
+        if add_seconds:
+            audit_record(
+                actor=actor,
+                action="attempt.add_time",
+                target=attempt,
+                before={"added_seconds": before["added_seconds"]},
+                after=_timing(attempt) | {"minutes": int(minutes)},
+                reason=reason.strip(),
+                scope=attempt.sitting.school_unit,
+            )
         _announce(attempt)
         return attempt
 
@@ -727,6 +771,7 @@ def sitting_end(*, actor, sitting: Sitting) -> Sitting:
         for attempt in (
             Attempt.objects.select_for_update(of=("self",))
             .filter(sitting=sitting, status__in=(AttemptStatus.NOT_STARTED, AttemptStatus.WAITING))
+            .filter(person_id__in=_placed(sitting))  # an exempt student is never absent
             .select_related("sitting__school_unit", "person")
         ):
             before = _timing(attempt)

@@ -14,20 +14,27 @@ from __future__ import annotations
 import datetime
 import hashlib
 import hmac
+import logging
 import secrets
 from dataclasses import dataclass
 
 from django.conf import settings
 from django.db import transaction
 from django.db.models import Exists, F, OuterRef
+from django.http import Http404
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from delivery.models import Attempt, AttemptStatus, LoginCode, StudentCredential
 from exams.day_passwords import unit_zone
-from exams.models import Sitting, SittingStatus
+from exams.models import Sitting, SittingProctor, SittingStatus, SittingStudent
 from provplattform.audit import audit_record
+from provplattform.live import send_on_commit
 from schools.models import Person
+from schools.roles import Capability
+from schools.selectors import user_has_capability
+
+logger = logging.getLogger(__name__)
 
 ALPHABET = "abcdefghjkmnpqrstuvwxyz23456789"  # no i, l, o, 0, 1
 CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"
@@ -141,14 +148,105 @@ def _locked(credential: StudentCredential, now: datetime.datetime) -> bool:
 
 
 def _fail(credential: StudentCredential, now: datetime.datetime) -> None:
-    """Count a failure on the account; lock it for a while after too many."""
+    """Count a failure on the account; lock it for a while after too many (audited, and the
+    proctors of the student's sitting today see it in the room)."""
     StudentCredential.objects.filter(pk=credential.pk).update(failed_logins=F("failed_logins") + 1)
     credential.refresh_from_db(fields=["failed_logins"])
     if credential.failed_logins >= settings.LOGIN_FAILURE_LIMIT:
+        locked_until = now + datetime.timedelta(seconds=settings.LOGIN_FAILURE_WINDOW_S)
         StudentCredential.objects.filter(pk=credential.pk).update(
-            locked_until=now + datetime.timedelta(seconds=settings.LOGIN_FAILURE_WINDOW_S),
-            failed_logins=0,
+            locked_until=locked_until, failed_logins=0
         )
+        _locked_changed(credential, now=now, locked_until=locked_until, actor=None)
+
+
+def _locked_changed(
+    credential: StudentCredential,
+    *,
+    now: datetime.datetime,
+    locked_until: datetime.datetime | None,
+    actor,
+    sitting: Sitting | None = None,
+    before: datetime.datetime | None = None,
+) -> None:
+    """Audit a lock or an unlock of a student's login and tell the room of today's sitting."""
+    sitting = sitting or todays_sitting(person=credential.person, now=now)
+    if locked_until is not None:
+        logger.warning("student login locked credential_id=%s", credential.pk)
+    audit_record(
+        actor=actor,
+        action="student_login.locked" if locked_until else "student_login.unlock",
+        target=credential,
+        before={"locked_until": before.isoformat()} if before else None,
+        after={"locked_until": locked_until.isoformat() if locked_until else None},
+        scope=sitting.school_unit if sitting else None,
+    )
+    if sitting is None:
+        return
+    attempt = Attempt.objects.filter(sitting=sitting, person=credential.person).first()
+    if attempt is not None:
+        send_on_commit(
+            f"sitting.{sitting.public_id}",
+            {
+                "type": "attempt.changed",
+                "attempt": str(attempt.public_id),
+                "person": str(credential.person.public_id),
+                "locked": locked_until is not None,
+            },
+        )
+
+
+def may_unlock(*, user, sitting: Sitting) -> bool:
+    """Administrators of the unit's tests, and the proctors named for this sitting."""
+    unit = sitting.school_unit
+    if user_has_capability(user=user, school_unit=unit, capability=Capability.ADMINISTER_TESTS):
+        return True
+    return bool(
+        user.person_id
+        and user_has_capability(user=user, school_unit=unit, capability=Capability.PROCTOR)
+        and SittingProctor.objects.filter(sitting=sitting, person_id=user.person_id).exists()
+    )
+
+
+def locked_person_ids(*, sitting: Sitting, now: datetime.datetime | None = None) -> set[int]:
+    """Students placed in the sitting whose login is locked now (one query)."""
+    return set(
+        StudentCredential.objects.filter(
+            person__placements__sitting=sitting, locked_until__gt=now or timezone.now()
+        ).values_list("person_id", flat=True)
+    )
+
+
+def student_login_unlock(*, actor, sitting: Sitting, person: Person) -> StudentCredential:
+    """Lift the lock on a student's login after too many failures, audited.
+
+    Only for a student placed in the sitting, by its named proctors or the unit's test
+    administrators; anyone else is told it does not exist. Refused when nothing is locked.
+    """
+    from delivery.services import AttemptRefused
+
+    if not may_unlock(user=actor, sitting=sitting):
+        raise Http404("No such sitting.")
+    if not SittingStudent.objects.filter(sitting=sitting, person=person).exists():
+        raise Http404("No such student in this sitting.")
+    now = timezone.now()
+    with transaction.atomic():
+        credential = (
+            StudentCredential.objects.select_for_update()
+            .select_related("person")
+            .filter(person=person)
+            .first()
+        )
+        if credential is None or not _locked(credential, now):
+            raise AttemptRefused(_("This student's login is not locked."), code="not_locked")
+        before = credential.locked_until
+        credential.locked_until = None
+        credential.failed_logins = 0
+        credential.save(update_fields=["locked_until", "failed_logins", "modified"])
+        _locked_changed(
+            credential, now=now, locked_until=None, actor=actor, sitting=sitting, before=before
+        )
+    return credential
 
 
 def todays_sitting(*, person: Person, now: datetime.datetime) -> Sitting | None:

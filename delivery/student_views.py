@@ -164,7 +164,12 @@ def test_view(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "delivery/student/test.html",
-        {"attempt": attempt, "items": items, "config": config},
+        {
+            "attempt": attempt,
+            "items": items,
+            "config": config,
+            "reopened": request.GET.get("reopened") == "1",
+        },
     )
 
 

@@ -97,6 +97,24 @@ def credit_since(clock: Clock, *, since: datetime.datetime, now: datetime.dateti
     return replace(clock, paused_seconds=clock.paused_seconds + _whole_seconds_up(now - since))
 
 
+def reopen(
+    clock: Clock, *, since: datetime.datetime, now: datetime.datetime, add_seconds: int = 0
+) -> Clock:
+    """Reopen a submitted attempt: credit the time since the submit, then add `add_seconds`.
+
+    Added time counts from the later of the credited deadline and now: a test whose time had run
+    out (an automatic submit comes at deadline + grace) gets the gap to now as added time too, so
+    the student has `add_seconds` of usable time from now and the deadline is in the future.
+    """
+    clock = credit_since(clock, since=since, now=now)
+    if add_seconds < 0:
+        raise ValueError("Only positive time can be added.")
+    if add_seconds == 0:
+        return clock
+    gap = _whole_seconds_up(now - clock.deadline) if clock.deadline < now else 0
+    return replace(clock, added_seconds=clock.added_seconds + gap + add_seconds)
+
+
 def _whole_seconds_up(delta: datetime.timedelta) -> int:
     micro = max(delta // datetime.timedelta(microseconds=1), 0)
     return -(-micro // 1_000_000)

@@ -31,6 +31,7 @@ urlpatterns: list = [
     path("it/", it_views.it_units, name="it-units"),
     path("it/<uuid:unit>/", it_views.it_page, name="it-page"),
     path("it/<uuid:unit>/rooms/", it_views.it_rooms, name="it-rooms"),
+    path("it/<uuid:unit>/notices/", it_views.it_notices, name="it-notices"),
     path("status/", status_views.status_page, name="status"),
     path("healthz", status_views.healthz, name="healthz"),
     path("status/announcements/", status_views.announcements_manage, name="status-announcements"),

@@ -42,7 +42,10 @@
   var sendTimer = null;
   var retryMs = 1000;
 
-  // --- local storage: {items: {id: {content, seq, flagged, at}}, acked: {id: seq}, warned: {}} --
+  // --- local storage: {items: {id: {content, seq, flagged, at, base}}, acked: {id: seq},
+  //     sent: {id: [{seq, c}]}, warned: {}} ------------------------------------------------------
+  // `base` is the server's sequence the local edit was made on; `sent` the saves of this device
+  // not yet acknowledged (sequence and content), so its own save is recognised on the server.
   function loadLocal() {
     try {
       return JSON.parse(window.localStorage.getItem(storageKey)) || null;
@@ -50,16 +53,30 @@
   }
   var store = loadLocal() || { items: {}, acked: {}, warned: {} };
   store.warned = store.warned || {};
+  store.sent = store.sent || {};
   function persist() {
     try { window.localStorage.setItem(storageKey, JSON.stringify(store)); } catch (e) { /* full */ }
   }
 
-  // Merge what the server holds with the local buffer, item by item, by sequence number.
+  // Merge what the server holds with the local buffer, item by item. The local copy is kept only
+  // if it is newer by sequence AND was made on what the server still holds: when the server moved
+  // past the local edit's base, another device (this attempt continued elsewhere) wrote it, and an
+  // old buffer must not overwrite answers the student gave since. This device's own save that
+  // reached the server without its acknowledgement does not count as another device's.
+  function ownSave(id, srv) {
+    var text = JSON.stringify(srv.content);
+    return (store.sent[id] || []).some(function (s) { return s.seq === srv.seq && s.c === text; });
+  }
   Object.keys(config.server).forEach(function (id) {
     var srv = config.server[id];
     var local = store.items[id];
-    if (!local || local.seq <= srv.seq) {
-      store.items[id] = { content: srv.content, seq: srv.seq, flagged: srv.flagged, at: null };
+    var base = local ? (local.base !== undefined ? local.base : (store.acked[id] || 0)) : 0;
+    var serverWins = !local || local.seq <= srv.seq || (srv.seq > base && !ownSave(id, srv));
+    if (serverWins) {
+      store.items[id] = {
+        content: srv.content, seq: srv.seq, flagged: srv.flagged, at: null, base: srv.seq
+      };
+      delete store.sent[id];
     }
     store.acked[id] = Math.max(store.acked[id] || 0, srv.seq);
   });
@@ -115,12 +132,16 @@
   function record(section) {
     var id = section.dataset.item;
     var prev = store.items[id] || { seq: 0 };
-    var seq = Math.max(prev.seq || 0, store.acked[id] || 0) + 1;
+    var acked = store.acked[id] || 0;
+    var seq = Math.max(prev.seq || 0, acked) + 1;
+    // Edits not yet acknowledged keep the base of the first of them.
+    var base = prev.seq > acked && prev.base !== undefined ? prev.base : acked;
     store.items[id] = {
       content: readAnswer(section),
       flagged: section.querySelector(".exam-flag__box").checked,
       seq: seq,
-      at: new Date(serverNow()).toISOString()
+      at: new Date(serverNow()).toISOString(),
+      base: base
     };
     persist();
     refreshNav();
@@ -173,8 +194,12 @@
     if (!ids.length) { return Promise.resolve(); }
     var saves = ids.map(function (id) {
       var e = store.items[id];
+      var sent = (store.sent[id] || []).filter(function (s) { return s.seq !== e.seq; });
+      sent.push({ seq: e.seq, c: JSON.stringify(e.content) });
+      store.sent[id] = sent.slice(-10);
       return { item: id, seq: e.seq, content: e.content, flagged: !!e.flagged, client_saved_at: e.at };
     });
+    persist();
     sending = fetch(config.saveUrl, {
       method: "POST",
       credentials: "same-origin",
@@ -186,6 +211,8 @@
         if (response.status >= 500) { throw new Error("server " + response.status); }
         (body.acked || []).forEach(function (a) {
           store.acked[a.item] = Math.max(store.acked[a.item] || 0, a.seq);
+          var left = (store.sent[a.item] || []).filter(function (s) { return s.seq > store.acked[a.item]; });
+          if (left.length) { store.sent[a.item] = left; } else { delete store.sent[a.item]; }
         });
         persist();
         setOffline(false);
@@ -345,13 +372,31 @@
       var left = Date.parse(state.deadline) - serverNow();
       if (state.paused || left > 1000) { timeUpHandled = false; return; }
       announcer.textContent = strings.up;
+      timedOut = true;
       form.setAttribute("inert", "");
       flush().then(function () {
         if (!pending().length) { submit(); }
       });
     });
   }
+  // A proctor reopened the test after it was submitted or its time ran out: load the page again
+  // (what the server holds merges with this device's copy as on any load) and say so there.
+  // Only a client that gave up (submitted, refused, or its time ran out) reloads, and only for a
+  // deadline in the future: between the deadline and the automatic submit the attempt is still
+  // "working" with its time up, and that is no reason to load the page again.
+  var reopening = false;
+  var timedOut = false;
+  function resumeIfReopened(status, deadline) {
+    if (status !== "working" || reopening || !deadline) { return; }
+    if (stopped === "device_replaced") { return; }
+    if (!(stopped || finished || timedOut)) { return; }
+    if (Date.parse(deadline) - serverNow() <= 1000) { return; }
+    reopening = true;
+    window.location.replace(window.location.pathname + "?reopened=1");
+  }
   function applyState(next) {
+    offsetMs = Date.parse(next.server_time) - Date.now();
+    resumeIfReopened(next.status, next.deadline);
     var wasPaused = state.paused;
     state = next;
     offsetMs = Date.parse(next.server_time) - Date.now();
@@ -364,17 +409,26 @@
   function pollState() {
     return fetch(config.stateUrl, { credentials: "same-origin", cache: "no-store" })
       .then(function (response) {
+        if (response.status < 500) { setOffline(false); }  // the server answered
         if (response.status === 409) { refuse("device_replaced"); return; }
         if (!response.ok) { return; }
         return response.json().then(applyState);
       }).catch(function () { setOffline(true); });
+  }
+  if (window.location.search.indexOf("reopened=1") >= 0 && window.history.replaceState) {
+    window.history.replaceState(null, "", window.location.pathname);  // say it once
   }
   applyState(state);
   window.setInterval(tick, 1000);
   window.setInterval(function () { pollState(); if (pending().length) { scheduleSend(0); } }, STATE_POLL_MS);
 
   document.addEventListener("pp:device-replaced", function () { refuse("device_replaced"); });
-  document.addEventListener("pp:attempt-changed", function () { pollState(); });
+  // The presence socket is open again: the server is reachable, whether or not anything is unsent.
+  document.addEventListener("pp:online", function () { setOffline(false); });
+  document.addEventListener("pp:attempt-changed", function (event) {
+    if (event.detail) { resumeIfReopened(event.detail.status, event.detail.deadline); }
+    pollState();
+  });
   window.ppExam = { flush: flush, attempt: config.attempt, pending: pending };
   scheduleSend(0);
 })();

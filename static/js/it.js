@@ -36,10 +36,18 @@
     return n.kind;
   }
 
-  function show(n) {
+  var lastNotice = 0;
+  Array.prototype.forEach.call(list.querySelectorAll("[data-notice]"), function (li) {
+    lastNotice = Math.max(lastNotice, +li.dataset.notice || 0);
+  });
+
+  function show(n, catchingUp) {
+    var li = list.querySelector('[data-notice="' + n.id + '"]');
+    // Catching up: older notices the page never listed stay out (the list is newest first).
+    if (!li && catchingUp && +n.id <= lastNotice) { return; }
+    lastNotice = Math.max(lastNotice, +n.id || 0);
     var empty = list.querySelector("[data-empty]");
     if (empty) { empty.remove(); }
-    var li = list.querySelector('[data-notice="' + n.id + '"]');
     if (!li) {
       li = document.createElement("li");
       li.dataset.notice = n.id;
@@ -55,7 +63,18 @@
     li.querySelector("span").textContent = text(n);
   }
 
+  // After a reconnect: the notices missed meanwhile, and room notices that grew, by id.
+  function catchUp() {
+    fetch(root.dataset.noticesUrl, { credentials: "same-origin", cache: "no-store" })
+      .then(function (r) { return r.json(); })
+      .then(function (data) {
+        (data.notices || []).forEach(function (n) { show(n, true); });
+      })
+      .catch(function () { /* the next reconnect tries again */ });
+  }
+
   var retries = 0;
+  var everOpen = false;
   function connect() {
     var scheme = window.location.protocol === "https:" ? "wss://" : "ws://";
     var socket = new WebSocket(scheme + window.location.host + root.dataset.socket);
@@ -63,6 +82,8 @@
       retries = 0;
       liveState.dataset.online = "true";
       liveState.textContent = strings.online;
+      if (everOpen) { catchUp(); }
+      everOpen = true;
     };
     socket.onmessage = function (message) {
       var data;

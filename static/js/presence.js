@@ -7,7 +7,8 @@
  * the server stays silent for heartbeat_s + grace_s.
  *
  * API for the page (the exam client listens; nothing else is needed):
- *   window.ppPresence.start(attemptId)  start (done automatically when #exam-config exists)
+ *   window.ppPresence.start(attemptId)  start (done automatically when #exam-config or an
+ *                                       element with data-presence-attempt exists)
  *   window.ppPresence.online            true while the socket is open
  *   window.ppPresence.stop()            close for good (after submit)
  * Events dispatched on document:
@@ -146,5 +147,9 @@
   var configNode = document.getElementById("exam-config");
   if (configNode) {
     try { api.start(JSON.parse(configNode.textContent).attempt); } catch (e) { /* no config */ }
+  } else {
+    // Other student pages (the "submitted" page) listen too, so a reopened test comes back.
+    var node = document.querySelector("[data-presence-attempt]");
+    if (node) { api.start(node.dataset.presenceAttempt); }
   }
 }());

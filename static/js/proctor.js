@@ -63,9 +63,11 @@
   function allowed(tr) {
     if (root.dataset.sittingStatus === "ended") { return []; }
     var released = tr.dataset.released === "true";
-    return (rowActions[tr.dataset.attemptStatus] || []).filter(function (action) {
+    var actions = (rowActions[tr.dataset.attemptStatus] || []).filter(function (action) {
       return !(action === "release" && released);
     });
+    if (tr.dataset.locked === "true" && root.dataset.canUnlock === "true") { actions.push("unlock"); }
+    return actions;
   }
 
   // Show only the buttons that apply. If the focused button disappears, keep the keyboard user
@@ -93,9 +95,30 @@
     Object.keys(rows).forEach(function (key) { showActions(rows[key]); });
   }
 
-  function setRow(attempt, attemptStatus, lostSince, released) {
+  // A row the page does not have yet: a student placed in the sitting after it was loaded.
+  function newRow(row) {
+    var tr = document.getElementById("row-template").content.firstElementChild.cloneNode(true);
+    tr.dataset.attempt = row.attempt;
+    tr.dataset.attemptStatus = row.attempt_status;
+    tr.dataset.released = row.released ? "true" : "false";
+    tr.querySelector("th").textContent = row.name;
+    rows[row.attempt] = tr;
+    return tr;
+  }
+
+  var reloadTimer = null;
+  function reloadSoon() {
+    if (reloadTimer) { return; }
+    reloadTimer = window.setTimeout(function () { reloadTimer = null; reload(); }, 300);
+  }
+
+  function setRow(attempt, attemptStatus, lostSince, released, locked) {
     var tr = rows[attempt];
-    if (!tr) { return; }
+    if (!tr) { if (attempt) { reloadSoon(); } return; }
+    if (locked !== undefined && locked !== null) {
+      tr.dataset.locked = locked ? "true" : "false";
+      tr.querySelector(".locked-note").hidden = !locked;
+    }
     if (attemptStatus) { tr.dataset.attemptStatus = attemptStatus; }
     if (released !== undefined && released !== null) { tr.dataset.released = released ? "true" : "false"; }
     showActions(tr);
@@ -119,10 +142,18 @@
     return n.kind;
   }
 
+  var lastNotice = 0;
+  Array.prototype.forEach.call(list.querySelectorAll("[data-notice]"), function (li) {
+    lastNotice = Math.max(lastNotice, +li.dataset.notice || 0);
+  });
+
   function addNotice(n) {
+    if (n.id && list.querySelector('[data-notice="' + n.id + '"]')) { return; }
+    if (n.id) { lastNotice = Math.max(lastNotice, +n.id); }
     var empty = list.querySelector("[data-empty]");
     if (empty) { empty.remove(); }
     var li = document.createElement("li");
+    if (n.id) { li.dataset.notice = n.id; }
     li.className = "notice--" + n.kind;
     var time = document.createElement("time");
     time.dateTime = n.at;
@@ -134,7 +165,7 @@
 
   function onEvent(data) {
     if (data.type === "attempt.changed") {
-      setRow(data.attempt, data.status, undefined, data.released);
+      setRow(data.attempt, data.status, undefined, data.released, data.locked);
     } else if (data.type === "notice") {
       addNotice(data);
       if (data.kind === "connection_lost") { setRow(data.attempt, null, data.since || data.at); }
@@ -148,14 +179,30 @@
     recount();
   }
 
+  // Catch up after the socket was away: every student's row (new ones inserted in the server's
+  // order, ones no longer in the sitting removed) and the notices missed meanwhile.
   function reload() {
-    fetch(root.dataset.stateUrl, { credentials: "same-origin" })
+    var url = root.dataset.stateUrl + (lastNotice ? "?after=" + lastNotice : "");
+    fetch(url, { credentials: "same-origin", cache: "no-store" })
       .then(function (r) { return r.json(); })
       .then(function (state) {
+        var tbody = document.getElementById("room-rows");
+        var seen = {};
+        var next = null;
+        for (var i = state.rows.length - 1; i >= 0; i -= 1) {
+          var row = state.rows[i];
+          seen[row.attempt] = true;
+          if (!rows[row.attempt]) { tbody.insertBefore(newRow(row), next); }
+          next = rows[row.attempt];
+        }
+        Object.keys(rows).forEach(function (key) {
+          if (!seen[key]) { rows[key].remove(); delete rows[key]; }
+        });
         setSittingStatus(state.sitting_status);
         state.rows.forEach(function (row) {
-          setRow(row.attempt, row.attempt_status, row.lost_since, row.released);
+          setRow(row.attempt, row.attempt_status, row.lost_since, row.released, row.locked);
         });
+        (state.notices || []).forEach(addNotice);
         recount();
       })
       .catch(function () { /* the next reconnect tries again */ });
@@ -186,10 +233,12 @@
     };
   }
 
-  function post(action, body) {
+  function post(action, body, errorTarget) {
     var data = new FormData();
+    var target = errorTarget || errorNode;
     Object.keys(body).forEach(function (k) { data.append(k, body[k]); });
     errorNode.textContent = "";
+    target.textContent = "";
     return fetch(root.dataset.actionUrl.replace("ACTION", action), {
       method: "POST",
       body: data,
@@ -197,13 +246,62 @@
       headers: { "X-CSRFToken": csrf(), "Accept": "application/json" }
     }).then(function (r) {
       return r.json().then(function (json) {
-        if (!r.ok) { errorNode.textContent = json.error || r.statusText; }
+        if (!r.ok) { target.textContent = json.error || r.statusText; }
         // Without the socket no event will follow: fetch the room's state instead.
         if (liveState.dataset.online !== "true") { reload(); }
+        json.ok = r.ok;
         return json;
       });
-    }).catch(function () { errorNode.textContent = strings.offline; });
+    }).catch(function () { target.textContent = strings.offline; return { ok: false }; });
   }
+
+  // Adding time and reopening ask for minutes and a reason in a small modal form: labelled
+  // fields, Escape cancels, focus returns to the row afterwards.
+  var dialog = document.getElementById("action-dialog");
+  var dialogForm = document.getElementById("action-form");
+  var minutesField = document.getElementById("action-minutes");
+  var reasonField = document.getElementById("action-reason");
+  var minutesHint = document.getElementById("action-minutes-hint");
+  var dialogError = document.getElementById("action-dialog-error");
+  var pending = null;
+
+  function openDialog(action, tr, button) {
+    var name = tr.querySelector("th").textContent.trim();
+    pending = { action: action, attempt: tr.dataset.attempt, button: button, tr: tr };
+    document.getElementById("action-dialog-title").textContent =
+      fill(action === "reopen" ? strings.reopenTitle : strings.addTimeTitle, { name: name });
+    minutesField.value = action === "add_time" ? "10" : "";
+    minutesField.required = action === "add_time";
+    minutesHint.textContent = action === "reopen" ? minutesHint.dataset.reopen : minutesHint.dataset.add;
+    reasonField.value = "";
+    dialogError.textContent = "";
+    dialog.showModal();
+    (action === "add_time" ? minutesField : reasonField).focus();
+  }
+
+  function closeDialog() {
+    if (dialog.open) { dialog.close(); }
+  }
+
+  dialog.addEventListener("close", function () {
+    if (!pending) { return; }
+    var back = pending.button.hidden ? pending.tr.querySelector("button[data-action]:not([hidden])") : pending.button;
+    (back || pending.tr.querySelector("th")).focus();
+    pending = null;
+  });
+  document.getElementById("action-cancel").addEventListener("click", closeDialog);
+  dialogForm.addEventListener("submit", function (event) {
+    event.preventDefault();
+    if (!pending) { return; }
+    if (!reasonField.value.trim()) { reasonField.focus(); dialogError.textContent = reasonField.validationMessage || strings.reasonRequired; return; }
+    if (minutesField.required && !minutesField.value.trim()) { minutesField.focus(); dialogError.textContent = minutesField.validationMessage; return; }
+    var body = { attempt: pending.attempt, reason: reasonField.value };
+    if (minutesField.value.trim()) { body.minutes = minutesField.value.trim(); }
+    post(pending.action, body, dialogError).then(function (result) {
+      if (result.ok) { closeDialog(); }
+      else if (result.code === "minutes_required") { minutesField.focus(); }
+    });
+  });
 
   root.addEventListener("click", function (event) {
     var button = event.target.closest("button[data-action]");
@@ -213,15 +311,9 @@
     var body = {};
     if (tr) { body.attempt = tr.dataset.attempt; }
     if (button.dataset.confirm && !window.confirm(button.dataset.confirm)) { return; }
-    if (action === "add_time") {
-      var minutes = window.prompt(strings.minutes, "10");
-      if (minutes === null) { return; }
-      body.minutes = minutes;
-    }
-    if (action === "add_time" || action === "reopen") {
-      var reason = window.prompt(strings.reason, "");
-      if (reason === null) { return; }
-      body.reason = reason;
+    if (tr && (action === "add_time" || action === "reopen")) {
+      openDialog(action, tr, button);
+      return;
     }
     post(action, body);
   });

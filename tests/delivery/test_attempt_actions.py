@@ -183,3 +183,76 @@ def test_sitting_end_refused_while_someone_works_then_marks_the_rest_absent(worl
     sitting = services.sitting_end(actor=proctor(world), sitting=sitting)
     assert sitting.status == SittingStatus.ENDED
     assert Attempt.objects.filter(sitting=sitting, status=AttemptStatus.ABSENT).count() == 2
+
+
+def _timed_out(world, ten_o_clock, *, duration_minutes=10):
+    """A test whose time ran out: the sweeper submitted it at deadline + grace."""
+    sitting = make_sitting(world, duration_minutes=duration_minutes)
+    attempt, token = started_attempt(world, sitting)
+    ten_o_clock.shift(datetime.timedelta(minutes=duration_minutes, seconds=121))
+    assert services.attempts_auto_submit_due() == 1
+    return Attempt.objects.get(pk=attempt.pk), token
+
+
+def test_reopen_after_the_time_ran_out_requires_minutes(world, ten_o_clock):
+    attempt, _ = _timed_out(world, ten_o_clock)
+    ten_o_clock.shift(datetime.timedelta(minutes=3))
+    with pytest.raises(services.AttemptRefused) as refused:
+        services.attempt_reopen(actor=proctor(world), attempt=attempt, reason="Power cut")
+    assert refused.value.code == "minutes_required"
+    assert Attempt.objects.get(pk=attempt.pk).status == AttemptStatus.SUBMITTED
+    for bad in (0, -5, 601):
+        with pytest.raises(services.AttemptRefused):
+            services.attempt_reopen(
+                actor=proctor(world), attempt=attempt, reason="Power cut", minutes=bad
+            )
+
+
+def test_reopened_timed_out_attempt_gets_the_minutes_from_now_and_can_save(world, ten_o_clock):
+    # given a test the sweeper submitted at deadline + grace
+    attempt, token = _timed_out(world, ten_o_clock)
+    ten_o_clock.shift(datetime.timedelta(minutes=3))
+    now = datetime.datetime.now(datetime.UTC)
+    # when the proctor reopens it with 10 minutes
+    attempt = services.attempt_reopen(
+        actor=proctor(world), attempt=attempt, reason="Power cut", minutes=10
+    )
+    # then the student has 10 minutes from now, the sweeper leaves it alone, and saves count
+    assert attempt.status == AttemptStatus.WORKING
+    assert attempt.deadline >= now + datetime.timedelta(minutes=10)
+    assert attempt.deadline < now + datetime.timedelta(minutes=10, seconds=2)
+    total = (
+        attempt.duration_seconds
+        + attempt.extended_seconds
+        + attempt.added_seconds
+        + attempt.paused_seconds
+    )
+    assert attempt.deadline == attempt.started_at + datetime.timedelta(seconds=total)
+    assert services.attempts_auto_submit_due() == 0
+    item = Item.objects.filter(subtest=attempt.sitting.subtest).first()
+    result = services.responses_save(
+        attempt_public_id=attempt.public_id,
+        device_token=token,
+        saves=[services.Save(item=str(item.public_id), seq=1, content="after reopen")],
+    )
+    assert not result.refused and result.acked
+    added = AuditEvent.objects.get(action="attempt.add_time", target_id=str(attempt.public_id))
+    assert added.reason == "Power cut" and added.after["minutes"] == 10
+    assert AuditEvent.objects.filter(
+        action="attempt.reopen", target_id=str(attempt.public_id)
+    ).exists()
+    # and the sweeper submits it again only when the new time is up
+    ten_o_clock.shift(datetime.timedelta(minutes=10, seconds=121))
+    assert services.attempts_auto_submit_due() == 1
+
+
+def test_reopen_of_an_early_submit_adds_minutes_on_top_of_the_time_left(world, ten_o_clock):
+    sitting = make_sitting(world, duration_minutes=45)
+    attempt, _ = started_attempt(world, sitting)
+    ten_o_clock.shift(datetime.timedelta(minutes=15))
+    services.attempt_submit(attempt=attempt)
+    ten_o_clock.shift(datetime.timedelta(minutes=5))
+    attempt = services.attempt_reopen(
+        actor=proctor(world), attempt=attempt, reason="Wrong click", minutes=5
+    )
+    assert attempt.deadline - local_at(10, 20) == datetime.timedelta(minutes=35)

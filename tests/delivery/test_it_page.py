@@ -99,3 +99,32 @@ def test_it_page_shows_the_units_notices_but_not_other_units(live_unit, client):
     html = client.get(reverse("it-page", args=[world.unit.public_id])).content.decode()
     assert "Ada Ek lost the connection" in html
     assert "Bo Gran" not in html
+
+
+def test_it_notices_endpoint_gives_what_was_missed_for_the_unit_only(live_unit, client):
+    world, sitting, _attempts = live_unit
+
+    def notice(unit, name, **data):
+        return Notice.objects.create(
+            sitting=sitting if unit == world.unit else None,
+            school_unit=unit,
+            kind=NoticeKind.CONNECTION_LOST,
+            data={"name": name, **data},
+        )
+
+    seen = notice(world.unit, "Ada Ek")
+    missed = notice(world.unit, "Cy Berg")
+    notice(world.unit, "Hidden Burst", it_hidden=True)  # covered by a room notice
+    notice(world.sibling_unit, "Bo Gran")
+    client.force_login(world.staff[Role.OTHER_STAFF])
+    url = reverse("it-notices", args=[world.unit.public_id])
+    names = [n["name"] for n in client.get(url).json()["notices"]]
+    assert names == ["Ada Ek", "Cy Berg"]  # oldest first
+    after = client.get(url, {"after": seen.pk}).json()["notices"]
+    assert [(n["id"], n["kind"], n["name"]) for n in after] == [
+        (missed.pk, "connection_lost", "Cy Berg")
+    ]
+    client.force_login(world.sibling_head)
+    assert client.get(url).status_code == 404
+    client.force_login(world.outsider)
+    assert client.get(url).status_code == 404

@@ -161,3 +161,56 @@ def test_a_device_switch_shows_in_the_history_with_the_students_name(world, room
     services.attempt_login(attempt=attempt)  # the student logs in on another device
     html = client.get(reverse("proctor-room", args=[room.public_id])).content.decode()
     assert f"{attempt.person.full_name} switched device" in html
+
+
+def test_reopen_of_a_timed_out_test_takes_minutes_from_the_room(world, room, client, ten_o_clock):
+    import datetime
+
+    from delivery import services
+
+    attempt, _ = started_attempt(world, room)
+    ten_o_clock.shift(datetime.timedelta(minutes=48))
+    assert services.attempts_auto_submit_due() == 1
+    a = str(attempt.public_id)
+    refused = action(client, room, "reopen", attempt=a, reason="Power cut")
+    assert refused.status_code == 409 and refused.json()["code"] == "minutes_required"
+    assert (
+        action(client, room, "reopen", attempt=a, reason="Power cut", minutes="x").status_code
+        == 400
+    )
+    ok = action(client, room, "reopen", attempt=a, reason="Power cut", minutes="15")
+    assert ok.status_code == 200
+    attempt.refresh_from_db()
+    assert attempt.status == AttemptStatus.WORKING
+    assert attempt.deadline >= datetime.datetime.now(datetime.UTC) + datetime.timedelta(minutes=15)
+    page = client.get(reverse("proctor-room", args=[room.public_id])).content.decode()
+    assert 'id="action-dialog"' in page and "window.prompt" not in page
+
+
+def test_state_gives_the_notices_missed_and_students_placed_since_the_page_loaded(
+    world, room, client
+):
+    from delivery import services
+
+    state_url = reverse("proctor-state", args=[room.public_id])
+    attempt, _ = started_attempt(world, room)
+    first = client.get(state_url).json()
+    assert len(first["rows"]) == 3 and first["notices"] == []
+    # while the proctor's socket is away: a device switch, and a student placed in the sitting
+    services.attempt_login(attempt=attempt)
+    late = student(world.unit)
+    SittingStudent.objects.create(sitting=room, person=late)
+    Notice.objects.create(
+        school_unit=world.sibling_unit, kind=NoticeKind.CONNECTION_LOST, data={"name": "Other"}
+    )
+    state = client.get(state_url).json()
+    assert late.full_name in {r["name"] for r in state["rows"]}
+    new_row = next(r for r in state["rows"] if r["name"] == late.full_name)
+    assert new_row["label"] and new_row["actions"] == ["release", "absent"]
+    switched = [n for n in state["notices"] if n["kind"] == NoticeKind.DEVICE_SWITCHED]
+    assert len(switched) == 1 and switched[0]["name"] == attempt.person.full_name
+    assert all(n["name"] != "Other" for n in state["notices"])
+    # the page asks only for what it does not show yet
+    assert client.get(state_url, {"after": switched[0]["id"]}).json()["notices"] == []
+    html = client.get(reverse("proctor-room", args=[room.public_id])).content.decode()
+    assert f'data-notice="{switched[0]["id"]}"' in html and 'id="row-template"' in html

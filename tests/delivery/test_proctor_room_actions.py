@@ -15,7 +15,7 @@ from tests.delivery.attempt_helpers import local_at, make_sitting, proctor, star
 from tests.delivery.presence_helpers import store  # noqa: F401
 from tests.factories import student
 
-ALL = ("release", "absent", "pause", "resume", "add_time", "reopen")
+ALL = ("release", "absent", "pause", "resume", "add_time", "reopen", "unlock")
 
 
 @pytest.fixture

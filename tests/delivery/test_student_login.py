@@ -210,3 +210,22 @@ def test_login_does_not_count_as_a_device_switch_for_a_fresh_attempt(client, cre
     _login(client, username=cred.username, password=secret, day_password=DAY_PASSWORD)
     assert not Notice.objects.filter(kind=NoticeKind.DEVICE_SWITCHED).exists()
     assert Attempt.objects.filter(sitting=sitting, person=cred.person).count() == 1
+
+
+def test_reopened_test_tells_the_student_and_the_done_page_listens_for_it(
+    client, credential, sitting, world
+):
+    from tests.delivery.attempt_helpers import proctor
+
+    cred, secret = credential
+    _login(client, username=cred.username, password=secret, day_password=DAY_PASSWORD)
+    services.attempt_release(actor=proctor(world), sitting=sitting)
+    client.get(reverse("student-test"))
+    attempt = Attempt.objects.get(sitting=sitting, person=cred.person)
+    client.post(reverse("student-submit"))
+    done = client.get(reverse("student-done")).content.decode()
+    assert f'data-presence-attempt="{attempt.public_id}"' in done
+    services.attempt_reopen(actor=proctor(world), attempt=attempt, reason="Wrong click")
+    page = client.get(reverse("student-test") + "?reopened=1").content.decode()
+    assert 'id="exam-reopened"' in page
+    assert 'id="exam-reopened"' not in client.get(reverse("student-test")).content.decode()

@@ -30,6 +30,21 @@ def test_pure_deadline_arithmetic():
         timer.add_time(clock, seconds=0)
 
 
+def test_reopen_after_the_time_ran_out_counts_the_added_minutes_from_now():
+    start = local_at(10)
+    clock = timer.start(timer.Clock(), now=start, duration_seconds=600, extended_seconds=0)
+    submitted = start + datetime.timedelta(seconds=720)  # the automatic submit: deadline + grace
+    now = submitted + datetime.timedelta(minutes=3, microseconds=5)
+    credited = timer.reopen(clock, since=submitted, now=now)
+    assert credited.deadline < now  # crediting alone leaves the time up
+    reopened = timer.reopen(clock, since=submitted, now=now, add_seconds=300)
+    assert now + datetime.timedelta(seconds=300) <= reopened.deadline
+    assert reopened.deadline < now + datetime.timedelta(seconds=301)
+    assert reopened.deadline >= credited.deadline
+    with pytest.raises(ValueError):
+        timer.reopen(clock, since=submitted, now=now, add_seconds=-1)
+
+
 class AttemptMachine(RuleBasedStateMachine):
     world = None
 
@@ -50,6 +65,7 @@ class AttemptMachine(RuleBasedStateMachine):
         self.max_deadline = None
         self.online = True
         self.buffer: list[services.Save] = []
+        self.reopened_at = None
 
     def teardown(self):
         self.traveller.stop()
@@ -152,12 +168,19 @@ class AttemptMachine(RuleBasedStateMachine):
         elif before.status != AttemptStatus.SUBMITTED:
             assert after.status == before.status
 
-    @rule()
-    def reopen(self):
+    @rule(minutes=st.one_of(st.none(), st.integers(1, 15)))
+    def reopen(self, minutes):
+        before = self._reload()
         try:
-            services.attempt_reopen(actor=proctor(self.world), attempt=self.attempt, reason="r")
-        except services.AttemptRefused:
-            assert self._reload().status != AttemptStatus.SUBMITTED
+            services.attempt_reopen(
+                actor=proctor(self.world), attempt=self.attempt, reason="r", minutes=minutes
+            )
+        except services.AttemptRefused as refused:
+            assert before.status != AttemptStatus.SUBMITTED or (
+                refused.code == "minutes_required" and minutes is None
+            )
+        else:
+            self.reopened_at = datetime.datetime.now(datetime.UTC)
 
     @invariant()
     def deadline_follows_the_formula_and_never_moves_earlier(self):
@@ -174,6 +197,16 @@ class AttemptMachine(RuleBasedStateMachine):
         self.max_deadline = a.deadline
         if a.auto_submitted:
             assert a.submitted_at >= a.deadline
+
+    @invariant()
+    def a_reopened_attempt_has_its_deadline_in_the_future(self):
+        if getattr(self, "reopened_at", None) is None:
+            return
+        a = self._reload()
+        now = datetime.datetime.now(datetime.UTC)
+        if now == self.reopened_at and a.status == AttemptStatus.WORKING:
+            assert a.deadline >= now + datetime.timedelta(seconds=services.REOPEN_MIN_REMAINING_S)
+            assert services.attempts_auto_submit_due() == 0
 
     @invariant()
     def acknowledged_answers_are_held(self):

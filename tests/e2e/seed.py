@@ -3,8 +3,8 @@
 Builds, through the factories and the exams/delivery services, one school unit with a proctor,
 a published subtest (single choice, multiple choice, text entry, two extended-text items) and three
 sittings today: "browser" (two students, released by the proctor during the test), "faults"
-(eight students, released up front) and "client" (four students for the exam-client tests,
-released up front). Prints what the tests need as one JSON object on stdout.
+(eight students, released up front) and "client" (eight students for the exam-client tests and
+the proctor-room form, released up front). Prints what the tests need as one JSON object on stdout.
 """
 
 from __future__ import annotations
@@ -73,6 +73,10 @@ def seed() -> dict:
         ("Dan", "Al"),
         ("Eva", "Rönn"),
         ("Fia", "Lind"),
+        ("Gus", "Berg"),
+        ("Hedda", "Moe"),
+        ("Ivar", "Nyberg"),
+        ("Jon", "Sand"),
     ]
     persons = []
     for given, family in names:

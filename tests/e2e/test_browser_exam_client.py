@@ -5,6 +5,11 @@
 - Local storage holds the buffered answers under a key naming the attempt, and that key is gone
   once a confirmed submit is accepted by the server; other attempts' keys are left alone.
 - A student can do the whole test with the keyboard alone.
+- The offline banner goes once the server answers again, even with nothing left to send.
+- A test whose time ran out and which the proctor reopens with minutes comes back by itself on
+  the student's "submitted" page, says so, and takes answers again.
+- An old device's unsent buffer never overwrites answers given since on the device that replaced
+  it, while that old device's own unacknowledged save still counts as its own.
 
 The students are those of the seeded "client" sitting (released up front), one per test.
 """
@@ -18,7 +23,13 @@ import uuid
 import pytest
 from playwright.sync_api import Page, expect
 
-from tests.e2e.harness import attempt_of, browser_context, student_login_page, wait_all_saved
+from tests.e2e.harness import (
+    attempt_of,
+    browser_context,
+    staff_client,
+    student_login_page,
+    wait_all_saved,
+)
 
 pytestmark = pytest.mark.browser
 
@@ -254,3 +265,122 @@ def test_the_whole_test_can_be_done_with_the_keyboard(e2e, open_test):
     assert held[items[0]][1] == ["B"]
     assert held[items[3]][1] == "sju"
     assert e2e.db.flagged(attempt) == {items[0]}
+
+
+def test_offline_banner_goes_when_the_network_returns_with_nothing_to_send(e2e, open_test):
+    page, attempt = open_test(4)
+    banner = page.locator("#exam-offline")
+    expect(banner).to_be_hidden()
+    assert page.evaluate("window.ppExam.pending().length") == 0
+    # given: the network is cut while the student reads (nothing typed, nothing pending)
+    page.context.set_offline(True)
+    expect(banner).to_be_visible(timeout=5_000)
+    page.wait_for_timeout(1_000)
+    # when: it returns
+    page.context.set_offline(False)
+    # then: the banner goes by itself (a state poll or the presence socket), nothing to send
+    expect(banner).to_be_hidden(timeout=15_000)
+    assert page.evaluate("window.ppExam.pending().length") == 0
+    assert e2e.db.attempt_status(attempt) == "working"
+
+
+def test_an_old_devices_buffer_does_not_overwrite_answers_given_on_the_new_device(
+    e2e, chromium, e2e_server
+):
+    items = _items(e2e)
+    text, essay = items[3], items[4]
+    student = e2e.data["sittings"]["client"]["students"][5]
+    old_ctx, new_ctx = browser_context(chromium), browser_context(chromium)
+    try:
+        old = old_ctx.new_page()
+        student_login_page(old, e2e_server.base_url, student, e2e.data["day_password"])
+        old.wait_for_url("**/student/test/")
+        old.click('.exam-nav [data-goto="3"]')
+        old.fill(f'input[name="answer-{text}"]', "sju")
+        wait_all_saved(old)
+        attempt = attempt_of(old)
+        # given: a save of the old device reaches the server, but its acknowledgement is lost
+        old.click('.exam-nav [data-goto="4"]')
+        old.route("**/saves", _delivered_but_unanswered)
+        old.fill(f'textarea[name="answer-{essay}"]', "min egen text")
+        _wait_held(e2e, old, attempt, essay, "min egen text")
+        # ...then its network goes down while the student types on (many unsent edits)
+        old_ctx.set_offline(True)
+        old.unroute("**/saves")
+        old.locator(f'textarea[name="answer-{essay}"]').press_sequentially(" och mer", delay=10)
+        old.click('.exam-nav [data-goto="3"]')
+        old.locator(f'input[name="answer-{text}"]').press_sequentially(" och lite till", delay=10)
+        old.wait_for_function("window.ppExam.pending().length === 2")
+        # when: the student continues on a new device and answers the text item there
+        new = new_ctx.new_page()
+        student_login_page(new, e2e_server.base_url, student, e2e.data["day_password"])
+        new.wait_for_url("**/student/test/")
+        new.click('.exam-nav [data-goto="3"]')
+        expect(new.locator(f'input[name="answer-{text}"]')).to_have_value("sju")
+        new.fill(f'input[name="answer-{text}"]', "sju (ny enhet)")
+        wait_all_saved(new)
+        new_ctx.close()
+        # ...and later logs in on the old device again
+        old_ctx.set_offline(False)
+        student_login_page(old, e2e_server.base_url, student, e2e.data["day_password"])
+        old.wait_for_url("**/student/test/")
+        wait_all_saved(old)
+        # then: the newer answer from the new device stands, on the server and on the old device
+        assert e2e.db.responses(attempt)[text][1] == "sju (ny enhet)"
+        old.click('.exam-nav [data-goto="3"]')
+        expect(old.locator(f'input[name="answer-{text}"]')).to_have_value("sju (ny enhet)")
+        # and the old device's own unacknowledged essay save was its own: its later edit is kept
+        expect(old.locator(f'textarea[name="answer-{essay}"]')).to_have_value(
+            "min egen text och mer"
+        )
+        assert e2e.db.responses(attempt)[essay][1] == "min egen text och mer"
+    finally:
+        old_ctx.close()
+
+
+def _delivered_but_unanswered(route) -> None:
+    """The save reaches the server, but the answer never reaches the page."""
+    route.fetch()
+    route.abort()
+
+
+def _wait_held(e2e, page: Page, attempt: str, item: str, content: str) -> None:
+    for _ in range(200):  # route handlers run only while Playwright waits
+        if e2e.db.responses(attempt).get(item, (0, None))[1] == content:
+            return
+        page.wait_for_timeout(100)
+    raise AssertionError(f"the server never held {content!r}")
+
+
+def test_a_timed_out_test_reopened_by_the_proctor_comes_back_by_itself(e2e, e2e_server, open_test):
+    items = _items(e2e)
+    page, attempt = open_test(6)
+    page.click('.exam-nav [data-goto="3"]')
+    page.fill(f'input[name="answer-{items[3]}"]', "sju")
+    wait_all_saved(page)
+    # given: the time ran out and the sweeper submitted the test (deadline + grace passed)
+    now = datetime.datetime.now(datetime.UTC)
+    e2e.db.deadline_set(attempt, now - datetime.timedelta(seconds=300))
+    page.wait_for_url("**/student/done/", timeout=20_000)
+    assert e2e.db.attempt_status(attempt) == "submitted"
+    # when: the proctor reopens it with 5 minutes
+    proctor = staff_client(
+        e2e_server.base_url, e2e.data["proctor"]["username"], e2e.data["proctor"]["password"]
+    )
+    sitting = e2e.data["sittings"]["client"]["id"]
+    response = proctor.post(
+        f"/proctor/sittings/{sitting}/actions/reopen/",
+        data={"attempt": attempt, "reason": "Strömavbrott", "minutes": "5"},
+        headers={"X-CSRFToken": proctor.cookies["csrftoken"]},
+    )
+    assert response.status_code == 200, response.text
+    # then: the student's page goes back to the test without a reload by hand, and says why
+    expect(page.locator("#exam-reopened")).to_be_visible(timeout=15_000)
+    page.wait_for_function("window.ppExam !== undefined")
+    minutes = int(page.locator("#exam-timer").text_content().split(":")[0])
+    assert 4 <= minutes <= 5
+    page.click('.exam-nav [data-goto="3"]')
+    page.fill(f'input[name="answer-{items[3]}"]', "sju, efter omöppning")
+    wait_all_saved(page)
+    assert e2e.db.attempt_status(attempt) == "working"
+    assert e2e.db.responses(attempt)[items[3]][1] == "sju, efter omöppning"

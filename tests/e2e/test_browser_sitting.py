@@ -22,6 +22,7 @@ from tests.e2e.harness import (
     RESULTS,
     attempt_of,
     browser_context,
+    student_login,
     student_login_page,
     wait_all_saved,
 )
@@ -218,3 +219,118 @@ def test_student_switches_to_another_device_and_continues(chromium, e2e, e2e_ser
     proctor_page.screenshot(path=str(RESULTS / "proctor-room.png"), full_page=True)
     first.close()
     second.close()
+
+
+def test_proctor_catches_up_after_a_socket_gap_and_adds_time_through_the_form(
+    chromium, e2e, e2e_server
+):
+    data = e2e.data
+    sitting = data["sittings"]["client"]
+    jon = sitting["students"][7]
+    student_login(e2e_server.base_url, jon, data["day_password"])  # working
+    blocked = []  # while non-empty, the room's socket is refused (a gap in the connection)
+    sockets = []
+
+    def room_socket(ws):
+        if blocked:
+            ws.close()
+        else:
+            ws.connect_to_server()
+            sockets.append(ws)
+
+    context = browser_context(chromium)
+    context.add_init_script(NOTICE_RECORDER)
+    page = context.new_page()
+    try:
+        page.route_web_socket("**/ws/sitting/**", room_socket)
+        page.goto(e2e_server.base_url + "/login/")
+        page.fill("input[name=username]", data["proctor"]["username"])
+        page.fill("input[name=password]", data["proctor"]["password"])
+        page.click("main button[type=submit]")
+        page.wait_for_load_state()
+        page.goto(f"{e2e_server.base_url}/proctor/sittings/{sitting['id']}/")
+        live = page.locator("#live-state")
+        expect(live).to_have_attribute("data-online", "true")
+        row = page.locator(f'#room-rows tr:has(th:text-is("{jon["name"]}"))')
+        expect(row).to_have_attribute("data-attempt-status", "working")
+
+        # given: the room's socket goes away, and meanwhile the student switches device
+        blocked.append(True)
+        sockets[-1].close()
+        expect(live).to_have_attribute("data-online", "false", timeout=5_000)
+        student_login(e2e_server.base_url, jon, data["day_password"])
+        page.wait_for_timeout(1_000)
+        assert _first(_notices(page), "device_switched", jon["name"]) is None
+        # when: the socket comes back
+        blocked.clear()
+        expect(live).to_have_attribute("data-online", "true", timeout=20_000)
+        # then: the notice missed meanwhile shows without a reload
+        _wait_notice(page, "device_switched", jon["name"], 10)
+
+        # the add-time form: keyboard usable, Escape cancels, focus returns to the row
+        add = row.locator('button[data-action="add_time"]')
+        add.click()
+        dialog = page.locator("#action-dialog")
+        expect(dialog).to_be_visible()
+        expect(page.locator("#action-minutes")).to_be_focused()
+        page.keyboard.press("Escape")
+        expect(dialog).to_be_hidden()
+        expect(add).to_be_focused()
+        page.keyboard.press("Enter")
+        expect(dialog).to_be_visible()
+        page.fill("#action-minutes", "7")
+        page.fill("#action-reason", "Brandövning")
+        with page.expect_response(lambda r: "/actions/add_time/" in r.url) as response:
+            page.keyboard.press("Enter")
+        assert response.value.ok
+        expect(dialog).to_be_hidden()
+        added = e2e.db.query(
+            "SELECT added_seconds FROM delivery_attempt a JOIN schools_person p "
+            "ON p.id = a.person_id WHERE p.public_id = %s",
+            (e2e.db._uuid(jon["person"]),),
+        )
+        assert added == [(420,)]
+    finally:
+        context.close()
+
+
+def test_it_page_catches_up_after_a_socket_gap(chromium, e2e, e2e_server):
+    data = e2e.data
+    jon = data["sittings"]["client"]["students"][7]
+    blocked, sockets = [], []
+
+    def it_socket(ws):
+        if blocked:
+            ws.close()
+        else:
+            ws.connect_to_server()
+            sockets.append(ws)
+
+    student_login(e2e_server.base_url, jon, data["day_password"])  # he holds a device now
+    context = browser_context(chromium)
+    page = context.new_page()
+    try:
+        page.route_web_socket("**/ws/it/**", it_socket)
+        page.goto(e2e_server.base_url + "/login/")
+        page.fill("input[name=username]", data["proctor"]["username"])
+        page.fill("input[name=password]", data["proctor"]["password"])
+        page.click("main button[type=submit]")
+        page.wait_for_load_state()
+        page.goto(f"{e2e_server.base_url}/it/{data['unit']}/")
+        live = page.locator("#live-state")
+        expect(live).to_have_attribute("data-online", "true")
+        switched = page.locator("#notice-list li.notice--device_switched", has_text=jon["name"])
+        before = switched.count()
+        # given: the page's socket is away while a student switches device
+        blocked.append(True)
+        sockets[-1].close()
+        expect(live).to_have_attribute("data-online", "false", timeout=5_000)
+        student_login(e2e_server.base_url, jon, data["day_password"])  # one switch
+        page.wait_for_timeout(500)
+        assert switched.count() == before
+        # when: the socket comes back, then: the notice missed meanwhile shows without a reload
+        blocked.clear()
+        expect(live).to_have_attribute("data-online", "true", timeout=20_000)
+        expect(switched).to_have_count(before + 1, timeout=10_000)
+    finally:
+        context.close()
