@@ -116,8 +116,11 @@ def test_it_notices_endpoint_gives_what_was_missed_for_the_unit_only(live_unit, 
     missed = notice(world.unit, "Cy Berg")
     notice(world.unit, "Hidden Burst", it_hidden=True)  # covered by a room notice
     notice(world.sibling_unit, "Bo Gran")
-    client.force_login(world.staff[Role.OTHER_STAFF])
     url = reverse("it-notices", args=[world.unit.public_id])
+    # Övrig skolpersonal has no permissions until given another role.
+    client.force_login(world.staff[Role.OTHER_STAFF])
+    assert client.get(url).status_code == 404
+    client.force_login(world.staff[Role.ASSESSOR])
     names = [n["name"] for n in client.get(url).json()["notices"]]
     assert names == ["Ada Ek", "Cy Berg"]  # oldest first
     after = client.get(url, {"after": seen.pk}).json()["notices"]
