@@ -1,6 +1,8 @@
-"""The benchmark's baseline: a minimal Django view doing one ORM upsert (not part of the product).
+"""The benchmark's baseline: a minimal Django view doing one upsert (not part of the product).
 
-Served by gunicorn with sync workers: the fastest way to serve plain Django on this machine.
+One statement through Django's connection (the ORM would need two lookups before its upsert, so
+this is the stricter baseline), no middleware, served by gunicorn with sync workers and
+persistent connections: the fastest way to serve plain Django on this machine.
 """
 
 from __future__ import annotations
