@@ -18,6 +18,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from provplattform.audit import audit_record_many
+from provplattform.bulk import bulk_insert
 from schools import hooks
 from schools.models import (
     Activity,
@@ -519,10 +520,9 @@ class Transfer:
             # Free the old eppns first so that two persons may swap theirs within one run.
             for chunk in _chunked(changed_eppn):
                 Person.objects.filter(id__in=chunk).update(eppn="")
-        Person.objects.bulk_create(
+        bulk_insert(
+            Person,
             rows,
-            batch_size=BATCH,
-            update_conflicts=True,
             unique_fields=["organiser", "external_id"],
             update_fields=[*fields, "removed_at", "modified"],
         )
@@ -565,10 +565,9 @@ class Transfer:
                     person_id=pid, school_unit_id=uid, school_type=school_type, school_year=year
                 )
             )
-        Enrolment.objects.bulk_create(
+        bulk_insert(
+            Enrolment,
             rows,
-            batch_size=BATCH,
-            update_conflicts=True,
             unique_fields=["person", "school_unit"],
             update_fields=["school_type", "school_year", "modified"],
         )
@@ -670,9 +669,7 @@ class Transfer:
         }
         new = wanted - existing.keys()
         stale = [pk for key, pk in existing.items() if key not in wanted]
-        GroupMembership.objects.bulk_create(
-            [GroupMembership(group_id=g, person_id=p) for g, p in new], batch_size=BATCH
-        )
+        bulk_insert(GroupMembership, [GroupMembership(group_id=g, person_id=p) for g, p in new])
         for chunk in _chunked(stale):
             GroupMembership.objects.filter(id__in=chunk).delete()
         counts.created += len(new)
