@@ -138,6 +138,20 @@ async def _client(base_ws, students, plan, heartbeat_s, ready_q, go_at, result_q
     sockets: dict[str, object] = {}
     silent: set[str] = set()
     sem = asyncio.Semaphore(40)
+    beaters: list[asyncio.Task] = []
+
+    async def beat(attempt, ws):
+        await asyncio.sleep(random.random() * heartbeat_s)
+        while attempt not in silent:
+            try:
+                await ws.send('{"type":"hb"}')
+                while True:  # drain acknowledgements without blocking
+                    await asyncio.wait_for(ws.recv(), timeout=0.001)
+            except TimeoutError:
+                pass
+            except Exception:
+                return
+            await asyncio.sleep(heartbeat_s)
 
     async def open_one(student):
         async with sem:
@@ -155,26 +169,14 @@ async def _client(base_ws, students, plan, heartbeat_s, ready_q, go_at, result_q
                     )
                     await ws.recv()  # hello
                     sockets[student["attempt"]] = ws
+                    # Like the browser: heartbeats start at connect, not once every socket is open.
+                    beaters.append(asyncio.create_task(beat(student["attempt"], ws)))
                     return
                 except Exception:
                     await asyncio.sleep(0.5)
 
     await asyncio.gather(*(open_one(s) for s in students))
 
-    async def beat(attempt, ws):
-        await asyncio.sleep(random.random() * heartbeat_s)
-        while attempt not in silent:
-            try:
-                await ws.send('{"type":"hb"}')
-                while True:  # drain acknowledgements without blocking
-                    await asyncio.wait_for(ws.recv(), timeout=0.001)
-            except TimeoutError:
-                pass
-            except Exception:
-                return
-            await asyncio.sleep(heartbeat_s)
-
-    beaters = [asyncio.create_task(beat(a, ws)) for a, ws in sockets.items()]
     ready_q.put(len(sockets))
     while go_at.value == 0:
         await asyncio.sleep(0.05)
