@@ -409,6 +409,16 @@ def _platform_roles(user: User) -> dict:
     }
 
 
+def _audit_platform_grant(*, actor, user: User, before: dict) -> None:
+    audit_record(
+        actor=actor,
+        action="platform_role.grant",
+        target=user,
+        before=before,
+        after=_platform_roles(user),
+    )
+
+
 @transaction.atomic
 def organiser_administrator_grant(*, actor, user: User, organiser: Organiser) -> bool:
     """Make `user` an administrator of `organiser` (transfers, API tokens, its school units).
@@ -419,13 +429,7 @@ def organiser_administrator_grant(*, actor, user: User, organiser: Organiser) ->
     before = _platform_roles(user)
     _admin, created = OrganiserAdministrator.objects.get_or_create(user=user, organiser=organiser)
     if created:
-        audit_record(
-            actor=actor,
-            action="platform_role.grant",
-            target=user,
-            before=before,
-            after=_platform_roles(user),
-        )
+        _audit_platform_grant(actor=actor, user=user, before=before)
     return created
 
 
@@ -441,13 +445,7 @@ def platform_operator_grant(*, actor, user: User) -> bool:
     before = _platform_roles(user)
     user.is_platform_operator = True
     user.save(update_fields=["is_platform_operator"])
-    audit_record(
-        actor=actor,
-        action="platform_role.grant",
-        target=user,
-        before=before,
-        after=_platform_roles(user),
-    )
+    _audit_platform_grant(actor=actor, user=user, before=before)
     return True
 
 
