@@ -479,9 +479,10 @@ def _started_ids(subtest: Subtest) -> set[int]:
 
 def _carry_over_registrations(*, actor, old: TestDefinition, new: TestDefinition) -> None:
     """A school registered for the old version is registered for the new one."""
+    registered = set(Registration.objects.filter(test=new).values_list("school_unit_id", flat=True))
     for registration in Registration.objects.filter(test=old).select_related("school_unit"):
         unit = registration.school_unit
-        if Registration.objects.filter(school_unit=unit, test=new).exists():
+        if unit.pk in registered:
             continue
         registration.test = new
         registration.save(update_fields=["test", "modified"])
@@ -562,7 +563,9 @@ def assignments_follow_new_version(
         target = new_by_code.get(subtest.code)
         started = _started_ids(subtest)
         kept_sittings: set[int] = set()
-        for sitting in Sitting.objects.filter(subtest=subtest, status=SittingStatus.SCHEDULED):
+        for sitting in Sitting.objects.filter(
+            subtest=subtest, status=SittingStatus.SCHEDULED
+        ).select_related("school_unit"):
             placed = set(sitting.placements.values_list("person_id", flat=True))
             if target is None or placed & started:
                 kept_sittings |= placed
