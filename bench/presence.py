@@ -139,6 +139,7 @@ async def _client(base_ws, students, plan, heartbeat_s, ready_q, go_at, result_q
     silent: set[str] = set()
     sem = asyncio.Semaphore(40)
     beaters: list[asyncio.Task] = []
+    handshakes: dict[str, float] = {}  # how long each close handshake took
 
     async def beat(attempt, ws):
         await asyncio.sleep(random.random() * heartbeat_s)
@@ -191,13 +192,14 @@ async def _client(base_ws, students, plan, heartbeat_s, ready_q, go_at, result_q
             t = time.time()
             silent.add(attempt)
             await ws.close()
+            handshakes[attempt] = time.time() - t
         else:
             silent.add(attempt)  # stop heartbeats and reading; the connection stays open
             transport = getattr(ws, "transport", None)
             if transport is not None:
                 transport.pause_reading()
             t = time.time()
-        drops.append((attempt, mode, t))
+        drops.append((attempt, mode, t, handshakes.get(attempt)))
     result_q.put(drops)
     await asyncio.sleep(3600)  # keep the sockets open until the parent stops us
     for task in beaters:
@@ -270,7 +272,7 @@ async def measure(args, base_ws, data, heartbeat_s, grace_s) -> dict:
     for _ in procs:
         drops += await loop.run_in_executor(None, result_q.get)
     deadline = time.time() + heartbeat_s + grace_s + 15
-    while time.time() < deadline and not all(a in received for a, _, _ in drops):
+    while time.time() < deadline and not all(a in received for a, *_ in drops):
         await asyncio.sleep(0.2)
     stop.set()
     proctor_task.cancel()
@@ -278,9 +280,18 @@ async def measure(args, base_ws, data, heartbeat_s, grace_s) -> dict:
         p.terminate()
     lat = {"close": [], "silent": []}
     missed = 0
-    for attempt, mode, t in drops:
+    handshakes = []
+    for attempt, mode, t, handshake in drops:
+        if handshake is not None:
+            handshakes.append(handshake * 1000)
         if attempt in received:
             lat[mode].append((received[attempt] - t) * 1000)
+            if mode == "close" and received[attempt] - t > 1:
+                print(
+                    f"slow close notice: {attempt} after {received[attempt] - t:.2f} s, "
+                    f"close handshake {handshake:.2f} s",
+                    file=sys.stderr,
+                )
         else:
             missed += 1
     return {
@@ -290,6 +301,7 @@ async def measure(args, base_ws, data, heartbeat_s, grace_s) -> dict:
         "close_p99_ms": round(percentile(lat["close"], 99), 1),
         "silent_p50_ms": round(percentile(lat["silent"], 50), 1),
         "silent_p99_ms": round(percentile(lat["silent"], 99), 1),
+        "close_handshake_p99_ms": round(percentile(handshakes, 99), 1),
         "heartbeat_s": heartbeat_s,
         "grace_s": grace_s,
         "close_hold_s": float(os.environ.get("PRESENCE_CLOSE_HOLD_S", "0.5")),

@@ -64,6 +64,26 @@ async def _join(consumer: AsyncJsonWebsocketConsumer, group: str) -> bool:
     return True
 
 
+class _LiveConsumer(AsyncJsonWebsocketConsumer):
+    """A socket that keeps handling its queue after the client has gone.
+
+    A client may close right after sending (a heartbeat, then the tab closes): the answer to that
+    message then meets a closed connection, and uvicorn raises ClientDisconnected (an OSError).
+    Let through, that error would end the consumer without disconnect(), and the drop would be
+    announced only as a silent one by the sweeper. The server has already queued
+    "websocket.disconnect", so dropping the send lets disconnect() run as for any close.
+    """
+
+    async def __call__(self, scope, receive, send):
+        async def send_unless_gone(message):
+            try:
+                await send(message)
+            except OSError:
+                log.debug("send to a closed socket dropped: %s", message.get("type"))
+
+        await super().__call__(scope, receive, send_unless_gone)
+
+
 def _socket_attempt(public_id, session) -> dict | None:
     data = session.get(STUDENT_SESSION_KEY) if session is not None else None
     if not data or not data.get("device"):
@@ -114,7 +134,7 @@ async def _announce_lost_later(presence: Presence, lost: Lost) -> None:
         log.exception("connection lost notice failed for attempt %s", presence.attempt)
 
 
-class AttemptConsumer(AsyncJsonWebsocketConsumer):
+class AttemptConsumer(_LiveConsumer):
     """The exam client's presence socket."""
 
     presence: Presence | None = None
@@ -224,7 +244,7 @@ def _unit_for(user, public_id):
         return None
 
 
-class _StaffConsumer(AsyncJsonWebsocketConsumer):
+class _StaffConsumer(_LiveConsumer):
     group: str | None = None
 
     async def disconnect(self, code):

@@ -118,6 +118,51 @@ def test_closed_socket_notifies_the_proctor_and_a_return_reports_the_outage(live
     )
 
 
+def test_a_close_right_after_a_heartbeat_is_still_announced_as_a_close(live, store):  # noqa: F811
+    """The heartbeat's answer meets a closed socket, as when a tab closes mid-heartbeat.
+
+    uvicorn then raises ClientDisconnected (an OSError) from send; the close must still be
+    announced at once, not left for the sweeper to report as a silent drop seconds later.
+    """
+    world, sitting, attempt, token = live
+    proctor_cookie = staff_cookie(world.staff[Role.PROCTOR])
+    cookie = student_cookie(attempt, token)
+    client_gone = False
+
+    async def server_refusing_sends_once_gone(scope, receive, send):
+        async def send_or_raise(message):
+            if client_gone:
+                raise OSError("client disconnected")
+            await send(message)
+
+        await application(scope, receive, send_or_raise)
+
+    async def scenario():
+        nonlocal client_gone
+        proctor = socket(f"/ws/sitting/{sitting.public_id}/", proctor_cookie)
+        assert (await proctor.connect())[0]
+        student = WebsocketCommunicator(
+            server_refusing_sends_once_gone,
+            f"/ws/attempt/{attempt.public_id}/",
+            headers=[ORIGIN, (b"cookie", cookie)],
+        )
+        assert (await student.connect())[0]
+        await student.receive_json_from()
+        # the student sends a heartbeat and closes before its answer can be written
+        client_gone = True
+        await student.send_json_to({"type": "hb"})
+        await student.disconnect()
+        await announced()
+        lost = await proctor.receive_json_from()
+        assert lost["kind"] == NoticeKind.CONNECTION_LOST
+        assert lost["attempt"] == str(attempt.public_id)
+        await proctor.disconnect()
+
+    run(scenario)
+    notice = Notice.objects.get(sitting=sitting, kind=NoticeKind.CONNECTION_LOST)
+    assert notice.data["silent"] is False
+
+
 def test_flapping_reconnect_within_the_hold_gives_no_notice(live, settings, store):  # noqa: F811
     _world, sitting, attempt, token = live
     settings.PRESENCE_CLOSE_HOLD_S = 5  # a reconnect well inside the hold
