@@ -96,12 +96,7 @@ def _socket_attempt(public_id, session) -> dict | None:
     if attempt is None or not attempt.device_token or attempt.device_token != data["device"]:
         return None
     return {
-        "presence": Presence(
-            attempt=attempt.pk,
-            sitting=attempt.sitting_id,
-            room=attempt.sitting.room_id,
-            unit=attempt.sitting.school_unit_id,
-        ),
+        "presence": Presence.of(attempt),
         "device": attempt.device_token,
         "status": attempt.status,
     }

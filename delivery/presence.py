@@ -35,6 +35,9 @@ from django.conf import settings
 log = logging.getLogger(__name__)
 
 CLAIM_TTL_S = 24 * 3600
+# A drop nobody returned from is forgotten after this long: well before its claim expires (an
+# expired claim would let the sweeper announce it again), and long after any sitting has ended.
+LOST_KEEP_S = CLAIM_TTL_S // 2
 
 
 class PresenceUnavailable(Exception):
@@ -53,6 +56,17 @@ class Presence:
     @property
     def member(self) -> str:
         return f"{self.attempt}.{self.sitting}.{self.room}"
+
+    @classmethod
+    def of(cls, attempt) -> Presence:
+        """The presence of an attempt whose sitting is loaded."""
+        sitting = attempt.sitting
+        return cls(
+            attempt=attempt.pk,
+            sitting=sitting.pk,
+            room=sitting.room_id,
+            unit=sitting.school_unit_id,
+        )
 
     @classmethod
     def parse(cls, member: str | bytes, unit: int) -> Presence:
@@ -307,7 +321,7 @@ class PresenceStore:
         return self._mark_lost(p, at=now)
 
     def forget(self, p: Presence, *, conn: str | None = None) -> None:
-        """Remove without a notice (submitted, device replaced)."""
+        """Remove without a notice (submitted, absent, device replaced)."""
         b = self.backend
         if conn is not None and b.get(self._k("conn", p.attempt)) != conn:
             return
@@ -344,13 +358,22 @@ class PresenceStore:
                 found.append((p, self._mark_lost(p, at=float(last))))
         return found
 
-    def open_drops(self, unit: int, *, before: float) -> list[tuple[Presence, Lost]]:
-        """Drops older than `before` that nobody has claimed (e.g. the closing process died)."""
+    def open_drops(
+        self, unit: int, *, before: float, forget_before: float | None = None
+    ) -> list[tuple[Presence, Lost]]:
+        """Drops older than `before` that nobody has claimed (e.g. the closing process died).
+
+        Drops older than `forget_before` are removed instead (see LOST_KEEP_S).
+        """
+        key = self._k("lost", unit)
         rows = []
-        for member, raw in self.backend.hgetall(self._k("lost", unit)).items():
+        for member, raw in self.backend.hgetall(key).items():
             data = json.loads(raw)
-            if float(data["at"]) <= before:
-                rows.append((Presence.parse(member, unit), Lost(data["drop"], float(data["at"]))))
+            at = float(data["at"])
+            if forget_before is not None and at <= forget_before:
+                self.backend.hdel(key, member)
+            elif at <= before:
+                rows.append((Presence.parse(member, unit), Lost(data["drop"], at)))
         if not rows:
             return []
         claims = self.backend.mget([self._k("drop", lost.drop) for _, lost in rows])
@@ -426,6 +449,15 @@ def set_store(store: PresenceStore | None) -> None:
     """Replace the process's store (tests; a benchmark pointing at its own Redis)."""
     global _store
     _store = store
+
+
+def forget_finished(p: Presence) -> None:
+    """A finished attempt is nobody's drop any more: its presence goes (best effort; should
+    the store be down, the sweeper forgets the drop after LOST_KEEP_S)."""
+    try:
+        get_store().forget(p)
+    except PresenceUnavailable:
+        log.info("presence of finished attempt %s left to the sweeper", p.attempt)
 
 
 def new_conn_id() -> str:

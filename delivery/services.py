@@ -22,6 +22,8 @@ from django.utils.translation import gettext as _
 
 from delivery import timer
 from delivery.models import Attempt, AttemptStatus, Notice, NoticeKind
+from delivery.notices import QUIET_STATUSES
+from delivery.presence import Presence, forget_finished
 from exams.day_passwords import unit_zone
 from exams.models import Item, Sitting, SittingStatus, SittingStudent
 from provplattform.audit import audit_record
@@ -115,6 +117,10 @@ def attempt_event(attempt: Attempt) -> dict[str, Any]:
 def _announce(attempt: Attempt) -> None:
     send_on_commit(f"sitting.{attempt.sitting.public_id}", attempt_event(attempt))
     send_on_commit(f"attempt.{attempt.public_id}", attempt_event(attempt))
+    if attempt.status in QUIET_STATUSES:
+        # A student who left before finishing would otherwise stay "lost" in the presence store.
+        presence = Presence.of(attempt)
+        transaction.on_commit(lambda: forget_finished(presence))
 
 
 def _require_proctor(actor, sitting: Sitting) -> None:

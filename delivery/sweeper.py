@@ -23,7 +23,7 @@ from django.core.cache import cache
 from django.db import close_old_connections
 
 from delivery import notices
-from delivery.presence import PresenceUnavailable, get_store
+from delivery.presence import LOST_KEEP_S, PresenceUnavailable, get_store
 
 log = logging.getLogger(__name__)
 
@@ -44,13 +44,22 @@ def sweep_presence(*, now: float) -> dict[str, int]:
     for unit in store.units():
         for presence, lost in store.declare_silent(unit, before=silent_before):
             if store.claim(lost.drop, "lost"):
-                notices.notice_connection_lost(presence=presence, lost=lost, silent=True)
+                _announce(store, presence, lost, silent=True)
                 stats["silent"] += 1
-        for presence, lost in store.open_drops(unit, before=orphan_before):
+        for presence, lost in store.open_drops(
+            unit, before=orphan_before, forget_before=now - LOST_KEEP_S
+        ):
             if store.claim(lost.drop, "lost"):
-                notices.notice_connection_lost(presence=presence, lost=lost)
+                _announce(store, presence, lost, silent=False)
                 stats["orphaned"] += 1
     return stats
+
+
+def _announce(store, presence, lost, *, silent: bool) -> None:
+    # No notice means the attempt is finished (e.g. a submitted student's page went quiet):
+    # nothing to keep for a return that will not be reported.
+    if notices.notice_connection_lost(presence=presence, lost=lost, silent=silent) is None:
+        store.forget(presence)
 
 
 def sweep_once(now: datetime.datetime | None = None, *, mode: str = "in-process") -> dict:

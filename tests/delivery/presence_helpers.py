@@ -28,10 +28,7 @@ def store(settings):
 
 
 def presence_of(attempt: Attempt) -> Presence:
-    sitting = attempt.sitting
-    return Presence(
-        attempt=attempt.pk, sitting=sitting.pk, room=sitting.room_id, unit=sitting.school_unit_id
-    )
+    return Presence.of(attempt)
 
 
 async def announced() -> None:

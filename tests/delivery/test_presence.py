@@ -151,6 +151,38 @@ def test_submitted_student_dropping_gives_no_notice(working, store):  # noqa: F8
     assert kinds(kind=NoticeKind.CONNECTION_LOST) == []
 
 
+def test_a_drop_nobody_returns_from_is_announced_once_not_again_a_day_later(
+    working,
+    store,  # noqa: F811
+    ten_o_clock,
+):
+    p = presence_of(working)
+    store.connect(p, conn="c1", now=T0)
+    sweep_once(at(10))
+    assert kinds() == [NoticeKind.CONNECTION_LOST]
+    # a day later the drop's claim has expired; the drop must not come back as a new one
+    ten_o_clock.move_to(at(25 * 3600))
+    sweep_once(at(25 * 3600))
+    assert kinds() == [NoticeKind.CONNECTION_LOST]
+    assert store.snapshot(p.unit) == ({}, {})
+
+
+def test_a_lost_student_whose_attempt_is_submitted_is_no_longer_counted_lost(
+    working,
+    store,  # noqa: F811
+    django_capture_on_commit_callbacks,
+):
+    from delivery.services import attempt_submit
+
+    p = presence_of(working)
+    store.connect(p, conn="c1", now=T0)
+    sweep_once(at(10))
+    assert p.member in store.snapshot(p.unit)[1]
+    with django_capture_on_commit_callbacks(execute=True):
+        attempt_submit(attempt=working)
+    assert store.snapshot(p.unit) == ({}, {})
+
+
 def _room_of(world, n):
     sitting = make_sitting(world, students=[student(world.unit) for _ in range(n)])
     attempts = [
