@@ -10,7 +10,8 @@ go silent (stop sending and reading, the TCP connection stays open). For each dr
 time until the proctor's socket receives "connection lost" for that student.
 
 Last line: one JSON object with connected, dropped, close_p50_ms, close_p99_ms, silent_p50_ms,
-silent_p99_ms, heartbeat_s, grace_s, missed.
+silent_p99_ms, close_handshake_p99_ms, heartbeat_s, grace_s, missed. Close notices slower than a
+second are named on stderr.
 """
 
 from __future__ import annotations
