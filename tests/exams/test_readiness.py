@@ -34,6 +34,19 @@ def states(sitting) -> dict[str, str]:
     return {c.key: c.state for c in readiness.sitting_readiness(sitting).checks}
 
 
+def off_platform_sitting(world):
+    """A sitting of an oral part, held off the platform, with its proctor."""
+    oral = SubtestFactory(test=subtest_in_window().test, on_platform=False)
+    return sitting_create(
+        actor=world.staff[Role.TEST_ADMINISTRATOR],
+        school_unit=world.unit,
+        subtest=oral,
+        room=room(world),
+        starts_at=at(DAY, 10),
+        proctors=[world.staff[Role.PROCTOR].person],
+    ).sitting
+
+
 def test_a_sitting_goes_from_red_to_green(world):
     admin = world.staff[Role.TEST_ADMINISTRATOR]
     subtest = subtest_in_window()
@@ -89,15 +102,7 @@ def test_a_sitting_goes_from_red_to_green(world):
 
 def test_an_off_platform_subtest_needs_a_named_person_to_enter_results(world):
     admin = world.staff[Role.TEST_ADMINISTRATOR]
-    oral = SubtestFactory(test=subtest_in_window().test, on_platform=False)
-    sitting = sitting_create(
-        actor=admin,
-        school_unit=world.unit,
-        subtest=oral,
-        room=room(world),
-        starts_at=at(DAY, 10),
-        proctors=[world.staff[Role.PROCTOR].person],
-    ).sitting
+    sitting = off_platform_sitting(world)
     checks = states(sitting)
     assert checks["result_entry"] == "red"  # the unit has assessors, but nobody is named
     assert "day_password" not in checks
@@ -262,15 +267,7 @@ def test_readiness_is_not_shown_to_a_teacher(client, world):
 
 def test_the_sitting_page_names_who_enters_the_results_of_an_off_platform_part(client, world):
     admin = world.staff[Role.TEST_ADMINISTRATOR]
-    oral = SubtestFactory(test=subtest_in_window().test, on_platform=False)
-    sitting = sitting_create(
-        actor=admin,
-        school_unit=world.unit,
-        subtest=oral,
-        room=room(world),
-        starts_at=at(DAY, 10),
-        proctors=[world.staff[Role.PROCTOR].person],
-    ).sitting
+    sitting = off_platform_sitting(world)
     url = reverse("exams-sitting", args=[world.unit.public_id, sitting.public_id])
     client.force_login(admin)
     assessor = world.staff[Role.ASSESSOR].person
