@@ -24,6 +24,19 @@ def _luhn_ok(digits: str) -> bool:
     return total % 10 == 0
 
 
+def organisation_number_ok(number: str, *, norwegian: bool) -> bool:
+    """Swedish organisationsnummer: 10 digits, Luhn. Norwegian organisasjonsnummer: 9, mod 11."""
+    if norwegian:
+        if not re.fullmatch(r"\d{9}", number):
+            return False
+        weighted = sum(
+            int(d) * w for d, w in zip(number[:8], (3, 2, 7, 6, 5, 4, 3, 2), strict=True)
+        )
+        check = (11 - weighted % 11) % 11
+        return check != 10 and check == int(number[8])
+    return bool(re.fullmatch(r"\d{10}", number)) and _luhn_ok(number)
+
+
 def normalise_swedish(value: str) -> str | None:
     """The 12-digit form (YYYYMMDDNNNN) of a valid personnummer or samordningsnummer, else None."""
     match = _SE_PATTERN.match(value.strip().replace(" ", ""))

@@ -39,18 +39,15 @@ class StaffPasswordResetForm(PasswordResetForm):
     """
 
     def get_users(self, email):
-        user_model = get_user_model()
-        matching = user_model._default_manager.filter(
-            Q(email__iexact=email)
-            | Q(person__email__iexact=email, person__removed_at__isnull=True),
-            is_active=True,
-        ).select_related("person")
-        self._address_of = {}
-        for user in matching:
-            own = user.email if user.email.casefold() == email.casefold() else ""
-            person_email = user.person.email if user.person_id else ""
-            self._address_of[user.pk] = own or person_email or user.email
-            yield user
+        return (
+            get_user_model()
+            ._default_manager.filter(
+                Q(email__iexact=email)
+                | Q(person__email__iexact=email, person__removed_at__isnull=True),
+                is_active=True,
+            )
+            .select_related("person")
+        )
 
     def send_mail(
         self,
@@ -61,7 +58,11 @@ class StaffPasswordResetForm(PasswordResetForm):
         to_email,
         html_email_template_name=None,
     ):
-        to_email = self._address_of.get(context["user"].pk) or to_email
+        # Django addresses the user's own e-mail; when that is not the address that matched,
+        # the person's (from the transfer) is.
+        user = context["user"]
+        if to_email.casefold() != self.cleaned_data["email"].casefold() and user.person_id:
+            to_email = user.person.email or to_email
         super().send_mail(
             subject_template_name,
             email_template_name,

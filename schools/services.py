@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from django.contrib.auth.models import Permission
@@ -10,6 +9,7 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 
 from provplattform.audit import audit_record
+from schools.civic_numbers import organisation_number_ok
 from schools.models import (
     Country,
     Organiser,
@@ -186,12 +186,13 @@ def role_remove(
     """
     role = Role(role)
     _check_actor_may_assign(actor, school_unit, role)
-    if not persons_of_unit(school_unit=school_unit).filter(pk=person.pk).exists():
-        raise RoleRefused(_("This person holds no role at this school unit."))
     before = _roles_snapshot(person, school_unit)
     deleted, _count = RoleAssignment.objects.filter(
         person=person, school_unit=school_unit, role=role
     ).delete()
+    # Whoever held the role is a person of the unit; only an empty delete needs the check.
+    if not deleted and not persons_of_unit(school_unit=school_unit).filter(pk=person.pk).exists():
+        raise RoleRefused(_("This person holds no role at this school unit."))
     if deleted:
         permissions_sync(person=person, school_unit=school_unit)
         audit_record(
@@ -325,25 +326,6 @@ class SetupRefused(Exception):
     """An organiser or platform role that cannot be created as asked; the message says why."""
 
 
-def _organisation_number_ok(number: str, country: str) -> bool:
-    """Swedish organisationsnummer: 10 digits, Luhn. Norwegian organisasjonsnummer: 9, mod 11."""
-    if country == Country.NORWAY:
-        if not re.fullmatch(r"\d{9}", number):
-            return False
-        weighted = sum(
-            int(d) * w for d, w in zip(number[:8], (3, 2, 7, 6, 5, 4, 3, 2), strict=True)
-        )
-        check = (11 - weighted % 11) % 11
-        return check != 10 and check == int(number[8])
-    if not re.fullmatch(r"\d{10}", number):
-        return False
-    total = 0
-    for index, char in enumerate(number):
-        value = int(char) * (2 if index % 2 == 0 else 1)
-        total += value - 9 if value > 9 else value
-    return total % 10 == 0
-
-
 @transaction.atomic
 def organiser_create(
     *,
@@ -366,7 +348,7 @@ def organiser_create(
         raise SetupRefused("The organiser needs a name.")
     if country not in Country.values:
         raise SetupRefused(f"Unknown country {country!r}; use one of {', '.join(Country.values)}.")
-    if not _organisation_number_ok(number, country):
+    if not organisation_number_ok(number, norwegian=country == Country.NORWAY):
         raise SetupRefused(f"{organisation_number!r} is not a valid organisation number.")
     try:
         ZoneInfo(time_zone)
@@ -377,25 +359,15 @@ def organiser_create(
         raise SetupRefused(f"An organiser with organisation number {number} already exists.")
     if Organiser.objects.filter(external_id=external_id).exists():
         raise SetupRefused(f"An organiser with external id {external_id!r} already exists.")
-    organiser = Organiser.objects.create(
-        name=name,
-        organisation_number=number,
-        time_zone=time_zone,
-        country=country,
-        external_id=external_id,
-    )
-    audit_record(
-        actor=actor,
-        action="organiser.create",
-        target=organiser,
-        after={
-            "name": name,
-            "organisation_number": number,
-            "time_zone": time_zone,
-            "country": country,
-            "external_id": external_id,
-        },
-    )
+    fields = {
+        "name": name,
+        "organisation_number": number,
+        "time_zone": time_zone,
+        "country": country,
+        "external_id": external_id,
+    }
+    organiser = Organiser.objects.create(**fields)
+    audit_record(actor=actor, action="organiser.create", target=organiser, after=fields)
     return organiser
 
 
