@@ -131,11 +131,16 @@ def test_reset_pages_and_mail_are_in_swedish_by_default(client, transferred):
     assert "Välj ett nytt lösenord" in mail.outbox[0].body
 
 
-def _mail_settings(env: dict[str, str]) -> list[str]:
-    names = ["EMAIL_BACKEND", "EMAIL_HOST", "EMAIL_PORT", "EMAIL_USE_TLS", "DEFAULT_FROM_EMAIL"]
+MAIL_SETTINGS = ["EMAIL_BACKEND", "EMAIL_HOST", "EMAIL_PORT", "EMAIL_USE_TLS", "DEFAULT_FROM_EMAIL"]
+
+
+def _print_mail_settings(env: dict[str, str]) -> subprocess.CompletedProcess:
     clean = {k: v for k, v in os.environ.items() if not k.startswith(("EMAIL_", "DEFAULT_FROM"))}
-    code = f"from django.conf import settings as s; print([str(getattr(s, n)) for n in {names}])"
-    result = subprocess.run(
+    code = (
+        "from django.conf import settings as s; "
+        f"print([str(getattr(s, n)) for n in {MAIL_SETTINGS}])"
+    )
+    return subprocess.run(
         [sys.executable, "manage.py", "shell", "-c", code],
         cwd=ROOT,
         env={**clean, **env, "PYTHONPATH": str(ROOT)},
@@ -143,8 +148,18 @@ def _mail_settings(env: dict[str, str]) -> list[str]:
         text=True,
         timeout=120,
     )
+
+
+def _mail_settings(env: dict[str, str]) -> list[str]:
+    result = _print_mail_settings(env)
     assert result.returncode == 0, result.stderr
     return ast.literal_eval(result.stdout.strip().splitlines()[-1])
+
+
+def test_mail_settings_refuse_tls_and_ssl_together():
+    result = _print_mail_settings({"EMAIL_USE_TLS": "true", "EMAIL_USE_SSL": "true"})
+    assert result.returncode != 0
+    assert "EMAIL_USE_TLS and EMAIL_USE_SSL cannot both be true" in result.stderr
 
 
 def test_mail_settings_come_from_the_environment_with_the_console_by_default():

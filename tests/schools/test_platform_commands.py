@@ -7,6 +7,7 @@ from django.core.management import CommandError, call_command
 from provplattform.models import AuditEvent
 from schools.models import Organiser, OrganiserAdministrator, User
 from schools.selectors import school_units_visible_to
+from schools.services import SetupRefused, organiser_create, platform_login_create
 from tests.factories import OrganiserFactory, SchoolUnitFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -45,6 +46,10 @@ def test_create_organiser_takes_a_norwegian_organiser_with_its_own_id():
         (["Exempelby kommun", "2120000143", "Europe/Stockholm"], "not a valid organisation number"),
         (["Exempelby kommun", "2120000142", "Europe/Lund"], "not a known time zone"),
         (["  ", "2120000142", "Europe/Stockholm"], "needs a name"),
+        (
+            ["Fjellby kommune", "974760674", "Europe/Oslo", "--country", "NO"],
+            "not a valid organisation number",
+        ),
     ],
 )
 def test_create_organiser_refuses_bad_input_and_creates_nothing(args, message):
@@ -59,6 +64,35 @@ def test_create_organiser_refuses_an_organisation_number_taken():
     with pytest.raises(CommandError, match="already exists"):
         call_command("create_organiser", "Igen", "2120000142", "Europe/Stockholm")
     assert Organiser.objects.count() == 1
+
+
+def test_create_organiser_refuses_an_external_id_taken():
+    OrganiserFactory(external_id="exempelby")
+    with pytest.raises(CommandError, match="external id 'exempelby' already exists"):
+        call_command(
+            "create_organiser",
+            "Exempelby",
+            "2120000142",
+            "Europe/Stockholm",
+            "--external-id",
+            "exempelby",
+        )
+    assert Organiser.objects.count() == 1
+
+
+def test_the_services_refuse_an_unknown_country_and_a_login_without_an_address():
+    with pytest.raises(SetupRefused, match="Unknown country"):
+        organiser_create(
+            actor=None,
+            name="Exempelby",
+            organisation_number="2120000142",
+            time_zone="Europe/Stockholm",
+            country="DK",
+        )
+    with pytest.raises(SetupRefused, match="needs an e-mail address"):
+        platform_login_create(actor=None, username="hanna", email="")
+    assert not Organiser.objects.exists()
+    assert not User.objects.filter(username="hanna").exists()
 
 
 def test_organiser_administrator_is_granted_and_sees_the_units_of_that_organiser_only():
