@@ -53,10 +53,15 @@ def format_duration(seconds: int) -> str:
     return _("%(s)d s") % {"s": secs}
 
 
+def _notice_name(notice: Notice) -> str:
+    """The student's name as the notice recorded it, else as the person is named now."""
+    return (notice.data or {}).get("name") or (notice.person.full_name if notice.person_id else "")
+
+
 def notice_text(notice: Notice) -> str:
     """The notice as a sentence in the active language (the pages' JavaScript mirrors this)."""
     data = notice.data or {}
-    name = data.get("name") or (notice.person.full_name if notice.person_id else "")
+    name = _notice_name(notice)
     if notice.kind == NoticeKind.CONNECTION_LOST:
         return _("%(name)s lost the connection") % {"name": name}
     if notice.kind == NoticeKind.CONNECTION_RESTORED:
@@ -258,14 +263,16 @@ def notices_for_sitting(*, sitting: Sitting, limit: int = 200) -> list[Notice]:
     )
 
 
-def notices_for_it(*, school_unit: SchoolUnit, limit: int = 200) -> list[Notice]:
-    """The unit's history for IT staff: room notices instead of the individual drops they cover."""
-    return list(
-        Notice.objects.filter(school_unit=school_unit)
-        .select_related("person")
-        .filter(~Q(data__has_key="it_hidden") | Q(data__it_hidden=False))
-        .order_by("-at", "-id")[:limit]
+def _it_visible(school_unit: SchoolUnit):
+    """The unit's notices for IT staff: room notices instead of the individual drops they cover."""
+    return Notice.objects.filter(school_unit=school_unit).filter(
+        ~Q(data__has_key="it_hidden") | Q(data__it_hidden=False)
     )
+
+
+def notices_for_it(*, school_unit: SchoolUnit, limit: int = 200) -> list[Notice]:
+    """The unit's history for IT staff."""
+    return list(_it_visible(school_unit).select_related("person").order_by("-at", "-id")[:limit])
 
 
 def notices_since(queryset, *, after: int | None, limit: int = 100) -> list[dict[str, Any]]:
@@ -277,12 +284,7 @@ def notices_since(queryset, *, after: int | None, limit: int = 100) -> list[dict
         found = list(queryset.filter(pk__gt=after).order_by("id")[:limit])
     else:
         found = list(queryset.order_by("-id")[:limit])[::-1]
-    return [
-        notice_payload(
-            n, name=(n.data or {}).get("name") or (n.person.full_name if n.person else "")
-        )
-        for n in found
-    ]
+    return [notice_payload(n, name=_notice_name(n)) for n in found]
 
 
 def sitting_notices_since(*, sitting: Sitting, after: int | None) -> list[dict[str, Any]]:
@@ -292,12 +294,7 @@ def sitting_notices_since(*, sitting: Sitting, after: int | None) -> list[dict[s
 
 def it_notices_since(*, school_unit: SchoolUnit, after: int | None) -> list[dict[str, Any]]:
     """The unit's notices for IT staff, room notices instead of the drops they cover."""
-    return notices_since(
-        Notice.objects.filter(school_unit=school_unit).filter(
-            ~Q(data__has_key="it_hidden") | Q(data__it_hidden=False)
-        ),
-        after=after,
-    )
+    return notices_since(_it_visible(school_unit), after=after)
 
 
 def lost_since_by_attempt(*, sitting: Sitting) -> dict[int, datetime.datetime]:

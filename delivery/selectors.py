@@ -23,13 +23,13 @@ from delivery.models import Attempt, AttemptStatus, Response
 from delivery.services import attempts_ensure
 from exams.day_passwords import unit_zone
 from exams.models import (
-    Exemption,
     Item,
     Sitting,
     SittingProctor,
     SittingStatus,
     SittingStudent,
 )
+from exams.selectors import exemptions_covering
 from schools.models import Person, SchoolUnit
 from schools.roles import Capability
 from schools.selectors import scope_to_school_units
@@ -78,11 +78,7 @@ def exempt_students_of_sitting(*, sitting: Sitting) -> list[Person]:
         .values_list("pk", flat=True)
         .first()
     )
-    exempt = (
-        Exemption.objects.filter(school_unit_id=unit_id, test_id=subtest.test_id)
-        .filter(Q(subtest_id=subtest.pk) | Q(subtest__isnull=True))
-        .values("person_id")
-    )
+    exempt = exemptions_covering(subtest=subtest).filter(school_unit_id=unit_id).values("person_id")
     attempts = Attempt.objects.filter(
         sitting__school_unit_id=unit_id, sitting__subtest_id=subtest.pk, person_id=OuterRef("pk")
     )

@@ -160,6 +160,12 @@ def _placed(sitting: Sitting):
     return SittingStudent.objects.filter(sitting=sitting).values("person_id")
 
 
+def require_placed(*, sitting: Sitting, person) -> None:
+    """Someone not placed in the sitting is not one of its students: 404, as for a stranger."""
+    if not SittingStudent.objects.filter(sitting=sitting, person=person).exists():
+        raise Http404("No such student in this sitting.")
+
+
 def attempts_ensure(*, sitting: Sitting) -> None:
     """One NOT_STARTED attempt for every student placed in the sitting (idempotent)."""
     have = set(Attempt.objects.filter(sitting=sitting).values_list("person_id", flat=True))
@@ -209,8 +215,7 @@ def attempt_release(*, actor, sitting: Sitting, person=None) -> int:
         )
         if person is not None:
             qs = qs.filter(person=person)
-            if not SittingStudent.objects.filter(sitting=sitting, person=person).exists():
-                raise Http404("No such student in this sitting.")
+            require_placed(sitting=sitting, person=person)
             statuses = (AttemptStatus.NOT_STARTED, AttemptStatus.WAITING, AttemptStatus.ABSENT)
         else:
             # Only students still placed: an exemption withdraws the placement, not the attempt.

@@ -25,9 +25,11 @@ from django.http import Http404
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from delivery import notices
 from delivery.models import Attempt, AttemptStatus, LoginCode, StudentCredential
+from delivery.services import AttemptRefused, require_placed
 from exams.day_passwords import unit_zone
-from exams.models import Sitting, SittingProctor, SittingStatus, SittingStudent
+from exams.models import Sitting, SittingProctor, SittingStatus
 from provplattform.audit import audit_record
 from provplattform.live import send_on_commit
 from schools.models import Person
@@ -186,7 +188,7 @@ def _locked_changed(
     attempt = Attempt.objects.filter(sitting=sitting, person=credential.person).first()
     if attempt is not None:
         send_on_commit(
-            f"sitting.{sitting.public_id}",
+            notices.sitting_group(sitting.public_id),
             {
                 "type": "attempt.changed",
                 "attempt": str(attempt.public_id),
@@ -223,12 +225,9 @@ def student_login_unlock(*, actor, sitting: Sitting, person: Person) -> StudentC
     Only for a student placed in the sitting, by its named proctors or the unit's test
     administrators; anyone else is told it does not exist. Refused when nothing is locked.
     """
-    from delivery.services import AttemptRefused
-
     if not may_unlock(user=actor, sitting=sitting):
         raise Http404("No such sitting.")
-    if not SittingStudent.objects.filter(sitting=sitting, person=person).exists():
-        raise Http404("No such student in this sitting.")
+    require_placed(sitting=sitting, person=person)
     now = timezone.now()
     with transaction.atomic():
         credential = (

@@ -337,16 +337,19 @@ def head_teachers_at(*, school_unit: SchoolUnit) -> QuerySet:
     ).distinct()
 
 
+def exemptions_covering(*, subtest: Subtest) -> QuerySet:
+    """Exemptions from the subtest or from its whole test, at every unit (callers scope them)."""
+    return Exemption.objects.filter(test_id=subtest.test_id).filter(
+        Q(subtest=subtest) | Q(subtest__isnull=True)
+    )
+
+
 def exempt_person_ids(*, subtest: Subtest) -> set[int]:
     """Persons exempt from the subtest (or its whole test): results leave them out of statistics.
 
     Not user-scoped: results code calls it after scoping its own rows.
     """
-    return set(
-        Exemption.objects.filter(test_id=subtest.test_id)
-        .filter(Q(subtest=subtest) | Q(subtest__isnull=True))
-        .values_list("person_id", flat=True)
-    )
+    return set(exemptions_covering(subtest=subtest).values_list("person_id", flat=True))
 
 
 def access_sitting_student(*, sitting: Sitting, public_id) -> Person:

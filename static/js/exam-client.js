@@ -399,7 +399,6 @@
     resumeIfReopened(next.status, next.deadline);
     var wasPaused = state.paused;
     state = next;
-    offsetMs = Date.parse(next.server_time) - Date.now();
     pausedNode.hidden = !next.paused;
     if (next.paused) { form.setAttribute("inert", ""); }
     else if (wasPaused && !stopped) { form.removeAttribute("inert"); }
