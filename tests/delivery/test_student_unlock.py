@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 import time_machine
+from django.http import Http404
 from django.test import Client
 from django.urls import reverse
 
@@ -101,4 +102,18 @@ def test_a_proctor_not_named_for_the_sitting_and_other_units_may_not_unlock(worl
             client.force_login(user)
             assert client.post(url, {"attempt": str(attempt.public_id)}).status_code == 404
     assert StudentCredential.objects.get(pk=credential.pk).locked_until is not None
+    assert not AuditEvent.objects.filter(action="student_login.unlock").exists()
+
+
+def test_a_student_not_placed_in_the_sitting_is_not_unlocked_there(world, locked):
+    sitting, _credential, _secret = locked
+    elsewhere, _ = student_auth.credential_issue(person=world.students_b[0])
+    StudentCredential.objects.filter(pk=elsewhere.pk).update(
+        locked_until=local_at(12), failed_logins=3
+    )
+    with time_machine.travel(local_at(10, 5), tick=False), pytest.raises(Http404):
+        student_auth.student_login_unlock(
+            actor=world.staff[Role.TEST_ADMINISTRATOR], sitting=sitting, person=elsewhere.person
+        )
+    assert StudentCredential.objects.get(pk=elsewhere.pk).locked_until is not None
     assert not AuditEvent.objects.filter(action="student_login.unlock").exists()
