@@ -103,6 +103,17 @@ def _row_actions(row: dict, *, ended: bool, can_unlock: bool) -> tuple[str, ...]
     return actions
 
 
+def _room_rows(sitting, *, can_unlock: bool) -> list[dict]:
+    """The room's rows, each with its status label and the actions the proctor may take."""
+    labels = status_labels()
+    ended = sitting.status == SittingStatus.ENDED
+    rows = _rows(sitting)
+    for row in rows:
+        row["label"] = labels[row["status"]]
+        row["actions"] = _row_actions(row, ended=ended, can_unlock=can_unlock)
+    return rows
+
+
 def _summary(rows: list[dict]) -> dict:
     counts = Counter(r["status"] for r in rows)
     finished = sum(counts[s] for s in DONE)
@@ -135,14 +146,10 @@ def proctor_sittings(request: HttpRequest) -> HttpResponse:
 @login_required
 def proctor_room(request: HttpRequest, sitting) -> HttpResponse:
     sitting = selectors.access_sitting(user=request.user, public_id=sitting)
-    rows = _rows(sitting)
+    can_unlock = student_auth.may_unlock(user=request.user, sitting=sitting)
+    rows = _room_rows(sitting, can_unlock=can_unlock)
     labels = status_labels()
     summary = _summary(rows)
-    ended = sitting.status == SittingStatus.ENDED
-    can_unlock = student_auth.may_unlock(user=request.user, sitting=sitting)
-    for row in rows:
-        row["label"] = labels[row["status"]]
-        row["actions"] = _row_actions(row, ended=ended, can_unlock=can_unlock)
     return render(
         request,
         "delivery/proctor/room.html",
@@ -157,7 +164,7 @@ def proctor_room(request: HttpRequest, sitting) -> HttpResponse:
             "statuses": labels,
             "row_actions": services.ROW_ACTIONS,
             "row_action_buttons": ROW_ACTION_BUTTONS,
-            "sitting_ended": ended,
+            "sitting_ended": sitting.status == SittingStatus.ENDED,
             "can_unlock": can_unlock,
             "day_password": _day_password(request.user, sitting),
             "history": [
@@ -181,14 +188,10 @@ def proctor_state(request: HttpRequest, sitting) -> JsonResponse:
     """The room as JSON: every student (placed during the day too) and the notices after
     `?after=<id>` (or the newest). proctor.js reloads it after its socket reconnects."""
     sitting = selectors.access_sitting(user=request.user, public_id=sitting)
-    rows = _rows(sitting)
-    labels = status_labels()
-    ended = sitting.status == SittingStatus.ENDED
     can_unlock = student_auth.may_unlock(user=request.user, sitting=sitting)
+    rows = _room_rows(sitting, can_unlock=can_unlock)
     for row in rows:
         row.pop("lost_since_local")
-        row["label"] = labels[row["status"]]
-        row["actions"] = list(_row_actions(row, ended=ended, can_unlock=can_unlock))
     return JsonResponse(
         {
             "sitting_status": sitting.status,
