@@ -18,8 +18,9 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from delivery import notices, selectors, services, student_auth
-from delivery.models import AttemptStatus
+from delivery.models import Attempt, AttemptStatus
 from exams.models import SittingStatus
+from schools.models import Person
 from schools.roles import Capability
 from schools.selectors import user_has_capability
 
@@ -51,47 +52,36 @@ def _rows(sitting) -> list[dict]:
     lost = notices.lost_since_by_attempt(sitting=sitting)
     locked = student_auth.locked_person_ids(sitting=sitting)
     exempt = {p.pk: p for p in selectors.exempt_students_of_sitting(sitting=sitting)}
-    rows = []
+    students = []
     for attempt in selectors.attempts_for_sitting(sitting=sitting):
         is_exempt = exempt.pop(attempt.person_id, None) is not None
-        since = lost.get(attempt.pk) if attempt.status in OPEN and not is_exempt else None
-        status = AttemptStatus.EXEMPT if is_exempt else attempt.status
-        rows.append(
-            {
-                "attempt": str(attempt.public_id),
-                "person": str(attempt.person.public_id),
-                "name": attempt.person.full_name,
-                "sort": (attempt.person.family_name, attempt.person.given_name),
-                "status": LOST if since else status,
-                "attempt_status": status,
-                "lost_since": since.isoformat() if since else None,
-                "lost_since_local": timezone.localtime(since) if since else None,
-                "released": attempt.released_at is not None,
-                "deadline": attempt.deadline.isoformat() if attempt.deadline else None,
-                "locked": attempt.person_id in locked,
-            }
-        )
-    for person in exempt.values():
-        rows.append(
-            {
-                # No attempt: the row is keyed by the student instead.
-                "attempt": f"exempt-{person.public_id}",
-                "person": str(person.public_id),
-                "name": person.full_name,
-                "sort": (person.family_name, person.given_name),
-                "status": AttemptStatus.EXEMPT,
-                "attempt_status": AttemptStatus.EXEMPT,
-                "lost_since": None,
-                "lost_since_local": None,
-                "released": False,
-                "deadline": None,
-                "locked": False,
-            }
-        )
-    rows.sort(key=lambda r: r["sort"])
-    for row in rows:
-        del row["sort"]
-    return rows
+        students.append((attempt.person, attempt, is_exempt))
+    students += [(person, None, True) for person in exempt.values()]
+    students.sort(key=lambda s: (s[0].family_name, s[0].given_name))
+    return [
+        _row(person, attempt, exempt=is_exempt, lost=lost, locked=locked)
+        for person, attempt, is_exempt in students
+    ]
+
+
+def _row(
+    person: Person, attempt: Attempt | None, *, exempt: bool, lost: dict, locked: set[int]
+) -> dict:
+    status = AttemptStatus.EXEMPT if exempt else attempt.status
+    since = lost.get(attempt.pk) if status in OPEN else None
+    return {
+        # An exempt student with no attempt here: the row is keyed by the student instead.
+        "attempt": str(attempt.public_id) if attempt else f"exempt-{person.public_id}",
+        "person": str(person.public_id),
+        "name": person.full_name,
+        "status": LOST if since else status,
+        "attempt_status": status,
+        "lost_since": since.isoformat() if since else None,
+        "lost_since_local": timezone.localtime(since) if since else None,
+        "released": attempt is not None and attempt.released_at is not None,
+        "deadline": attempt.deadline.isoformat() if attempt and attempt.deadline else None,
+        "locked": attempt is not None and person.pk in locked,
+    }
 
 
 def _row_actions(row: dict, *, ended: bool, can_unlock: bool) -> tuple[str, ...]:
