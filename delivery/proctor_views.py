@@ -39,6 +39,20 @@ ROW_ACTION_BUTTONS = (
     ("unlock", gettext_lazy("Unlock login")),
 )
 
+# The row proctor.js copies for a student placed after the page was loaded: it fills in the
+# student and the status, and shows the buttons that apply.
+BLANK_ROW = {
+    "attempt": "",
+    "status": "",
+    "attempt_status": "",
+    "name": "",
+    "label": "",
+    "lost_since_local": None,
+    "released": False,
+    "locked": False,
+    "actions": (),
+}
+
 
 def status_labels() -> dict[str, str]:
     labels = {value: str(label) for value, label in AttemptStatus.choices}
@@ -150,6 +164,7 @@ def proctor_room(request: HttpRequest, sitting) -> HttpResponse:
             "sitting": sitting,
             "unit": sitting.school_unit,
             "rows": rows,
+            "blank_row": BLANK_ROW,
             "summary": summary,
             "statuses": labels,
             "row_actions": services.ROW_ACTIONS,
