@@ -18,8 +18,9 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from delivery import notices, selectors, services, student_auth
-from delivery.models import AttemptStatus
+from delivery.models import Attempt, AttemptStatus
 from exams.models import SittingStatus
+from schools.models import Person
 from schools.roles import Capability
 from schools.selectors import user_has_capability
 
@@ -38,6 +39,20 @@ ROW_ACTION_BUTTONS = (
     ("unlock", gettext_lazy("Unlock login")),
 )
 
+# The row proctor.js copies for a student placed after the page was loaded: it fills in the
+# student and the status, and shows the buttons that apply.
+BLANK_ROW = {
+    "attempt": "",
+    "status": "",
+    "attempt_status": "",
+    "name": "",
+    "label": "",
+    "lost_since_local": None,
+    "released": False,
+    "locked": False,
+    "actions": (),
+}
+
 
 def status_labels() -> dict[str, str]:
     labels = {value: str(label) for value, label in AttemptStatus.choices}
@@ -51,47 +66,36 @@ def _rows(sitting) -> list[dict]:
     lost = notices.lost_since_by_attempt(sitting=sitting)
     locked = student_auth.locked_person_ids(sitting=sitting)
     exempt = {p.pk: p for p in selectors.exempt_students_of_sitting(sitting=sitting)}
-    rows = []
+    students = []
     for attempt in selectors.attempts_for_sitting(sitting=sitting):
         is_exempt = exempt.pop(attempt.person_id, None) is not None
-        since = lost.get(attempt.pk) if attempt.status in OPEN and not is_exempt else None
-        status = AttemptStatus.EXEMPT if is_exempt else attempt.status
-        rows.append(
-            {
-                "attempt": str(attempt.public_id),
-                "person": str(attempt.person.public_id),
-                "name": attempt.person.full_name,
-                "sort": (attempt.person.family_name, attempt.person.given_name),
-                "status": LOST if since else status,
-                "attempt_status": status,
-                "lost_since": since.isoformat() if since else None,
-                "lost_since_local": timezone.localtime(since) if since else None,
-                "released": attempt.released_at is not None,
-                "deadline": attempt.deadline.isoformat() if attempt.deadline else None,
-                "locked": attempt.person_id in locked,
-            }
-        )
-    for person in exempt.values():
-        rows.append(
-            {
-                # No attempt: the row is keyed by the student instead.
-                "attempt": f"exempt-{person.public_id}",
-                "person": str(person.public_id),
-                "name": person.full_name,
-                "sort": (person.family_name, person.given_name),
-                "status": AttemptStatus.EXEMPT,
-                "attempt_status": AttemptStatus.EXEMPT,
-                "lost_since": None,
-                "lost_since_local": None,
-                "released": False,
-                "deadline": None,
-                "locked": False,
-            }
-        )
-    rows.sort(key=lambda r: r["sort"])
-    for row in rows:
-        del row["sort"]
-    return rows
+        students.append((attempt.person, attempt, is_exempt))
+    students += [(person, None, True) for person in exempt.values()]
+    students.sort(key=lambda s: (s[0].family_name, s[0].given_name))
+    return [
+        _row(person, attempt, exempt=is_exempt, lost=lost, locked=locked)
+        for person, attempt, is_exempt in students
+    ]
+
+
+def _row(
+    person: Person, attempt: Attempt | None, *, exempt: bool, lost: dict, locked: set[int]
+) -> dict:
+    status = AttemptStatus.EXEMPT if exempt else attempt.status
+    since = lost.get(attempt.pk) if status in OPEN else None
+    return {
+        # An exempt student with no attempt here: the row is keyed by the student instead.
+        "attempt": str(attempt.public_id) if attempt else f"exempt-{person.public_id}",
+        "person": str(person.public_id),
+        "name": person.full_name,
+        "status": LOST if since else status,
+        "attempt_status": status,
+        "lost_since": since.isoformat() if since else None,
+        "lost_since_local": timezone.localtime(since) if since else None,
+        "released": attempt is not None and attempt.released_at is not None,
+        "deadline": attempt.deadline.isoformat() if attempt and attempt.deadline else None,
+        "locked": attempt is not None and person.pk in locked,
+    }
 
 
 def _row_actions(row: dict, *, ended: bool, can_unlock: bool) -> tuple[str, ...]:
@@ -101,6 +105,17 @@ def _row_actions(row: dict, *, ended: bool, can_unlock: bool) -> tuple[str, ...]
     if row["locked"] and can_unlock and not ended:
         actions += ("unlock",)
     return actions
+
+
+def _room_rows(sitting, *, can_unlock: bool) -> list[dict]:
+    """The room's rows, each with its status label and the actions the proctor may take."""
+    labels = status_labels()
+    ended = sitting.status == SittingStatus.ENDED
+    rows = _rows(sitting)
+    for row in rows:
+        row["label"] = labels[row["status"]]
+        row["actions"] = _row_actions(row, ended=ended, can_unlock=can_unlock)
+    return rows
 
 
 def _summary(rows: list[dict]) -> dict:
@@ -135,14 +150,10 @@ def proctor_sittings(request: HttpRequest) -> HttpResponse:
 @login_required
 def proctor_room(request: HttpRequest, sitting) -> HttpResponse:
     sitting = selectors.access_sitting(user=request.user, public_id=sitting)
-    rows = _rows(sitting)
+    can_unlock = student_auth.may_unlock(user=request.user, sitting=sitting)
+    rows = _room_rows(sitting, can_unlock=can_unlock)
     labels = status_labels()
     summary = _summary(rows)
-    ended = sitting.status == SittingStatus.ENDED
-    can_unlock = student_auth.may_unlock(user=request.user, sitting=sitting)
-    for row in rows:
-        row["label"] = labels[row["status"]]
-        row["actions"] = _row_actions(row, ended=ended, can_unlock=can_unlock)
     return render(
         request,
         "delivery/proctor/room.html",
@@ -153,11 +164,12 @@ def proctor_room(request: HttpRequest, sitting) -> HttpResponse:
             "sitting": sitting,
             "unit": sitting.school_unit,
             "rows": rows,
+            "blank_row": BLANK_ROW,
             "summary": summary,
             "statuses": labels,
             "row_actions": services.ROW_ACTIONS,
             "row_action_buttons": ROW_ACTION_BUTTONS,
-            "sitting_ended": ended,
+            "sitting_ended": sitting.status == SittingStatus.ENDED,
             "can_unlock": can_unlock,
             "day_password": _day_password(request.user, sitting),
             "history": [
@@ -181,14 +193,10 @@ def proctor_state(request: HttpRequest, sitting) -> JsonResponse:
     """The room as JSON: every student (placed during the day too) and the notices after
     `?after=<id>` (or the newest). proctor.js reloads it after its socket reconnects."""
     sitting = selectors.access_sitting(user=request.user, public_id=sitting)
-    rows = _rows(sitting)
-    labels = status_labels()
-    ended = sitting.status == SittingStatus.ENDED
     can_unlock = student_auth.may_unlock(user=request.user, sitting=sitting)
+    rows = _room_rows(sitting, can_unlock=can_unlock)
     for row in rows:
         row.pop("lost_since_local")
-        row["label"] = labels[row["status"]]
-        row["actions"] = list(_row_actions(row, ended=ended, can_unlock=can_unlock))
     return JsonResponse(
         {
             "sitting_status": sitting.status,
