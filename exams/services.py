@@ -415,13 +415,13 @@ def assignments_sync_mandatory(
                     continue
                 have = {
                     a.person_id: a
-                    for a in Assignment.objects.filter(subtest=subtest).select_related(
-                        "person", "subtest", "school_unit"
-                    )
+                    for a in Assignment.objects.filter(
+                        subtest=subtest, person_id__in=students
+                    ).select_related("person", "subtest", "school_unit")
                 }
                 # Students who moved here keep their place in the test: the assignment follows
                 # them unless they started at the old unit or are still enrolled there.
-                for pid in sorted(students & have.keys()):
+                for pid in sorted(have):
                     assignment = have[pid]
                     if assignment.school_unit_id != unit.pk and not _move_refusal(assignment, day):
                         _assignment_move(
@@ -430,12 +430,10 @@ def assignments_sync_mandatory(
                             to_unit=unit,
                             source=AssignmentSource.AUTOMATIC,
                         )
-                missing = (
-                    students
-                    - have.keys()
-                    - _exempt_ids(subtest)
-                    - _sat_earlier_version_ids(subtest)
-                )
+                missing = students - have.keys()
+                if not missing:
+                    continue
+                missing -= _exempt_ids(subtest) | _sat_earlier_version_ids(subtest)
                 if not missing:
                     continue
                 rows = Assignment.objects.bulk_create(
@@ -677,7 +675,9 @@ def assignments_create(
     sat_earlier = _sat_earlier_version_ids(subtest)
     have = {
         a.person_id: a
-        for a in Assignment.objects.filter(subtest=subtest).select_related("person", "subtest")
+        for a in Assignment.objects.filter(subtest=subtest, person__in=persons).select_related(
+            "person", "subtest"
+        )
     }
     for person in persons:
         elsewhere = have.get(person.pk)
