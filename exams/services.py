@@ -329,9 +329,12 @@ def _current_enrolment(person_id: int, unit_id: int, today: datetime.date) -> bo
     )
 
 
-def _move_refusal(assignment: Assignment, today: datetime.date) -> str | None:
-    """Why an assignment at another unit cannot follow the student here, or None if it can."""
-    if assignment.person_id in _started_ids(assignment.subtest):
+def _move_refusal(assignment: Assignment, today: datetime.date, started: set[int]) -> str | None:
+    """Why an assignment at another unit cannot follow the student here, or None if it can.
+
+    `started` holds the students who started the assignment's subtest (see `_started_ids`).
+    """
+    if assignment.person_id in started:
         return _("Has already started this subtest at another school unit.")
     if _current_enrolment(assignment.person_id, assignment.school_unit_id, today):
         return _("Assigned at another school unit where the student is still enrolled.")
@@ -421,9 +424,11 @@ def assignments_sync_mandatory(
                 }
                 # Students who moved here keep their place in the test: the assignment follows
                 # them unless they started at the old unit or are still enrolled there.
-                for pid in sorted(have):
-                    assignment = have[pid]
-                    if assignment.school_unit_id != unit.pk and not _move_refusal(assignment, day):
+                movers = [have[pid] for pid in sorted(have) if have[pid].school_unit_id != unit.pk]
+                # Most nights nobody moved: then the starts need not be read at all.
+                started = _started_ids(subtest) if movers else set()
+                for assignment in movers:
+                    if not _move_refusal(assignment, day, started):
                         _assignment_move(
                             actor=None,
                             assignment=assignment,
@@ -672,6 +677,7 @@ def assignments_create(
         return summary
     enrolled = enrolled_ids(school_unit, today=today)
     exempt = _exempt_ids(subtest)
+    started = _started_ids(subtest)
     sat_earlier = _sat_earlier_version_ids(subtest)
     have = {
         a.person_id: a
@@ -690,7 +696,7 @@ def assignments_create(
         elif elsewhere is not None and elsewhere.school_unit_id == school_unit.pk:
             reason = _("Already assigned.")
         elif elsewhere is not None:
-            reason = _move_refusal(elsewhere, today)
+            reason = _move_refusal(elsewhere, today, started)
             if reason is None:
                 _assignment_move(
                     actor=actor, assignment=elsewhere, to_unit=school_unit, source=source
