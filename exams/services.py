@@ -152,16 +152,19 @@ def _exempt_ids(subtest: Subtest) -> set[int]:
     )
 
 
+def _started_ids(**subtest_lookup) -> set[int]:
+    """Students who have started a subtest matching the lookup, or did it on paper instead."""
+    started = SubtestStart.objects.filter(**subtest_lookup).values_list("person_id", flat=True)
+    on_paper = PaperReplacement.objects.filter(**subtest_lookup).values_list("person_id", flat=True)
+    return set(started) | set(on_paper)
+
+
 def _sat_earlier_version_ids(subtest: Subtest) -> set[int]:
     """Students who sat the same subtest in an earlier version of the test: they are done."""
-    same = {
-        "subtest__code": subtest.code,
-        "subtest__test__code": subtest.test.code,
-        "subtest__test__version__lt": subtest.test.version,
-    }
-    started = set(SubtestStart.objects.filter(**same).values_list("person_id", flat=True))
-    return started | set(
-        PaperReplacement.objects.filter(**same).values_list("person_id", flat=True)
+    return _started_ids(
+        subtest__code=subtest.code,
+        subtest__test__code=subtest.test.code,
+        subtest__test__version__lt=subtest.test.version,
     )
 
 
@@ -426,7 +429,7 @@ def assignments_sync_mandatory(
                 # them unless they started at the old unit or are still enrolled there.
                 movers = [have[pid] for pid in sorted(have) if have[pid].school_unit_id != unit.pk]
                 # Most nights nobody moved: then the starts need not be read at all.
-                started = _started_ids(subtest) if movers else set()
+                started = _started_ids(subtest=subtest) if movers else set()
                 for assignment in movers:
                     if not _move_refusal(assignment, day, started):
                         _assignment_move(
@@ -470,14 +473,6 @@ def assignments_sync_mandatory(
                 )
                 created_total += len(rows)
     return created_total
-
-
-def _started_ids(subtest: Subtest) -> set[int]:
-    """Students who have started the subtest, or did it as a paper replacement test."""
-    started = set(SubtestStart.objects.filter(subtest=subtest).values_list("person_id", flat=True))
-    return started | set(
-        PaperReplacement.objects.filter(subtest=subtest).values_list("person_id", flat=True)
-    )
 
 
 def _carry_over_registrations(*, actor, old: TestDefinition, new: TestDefinition) -> None:
@@ -564,7 +559,7 @@ def assignments_follow_new_version(
     _carry_over_registrations(actor=actor, old=old, new=new)
     for subtest in old.subtests.all():
         target = new_by_code.get(subtest.code)
-        started = _started_ids(subtest)
+        started = _started_ids(subtest=subtest)
         kept_sittings: set[int] = set()
         for sitting in Sitting.objects.filter(
             subtest=subtest, status=SittingStatus.SCHEDULED
@@ -677,7 +672,7 @@ def assignments_create(
         return summary
     enrolled = enrolled_ids(school_unit, today=today)
     exempt = _exempt_ids(subtest)
-    started = _started_ids(subtest)
+    started = _started_ids(subtest=subtest)
     sat_earlier = _sat_earlier_version_ids(subtest)
     have = {
         a.person_id: a
