@@ -772,9 +772,7 @@ def assignment_remove(*, actor, assignment: Assignment, reason: str) -> None:
     _require(actor, school_unit, Capability.ADMINISTER_TESTS)
     if not (reason or "").strip():
         raise ExamRefused(_("Give a reason for the correction."))
-    if SubtestStart.objects.filter(
-        subtest_id=assignment.subtest_id, person_id=assignment.person_id
-    ).exists():
+    if _has_started(assignment.person, subtests=[assignment.subtest]):
         raise ExamRefused(_("The student has already started this subtest."))
     if PaperReplacement.objects.filter(
         subtest_id=assignment.subtest_id, person_id=assignment.person_id
