@@ -45,7 +45,7 @@ from exams.models import (
 from provplattform.audit import audit_record, audit_record_many
 from schools.models import Country, Enrolment, Organiser, Person, RoleAssignment, SchoolUnit
 from schools.roles import Capability, Role, capabilities_of_roles
-from schools.selectors import user_has_capability
+from schools.selectors import roles_at, user_has_capability
 
 PROGRAMME_COUNTRY = {Programme.SE_NATIONAL: Country.SWEDEN, Programme.NO_MAPPING: Country.NORWAY}
 
@@ -180,19 +180,24 @@ def _persons_with_role(school_unit: SchoolUnit, capability: Capability) -> set[i
     )
 
 
+def _not_transferred_refusal(person: Person, school_unit: SchoolUnit) -> str | None:
+    """Staff serve a unit only while the organiser's transfer lists them as staff there."""
+    if person.removed_at is None and person.duties.filter(school_unit=school_unit).exists():
+        return None
+    return _("%(name)s was not transferred by the organiser to this school unit.") % {
+        "name": person.full_name
+    }
+
+
+def _capabilities_at(person: Person, school_unit: SchoolUnit) -> frozenset[Capability]:
+    return capabilities_of_roles(roles_at(person=person, school_unit=school_unit))
+
+
 def proctor_refusal(person: Person, school_unit: SchoolUnit) -> str | None:
     """Why `person` cannot proctor at `school_unit`, or None if they can."""
-    transferred = (
-        person.removed_at is None and person.duties.filter(school_unit=school_unit).exists()
-    )
-    if not transferred:
-        return _("%(name)s was not transferred by the organiser to this school unit.") % {
-            "name": person.full_name
-        }
-    roles = RoleAssignment.objects.filter(person=person, school_unit=school_unit).values_list(
-        "role", flat=True
-    )
-    if Capability.PROCTOR not in capabilities_of_roles(roles):
+    if refusal := _not_transferred_refusal(person, school_unit):
+        return refusal
+    if Capability.PROCTOR not in _capabilities_at(person, school_unit):
         return _("%(name)s does not hold the proctor role at this school unit.") % {
             "name": person.full_name
         }
@@ -201,16 +206,9 @@ def proctor_refusal(person: Person, school_unit: SchoolUnit) -> str | None:
 
 def result_enterer_refusal(person: Person, school_unit: SchoolUnit) -> str | None:
     """Why `person` cannot enter the results of an off-platform subtest at the unit, or None."""
-    transferred = (
-        person.removed_at is None and person.duties.filter(school_unit=school_unit).exists()
-    )
-    if not transferred:
-        return _("%(name)s was not transferred by the organiser to this school unit.") % {
-            "name": person.full_name
-        }
-    if person.pk not in _persons_with_role(school_unit, Capability.ASSESS) | _persons_with_role(
-        school_unit, Capability.PREPARE_GRADING
-    ):
+    if refusal := _not_transferred_refusal(person, school_unit):
+        return refusal
+    if not _capabilities_at(person, school_unit) & {Capability.ASSESS, Capability.PREPARE_GRADING}:
         return _("%(name)s may not enter results at this school unit.") % {"name": person.full_name}
     return None
 
