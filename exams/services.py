@@ -168,18 +168,6 @@ def _sat_earlier_version_ids(subtest: Subtest) -> set[int]:
     )
 
 
-def _persons_with_role(school_unit: SchoolUnit, capability: Capability) -> set[int]:
-    roles = [r for r in Role if capability in capabilities_of_roles([r])]
-    return set(
-        RoleAssignment.objects.filter(
-            school_unit=school_unit,
-            role__in=roles,
-            person__removed_at__isnull=True,
-            person__duties__school_unit=school_unit,
-        ).values_list("person_id", flat=True)
-    )
-
-
 def _not_transferred_refusal(person: Person, school_unit: SchoolUnit) -> str | None:
     """Staff serve a unit only while the organiser's transfer lists them as staff there."""
     if person.removed_at is None and person.duties.filter(school_unit=school_unit).exists():
