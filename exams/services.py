@@ -508,16 +508,20 @@ def _carry_over_decisions(
     (`kept`), or for a locked adjustment, so what the student sat keeps its decisions.
     """
     for model, action in ((Exemption, "exemption"), (Adjustment, "adjustment")):
+        # A decision is unique per (person, test, subtest): this set stands in for a lookup per row.
+        decided = set(model.objects.filter(test=new).values_list("person_id", "subtest_id"))
         for row in model.objects.filter(test=old).select_related("subtest", "school_unit"):
             subtest = new_by_code.get(row.subtest.code) if row.subtest_id else None
             if row.subtest_id and subtest is None:
                 continue
-            if model.objects.filter(person_id=row.person_id, test=new, subtest=subtest).exists():
+            key = (row.person_id, subtest.pk if subtest else None)
+            if key in decided:
                 continue
             source = str(row.public_id)
             locked = getattr(row, "locked_at", None) is not None
             copy = row.person_id in kept or locked
             row = _carry_over(row, copy=copy, test=new, subtest=subtest)
+            decided.add(key)
             audit_record(
                 actor=actor,
                 action=f"{action}.new_version",
@@ -546,11 +550,16 @@ def assignments_follow_new_version(
     for subtest in old.subtests.all():
         target = new_by_code.get(subtest.code)
         started = _started_ids(subtest=subtest)
+        placed_in: dict[int, set[int]] = {}
+        for sitting_id, person_id in SittingStudent.objects.filter(
+            sitting__subtest=subtest, sitting__status=SittingStatus.SCHEDULED
+        ).values_list("sitting_id", "person_id"):
+            placed_in.setdefault(sitting_id, set()).add(person_id)
         kept_sittings: set[int] = set()
         for sitting in Sitting.objects.filter(
             subtest=subtest, status=SittingStatus.SCHEDULED
         ).select_related("school_unit"):
-            placed = set(sitting.placements.values_list("person_id", flat=True))
+            placed = placed_in.get(sitting.pk, set())
             if target is None or placed & started:
                 kept_sittings |= placed
                 continue
@@ -566,6 +575,12 @@ def assignments_follow_new_version(
             )
         assignments = Assignment.objects.filter(subtest=subtest).select_related(
             "person", "school_unit"
+        )
+        # Students who already hold the new subtest (one assignment per subtest and student).
+        on_target = (
+            set(Assignment.objects.filter(subtest=target).values_list("person_id", flat=True))
+            if target is not None
+            else set()
         )
         for assignment in assignments:
             person = assignment.person
@@ -589,7 +604,7 @@ def assignments_follow_new_version(
                     scope=assignment.school_unit,
                 )
                 continue
-            if Assignment.objects.filter(subtest=target, person=person).exists():
+            if person.pk in on_target:
                 before = {"subtest": str(subtest.public_id), "person": str(person.public_id)}
                 audit_record(
                     actor=actor,
@@ -603,6 +618,7 @@ def assignments_follow_new_version(
                 continue
             assignment.subtest = target
             assignment.save(update_fields=["subtest", "modified"])
+            on_target.add(person.pk)
             audit_record(
                 actor=actor,
                 action="assignment.new_version",
