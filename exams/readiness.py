@@ -269,7 +269,7 @@ def unit_readiness(
         Sitting.objects.filter(
             school_unit=school_unit, status=SittingStatus.SCHEDULED, starts_at__gte=start_of_day
         )
-        .select_related("subtest__test", "room", "school_unit__organiser")
+        .select_related("subtest__test", "room", "school_unit__organiser", "results_entered_by")
         .order_by("starts_at")
     )
     if room is not None:
