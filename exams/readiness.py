@@ -15,7 +15,7 @@ from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from exams.day_passwords import unit_zone
+from exams.day_passwords import unit_today, unit_zone
 from exams.models import (
     Adjustment,
     Assignment,
@@ -103,7 +103,7 @@ def _placement_check(sitting: Sitting) -> Check:
     unit = sitting.school_unit
     label = _("Every assigned student is in a sitting and a room")
     # Students who have left the unit are no longer the unit's to place.
-    day = sitting.starts_at.astimezone(unit_zone(unit)).date()
+    day = unit_today(unit, sitting.starts_at)
     assigned = set(
         Assignment.objects.filter(school_unit=unit, subtest=sitting.subtest).values_list(
             "person_id", flat=True
@@ -200,7 +200,7 @@ def _adjustment_check(sitting: Sitting) -> Check:
 def _day_password_check(sitting: Sitting) -> Check | None:
     if not sitting.subtest.on_platform:
         return None
-    day = sitting.starts_at.astimezone(unit_zone(sitting.school_unit)).date()
+    day = unit_today(sitting.school_unit, sitting.starts_at)
     ready = DayPassword.objects.filter(school_unit=sitting.school_unit, date=day).exists()
     return Check(
         "day_password",
@@ -269,7 +269,7 @@ def unit_readiness(
         Sitting.objects.filter(
             school_unit=school_unit, status=SittingStatus.SCHEDULED, starts_at__gte=start_of_day
         )
-        .select_related("subtest__test", "room", "school_unit__organiser")
+        .select_related("subtest__test", "room", "school_unit__organiser", "results_entered_by")
         .order_by("starts_at")
     )
     if room is not None:

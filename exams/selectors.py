@@ -29,8 +29,8 @@ from exams.models import (
     TestDefinition,
 )
 from exams.services import PROGRAMME_COUNTRY
-from schools.models import Person, SchoolUnit, TeachingGroup
-from schools.roles import Capability
+from schools.models import Person, RoleAssignment, SchoolUnit, TeachingGroup
+from schools.roles import Capability, Role, capabilities_of_roles
 from schools.selectors import scope_to_school_units
 
 ADMIN = Capability.ADMINISTER_TESTS
@@ -251,33 +251,39 @@ def sitting_students(*, sitting: Sitting) -> QuerySet:
     return Person.objects.filter(placements__sitting=sitting).order_by("family_name", "given_name")
 
 
-def proctor_candidates(*, user, school_unit: SchoolUnit) -> QuerySet:
-    """Transferred staff holding the proctor capability at the unit (via any role)."""
-    from exams.services import _persons_with_role
+def _persons_with_role(school_unit: SchoolUnit, *capabilities: Capability) -> set[int]:
+    """Transferred staff of the unit holding a role with any of `capabilities`."""
+    roles = [r for r in Role if capabilities_of_roles([r]) & set(capabilities)]
+    return set(
+        RoleAssignment.objects.filter(
+            school_unit=school_unit,
+            role__in=roles,
+            person__removed_at__isnull=True,
+            person__duties__school_unit=school_unit,
+        ).values_list("person_id", flat=True)
+    )
 
+
+def _candidates(user, school_unit: SchoolUnit, *capabilities: Capability) -> QuerySet:
+    """Staff an administrator of the unit may pick for a task needing any of `capabilities`."""
     units = scope_to_school_units(
         SchoolUnit.objects.filter(pk=school_unit.pk), user=user, capability=ADMIN, path="id"
     )
     if not units.exists():
         return Person.objects.none()
-    return Person.objects.filter(
-        pk__in=_persons_with_role(school_unit, Capability.PROCTOR)
-    ).order_by("family_name", "given_name")
+    return Person.objects.filter(pk__in=_persons_with_role(school_unit, *capabilities)).order_by(
+        "family_name", "given_name"
+    )
+
+
+def proctor_candidates(*, user, school_unit: SchoolUnit) -> QuerySet:
+    """Transferred staff holding the proctor capability at the unit (via any role)."""
+    return _candidates(user, school_unit, Capability.PROCTOR)
 
 
 def result_enterer_candidates(*, user, school_unit: SchoolUnit) -> QuerySet:
     """Transferred staff who may enter results of an off-platform subtest at the unit."""
-    from exams.services import _persons_with_role
-
-    units = scope_to_school_units(
-        SchoolUnit.objects.filter(pk=school_unit.pk), user=user, capability=ADMIN, path="id"
-    )
-    if not units.exists():
-        return Person.objects.none()
-    ids = _persons_with_role(school_unit, Capability.ASSESS) | _persons_with_role(
-        school_unit, Capability.PREPARE_GRADING
-    )
-    return Person.objects.filter(pk__in=ids).order_by("family_name", "given_name")
+    return _candidates(user, school_unit, Capability.ASSESS, Capability.PREPARE_GRADING)
 
 
 # --- adjustments and exemptions -----------------------------------------------------------------

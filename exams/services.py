@@ -45,7 +45,7 @@ from exams.models import (
 from provplattform.audit import audit_record, audit_record_many
 from schools.models import Country, Enrolment, Organiser, Person, RoleAssignment, SchoolUnit
 from schools.roles import Capability, Role, capabilities_of_roles
-from schools.selectors import user_has_capability
+from schools.selectors import roles_at, user_has_capability
 
 PROGRAMME_COUNTRY = {Programme.SE_NATIONAL: Country.SWEDEN, Programme.NO_MAPPING: Country.NORWAY}
 
@@ -152,44 +152,40 @@ def _exempt_ids(subtest: Subtest) -> set[int]:
     )
 
 
+def _started_ids(**subtest_lookup) -> set[int]:
+    """Students who have started a subtest matching the lookup, or did it on paper instead."""
+    started = SubtestStart.objects.filter(**subtest_lookup).values_list("person_id", flat=True)
+    on_paper = PaperReplacement.objects.filter(**subtest_lookup).values_list("person_id", flat=True)
+    return set(started) | set(on_paper)
+
+
 def _sat_earlier_version_ids(subtest: Subtest) -> set[int]:
     """Students who sat the same subtest in an earlier version of the test: they are done."""
-    same = {
-        "subtest__code": subtest.code,
-        "subtest__test__code": subtest.test.code,
-        "subtest__test__version__lt": subtest.test.version,
+    return _started_ids(
+        subtest__code=subtest.code,
+        subtest__test__code=subtest.test.code,
+        subtest__test__version__lt=subtest.test.version,
+    )
+
+
+def _not_transferred_refusal(person: Person, school_unit: SchoolUnit) -> str | None:
+    """Staff serve a unit only while the organiser's transfer lists them as staff there."""
+    if person.removed_at is None and person.duties.filter(school_unit=school_unit).exists():
+        return None
+    return _("%(name)s was not transferred by the organiser to this school unit.") % {
+        "name": person.full_name
     }
-    started = set(SubtestStart.objects.filter(**same).values_list("person_id", flat=True))
-    return started | set(
-        PaperReplacement.objects.filter(**same).values_list("person_id", flat=True)
-    )
 
 
-def _persons_with_role(school_unit: SchoolUnit, capability: Capability) -> set[int]:
-    roles = [r for r in Role if capability in capabilities_of_roles([r])]
-    return set(
-        RoleAssignment.objects.filter(
-            school_unit=school_unit,
-            role__in=roles,
-            person__removed_at__isnull=True,
-            person__duties__school_unit=school_unit,
-        ).values_list("person_id", flat=True)
-    )
+def _capabilities_at(person: Person, school_unit: SchoolUnit) -> frozenset[Capability]:
+    return capabilities_of_roles(roles_at(person=person, school_unit=school_unit))
 
 
 def proctor_refusal(person: Person, school_unit: SchoolUnit) -> str | None:
     """Why `person` cannot proctor at `school_unit`, or None if they can."""
-    transferred = (
-        person.removed_at is None and person.duties.filter(school_unit=school_unit).exists()
-    )
-    if not transferred:
-        return _("%(name)s was not transferred by the organiser to this school unit.") % {
-            "name": person.full_name
-        }
-    roles = RoleAssignment.objects.filter(person=person, school_unit=school_unit).values_list(
-        "role", flat=True
-    )
-    if Capability.PROCTOR not in capabilities_of_roles(roles):
+    if refusal := _not_transferred_refusal(person, school_unit):
+        return refusal
+    if Capability.PROCTOR not in _capabilities_at(person, school_unit):
         return _("%(name)s does not hold the proctor role at this school unit.") % {
             "name": person.full_name
         }
@@ -198,16 +194,9 @@ def proctor_refusal(person: Person, school_unit: SchoolUnit) -> str | None:
 
 def result_enterer_refusal(person: Person, school_unit: SchoolUnit) -> str | None:
     """Why `person` cannot enter the results of an off-platform subtest at the unit, or None."""
-    transferred = (
-        person.removed_at is None and person.duties.filter(school_unit=school_unit).exists()
-    )
-    if not transferred:
-        return _("%(name)s was not transferred by the organiser to this school unit.") % {
-            "name": person.full_name
-        }
-    if person.pk not in _persons_with_role(school_unit, Capability.ASSESS) | _persons_with_role(
-        school_unit, Capability.PREPARE_GRADING
-    ):
+    if refusal := _not_transferred_refusal(person, school_unit):
+        return refusal
+    if not _capabilities_at(person, school_unit) & {Capability.ASSESS, Capability.PREPARE_GRADING}:
         return _("%(name)s may not enter results at this school unit.") % {"name": person.full_name}
     return None
 
@@ -329,9 +318,12 @@ def _current_enrolment(person_id: int, unit_id: int, today: datetime.date) -> bo
     )
 
 
-def _move_refusal(assignment: Assignment, today: datetime.date) -> str | None:
-    """Why an assignment at another unit cannot follow the student here, or None if it can."""
-    if assignment.person_id in _started_ids(assignment.subtest):
+def _move_refusal(assignment: Assignment, today: datetime.date, started: set[int]) -> str | None:
+    """Why an assignment at another unit cannot follow the student here, or None if it can.
+
+    `started` holds the students who started the assignment's subtest (see `_started_ids`).
+    """
+    if assignment.person_id in started:
         return _("Has already started this subtest at another school unit.")
     if _current_enrolment(assignment.person_id, assignment.school_unit_id, today):
         return _("Assigned at another school unit where the student is still enrolled.")
@@ -415,27 +407,27 @@ def assignments_sync_mandatory(
                     continue
                 have = {
                     a.person_id: a
-                    for a in Assignment.objects.filter(subtest=subtest).select_related(
-                        "person", "subtest", "school_unit"
-                    )
+                    for a in Assignment.objects.filter(
+                        subtest=subtest, person_id__in=students
+                    ).select_related("person", "subtest", "school_unit")
                 }
                 # Students who moved here keep their place in the test: the assignment follows
                 # them unless they started at the old unit or are still enrolled there.
-                for pid in sorted(students & have.keys()):
-                    assignment = have[pid]
-                    if assignment.school_unit_id != unit.pk and not _move_refusal(assignment, day):
+                movers = [have[pid] for pid in sorted(have) if have[pid].school_unit_id != unit.pk]
+                # Most nights nobody moved: then the starts need not be read at all.
+                started = _started_ids(subtest=subtest) if movers else set()
+                for assignment in movers:
+                    if not _move_refusal(assignment, day, started):
                         _assignment_move(
                             actor=None,
                             assignment=assignment,
                             to_unit=unit,
                             source=AssignmentSource.AUTOMATIC,
                         )
-                missing = (
-                    students
-                    - have.keys()
-                    - _exempt_ids(subtest)
-                    - _sat_earlier_version_ids(subtest)
-                )
+                missing = students - have.keys()
+                if not missing:
+                    continue
+                missing -= _exempt_ids(subtest) | _sat_earlier_version_ids(subtest)
                 if not missing:
                     continue
                 rows = Assignment.objects.bulk_create(
@@ -467,14 +459,6 @@ def assignments_sync_mandatory(
                 )
                 created_total += len(rows)
     return created_total
-
-
-def _started_ids(subtest: Subtest) -> set[int]:
-    """Students who have started the subtest, or did it as a paper replacement test."""
-    started = set(SubtestStart.objects.filter(subtest=subtest).values_list("person_id", flat=True))
-    return started | set(
-        PaperReplacement.objects.filter(subtest=subtest).values_list("person_id", flat=True)
-    )
 
 
 def _carry_over_registrations(*, actor, old: TestDefinition, new: TestDefinition) -> None:
@@ -524,16 +508,20 @@ def _carry_over_decisions(
     (`kept`), or for a locked adjustment, so what the student sat keeps its decisions.
     """
     for model, action in ((Exemption, "exemption"), (Adjustment, "adjustment")):
+        # A decision is unique per (person, test, subtest): this set stands in for a lookup per row.
+        decided = set(model.objects.filter(test=new).values_list("person_id", "subtest_id"))
         for row in model.objects.filter(test=old).select_related("subtest", "school_unit"):
             subtest = new_by_code.get(row.subtest.code) if row.subtest_id else None
             if row.subtest_id and subtest is None:
                 continue
-            if model.objects.filter(person_id=row.person_id, test=new, subtest=subtest).exists():
+            key = (row.person_id, subtest.pk if subtest else None)
+            if key in decided:
                 continue
             source = str(row.public_id)
             locked = getattr(row, "locked_at", None) is not None
             copy = row.person_id in kept or locked
             row = _carry_over(row, copy=copy, test=new, subtest=subtest)
+            decided.add(key)
             audit_record(
                 actor=actor,
                 action=f"{action}.new_version",
@@ -561,12 +549,17 @@ def assignments_follow_new_version(
     _carry_over_registrations(actor=actor, old=old, new=new)
     for subtest in old.subtests.all():
         target = new_by_code.get(subtest.code)
-        started = _started_ids(subtest)
+        started = _started_ids(subtest=subtest)
+        placed_in: dict[int, set[int]] = {}
+        for sitting_id, person_id in SittingStudent.objects.filter(
+            sitting__subtest=subtest, sitting__status=SittingStatus.SCHEDULED
+        ).values_list("sitting_id", "person_id"):
+            placed_in.setdefault(sitting_id, set()).add(person_id)
         kept_sittings: set[int] = set()
         for sitting in Sitting.objects.filter(
             subtest=subtest, status=SittingStatus.SCHEDULED
         ).select_related("school_unit"):
-            placed = set(sitting.placements.values_list("person_id", flat=True))
+            placed = placed_in.get(sitting.pk, set())
             if target is None or placed & started:
                 kept_sittings |= placed
                 continue
@@ -582,6 +575,12 @@ def assignments_follow_new_version(
             )
         assignments = Assignment.objects.filter(subtest=subtest).select_related(
             "person", "school_unit"
+        )
+        # Students who already hold the new subtest (one assignment per subtest and student).
+        on_target = (
+            set(Assignment.objects.filter(subtest=target).values_list("person_id", flat=True))
+            if target is not None
+            else set()
         )
         for assignment in assignments:
             person = assignment.person
@@ -605,7 +604,7 @@ def assignments_follow_new_version(
                     scope=assignment.school_unit,
                 )
                 continue
-            if Assignment.objects.filter(subtest=target, person=person).exists():
+            if person.pk in on_target:
                 before = {"subtest": str(subtest.public_id), "person": str(person.public_id)}
                 audit_record(
                     actor=actor,
@@ -619,6 +618,7 @@ def assignments_follow_new_version(
                 continue
             assignment.subtest = target
             assignment.save(update_fields=["subtest", "modified"])
+            on_target.add(person.pk)
             audit_record(
                 actor=actor,
                 action="assignment.new_version",
@@ -674,10 +674,13 @@ def assignments_create(
         return summary
     enrolled = enrolled_ids(school_unit, today=today)
     exempt = _exempt_ids(subtest)
+    started = _started_ids(subtest=subtest)
     sat_earlier = _sat_earlier_version_ids(subtest)
     have = {
         a.person_id: a
-        for a in Assignment.objects.filter(subtest=subtest).select_related("person", "subtest")
+        for a in Assignment.objects.filter(subtest=subtest, person__in=persons).select_related(
+            "person", "subtest"
+        )
     }
     for person in persons:
         elsewhere = have.get(person.pk)
@@ -690,7 +693,7 @@ def assignments_create(
         elif elsewhere is not None and elsewhere.school_unit_id == school_unit.pk:
             reason = _("Already assigned.")
         elif elsewhere is not None:
-            reason = _move_refusal(elsewhere, today)
+            reason = _move_refusal(elsewhere, today, started)
             if reason is None:
                 _assignment_move(
                     actor=actor, assignment=elsewhere, to_unit=school_unit, source=source
@@ -771,9 +774,7 @@ def assignment_remove(*, actor, assignment: Assignment, reason: str) -> None:
     _require(actor, school_unit, Capability.ADMINISTER_TESTS)
     if not (reason or "").strip():
         raise ExamRefused(_("Give a reason for the correction."))
-    if SubtestStart.objects.filter(
-        subtest_id=assignment.subtest_id, person_id=assignment.person_id
-    ).exists():
+    if _has_started(assignment.person, subtests=[assignment.subtest]):
         raise ExamRefused(_("The student has already started this subtest."))
     if PaperReplacement.objects.filter(
         subtest_id=assignment.subtest_id, person_id=assignment.person_id
