@@ -20,6 +20,7 @@ from django.conf import settings
 from django.core.cache import cache
 from django.core.exceptions import PermissionDenied
 from django.db import connection, transaction
+from django.db.models import QuerySet
 from django.utils import timezone, translation
 
 from schools import hooks
@@ -78,15 +79,17 @@ STALE_RUN_AFTER = datetime.timedelta(hours=1)
 STALE_RUN_CODE = "worker_lost"
 
 
-def transfer_runs_fail_stale() -> int:
+def transfer_runs_fail_stale(*, runs: QuerySet | None = None) -> int:
     """Mark runs still `running` an hour after they started as failed, saying why.
 
     Invariant: such a run's worker stopped (a crash or a restart) inside the run's transaction,
-    which was rolled back, so nothing of it was applied; the report says so. Returns how many."""
+    which was rolled back, so nothing of it was applied; the report says so. `runs` limits the
+    sweep (a page fails only the runs its reader may see); the periodic job sweeps them all.
+    Returns how many."""
     now = timezone.now()
-    return TransferRun.objects.filter(
-        status=TransferStatus.RUNNING, started_at__lt=now - STALE_RUN_AFTER
-    ).update(
+    if runs is None:
+        runs = TransferRun.objects.all()
+    return runs.filter(status=TransferStatus.RUNNING, started_at__lt=now - STALE_RUN_AFTER).update(
         status=TransferStatus.FAILED,
         finished_at=now,
         modified=now,
