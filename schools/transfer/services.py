@@ -26,7 +26,6 @@ from django.utils import timezone, translation
 from schools import hooks
 from schools.models import (
     Organiser,
-    OrganiserAdministrator,
     OrganiserApiToken,
     SchoolUnit,
     TransferRun,
@@ -35,6 +34,7 @@ from schools.models import (
 )
 from schools.transfer.apply import Transfer
 from schools.transfer.document import Rejection, count_records, decode, parse
+from schools.transfer.selectors import organisers_administered_by
 
 logger = logging.getLogger(__name__)
 PROGRESS_TTL_S = 24 * 3600
@@ -209,7 +209,7 @@ def transfer_submit_xlsx(
     Only an administrator of the organiser uploads, for the organiser or one of its units."""
     from schools.transfer.xlsx import read_workbook
 
-    if not OrganiserAdministrator.objects.filter(user_id=actor.pk, organiser=organiser).exists():
+    if not organisers_administered_by(actor).filter(organiser=organiser).exists():
         raise PermissionDenied("Only the organiser's administrator uploads spreadsheets.")
     if school_unit is not None and school_unit.organiser_id != organiser.pk:
         raise PermissionDenied("The school unit belongs to another organiser.")
