@@ -815,15 +815,12 @@ class Transfer:
         self.counts["group_teachers"].removed += len(stale)
         if not stale:
             return
-        group_unit = dict(
-            TeachingGroup.objects.filter(id__in={g for _pk, g, _p in stale}).values_list(
-                "id", "school_unit_id"
-            )
-        )
-        self.sync_pairs |= {(pid, group_unit[gid]) for _pk, gid, pid in stale}
-        self.changed_units |= set(group_unit.values())
+        # `group_units` (from `_apply_groups`) holds every group: none is deleted before this.
+        unit_of = self.group_units
+        self.sync_pairs |= {(pid, unit_of[gid]) for _pk, gid, pid in stale}
+        self.changed_units |= {unit_of[gid] for _pk, gid, _pid in stale}
         self._audit_teacher_removals(
-            [(gid, pid, group_unit[gid], group_unit[gid]) for _pk, gid, pid in stale]
+            [(gid, pid, unit_of[gid], unit_of[gid]) for _pk, gid, pid in stale]
         )
 
     def _audit_teacher_removals(self, removals: list[tuple[int, int, int, int]]) -> None:
