@@ -756,9 +756,12 @@ class Transfer:
         self.progress(len(self.doc.activities))
 
     def _store_activities(self, group_ids: dict[str, int], duty_person: dict[str, int]) -> None:
-        """Remember which teacher links each activity gave; only new or changed rows are written."""
+        """Remember which teacher links each activity gave; only new or changed rows are written.
+
+        `activity_links` holds every activity's links as stored after this (ext -> links)."""
         counts = self.counts["activities"]
         rows = []
+        self.activity_links = {ext: row[1] for ext, row in self.snap.activities.items()}
         for ext, activity in self.doc.activities.items():
             links = sorted(
                 {
@@ -768,6 +771,7 @@ class Transfer:
                 }
             )
             links = [list(link) for link in links]
+            self.activity_links[ext] = links
             stored = self.snap.activities.get(ext)
             if stored is not None and stored[1] == links:
                 counts.unchanged += 1
@@ -792,13 +796,13 @@ class Transfer:
         if not exts:
             return
         gone = {tuple(link) for ext in exts for link in self.snap.activities[ext][1]}
-        kept = set()
-        for links in (
-            Activity.objects.filter(organiser=self.organiser)
-            .exclude(external_id__in=exts)
-            .values_list("links", flat=True)
-        ):
-            kept |= {tuple(link) for link in links}
+        deleting = set(exts)
+        kept = {
+            tuple(link)
+            for ext, links in self.activity_links.items()
+            if ext not in deleting
+            for link in links
+        }
         Activity.objects.filter(organiser=self.organiser, external_id__in=exts).delete()
         self.counts["activities"].removed += len(exts)
         through = TeachingGroup.teachers.through
