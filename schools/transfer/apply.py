@@ -8,6 +8,7 @@ new or changed rows, so the same document applied twice writes nothing the secon
 from __future__ import annotations
 
 import datetime
+import uuid
 from collections import defaultdict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -167,6 +168,8 @@ class Transfer:
         self.moved_groups: dict[int, int] = {}
         # (person id, unit id, role) the transfer may grant in this run; see `_apply_roles`.
         self.granting: set[tuple[int, int, str]] = set()
+        self._unit_pub: dict[int, uuid.UUID] | None = None
+        self._person_pub: dict[int, uuid.UUID] | None = None
 
     # --- checks --------------------------------------------------------------------------------
 
@@ -814,34 +817,39 @@ class Transfer:
             ).values_list("id", "teachinggroup_id", "person_id")
             if (gid, pid) in wanted_gone
         ]
+        # `group_units` (from `_apply_groups`) holds every group: none is deleted before this.
+        unit_of = self.group_units
+        self._remove_teacher_links(stale, unit_before=unit_of, unit_after=unit_of)
+        self.sync_pairs |= {(pid, unit_of[gid]) for _pk, gid, pid in stale}
+        self.changed_units |= {unit_of[gid] for _pk, gid, _pid in stale}
+
+    def _remove_teacher_links(
+        self,
+        stale: list[tuple[int, int, int]],
+        *,
+        unit_before: dict[int, int],
+        unit_after: dict[int, int],
+    ) -> None:
+        """Delete these (link id, group id, person id) teacher links, counted and audited with
+        each group's school unit before and after the run."""
+        through = TeachingGroup.teachers.through
         for chunk in _chunked([pk for pk, _g, _p in stale]):
             through.objects.filter(id__in=chunk).delete()
         self.counts["group_teachers"].removed += len(stale)
-        if not stale:
-            return
-        # `group_units` (from `_apply_groups`) holds every group: none is deleted before this.
-        unit_of = self.group_units
-        self.sync_pairs |= {(pid, unit_of[gid]) for _pk, gid, pid in stale}
-        self.changed_units |= {unit_of[gid] for _pk, gid, _pid in stale}
-        self._audit_teacher_removals(
-            [(gid, pid, unit_of[gid], unit_of[gid]) for _pk, gid, pid in stale]
-        )
+        if stale:
+            self._audit_teacher_removals(
+                [(gid, pid, unit_before[gid], unit_after[gid]) for _pk, gid, pid in stale]
+            )
 
     def _audit_teacher_removals(self, removals: list[tuple[int, int, int, int]]) -> None:
         """One `group.teacher_remove` row per (group, person, unit before, unit after)."""
-        unit_pub = dict(
-            SchoolUnit.objects.filter(organiser=self.organiser).values_list("id", "public_id")
-        )
+        unit_pub = self._unit_public_ids()
         group_pub = dict(
             TeachingGroup.objects.filter(id__in={g for g, _p, _b, _a in removals}).values_list(
                 "id", "public_id"
             )
         )
-        person_pub = dict(
-            Person.objects.filter(id__in={p for _g, p, _b, _a in removals}).values_list(
-                "id", "public_id"
-            )
-        )
+        person_pub = self._person_public_ids({p for _g, p, _b, _a in removals})
         audit_record_many(
             [
                 {
@@ -946,9 +954,8 @@ class Transfer:
         stale = [
             (pk, gid, pid) for pk, gid, pid in links if (pid, self.moved_groups[gid]) not in on_duty
         ]
-        for chunk in _chunked([pk for pk, _g, _p in stale]):
-            through.objects.filter(id__in=chunk).delete()
-        self.counts["group_teachers"].removed += len(stale)
+        old_unit = {row[0]: row[1] for row in self.snap.groups.values()}
+        self._remove_teacher_links(stale, unit_before=old_unit, unit_after=self.moved_groups)
         holders = set(
             TeachingGroupUserObjectPermission.objects.filter(
                 content_object_id__in=gids, user__person__isnull=False
@@ -956,12 +963,6 @@ class Transfer:
         )
         self.sync_pairs |= {(pid, self.moved_groups[gid]) for pid, gid in holders}
         self.sync_pairs |= {(pid, self.moved_groups[gid]) for _pk, gid, pid in links}
-        if not stale:
-            return
-        old_unit = {row[0]: row[1] for row in self.snap.groups.values()}
-        self._audit_teacher_removals(
-            [(gid, pid, old_unit[gid], self.moved_groups[gid]) for _pk, gid, pid in stale]
-        )
 
     def _revoke_roles(self, person_ids: list[int]) -> None:
         """Every role of the removed persons goes, set-based, with one `role.revoke_all` audit
@@ -980,10 +981,8 @@ class Transfer:
         self.revoked_pairs = set(held)
         if not held:
             return
-        person_pub = {row[0]: row[1] for row in self.snap.persons.values()}
-        unit_pub = dict(
-            SchoolUnit.objects.filter(id__in={u for _p, u in held}).values_list("id", "public_id")
-        )
+        person_pub = self._person_public_ids({p for p, _u in held})
+        unit_pub = self._unit_public_ids()
         audit_record_many(
             [
                 {
@@ -1147,15 +1146,8 @@ class Transfer:
         )
 
     def _audit_roles(self, touched, before, after) -> None:
-        person_pub = {row[0]: row[1] for row in self.snap.persons.values()}
-        missing = {p for p, _u in touched} - person_pub.keys()
-        if missing:
-            person_pub.update(
-                Person.objects.filter(id__in=list(missing)).values_list("id", "public_id")
-            )
-        unit_pub = dict(
-            SchoolUnit.objects.filter(organiser=self.organiser).values_list("id", "public_id")
-        )
+        person_pub = self._person_public_ids({p for p, _u in touched})
+        unit_pub = self._unit_public_ids()
         audit_record_many(
             [
                 {
@@ -1169,6 +1161,25 @@ class Transfer:
                 for p, u in sorted(touched)
             ]
         )
+
+    def _unit_public_ids(self) -> dict[int, uuid.UUID]:
+        """Public ids of the organiser's school units, read once (units are written first)."""
+        if self._unit_pub is None:
+            self._unit_pub = dict(
+                SchoolUnit.objects.filter(organiser=self.organiser).values_list("id", "public_id")
+            )
+        return self._unit_pub
+
+    def _person_public_ids(self, ids: set[int]) -> dict[int, uuid.UUID]:
+        """Public ids of these persons: from the snapshot, querying only persons new in this run."""
+        if self._person_pub is None:
+            self._person_pub = {row[0]: row[1] for row in self.snap.persons.values()}
+        missing = ids - self._person_pub.keys()
+        if missing:
+            self._person_pub.update(
+                Person.objects.filter(id__in=list(missing)).values_list("id", "public_id")
+            )
+        return {pid: self._person_pub[pid] for pid in ids if pid in self._person_pub}
 
     # --- report --------------------------------------------------------------------------------
 
