@@ -248,7 +248,8 @@ class Transfer:
                         "groupMemberships",
                         _("Unknown person %(id)s.") % {"id": member},
                     )
-        self._check_members_enrolled(known_units, known_persons)
+        unit_ext = self._unit_ext_of_id()
+        self._check_members_enrolled(known_units, known_persons, unit_ext)
         for ext, duty in doc.duties.items():
             unit_ref("duties", ext, "dutyAt", duty["unit"])
             if duty["person"] not in known_persons:
@@ -267,7 +268,7 @@ class Transfer:
                     doc.reject(
                         "activities", ext, "teachers", _("Unknown duty %(id)s.") % {"id": did}
                     )
-        self._check_teachers_at_group_unit(known_units, known_groups, known_duties)
+        self._check_teachers_at_group_unit(known_units, known_groups, known_duties, unit_ext)
 
         stored = {
             "organisations": snap.units,
@@ -294,7 +295,9 @@ class Transfer:
     def _unit_ext_of_id(self) -> dict[int, str]:
         return {row[0]: ext for ext, row in self.snap.units.items()}
 
-    def _check_members_enrolled(self, known_units: set[str], known_persons: set[str]) -> None:
+    def _check_members_enrolled(
+        self, known_units: set[str], known_persons: set[str], unit_ext: dict[int, str]
+    ) -> None:
         """A group's members must be enrolled at the group's school unit (after this run), so a
         group never shows one unit's students to another unit's staff."""
         doc = self.doc
@@ -308,7 +311,6 @@ class Transfer:
             need_stored |= members & doc.persons.keys()
         if need_stored:
             scope_id = self.scope_unit.pk if self.scope_unit else None
-            unit_ext = self._unit_ext_of_id()
             for person_ext, unit_id in Enrolment.objects.filter(
                 person__organiser=self.organiser
             ).values_list("person__external_id", "school_unit_id"):
@@ -333,29 +335,34 @@ class Transfer:
                     )
 
     def _check_teachers_at_group_unit(
-        self, known_units: set[str], known_groups: set[str], known_duties: set[str]
+        self,
+        known_units: set[str],
+        known_groups: set[str],
+        known_duties: set[str],
+        unit_ext: dict[int, str],
     ) -> None:
         """An activity's teachers must hold their duty at the school unit of each of its groups:
         a teacher never gets results access to another unit's group."""
         doc, snap = self.doc, self.snap
-        unit_ext = self._unit_ext_of_id()
+
+        def unit_of(ext: str, sent: dict[str, dict], stored: dict[str, tuple]) -> str | None:
+            """The unit a record is at after this run: as sent, else as stored."""
+            return sent[ext]["unit"] if ext in sent else unit_ext.get(stored[ext][1])
+
         for ext, activity in doc.activities.items():
+            duty_units = [
+                (did, unit_of(did, doc.duties, snap.duties))
+                for did in activity["duties"]
+                if did in known_duties
+            ]
             for gid in activity["groups"]:
                 if gid not in known_groups:
                     continue
-                if gid in doc.groups:
-                    group_unit = doc.groups[gid]["unit"]
-                else:
-                    group_unit = unit_ext.get(snap.groups[gid][1])
-                for did in activity["duties"]:
-                    if did not in known_duties:
-                        continue
-                    if did in doc.duties:
-                        duty_unit = doc.duties[did]["unit"]
-                    else:
-                        duty_unit = unit_ext.get(snap.duties[did][1])
-                    known = duty_unit in known_units and group_unit in known_units
-                    if known and duty_unit != group_unit:
+                group_unit = unit_of(gid, doc.groups, snap.groups)
+                if group_unit not in known_units:
+                    continue
+                for did, duty_unit in duty_units:
+                    if duty_unit in known_units and duty_unit != group_unit:
                         doc.reject(
                             "activities",
                             ext,
