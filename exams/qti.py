@@ -309,19 +309,28 @@ def _tolerance(item: Element, value: float) -> float:
 STIMULUS_BASE = "data-qti-base"
 
 
+def _package_path(base_dir: str, href: str, names: set[str]) -> str | None:
+    """`href` relative to `base_dir` as a file name of the package, or None when it is empty,
+    leads out of the package or names no file in it."""
+    path = posixpath.normpath(posixpath.join(base_dir, href))
+    if not href or path.startswith("../") or path not in names:
+        return None
+    return path
+
+
 def _stimulus(
     ref: Element,
     *,
     item_path: str,
     names: set[str],
-    read_xml: Callable[[str], Element] | None,
+    read_xml: Callable[[str], Element],
     warnings: list[str],
 ) -> Element:
     """The body of a referenced qti-assessment-stimulus, as a div to put in front of the item."""
     href = (ref.get("href") or "").strip()
     label = href or ref.get("identifier") or "?"
-    path = posixpath.normpath(posixpath.join(posixpath.dirname(item_path), href))
-    if not href or path.startswith("../") or path not in names or read_xml is None:
+    path = _package_path(posixpath.dirname(item_path), href, names)
+    if path is None:
         raise ValueError(_("stimulus %s is not in the package") % label)
     try:
         stimulus = read_xml(path)
@@ -366,7 +375,7 @@ def convert_item(
     *,
     item_path: str,
     names: set[str],
-    read_xml: Callable[[str], Element] | None = None,
+    read_xml: Callable[[str], Element],
 ) -> tuple[dict, list[str], list[str]]:
     """One qti-assessment-item → (item mapping of the definition format, images, warnings).
 
@@ -501,8 +510,8 @@ def convert_item(
         src = (img.get("src") or "").strip()
         if re.match(r"^[a-z][a-z0-9+.-]*:", src, re.I) or src.startswith("/"):
             raise ValueError(_("image %s is outside the package") % src)
-        path = posixpath.normpath(posixpath.join(img.attrib.pop(STIMULUS_BASE, base_dir), src))
-        if path.startswith("../") or path not in names:
+        path = _package_path(img.attrib.pop(STIMULUS_BASE, base_dir), src, names)
+        if path is None:
             raise ValueError(_("image %s is not in the package") % src)
         if posixpath.splitext(path)[1].lower() not in IMAGE_EXTENSIONS:
             raise ValueError(_("image %s: only PNG, JPEG, GIF and WebP are supported") % src)
@@ -728,8 +737,8 @@ def _item_from_ref(
     package: _Package, ref: Element, test_dir: str, report: ImportReport, ident: str
 ):
     href = ref.get("href") or ""
-    path = posixpath.normpath(posixpath.join(test_dir, href))
-    if not href or path.startswith("../") or path not in package.names:
+    path = _package_path(test_dir, href, package.names)
+    if path is None:
         report.refused.append(Refusal(ident, _("item file %s is not in the package") % href))
         return None
     try:

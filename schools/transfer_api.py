@@ -201,7 +201,7 @@ class TransferRunListView(APIView):
         tags=["transfer"],
     )
     def get(self, request):
-        transfer_runs_fail_stale()
+        transfer_runs_fail_stale(runs=runs_for_token(request.auth))
         runs = runs_for_token(request.auth).order_by("-created")[:100]
         return Response(RunSerializer(runs, many=True).data)
 
@@ -217,6 +217,9 @@ class TransferRunDetailView(APIView):
         tags=["transfer"],
     )
     def get(self, request, public_id):
-        transfer_runs_fail_stale()
         run = access_run_for_token(token=request.auth, public_id=public_id)
+        if run.status == TransferStatus.RUNNING and transfer_runs_fail_stale(
+            runs=runs_for_token(request.auth).filter(pk=run.pk)
+        ):
+            run.refresh_from_db()
         return Response(RunSerializer(run).data)

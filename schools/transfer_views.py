@@ -55,7 +55,7 @@ def _require_organiser_admin(user) -> None:
 @login_required
 def transfer_runs(request):
     _require_transfer_access(request.user)
-    transfer_runs_fail_stale()
+    transfer_runs_fail_stale(runs=runs_for_user(request.user))
     runs = runs_for_user(request.user).order_by("-created")[:200]
     return render(
         request,
@@ -66,8 +66,11 @@ def transfer_runs(request):
 
 @login_required
 def transfer_run_detail(request, public_id):
-    transfer_runs_fail_stale()
     run = access_run(user=request.user, public_id=public_id)
+    if run.status == TransferStatus.RUNNING and transfer_runs_fail_stale(
+        runs=runs_for_user(request.user).filter(pk=run.pk)
+    ):
+        run.refresh_from_db()
     context = {
         "run": run,
         "progress": transfer_run_progress(run),

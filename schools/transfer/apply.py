@@ -8,6 +8,7 @@ new or changed rows, so the same document applied twice writes nothing the secon
 from __future__ import annotations
 
 import datetime
+import uuid
 from collections import defaultdict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -167,6 +168,8 @@ class Transfer:
         self.moved_groups: dict[int, int] = {}
         # (person id, unit id, role) the transfer may grant in this run; see `_apply_roles`.
         self.granting: set[tuple[int, int, str]] = set()
+        self._unit_pub: dict[int, uuid.UUID] | None = None
+        self._person_pub: dict[int, uuid.UUID] | None = None
 
     # --- checks --------------------------------------------------------------------------------
 
@@ -245,7 +248,8 @@ class Transfer:
                         "groupMemberships",
                         _("Unknown person %(id)s.") % {"id": member},
                     )
-        self._check_members_enrolled(known_units, known_persons)
+        unit_ext = self._unit_ext_of_id()
+        self._check_members_enrolled(known_units, known_persons, unit_ext)
         for ext, duty in doc.duties.items():
             unit_ref("duties", ext, "dutyAt", duty["unit"])
             if duty["person"] not in known_persons:
@@ -264,7 +268,7 @@ class Transfer:
                     doc.reject(
                         "activities", ext, "teachers", _("Unknown duty %(id)s.") % {"id": did}
                     )
-        self._check_teachers_at_group_unit(known_units, known_groups, known_duties)
+        self._check_teachers_at_group_unit(known_units, known_groups, known_duties, unit_ext)
 
         stored = {
             "organisations": snap.units,
@@ -291,7 +295,9 @@ class Transfer:
     def _unit_ext_of_id(self) -> dict[int, str]:
         return {row[0]: ext for ext, row in self.snap.units.items()}
 
-    def _check_members_enrolled(self, known_units: set[str], known_persons: set[str]) -> None:
+    def _check_members_enrolled(
+        self, known_units: set[str], known_persons: set[str], unit_ext: dict[int, str]
+    ) -> None:
         """A group's members must be enrolled at the group's school unit (after this run), so a
         group never shows one unit's students to another unit's staff."""
         doc = self.doc
@@ -305,7 +311,6 @@ class Transfer:
             need_stored |= members & doc.persons.keys()
         if need_stored:
             scope_id = self.scope_unit.pk if self.scope_unit else None
-            unit_ext = self._unit_ext_of_id()
             for person_ext, unit_id in Enrolment.objects.filter(
                 person__organiser=self.organiser
             ).values_list("person__external_id", "school_unit_id"):
@@ -330,29 +335,34 @@ class Transfer:
                     )
 
     def _check_teachers_at_group_unit(
-        self, known_units: set[str], known_groups: set[str], known_duties: set[str]
+        self,
+        known_units: set[str],
+        known_groups: set[str],
+        known_duties: set[str],
+        unit_ext: dict[int, str],
     ) -> None:
         """An activity's teachers must hold their duty at the school unit of each of its groups:
         a teacher never gets results access to another unit's group."""
         doc, snap = self.doc, self.snap
-        unit_ext = self._unit_ext_of_id()
+
+        def unit_of(ext: str, sent: dict[str, dict], stored: dict[str, tuple]) -> str | None:
+            """The unit a record is at after this run: as sent, else as stored."""
+            return sent[ext]["unit"] if ext in sent else unit_ext.get(stored[ext][1])
+
         for ext, activity in doc.activities.items():
+            duty_units = [
+                (did, unit_of(did, doc.duties, snap.duties))
+                for did in activity["duties"]
+                if did in known_duties
+            ]
             for gid in activity["groups"]:
                 if gid not in known_groups:
                     continue
-                if gid in doc.groups:
-                    group_unit = doc.groups[gid]["unit"]
-                else:
-                    group_unit = unit_ext.get(snap.groups[gid][1])
-                for did in activity["duties"]:
-                    if did not in known_duties:
-                        continue
-                    if did in doc.duties:
-                        duty_unit = doc.duties[did]["unit"]
-                    else:
-                        duty_unit = unit_ext.get(snap.duties[did][1])
-                    known = duty_unit in known_units and group_unit in known_units
-                    if known and duty_unit != group_unit:
+                group_unit = unit_of(gid, doc.groups, snap.groups)
+                if group_unit not in known_units:
+                    continue
+                for did, duty_unit in duty_units:
+                    if duty_unit in known_units and duty_unit != group_unit:
                         doc.reject(
                             "activities",
                             ext,
@@ -756,9 +766,12 @@ class Transfer:
         self.progress(len(self.doc.activities))
 
     def _store_activities(self, group_ids: dict[str, int], duty_person: dict[str, int]) -> None:
-        """Remember which teacher links each activity gave; only new or changed rows are written."""
+        """Remember which teacher links each activity gave; only new or changed rows are written.
+
+        `activity_links` holds every activity's links as stored after this (ext -> links)."""
         counts = self.counts["activities"]
         rows = []
+        self.activity_links = {ext: row[1] for ext, row in self.snap.activities.items()}
         for ext, activity in self.doc.activities.items():
             links = sorted(
                 {
@@ -768,6 +781,7 @@ class Transfer:
                 }
             )
             links = [list(link) for link in links]
+            self.activity_links[ext] = links
             stored = self.snap.activities.get(ext)
             if stored is not None and stored[1] == links:
                 counts.unchanged += 1
@@ -792,13 +806,13 @@ class Transfer:
         if not exts:
             return
         gone = {tuple(link) for ext in exts for link in self.snap.activities[ext][1]}
-        kept = set()
-        for links in (
-            Activity.objects.filter(organiser=self.organiser)
-            .exclude(external_id__in=exts)
-            .values_list("links", flat=True)
-        ):
-            kept |= {tuple(link) for link in links}
+        deleting = set(exts)
+        kept = {
+            tuple(link)
+            for ext, links in self.activity_links.items()
+            if ext not in deleting
+            for link in links
+        }
         Activity.objects.filter(organiser=self.organiser, external_id__in=exts).delete()
         self.counts["activities"].removed += len(exts)
         through = TeachingGroup.teachers.through
@@ -810,37 +824,39 @@ class Transfer:
             ).values_list("id", "teachinggroup_id", "person_id")
             if (gid, pid) in wanted_gone
         ]
+        # `group_units` (from `_apply_groups`) holds every group: none is deleted before this.
+        unit_of = self.group_units
+        self._remove_teacher_links(stale, unit_before=unit_of, unit_after=unit_of)
+        self.sync_pairs |= {(pid, unit_of[gid]) for _pk, gid, pid in stale}
+        self.changed_units |= {unit_of[gid] for _pk, gid, _pid in stale}
+
+    def _remove_teacher_links(
+        self,
+        stale: list[tuple[int, int, int]],
+        *,
+        unit_before: dict[int, int],
+        unit_after: dict[int, int],
+    ) -> None:
+        """Delete these (link id, group id, person id) teacher links, counted and audited with
+        each group's school unit before and after the run."""
+        through = TeachingGroup.teachers.through
         for chunk in _chunked([pk for pk, _g, _p in stale]):
             through.objects.filter(id__in=chunk).delete()
         self.counts["group_teachers"].removed += len(stale)
-        if not stale:
-            return
-        group_unit = dict(
-            TeachingGroup.objects.filter(id__in={g for _pk, g, _p in stale}).values_list(
-                "id", "school_unit_id"
+        if stale:
+            self._audit_teacher_removals(
+                [(gid, pid, unit_before[gid], unit_after[gid]) for _pk, gid, pid in stale]
             )
-        )
-        self.sync_pairs |= {(pid, group_unit[gid]) for _pk, gid, pid in stale}
-        self.changed_units |= set(group_unit.values())
-        self._audit_teacher_removals(
-            [(gid, pid, group_unit[gid], group_unit[gid]) for _pk, gid, pid in stale]
-        )
 
     def _audit_teacher_removals(self, removals: list[tuple[int, int, int, int]]) -> None:
         """One `group.teacher_remove` row per (group, person, unit before, unit after)."""
-        unit_pub = dict(
-            SchoolUnit.objects.filter(organiser=self.organiser).values_list("id", "public_id")
-        )
+        unit_pub = self._unit_public_ids()
         group_pub = dict(
             TeachingGroup.objects.filter(id__in={g for g, _p, _b, _a in removals}).values_list(
                 "id", "public_id"
             )
         )
-        person_pub = dict(
-            Person.objects.filter(id__in={p for _g, p, _b, _a in removals}).values_list(
-                "id", "public_id"
-            )
-        )
+        person_pub = self._person_public_ids({p for _g, p, _b, _a in removals})
         audit_record_many(
             [
                 {
@@ -945,9 +961,8 @@ class Transfer:
         stale = [
             (pk, gid, pid) for pk, gid, pid in links if (pid, self.moved_groups[gid]) not in on_duty
         ]
-        for chunk in _chunked([pk for pk, _g, _p in stale]):
-            through.objects.filter(id__in=chunk).delete()
-        self.counts["group_teachers"].removed += len(stale)
+        old_unit = {row[0]: row[1] for row in self.snap.groups.values()}
+        self._remove_teacher_links(stale, unit_before=old_unit, unit_after=self.moved_groups)
         holders = set(
             TeachingGroupUserObjectPermission.objects.filter(
                 content_object_id__in=gids, user__person__isnull=False
@@ -955,12 +970,6 @@ class Transfer:
         )
         self.sync_pairs |= {(pid, self.moved_groups[gid]) for pid, gid in holders}
         self.sync_pairs |= {(pid, self.moved_groups[gid]) for _pk, gid, pid in links}
-        if not stale:
-            return
-        old_unit = {row[0]: row[1] for row in self.snap.groups.values()}
-        self._audit_teacher_removals(
-            [(gid, pid, old_unit[gid], self.moved_groups[gid]) for _pk, gid, pid in stale]
-        )
 
     def _revoke_roles(self, person_ids: list[int]) -> None:
         """Every role of the removed persons goes, set-based, with one `role.revoke_all` audit
@@ -979,10 +988,8 @@ class Transfer:
         self.revoked_pairs = set(held)
         if not held:
             return
-        person_pub = {row[0]: row[1] for row in self.snap.persons.values()}
-        unit_pub = dict(
-            SchoolUnit.objects.filter(id__in={u for _p, u in held}).values_list("id", "public_id")
-        )
+        person_pub = self._person_public_ids({p for p, _u in held})
+        unit_pub = self._unit_public_ids()
         audit_record_many(
             [
                 {
@@ -1146,15 +1153,8 @@ class Transfer:
         )
 
     def _audit_roles(self, touched, before, after) -> None:
-        person_pub = {row[0]: row[1] for row in self.snap.persons.values()}
-        missing = {p for p, _u in touched} - person_pub.keys()
-        if missing:
-            person_pub.update(
-                Person.objects.filter(id__in=list(missing)).values_list("id", "public_id")
-            )
-        unit_pub = dict(
-            SchoolUnit.objects.filter(organiser=self.organiser).values_list("id", "public_id")
-        )
+        person_pub = self._person_public_ids({p for p, _u in touched})
+        unit_pub = self._unit_public_ids()
         audit_record_many(
             [
                 {
@@ -1168,6 +1168,25 @@ class Transfer:
                 for p, u in sorted(touched)
             ]
         )
+
+    def _unit_public_ids(self) -> dict[int, uuid.UUID]:
+        """Public ids of the organiser's school units, read once (units are written first)."""
+        if self._unit_pub is None:
+            self._unit_pub = dict(
+                SchoolUnit.objects.filter(organiser=self.organiser).values_list("id", "public_id")
+            )
+        return self._unit_pub
+
+    def _person_public_ids(self, ids: set[int]) -> dict[int, uuid.UUID]:
+        """Public ids of these persons: from the snapshot, querying only persons new in this run."""
+        if self._person_pub is None:
+            self._person_pub = {row[0]: row[1] for row in self.snap.persons.values()}
+        missing = ids - self._person_pub.keys()
+        if missing:
+            self._person_pub.update(
+                Person.objects.filter(id__in=list(missing)).values_list("id", "public_id")
+            )
+        return {pid: self._person_pub[pid] for pid in ids if pid in self._person_pub}
 
     # --- report --------------------------------------------------------------------------------
 

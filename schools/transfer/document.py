@@ -231,23 +231,34 @@ def _person(doc: Document, rec: dict) -> None:
     }
 
 
-def _group(doc: Document, rec: dict) -> None:
-    members = []
-    for index, membership in enumerate(rec.get("groupMemberships") or []):
-        if "person" in membership:
-            members.append(_ref(membership["person"]))
+def _refs(
+    doc: Document, kind: str, rec: dict, list_key: str, ref_key: str, message: str
+) -> list[str]:
+    """The ids that the entries of `rec[list_key]` name under `ref_key`, each once and in order;
+    an entry that names none is rejected."""
+    refs = []
+    for index, entry in enumerate(rec.get(list_key) or []):
+        if ref_key in entry:
+            refs.append(_ref(entry[ref_key]))
         else:
-            doc.reject(
-                "groups",
-                rec["id"],
-                f"groupMemberships[{index}].person",
-                _("A group membership must name its person."),
-            )
+            doc.reject(kind, rec["id"], f"{list_key}[{index}].{ref_key}", message)
+    return list(dict.fromkeys(refs))
+
+
+def _group(doc: Document, rec: dict) -> None:
+    members = _refs(
+        doc,
+        "groups",
+        rec,
+        "groupMemberships",
+        "person",
+        _("A group membership must name its person."),
+    )
     doc.groups[rec["id"]] = {
         "unit": _ref(rec["organisation"]),
         "name": rec["displayName"][:200],
         "group_type": rec["groupType"][:40],
-        "members": list(dict.fromkeys(members)),
+        "members": members,
     }
 
 
@@ -267,22 +278,19 @@ def _duty(doc: Document, rec: dict) -> None:
 
 
 def _activity(doc: Document, rec: dict) -> None:
-    teachers = []
-    for index, teacher in enumerate(rec.get("teachers") or []):
-        if "duty" in teacher:
-            teachers.append(_ref(teacher["duty"]))
-        else:
-            # Only teachers named by their duty at a school unit can be linked to a group.
-            doc.reject(
-                "activities",
-                rec["id"],
-                f"teachers[{index}].duty",
-                _("A teacher of an activity must name their duty."),
-            )
+    # Only teachers named by their duty at a school unit can be linked to a group.
+    duties = _refs(
+        doc,
+        "activities",
+        rec,
+        "teachers",
+        "duty",
+        _("A teacher of an activity must name their duty."),
+    )
     doc.activities[rec["id"]] = {
         "unit": _ref(rec["organisation"]),
         "groups": list(dict.fromkeys(_ref(g) for g in rec["groups"])),
-        "duties": list(dict.fromkeys(teachers)),
+        "duties": duties,
     }
 
 

@@ -20,12 +20,12 @@ from django.conf import settings
 from django.core.cache import cache
 from django.core.exceptions import PermissionDenied
 from django.db import connection, transaction
+from django.db.models import QuerySet
 from django.utils import timezone, translation
 
 from schools import hooks
 from schools.models import (
     Organiser,
-    OrganiserAdministrator,
     OrganiserApiToken,
     SchoolUnit,
     TransferRun,
@@ -34,6 +34,7 @@ from schools.models import (
 )
 from schools.transfer.apply import Transfer
 from schools.transfer.document import Rejection, count_records, decode, parse
+from schools.transfer.selectors import organisers_administered_by
 
 logger = logging.getLogger(__name__)
 PROGRESS_TTL_S = 24 * 3600
@@ -78,15 +79,17 @@ STALE_RUN_AFTER = datetime.timedelta(hours=1)
 STALE_RUN_CODE = "worker_lost"
 
 
-def transfer_runs_fail_stale() -> int:
+def transfer_runs_fail_stale(*, runs: QuerySet | None = None) -> int:
     """Mark runs still `running` an hour after they started as failed, saying why.
 
     Invariant: such a run's worker stopped (a crash or a restart) inside the run's transaction,
-    which was rolled back, so nothing of it was applied; the report says so. Returns how many."""
+    which was rolled back, so nothing of it was applied; the report says so. `runs` limits the
+    sweep (a page fails only the runs its reader may see); the periodic job sweeps them all.
+    Returns how many."""
     now = timezone.now()
-    return TransferRun.objects.filter(
-        status=TransferStatus.RUNNING, started_at__lt=now - STALE_RUN_AFTER
-    ).update(
+    if runs is None:
+        runs = TransferRun.objects.all()
+    return runs.filter(status=TransferStatus.RUNNING, started_at__lt=now - STALE_RUN_AFTER).update(
         status=TransferStatus.FAILED,
         finished_at=now,
         modified=now,
@@ -206,7 +209,7 @@ def transfer_submit_xlsx(
     Only an administrator of the organiser uploads, for the organiser or one of its units."""
     from schools.transfer.xlsx import read_workbook
 
-    if not OrganiserAdministrator.objects.filter(user_id=actor.pk, organiser=organiser).exists():
+    if not organisers_administered_by(actor).filter(organiser=organiser).exists():
         raise PermissionDenied("Only the organiser's administrator uploads spreadsheets.")
     if school_unit is not None and school_unit.organiser_id != organiser.pk:
         raise PermissionDenied("The school unit belongs to another organiser.")
