@@ -284,7 +284,9 @@
   }
 
   dialog.addEventListener("close", function () {
-    if (!pending) { return; }
+    // The close event comes after the dialog has closed; Escape then Enter on the row's button
+    // can reopen it first, and that new action must not be forgotten.
+    if (!pending || dialog.open) { return; }
     var back = pending.button.hidden ? pending.tr.querySelector("button[data-action]:not([hidden])") : pending.button;
     (back || pending.tr.querySelector("th")).focus();
     pending = null;
