@@ -27,6 +27,7 @@ from delivery.presence import Presence, forget_finished
 from exams.day_passwords import unit_zone
 from exams.models import Item, Sitting, SittingStatus, SittingStudent
 from provplattform.audit import audit_record
+from provplattform.errors import Refused
 from provplattform.live import send_on_commit
 from schools.roles import Capability
 from schools.selectors import user_has_capability
@@ -36,7 +37,7 @@ OPEN_STATUSES = (AttemptStatus.WORKING, AttemptStatus.PAUSED)
 submit_subscribers: list[Callable[[Attempt], None]] = []
 
 
-class AttemptRefused(Exception):
+class AttemptRefused(Refused):
     """A refused change; the message is short, translated and safe to show."""
 
     def __init__(self, message: str, *, code: str = "refused"):

@@ -31,6 +31,7 @@ from delivery.services import AttemptRefused, require_placed
 from exams.day_passwords import unit_zone
 from exams.models import Sitting, SittingProctor, SittingStatus
 from provplattform.audit import audit_record
+from provplattform.errors import Refused
 from provplattform.live import send_on_commit
 from schools.models import Person
 from schools.roles import Capability
@@ -44,7 +45,7 @@ SECRET_LENGTH = 10
 CODE_LENGTH = 12
 
 
-class LoginRefused(Exception):
+class LoginRefused(Refused):
     """Generic refusal; `message` is what the student sees."""
 
     def __init__(self, message: str, *, code: str = "invalid"):

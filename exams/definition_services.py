@@ -31,11 +31,12 @@ from exams.definition_selectors import asset_url, asset_urls, is_operator, next_
 from exams.models import DefinitionStatus, Item, ItemAsset, Subtest, TestDefinition
 from exams.services import assignments_follow_new_version
 from provplattform.audit import audit_record
+from provplattform.errors import Refused
 
 IMAGE_TYPES = {"image/png", "image/jpeg", "image/gif", "image/webp"}
 
 
-class DefinitionRefused(Exception):
+class DefinitionRefused(Refused):
     """A write the rules forbid; the message says why."""
 
 

@@ -45,6 +45,7 @@ from django.utils.translation import gettext as _
 from exams.content import ALLOWED_TAGS, image_sources
 from exams.definition_format import DefinitionInvalid, Problem, parse_definition, parse_item
 from exams.models import ItemKind, Programme, TestDefinition
+from provplattform.errors import Refused
 
 DEFAULT_WINDOW_DAYS = 30
 MAX_PACKAGE_BYTES = 50 * 1024 * 1024
@@ -155,7 +156,7 @@ class ImportReport:
         return out
 
 
-class PackageRefused(Exception):
+class PackageRefused(Refused):
     pass
 
 

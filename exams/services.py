@@ -43,6 +43,7 @@ from exams.models import (
     Tool,
 )
 from provplattform.audit import audit_record, audit_record_many
+from provplattform.errors import Refused
 from schools.models import Country, Enrolment, Organiser, Person, RoleAssignment, SchoolUnit
 from schools.roles import Capability, Role, capabilities_of_roles
 from schools.selectors import roles_at, user_has_capability
@@ -52,7 +53,7 @@ PROGRAMME_COUNTRY = {Programme.SE_NATIONAL: Country.SWEDEN, Programme.NO_MAPPING
 CHECKLIST_KEYS = ("technical_checklist", "adjustments_reviewed")
 
 
-class ExamRefused(Exception):
+class ExamRefused(Refused):
     """A change the rules forbid; the message says why, in the user's language."""
 
 

@@ -9,6 +9,7 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 
 from provplattform.audit import audit_record
+from provplattform.errors import Refused
 from schools.civic_numbers import organisation_number_ok
 from schools.models import (
     Country,
@@ -33,7 +34,7 @@ from schools.roles import (
 from schools.selectors import capabilities_at, persons_of_unit
 
 
-class RoleRefused(Exception):
+class RoleRefused(Refused):
     """A role change that the rules forbid; the message explains why, in the user's language."""
 
 
@@ -322,7 +323,7 @@ def permissions_sync_many(*, pairs) -> None:
 # --- Organisers and the roles beyond the school -------------------------------------------------
 
 
-class SetupRefused(Exception):
+class SetupRefused(Refused):
     """An organiser or platform role that cannot be created as asked; the message says why."""
 
 
