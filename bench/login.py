@@ -123,12 +123,8 @@ async def burst(port: int, accounts, connections: int):
     return results, seconds, (time.process_time() - cpu0) / seconds
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--logins", type=int, default=1000)
-    parser.add_argument("--connections", type=int, default=200)
-    args = parser.parse_args()
-
+def prepare(logins: int) -> tuple[dict[str, str], list[tuple[str, str]]]:
+    """A fresh database with `logins` students holding credentials; (server env, accounts)."""
     url = common.recreate_database(DB_NAME)
     env = common.bench_env(
         url,
@@ -150,7 +146,7 @@ def main() -> None:
     from delivery.models import StudentCredential
     from delivery.student_auth import secret_digest
 
-    seeded = seed_sitting(students=args.logins, working=False)
+    seeded = seed_sitting(students=logins, working=False)
     accounts = []
     rows = []
     for n, person in enumerate(seeded["persons"]):
@@ -166,29 +162,40 @@ def main() -> None:
         accounts.append((username, secret))
     StudentCredential.objects.bulk_create(rows)
     connection.close()
+    return env, accounts
 
+
+def measure(env: dict[str, str], accounts, connections: int) -> dict:
+    """One login burst against a fresh uvicorn with `env`; the figures as a dict."""
     with common.running(
         common.start_uvicorn(env=env, workers=2, health_path="/student/", name="login")
     ) as server:
         server_cpu = session_cpu_seconds(server.process.pid)
-        results, seconds, client_cpu = asyncio.run(burst(server.port, accounts, args.connections))
+        results, seconds, client_cpu = asyncio.run(burst(server.port, accounts, connections))
         server_cpu = session_cpu_seconds(server.process.pid) - server_cpu
     latencies = [r for r in results if r is not None]
-    common.emit(
-        {
-            "logins": len(latencies),
-            "failed": len(results) - len(latencies),
-            "seconds": round(seconds, 2),
-            "logins_per_s": round(len(latencies) / seconds, 1),
-            "p50_ms": round(common.percentile(latencies, 50) * 1000, 1),
-            "p99_ms": round(common.percentile(latencies, 99) * 1000, 1),
-            "connections": args.connections,
-            "client_cpu_share": round(client_cpu, 2),
-            # The web server's own CPU per login (PostgreSQL and Redis not included): what a
-            # faster login path saves, and less sensitive than `seconds` to other load.
-            "server_cpu_ms_per_login": round(server_cpu * 1000 / max(1, len(results)), 1),
-        }
-    )
+    return {
+        "logins": len(latencies),
+        "failed": len(results) - len(latencies),
+        "seconds": round(seconds, 2),
+        "logins_per_s": round(len(latencies) / seconds, 1),
+        "p50_ms": round(common.percentile(latencies, 50) * 1000, 1),
+        "p99_ms": round(common.percentile(latencies, 99) * 1000, 1),
+        "connections": connections,
+        "client_cpu_share": round(client_cpu, 2),
+        # The web server's own CPU per login (PostgreSQL and Redis not included): what a
+        # faster login path saves, and less sensitive than `seconds` to other load.
+        "server_cpu_ms_per_login": round(server_cpu * 1000 / max(1, len(results)), 1),
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--logins", type=int, default=1000)
+    parser.add_argument("--connections", type=int, default=200)
+    args = parser.parse_args()
+    env, accounts = prepare(args.logins)
+    common.emit(measure(env, accounts, args.connections))
 
 
 if __name__ == "__main__":

@@ -286,14 +286,14 @@ def with_save_route(app):
     """Wrap the Django ASGI app: on PostgreSQL, saves go straight to the fast path.
 
     Every other HTTP request is answered by Django's WSGI handler in a bounded thread pool
-    (delivery.sync_http): one thread hop per request instead of one per middleware, and at most
+    (provplattform.sync_http): one thread hop per request instead of one per middleware, and at most
     WEB_MAX_CONCURRENT_REQUESTS requests (each with its database connection) at a time per
     process; the rest wait their turn instead of exhausting PostgreSQL. `app` still answers
     everything that is not HTTP.
     """
-    from delivery.sync_http import SyncDjango
+    from provplattform.sync_http import http_bridge
 
-    pages = SyncDjango(threads=settings.WEB_MAX_CONCURRENT_REQUESTS)
+    pages = http_bridge(threads=settings.WEB_MAX_CONCURRENT_REQUESTS)
 
     async def router(scope, receive, send):
         if scope["type"] != "http":

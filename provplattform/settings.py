@@ -7,6 +7,7 @@ ALLOWED_HOSTS.
 
 from __future__ import annotations
 
+import importlib.util
 import sys
 from pathlib import Path
 
@@ -294,6 +295,13 @@ DELIVERY_LATE_GRACE_S = env_int("DELIVERY_LATE_GRACE_S", 120)
 DELIVERY_SAVE_POOL_SIZE = env_int("DELIVERY_SAVE_POOL_SIZE", 8)
 # HTTP requests Django handles at once per web process (each holds a database connection).
 WEB_MAX_CONCURRENT_REQUESTS = env_int("WEB_MAX_CONCURRENT_REQUESTS", 12)
+# How plain HTTP reaches Django inside the ASGI server (provplattform.sync_http): "threadpool",
+# the bridge kept in the project, or "a2wsgi", the maintained library's WSGIMiddleware.
+WEB_HTTP_BRIDGE = env_str("WEB_HTTP_BRIDGE", "threadpool")
+if WEB_HTTP_BRIDGE not in ("threadpool", "a2wsgi"):
+    raise ImproperlyConfigured("WEB_HTTP_BRIDGE must be 'threadpool' or 'a2wsgi'.")
+if WEB_HTTP_BRIDGE == "a2wsgi" and importlib.util.find_spec("a2wsgi") is None:
+    raise ImproperlyConfigured("WEB_HTTP_BRIDGE=a2wsgi needs the a2wsgi package installed.")
 
 # --- Presence (delivery.presence) ----------------------------------------------------------------
 # The exam client sends a heartbeat every PRESENCE_HEARTBEAT_S; a socket silent for heartbeat +

@@ -38,6 +38,12 @@ def test_production_refuses_to_start_without_allowed_hosts():
     assert "ALLOWED_HOSTS must be set" in result.stderr
 
 
+def test_an_unknown_http_bridge_is_refused_with_its_name():
+    result = _run_check({"WEB_HTTP_BRIDGE": "gunicorn"})
+    assert result.returncode != 0
+    assert "WEB_HTTP_BRIDGE must be" in result.stderr
+
+
 def test_bad_boolean_is_refused_with_its_name():
     result = _run_check({"DEBUG": "perhaps"})
     assert result.returncode != 0

@@ -6,7 +6,7 @@ import re
 import httpx
 import pytest
 
-from delivery import sync_http
+from provplattform import sync_http
 from provplattform.asgi import application
 
 GENERIC = "The login details or the day password are not right"
@@ -80,3 +80,22 @@ def test_streamed_answers_are_sent_chunk_by_chunk():
     assert asyncio.run(run()) is None
     assert sent[0]["type"] == "http.response.start" and sent[0]["status"] == 200
     assert [m.get("body") for m in sent[1:]] == [b"one", b"two", b""]
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize("bridge", ["threadpool", "a2wsgi"])
+def test_either_bridge_serves_pages_and_keeps_csrf(settings, bridge):
+    settings.WEB_HTTP_BRIDGE = bridge
+    app = sync_http.http_bridge(threads=2)
+    assert isinstance(app, sync_http.SyncDjango) == (bridge == "threadpool")
+
+    async def run():
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
+            page = await client.get("/student/")
+            forged = await client.post("/student/", data={"username": "nobody"})
+            return page, forged
+
+    page, forged = asyncio.run(run())
+    assert page.status_code == 200 and "csrftoken" in page.cookies
+    assert forged.status_code == 403

@@ -154,3 +154,20 @@ class SyncDjango:
         finally:
             # Django's request_finished: the thread's database connection goes back now.
             response.close()
+
+
+def http_bridge(*, threads: int):
+    """The ASGI app that answers plain HTTP, as `settings.WEB_HTTP_BRIDGE` chooses.
+
+    Both run Django's WSGI handler in a pool of `threads` threads. The kept bridge runs each
+    request through asgiref's executor wrapper, so `async_to_sync` inside a view (a live event)
+    reuses the server's loop and its Redis connections; a2wsgi's threads have no loop of their own.
+    """
+    from django.conf import settings
+
+    if settings.WEB_HTTP_BRIDGE == "a2wsgi":
+        from a2wsgi import WSGIMiddleware
+        from django.core.handlers.wsgi import WSGIHandler
+
+        return WSGIMiddleware(WSGIHandler(), workers=threads)
+    return SyncDjango(threads=threads)
