@@ -7,7 +7,8 @@
   `sweeper` service, and the benchmark);
 - as the Celery beat task `delivery.sweeper.presence_sweep` every 2 s, a fallback in docker-compose.
 Several sweepers may run at once: every drop is claimed once in the presence store, so nobody is
-told twice. A presence store outage skips the presence part; automatic submit still runs.
+told twice. A presence store outage skips the presence part; automatic submit still runs, as does
+the submit of every attempt still open when its sitting closes (paused ones included).
 """
 
 from __future__ import annotations
@@ -63,11 +64,18 @@ def _announce(store, presence, lost, *, silent: bool) -> None:
 
 
 def sweep_once(now: datetime.datetime | None = None, *, mode: str = "in-process") -> dict:
-    """Detect silent drops, announce orphaned closes, submit attempts that are due."""
-    from delivery.services import attempts_auto_submit_due
+    """Detect silent drops, announce orphaned closes, submit attempts that are due and those
+    still open when their sitting closes."""
+    from delivery.services import attempts_auto_submit_due, attempts_submit_at_closing
 
     ts = _ts(now)
-    result: dict = {"silent": 0, "orphaned": 0, "auto_submitted": 0, "presence": "ok"}
+    result: dict = {
+        "silent": 0,
+        "orphaned": 0,
+        "auto_submitted": 0,
+        "closing_submitted": 0,
+        "presence": "ok",
+    }
     try:
         result.update(sweep_presence(now=ts))
     except PresenceUnavailable:
@@ -79,6 +87,10 @@ def sweep_once(now: datetime.datetime | None = None, *, mode: str = "in-process"
         result["auto_submitted"] = attempts_auto_submit_due(now=now)
     except Exception:
         log.exception("automatic submit failed")
+    try:
+        result["closing_submitted"] = attempts_submit_at_closing(now=now)
+    except Exception:
+        log.exception("submit at closing failed")
     try:
         cache.set(STAMP_KEY, {"at": time.time(), "mode": mode}, timeout=3600)
     except Exception:

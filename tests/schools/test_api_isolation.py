@@ -11,6 +11,7 @@ import pytest
 from django.apps import apps
 from django.urls import URLResolver, get_resolver
 
+from delivery.models import Attempt, AttemptStatus
 from exams.day_passwords import display
 from exams.models import DayPassword, Programme, SittingProctor, SittingStudent
 from schools.models import Person, RoleAssignment
@@ -84,7 +85,9 @@ def _seed_unit(unit, subtest, norwegian_subtest) -> dict:
     sitting = SittingFactory(school_unit=unit, subtest=subtest)
     SittingStudent.objects.create(sitting=sitting, person=pupil)
     SittingProctor.objects.create(sitting=sitting, person=member.person)
+    attempt = Attempt.objects.create(sitting=sitting, person=pupil, status=AttemptStatus.PAUSED)
     return {
+        "attempt": attempt,
         "assignment": AssignmentFactory(school_unit=unit, subtest=subtest, person=pupil),
         "sitting": sitting,
         "student": pupil,
@@ -186,6 +189,7 @@ DETAIL_OBJECTS = {
     "role-assignments/<uuid:assignment>": "role_assignment",
     "assignments/<uuid:assignment>": "assignment",
     "sittings/<uuid:sitting>": "sitting",
+    "attempts/<uuid:attempt>": "attempt",
     "students/<uuid:student>": "student",
     "proctors/<uuid:person>": "proctor",
     "rooms/<uuid:room>": "room",
