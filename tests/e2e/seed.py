@@ -5,7 +5,8 @@ a published subtest (single choice, multiple choice, text entry, two extended-te
 sittings today: "browser" (two students, released by the proctor during the test), "faults"
 (eight students, released up front), "client" (eight students for the exam-client tests and
 the proctor-room form, released up front) and "closing" (two students, released up front, for
-submitting for a student and ending the sitting). Prints what the tests need as one JSON object on stdout.
+submitting for a student and ending the sitting). Prints what the tests need as one JSON object
+on stdout.
 """
 
 from __future__ import annotations
@@ -97,8 +98,8 @@ def seed() -> dict:
         "closing": persons[18:],
     }
     sittings = {}
-    rooms = (("browser", "Sal 12"), ("faults", "Sal 14"), ("client", "Sal 16"), ("closing", "Sal 18"))
-    for key, room_name in rooms:
+    rooms = {"browser": "Sal 12", "faults": "Sal 14", "client": "Sal 16", "closing": "Sal 18"}
+    for key, room_name in rooms.items():
         room = exam_services.room_create(actor=head, school_unit=unit, name=room_name)
         result = exam_services.sitting_create(
             actor=head,
