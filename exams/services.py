@@ -1084,8 +1084,11 @@ def sitting_postpone(
 ) -> Sitting:
     """Move a sitting to a new time (head teacher or test administration).
 
-    Invariant: the new sitting obeys the same time rules; students and proctors carry over; the
-    old one stays, marked postponed and pointing at the new one.
+    Invariant: the new sitting obeys the same time rules; nobody sits the subtest twice. Students
+    who have not started the subtest move to the new sitting; students who have started it stay
+    (the old sitting then stays scheduled, for them to finish and the proctor to end). Proctors,
+    who enters the results and the closing limit (moved with the start) carry over; the old
+    sitting points at the new one, and is marked postponed when nobody stays in it.
     """
     school_unit = sitting.school_unit
     _require(actor, school_unit, Capability.ADMINISTER_TESTS)
@@ -1095,18 +1098,24 @@ def sitting_postpone(
     room = room or sitting.room
     _same_unit(room, school_unit)
     _check_sitting_time(sitting.subtest, starts_at, school_unit)
+    closes_at = None
+    if sitting.closes_at is not None:
+        closes_at = sitting.closes_at + (starts_at - sitting.starts_at)
     new = Sitting.objects.create(
         school_unit=school_unit,
         subtest=sitting.subtest,
         room=room,
         starts_at=starts_at,
+        closes_at=closes_at,
         is_catch_up=sitting.is_catch_up,
+        results_entered_by=sitting.results_entered_by,
     )
+    started = _started_ids(subtest=sitting.subtest)
+    placed = list(sitting.placements.values_list("person_id", flat=True))
+    moving = [pid for pid in placed if pid not in started]
+    staying = [pid for pid in placed if pid in started]
     SittingStudent.objects.bulk_create(
-        [
-            SittingStudent(sitting=new, person_id=pid)
-            for pid in sitting.placements.values_list("person_id", flat=True)
-        ]
+        [SittingStudent(sitting=new, person_id=pid) for pid in moving]
     )
     SittingProctor.objects.bulk_create(
         [
@@ -1115,15 +1124,24 @@ def sitting_postpone(
         ]
     )
     before = _sitting_snapshot(sitting)
-    sitting.status = SittingStatus.POSTPONED
+    if staying:
+        sitting.placements.filter(person_id__in=moving).delete()
+    else:
+        sitting.status = SittingStatus.POSTPONED
     sitting.postponed_to = new
     sitting.save(update_fields=["status", "postponed_to", "modified"])
+    public = dict(Person.objects.filter(pk__in=placed).values_list("pk", "public_id"))
     audit_record(
         actor=actor,
         action="sitting.postpone",
         target=sitting,
         before=before,
-        after=_sitting_snapshot(new) | {"sitting": str(new.public_id)},
+        after=_sitting_snapshot(new)
+        | {
+            "sitting": str(new.public_id),
+            "moved": [str(public[pid]) for pid in moving],
+            "stayed": [str(public[pid]) for pid in staying],
+        },
         reason=reason,
         scope=school_unit,
     )
@@ -1134,7 +1152,10 @@ def sitting_postpone(
 def paper_replacement_record(
     *, actor, school_unit: SchoolUnit, subtest: Subtest, person: Person, note: str = ""
 ) -> PaperReplacement:
-    """Record that a student did the subtest on paper; grading enters the result later."""
+    """Record that a student did the subtest on paper; grading enters the result later.
+
+    Invariant: nobody sits a subtest twice, so never for a student who started it on the platform.
+    """
     _require(actor, school_unit, Capability.ADMINISTER_TESTS)
     if not Assignment.objects.filter(
         subtest=subtest, person=person, school_unit=school_unit
@@ -1142,6 +1163,9 @@ def paper_replacement_record(
         raise ExamRefused(_("Not assigned this subtest."))
     if PaperReplacement.objects.filter(subtest=subtest, person=person).exists():
         raise ExamRefused(_("A paper replacement test is already recorded."))
+    if SubtestStart.objects.filter(subtest=subtest, person=person).exists():
+        # Sit-once rule: a student who started the subtest on the platform finishes it there.
+        raise ExamRefused(_("Has already started this subtest on the platform."))
     record = PaperReplacement.objects.create(
         school_unit=school_unit, subtest=subtest, person=person, recorded_by=actor, note=note
     )
