@@ -220,12 +220,20 @@ class ExemptionRequestSerializer(serializers.Serializer):
     decided_on = serializers.DateField(required=False, allow_null=True)
 
 
+class CheckItemSerializer(serializers.Serializer):
+    key = serializers.CharField(help_text="The key to acknowledge it with.")
+    label = serializers.CharField()
+    ticked_by = serializers.CharField(allow_null=True)
+    ticked_at = serializers.DateTimeField(allow_null=True)
+
+
 class CheckSerializer(serializers.Serializer):
     key = serializers.CharField()
     label = serializers.CharField()
     state = serializers.ChoiceField(choices=["green", "amber", "red"])
     detail = serializers.CharField()
     fix_url = serializers.CharField()
+    items = CheckItemSerializer(many=True)
 
 
 class SittingReadinessSerializer(serializers.Serializer):

@@ -17,6 +17,7 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _lazy
 
 from exams import hooks
 from exams.day_passwords import unit_today, unit_zone
@@ -50,7 +51,22 @@ from schools.selectors import roles_at, user_has_capability
 
 PROGRAMME_COUNTRY = {Programme.SE_NATIONAL: Country.SWEDEN, Programme.NO_MAPPING: Country.NORWAY}
 
-CHECKLIST_KEYS = ("technical_checklist", "adjustments_reviewed")
+# The technical routine before a digital sitting (Skolverket's guidance to schools): each item is
+# ticked per sitting by a named person. Keys are stored as "technical:<item>".
+TECHNICAL_ITEMS: dict[str, object] = {
+    "devices": _lazy("A device for every student that meets the technical requirements"),
+    "keyboards_headphones": _lazy("A physical keyboard and headphones for every student"),
+    "charged": _lazy("Devices charged, with power outlets in the room"),
+    "updates_paused": _lazy("No device updates planned during the test"),
+    "spare_devices": _lazy("Spare devices, chargers and accessories at hand"),
+    "screens": _lazy("The room is furnished so students cannot see each other's screens"),
+    "network": _lazy("The network has the capacity for every student at once"),
+    "support": _lazy(
+        "Who supports whom is settled: at the school and at the organiser, and how to reach them"
+    ),
+}
+TECHNICAL_KEYS = tuple(f"technical:{item}" for item in TECHNICAL_ITEMS)
+CHECKLIST_KEYS = ("adjustments_reviewed", *TECHNICAL_KEYS)
 
 
 class ExamRefused(Refused):
@@ -1535,13 +1551,16 @@ def exemption_remove(*, actor, exemption: Exemption, reason: str) -> None:
 def checklist_acknowledge(
     *, actor, school_unit: SchoolUnit, key: str, sitting: Sitting | None = None
 ) -> ChecklistAcknowledgement:
-    """Confirm a readiness item by hand (the technical checklist, adjustments reviewed).
+    """Confirm a readiness item by hand (an item of the technical checklist, adjustments
+    reviewed), recorded with the person who ticked it.
 
     Invariant: a confirmation is for one sitting; it says nothing about any other sitting.
     """
     _require(actor, school_unit, Capability.ADMINISTER_TESTS)
     if key not in CHECKLIST_KEYS:
         raise ExamRefused(_("Unknown checklist item."))
+    if actor is None and key in TECHNICAL_KEYS:
+        raise ExamRefused(_("Each item of the technical checklist is ticked by a named person."))
     if sitting is None:
         raise ExamRefused(_("Choose the sitting this confirms."))
     _same_unit(sitting, school_unit)
