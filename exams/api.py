@@ -52,6 +52,7 @@ class SummarySerializer(serializers.Serializer):
     refused_count = serializers.IntegerField()
     changed = SummaryRowSerializer(many=True)
     refused = SummaryRowSerializer(many=True)
+    notes = serializers.ListField(child=serializers.CharField(), required=False)
 
 
 class PersonRefSerializer(serializers.Serializer):

@@ -58,10 +58,15 @@ class AssignForm(forms.Form):
     group = PublicIdChoiceField(queryset=None, required=False, label=_("Teaching group"))
     students = PublicIdMultipleField(queryset=None, required=False, label=_("Students"))
 
-    def __init__(self, *args, subtests, groups, students, **kwargs):
+    def __init__(self, *args, subtests, groups, students, automatic=frozenset(), **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["subtest"].queryset = subtests
-        self.fields["subtest"].label_from_instance = lambda o: f"{o.test.title} – {o.title}"
+        # A test assigned automatically (mandatory, or registered) says so in the list: assigning
+        # it again only refuses everyone.
+        self.fields["subtest"].label_from_instance = lambda o: (
+            f"{o.test.title} – {o.title}"
+            + (f" ({_('mandatory: assigned automatically')})" if o.test_id in automatic else "")
+        )
         self.fields["group"].queryset = groups
         self.fields["students"].queryset = students
 

@@ -18,6 +18,7 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy as _lazy
+from django.utils.translation import ngettext
 
 from exams import hooks
 from exams.day_passwords import unit_today, unit_zone
@@ -79,6 +80,9 @@ class BulkSummary:
 
     changed: list[dict] = field(default_factory=list)
     refused: list[dict] = field(default_factory=list)
+    # Sentences about the whole action, shown above the counts (e.g. nothing to do: the test is
+    # assigned automatically).
+    notes: list[str] = field(default_factory=list)
 
     def refuse_unknown(self, ids: Iterable, found: Iterable[Person]) -> BulkSummary:
         """Ids asked for that are no student of the unit are refused, never silently dropped."""
@@ -95,6 +99,7 @@ class BulkSummary:
             "refused_count": len(self.refused),
             "changed": self.changed,
             "refused": self.refused,
+            "notes": self.notes,
         }
 
 
@@ -699,6 +704,7 @@ def assignments_create(
             "person", "subtest"
         )
     }
+    automatic = 0
     for person in persons:
         elsewhere = have.get(person.pk)
         if person.pk not in enrolled:
@@ -707,6 +713,13 @@ def assignments_create(
             reason = _("Exempt from this test.")
         elif person.pk in sat_earlier:
             reason = _("Has already sat an earlier version of this subtest.")
+        elif (
+            elsewhere is not None
+            and elsewhere.school_unit_id == school_unit.pk
+            and elsewhere.source == AssignmentSource.AUTOMATIC
+        ):
+            reason = _("Already assigned automatically: the test is mandatory.")
+            automatic += 1
         elif elsewhere is not None and elsewhere.school_unit_id == school_unit.pk:
             reason = _("Already assigned.")
         elif elsewhere is not None:
@@ -742,7 +755,24 @@ def assignments_create(
             scope=school_unit,
         )
         summary.changed.append(_person_entry(person, action="assigned"))
+    if automatic:
+        summary.notes.append(
+            ngettext(
+                "This test is mandatory: %(count)d of these students already had it, assigned "
+                "automatically. Nothing more to do for them.",
+                "This test is mandatory: %(count)d of these students already had it, assigned "
+                "automatically. Nothing more to do for them.",
+                automatic,
+            )
+            % {"count": automatic}
+        )
     return summary
+
+
+def binding_test_ids(*, school_unit: SchoolUnit, today: datetime.date | None = None) -> set[int]:
+    """Tests the unit's students are assigned automatically (mandatory, or registered)."""
+    day = today or unit_today(school_unit)
+    return {test.pk for test in _tests_binding(school_unit, day)}
 
 
 def assignments_create_for_group(

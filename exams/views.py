@@ -151,6 +151,7 @@ def _assign_form(request, school_unit, data=None):
         subtests=selectors.subtests_for_unit(school_unit=school_unit),
         groups=selectors.groups_for(user=request.user, school_unit=school_unit),
         students=selectors.students_for(user=request.user, school_unit=school_unit),
+        automatic=services.binding_test_ids(school_unit=school_unit),
     )
 
 
