@@ -12,7 +12,7 @@ from rest_framework import permissions, serializers, status
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from exams import day_passwords, readiness, selectors, services
+from exams import catch_up, day_passwords, readiness, selectors, services
 from exams.models import AdjustmentKind, ExemptionGround, Tool
 from schools.models import Person
 from schools.roles import Capability
@@ -828,6 +828,36 @@ class ReadinessView(UnitView):
         room = _room_param(request, school_unit)
         rows = readiness.unit_readiness(school_unit=school_unit, room=room)
         return Response(SittingReadinessSerializer(rows, many=True).data)
+
+
+class StillToSitStudentSerializer(serializers.Serializer):
+    id = serializers.UUIDField(source="person.public_id")
+    name = serializers.CharField(source="person.full_name")
+    reason = serializers.ChoiceField(choices=[catch_up.ABSENT, catch_up.NOT_PLACED])
+    missed_sitting = serializers.UUIDField(source="missed.public_id", allow_null=True, default=None)
+
+
+class StillToSitSerializer(serializers.Serializer):
+    subtest = serializers.UUIDField(source="subtest.public_id")
+    test = serializers.CharField(source="subtest.test.title")
+    title = serializers.CharField(source="subtest.title")
+    window_end = serializers.DateField()
+    students = StillToSitStudentSerializer(many=True)
+
+
+class StillToSitView(UnitView):
+    @extend_schema(
+        responses=StillToSitSerializer(many=True),
+        description=_(
+            "Per subtest that has had a sitting end (window still open): the students who still "
+            "have to sit it, absent from a sitting or never placed. Place them in a catch-up "
+            "sitting with POST sittings/ (is_catch_up, students)."
+        ),
+    )
+    def get(self, request, unit):
+        school_unit = self.unit(request, unit)
+        groups = catch_up.still_to_sit(school_unit=school_unit)
+        return Response(StillToSitSerializer(groups, many=True).data)
 
 
 class AcknowledgeView(UnitView):

@@ -92,9 +92,14 @@ class SittingForm(forms.Form):
         queryset=None, required=False, label=_("Backup proctors")
     )
     is_catch_up = forms.BooleanField(required=False, label=_("Catch-up sitting"))
+    # Filled in from "Who still has to sit": the students the new sitting places at once.
+    students = PublicIdMultipleField(
+        queryset=None, required=False, widget=forms.MultipleHiddenInput
+    )
 
-    def __init__(self, *args, unit, subtests, rooms, proctors, **kwargs):
+    def __init__(self, *args, unit, subtests, rooms, proctors, students=None, **kwargs):
         super().__init__(*args, **kwargs)
+        self.fields["students"].queryset = students if students is not None else subtests.none()
         self.fields["subtest"].queryset = subtests
         self.fields["subtest"].label_from_instance = lambda o: f"{o.test.title} – {o.title}"
         self.fields["room"].queryset = rooms
