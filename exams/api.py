@@ -113,6 +113,7 @@ class SittingSerializer(serializers.Serializer):
     starts_at = serializers.DateTimeField()
     status = serializers.CharField()
     is_catch_up = serializers.BooleanField()
+    closes_at = serializers.DateTimeField(allow_null=True)
     proctors = ProctorshipSerializer(source="proctorships", many=True)
     postponed_to = serializers.UUIDField(
         source="postponed_to.public_id", allow_null=True, default=None
@@ -134,6 +135,12 @@ class SittingRequestSerializer(serializers.Serializer):
     backup_proctors = serializers.ListField(child=serializers.UUIDField(), required=False)
     students = serializers.ListField(child=serializers.UUIDField(), required=False)
     is_catch_up = serializers.BooleanField(required=False, default=False)
+    closes_at = serializers.DateTimeField(
+        required=False,
+        allow_null=True,
+        help_text="When tests still open are submitted (default: the end of the subtest's "
+        "opening hours that day).",
+    )
 
 
 class SittingCreatedSerializer(serializers.Serializer):
@@ -501,6 +508,7 @@ class SittingListView(UnitView):
                 ],
                 students=students,
                 is_catch_up=values["is_catch_up"],
+                closes_at=values.get("closes_at"),
             )
         except services.ExamRefused as exc:
             return _refused(exc)

@@ -92,6 +92,14 @@ class SittingForm(forms.Form):
         queryset=None, required=False, label=_("Backup proctors")
     )
     is_catch_up = forms.BooleanField(required=False, label=_("Catch-up sitting"))
+    closes_at = LocalDateTimeField(
+        required=False,
+        label=_("Closes at (optional)"),
+        help_text=_(
+            "Tests still open then are submitted with their saved answers. Empty: when the "
+            "subtest's opening hours end that day."
+        ),
+    )
     # Filled in from "Who still has to sit": the students the new sitting places at once.
     students = PublicIdMultipleField(
         queryset=None, required=False, widget=forms.MultipleHiddenInput
@@ -104,6 +112,7 @@ class SittingForm(forms.Form):
         self.fields["subtest"].label_from_instance = lambda o: f"{o.test.title} – {o.title}"
         self.fields["room"].queryset = rooms
         self.fields["starts_at"].zone = unit_zone(unit)
+        self.fields["closes_at"].zone = unit_zone(unit)
         self.fields["proctors"].queryset = proctors
         self.fields["backup_proctors"].queryset = proctors
 

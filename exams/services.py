@@ -893,6 +893,29 @@ def _check_sitting_time(
         )
 
 
+def _check_closing_limit(
+    subtest: Subtest, starts_at: datetime.datetime, closes_at: datetime.datetime | None, school_unit
+) -> None:
+    """A sitting's own closing limit (when tests still open are submitted) lies on its day, no
+    earlier than its regular end and no later than the subtest's opening hours end."""
+    if closes_at is None:
+        return
+    if timezone.is_naive(closes_at):
+        raise ExamRefused(_("The closing time needs a time zone."))
+    zone = unit_zone(school_unit)
+    day = starts_at.astimezone(zone).date()
+    regular_end = starts_at + datetime.timedelta(minutes=subtest.duration_minutes)
+    day_closes = datetime.datetime.combine(day, subtest.closes_at, tzinfo=zone)
+    if not (regular_end <= closes_at <= day_closes):
+        raise ExamRefused(
+            _("The sitting must close between its regular end (%(end)s) and %(closes)s.")
+            % {
+                "end": regular_end.astimezone(zone).strftime("%H:%M"),
+                "closes": subtest.closes_at.strftime("%H:%M"),
+            }
+        )
+
+
 def _place_students(*, actor, sitting: Sitting, persons: Iterable[Person]) -> BulkSummary:
     """Invariant: nobody sits a subtest twice. A student who has started it (or did it on paper)
     is never placed again; a student is in at most one scheduled sitting of it; a student absent
@@ -987,17 +1010,20 @@ def sitting_create(
     backup_proctors: Iterable[Person] = (),
     students: Iterable[Person] = (),
     is_catch_up: bool = False,
+    closes_at: datetime.datetime | None = None,
 ) -> SittingResult:
     """Schedule a sitting.
 
     Invariant: inside the subtest's window and opening hours, in a room of the unit, with at least
-    one proctor who was transferred and holds the proctor role there; only assigned students.
+    one proctor who was transferred and holds the proctor role there; only assigned students. Its
+    own closing limit (`closes_at`, optional) lies between its regular end and the day's closing.
     """
     _require(actor, school_unit, Capability.ADMINISTER_TESTS)
     _same_unit(room, school_unit)
     _check_published(subtest.test)
     _check_programme(subtest.test, school_unit)
     _check_sitting_time(subtest, starts_at, school_unit)
+    _check_closing_limit(subtest, starts_at, closes_at, school_unit)
     proctors, backup_proctors = list(proctors), list(backup_proctors)
     if not proctors:
         raise ExamRefused(_("A sitting needs at least one proctor."))
@@ -1007,6 +1033,7 @@ def sitting_create(
         room=room,
         starts_at=starts_at,
         is_catch_up=is_catch_up,
+        closes_at=closes_at,
     )
     audit_record(
         actor=actor,
@@ -1030,6 +1057,7 @@ def _sitting_snapshot(sitting: Sitting) -> dict:
         "starts_at": sitting.starts_at.isoformat(),
         "status": sitting.status,
         "is_catch_up": sitting.is_catch_up,
+        "closes_at": sitting.closes_at.isoformat() if sitting.closes_at else None,
     }
 
 
@@ -1147,6 +1175,10 @@ def sitting_postpone(
     closes_at = None
     if sitting.closes_at is not None:
         closes_at = sitting.closes_at + (starts_at - sitting.starts_at)
+        try:
+            _check_closing_limit(sitting.subtest, starts_at, closes_at, school_unit)
+        except ExamRefused:
+            closes_at = None  # past the new day's opening hours: the day's closing applies
     new = Sitting.objects.create(
         school_unit=school_unit,
         subtest=sitting.subtest,

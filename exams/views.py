@@ -297,6 +297,7 @@ def sittings(request: HttpRequest, unit) -> HttpResponse:
                     backup_proctors=data["backup_proctors"],
                     is_catch_up=data["is_catch_up"],
                     students=data["students"],
+                    closes_at=data["closes_at"],
                 )
             except services.ExamRefused as exc:
                 form.add_error(None, str(exc))

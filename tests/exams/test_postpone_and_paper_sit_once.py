@@ -84,3 +84,12 @@ def test_paper_replacement_refused_for_a_student_who_started_on_the_platform(wor
             actor=admin(world), school_unit=world.unit, subtest=subtest, person=pupil
         )
     assert not PaperReplacement.objects.filter(person=pupil).exists()
+
+
+def test_a_sitting_may_close_earlier_but_never_before_its_regular_end_or_after_the_day(world):
+    subtest = prepared(world)  # 45 minutes, open 08:00-17:00
+    for closes in (at(TOMORROW, 9, 30), at(TOMORROW, 17, 30), at(LATER, 12)):
+        with pytest.raises(ExamRefused, match="must close between"):
+            create(world, subtest, starts_at=at(TOMORROW, 9), closes_at=closes)
+    sitting = create(world, subtest, starts_at=at(TOMORROW, 9), closes_at=at(TOMORROW, 12)).sitting
+    assert sitting.closes_at == at(TOMORROW, 12)
