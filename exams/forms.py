@@ -47,6 +47,9 @@ class LocalDateTimeField(forms.DateTimeField):
         return parsed
 
 
+AUTOMATIC_NOTE = _("mandatory: assigned automatically")
+
+
 class AssignForm(forms.Form):
     MODES = [
         ("students", _("Chosen students")),
@@ -65,7 +68,7 @@ class AssignForm(forms.Form):
         # it again only refuses everyone.
         self.fields["subtest"].label_from_instance = lambda o: (
             f"{o.test.title} – {o.title}"
-            + (f" ({_('mandatory: assigned automatically')})" if o.test_id in automatic else "")
+            + (f" ({AUTOMATIC_NOTE})" if o.test_id in automatic else "")
         )
         self.fields["group"].queryset = groups
         self.fields["students"].queryset = students

@@ -17,8 +17,7 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy as _lazy
-from django.utils.translation import ngettext
+from django.utils.translation import gettext_lazy, ngettext
 
 from exams import hooks
 from exams.day_passwords import unit_today, unit_zone
@@ -55,14 +54,14 @@ PROGRAMME_COUNTRY = {Programme.SE_NATIONAL: Country.SWEDEN, Programme.NO_MAPPING
 # The technical routine before a digital sitting (Skolverket's guidance to schools): each item is
 # ticked per sitting by a named person. Keys are stored as "technical:<item>".
 TECHNICAL_ITEMS: dict[str, object] = {
-    "devices": _lazy("A device for every student that meets the technical requirements"),
-    "keyboards_headphones": _lazy("A physical keyboard and headphones for every student"),
-    "charged": _lazy("Devices charged, with power outlets in the room"),
-    "updates_paused": _lazy("No device updates planned during the test"),
-    "spare_devices": _lazy("Spare devices, chargers and accessories at hand"),
-    "screens": _lazy("The room is furnished so students cannot see each other's screens"),
-    "network": _lazy("The network has the capacity for every student at once"),
-    "support": _lazy(
+    "devices": gettext_lazy("A device for every student that meets the technical requirements"),
+    "keyboards_headphones": gettext_lazy("A physical keyboard and headphones for every student"),
+    "charged": gettext_lazy("Devices charged, with power outlets in the room"),
+    "updates_paused": gettext_lazy("No device updates planned during the test"),
+    "spare_devices": gettext_lazy("Spare devices, chargers and accessories at hand"),
+    "screens": gettext_lazy("The room is furnished so students cannot see each other's screens"),
+    "network": gettext_lazy("The network has the capacity for every student at once"),
+    "support": gettext_lazy(
         "Who supports whom is settled: at the school and at the organiser, and how to reach them"
     ),
 }
