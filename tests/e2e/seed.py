@@ -1,7 +1,7 @@
 """Seed the end-to-end database: run as `python -m tests.e2e.seed` with DATABASE_URL set.
 
 Builds, through the factories and the exams/delivery services, one school unit with a proctor,
-a published subtest (single choice, multiple choice, text entry, two extended-text items) and three
+a published subtest (single choice, multiple choice, text entry, two extended-text items) and four
 sittings today: "browser" (two students, released by the proctor during the test), "faults"
 (eight students, released up front), "client" (eight students for the exam-client tests and
 the proctor-room form, released up front) and "closing" (two students, released up front, for
