@@ -405,28 +405,9 @@ def attempts_submit_at_closing(*, now: datetime.datetime | None = None) -> int:
                     auto=True,
                     reason="the sitting's closing time passed",
                 )
-                _closing_notice(attempt)
+                _proctor_notice(attempt, NoticeKind.SUBMITTED_AT_CLOSING)
                 submitted += 1
     return submitted
-
-
-def _closing_notice(attempt: Attempt) -> None:
-    from delivery.notices import notice_payload
-
-    notice = Notice.objects.create(
-        sitting=attempt.sitting,
-        school_unit=attempt.sitting.school_unit,
-        room=attempt.sitting.room,
-        person=attempt.person,
-        kind=NoticeKind.SUBMITTED_AT_CLOSING,
-        data={
-            "attempt": str(attempt.public_id),
-            "person": str(attempt.person.public_id),
-            "name": attempt.person.full_name,
-            "it_hidden": True,
-        },
-    )
-    send_on_commit(f"sitting.{attempt.sitting.public_id}", notice_payload(notice))
 
 
 # Least time a running attempt keeps when extended time is reduced on the day.
@@ -586,7 +567,9 @@ def attempt_login(
         return attempt, token, replaced
 
 
-def _arrived_after_absent(attempt: Attempt, before: dict[str, Any]) -> None:
+def _proctor_notice(attempt: Attempt, kind: str) -> None:
+    """A notice about one student for the sitting's proctors, stored and pushed after commit.
+    Not a connectivity matter: the proctors' history only, not the IT page."""
     from delivery.notices import notice_payload
 
     notice = Notice.objects.create(
@@ -594,8 +577,7 @@ def _arrived_after_absent(attempt: Attempt, before: dict[str, Any]) -> None:
         school_unit=attempt.sitting.school_unit,
         room=attempt.sitting.room,
         person=attempt.person,
-        kind=NoticeKind.ARRIVED_AFTER_ABSENT,
-        # Not a connectivity matter: the proctors' history only, not the IT page.
+        kind=kind,
         data={
             "attempt": str(attempt.public_id),
             "person": str(attempt.person.public_id),
@@ -603,8 +585,12 @@ def _arrived_after_absent(attempt: Attempt, before: dict[str, Any]) -> None:
             "it_hidden": True,
         },
     )
-    _audit(None, "attempt.arrived_after_absent", attempt, before)
     send_on_commit(f"sitting.{attempt.sitting.public_id}", notice_payload(notice))
+
+
+def _arrived_after_absent(attempt: Attempt, before: dict[str, Any]) -> None:
+    _proctor_notice(attempt, NoticeKind.ARRIVED_AFTER_ABSENT)
+    _audit(None, "attempt.arrived_after_absent", attempt, before)
 
 
 # --- saves (ORM path: SQLite and the fallback) ------------------------------------------------

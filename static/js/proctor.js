@@ -237,7 +237,10 @@
   function post(action, body, errorTarget) {
     var data = new FormData();
     var target = errorTarget || errorNode;
-    Object.keys(body).forEach(function (k) { data.append(k, body[k]); });
+    // A list value (the attempts an end confirmation listed) is sent as repeated fields.
+    Object.keys(body).forEach(function (k) {
+      [].concat(body[k]).forEach(function (v) { data.append(k, v); });
+    });
     errorNode.textContent = "";
     target.textContent = "";
     return fetch(root.dataset.actionUrl.replace("ACTION", action), {
@@ -344,22 +347,11 @@
   document.getElementById("end-cancel").addEventListener("click", function () { endDialog.close(); });
   document.getElementById("end-form").addEventListener("submit", function (event) {
     event.preventDefault();
-    var data = new FormData();
-    data.append("confirmed", "1");
-    endOpen.forEach(function (row) { data.append("submit", row.attempt); });
-    endError.textContent = "";
-    fetch(root.dataset.actionUrl.replace("ACTION", "end"), {
-      method: "POST",
-      body: data,
-      credentials: "same-origin",
-      headers: { "X-CSRFToken": csrf(), "Accept": "application/json" }
-    }).then(function (r) {
-      return r.json().then(function (json) {
-        if (r.ok) { endDialog.close(); reload(); return; }
-        endError.textContent = json.error || r.statusText;
-        if (json.open) { showOpen(json.open); }
-      });
-    }).catch(function () { endError.textContent = strings.offline; });
+    var body = { confirmed: "1", submit: endOpen.map(function (row) { return row.attempt; }) };
+    post("end", body, endError).then(function (result) {
+      if (result.ok) { endDialog.close(); reload(); }
+      else if (result.open) { showOpen(result.open); }
+    });
   });
 
   root.addEventListener("click", function (event) {
