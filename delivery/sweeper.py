@@ -31,6 +31,9 @@ log = logging.getLogger(__name__)
 STAMP_KEY = "delivery:sweeper:last"
 # A close whose closing process died before announcing it is announced after this much extra time.
 ORPHAN_AFTER_S = 2.0
+# Submitting at a sitting's closing needs no half-second precision: it is checked this often.
+CLOSING_CHECK_INTERVAL_S = 5.0
+_last_closing_check: float | None = None
 
 
 def _ts(now: datetime.datetime | None) -> float:
@@ -87,10 +90,13 @@ def sweep_once(now: datetime.datetime | None = None, *, mode: str = "in-process"
         result["auto_submitted"] = attempts_auto_submit_due(now=now)
     except Exception:
         log.exception("automatic submit failed")
-    try:
-        result["closing_submitted"] = attempts_submit_at_closing(now=now)
-    except Exception:
-        log.exception("submit at closing failed")
+    global _last_closing_check
+    if _last_closing_check is None or not 0 <= ts - _last_closing_check < CLOSING_CHECK_INTERVAL_S:
+        _last_closing_check = ts
+        try:
+            result["closing_submitted"] = attempts_submit_at_closing(now=now)
+        except Exception:
+            log.exception("submit at closing failed")
     try:
         cache.set(STAMP_KEY, {"at": time.time(), "mode": mode}, timeout=3600)
     except Exception:

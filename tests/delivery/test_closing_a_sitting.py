@@ -178,7 +178,9 @@ def test_a_paused_test_is_submitted_when_the_opening_hours_end(
     ten_o_clock,
     submitted_seen,
     store,  # noqa: F811
+    monkeypatch,
 ):
+    monkeypatch.setattr(sweeper, "_last_closing_check", None)
     sitting = make_sitting(world)
     paused, token = started_attempt(world, sitting)
     item = _save(paused, token, ["A"], ["B"])
