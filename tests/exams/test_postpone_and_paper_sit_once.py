@@ -93,3 +93,11 @@ def test_a_sitting_may_close_earlier_but_never_before_its_regular_end_or_after_t
             create(world, subtest, starts_at=at(TOMORROW, 9), closes_at=closes)
     sitting = create(world, subtest, starts_at=at(TOMORROW, 9), closes_at=at(TOMORROW, 12)).sitting
     assert sitting.closes_at == at(TOMORROW, 12)
+
+
+def test_the_sitting_page_shows_its_closing_limit(client, world):
+    subtest = prepared(world)
+    sitting = create(world, subtest, starts_at=at(TOMORROW, 9), closes_at=at(TOMORROW, 12)).sitting
+    client.force_login(admin(world))
+    page = client.get(f"/units/{world.unit.public_id}/prepare/sittings/{sitting.public_id}/")
+    assert "closes 12:00: tests still open are submitted then" in page.content.decode()

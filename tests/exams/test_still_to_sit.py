@@ -96,6 +96,7 @@ def test_the_page_lists_them_and_plans_the_catch_up_in_a_few_clicks(client, worl
     assert str(form["subtest"].value()) == str(subtest.public_id)
     assert form["is_catch_up"].value() is True
     assert [p.pk for p in form_page.context["planned_students"]] == [absent.pk]
+    assert f'type="hidden" name="students" value="{absent.public_id}"' in form_page.content.decode()
 
     # submit with a room, a time and a proctor: the catch-up sitting places the student
     response = client.post(
