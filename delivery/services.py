@@ -378,23 +378,30 @@ def sitting_closes_at(sitting: Sitting) -> datetime.datetime:
 
 
 def attempts_submit_at_closing(*, now: datetime.datetime | None = None) -> int:
-    """Submit every attempt still open (working or paused, connected or not) in a sitting whose
+    """Submit every attempt still open (paused or working, connected or not) in a sitting whose
     closing time has passed, with the latest saved answers; audited, and the proctors get a
     notice. A paused attempt has no running clock, so without this it would stay open for ever.
-    Returns how many were submitted."""
+
+    Extended (or added) time may run past closing: a working attempt whose deadline lies after
+    the closing time keeps it, and the deadline submits it. Returns how many were submitted."""
     now = now or timezone.now()
-    # One query: the sittings that have begun and still hold an open attempt (the sweeper runs
-    # this every half second, so it must stay cheap whatever the number of students).
+    # One query: the sittings that have begun and still hold an open attempt (the sweeper checks
+    # every few seconds, so it must stay cheap whatever the number of students).
     sittings = Sitting.objects.filter(
         starts_at__lte=now,
         pk__in=Attempt.objects.filter(status__in=OPEN_STATUSES).values("sitting_id"),
     ).select_related("school_unit__organiser", "subtest")
     submitted = 0
     for sitting in sittings:
-        if sitting_closes_at(sitting) > now:
+        closes = sitting_closes_at(sitting)
+        if closes > now:
             continue
         with transaction.atomic():
             for attempt in _for_update().filter(sitting=sitting, status__in=OPEN_STATUSES):
+                if attempt.status == AttemptStatus.WORKING and (
+                    attempt.deadline is not None and attempt.deadline > closes
+                ):
+                    continue  # time running past closing is the student's (extended time)
                 _submit_locked(
                     attempt,
                     now=now,

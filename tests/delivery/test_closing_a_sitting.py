@@ -216,6 +216,26 @@ def test_a_sitting_can_close_earlier_than_the_opening_hours(world, ten_o_clock, 
     assert services.attempts_submit_at_closing() == 1
 
 
+def test_extended_time_running_past_closing_is_kept_and_the_deadline_submits(world, ten_o_clock):
+    # given a sitting at 16:00 (45 minutes) and a student with 30 minutes added: deadline 17:15
+    sitting = make_sitting(world, starts_at=local_at(16))
+    ten_o_clock.move_to(local_at(16))
+    extended, _ = started_attempt(world, sitting, person=world.students_a[0])
+    services.attempt_add_time(actor=proctor(world), attempt=extended, minutes=30, reason="Beslut")
+    paused, _ = started_attempt(world, sitting, person=world.students_a[1])
+    services.attempt_pause(actor=proctor(world), attempt=paused)
+
+    # when the opening hours end, only the paused test is submitted
+    ten_o_clock.move_to(local_at(17))
+    assert services.attempts_submit_at_closing() == 1
+    assert Attempt.objects.get(pk=extended.pk).status == AttemptStatus.WORKING
+    assert Attempt.objects.get(pk=paused.pk).status == AttemptStatus.SUBMITTED
+    # then the deadline (plus the grace) submits the extended one
+    ten_o_clock.move_to(local_at(17, 18))
+    assert services.attempts_auto_submit_due() == 1
+    assert Attempt.objects.get(pk=extended.pk).status == AttemptStatus.SUBMITTED
+
+
 def test_the_celery_task_submits_at_closing(world, ten_o_clock):
     from delivery.tasks import submit_at_closing
 
