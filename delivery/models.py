@@ -103,6 +103,7 @@ class NoticeKind(models.TextChoices):
     ARRIVED_AFTER_ABSENT = "arrived_late", _("Arrived after being marked absent")
     ROOM_CONNECTION_LOST = "room_connection_lost", _("Many students in a room lost connection")
     SUBMITTED = "submitted", _("Submitted")
+    SUBMITTED_AT_CLOSING = "closing_submit", _("Submitted when the sitting closed")
 
 
 class Notice(models.Model):

@@ -80,6 +80,10 @@ def notice_text(notice: Notice) -> str:
         return _("%(name)s switched device") % {"name": name or _("A student")}
     if notice.kind == NoticeKind.ARRIVED_AFTER_ABSENT:
         return _("%(name)s arrived after being marked absent") % {"name": name or _("A student")}
+    if notice.kind == NoticeKind.SUBMITTED_AT_CLOSING:
+        return _("%(name)s's test was submitted when the sitting closed") % {
+            "name": name or _("A student")
+        }
     return str(notice.get_kind_display())
 
 

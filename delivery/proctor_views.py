@@ -26,7 +26,7 @@ from schools.selectors import user_has_capability
 
 OPEN = (AttemptStatus.WAITING, AttemptStatus.WORKING, AttemptStatus.PAUSED)
 DONE = (AttemptStatus.SUBMITTED, AttemptStatus.ABSENT, AttemptStatus.EXEMPT)
-LOST = "lost"
+LOST = services.LOST
 # Every row holds every button; those that do not apply to the student's status are hidden, and
 # static/js/proctor.js shows and hides them as the status changes (services.ROW_ACTIONS).
 ROW_ACTION_BUTTONS = (
@@ -36,6 +36,7 @@ ROW_ACTION_BUTTONS = (
     ("resume", gettext_lazy("Resume")),
     ("add_time", gettext_lazy("Add time")),
     ("reopen", gettext_lazy("Reopen")),
+    ("submit", gettext_lazy("Submit for the student")),
     ("unlock", gettext_lazy("Unlock login")),
 )
 
@@ -55,9 +56,7 @@ BLANK_ROW = {
 
 
 def status_labels() -> dict[str, str]:
-    labels = {value: str(label) for value, label in AttemptStatus.choices}
-    labels[LOST] = _("Connection lost")
-    return labels
+    return services.room_status_labels()
 
 
 def _rows(sitting) -> list[dict]:
@@ -202,12 +201,14 @@ def proctor_state(request: HttpRequest, sitting) -> JsonResponse:
             "sitting_status": sitting.status,
             "rows": rows,
             "notices": notices.sitting_notices_since(sitting=sitting, after=after_id(request)),
+            # What ending the sitting would submit (the end confirmation lists these).
+            "open": services.open_attempts(sitting=sitting),
             **_summary(rows),
         }
     )
 
 
-ACTIONS = {"release", "absent", "pause", "resume", "add_time", "reopen", "end", "unlock"}
+ACTIONS = {"release", "absent", "pause", "resume", "add_time", "reopen", "submit", "end", "unlock"}
 
 
 @require_POST
@@ -232,7 +233,18 @@ def proctor_action(request: HttpRequest, sitting, action: str) -> JsonResponse:
             )
             return JsonResponse({"ok": True, "released": count})
         if action == "end":
-            services.sitting_end(actor=actor, sitting=sitting)
+            # `submit`: the attempts the proctor's confirmation listed (absent: none confirmed).
+            confirmed = request.POST.getlist("submit") if "confirmed" in request.POST else None
+            services.sitting_end(
+                actor=actor,
+                sitting=sitting,
+                submit=confirmed,
+                reason=request.POST.get("reason", ""),
+            )
+        elif action == "submit":
+            services.attempt_submit_for_student(
+                actor=actor, attempt=attempt, reason=request.POST.get("reason", "")
+            )
         elif action == "absent":
             services.attempt_mark_absent(actor=actor, attempt=attempt)
         elif action == "pause":
@@ -261,6 +273,8 @@ def proctor_action(request: HttpRequest, sitting, action: str) -> JsonResponse:
                 reason=request.POST.get("reason", ""),
                 minutes=minutes,
             )
+    except services.OpenAttemptsRefused as exc:
+        return JsonResponse({"error": str(exc), "code": exc.code, "open": exc.open}, status=409)
     except services.AttemptRefused as exc:
         return JsonResponse({"error": str(exc), "code": exc.code}, status=409)
     return JsonResponse({"ok": True})

@@ -10,7 +10,7 @@ from __future__ import annotations
 import datetime
 import math
 import secrets
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Collection, Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -19,6 +19,7 @@ from django.db import connection, transaction
 from django.http import Http404
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from delivery import timer
 from delivery.models import Attempt, AttemptStatus, Notice, NoticeKind
@@ -52,8 +53,8 @@ class AttemptRefused(Refused):
 ROW_ACTIONS: dict[str, tuple[str, ...]] = {
     AttemptStatus.NOT_STARTED: ("release", "absent"),
     AttemptStatus.WAITING: ("release", "absent"),
-    AttemptStatus.WORKING: ("pause", "add_time"),
-    AttemptStatus.PAUSED: ("resume", "add_time"),
+    AttemptStatus.WORKING: ("pause", "add_time", "submit"),
+    AttemptStatus.PAUSED: ("resume", "add_time", "submit"),
     AttemptStatus.SUBMITTED: ("reopen",),
     AttemptStatus.ABSENT: ("release",),
     AttemptStatus.EXEMPT: (),
@@ -284,6 +285,29 @@ def attempt_start(*, attempt: Attempt) -> Attempt:
         return attempt
 
 
+def _submit_locked(
+    attempt: Attempt, *, now: datetime.datetime, action: str, auto: bool, actor=None, reason=""
+) -> Attempt:
+    """The one submit: every path (the student, the deadline, the proctor, the day's closing)
+    ends here, so the submit subscribers (grading) see every submitted attempt exactly once.
+
+    Called inside the caller's transaction with the attempt locked and open. The answers are the
+    latest the server holds; a paused clock is stopped first so the paused time is credited.
+    """
+    before = _timing(attempt)
+    if attempt.paused_at is not None:
+        _apply_clock(attempt, timer.resume(clock_of(attempt), now=now))
+    attempt.status = AttemptStatus.SUBMITTED
+    attempt.submitted_at = now
+    attempt.auto_submitted = auto
+    attempt.save()
+    _audit(actor, action, attempt, before, reason=reason)
+    for subscriber in submit_subscribers:
+        subscriber(attempt)
+    _announce(attempt)
+    return attempt
+
+
 def attempt_submit(*, attempt: Attempt, auto: bool = False) -> Attempt:
     """Submit with every answer the server holds. An automatic submit never comes early."""
     with transaction.atomic():
@@ -295,18 +319,30 @@ def attempt_submit(*, attempt: Attempt, auto: bool = False) -> Attempt:
         now = timezone.now()
         if auto and not timer.is_due(clock_of(attempt), now=now, grace_seconds=grace_seconds()):
             raise AttemptRefused(_("The time is not up yet."), code="not_due")
-        before = _timing(attempt)
-        if attempt.paused_at is not None:
-            _apply_clock(attempt, timer.resume(clock_of(attempt), now=now))
-        attempt.status = AttemptStatus.SUBMITTED
-        attempt.submitted_at = now
-        attempt.auto_submitted = auto
-        attempt.save()
-        _audit(None, "attempt.auto_submit" if auto else "attempt.submit", attempt, before)
-        for subscriber in submit_subscribers:
-            subscriber(attempt)
-        _announce(attempt)
-        return attempt
+        action = "attempt.auto_submit" if auto else "attempt.submit"
+        return _submit_locked(attempt, now=now, action=action, auto=auto)
+
+
+def attempt_submit_for_student(*, actor, attempt: Attempt, reason: str) -> Attempt:
+    """The proctor submits a working or paused student's test (e.g. a student who left while
+    paused), with the latest answers the server holds; audited with the proctor and the reason."""
+    _require_proctor(actor, attempt.sitting)
+    if not (reason or "").strip():
+        raise AttemptRefused(_("Give a reason."), code="reason_required")
+    with transaction.atomic():
+        attempt = _locked(attempt)
+        if attempt.status not in OPEN_STATUSES:
+            raise AttemptRefused(
+                _("Only a student who is working or paused can be submitted."), code="not_open"
+            )
+        return _submit_locked(
+            attempt,
+            now=timezone.now(),
+            action="attempt.proctor_submit",
+            auto=False,
+            actor=actor,
+            reason=reason.strip(),
+        )
 
 
 def attempts_auto_submit_due(*, now: datetime.datetime | None = None) -> int:
@@ -328,6 +364,53 @@ def attempts_auto_submit_due(*, now: datetime.datetime | None = None) -> int:
         except AttemptRefused:
             continue
         submitted += 1
+    return submitted
+
+
+def sitting_closes_at(sitting: Sitting) -> datetime.datetime:
+    """When the attempts still open in the sitting are submitted: the limit the sitting sets,
+    otherwise the end of the subtest's opening hours on the sitting's day (the unit's clock)."""
+    if sitting.closes_at is not None:
+        return sitting.closes_at
+    zone = unit_zone(sitting.school_unit)
+    day = sitting.starts_at.astimezone(zone).date()
+    return datetime.datetime.combine(day, sitting.subtest.closes_at, tzinfo=zone)
+
+
+def attempts_submit_at_closing(*, now: datetime.datetime | None = None) -> int:
+    """Submit every attempt still open (paused or working, connected or not) in a sitting whose
+    closing time has passed, with the latest saved answers; audited, and the proctors get a
+    notice. A paused attempt has no running clock, so without this it would stay open for ever.
+
+    Extended (or added) time may run past closing: a working attempt whose deadline lies after
+    the closing time keeps it, and the deadline submits it. Returns how many were submitted."""
+    now = now or timezone.now()
+    # One query: the sittings that have begun and still hold an open attempt (the sweeper checks
+    # every few seconds, so it must stay cheap whatever the number of students).
+    sittings = Sitting.objects.filter(
+        starts_at__lte=now,
+        pk__in=Attempt.objects.filter(status__in=OPEN_STATUSES).values("sitting_id"),
+    ).select_related("school_unit__organiser", "subtest")
+    submitted = 0
+    for sitting in sittings:
+        closes = sitting_closes_at(sitting)
+        if closes > now:
+            continue
+        with transaction.atomic():
+            for attempt in _for_update().filter(sitting=sitting, status__in=OPEN_STATUSES):
+                if attempt.status == AttemptStatus.WORKING and (
+                    attempt.deadline is not None and attempt.deadline > closes
+                ):
+                    continue  # time running past closing is the student's (extended time)
+                _submit_locked(
+                    attempt,
+                    now=now,
+                    action="attempt.closing_submit",
+                    auto=True,
+                    reason="the sitting's closing time passed",
+                )
+                _proctor_notice(attempt, NoticeKind.SUBMITTED_AT_CLOSING)
+                submitted += 1
     return submitted
 
 
@@ -488,7 +571,9 @@ def attempt_login(
         return attempt, token, replaced
 
 
-def _arrived_after_absent(attempt: Attempt, before: dict[str, Any]) -> None:
+def _proctor_notice(attempt: Attempt, kind: str) -> None:
+    """A notice about one student for the sitting's proctors, stored and pushed after commit.
+    Not a connectivity matter: the proctors' history only, not the IT page."""
     from delivery.notices import notice_payload
 
     notice = Notice.objects.create(
@@ -496,8 +581,7 @@ def _arrived_after_absent(attempt: Attempt, before: dict[str, Any]) -> None:
         school_unit=attempt.sitting.school_unit,
         room=attempt.sitting.room,
         person=attempt.person,
-        kind=NoticeKind.ARRIVED_AFTER_ABSENT,
-        # Not a connectivity matter: the proctors' history only, not the IT page.
+        kind=kind,
         data={
             "attempt": str(attempt.public_id),
             "person": str(attempt.person.public_id),
@@ -505,8 +589,12 @@ def _arrived_after_absent(attempt: Attempt, before: dict[str, Any]) -> None:
             "it_hidden": True,
         },
     )
-    _audit(None, "attempt.arrived_after_absent", attempt, before)
     send_on_commit(f"sitting.{attempt.sitting.public_id}", notice_payload(notice))
+
+
+def _arrived_after_absent(attempt: Attempt, before: dict[str, Any]) -> None:
+    _proctor_notice(attempt, NoticeKind.ARRIVED_AFTER_ABSENT)
+    _audit(None, "attempt.arrived_after_absent", attempt, before)
 
 
 # --- saves (ORM path: SQLite and the fallback) ------------------------------------------------
@@ -763,10 +851,80 @@ def attempt_reopen(*, actor, attempt: Attempt, reason: str, minutes: int | None 
         return attempt
 
 
-def sitting_end(*, actor, sitting: Sitting) -> Sitting:
+class OpenAttemptsRefused(AttemptRefused):
+    """Ending refused while attempts are open; `open` lists them as the proctor room shows them."""
+
+    def __init__(self, message: str, *, code: str, open_attempts: list[dict[str, str]]):
+        super().__init__(message, code=code)
+        self.open = open_attempts
+
+
+# The proctor room's status for an open attempt whose student's connection is gone.
+LOST = "lost"
+
+
+def room_status_labels() -> dict[str, str]:
+    """The proctor room's status labels: the attempt statuses plus "Connection lost"."""
+    labels = {value: str(label) for value, label in AttemptStatus.choices}
+    labels[LOST] = _("Connection lost")
+    return labels
+
+
+def open_attempts(*, sitting: Sitting) -> list[dict[str, str]]:
+    """Every attempt still open (working or paused) with the status the proctor room shows for
+    it (working, paused or connection lost), so a refusal and the room's counts agree."""
+    from delivery.notices import lost_since_by_attempt
+
+    lost = lost_since_by_attempt(sitting=sitting)
+    labels = room_status_labels()
+    rows = []
+    for attempt in (
+        Attempt.objects.filter(sitting=sitting, status__in=OPEN_STATUSES)
+        .select_related("person")
+        .order_by("person__family_name", "person__given_name", "pk")
+    ):
+        status = LOST if attempt.pk in lost else attempt.status
+        rows.append(
+            {
+                "attempt": str(attempt.public_id),
+                "name": attempt.person.full_name,
+                "status": status,
+                "label": labels[status],
+            }
+        )
+    return rows
+
+
+def _open_refusal(still: list[dict[str, str]], *, changed: bool) -> OpenAttemptsRefused:
+    labels = room_status_labels()
+    counts: dict[str, int] = {}
+    for row in still:
+        counts[row["status"]] = counts.get(row["status"], 0) + 1
+    statuses = ", ".join(
+        f"{labels[status]}: {counts[status]}"
+        for status in (AttemptStatus.WORKING, AttemptStatus.PAUSED, LOST)
+        if counts.get(status)
+    )
+    if changed:
+        text = _("The students who have not submitted changed meanwhile: check the list again.")
+        return OpenAttemptsRefused(text, code="open_changed", open_attempts=still)
+    text = ngettext(
+        "%(count)d student has not submitted (%(statuses)s).",
+        "%(count)d students have not submitted (%(statuses)s).",
+        len(still),
+    ) % {"count": len(still), "statuses": statuses}
+    return OpenAttemptsRefused(text, code="still_open", open_attempts=still)
+
+
+def sitting_end(
+    *, actor, sitting: Sitting, submit: Collection[str] | None = None, reason: str = ""
+) -> Sitting:
     """End the sitting: students who never started are marked absent.
 
-    Refused while anyone is still working or paused: no attempt ends early.
+    Attempts still open (working, paused, connection lost) are submitted only when the proctor
+    confirmed exactly those: `submit` holds the public ids of the attempts the confirmation
+    listed. Without it, or when the open attempts changed since the list was shown, the end is
+    refused with the open attempts (OpenAttemptsRefused), counted as the proctor room counts them.
     """
     _require_proctor(actor, sitting)
     with transaction.atomic():
@@ -774,12 +932,28 @@ def sitting_end(*, actor, sitting: Sitting) -> Sitting:
         if sitting.status == SittingStatus.ENDED:
             return sitting
         attempts_ensure(sitting=sitting)
-        still = Attempt.objects.filter(sitting=sitting, status__in=OPEN_STATUSES).count()
+        still = open_attempts(sitting=sitting)
         if still:
-            raise AttemptRefused(
-                _("%(count)d students are still working.") % {"count": still},
-                code="still_working",
+            if submit is None:
+                raise _open_refusal(still, changed=False)
+            if {row["attempt"] for row in still} != {str(a) for a in submit}:
+                raise _open_refusal(still, changed=True)
+            now = timezone.now()
+            confirmed = _for_update().filter(
+                sitting=sitting, status__in=OPEN_STATUSES, public_id__in=list(submit)
             )
+            for attempt in confirmed:
+                _submit_locked(
+                    attempt,
+                    now=now,
+                    action="attempt.proctor_submit",
+                    auto=False,
+                    actor=actor,
+                    reason=(reason or "").strip() or "sitting ended",
+                )
+            if Attempt.objects.filter(sitting=sitting, status__in=OPEN_STATUSES).exists():
+                # Someone started between the list and the lock: never submit them unseen.
+                raise _open_refusal(open_attempts(sitting=sitting), changed=True)
         for attempt in (
             Attempt.objects.select_for_update(of=("self",))
             .filter(sitting=sitting, status__in=(AttemptStatus.NOT_STARTED, AttemptStatus.WAITING))

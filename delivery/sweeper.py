@@ -7,7 +7,8 @@
   `sweeper` service, and the benchmark);
 - as the Celery beat task `delivery.sweeper.presence_sweep` every 2 s, a fallback in docker-compose.
 Several sweepers may run at once: every drop is claimed once in the presence store, so nobody is
-told twice. A presence store outage skips the presence part; automatic submit still runs.
+told twice. A presence store outage skips the presence part; automatic submit still runs, as does
+the submit of every attempt still open when its sitting closes (paused ones included).
 """
 
 from __future__ import annotations
@@ -30,6 +31,9 @@ log = logging.getLogger(__name__)
 STAMP_KEY = "delivery:sweeper:last"
 # A close whose closing process died before announcing it is announced after this much extra time.
 ORPHAN_AFTER_S = 2.0
+# Submitting at a sitting's closing needs no half-second precision: it is checked this often.
+CLOSING_CHECK_INTERVAL_S = 5.0
+_last_closing_check: float | None = None
 
 
 def _ts(now: datetime.datetime | None) -> float:
@@ -63,11 +67,18 @@ def _announce(store, presence, lost, *, silent: bool) -> None:
 
 
 def sweep_once(now: datetime.datetime | None = None, *, mode: str = "in-process") -> dict:
-    """Detect silent drops, announce orphaned closes, submit attempts that are due."""
-    from delivery.services import attempts_auto_submit_due
+    """Detect silent drops, announce orphaned closes, submit attempts that are due and those
+    still open when their sitting closes."""
+    from delivery.services import attempts_auto_submit_due, attempts_submit_at_closing
 
     ts = _ts(now)
-    result: dict = {"silent": 0, "orphaned": 0, "auto_submitted": 0, "presence": "ok"}
+    result: dict = {
+        "silent": 0,
+        "orphaned": 0,
+        "auto_submitted": 0,
+        "closing_submitted": 0,
+        "presence": "ok",
+    }
     try:
         result.update(sweep_presence(now=ts))
     except PresenceUnavailable:
@@ -79,6 +90,13 @@ def sweep_once(now: datetime.datetime | None = None, *, mode: str = "in-process"
         result["auto_submitted"] = attempts_auto_submit_due(now=now)
     except Exception:
         log.exception("automatic submit failed")
+    global _last_closing_check
+    if _last_closing_check is None or not 0 <= ts - _last_closing_check < CLOSING_CHECK_INTERVAL_S:
+        _last_closing_check = ts
+        try:
+            result["closing_submitted"] = attempts_submit_at_closing(now=now)
+        except Exception:
+            log.exception("submit at closing failed")
     try:
         cache.set(STAMP_KEY, {"at": time.time(), "mode": mode}, timeout=3600)
     except Exception:

@@ -12,7 +12,7 @@ from rest_framework import permissions, serializers, status
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from exams import day_passwords, readiness, selectors, services
+from exams import catch_up, day_passwords, readiness, selectors, services
 from exams.models import AdjustmentKind, ExemptionGround, Tool
 from schools.models import Person
 from schools.roles import Capability
@@ -52,6 +52,7 @@ class SummarySerializer(serializers.Serializer):
     refused_count = serializers.IntegerField()
     changed = SummaryRowSerializer(many=True)
     refused = SummaryRowSerializer(many=True)
+    notes = serializers.ListField(child=serializers.CharField(), required=False)
 
 
 class PersonRefSerializer(serializers.Serializer):
@@ -112,6 +113,7 @@ class SittingSerializer(serializers.Serializer):
     starts_at = serializers.DateTimeField()
     status = serializers.CharField()
     is_catch_up = serializers.BooleanField()
+    closes_at = serializers.DateTimeField(allow_null=True)
     proctors = ProctorshipSerializer(source="proctorships", many=True)
     postponed_to = serializers.UUIDField(
         source="postponed_to.public_id", allow_null=True, default=None
@@ -133,6 +135,12 @@ class SittingRequestSerializer(serializers.Serializer):
     backup_proctors = serializers.ListField(child=serializers.UUIDField(), required=False)
     students = serializers.ListField(child=serializers.UUIDField(), required=False)
     is_catch_up = serializers.BooleanField(required=False, default=False)
+    closes_at = serializers.DateTimeField(
+        required=False,
+        allow_null=True,
+        help_text="When tests still open are submitted (default: the end of the subtest's "
+        "opening hours that day).",
+    )
 
 
 class SittingCreatedSerializer(serializers.Serializer):
@@ -220,12 +228,20 @@ class ExemptionRequestSerializer(serializers.Serializer):
     decided_on = serializers.DateField(required=False, allow_null=True)
 
 
+class CheckItemSerializer(serializers.Serializer):
+    key = serializers.CharField(help_text="The key to acknowledge it with.")
+    label = serializers.CharField()
+    ticked_by = serializers.CharField(allow_null=True)
+    ticked_at = serializers.DateTimeField(allow_null=True)
+
+
 class CheckSerializer(serializers.Serializer):
     key = serializers.CharField()
     label = serializers.CharField()
     state = serializers.ChoiceField(choices=["green", "amber", "red"])
     detail = serializers.CharField()
     fix_url = serializers.CharField()
+    items = CheckItemSerializer(many=True)
 
 
 class SittingReadinessSerializer(serializers.Serializer):
@@ -492,6 +508,7 @@ class SittingListView(UnitView):
                 ],
                 students=students,
                 is_catch_up=values["is_catch_up"],
+                closes_at=values.get("closes_at"),
             )
         except services.ExamRefused as exc:
             return _refused(exc)
@@ -819,6 +836,36 @@ class ReadinessView(UnitView):
         room = _room_param(request, school_unit)
         rows = readiness.unit_readiness(school_unit=school_unit, room=room)
         return Response(SittingReadinessSerializer(rows, many=True).data)
+
+
+class StillToSitStudentSerializer(serializers.Serializer):
+    id = serializers.UUIDField(source="person.public_id")
+    name = serializers.CharField(source="person.full_name")
+    reason = serializers.ChoiceField(choices=[catch_up.ABSENT, catch_up.NOT_PLACED])
+    missed_sitting = serializers.UUIDField(source="missed.public_id", allow_null=True, default=None)
+
+
+class StillToSitSerializer(serializers.Serializer):
+    subtest = serializers.UUIDField(source="subtest.public_id")
+    test = serializers.CharField(source="subtest.test.title")
+    title = serializers.CharField(source="subtest.title")
+    window_end = serializers.DateField()
+    students = StillToSitStudentSerializer(many=True)
+
+
+class StillToSitView(UnitView):
+    @extend_schema(
+        responses=StillToSitSerializer(many=True),
+        description=_(
+            "Per subtest that has had a sitting end (window still open): the students who still "
+            "have to sit it, absent from a sitting or never placed. Place them in a catch-up "
+            "sitting with POST sittings/ (is_catch_up, students)."
+        ),
+    )
+    def get(self, request, unit):
+        school_unit = self.unit(request, unit)
+        groups = catch_up.still_to_sit(school_unit=school_unit)
+        return Response(StillToSitSerializer(groups, many=True).data)
 
 
 class AcknowledgeView(UnitView):

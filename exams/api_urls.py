@@ -60,6 +60,7 @@ urlpatterns: list = [
         name="api-exams-exemption",
     ),
     path(f"{U}readiness/", api.ReadinessView.as_view(), name="api-exams-readiness"),
+    path(f"{U}still-to-sit/", api.StillToSitView.as_view(), name="api-exams-still-to-sit"),
     path(
         f"{U}readiness/acknowledge/",
         api.AcknowledgeView.as_view(),

@@ -18,6 +18,10 @@ class ExamsConfig(AppConfig):
         hooks.on_transfer_applied(on_transfer_applied)
         register_panel("exams/_readiness_panel.html", dashboard_panel_context, order=20)
 
+        from exams.catch_up import dashboard_panel_context as still_to_sit_panel
+
+        register_panel("exams/_still_to_sit_panel.html", still_to_sit_panel, order=25)
+
         from django.utils.translation import gettext_lazy as _
 
         from schools.navigation import register_menu_entry

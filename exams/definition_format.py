@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 import yaml
+from django.conf import settings
 from django.utils import timezone
 from django.utils.text import slugify
 from django.utils.translation import gettext as _
@@ -242,8 +243,11 @@ def parse_definition(
     spec["grade"] = grade
     spec["period"] = str(data.get("period") or "")
     spec["mandatory"] = bool(data.get("mandatory", True))
+    # Leaving it out takes the platform's ASSIGNMENT_OPENS_DAYS_BEFORE (README).
     spec["assignment_opens_days_before"] = _int(
-        data.get("assignment_opens_days_before", 21), "assignment_opens_days_before", problems
+        data.get("assignment_opens_days_before", settings.ASSIGNMENT_OPENS_DAYS_BEFORE),
+        "assignment_opens_days_before",
+        problems,
     )
     if "window" not in data:
         problems.add("window", _("Required."))

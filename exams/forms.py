@@ -47,6 +47,9 @@ class LocalDateTimeField(forms.DateTimeField):
         return parsed
 
 
+AUTOMATIC_NOTE = _("mandatory: assigned automatically")
+
+
 class AssignForm(forms.Form):
     MODES = [
         ("students", _("Chosen students")),
@@ -58,10 +61,15 @@ class AssignForm(forms.Form):
     group = PublicIdChoiceField(queryset=None, required=False, label=_("Teaching group"))
     students = PublicIdMultipleField(queryset=None, required=False, label=_("Students"))
 
-    def __init__(self, *args, subtests, groups, students, **kwargs):
+    def __init__(self, *args, subtests, groups, students, automatic=frozenset(), **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["subtest"].queryset = subtests
-        self.fields["subtest"].label_from_instance = lambda o: f"{o.test.title} – {o.title}"
+        # A test assigned automatically (mandatory, or registered) says so in the list: assigning
+        # it again only refuses everyone.
+        self.fields["subtest"].label_from_instance = lambda o: (
+            f"{o.test.title} – {o.title}"
+            + (f" ({AUTOMATIC_NOTE})" if o.test_id in automatic else "")
+        )
         self.fields["group"].queryset = groups
         self.fields["students"].queryset = students
 
@@ -87,13 +95,27 @@ class SittingForm(forms.Form):
         queryset=None, required=False, label=_("Backup proctors")
     )
     is_catch_up = forms.BooleanField(required=False, label=_("Catch-up sitting"))
+    closes_at = LocalDateTimeField(
+        required=False,
+        label=_("Closes at (optional)"),
+        help_text=_(
+            "Tests still open then are submitted with their saved answers. Empty: when the "
+            "subtest's opening hours end that day."
+        ),
+    )
+    # Filled in from "Who still has to sit": the students the new sitting places at once.
+    students = PublicIdMultipleField(
+        queryset=None, required=False, widget=forms.MultipleHiddenInput
+    )
 
-    def __init__(self, *args, unit, subtests, rooms, proctors, **kwargs):
+    def __init__(self, *args, unit, subtests, rooms, proctors, students=None, **kwargs):
         super().__init__(*args, **kwargs)
+        self.fields["students"].queryset = students if students is not None else subtests.none()
         self.fields["subtest"].queryset = subtests
         self.fields["subtest"].label_from_instance = lambda o: f"{o.test.title} – {o.title}"
         self.fields["room"].queryset = rooms
         self.fields["starts_at"].zone = unit_zone(unit)
+        self.fields["closes_at"].zone = unit_zone(unit)
         self.fields["proctors"].queryset = proctors
         self.fields["backup_proctors"].queryset = proctors
 

@@ -250,6 +250,9 @@ class Sitting(StampedModel):
         "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="postponed_from"
     )
     ended_at = models.DateTimeField(null=True, blank=True)
+    # Attempts still open are submitted at this time; empty: when the subtest's opening hours
+    # end on the sitting's day (delivery.services.sitting_closes_at).
+    closes_at = models.DateTimeField(null=True, blank=True)
     # Off-platform subtests: the person responsible for entering the results afterwards.
     results_entered_by = models.ForeignKey(
         Person, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"

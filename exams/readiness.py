@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime
 from dataclasses import dataclass, field
 
+from django.conf import settings
 from django.db.models import Q
 from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
@@ -21,19 +22,24 @@ from exams.models import (
     Assignment,
     ChecklistAcknowledgement,
     DayPassword,
-    PaperReplacement,
     Sitting,
     SittingStatus,
     SittingStudent,
 )
-from exams.services import _exempt_ids, enrolled_ids, proctor_refusal, result_enterer_refusal
+from exams.services import (
+    TECHNICAL_ITEMS,
+    TECHNICAL_KEYS,
+    _exempt_ids,
+    _started_ids,
+    enrolled_ids,
+    proctor_refusal,
+    result_enterer_refusal,
+)
 from schools.models import Person, SchoolUnit
 from schools.roles import Capability
 
 GREEN, AMBER, RED = "green", "amber", "red"
 _RANK = {GREEN: 0, AMBER: 1, RED: 2}
-TRANSFER_LEAD_DAYS = 30
-TRANSFER_FREEZE_DAYS = 7
 NAMES_SHOWN = 10
 
 
@@ -44,6 +50,8 @@ class Check:
     state: str
     detail: str = ""
     fix_url: str = ""
+    # Sub-items ticked one by one (the technical checklist): key, label, who ticked it.
+    items: list[dict] = field(default_factory=list)
 
 
 @dataclass
@@ -75,26 +83,30 @@ def _names(persons: list) -> str:
 
 def _transfer_check(sitting: Sitting) -> Check:
     """Every student and proctor of the sitting, person by person: transferred (created) at
-    least 30 days before the sitting and not changed by a transfer within 7 days before it."""
+    least TRANSFER_FIRST_MIN_DAYS before the sitting and not changed by a transfer within
+    TRANSFER_UPDATE_MIN_DAYS before it."""
     label = _("The organiser transferred users in time")
     fix = _url("unit-staff", sitting.school_unit)
-    lead = sitting.starts_at - datetime.timedelta(days=TRANSFER_LEAD_DAYS)
-    freeze = sitting.starts_at - datetime.timedelta(days=TRANSFER_FREEZE_DAYS)
+    first_days = settings.TRANSFER_FIRST_MIN_DAYS
+    update_days = settings.TRANSFER_UPDATE_MIN_DAYS
+    lead = sitting.starts_at - datetime.timedelta(days=first_days)
+    freeze = sitting.starts_at - datetime.timedelta(days=update_days)
     persons = Person.objects.filter(
         Q(placements__sitting=sitting) | Q(proctorships__sitting=sitting)
     ).distinct()
     late = [p for p in persons if p.created > lead]
     if late:
-        detail = _("Transferred less than 30 days before the sitting: %(names)s.") % {
-            "names": _names(late)
+        detail = _("Transferred less than %(days)d days before the sitting: %(names)s.") % {
+            "days": first_days,
+            "names": _names(late),
         }
         return Check("transfer", label, RED, str(detail), fix)
     changed = [p for p in persons if p.modified > freeze]
     if changed:
         detail = _(
-            "Changed by the organiser less than 7 days before the sitting: %(names)s. Check "
-            "rooms, assignments and roles."
-        ) % {"names": _names(changed)}
+            "Changed by the organiser less than %(days)d days before the sitting: %(names)s. "
+            "Check rooms, assignments and roles."
+        ) % {"days": update_days, "names": _names(changed)}
         return Check("transfer", label, AMBER, str(detail), fix)
     return Check("transfer", label, GREEN)
 
@@ -116,10 +128,10 @@ def _placement_check(sitting: Sitting) -> Check:
             sitting__status=SittingStatus.SCHEDULED,
         ).values_list("person_id", flat=True)
     )
-    on_paper = set(
-        PaperReplacement.objects.filter(subtest=sitting.subtest).values_list("person_id", flat=True)
-    )
-    missing = assigned - placed - on_paper - _exempt_ids(sitting.subtest)
+    # Students who sat the subtest (started it on the platform, in a sitting since ended, or did
+    # it on paper) are done, not "not placed".
+    done = _started_ids(subtest=sitting.subtest)
+    missing = assigned - placed - done - _exempt_ids(sitting.subtest)
     fix = _url("exams-assignments", unit, query=f"subtest={sitting.subtest.public_id}&unplaced=1")
     if not assigned:
         return Check(
@@ -227,15 +239,44 @@ def _result_entry_check(sitting: Sitting) -> Check | None:
     return Check("result_entry", label, GREEN, person.full_name)
 
 
+def _ticker_name(user) -> str:
+    if user is None:
+        return ""
+    person = getattr(user, "person", None)
+    return person.full_name if person is not None else user.get_full_name() or user.username
+
+
 def _technical_check(sitting: Sitting) -> Check:
-    done = _acknowledged(sitting, "technical_checklist")
-    return Check(
-        "technical_checklist",
-        _("Technical checklist acknowledged"),
-        GREEN if done else RED,
-        "" if done else str(_("Not acknowledged.")),
-        "" if done else _url("exams-readiness", sitting.school_unit),
-    )
+    """The technical routine, item by item, each ticked for this sitting by a named person."""
+    ticked = {
+        ack.key: ack
+        for ack in ChecklistAcknowledgement.objects.filter(
+            school_unit=sitting.school_unit, sitting=sitting, key__in=TECHNICAL_KEYS
+        ).select_related("acknowledged_by__person")
+    }
+    items = []
+    for (item, item_label), key in zip(TECHNICAL_ITEMS.items(), TECHNICAL_KEYS, strict=True):
+        ack = ticked.get(key)
+        items.append(
+            {
+                "key": key,
+                "item": item,
+                "label": str(item_label),
+                "ticked_by": _ticker_name(ack.acknowledged_by) if ack else None,
+                "ticked_at": ack.created if ack else None,
+            }
+        )
+    left = [i["label"] for i in items if i["ticked_by"] is None]
+    label = _("Technical checklist")
+    if not left:
+        return Check("technical_checklist", label, GREEN, items=items)
+    detail = _("%(done)d of %(total)d ticked. Still to do: %(items)s.") % {
+        "done": len(items) - len(left),
+        "total": len(items),
+        "items": "; ".join(left),
+    }
+    fix = _url("exams-readiness", sitting.school_unit)
+    return Check("technical_checklist", label, RED, str(detail), fix, items=items)
 
 
 def sitting_readiness(sitting: Sitting) -> SittingReadiness:

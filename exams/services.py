@@ -17,6 +17,7 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy, ngettext
 
 from exams import hooks
 from exams.day_passwords import unit_today, unit_zone
@@ -50,7 +51,22 @@ from schools.selectors import roles_at, user_has_capability
 
 PROGRAMME_COUNTRY = {Programme.SE_NATIONAL: Country.SWEDEN, Programme.NO_MAPPING: Country.NORWAY}
 
-CHECKLIST_KEYS = ("technical_checklist", "adjustments_reviewed")
+# The technical routine before a digital sitting (Skolverket's guidance to schools): each item is
+# ticked per sitting by a named person. Keys are stored as "technical:<item>".
+TECHNICAL_ITEMS: dict[str, object] = {
+    "devices": gettext_lazy("A device for every student that meets the technical requirements"),
+    "keyboards_headphones": gettext_lazy("A physical keyboard and headphones for every student"),
+    "charged": gettext_lazy("Devices charged, with power outlets in the room"),
+    "updates_paused": gettext_lazy("No device updates planned during the test"),
+    "spare_devices": gettext_lazy("Spare devices, chargers and accessories at hand"),
+    "screens": gettext_lazy("The room is furnished so students cannot see each other's screens"),
+    "network": gettext_lazy("The network has the capacity for every student at once"),
+    "support": gettext_lazy(
+        "Who supports whom is settled: at the school and at the organiser, and how to reach them"
+    ),
+}
+TECHNICAL_KEYS = tuple(f"technical:{item}" for item in TECHNICAL_ITEMS)
+CHECKLIST_KEYS = ("adjustments_reviewed", *TECHNICAL_KEYS)
 
 
 class ExamRefused(Refused):
@@ -63,6 +79,9 @@ class BulkSummary:
 
     changed: list[dict] = field(default_factory=list)
     refused: list[dict] = field(default_factory=list)
+    # Sentences about the whole action, shown above the counts (e.g. nothing to do: the test is
+    # assigned automatically).
+    notes: list[str] = field(default_factory=list)
 
     def refuse_unknown(self, ids: Iterable, found: Iterable[Person]) -> BulkSummary:
         """Ids asked for that are no student of the unit are refused, never silently dropped."""
@@ -79,6 +98,7 @@ class BulkSummary:
             "refused_count": len(self.refused),
             "changed": self.changed,
             "refused": self.refused,
+            "notes": self.notes,
         }
 
 
@@ -683,6 +703,7 @@ def assignments_create(
             "person", "subtest"
         )
     }
+    automatic = 0
     for person in persons:
         elsewhere = have.get(person.pk)
         if person.pk not in enrolled:
@@ -691,6 +712,13 @@ def assignments_create(
             reason = _("Exempt from this test.")
         elif person.pk in sat_earlier:
             reason = _("Has already sat an earlier version of this subtest.")
+        elif (
+            elsewhere is not None
+            and elsewhere.school_unit_id == school_unit.pk
+            and elsewhere.source == AssignmentSource.AUTOMATIC
+        ):
+            reason = _("Already assigned automatically: the test is mandatory.")
+            automatic += 1
         elif elsewhere is not None and elsewhere.school_unit_id == school_unit.pk:
             reason = _("Already assigned.")
         elif elsewhere is not None:
@@ -726,7 +754,24 @@ def assignments_create(
             scope=school_unit,
         )
         summary.changed.append(_person_entry(person, action="assigned"))
+    if automatic:
+        summary.notes.append(
+            ngettext(
+                "This test is mandatory: %(count)d of these students already had it, assigned "
+                "automatically. Nothing more to do for them.",
+                "This test is mandatory: %(count)d of these students already had it, assigned "
+                "automatically. Nothing more to do for them.",
+                automatic,
+            )
+            % {"count": automatic}
+        )
     return summary
+
+
+def binding_test_ids(*, school_unit: SchoolUnit, today: datetime.date | None = None) -> set[int]:
+    """Tests the unit's students are assigned automatically (mandatory, or registered)."""
+    day = today or unit_today(school_unit)
+    return {test.pk for test in _tests_binding(school_unit, day)}
 
 
 def assignments_create_for_group(
@@ -847,6 +892,29 @@ def _check_sitting_time(
         )
 
 
+def _check_closing_limit(
+    subtest: Subtest, starts_at: datetime.datetime, closes_at: datetime.datetime | None, school_unit
+) -> None:
+    """A sitting's own closing limit (when tests still open are submitted) lies on its day, no
+    earlier than its regular end and no later than the subtest's opening hours end."""
+    if closes_at is None:
+        return
+    if timezone.is_naive(closes_at):
+        raise ExamRefused(_("The closing time needs a time zone."))
+    zone = unit_zone(school_unit)
+    day = starts_at.astimezone(zone).date()
+    regular_end = starts_at + datetime.timedelta(minutes=subtest.duration_minutes)
+    day_closes = datetime.datetime.combine(day, subtest.closes_at, tzinfo=zone)
+    if not (regular_end <= closes_at <= day_closes):
+        raise ExamRefused(
+            _("The sitting must close between its regular end (%(end)s) and %(closes)s.")
+            % {
+                "end": regular_end.astimezone(zone).strftime("%H:%M"),
+                "closes": subtest.closes_at.strftime("%H:%M"),
+            }
+        )
+
+
 def _place_students(*, actor, sitting: Sitting, persons: Iterable[Person]) -> BulkSummary:
     """Invariant: nobody sits a subtest twice. A student who has started it (or did it on paper)
     is never placed again; a student is in at most one scheduled sitting of it; a student absent
@@ -941,17 +1009,20 @@ def sitting_create(
     backup_proctors: Iterable[Person] = (),
     students: Iterable[Person] = (),
     is_catch_up: bool = False,
+    closes_at: datetime.datetime | None = None,
 ) -> SittingResult:
     """Schedule a sitting.
 
     Invariant: inside the subtest's window and opening hours, in a room of the unit, with at least
-    one proctor who was transferred and holds the proctor role there; only assigned students.
+    one proctor who was transferred and holds the proctor role there; only assigned students. Its
+    own closing limit (`closes_at`, optional) lies between its regular end and the day's closing.
     """
     _require(actor, school_unit, Capability.ADMINISTER_TESTS)
     _same_unit(room, school_unit)
     _check_published(subtest.test)
     _check_programme(subtest.test, school_unit)
     _check_sitting_time(subtest, starts_at, school_unit)
+    _check_closing_limit(subtest, starts_at, closes_at, school_unit)
     proctors, backup_proctors = list(proctors), list(backup_proctors)
     if not proctors:
         raise ExamRefused(_("A sitting needs at least one proctor."))
@@ -961,6 +1032,7 @@ def sitting_create(
         room=room,
         starts_at=starts_at,
         is_catch_up=is_catch_up,
+        closes_at=closes_at,
     )
     audit_record(
         actor=actor,
@@ -984,6 +1056,7 @@ def _sitting_snapshot(sitting: Sitting) -> dict:
         "starts_at": sitting.starts_at.isoformat(),
         "status": sitting.status,
         "is_catch_up": sitting.is_catch_up,
+        "closes_at": sitting.closes_at.isoformat() if sitting.closes_at else None,
     }
 
 
@@ -1084,8 +1157,11 @@ def sitting_postpone(
 ) -> Sitting:
     """Move a sitting to a new time (head teacher or test administration).
 
-    Invariant: the new sitting obeys the same time rules; students and proctors carry over; the
-    old one stays, marked postponed and pointing at the new one.
+    Invariant: the new sitting obeys the same time rules; nobody sits the subtest twice. Students
+    who have not started the subtest move to the new sitting; students who have started it stay
+    (the old sitting then stays scheduled, for them to finish and the proctor to end). Proctors,
+    who enters the results and the closing limit (moved with the start) carry over; the old
+    sitting points at the new one, and is marked postponed when nobody stays in it.
     """
     school_unit = sitting.school_unit
     _require(actor, school_unit, Capability.ADMINISTER_TESTS)
@@ -1095,18 +1171,28 @@ def sitting_postpone(
     room = room or sitting.room
     _same_unit(room, school_unit)
     _check_sitting_time(sitting.subtest, starts_at, school_unit)
+    closes_at = None
+    if sitting.closes_at is not None:
+        closes_at = sitting.closes_at + (starts_at - sitting.starts_at)
+        try:
+            _check_closing_limit(sitting.subtest, starts_at, closes_at, school_unit)
+        except ExamRefused:
+            closes_at = None  # past the new day's opening hours: the day's closing applies
     new = Sitting.objects.create(
         school_unit=school_unit,
         subtest=sitting.subtest,
         room=room,
         starts_at=starts_at,
+        closes_at=closes_at,
         is_catch_up=sitting.is_catch_up,
+        results_entered_by=sitting.results_entered_by,
     )
+    started = _started_ids(subtest=sitting.subtest)
+    placed = list(sitting.placements.values_list("person_id", flat=True))
+    moving = [pid for pid in placed if pid not in started]
+    staying = [pid for pid in placed if pid in started]
     SittingStudent.objects.bulk_create(
-        [
-            SittingStudent(sitting=new, person_id=pid)
-            for pid in sitting.placements.values_list("person_id", flat=True)
-        ]
+        [SittingStudent(sitting=new, person_id=pid) for pid in moving]
     )
     SittingProctor.objects.bulk_create(
         [
@@ -1115,15 +1201,24 @@ def sitting_postpone(
         ]
     )
     before = _sitting_snapshot(sitting)
-    sitting.status = SittingStatus.POSTPONED
+    if staying:
+        sitting.placements.filter(person_id__in=moving).delete()
+    else:
+        sitting.status = SittingStatus.POSTPONED
     sitting.postponed_to = new
     sitting.save(update_fields=["status", "postponed_to", "modified"])
+    public = dict(Person.objects.filter(pk__in=placed).values_list("pk", "public_id"))
     audit_record(
         actor=actor,
         action="sitting.postpone",
         target=sitting,
         before=before,
-        after=_sitting_snapshot(new) | {"sitting": str(new.public_id)},
+        after=_sitting_snapshot(new)
+        | {
+            "sitting": str(new.public_id),
+            "moved": [str(public[pid]) for pid in moving],
+            "stayed": [str(public[pid]) for pid in staying],
+        },
         reason=reason,
         scope=school_unit,
     )
@@ -1134,7 +1229,10 @@ def sitting_postpone(
 def paper_replacement_record(
     *, actor, school_unit: SchoolUnit, subtest: Subtest, person: Person, note: str = ""
 ) -> PaperReplacement:
-    """Record that a student did the subtest on paper; grading enters the result later."""
+    """Record that a student did the subtest on paper; grading enters the result later.
+
+    Invariant: nobody sits a subtest twice, so never for a student who started it on the platform.
+    """
     _require(actor, school_unit, Capability.ADMINISTER_TESTS)
     if not Assignment.objects.filter(
         subtest=subtest, person=person, school_unit=school_unit
@@ -1142,6 +1240,9 @@ def paper_replacement_record(
         raise ExamRefused(_("Not assigned this subtest."))
     if PaperReplacement.objects.filter(subtest=subtest, person=person).exists():
         raise ExamRefused(_("A paper replacement test is already recorded."))
+    if SubtestStart.objects.filter(subtest=subtest, person=person).exists():
+        # Sit-once rule: a student who started the subtest on the platform finishes it there.
+        raise ExamRefused(_("Has already started this subtest on the platform."))
     record = PaperReplacement.objects.create(
         school_unit=school_unit, subtest=subtest, person=person, recorded_by=actor, note=note
     )
@@ -1511,13 +1612,16 @@ def exemption_remove(*, actor, exemption: Exemption, reason: str) -> None:
 def checklist_acknowledge(
     *, actor, school_unit: SchoolUnit, key: str, sitting: Sitting | None = None
 ) -> ChecklistAcknowledgement:
-    """Confirm a readiness item by hand (the technical checklist, adjustments reviewed).
+    """Confirm a readiness item by hand (an item of the technical checklist, adjustments
+    reviewed), recorded with the person who ticked it.
 
     Invariant: a confirmation is for one sitting; it says nothing about any other sitting.
     """
     _require(actor, school_unit, Capability.ADMINISTER_TESTS)
     if key not in CHECKLIST_KEYS:
         raise ExamRefused(_("Unknown checklist item."))
+    if actor is None and key in TECHNICAL_KEYS:
+        raise ExamRefused(_("Each item of the technical checklist is ticked by a named person."))
     if sitting is None:
         raise ExamRefused(_("Choose the sitting this confirms."))
     _same_unit(sitting, school_unit)

@@ -30,6 +30,7 @@ urlpatterns: list = [
         views.exemption_remove,
         name="exams-exemption-remove",
     ),
+    path(f"{P}still-to-sit/", views.still_to_sit, name="exams-still-to-sit"),
     path(f"{P}readiness/", views.readiness_page, name="exams-readiness"),
     path(
         f"{P}readiness/print/",

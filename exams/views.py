@@ -12,7 +12,7 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from exams import day_passwords, readiness, selectors, services
+from exams import catch_up, day_passwords, readiness, selectors, services
 from exams.forms import (
     AdjustmentForm,
     AssignForm,
@@ -151,6 +151,7 @@ def _assign_form(request, school_unit, data=None):
         subtests=selectors.subtests_for_unit(school_unit=school_unit),
         groups=selectors.groups_for(user=request.user, school_unit=school_unit),
         students=selectors.students_for(user=request.user, school_unit=school_unit),
+        automatic=services.binding_test_ids(school_unit=school_unit),
     )
 
 
@@ -256,12 +257,23 @@ def assignment_correct(request: HttpRequest, unit, assignment) -> HttpResponse:
 
 
 def _sitting_form(request, school_unit, data=None):
+    students = selectors.students_for(user=request.user, school_unit=school_unit)
+    initial = {}
+    if data is None and request.GET.get("subtest"):
+        # A catch-up sitting planned from "Who still has to sit": subtest and students filled in.
+        initial = {
+            "subtest": request.GET["subtest"],
+            "is_catch_up": request.GET.get("catch_up") == "1",
+            "students": [s for s in request.GET.getlist("students") if _is_uuid(s)],
+        }
     return SittingForm(
         data,
+        initial=initial,
         unit=school_unit,
         subtests=selectors.subtests_for_unit(school_unit=school_unit),
         rooms=selectors.rooms_for(user=request.user, school_unit=school_unit),
         proctors=selectors.proctor_candidates(user=request.user, school_unit=school_unit),
+        students=students,
     )
 
 
@@ -284,12 +296,26 @@ def sittings(request: HttpRequest, unit) -> HttpResponse:
                     proctors=data["proctors"],
                     backup_proctors=data["backup_proctors"],
                     is_catch_up=data["is_catch_up"],
+                    students=data["students"],
+                    closes_at=data["closes_at"],
                 )
             except services.ExamRefused as exc:
                 form.add_error(None, str(exc))
                 status = 400
             else:
-                messages.success(request, _("Sitting scheduled. Now place its students."))
+                if result.students.changed or result.students.refused:
+                    messages.success(
+                        request,
+                        _("Sitting scheduled: %(placed)d placed, %(refused)d refused.")
+                        % {
+                            "placed": len(result.students.changed),
+                            "refused": len(result.students.refused),
+                        },
+                    )
+                    for row in result.students.refused:
+                        messages.warning(request, f"{row['name']}: {row['reason']}")
+                else:
+                    messages.success(request, _("Sitting scheduled. Now place its students."))
                 return redirect("exams-sitting", school_unit.public_id, result.sitting.public_id)
         else:
             status = 400
@@ -304,8 +330,33 @@ def sittings(request: HttpRequest, unit) -> HttpResponse:
             "sittings": selectors.sittings_for(
                 user=request.user, school_unit=school_unit, room=room
             ),
+            "planned_students": _planned_students(form),
         },
         status,
+    )
+
+
+def _planned_students(form) -> list:
+    """The students a catch-up sitting being planned will place (named above the form)."""
+    ids = form["students"].value() or []
+    if not ids:
+        return []
+    field = form.fields["students"]
+    return list(field.queryset.filter(public_id__in=[i for i in ids if _is_uuid(i)]))
+
+
+@login_required
+def still_to_sit(request: HttpRequest, unit) -> HttpResponse:
+    """Who still has to sit, per subtest, with a link that plans their catch-up sitting."""
+    school_unit = _unit(request, unit)
+    groups = catch_up.still_to_sit(school_unit=school_unit)
+    return _render(
+        request,
+        "exams/still_to_sit.html",
+        {
+            "unit": school_unit,
+            "groups": [(g, g.plan_url(school_unit)) for g in groups],
+        },
     )
 
 

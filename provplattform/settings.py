@@ -158,6 +158,10 @@ CELERY_BEAT_SCHEDULE["delivery-auto-submit"] = {
     "task": "delivery.tasks.auto_submit_due",
     "schedule": 5.0,
 }
+CELERY_BEAT_SCHEDULE["delivery-submit-at-closing"] = {
+    "task": "delivery.tasks.submit_at_closing",
+    "schedule": 60.0,
+}
 CELERY_BEAT_SCHEDULE["schools-transfer-fail-stale"] = {
     "task": "schools.transfer_fail_stale",
     "schedule": 300.0,

@@ -7,9 +7,11 @@ numbers with 40 added to the month (the registry's convention for test persons).
 
 from __future__ import annotations
 
+import datetime
 import random
 
 from django.db import transaction
+from django.utils import timezone
 
 from schools.models import (
     Country,
@@ -28,6 +30,8 @@ from schools.services import permissions_sync, role_assign
 
 DEMO_PASSWORD = "demo-provplattform"
 STUDENTS_PER_UNIT = 40
+# When the demo organiser "transferred" its people: well over TRANSFER_FIRST_MIN_DAYS ago.
+DEMO_TRANSFERRED_DAYS_AGO = 45
 
 ORGANISERS = [
     {"external_id": "demo-org-se", "name": "Ekstads kommun", "country": Country.SWEDEN,
@@ -227,6 +231,13 @@ def seed_schools(previous: dict | None = None) -> dict:
                 group=unit_groups[index % len(unit_groups)], person=person
             )
             students[unit.external_id].append(person)
+
+    # The organiser transferred the demo people well before today's sittings (the routine asks
+    # for TRANSFER_FIRST_MIN_DAYS), so the demo's readiness shows no late transfer.
+    transferred_on = timezone.now() - datetime.timedelta(days=DEMO_TRANSFERRED_DAYS_AGO)
+    Person.objects.filter(organiser__in=organisers.values(), created__gt=transferred_on).update(
+        created=transferred_on, modified=transferred_on
+    )
 
     operator, created = User.objects.get_or_create(
         username="operator",

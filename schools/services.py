@@ -13,6 +13,7 @@ from provplattform.errors import Refused
 from schools.civic_numbers import organisation_number_ok
 from schools.models import (
     Country,
+    Duty,
     Organiser,
     OrganiserAdministrator,
     Person,
@@ -57,7 +58,8 @@ def permissions_sync(*, person: Person, school_unit: SchoolUnit) -> None:
 
     Invariant: after this runs, SchoolUnit permissions are exactly the capabilities of the roles
     held there, and teaching-group permissions exactly the groups they teach if a role grants
-    VIEW_GROUP_RESULTS.
+    VIEW_GROUP_RESULTS and they hold a current duty at the unit (a stale teacher link of someone
+    who moved unit grants nothing).
     """
     user = getattr(person, "user", None)
     if user is None:
@@ -88,7 +90,7 @@ def permissions_sync(*, person: Person, school_unit: SchoolUnit) -> None:
         Capability.VIEW_GROUP_RESULTS.value
     ]
     wanted_groups: set[int] = set()
-    if Capability.VIEW_GROUP_RESULTS.value in wanted:
+    if Capability.VIEW_GROUP_RESULTS.value in wanted and _is_transferred_staff(person, school_unit):
         wanted_groups = set(
             TeachingGroup.objects.filter(school_unit=school_unit, teachers=person).values_list(
                 "id", flat=True
@@ -291,11 +293,19 @@ def permissions_sync_many(*, pairs) -> None:
 
     teaches = TeachingGroup.teachers.through
     wanted_groups: set[tuple[int, int]] = set()
+    on_duty: set[tuple[int, int]] = set()
+    for chunk in _chunked({p for p, _u in with_group_results}):
+        on_duty |= set(
+            Duty.objects.filter(
+                person_id__in=chunk, school_unit_id__in=unit_ids, person__removed_at__isnull=True
+            ).values_list("person_id", "school_unit_id")
+        )
     for chunk in _chunked({p for p, _u in with_group_results}):
         for pid, gid, unit_id in teaches.objects.filter(
             person_id__in=chunk, teachinggroup__school_unit_id__in=unit_ids
         ).values_list("person_id", "teachinggroup_id", "teachinggroup__school_unit_id"):
-            if (pid, unit_id) in with_group_results:
+            # Group permissions come only from a current duty at the group's unit.
+            if (pid, unit_id) in with_group_results and (pid, unit_id) in on_duty:
                 wanted_groups.add((user_of[pid], gid))
     existing_groups: dict[tuple[int, int], int] = {}
     for chunk in _chunked(set(user_ids)):

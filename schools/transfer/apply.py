@@ -429,6 +429,7 @@ class Transfer:
         self._store_activities(group_ids, duty_ids)
         removed_persons = self._apply_deletions()
         self._resync_moved_groups()
+        self._drop_teachers_without_duty()
         self._apply_users(removed_persons)
         self._apply_roles(removed_persons)
 
@@ -970,6 +971,31 @@ class Transfer:
         )
         self.sync_pairs |= {(pid, self.moved_groups[gid]) for pid, gid in holders}
         self.sync_pairs |= {(pid, self.moved_groups[gid]) for _pk, gid, pid in links}
+
+    def _drop_teachers_without_duty(self) -> None:
+        """A teacher whose duty moved to another unit (or ended) is no longer the teacher of the
+        old unit's groups: the link and the group-level results permission go (audited), so a
+        role given there later cannot bring the group back."""
+        if not self.duties_changed:
+            return
+        on_duty = set(
+            Duty.objects.filter(
+                school_unit__organiser=self.organiser, person__removed_at__isnull=True
+            ).values_list("person_id", "school_unit_id")
+        )
+        through = TeachingGroup.teachers.through
+        stale, unit_of = [], {}
+        for pk, gid, pid, uid in through.objects.filter(
+            teachinggroup__school_unit__organiser=self.organiser
+        ).values_list("id", "teachinggroup_id", "person_id", "teachinggroup__school_unit_id"):
+            if (pid, uid) not in on_duty:
+                stale.append((pk, gid, pid))
+                unit_of[gid] = uid
+        if not stale:
+            return
+        self._remove_teacher_links(stale, unit_before=unit_of, unit_after=unit_of)
+        self.sync_pairs |= {(pid, unit_of[gid]) for _pk, gid, pid in stale}
+        self.changed_units |= {unit_of[gid] for _pk, gid, _pid in stale}
 
     def _revoke_roles(self, person_ids: list[int]) -> None:
         """Every role of the removed persons goes, set-based, with one `role.revoke_all` audit

@@ -139,6 +139,7 @@
     if (n.kind === "device_switched") { return fill(strings.switched, n); }
     if (n.kind === "arrived_late") { return fill(strings.arrived, n); }
     if (n.kind === "room_connection_lost") { return fill(strings.room, n); }
+    if (n.kind === "closing_submit") { return fill(strings.closing, n); }
     return n.kind;
   }
 
@@ -236,7 +237,10 @@
   function post(action, body, errorTarget) {
     var data = new FormData();
     var target = errorTarget || errorNode;
-    Object.keys(body).forEach(function (k) { data.append(k, body[k]); });
+    // A list value (the attempts an end confirmation listed) is sent as repeated fields.
+    Object.keys(body).forEach(function (k) {
+      [].concat(body[k]).forEach(function (v) { data.append(k, v); });
+    });
     errorNode.textContent = "";
     target.textContent = "";
     return fetch(root.dataset.actionUrl.replace("ACTION", action), {
@@ -268,8 +272,11 @@
   function openDialog(action, tr, button) {
     var name = tr.querySelector("th").textContent.trim();
     pending = { action: action, attempt: tr.dataset.attempt, button: button, tr: tr };
-    document.getElementById("action-dialog-title").textContent =
-      fill(action === "reopen" ? strings.reopenTitle : strings.addTimeTitle, { name: name });
+    var titles = { reopen: strings.reopenTitle, add_time: strings.addTimeTitle, submit: strings.submitTitle };
+    document.getElementById("action-dialog-title").textContent = fill(titles[action], { name: name });
+    // Submitting for a student asks only for the reason.
+    document.getElementById("action-minutes-field").hidden = action === "submit";
+    minutesHint.hidden = action === "submit";
     minutesField.value = action === "add_time" ? "10" : "";
     minutesField.required = action === "add_time";
     minutesHint.textContent = action === "reopen" ? minutesHint.dataset.reopen : minutesHint.dataset.add;
@@ -305,6 +312,48 @@
     });
   });
 
+  // Ending the sitting: one confirmation that lists every test still open (working, paused,
+  // connection lost, as the server counts them); confirming submits exactly those and ends it.
+  var endDialog = document.getElementById("end-dialog");
+  var endList = document.getElementById("end-open-list");
+  var endError = document.getElementById("end-dialog-error");
+  var endConfirm = document.getElementById("end-confirm");
+  var endOpen = [];
+
+  function showOpen(open) {
+    endOpen = open || [];
+    endList.textContent = "";
+    endOpen.forEach(function (row) {
+      var li = document.createElement("li");
+      li.textContent = row.name + " – " + (labels[row.status] || row.status);
+      endList.appendChild(li);
+    });
+    document.getElementById("end-open").hidden = endOpen.length === 0;
+    endConfirm.textContent = endOpen.length ? endConfirm.dataset.submit : endConfirm.dataset.plain;
+  }
+
+  function openEndDialog() {
+    endError.textContent = "";
+    fetch(root.dataset.stateUrl, { credentials: "same-origin", cache: "no-store" })
+      .then(function (r) { return r.json(); })
+      .then(function (state) {
+        showOpen(state.open || []);
+        endDialog.showModal();
+        endConfirm.focus();
+      })
+      .catch(function () { errorNode.textContent = strings.offline; });
+  }
+
+  document.getElementById("end-cancel").addEventListener("click", function () { endDialog.close(); });
+  document.getElementById("end-form").addEventListener("submit", function (event) {
+    event.preventDefault();
+    var body = { confirmed: "1", submit: endOpen.map(function (row) { return row.attempt; }) };
+    post("end", body, endError).then(function (result) {
+      if (result.ok) { endDialog.close(); reload(); }
+      else if (result.open) { showOpen(result.open); }
+    });
+  });
+
   root.addEventListener("click", function (event) {
     var button = event.target.closest("button[data-action]");
     if (!button) { return; }
@@ -313,7 +362,11 @@
     var body = {};
     if (tr) { body.attempt = tr.dataset.attempt; }
     if (button.dataset.confirm && !window.confirm(button.dataset.confirm)) { return; }
-    if (tr && (action === "add_time" || action === "reopen")) {
+    if (!tr && action === "end") {
+      openEndDialog();
+      return;
+    }
+    if (tr && (action === "add_time" || action === "reopen" || action === "submit")) {
       openDialog(action, tr, button);
       return;
     }

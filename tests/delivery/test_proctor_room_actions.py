@@ -15,7 +15,7 @@ from tests.delivery.attempt_helpers import local_at, make_sitting, proctor, star
 from tests.delivery.presence_helpers import store  # noqa: F401
 from tests.factories import student
 
-ALL = ("release", "absent", "pause", "resume", "add_time", "reopen", "unlock")
+ALL = ("release", "absent", "pause", "resume", "add_time", "reopen", "submit", "unlock")
 
 
 @pytest.fixture
@@ -71,8 +71,8 @@ EXPECTED = {
     "not_started": {"release", "absent"},
     "waiting": {"release", "absent"},
     "released": {"absent"},
-    "working": {"pause", "add_time"},
-    "paused": {"resume", "add_time"},
+    "working": {"pause", "add_time", "submit"},
+    "paused": {"resume", "add_time", "submit"},
     "submitted": {"reopen"},
     "absent": {"release"},
 }

@@ -12,12 +12,21 @@ from schools.roles import Capability
 
 
 def probe_administer_tests(client: Client, unit: SchoolUnit) -> HttpResponse:
-    """Add a room through the API (a write only test administration may do)."""
-    return client.post(
+    """Add a room through the API (a write only test administration may do); "who still has to
+    sit" (page and API) answers the same way."""
+    from tests.permission_probes import outcome_of
+
+    added = client.post(
         f"/api/v1/units/{unit.public_id}/rooms/",
         {"name": f"Probe {uuid.uuid4().hex[:8]}"},
         content_type="application/json",
     )
+    for path in (
+        f"/units/{unit.public_id}/prepare/still-to-sit/",
+        f"/api/v1/units/{unit.public_id}/still-to-sit/",
+    ):
+        assert outcome_of(client.get(path)) == outcome_of(added), path
+    return added
 
 
 def probe_enter_adjustments(client: Client, unit: SchoolUnit) -> HttpResponse:

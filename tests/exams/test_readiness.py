@@ -12,6 +12,7 @@ from exams import readiness
 from exams.day_passwords import day_password_for
 from exams.models import ChecklistAcknowledgement
 from exams.services import (
+    TECHNICAL_KEYS,
     ExamRefused,
     assignments_create,
     checklist_acknowledge,
@@ -28,6 +29,13 @@ from tests.factories import SubtestFactory
 pytestmark = pytest.mark.django_db
 
 DAY = timezone.localdate() + datetime.timedelta(days=3)
+
+
+def tick_technical(actor, sitting) -> None:
+    for key in TECHNICAL_KEYS:
+        checklist_acknowledge(
+            actor=actor, school_unit=sitting.school_unit, sitting=sitting, key=key
+        )
 
 
 def states(sitting) -> dict[str, str]:
@@ -91,9 +99,7 @@ def test_a_sitting_goes_from_red_to_green(world):
     )
     day_password_for(school_unit=world.unit, date=DAY)
     assert readiness.sitting_readiness(sitting).state == "red"  # technical checklist left
-    checklist_acknowledge(
-        actor=admin, school_unit=world.unit, sitting=sitting, key="technical_checklist"
-    )
+    tick_technical(admin, sitting)
 
     final = readiness.sitting_readiness(sitting)
     assert final.state == "green"
@@ -189,9 +195,7 @@ def test_an_acknowledgement_counts_only_for_its_own_sitting(world):
     admin = world.staff[Role.TEST_ADMINISTRATOR]
     first = _sitting(world, students=world.students_a)
     later = _sitting(world, students=world.students_b, day=DAY + datetime.timedelta(days=7))
-    checklist_acknowledge(
-        actor=admin, school_unit=world.unit, sitting=first, key="technical_checklist"
-    )
+    tick_technical(admin, first)
     # a confirmation stored without a sitting (as older versions allowed) covers nothing
     ChecklistAcknowledgement.objects.create(
         school_unit=world.unit, key="adjustments_reviewed", acknowledged_by=admin
@@ -201,7 +205,7 @@ def test_an_acknowledgement_counts_only_for_its_own_sitting(world):
     assert states(later)["technical_checklist"] == "red"
     assert states(later)["adjustments"] == "amber"
     with pytest.raises(ExamRefused, match="Choose the sitting"):
-        checklist_acknowledge(actor=admin, school_unit=world.unit, key="technical_checklist")
+        checklist_acknowledge(actor=admin, school_unit=world.unit, key=TECHNICAL_KEYS[0])
 
 
 def test_placement_ignores_students_who_have_left_the_unit(world):
@@ -232,7 +236,8 @@ def test_readiness_page_and_print_page_show_the_checks(client, world):
     client.force_login(admin)
     page = client.get(reverse("exams-readiness", args=[world.unit.public_id]))
     assert page.status_code == 200
-    assert "Technical checklist acknowledged" in page.content.decode()
+    assert "Technical checklist" in page.content.decode()
+    assert "Tick as done" in page.content.decode()
     printable = client.get(reverse("exams-readiness-print", args=[world.unit.public_id]))
     assert "@media print" in printable.content.decode()
     dashboard = client.get(reverse("unit-dashboard", args=[world.unit.public_id]))
@@ -250,11 +255,13 @@ def test_acknowledging_from_the_page_turns_the_check_green(client, world):
         proctors=[world.staff[Role.PROCTOR].person],
     ).sitting
     client.force_login(admin)
-    response = client.post(
-        reverse("exams-readiness", args=[world.unit.public_id]),
-        {"sitting": str(sitting.public_id), "key": "technical_checklist"},
-    )
-    assert response.status_code == 302
+    for key in TECHNICAL_KEYS:
+        assert states(sitting)["technical_checklist"] == "red"
+        response = client.post(
+            reverse("exams-readiness", args=[world.unit.public_id]),
+            {"sitting": str(sitting.public_id), "key": key},
+        )
+        assert response.status_code == 302
     assert states(sitting)["technical_checklist"] == "green"
 
 

@@ -11,8 +11,9 @@ import pytest
 from django.apps import apps
 from django.urls import URLResolver, get_resolver
 
+from delivery.models import Attempt, AttemptStatus
 from exams.day_passwords import display
-from exams.models import DayPassword, Programme, SittingProctor, SittingStudent
+from exams.models import DayPassword, Programme, SittingProctor, SittingStatus, SittingStudent
 from schools.models import Person, RoleAssignment
 from schools.roles import Role
 from schools.services import role_assign
@@ -84,7 +85,15 @@ def _seed_unit(unit, subtest, norwegian_subtest) -> dict:
     sitting = SittingFactory(school_unit=unit, subtest=subtest)
     SittingStudent.objects.create(sitting=sitting, person=pupil)
     SittingProctor.objects.create(sitting=sitting, person=member.person)
+    attempt = Attempt.objects.create(sitting=sitting, person=pupil, status=AttemptStatus.PAUSED)
+    # A student absent from an ended sitting: who still has to sit.
+    absent = student(unit)
+    AssignmentFactory(school_unit=unit, subtest=subtest, person=absent)
+    ended = SittingFactory(school_unit=unit, subtest=subtest, status=SittingStatus.ENDED)
+    SittingStudent.objects.create(sitting=ended, person=absent)
     return {
+        "absent": absent,
+        "attempt": attempt,
         "assignment": AssignmentFactory(school_unit=unit, subtest=subtest, person=pupil),
         "sitting": sitting,
         "student": pupil,
@@ -186,6 +195,7 @@ DETAIL_OBJECTS = {
     "role-assignments/<uuid:assignment>": "role_assignment",
     "assignments/<uuid:assignment>": "assignment",
     "sittings/<uuid:sitting>": "sitting",
+    "attempts/<uuid:attempt>": "attempt",
     "students/<uuid:student>": "student",
     "proctors/<uuid:person>": "proctor",
     "rooms/<uuid:room>": "room",
@@ -235,6 +245,7 @@ def test_every_seeded_kind_shows_in_the_lists_of_its_own_unit(populated, client)
         "api-exams-exemptions": own["exemption"].public_id,
         "api-exams-rooms": own["sitting"].room.public_id,
         "api-unit-students": own["assignment"].person.public_id,
+        "api-exams-still-to-sit": own["absent"].public_id,
     }
     for name, public_id in expected.items():
         assert str(public_id) in _lists(populated, client, name), name
