@@ -37,10 +37,8 @@ def _fill(route: str, values: dict[str, str]) -> str:
         end = path.index(">", start)
         kind, _sep, name = path[start + 1 : end].partition(":")
         value = values.get(name, values["*"]) if name else values.get(kind, values["*"])
-        if kind == "int":
-            value = "1"
-        elif kind not in ("uuid", "str", "slug", "path") and name:
-            value = "1"
+        if kind not in ("uuid", "str", "slug", "path") and name:
+            value = "1"  # int and other converters
         path = path[:start] + value + path[end + 1 :]
     return "/" + path.lstrip("^").rstrip("$")
 
