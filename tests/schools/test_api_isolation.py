@@ -14,6 +14,7 @@ from django.urls import URLResolver, get_resolver
 from delivery.models import Attempt, AttemptStatus
 from exams.day_passwords import display
 from exams.models import DayPassword, Programme, SittingProctor, SittingStatus, SittingStudent
+from grading.models import GradingAssignment, GradingPlan, Score
 from schools.models import Person, RoleAssignment
 from schools.roles import Role
 from schools.services import role_assign
@@ -31,6 +32,7 @@ from tests.factories import (
     staff_member,
     student,
 )
+from tests.grading.helpers import grading_sitting, submitted_attempt
 
 API_PREFIX = "api/v1/"
 
@@ -91,9 +93,16 @@ def _seed_unit(unit, subtest, norwegian_subtest) -> dict:
     AssignmentFactory(school_unit=unit, subtest=subtest, person=absent)
     ended = SittingFactory(school_unit=unit, subtest=subtest, status=SittingStatus.ENDED)
     SittingStudent.objects.create(sitting=ended, person=absent)
+    grading = grading_sitting(unit, essays=1)
+    submitted_attempt(grading, pupil)
+    score = Score.objects.get(attempt__sitting=grading, item__identifier="essay0")
+    plan = GradingPlan.objects.create(school_unit=unit, subtest=grading.subtest)
+    GradingAssignment.objects.create(plan=plan, score=score, assessor=member.person)
     return {
         "absent": absent,
         "attempt": attempt,
+        "grading_subtest": grading.subtest,
+        "score": score,
         "assignment": AssignmentFactory(school_unit=unit, subtest=subtest, person=pupil),
         "sitting": sitting,
         "student": pupil,
@@ -123,6 +132,10 @@ def populated(world):
         unit.pk: _seed_unit(unit, subtest, norwegian_subtest)
         for unit in (world.unit, world.sibling_unit, world.other_org_unit, world.other_org_unit_2)
     }
+    # The own unit's response is assigned to the head teacher who walks the routes.
+    GradingAssignment.objects.filter(score=world.seeded[world.unit.pk]["score"]).update(
+        assessor=world.staff[Role.HEAD_TEACHER].person
+    )
     return world
 
 
@@ -201,6 +214,8 @@ DETAIL_OBJECTS = {
     "rooms/<uuid:room>": "room",
     "adjustments/<uuid:adjustment>": "adjustment",
     "exemptions/<uuid:exemption>": "exemption",
+    "subtests/<uuid:subtest>": "grading_subtest",
+    "scores/<uuid:score>": "score",
 }
 UNIT_DETAILS = [(name, route) for name, route in UNIT_ROUTES if route.count("<") > 1]
 
@@ -246,6 +261,7 @@ def test_every_seeded_kind_shows_in_the_lists_of_its_own_unit(populated, client)
         "api-exams-rooms": own["sitting"].room.public_id,
         "api-unit-students": own["assignment"].person.public_id,
         "api-exams-still-to-sit": own["absent"].public_id,
+        "api-grading-subtests": own["grading_subtest"].public_id,
     }
     for name, public_id in expected.items():
         assert str(public_id) in _lists(populated, client, name), name
