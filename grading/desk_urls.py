@@ -1,4 +1,4 @@
-from django.urls import path
+from django.urls import include, path
 
 from grading import desk_views
 
@@ -14,4 +14,5 @@ urlpatterns: list = [
     path(f"{D}<uuid:score>/flag/", desk_views.desk_flag, name="grading-desk-flag"),
     path(f"{G}machine-scores/<uuid:score>/override/", desk_views.desk_override,
          name="grading-desk-override"),
+    path("", include("grading.entries_urls")),
 ]  # fmt: skip
