@@ -2,9 +2,9 @@
 flagging a response for discussion.
 
 The caller has already looked the score up through grading.desk_selectors (so a response not
-assigned to the actor never gets here). Every score change goes through
+assigned to the actor never gets here). A person's score goes through
 grading.scoring_services.score_save: optimistic locking on `version` (a stale version is a
-Conflict carrying nothing saved), one audit row with before and after, the results hook.
+Conflict and saves nothing), one audit row with before and after, the results hook.
 """
 
 from __future__ import annotations
@@ -77,6 +77,8 @@ def desk_score_save(
     total, per_criterion = points_checked(
         score_item=score.item, points=points, criteria_points=criteria_points
     )
+    from grading.scoring_services import score_save
+
     return score_save(
         actor=actor,
         score=score,
@@ -147,54 +149,3 @@ def score_flag_set(*, actor, score: Score, flagged: bool) -> bool:
         ScoreFlag.objects.filter(score=score).delete()
     return flagged
 
-
-def score_save(
-    *, actor, score: Score, points: int, criteria_points: dict, comment: str, version: int
-) -> Score:
-    """A person's score of a response: one conditional UPDATE on the version read, so of two
-    saves from the same version exactly one succeeds and the other is a Conflict that saves
-    nothing. Audited with before and after; the results hook is told inside the transaction."""
-    unit = _unit_of(score)
-    with transaction.atomic():
-        before = (
-            Score.objects.filter(pk=score.pk)
-            .values("points", "criteria_points", "comment", "source", "version")
-            .first()
-        )
-        now = timezone.now()
-        source = (
-            ScoreSource.OVERRIDE if score.source == ScoreSource.OVERRIDE else ScoreSource.PERSON
-        )
-        updated = Score.objects.filter(pk=score.pk, version=version).update(
-            points=points,
-            criteria_points=criteria_points,
-            comment=comment,
-            source=source,
-            assessed_by=actor,
-            assessed_at=now,
-            version=version + 1,
-            modified=now,
-        )
-        if not updated:
-            raise Conflict()
-        score.refresh_from_db()
-        audit_record(
-            actor=actor,
-            action="score.assessed",
-            target=score,
-            before=before,
-            after={
-                "points": points,
-                "criteria_points": criteria_points,
-                "comment": comment,
-                "source": source,
-                "version": version + 1,
-            },
-            scope=unit,
-        )
-        scores_changed_notify(
-            school_unit_id=unit.pk,
-            subtest_ids=[score.item.subtest_id],
-            person_ids=[score.attempt.person_id],
-        )
-    return score

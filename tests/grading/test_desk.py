@@ -117,7 +117,7 @@ def test_saving_through_the_api_is_audited_from_and_to(desk, client):
     assert (stored.points, stored.comment, stored.assessed_by) == (
         2, "Bra", desk.staff[Role.ASSESSOR],
     )  # fmt: skip
-    event = AuditEvent.objects.get(action="score.assessed", target_id=str(score.public_id))
+    event = AuditEvent.objects.get(action="score.save", target_id=str(score.public_id))
     assert event.before["points"] is None and event.after["points"] == 2
     assert event.actor == desk.staff[Role.ASSESSOR]
 
@@ -171,7 +171,7 @@ def test_two_saves_from_the_same_version_give_one_conflict_and_no_lost_score(des
     assert second.json()["current"]["points"] == 3
     assert second.json()["current"]["version"] == 1
     assert Score.objects.get(pk=score.pk).points == 3
-    assert AuditEvent.objects.filter(action="score.assessed").count() == 1
+    assert AuditEvent.objects.filter(action="score.save").count() == 1
 
 
 def test_a_stale_page_form_shows_the_newer_score(desk, client):
