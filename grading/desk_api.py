@@ -29,7 +29,7 @@ class DeskView(APIView):
         return access_school_unit(user=request.user, public_id=unit, capability=self.capability)
 
 
-class RefusalSerializer(serializers.Serializer):
+class DeskRefusalSerializer(serializers.Serializer):
     detail = serializers.CharField()
     code = serializers.CharField()
 
@@ -54,7 +54,7 @@ class ScoreSerializer(serializers.Serializer):
         )
 
 
-class ConflictSerializer(RefusalSerializer):
+class DeskConflictSerializer(DeskRefusalSerializer):
     current = ScoreSerializer()
 
 
@@ -109,7 +109,7 @@ def _progress(request, school_unit) -> dict:
 class DeskScoreView(DeskView):
     @extend_schema(
         summary="One response assigned to me, with its score",
-        responses={200: ScoreSerializer, 404: RefusalSerializer},
+        responses={200: ScoreSerializer, 404: DeskRefusalSerializer},
     )
     def get(self, request, unit, score):
         school_unit = self.unit(request, unit)
@@ -123,9 +123,11 @@ class DeskScoreView(DeskView):
         request=ScoreSaveSerializer,
         responses={
             200: ScoreSerializer,
-            400: RefusalSerializer,
-            404: RefusalSerializer,
-            409: OpenApiResponse(ConflictSerializer, description="Saved by someone else first."),
+            400: DeskRefusalSerializer,
+            404: DeskRefusalSerializer,
+            409: OpenApiResponse(
+                DeskConflictSerializer, description="Saved by someone else first."
+            ),
         },
     )
     def put(self, request, unit, score):
@@ -159,7 +161,7 @@ class DeskScoreFlagView(DeskView):
     @extend_schema(
         summary="Flag a response assigned to me for discussion, or remove the flag",
         request=FlagSerializer,
-        responses={200: FlagSerializer, 404: RefusalSerializer},
+        responses={200: FlagSerializer, 404: DeskRefusalSerializer},
     )
     def post(self, request, unit, score):
         school_unit = self.unit(request, unit)
@@ -180,9 +182,13 @@ class MachineScoreOverrideView(DeskView):
     @extend_schema(
         summary="Override a machine score, with a reason (the attempt's assessor or the lead)",
         request=OverrideSerializer,
-        responses={200: ScoreSerializer, 400: RefusalSerializer, 404: RefusalSerializer,
-                   409: RefusalSerializer},
-    )  # fmt: skip
+        responses={
+            200: ScoreSerializer,
+            400: DeskRefusalSerializer,
+            404: DeskRefusalSerializer,
+            409: DeskRefusalSerializer,
+        },
+    )
     def post(self, request, unit, score):
         school_unit = self.unit(request, unit)
         target = sel.access_overridable_score(

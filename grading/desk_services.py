@@ -74,6 +74,8 @@ def desk_score_save(
     nothing; the caller shows the newer score."""
     if score.source == ScoreSource.MACHINE:
         raise ScoreRefused(_("A machine score is changed by overriding it, with a reason."))
+    if score.source == ScoreSource.DECIDED:
+        raise ScoreRefused(_("The lead decided this score after second marking."))
     total, per_criterion = points_checked(
         score_item=score.item, points=points, criteria_points=criteria_points
     )
