@@ -158,39 +158,34 @@ class _Loads:
 
 
 def _swap_for_own_groups(loads: _Loads, own_groups: str) -> None:
-    """Swap bundles of equal weight between assessors where it makes both suit own groups
-    better; the loads do not change. A useful partner is always one that does not suit where it
-    is either, so only those are searched."""
+    """Swap bundles of equal weight between assessors where the one that does not suit its
+    assessor suits the other and the partner suits the first; the loads do not change."""
     if own_groups == ANY:
         return
     by_key = {a.key: a for a in loads.assessors}
-    unsuited: dict[Hashable, list[Bundle]] = {
-        key: [b for b in held if not _fits(b, by_key[key], own_groups)]
-        for key, held in loads.held.items()
-    }
-    for key in list(unsuited):
-        for bundle in list(unsuited[key]):
-            if bundle not in unsuited[key]:
+    buckets: dict[tuple, list[Bundle]] = defaultdict(list)
+    for key, held in loads.held.items():
+        for bundle in held:
+            buckets[(key, bundle.weight)].append(bundle)
+    for key in list(loads.held):
+        for bundle in list(loads.held[key]):
+            if _fits(bundle, by_key[key], own_groups):
                 continue
-            for other_key, others in unsuited.items():
-                if other_key == key or not _fits(bundle, by_key[other_key], own_groups):
+            for other in loads.assessors:
+                if other.key == key or not _fits(bundle, other, own_groups):
                     continue
-                partner = next(
-                    (
-                        b
-                        for b in others
-                        if b.weight == bundle.weight and _fits(b, by_key[key], own_groups)
-                    ),
-                    None,
-                )
+                bucket = buckets[(other.key, bundle.weight)]
+                partner = next((b for b in bucket if _fits(b, by_key[key], own_groups)), None)
                 if partner is None:
                     continue
                 loads.remove(bundle, key)
-                loads.remove(partner, other_key)
-                loads.add(bundle, other_key)
+                loads.remove(partner, other.key)
+                loads.add(bundle, other.key)
                 loads.add(partner, key)
-                unsuited[key].remove(bundle)
-                others.remove(partner)
+                buckets[(key, bundle.weight)].remove(bundle)
+                bucket.remove(partner)
+                buckets[(other.key, bundle.weight)].append(bundle)
+                buckets[(key, bundle.weight)].append(partner)
                 break
 
 

@@ -191,6 +191,16 @@ def distribution_preview(
     return _compute(school_unit=school_unit, subtest=subtest, choice=choice, fresh=True)
 
 
+def redistribution_preview(
+    *, actor, school_unit: SchoolUnit, subtest: Subtest, choice: Choice
+) -> Preview:
+    """What a redistribution would move; nothing is stored."""
+    require_lead(actor=actor, school_unit=school_unit)
+    if not _confirmed_plan(school_unit, subtest):
+        raise Conflict(_("Distribute the grading first."), code="not_distributed")
+    return _compute(school_unit=school_unit, subtest=subtest, choice=choice, fresh=False)
+
+
 def _plan_fields(choice: Choice) -> dict:
     return {
         "mode": choice.mode,

@@ -165,6 +165,12 @@ CELERY_BEAT_SCHEDULE["exams-sync-mandatory-assignments"] = {
     "task": "exams.tasks.sync_mandatory_assignments",
     "schedule": 3600.0,
 }
+CELERY_BEAT_SCHEDULE["grading-reminders"] = {
+    "task": "grading.tasks.send_reminders",
+    "schedule": 6 * 3600.0,
+}
+# Assessors with work left are reminded this many days before the school's grading date.
+GRADING_REMINDER_DAYS = env_int("GRADING_REMINDER_DAYS", 3)
 
 # --- Auth ---------------------------------------------------------------------------------------
 AUTH_USER_MODEL = "schools.User"
