@@ -34,7 +34,7 @@ class DeskRefusalSerializer(serializers.Serializer):
     code = serializers.CharField()
 
 
-class ScoreSerializer(serializers.Serializer):
+class DeskScoreSerializer(serializers.Serializer):
     id = serializers.UUIDField(source="public_id")
     item = serializers.UUIDField(source="item.public_id")
     item_identifier = serializers.CharField(source="item.identifier")
@@ -55,10 +55,10 @@ class ScoreSerializer(serializers.Serializer):
 
 
 class DeskConflictSerializer(DeskRefusalSerializer):
-    current = ScoreSerializer()
+    current = DeskScoreSerializer()
 
 
-class ScoreSaveSerializer(serializers.Serializer):
+class DeskScoreSaveSerializer(serializers.Serializer):
     points = serializers.IntegerField(required=False, allow_null=True)
     criteria_points = serializers.DictField(
         child=serializers.IntegerField(), required=False, allow_null=True
@@ -67,13 +67,13 @@ class ScoreSaveSerializer(serializers.Serializer):
     version = serializers.IntegerField(min_value=0)
 
 
-class OverrideSerializer(serializers.Serializer):
+class DeskOverrideSerializer(serializers.Serializer):
     points = serializers.IntegerField(min_value=0)
     reason = serializers.CharField(max_length=2000)
     version = serializers.IntegerField(min_value=0)
 
 
-class FlagSerializer(serializers.Serializer):
+class DeskFlagSerializer(serializers.Serializer):
     flagged = serializers.BooleanField()
 
 
@@ -88,13 +88,13 @@ class DeskScoreListView(DeskView):
     @extend_schema(
         summary="My queue: the responses assigned to me at the unit",
         parameters=FILTERS,
-        responses={200: ScoreSerializer(many=True)},
+        responses={200: DeskScoreSerializer(many=True)},
     )
     def get(self, request, unit):
         school_unit = self.unit(request, unit)
         filters = sel.QueueFilter.from_params(request.query_params)
         queue = sel.desk_queue(user=request.user, school_unit=school_unit, filters=filters)
-        return Response(ScoreSerializer(queue[:1000], many=True).data)
+        return Response(DeskScoreSerializer(queue[:1000], many=True).data)
 
 
 def _progress(request, school_unit) -> dict:
@@ -109,20 +109,20 @@ def _progress(request, school_unit) -> dict:
 class DeskScoreView(DeskView):
     @extend_schema(
         summary="One response assigned to me, with its score",
-        responses={200: ScoreSerializer, 404: DeskRefusalSerializer},
+        responses={200: DeskScoreSerializer, 404: DeskRefusalSerializer},
     )
     def get(self, request, unit, score):
         school_unit = self.unit(request, unit)
         target = sel.access_assigned_score(
             user=request.user, school_unit=school_unit, public_id=score
         )
-        return Response(ScoreSerializer(target).data)
+        return Response(DeskScoreSerializer(target).data)
 
     @extend_schema(
         summary="Score a response assigned to me (optimistic locking on version)",
-        request=ScoreSaveSerializer,
+        request=DeskScoreSaveSerializer,
         responses={
-            200: ScoreSerializer,
+            200: DeskScoreSerializer,
             400: DeskRefusalSerializer,
             404: DeskRefusalSerializer,
             409: OpenApiResponse(
@@ -135,7 +135,7 @@ class DeskScoreView(DeskView):
         target = sel.access_assigned_score(
             user=request.user, school_unit=school_unit, public_id=score
         )
-        body = ScoreSaveSerializer(data=request.data)
+        body = DeskScoreSaveSerializer(data=request.data)
         body.is_valid(raise_exception=True)
         try:
             saved = desk_services.desk_score_save(
@@ -151,24 +151,28 @@ class DeskScoreView(DeskView):
                 pk=target.pk
             )
             return Response(
-                {"detail": str(exc), "code": exc.code, "current": ScoreSerializer(current).data},
+                {
+                    "detail": str(exc),
+                    "code": exc.code,
+                    "current": DeskScoreSerializer(current).data,
+                },
                 status=409,
             )
-        return Response({**ScoreSerializer(saved).data, **_progress(request, school_unit)})
+        return Response({**DeskScoreSerializer(saved).data, **_progress(request, school_unit)})
 
 
 class DeskScoreFlagView(DeskView):
     @extend_schema(
         summary="Flag a response assigned to me for discussion, or remove the flag",
-        request=FlagSerializer,
-        responses={200: FlagSerializer, 404: DeskRefusalSerializer},
+        request=DeskFlagSerializer,
+        responses={200: DeskFlagSerializer, 404: DeskRefusalSerializer},
     )
     def post(self, request, unit, score):
         school_unit = self.unit(request, unit)
         target = sel.access_assigned_score(
             user=request.user, school_unit=school_unit, public_id=score
         )
-        body = FlagSerializer(data=request.data)
+        body = DeskFlagSerializer(data=request.data)
         body.is_valid(raise_exception=True)
         flagged = desk_services.score_flag_set(
             actor=request.user, score=target, flagged=body.validated_data["flagged"]
@@ -181,9 +185,9 @@ class MachineScoreOverrideView(DeskView):
 
     @extend_schema(
         summary="Override a machine score, with a reason (the attempt's assessor or the lead)",
-        request=OverrideSerializer,
+        request=DeskOverrideSerializer,
         responses={
-            200: ScoreSerializer,
+            200: DeskScoreSerializer,
             400: DeskRefusalSerializer,
             404: DeskRefusalSerializer,
             409: DeskRefusalSerializer,
@@ -194,9 +198,9 @@ class MachineScoreOverrideView(DeskView):
         target = sel.access_overridable_score(
             user=request.user, school_unit=school_unit, public_id=score
         )
-        body = OverrideSerializer(data=request.data)
+        body = DeskOverrideSerializer(data=request.data)
         body.is_valid(raise_exception=True)
         saved = desk_services.score_override(
             actor=request.user, score=target, **body.validated_data
         )
-        return Response(ScoreSerializer(saved).data)
+        return Response(DeskScoreSerializer(saved).data)

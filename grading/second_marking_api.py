@@ -10,7 +10,7 @@ from rest_framework.response import Response
 
 from grading import desk_selectors as sel
 from grading import second_marking as svc
-from grading.desk_api import DeskRefusalSerializer, DeskView, ScoreSerializer
+from grading.desk_api import DeskRefusalSerializer, DeskScoreSerializer, DeskView
 from grading.selectors import access_subtest, eligible_assessors
 from provplattform.errors import Refused
 from schools.roles import Capability
@@ -240,7 +240,7 @@ class DecideView(DeskView):
         summary="Decide a response both assessors scored; the decided points count (the lead)",
         request=DecideSerializer,
         responses={
-            200: ScoreSerializer,
+            200: DeskScoreSerializer,
             400: DeskRefusalSerializer,
             404: DeskRefusalSerializer,
             409: DeskRefusalSerializer,
@@ -254,4 +254,4 @@ class DecideView(DeskView):
         body = DecideSerializer(data=request.data)
         body.is_valid(raise_exception=True)
         score = svc.second_marking_decide(actor=request.user, marking=target, **body.validated_data)
-        return Response(ScoreSerializer(score).data)
+        return Response(DeskScoreSerializer(score).data)
