@@ -89,14 +89,16 @@ class EntryImportSerializer(serializers.Serializer):
 class EntrySheetView(EntriesView):
     @extend_schema(
         summary="What may be entered for a group's students, and what is entered",
-        parameters=[OpenApiParameter("group", str, required=True)],
+        parameters=[OpenApiParameter("group", str, description="Every student when left out.")],
         responses={200: SheetRowSerializer(many=True), 404: DeskRefusalSerializer},
     )
     def get(self, request, unit):
         school_unit = self.unit(request, unit)
-        group = svc.access_group(
-            school_unit=school_unit, public_id=request.query_params.get("group")
-        )
+        group = None
+        if request.query_params.get("group"):
+            group = svc.access_group(
+                school_unit=school_unit, public_id=request.query_params["group"]
+            )
         rows = svc.entry_sheet(school_unit=school_unit, group=group)
         return Response([_sheet_row(r) for r in rows])
 

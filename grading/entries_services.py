@@ -96,9 +96,13 @@ class SheetRow:
     entry: SubtestEntry | None
 
 
-def entry_sheet(*, school_unit: SchoolUnit, group: TeachingGroup) -> list[SheetRow]:
-    """The group's students with what may be entered for them, and what is entered."""
-    members = group.members.filter(enrolments__school_unit=school_unit).distinct()
+def entry_sheet(*, school_unit: SchoolUnit, group: TeachingGroup | None) -> list[SheetRow]:
+    """The group's students (every student of the unit without a group) with what may be
+    entered for them, and what is entered."""
+    if group is None:
+        members = Person.objects.filter(enrolments__school_unit=school_unit).distinct()
+    else:
+        members = group.members.filter(enrolments__school_unit=school_unit).distinct()
     targets = entry_targets(school_unit=school_unit, persons=members)
     entries = {
         (e.person_id, e.subtest_id): e

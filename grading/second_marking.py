@@ -228,15 +228,19 @@ class ItemAgreement:
     second_scored: int
 
 
-def agreement_report(*, school_unit: SchoolUnit, subtest: Subtest) -> dict:
-    """Per item and per assessor pair the agreement figures; the disagreements to decide."""
+def agreement_report(*, school_unit: SchoolUnit, subtest: Subtest | None) -> dict:
+    """Per item and per assessor pair the agreement figures; the disagreements to decide (of
+    one subtest, or of every subtest at the unit)."""
+    markings = SecondMarking.objects.filter(school_unit=school_unit)
+    if subtest is not None:
+        markings = markings.filter(score__item__subtest=subtest)
     markings = list(
-        SecondMarking.objects.filter(school_unit=school_unit, score__item__subtest=subtest)
+        markings
         .select_related(
             "score__item", "score__attempt__person", "score__grading_assignment__assessor",
             "assessor",
         )
-        .order_by("score__item__position", "score_id")
+        .order_by("score__item__subtest_id", "score__item__position", "score_id")
     )  # fmt: skip
     per_item: dict[int, list[SecondMarking]] = defaultdict(list)
     for marking in markings:

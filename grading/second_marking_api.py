@@ -182,14 +182,16 @@ class AgreementView(DeskView):
 
     @extend_schema(
         summary="Agreement per item and assessor pair (quadratic weighted kappa), disagreements",
-        parameters=[OpenApiParameter("subtest", str, required=True)],
+        parameters=[OpenApiParameter("subtest", str, description="Every subtest when left out.")],
         responses={200: AgreementSerializer, 404: DeskRefusalSerializer},
     )
     def get(self, request, unit):
         school_unit = self.unit(request, unit)
-        subtest = access_subtest(
-            school_unit=school_unit, public_id=request.query_params.get("subtest")
-        )
+        subtest = None
+        if request.query_params.get("subtest"):
+            subtest = access_subtest(
+                school_unit=school_unit, public_id=request.query_params["subtest"]
+            )
         report = svc.agreement_report(school_unit=school_unit, subtest=subtest)
 
         def figures(f):

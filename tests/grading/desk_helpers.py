@@ -69,3 +69,26 @@ def assign_all(*, unit, subtest, assessor_person, scores=None) -> GradingPlan:
     for score in scores:
         GradingAssignment.objects.create(plan=plan, score=score, assessor=assessor_person)
     return plan
+
+
+def seed_desk_objects(unit, *, user) -> dict:
+    """One of each object the desk's API routes name, at `unit`, reachable by `user` (who must
+    assess there): a score assigned to them, a machine score of the same attempt, a second
+    marking they are to do, and an entry form they uploaded."""
+    from grading.models import EntryImport, SecondMarking
+    from tests.factories import staff_member
+
+    subtest, items = graded_subtest(open_items=2, closed_items=1)
+    attempt = submitted_attempts(unit=unit, subtest=subtest, items=items, count=1)[0]
+    first, second = list(Score.objects.filter(attempt=attempt, source=ScoreSource.PERSON))
+    other = staff_member(unit, duty_role="Lärare").person
+    assign_all(unit=unit, subtest=subtest, assessor_person=user.person, scores=[first])
+    assign_all(unit=unit, subtest=subtest, assessor_person=other, scores=[second])
+    return {
+        "score": first,
+        "machine_score": Score.objects.get(attempt=attempt, source=ScoreSource.MACHINE),
+        "second_marking": SecondMarking.objects.create(
+            school_unit=unit, score=second, assessor=user.person
+        ),
+        "entry_import": EntryImport.objects.create(school_unit=unit, uploaded_by=user),
+    }

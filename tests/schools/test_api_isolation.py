@@ -13,7 +13,7 @@ from django.urls import URLResolver, get_resolver
 
 from exams.day_passwords import display
 from exams.models import DayPassword, Programme, SittingProctor, SittingStudent
-from schools.models import Person, RoleAssignment
+from schools.models import Person, RoleAssignment, User
 from schools.roles import Role
 from schools.services import role_assign
 from tests.factories import (
@@ -30,6 +30,7 @@ from tests.factories import (
     staff_member,
     student,
 )
+from tests.grading.desk_helpers import seed_desk_objects
 
 API_PREFIX = "api/v1/"
 
@@ -114,6 +115,13 @@ def populated(world):
         unit.pk: _seed_unit(unit, subtest, norwegian_subtest)
         for unit in (world.unit, world.sibling_unit, world.other_org_unit, world.other_org_unit_2)
     }
+    for unit_pk, seeded in world.seeded.items():
+        user = (
+            world.staff[Role.HEAD_TEACHER]
+            if unit_pk == world.unit.pk
+            else User.objects.get(person=seeded["proctor"])
+        )
+        seeded.update(seed_desk_objects(seeded["sitting"].school_unit, user=user))
     return world
 
 
@@ -191,6 +199,10 @@ DETAIL_OBJECTS = {
     "rooms/<uuid:room>": "room",
     "adjustments/<uuid:adjustment>": "adjustment",
     "exemptions/<uuid:exemption>": "exemption",
+    "scores/<uuid:score>": "score",
+    "machine-scores/<uuid:score>": "machine_score",
+    "second-markings/<uuid:marking>": "second_marking",
+    "uploads/<uuid:entry_import>": "entry_import",
 }
 UNIT_DETAILS = [(name, route) for name, route in UNIT_ROUTES if route.count("<") > 1]
 
@@ -235,6 +247,8 @@ def test_every_seeded_kind_shows_in_the_lists_of_its_own_unit(populated, client)
         "api-exams-exemptions": own["exemption"].public_id,
         "api-exams-rooms": own["sitting"].room.public_id,
         "api-unit-students": own["assignment"].person.public_id,
+        "api-desk-scores": own["score"].public_id,
+        "api-desk-second-markings": own["second_marking"].public_id,
     }
     for name, public_id in expected.items():
         assert str(public_id) in _lists(populated, client, name), name
