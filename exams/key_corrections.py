@@ -12,7 +12,7 @@ from typing import Any
 from django.db import transaction
 from django.utils.translation import gettext as _
 
-from exams.definition_format import DefinitionInvalid, _item_raw, parse_item
+from exams.definition_format import DefinitionInvalid, _item_raw, _Problems, parse_item
 from exams.definition_selectors import asset_urls, is_operator
 from exams.definition_services import DefinitionRefused
 from exams.hooks import item_key_corrected_notify
@@ -46,7 +46,8 @@ def item_key_correct(*, actor, item: Item, key: dict, points: int, reason: str) 
             if field in key:
                 raw[field] = key[field]
         raw["points"] = points
-        problems: list = []
+        # parse_item collects into a _Problems it is given (a plain list would be copied).
+        problems = _Problems()
         parsed = parse_item(raw, "item", set(asset_urls(subtest.test)), problems)
         if problems:
             raise DefinitionInvalid(problems)

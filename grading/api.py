@@ -19,29 +19,29 @@ from schools.roles import Capability
 LEAD = Capability.PREPARE_GRADING
 
 
-class RefusalSerializer(serializers.Serializer):
+class GradingRefusalSerializer(serializers.Serializer):
     detail = serializers.CharField()
     code = serializers.CharField()
 
 
-class PersonRefSerializer(serializers.Serializer):
+class GradingPersonRefSerializer(serializers.Serializer):
     id = serializers.UUIDField(source="public_id")
     name = serializers.CharField(source="full_name")
 
 
-class ProgressSerializer(serializers.Serializer):
+class GradingProgressSerializer(serializers.Serializer):
     assigned = serializers.IntegerField()
     assessed = serializers.IntegerField()
     remaining = serializers.IntegerField()
 
 
-class SubtestSerializer(serializers.Serializer):
+class GradingSubtestSerializer(serializers.Serializer):
     id = serializers.UUIDField(source="public_id")
     test_title = serializers.CharField(source="test.title")
     title = serializers.CharField()
 
 
-class PlanSerializer(serializers.Serializer):
+class GradingPlanSerializer(serializers.Serializer):
     mode = serializers.CharField()
     own_groups = serializers.CharField()
     by_item_items = serializers.ListField(child=serializers.UUIDField())
@@ -49,68 +49,68 @@ class PlanSerializer(serializers.Serializer):
     confirmed_at = serializers.DateTimeField(allow_null=True)
 
 
-class SubtestProgressSerializer(serializers.Serializer):
-    subtest = SubtestSerializer()
-    progress = ProgressSerializer()
-    plan = PlanSerializer(allow_null=True)
+class GradingSubtestProgressSerializer(serializers.Serializer):
+    subtest = GradingSubtestSerializer()
+    progress = GradingProgressSerializer()
+    plan = GradingPlanSerializer(allow_null=True)
     complete = serializers.BooleanField()
 
 
-class AssessorProgressSerializer(ProgressSerializer):
+class GradingAssessorProgressSerializer(GradingProgressSerializer):
     name = serializers.CharField()
     load = serializers.IntegerField()
 
 
-class ItemProgressSerializer(ProgressSerializer):
+class GradingItemProgressSerializer(GradingProgressSerializer):
     identifier = serializers.CharField()
     person_graded = serializers.BooleanField()
 
 
-class CompletenessSerializer(SubtestProgressSerializer):
-    by_assessor = AssessorProgressSerializer(many=True)
-    by_item = ItemProgressSerializer(many=True)
+class GradingCompletenessSerializer(GradingSubtestProgressSerializer):
+    by_assessor = GradingAssessorProgressSerializer(many=True)
+    by_item = GradingItemProgressSerializer(many=True)
     unassigned = serializers.IntegerField()
 
 
-class ChoiceSerializer(serializers.Serializer):
+class GradingChoiceSerializer(serializers.Serializer):
     assessors = serializers.ListField(child=serializers.UUIDField(), allow_empty=False)
     mode = serializers.ChoiceField(DistributionMode.choices, default=DistributionMode.BY_STUDENT)
     by_item_items = serializers.ListField(child=serializers.UUIDField(), required=False)
     own_groups = serializers.ChoiceField(OwnGroups.choices, default=OwnGroups.ANY)
 
 
-class RedistributeSerializer(ChoiceSerializer):
+class GradingRedistributeSerializer(GradingChoiceSerializer):
     preview = serializers.BooleanField(default=False)
     reason = serializers.CharField(max_length=500, required=False, allow_blank=True)
 
 
-class ShareSerializer(serializers.Serializer):
-    assessor = PersonRefSerializer(source="person")
+class GradingShareSerializer(serializers.Serializer):
+    assessor = GradingPersonRefSerializer(source="person")
     responses = serializers.IntegerField()
     load = serializers.IntegerField()
     students = serializers.IntegerField()
     items = serializers.ListField(child=serializers.CharField())
 
 
-class PreviewSerializer(serializers.Serializer):
+class GradingPreviewSerializer(serializers.Serializer):
     responses = serializers.IntegerField()
     spread = serializers.IntegerField()
     moved = serializers.IntegerField()
-    shares = ShareSerializer(many=True)
+    shares = GradingShareSerializer(many=True)
 
 
-class UnassessedSerializer(serializers.Serializer):
+class GradingUnassessedSerializer(serializers.Serializer):
     id = serializers.UUIDField(source="public_id")
     item = serializers.CharField(source="item.identifier")
-    student = PersonRefSerializer(source="attempt.person")
-    assessor = PersonRefSerializer(source="grading_assignment.assessor", allow_null=True)
+    student = GradingPersonRefSerializer(source="attempt.person")
+    assessor = GradingPersonRefSerializer(source="grading_assignment.assessor", allow_null=True)
 
 
-class DueDateSerializer(serializers.Serializer):
+class GradingDueDateSerializer(serializers.Serializer):
     due_date = serializers.DateField(allow_null=True)
 
 
-class ScoreSerializer(serializers.Serializer):
+class GradingScoreSerializer(serializers.Serializer):
     id = serializers.UUIDField(source="public_id", read_only=True)
     item = serializers.CharField(source="item.identifier", read_only=True)
     points = serializers.IntegerField(allow_null=True)
@@ -121,8 +121,8 @@ class ScoreSerializer(serializers.Serializer):
     assessed_at = serializers.DateTimeField(read_only=True, allow_null=True)
 
 
-class ScoreConflictSerializer(RefusalSerializer):
-    current = ScoreSerializer()
+class GradingScoreConflictSerializer(GradingRefusalSerializer):
+    current = GradingScoreSerializer()
 
 
 # --- views ------------------------------------------------------------------------------------
@@ -139,7 +139,7 @@ class GradingView(APIView):
         school_unit = self.unit(request, unit)
         return school_unit, selectors.access_subtest(school_unit=school_unit, public_id=subtest)
 
-    def choice(self, request, school_unit, subtest, serializer_class=ChoiceSerializer):
+    def choice(self, request, school_unit, subtest, serializer_class=GradingChoiceSerializer):
         body = serializer_class(data=request.data)
         body.is_valid(raise_exception=True)
         data = body.validated_data
@@ -172,29 +172,29 @@ def _progress(school_unit, subtest) -> dict:
 class SubtestListView(GradingView):
     @extend_schema(
         summary="Subtests to grade at the unit, with their progress",
-        responses={200: SubtestProgressSerializer(many=True), 404: RefusalSerializer},
+        responses={200: GradingSubtestProgressSerializer(many=True), 404: GradingRefusalSerializer},
     )
     def get(self, request, unit):
         school_unit = self.unit(request, unit)
         rows = [_progress(school_unit, s) for s in selectors.subtests_at(school_unit=school_unit)]
-        return Response(SubtestProgressSerializer(rows, many=True).data)
+        return Response(GradingSubtestProgressSerializer(rows, many=True).data)
 
 
 class AssessorListView(GradingView):
     @extend_schema(
         summary="Staff of the unit who may assess",
-        responses={200: PersonRefSerializer(many=True), 404: RefusalSerializer},
+        responses={200: GradingPersonRefSerializer(many=True), 404: GradingRefusalSerializer},
     )
     def get(self, request, unit):
         school_unit = self.unit(request, unit)
         people = selectors.eligible_assessors(school_unit=school_unit)
-        return Response(PersonRefSerializer(people, many=True).data)
+        return Response(GradingPersonRefSerializer(people, many=True).data)
 
 
 class SubtestDetailView(GradingView):
     @extend_schema(
         summary="Completeness of a subtest: per assessor and per item",
-        responses={200: CompletenessSerializer, 404: RefusalSerializer},
+        responses={200: GradingCompletenessSerializer, 404: GradingRefusalSerializer},
     )
     def get(self, request, unit, subtest):
         school_unit, found = self.unit_subtest(request, unit, subtest)
@@ -204,14 +204,18 @@ class SubtestDetailView(GradingView):
         data["unassigned"] = distribution_services.unassigned_count(
             school_unit=school_unit, subtest=found
         )
-        return Response(CompletenessSerializer(data).data)
+        return Response(GradingCompletenessSerializer(data).data)
 
 
 class PreviewView(GradingView):
     @extend_schema(
         summary="Preview a distribution: who gets what, load per assessor (nothing is stored)",
-        request=ChoiceSerializer,
-        responses={200: PreviewSerializer, 400: RefusalSerializer, 404: RefusalSerializer},
+        request=GradingChoiceSerializer,
+        responses={
+            200: GradingPreviewSerializer,
+            400: GradingRefusalSerializer,
+            404: GradingRefusalSerializer,
+        },
     )
     def post(self, request, unit, subtest):
         school_unit, found = self.unit_subtest(request, unit, subtest)
@@ -219,18 +223,18 @@ class PreviewView(GradingView):
         preview = distribution_services.distribution_preview(
             actor=request.user, school_unit=school_unit, subtest=found, choice=choice
         )
-        return Response(PreviewSerializer(preview).data)
+        return Response(GradingPreviewSerializer(preview).data)
 
 
 class DistributionView(GradingView):
     @extend_schema(
         summary="Confirm the distribution (one transaction, audited)",
-        request=ChoiceSerializer,
+        request=GradingChoiceSerializer,
         responses={
-            201: PlanSerializer,
-            400: RefusalSerializer,
-            404: RefusalSerializer,
-            409: RefusalSerializer,
+            201: GradingPlanSerializer,
+            400: GradingRefusalSerializer,
+            404: GradingRefusalSerializer,
+            409: GradingRefusalSerializer,
         },
     )
     def post(self, request, unit, subtest):
@@ -239,24 +243,24 @@ class DistributionView(GradingView):
         plan = distribution_services.distribution_confirm(
             actor=request.user, school_unit=school_unit, subtest=found, choice=choice
         )
-        return Response(PlanSerializer(plan).data, status=status.HTTP_201_CREATED)
+        return Response(GradingPlanSerializer(plan).data, status=status.HTTP_201_CREATED)
 
 
 class RedistributionView(GradingView):
     @extend_schema(
         summary="Redistribute what is still unassessed (lead and administrators only)",
         description="With `preview` true nothing is stored. Assessed responses never move.",
-        request=RedistributeSerializer,
+        request=GradingRedistributeSerializer,
         responses={
-            200: PreviewSerializer,
-            400: RefusalSerializer,
-            404: RefusalSerializer,
-            409: RefusalSerializer,
+            200: GradingPreviewSerializer,
+            400: GradingRefusalSerializer,
+            404: GradingRefusalSerializer,
+            409: GradingRefusalSerializer,
         },
     )
     def post(self, request, unit, subtest):
         school_unit, found = self.unit_subtest(request, unit, subtest)
-        choice, data = self.choice(request, school_unit, found, RedistributeSerializer)
+        choice, data = self.choice(request, school_unit, found, GradingRedistributeSerializer)
         if data["preview"]:
             result = distribution_services.redistribution_preview(
                 actor=request.user, school_unit=school_unit, subtest=found, choice=choice
@@ -269,29 +273,33 @@ class RedistributionView(GradingView):
                 choice=choice,
                 reason=data.get("reason", ""),
             )
-        return Response(PreviewSerializer(result).data)
+        return Response(GradingPreviewSerializer(result).data)
 
 
 class UnassessedView(GradingView):
     @extend_schema(
         summary="The responses of a subtest still unassessed",
-        responses={200: UnassessedSerializer(many=True), 404: RefusalSerializer},
+        responses={200: GradingUnassessedSerializer(many=True), 404: GradingRefusalSerializer},
     )
     def get(self, request, unit, subtest):
         school_unit, found = self.unit_subtest(request, unit, subtest)
         rows = selectors.unassessed_scores(school_unit=school_unit, subtest=found)
-        return Response(UnassessedSerializer(rows, many=True).data)
+        return Response(GradingUnassessedSerializer(rows, many=True).data)
 
 
 class DueDateView(GradingView):
     @extend_schema(
         summary="Set the school's date by which the subtest is graded",
-        request=DueDateSerializer,
-        responses={200: DueDateSerializer, 400: RefusalSerializer, 404: RefusalSerializer},
+        request=GradingDueDateSerializer,
+        responses={
+            200: GradingDueDateSerializer,
+            400: GradingRefusalSerializer,
+            404: GradingRefusalSerializer,
+        },
     )
     def put(self, request, unit, subtest):
         school_unit, found = self.unit_subtest(request, unit, subtest)
-        body = DueDateSerializer(data=request.data)
+        body = GradingDueDateSerializer(data=request.data)
         body.is_valid(raise_exception=True)
         plan = distribution_services.plan_set_due_date(
             actor=request.user,
@@ -299,7 +307,7 @@ class DueDateView(GradingView):
             subtest=found,
             due_date=body.validated_data["due_date"],
         )
-        return Response(DueDateSerializer(plan).data)
+        return Response(GradingDueDateSerializer(plan).data)
 
 
 class ScoreView(GradingView):
@@ -315,15 +323,15 @@ class ScoreView(GradingView):
 
     @extend_schema(
         summary="A score assigned to the caller",
-        responses={200: ScoreSerializer, 404: RefusalSerializer},
+        responses={200: GradingScoreSerializer, 404: GradingRefusalSerializer},
     )
     def get(self, request, unit, score):
-        return Response(ScoreSerializer(self.score(request, unit, score)).data)
+        return Response(GradingScoreSerializer(self.score(request, unit, score)).data)
 
     @extend_schema(
         summary="Save a score (optimistic locking: a stale version answers 409 with the newer one)",
         request=inline_serializer(
-            "ScoreSave",
+            "GradingScoreSave",
             {
                 "points": serializers.IntegerField(allow_null=True),
                 "criteria_points": serializers.DictField(
@@ -334,15 +342,15 @@ class ScoreView(GradingView):
             },
         ),
         responses={
-            200: ScoreSerializer,
-            400: RefusalSerializer,
-            404: RefusalSerializer,
-            409: ScoreConflictSerializer,
+            200: GradingScoreSerializer,
+            400: GradingRefusalSerializer,
+            404: GradingRefusalSerializer,
+            409: GradingScoreConflictSerializer,
         },
     )
     def post(self, request, unit, score):
         found = self.score(request, unit, score)
-        body = ScoreSerializer(data=request.data)
+        body = GradingScoreSerializer(data=request.data)
         body.is_valid(raise_exception=True)
         data = body.validated_data
         try:
@@ -359,8 +367,8 @@ class ScoreView(GradingView):
                 {
                     "detail": str(conflict),
                     "code": conflict.code,
-                    "current": ScoreSerializer(conflict.current).data,
+                    "current": GradingScoreSerializer(conflict.current).data,
                 },
                 status=status.HTTP_409_CONFLICT,
             )
-        return Response(ScoreSerializer(saved).data)
+        return Response(GradingScoreSerializer(saved).data)

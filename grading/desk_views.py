@@ -14,6 +14,7 @@ from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
@@ -242,6 +243,15 @@ def desk_batch_entry(request: HttpRequest, unit) -> HttpResponse:
     )
 
 
+def _safe_back(request: HttpRequest, url: str | None) -> str:
+    """A page of this site to return to, never an address elsewhere."""
+    if url and url_has_allowed_host_and_scheme(
+        url, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        return url
+    return ""
+
+
 @refusals_as_pages
 def desk_override(request: HttpRequest, unit, score) -> HttpResponse:
     """Override a machine score, with a reason: the attempt's assessor, or the lead."""
@@ -268,7 +278,10 @@ def desk_override(request: HttpRequest, unit, score) -> HttpResponse:
             status, error = 400, str(exc)
         else:
             messages.success(request, _("The machine score was overridden."))
-            return redirect(request.POST.get("back") or reverse("grading-desk", args=[unit]))
+            return redirect(
+                _safe_back(request, request.POST.get("back"))
+                or reverse("grading-desk", args=[unit])
+            )
     return _render(
         request,
         "grading/desk/override.html",
@@ -277,7 +290,7 @@ def desk_override(request: HttpRequest, unit, score) -> HttpResponse:
             "view": sel.response_view(score=target),
             "error": error,
             "is_machine": target.source == ScoreSource.MACHINE,
-            "back": request.GET.get("back") or request.POST.get("back", ""),
+            "back": _safe_back(request, request.GET.get("back") or request.POST.get("back")),
             "anonymous": _anonymous(request),
         },
         status,

@@ -26,6 +26,7 @@ from grading import distribution as core
 from grading import selectors
 from grading.models import DistributionMode, GradingAssignment, GradingPlan, OwnGroups
 from provplattform.audit import audit_record
+from provplattform.bulk import bulk_insert
 from provplattform.errors import Conflict, NotFound, Refused
 from schools.models import Person, SchoolUnit
 from schools.roles import Capability
@@ -231,12 +232,12 @@ def distribution_confirm(
         plan.confirmed_at = timezone.now()
         plan.confirmed_by = actor
         plan.save()
-        GradingAssignment.objects.bulk_create(
+        bulk_insert(
+            GradingAssignment,
             [
                 GradingAssignment(plan=plan, score_id=score_id, assessor_id=person_id)
                 for score_id, person_id in preview.assignment.items()
             ],
-            batch_size=2000,
         )
         audit_record(
             actor=actor,

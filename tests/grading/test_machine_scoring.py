@@ -146,3 +146,21 @@ def _plan(unit, subtest):
     from grading.models import GradingPlan
 
     return GradingPlan.objects.get_or_create(school_unit=unit, subtest=subtest)[0]
+
+
+def test_operator_corrects_a_key_on_the_page_and_others_get_404(world, client, operator):
+    sitting = grading_sitting(world.unit)
+    attempt = submitted_attempt(sitting, world.students_a[0], {"single": ["A"]})
+    item = sitting.subtest.items.get(identifier="single")
+    url = f"/operator/items/{item.public_id}/correct-key/"
+    for user in (world.staff["head_teacher"], world.outsider):
+        client.force_login(user)
+        assert client.get(url).status_code == 404
+        assert client.post(url, {"key": "A", "points": 1, "reason": "x"}).status_code == 404
+    client.force_login(operator)
+    assert client.get(url).status_code == 200
+    refused = client.post(url, {"key": "Q", "points": 1, "reason": "Fel"})
+    assert refused.status_code == 400
+    response = client.post(url, {"key": "A", "points": 1, "reason": "Fel nyckel"})
+    assert response.status_code == 302
+    assert Score.objects.get(attempt=attempt, item=item).points == 1
