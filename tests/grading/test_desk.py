@@ -253,3 +253,25 @@ def test_print_batch_and_paper_points_entry(desk, client):
     )
     assert response.status_code == 302
     assert Score.objects.get(pk=score.pk).points == 2
+
+
+def test_the_queue_costs_the_same_number_of_queries_for_more_responses(
+    desk, client, django_assert_max_num_queries
+):
+    client.force_login(desk.staff[Role.ASSESSOR])
+    url = reverse("grading-desk", args=[desk.unit.public_id])
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    with CaptureQueriesContext(connection) as few:
+        assert client.get(url).status_code == 200
+    more = submitted_attempts(unit=desk.unit, subtest=desk.subtest, items=desk.items, count=6)
+    assign_all(
+        unit=desk.unit,
+        subtest=desk.subtest,
+        assessor_person=desk.staff[Role.ASSESSOR].person,
+        scores=Score.objects.filter(attempt__in=more, source=ScoreSource.PERSON),
+    )
+    with django_assert_max_num_queries(len(few.captured_queries)):
+        body = client.get(url).content.decode()
+    assert "0 of 16 assessed" in body
