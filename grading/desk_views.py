@@ -105,6 +105,21 @@ def response_context(request, school_unit, score, filters) -> dict:
     }
 
 
+def score_form(request: HttpRequest) -> dict:
+    """The points, criteria points, comment and version a score form posted."""
+    criteria = {
+        key[len("criterion-") :]: value
+        for key, value in request.POST.items()
+        if key.startswith("criterion-") and value != ""
+    }
+    return {
+        "points": request.POST.get("points"),
+        "criteria_points": criteria or None,
+        "comment": request.POST.get("comment", ""),
+        "version": request.POST.get("version"),
+    }
+
+
 def _next_url(school_unit, place: dict, query: str) -> str:
     target = place.get("next")
     if target is None:
@@ -121,20 +136,8 @@ def desk_response(request: HttpRequest, unit, score) -> HttpResponse:
     filters = sel.QueueFilter.from_params(request.GET)
     status, error = 200, ""
     if request.method == "POST":
-        criteria = {
-            key[len("criterion-") :]: value
-            for key, value in request.POST.items()
-            if key.startswith("criterion-") and value != ""
-        }
         try:
-            desk_services.desk_score_save(
-                actor=request.user,
-                score=target,
-                points=request.POST.get("points"),
-                criteria_points=criteria or None,
-                comment=request.POST.get("comment", ""),
-                version=request.POST.get("version"),
-            )
+            desk_services.desk_score_save(actor=request.user, score=target, **score_form(request))
         except Conflict:
             target.refresh_from_db()
             status = 409

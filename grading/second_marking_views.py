@@ -12,7 +12,7 @@ from django.views.decorators.http import require_POST
 
 from grading import desk_selectors as sel
 from grading import second_marking as svc
-from grading.desk_views import _anonymous, _render, _unit, refusals_as_pages
+from grading.desk_views import _anonymous, _render, _unit, refusals_as_pages, score_form
 from grading.models import SecondMarking
 from grading.selectors import access_subtest, eligible_assessors, subtests_at
 from provplattform.errors import Conflict, Refused
@@ -46,20 +46,8 @@ def second_response(request: HttpRequest, unit, marking) -> HttpResponse:
     )
     status, error = 200, ""
     if request.method == "POST":
-        criteria = {
-            key[len("criterion-") :]: value
-            for key, value in request.POST.items()
-            if key.startswith("criterion-") and value != ""
-        }
         try:
-            svc.second_marking_save(
-                actor=request.user,
-                marking=target,
-                points=request.POST.get("points"),
-                criteria_points=criteria or None,
-                comment=request.POST.get("comment", ""),
-                version=request.POST.get("version"),
-            )
+            svc.second_marking_save(actor=request.user, marking=target, **score_form(request))
         except Conflict as exc:
             target.refresh_from_db()
             status, error = 409, str(exc)

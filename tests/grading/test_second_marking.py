@@ -186,3 +186,18 @@ def test_only_the_lead_decides(marked, client):
     url = reverse("api-second-marking-decide", args=[marked.unit.public_id, markings[2].public_id])
     assert client.post(url, {"points": 3}, "application/json").status_code == 404
     assert Score.objects.get(pk=markings[2].score_id).points == 2
+
+
+def test_the_second_assessor_saves_on_the_page_and_moves_on(marked, client):
+    client.force_login(marked.staff[Role.ASSESSMENT_LEAD])
+    _sample(client, marked, items=[marked.items[0]])
+    marking = SecondMarking.objects.order_by("score_id").first()
+    client.force_login(marked.teacher)
+    page = reverse("grading-second-response", args=[marked.unit.public_id, marking.public_id])
+    response = client.post(page, {"points": "2", "comment": "ok", "version": "0"})
+    assert response.status_code == 302
+    marking.refresh_from_db()
+    assert (marking.points, marking.version) == (2, 1)
+    stale = client.post(page, {"points": "1", "version": "0"})
+    assert stale.status_code == 409
+    assert SecondMarking.objects.get(pk=marking.pk).points == 2
