@@ -201,6 +201,26 @@ def measure_distribution(seeded: dict) -> dict:
     )
     with connection.cursor() as cursor:
         cursor.execute("ANALYZE")
+    # The preview in the other modes (nothing stored): the pure core on 30,000 single responses.
+    previews = {}
+    for mode in ("by_item", "mixed"):
+        other = ds.choice_from(
+            school_unit=seeded["unit"],
+            subtest=seeded["subtest"],
+            assessor_ids=[u.person.public_id for u in seeded["staff"]],
+            mode=mode,
+            by_item_ids=list(seeded["subtest"].items.values_list("public_id", flat=True)[::2]),
+            own_groups="avoid",
+        )
+        t0 = time.perf_counter()
+        preview = ds.distribution_preview(
+            actor=seeded["lead"],
+            school_unit=seeded["unit"],
+            subtest=seeded["subtest"],
+            choice=other,
+        )
+        previews[f"preview_{mode}_avoid_s"] = round(time.perf_counter() - t0, 3)
+        previews[f"preview_{mode}_spread_points"] = preview.spread
     t0 = time.perf_counter()
     plan = ds.distribution_confirm(
         actor=seeded["lead"], school_unit=seeded["unit"], subtest=seeded["subtest"], choice=choice
@@ -227,6 +247,7 @@ def measure_distribution(seeded: dict) -> dict:
         "distribute_ratio": round(distribute_s / baseline_s, 2) if baseline_s else None,
         "assigned": len(rows),
         "load_spread_points": spread,
+        **previews,
     }
 
 

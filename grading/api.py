@@ -13,7 +13,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from grading import distribution_services, scoring_services, selectors
-from grading.models import DistributionMode, OwnGroups
+from grading.models import DistributionMode, OwnGroups, Score
 from schools.roles import Capability
 
 LEAD = Capability.PREPARE_GRADING
@@ -349,18 +349,24 @@ class ScoreView(GradingView):
         },
     )
     def post(self, request, unit, score):
-        found = self.score(request, unit, score)
+        school_unit = self.unit(request, unit)
         body = GradingScoreSerializer(data=request.data)
-        body.is_valid(raise_exception=True)
+        if not body.is_valid():
+            # Someone else's score is not found, whatever the body says.
+            selectors.access_assigned_score(
+                user=request.user, school_unit=school_unit, public_id=score
+            )
+            raise serializers.ValidationError(body.errors)
         data = body.validated_data
         try:
             saved = scoring_services.score_save(
                 actor=request.user,
-                score=found,
+                score=Score(public_id=score),
                 points=data["points"],
                 criteria_points=data.get("criteria_points") or {},
                 comment=data.get("comment", ""),
                 version=data["version"],
+                school_unit=school_unit,
             )
         except scoring_services.ScoreConflict as conflict:
             return Response(

@@ -190,7 +190,8 @@ def _swap_for_own_groups(loads: _Loads, own_groups: str) -> None:
 
 
 def _result(loads: _Loads, fixed: Iterable[Work]) -> Assignment:
-    result: Assignment = {w.key: w.assessor for w in fixed}
+    # An assessed work without an assessor (scored before any distribution) needs none.
+    result: Assignment = {w.key: w.assessor for w in fixed if w.assessor is not None}
     for key, bundles in loads.held.items():
         for bundle in bundles:
             for work in bundle.works:

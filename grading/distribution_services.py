@@ -141,7 +141,9 @@ def _preview(
     items: dict[int, set] = defaultdict(set)
     moved = 0
     for work in works:
-        key = assignment[work.key]
+        key = assignment.get(work.key)
+        if key is None:
+            continue
         if work.assessor is not None and work.assessor != key:
             moved += 1
         share = shares.get(key)

@@ -16,6 +16,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -24,11 +25,11 @@ from delivery.models import Attempt, AttemptStatus, Response
 from exams.models import Item
 from exams.scoring import score_item
 from grading.hooks import scores_changed_notify
-from grading.models import GradingAssignment, Score, ScoreSource
+from grading.models import Score, ScoreSource
 from provplattform.audit import audit_record, audit_record_many
 from provplattform.errors import Conflict, NotFound, Refused
 from schools.roles import Capability
-from schools.selectors import user_has_capability
+from schools.selectors import scope_to_school_units
 
 MAX_COMMENT = 5000
 
@@ -222,30 +223,39 @@ def score_save(
     criteria_points: dict | None,
     comment: str,
     version: int,
+    school_unit=None,
 ) -> Score:
-    """An assessor's save of a score assigned to them.
+    """An assessor's save of a score assigned to them (`score` may be unsaved, naming the score
+    by its public id).
 
     Anyone but the assigned assessor (who still holds ASSESS at the unit) gets NotFound, exactly
     as for a missing score. A save based on an older version is refused with ScoreConflict
     carrying the score as it now stands, so two people never silently overwrite each other.
     """
+    person_id = getattr(actor, "person_id", None)
+    if person_id is None:
+        raise NotFound()
+    # One locked read that is also the permission check: the score, assigned to the actor, at a
+    # unit where they hold ASSESS (and at `school_unit`, when the caller came through one).
+    lookup = {"pk": score.pk} if score.pk is not None else {"public_id": score.public_id}
+    scoped = scope_to_school_units(
+        Score.objects.filter(grading_assignment__assessor_id=person_id, **lookup),
+        user=actor,
+        capability=Capability.ASSESS,
+        path="attempt__sitting__school_unit",
+    )
+    if school_unit is not None:
+        scoped = scoped.filter(attempt__sitting__school_unit=school_unit)
     with transaction.atomic():
         try:
             score = (
-                Score.objects.select_for_update(of=("self",))
-                .select_related("item", "attempt__sitting__school_unit", "grading_assignment")
-                .get(pk=score.pk)
+                scoped.select_for_update(of=("self",))
+                .select_related("item", "attempt__sitting__school_unit")
+                .get()
             )
-            assignment = score.grading_assignment
-        except (Score.DoesNotExist, GradingAssignment.DoesNotExist) as exc:
+        except (Score.DoesNotExist, ValidationError, ValueError) as exc:
             raise NotFound() from exc
         unit = score.attempt.sitting.school_unit
-        if (
-            getattr(actor, "person_id", None) is None
-            or assignment.assessor_id != actor.person_id
-            or not user_has_capability(user=actor, school_unit=unit, capability=Capability.ASSESS)
-        ):
-            raise NotFound()
         if int(version) != score.version:
             raise ScoreConflict(
                 _("Someone else saved this score in the meantime; the newer score is shown."),
