@@ -1,7 +1,8 @@
 /*
  * The assessor's desk: keyboard first, saved without a page reload.
  * Digits give points (per criterion, moving on to the next), Enter saves through the API,
- * J/→ and K/← move between responses, F flags, P opens the projector view, ? lists the keys.
+ * J/→ and K/← move between responses, E goes to the points field (for 10 points or more),
+ * C to the comment, F flags, P opens the projector view, ? lists the keys.
  * The page works without this file: the form posts and the links move.
  */
 (function () {
@@ -86,7 +87,11 @@
     return body;
   }
 
+  var saving = false;
+
   function save() {
+    if (saving) { return; }  // one save at a time: a second would carry the same version
+    saving = true;
     say(data.msgSaving);
     return fetch(data.api, {
       method: "PUT",
@@ -109,7 +114,8 @@
           say(body.detail || data.msgFailed, "error");
         }
       });
-    }).catch(function () { say(data.msgFailed, "error"); });
+    }).catch(function () { say(data.msgFailed, "error"); })
+      .then(function () { saving = false; });
   }
 
   function toggleFlag() {
@@ -165,22 +171,25 @@
     var target = event.target;
     if (event.key === "Escape" && typing(target)) { target.blur(); return; }
     if (target === comment) { return; }  // the comment takes every other key
+    var tag = target && target.tagName;
+    if (event.key === "Enter") {
+      if (tag === "A" || tag === "BUTTON" || tag === "SUMMARY") { return; }  // their own action
+      event.preventDefault();
+      save();
+      return;
+    }
+    if (typing(target)) { return; }  // a points field takes digits as typed (10 and more too)
     if (/^[0-9]$/.test(event.key)) {
       event.preventDefault();
       digit(event.key);
       return;
     }
-    if (event.key === "Enter") {
-      event.preventDefault();
-      save();
-      return;
-    }
-    if (typing(target)) { return; }
     switch (event.key) {
       case "j": case "J": case "ArrowRight": go(data.next); break;
       case "k": case "K": case "ArrowLeft": go(data.previous); break;
       case "?": help.showModal(); break;
       case "c": case "C": event.preventDefault(); comment.focus(); break;
+      case "e": case "E": event.preventDefault(); (single || criteria[activeCriterion]).focus(); break;
       case "f": case "F": toggleFlag(); break;
       case "p": case "P": go(data.projector); break;
       case "q": case "Q": go(data.queue); break;
