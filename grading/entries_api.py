@@ -60,7 +60,7 @@ class EntriesSaveSerializer(serializers.Serializer):
 
 
 class ProblemSerializer(serializers.Serializer):
-    row = serializers.CharField()
+    row = serializers.IntegerField()
     column = serializers.CharField()
     message = serializers.CharField()
     letter = serializers.CharField(required=False)

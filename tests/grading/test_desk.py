@@ -275,3 +275,12 @@ def test_the_queue_costs_the_same_number_of_queries_for_more_responses(
     with django_assert_max_num_queries(len(few.captured_queries)):
         body = client.get(url).content.decode()
     assert "0 of 16 assessed" in body
+
+
+def test_the_projector_view_is_anonymous_even_with_names_shown_at_the_desk(desk, client):
+    client.force_login(desk.staff[Role.ASSESSOR])
+    person = desk.attempts[0].person
+    client.get(reverse("grading-desk", args=[desk.unit.public_id]) + "?anonymous=0")
+    body = client.get(_page(desk.unit, desk.mine[0], "grading-desk-projector")).content.decode()
+    assert person.family_name not in body
+    assert "<form" not in body  # nothing to press but previous and next

@@ -290,3 +290,48 @@ def test_a_group_of_another_unit_is_not_found(entry_world, client):
     url = reverse("grading-entries-form", args=[entry_world.unit.public_id, foreign.public_id])
     assert client.get(url).status_code == 404
     student(entry_world.unit)
+
+
+def test_the_api_checks_an_upload_and_refuses_to_apply_a_bad_one(entry_world, client):
+    client.force_login(entry_world.staff[Role.TEACHER])
+    workbook = _form(client, entry_world)
+    sheet = workbook.active
+    sheet.cell(_row_of(sheet, entry_world.students_a[0], entry_world.oral), 6).value = 8
+    sheet.cell(_row_of(sheet, entry_world.students_a[1], entry_world.oral), 6).value = 99
+    unit = entry_world.unit.public_id
+    response = client.post(
+        reverse("api-entry-uploads", args=[unit]),
+        {"group": str(entry_world.group_a.public_id),
+         "file": SimpleUploadedFile("p.xlsx", _bytes(workbook))},
+    )  # fmt: skip
+    assert response.status_code == 201, response.content
+    body = response.json()
+    assert [(p["column"], p["letter"]) for p in body["problems"]] == [("points", "F")]
+    apply = reverse("api-entry-upload-apply", args=[unit, body["id"]])
+    refused = client.post(apply)
+    assert refused.status_code == 400
+    assert not SubtestEntry.objects.exists()
+
+
+def test_the_api_saves_entries_all_or_nothing(entry_world, client):
+    client.force_login(entry_world.staff[Role.TEACHER])
+    url = reverse("api-entries", args=[entry_world.unit.public_id])
+    first, second = entry_world.students_a[:2]
+    oral = str(entry_world.oral.public_id)
+    bad = client.put(
+        url,
+        {"entries": [{"student": str(first.public_id), "subtest": oral, "points": 5},
+                     {"student": str(second.public_id), "subtest": oral, "points": "x"}]},
+        "application/json",
+    )  # fmt: skip
+    assert bad.status_code == 400 and bad.json()["problems"][0]["row"] == 2
+    assert not SubtestEntry.objects.exists()
+    ok = client.put(
+        url, {"entries": [{"student": str(first.public_id), "subtest": oral, "points": 5}]},
+        "application/json",
+    )  # fmt: skip
+    assert ok.json() == {"changed": 1}
+    sheet = client.get(url, {"group": str(entry_world.group_a.public_id)}).json()
+    assert {(r["student"], r["points"]) for r in sheet if r["subtest"] == oral} >= {
+        (str(first.public_id), 5)
+    }
