@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from django.core.exceptions import ValidationError
-from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.db.models import Exists, OuterRef, QuerySet
 
 from delivery.models import Response
 from exams.models import Item, ItemKind
@@ -261,10 +261,3 @@ def access_unit_second_marking(*, user, school_unit: SchoolUnit, public_id) -> S
         return second_markings_of_unit(user=user, school_unit=school_unit).get(public_id=public_id)
     except SecondMarking.DoesNotExist as exc:
         raise NotFound() from exc
-
-
-def unit_scores(*, school_unit: SchoolUnit) -> QuerySet:
-    """Person-graded scores of the unit (through their grading plans)."""
-    return Score.objects.filter(grading_assignment__plan__school_unit=school_unit).exclude(
-        Q(source="machine")
-    )

@@ -20,6 +20,7 @@ from django.views.decorators.http import require_POST
 
 from grading import desk_selectors as sel
 from grading import desk_services
+from grading.anonymity import student_code
 from grading.models import ScoreSource
 from provplattform.errors import Conflict, NotFound, Refused
 from schools.roles import Capability
@@ -64,8 +65,6 @@ def desk(request: HttpRequest, unit) -> HttpResponse:
     queue = sel.desk_queue(user=request.user, school_unit=school_unit, filters=filters)
     rows = list(queue[:500])
     anonymous = _anonymous(request)
-    from grading.anonymity import student_code
-
     for score in rows:
         score.code = student_code(
             subtest_public_id=score.item.subtest.public_id,

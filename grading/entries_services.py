@@ -370,3 +370,20 @@ def entry_import_apply(*, actor, entry_import: EntryImport) -> int:
         )
     entry_import.refresh_from_db()
     return changed
+
+
+def entry_import_discard(*, actor, entry_import: EntryImport) -> None:
+    """Throw a checked upload away; nothing of it was applied."""
+    with transaction.atomic():
+        updated = EntryImport.objects.filter(
+            pk=entry_import.pk, status=EntryImportStatus.CHECKED
+        ).update(status=EntryImportStatus.DISCARDED, modified=timezone.now())
+        if not updated:
+            raise Conflict(_("This upload was already applied or discarded."))
+        audit_record(
+            actor=actor,
+            action="score.entry_import_discarded",
+            target=entry_import,
+            after={"rows": len(entry_import.rows), "problems": len(entry_import.problems)},
+            scope=entry_import.school_unit,
+        )

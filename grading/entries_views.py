@@ -171,9 +171,13 @@ def entry_import(request: HttpRequest, unit, entry_import) -> HttpResponse:
     status = 200
     if request.method == "POST":
         if request.POST.get("action") == "discard":
-            target.status = "discarded"
-            target.save(update_fields=["status", "modified"])
-            messages.success(request, _("The upload was discarded; nothing was applied."))
+            try:
+                svc.entry_import_discard(actor=request.user, entry_import=target)
+            except Refused as exc:
+                messages.error(request, str(exc))
+                status = 409
+            else:
+                messages.success(request, _("The upload was discarded; nothing was applied."))
         else:
             try:
                 changed = svc.entry_import_apply(actor=request.user, entry_import=target)

@@ -335,3 +335,15 @@ def test_the_api_saves_entries_all_or_nothing(entry_world, client):
     assert {(r["student"], r["points"]) for r in sheet if r["subtest"] == oral} >= {
         (str(first.public_id), 5)
     }
+
+
+def test_a_discarded_upload_is_never_applied(entry_world, client):
+    client.force_login(entry_world.staff[Role.TEACHER])
+    workbook = _form(client, entry_world)
+    sheet = workbook.active
+    sheet.cell(_row_of(sheet, entry_world.students_a[0], entry_world.oral), 6).value = 8
+    response = _upload(client, entry_world, _bytes(workbook))
+    assert client.post(response["Location"], {"action": "discard"}).status_code == 302
+    assert client.post(response["Location"], {"action": "apply"}).status_code == 409
+    assert not SubtestEntry.objects.exists()
+    assert AuditEvent.objects.filter(action="score.entry_import_discarded").exists()
