@@ -20,7 +20,20 @@
       (tag === "INPUT" && target.type !== "checkbox" && target.type !== "radio");
   }
 
+  // The projector window follows the desk: each response the assessor opens is shown there too
+  // (same browser, e.g. a second screen or a projector), so the group sees what is being scored.
+  var channel = window.BroadcastChannel ? new BroadcastChannel("provplattform-desk") : null;
+
   if (data.projectorMode) {
+    if (channel) {
+      channel.onmessage = function (message) {
+        var target = message.data && message.data.projector;
+        if (target && target.indexOf("/projector/") > 0 &&
+            new URL(target, window.location.href).pathname !== window.location.pathname) {
+          window.location.assign(target);
+        }
+      };
+    }
     document.addEventListener("keydown", function (event) {
       if (event.ctrlKey || event.metaKey || event.altKey) { return; }
       if (event.key === "j" || event.key === "ArrowRight") { go(data.next); }
@@ -28,6 +41,8 @@
     });
     return;
   }
+
+  if (channel) { channel.postMessage({ projector: data.projector }); }
 
   var form = document.getElementById("desk-form");
   var status = document.getElementById("desk-status");
@@ -191,7 +206,7 @@
       case "c": case "C": event.preventDefault(); comment.focus(); break;
       case "e": case "E": event.preventDefault(); (single || criteria[activeCriterion]).focus(); break;
       case "f": case "F": toggleFlag(); break;
-      case "p": case "P": go(data.projector); break;
+      case "p": case "P": window.open(data.projector, "provplattform-projector"); break;
       case "q": case "Q": go(data.queue); break;
       default: return;
     }

@@ -74,3 +74,28 @@ def test_an_assessor_grades_five_responses_with_the_keyboard_in_anonymous_mode(
         n % (desk["max_points"] + 1) for n in range(5)
     )
     assert all(s["version"] == 1 for s in scores)
+
+
+def test_the_projector_window_follows_the_response_the_assessor_opens(chromium, e2e_server, desk):
+    base = e2e_server.base_url
+    user = desk["assessor"]
+    client = staff_client(base, user["username"], user["password"])
+    ids = [s["id"] for s in client.get(f"/api/v1/units/{desk['unit']}/desk/scores/").json()]
+    context = browser_context(chromium)
+    page = context.new_page()
+    page.goto(base + "/login/")
+    page.fill("input[name=username]", user["username"])
+    page.fill("input[name=password]", user["password"])
+    with page.expect_navigation():
+        page.click("main button[type=submit]")
+    desk_url = f"{base}/units/{desk['unit']}/grading/desk/"
+    projector = context.new_page()
+    projector.goto(f"{desk_url}{ids[0]}/projector/")
+    expect(projector.locator(".projector__who")).to_contain_text("1 / 5")
+    # when the assessor opens the third response at the desk
+    page.goto(f"{desk_url}{ids[2]}/")
+    # then the projector shows it too, in large type and without names
+    projector.wait_for_url(f"**/{ids[2]}/projector/**")
+    expect(projector.locator(".projector__who")).to_contain_text("3 / 5")
+    assert not [n for n in desk["students"] if n in projector.locator("body").inner_text()]
+    context.close()
