@@ -24,6 +24,7 @@ from django.utils.translation import gettext as _
 from delivery.models import Attempt, AttemptStatus, Response
 from exams.models import Item
 from exams.scoring import score_item
+from grading.distribution_services import plan_add_newcomers
 from grading.hooks import scores_changed_notify
 from grading.models import Score, ScoreSource
 from provplattform.audit import audit_record, audit_record_many
@@ -59,7 +60,7 @@ def score_state(score: Score) -> dict[str, Any]:
 def attempt_score(*, attempt: Attempt) -> list[Score]:
     """Create (or refresh) the scores of a submitted attempt. Called inside the submit's
     transaction; a reopened and resubmitted attempt is rescored, persons' scores stay."""
-    attempt = Attempt.objects.select_related("sitting").get(pk=attempt.pk)
+    attempt = Attempt.objects.select_related("sitting__school_unit").get(pk=attempt.pk)
     if attempt.status != AttemptStatus.SUBMITTED:
         return []
     items = list(Item.objects.filter(subtest_id=attempt.sitting.subtest_id).order_by("position"))
@@ -98,7 +99,7 @@ def attempt_score(*, attempt: Attempt) -> list[Score]:
         action="score.machine",
         target=attempt,
         after={"machine_points": machine_total, "created": len(new), "changed": len(changed)},
-        scope=_unit_public_id(attempt),
+        scope=attempt.sitting.school_unit,
     )
     scores_changed_notify(
         school_unit_id=attempt.sitting.school_unit_id,
@@ -108,20 +109,8 @@ def attempt_score(*, attempt: Attempt) -> list[Score]:
     return new + changed
 
 
-def _unit_public_id(attempt: Attempt):
-    from schools.models import SchoolUnit
-
-    return (
-        SchoolUnit.objects.filter(pk=attempt.sitting.school_unit_id)
-        .values_list("public_id", flat=True)
-        .first()
-    )
-
-
 def on_attempt_submitted(attempt: Attempt) -> None:
     """delivery's submit subscriber: score, then give a late student's responses to assessors."""
-    from grading.distribution_services import plan_add_newcomers
-
     attempt_score(attempt=attempt)
     plan_add_newcomers(attempt=attempt)
 

@@ -208,23 +208,23 @@ def assessor_work_left(*, person: Person, school_unit: SchoolUnit | None = None)
 
 
 def plans_due(*, school_unit: SchoolUnit, today: datetime.date) -> list[dict]:
-    """The unit's grading plans with a date, each with the number of responses left."""
+    """The unit's grading plans with a date, each with the number of responses left: those
+    still ahead, and those past their date with work left."""
     plans = (
-        GradingPlan.objects.filter(
-            school_unit=school_unit, due_date__isnull=False, due_date__gte=today
-        )
+        GradingPlan.objects.filter(school_unit=school_unit, due_date__isnull=False)
         .select_related("subtest__test")
         .order_by("due_date")
     )
-    return [
-        {
-            "plan": plan,
-            "left": person_graded_scores(school_unit=school_unit, subtest=plan.subtest)
+    rows = []
+    for plan in plans:
+        left = (
+            person_graded_scores(school_unit=school_unit, subtest=plan.subtest)
             .filter(points__isnull=True)
-            .count(),
-        }
-        for plan in plans
-    ]
+            .count()
+        )
+        if plan.due_date >= today or left:
+            rows.append({"plan": plan, "left": left, "overdue": plan.due_date < today})
+    return rows
 
 
 def access_assigned_score(*, user, school_unit: SchoolUnit, public_id) -> Score:

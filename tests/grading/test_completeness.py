@@ -112,3 +112,14 @@ def test_no_reminder_without_work_left_or_far_from_the_date(world, distributed):
     _assess_all(world, sitting)
     assert reminders_send() == 0
     assert not GradingAssignment.objects.filter(score__points__isnull=True).exists()
+
+
+def test_a_grading_date_that_has_passed_with_work_left_stays_on_the_dashboard(
+    world, client, distributed
+):
+    from grading.models import GradingPlan
+
+    GradingPlan.objects.update(due_date=timezone.localdate() - datetime.timedelta(days=1))
+    client.force_login(world.staff[Role.ASSESSMENT_LEAD])
+    page = client.get(f"/units/{world.unit.public_id}/").content.decode()
+    assert "6 left" in page and "The date has passed." in page
