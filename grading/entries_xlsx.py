@@ -51,6 +51,9 @@ def build_form(*, rows: list[SheetRow], title: str) -> bytes:
                 row.entry.points if row.entry is not None else None,
             ]
         )
+        for cell in sheet[sheet.max_row]:
+            if isinstance(cell.value, str):
+                cell.data_type = "s"  # a name such as "=HYPERLINK(…)" stays text, never a formula
         points = sheet.cell(row=sheet.max_row, column=len(COLUMNS))
         points.protection = Protection(locked=False)
         points.fill = open_fill

@@ -347,3 +347,14 @@ def test_a_discarded_upload_is_never_applied(entry_world, client):
     assert client.post(response["Location"], {"action": "apply"}).status_code == 409
     assert not SubtestEntry.objects.exists()
     assert AuditEvent.objects.filter(action="score.entry_import_discarded").exists()
+
+
+def test_a_name_that_looks_like_a_formula_stays_text_in_the_form(entry_world, client):
+    person = entry_world.students_a[0]
+    person.family_name = '=HYPERLINK("http://example.invalid","x")'
+    person.save()
+    client.force_login(entry_world.staff[Role.TEACHER])
+    response = client.get(_urls(entry_world)["form"])
+    with zipfile.ZipFile(io.BytesIO(response.content)) as archive:
+        sheet_xml = archive.read("xl/worksheets/sheet1.xml").decode()
+    assert "<f>" not in sheet_xml
