@@ -351,7 +351,7 @@ def test_a_discarded_upload_is_never_applied(entry_world, client):
 
 def test_a_name_that_looks_like_a_formula_stays_text_in_the_form(entry_world, client):
     person = entry_world.students_a[0]
-    person.family_name = '=HYPERLINK("http://example.invalid","x")'
+    person.given_name = '=HYPERLINK("http://example.invalid","x")'
     person.save()
     client.force_login(entry_world.staff[Role.TEACHER])
     response = client.get(_urls(entry_world)["form"])
