@@ -51,6 +51,7 @@ def test_an_assessor_grades_five_responses_with_the_keyboard_in_anonymous_mode(
         body = page.locator("main").inner_text()
         assert not [name for name in desk["students"] if name in body], "a name is shown"
         if number == 0:
+            expect(page.locator("#desk-flag-tag")).to_be_hidden()
             page.keyboard.press("?")
             expect(page.locator("#desk-help")).to_be_visible()
             page.keyboard.press("Escape")
