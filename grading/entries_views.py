@@ -5,25 +5,17 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import redirect, render
+from django.shortcuts import redirect
 from django.urls import reverse
 from django.utils.text import slugify
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from grading import entries_services as svc
-from grading.desk_views import refusals_as_pages
+from grading.desk_views import _render, refusals_as_pages
 from grading.entries_xlsx import MAX_UPLOAD_BYTES, build_form
 from grading.models import EntryImport
 from provplattform.errors import Conflict, NotFound, Refused
-from schools.selectors import capabilities_at
-
-
-def _render(request, template: str, context: dict, status: int = 200) -> HttpResponse:
-    context.setdefault(
-        "capabilities", capabilities_at(user=request.user, school_unit=context["unit"])
-    )
-    return render(request, template, context, status=status)
 
 
 @refusals_as_pages
