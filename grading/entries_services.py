@@ -94,6 +94,11 @@ def entry_targets(*, school_unit: SchoolUnit, persons=None) -> dict[tuple[int, i
 class SheetRow:
     target: Target
     entry: SubtestEntry | None
+    typed: str | None = None  # what was typed on a refused page, shown again
+
+    @property
+    def key(self) -> str:
+        return f"{self.target.person.public_id}_{self.target.subtest.public_id}"
 
 
 def entry_sheet(*, school_unit: SchoolUnit, group: TeachingGroup | None) -> list[SheetRow]:

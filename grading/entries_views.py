@@ -53,6 +53,9 @@ def entries(request: HttpRequest, unit) -> HttpResponse:
             url = reverse("grading-entries", args=[school_unit.public_id])
             return redirect(f"{url}?group={group.public_id}")
     sheet = svc.entry_sheet(school_unit=school_unit, group=group) if group else []
+    if status != 200:
+        for row in sheet:
+            row.typed = request.POST.get(f"points-{row.key}")
     return _render(
         request,
         "grading/entries/entries.html",

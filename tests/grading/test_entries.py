@@ -261,6 +261,7 @@ def test_a_page_save_with_one_bad_value_saves_nothing(entry_world, client):
     )  # fmt: skip
     assert response.status_code == 400
     assert "between 0 and 20" in response.content.decode()
+    assert 'value="25"' in response.content.decode()  # what was typed is shown again
     assert not SubtestEntry.objects.exists()
 
 
