@@ -26,3 +26,15 @@ class GradingConfig(AppConfig):
             capability=Capability.PREPARE_GRADING,
             order=50,
         )
+        register_menu_entry(
+            label=_("My responses to assess"),
+            url_name="grading-desk",
+            capability=Capability.ASSESS,
+            order=55,
+        )
+        register_menu_entry(
+            label=_("Off-platform and paper results"),
+            url_name="grading-entries",
+            capability=Capability.PREPARE_GRADING,
+            order=56,
+        )

@@ -9,6 +9,7 @@ api_v1 = [
     path("", include("exams.api_urls")),
     path("", include("delivery.api_urls")),
     path("", include("grading.api_urls")),
+    path("", include("grading.desk_api_urls")),
 ]
 
 urlpatterns = [
@@ -20,6 +21,7 @@ urlpatterns = [
     path("", include("delivery.urls")),
     path("", include("grading.urls")),
     path("", include("exams.urls")),
+    path("", include("grading.desk_urls")),
     path("", include("schools.urls")),
 ]
 if settings.DEBUG:

@@ -15,7 +15,7 @@ from delivery.models import Attempt, AttemptStatus
 from exams.day_passwords import display
 from exams.models import DayPassword, Programme, SittingProctor, SittingStatus, SittingStudent
 from grading.models import GradingAssignment, GradingPlan, Score
-from schools.models import Person, RoleAssignment
+from schools.models import Person, RoleAssignment, User
 from schools.roles import Role
 from schools.services import role_assign
 from tests.factories import (
@@ -32,6 +32,7 @@ from tests.factories import (
     staff_member,
     student,
 )
+from tests.grading.desk_helpers import seed_desk_objects
 from tests.grading.helpers import grading_sitting, submitted_attempt
 
 API_PREFIX = "api/v1/"
@@ -136,6 +137,13 @@ def populated(world):
     GradingAssignment.objects.filter(score=world.seeded[world.unit.pk]["score"]).update(
         assessor=world.staff[Role.HEAD_TEACHER].person
     )
+    for unit_pk, seeded in world.seeded.items():
+        user = (
+            world.staff[Role.HEAD_TEACHER]
+            if unit_pk == world.unit.pk
+            else User.objects.get(person=seeded["proctor"])
+        )
+        seeded.update(seed_desk_objects(seeded["sitting"].school_unit, user=user))
     return world
 
 
@@ -216,6 +224,9 @@ DETAIL_OBJECTS = {
     "exemptions/<uuid:exemption>": "exemption",
     "subtests/<uuid:subtest>": "grading_subtest",
     "scores/<uuid:score>": "score",
+    "machine-scores/<uuid:score>": "machine_score",
+    "second-markings/<uuid:marking>": "second_marking",
+    "uploads/<uuid:entry_import>": "entry_import",
 }
 UNIT_DETAILS = [(name, route) for name, route in UNIT_ROUTES if route.count("<") > 1]
 
@@ -261,6 +272,8 @@ def test_every_seeded_kind_shows_in_the_lists_of_its_own_unit(populated, client)
         "api-exams-rooms": own["sitting"].room.public_id,
         "api-unit-students": own["assignment"].person.public_id,
         "api-exams-still-to-sit": own["absent"].public_id,
+        "api-desk-scores": own["score"].public_id,
+        "api-desk-second-markings": own["second_marking"].public_id,
         "api-grading-subtests": own["grading_subtest"].public_id,
     }
     for name, public_id in expected.items():
