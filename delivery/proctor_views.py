@@ -130,10 +130,11 @@ def _day_password(user, sitting) -> str:
         user=user, school_unit=sitting.school_unit, capability=Capability.VIEW_DAY_PASSWORD
     ):
         return ""
-    from exams.day_passwords import day_password_for, unit_today
+    from exams.day_passwords import day_password_for, display, unit_today
 
     date = unit_today(sitting.school_unit, sitting.starts_at)
-    return day_password_for(school_unit=sitting.school_unit, date=date).password
+    # Grouped in fours, exactly as on the administrators' day-password page and the printout.
+    return display(day_password_for(school_unit=sitting.school_unit, date=date).password)
 
 
 @login_required
