@@ -12,6 +12,10 @@
   var labels = JSON.parse(document.getElementById("proctor-statuses").textContent);
   // status -> the actions that apply (delivery.services.ROW_ACTIONS); the server still decides.
   var rowActions = JSON.parse(document.getElementById("proctor-row-actions").textContent);
+  // status -> place in the list (proctor_views.ROW_RANKS): who needs the proctor comes first.
+  var rowRanks = JSON.parse(document.getElementById("proctor-row-ranks").textContent);
+  var tbody = document.getElementById("room-rows");
+  var endSection = document.getElementById("end-sitting");
   var sittingActions = document.getElementById("sitting-actions");
   var liveState = document.getElementById("live-state");
   var list = document.getElementById("notice-list");
@@ -92,6 +96,7 @@
     if (!status) { return; }
     root.dataset.sittingStatus = status;
     sittingActions.hidden = status === "ended";
+    if (endSection) { endSection.hidden = status === "ended"; }
     Object.keys(rows).forEach(function (key) { showActions(rows[key]); });
   }
 
@@ -101,10 +106,66 @@
     tr.dataset.attempt = row.attempt;
     tr.dataset.attemptStatus = row.attempt_status;
     tr.dataset.released = row.released ? "true" : "false";
-    tr.querySelector("th").textContent = row.name;
+    tr.dataset.sortName = row.sort_name || "";
+    tr.querySelector(".student-name").textContent = row.name;
+    var username = tr.querySelector(".student-username");
+    username.hidden = !row.username;
+    username.appendChild(document.createTextNode(row.username || ""));
+    var adjustments = tr.querySelector(".adjustments");
+    if ((row.adjustments || []).length) {
+      adjustments.textContent = "";
+      row.adjustments.forEach(function (a) {
+        var tag = document.createElement("span");
+        tag.className = "tag tag--" + a.code;
+        tag.textContent = a.label;
+        adjustments.appendChild(tag);
+        adjustments.appendChild(document.createTextNode(" "));
+      });
+    }
     rows[row.attempt] = tr;
     return tr;
   }
+
+  // Keep the list sorted: rank first (who needs the proctor on top), then the name.
+  function rankOf(tr) {
+    var status = tr.dataset.status;
+    if (status === "not_started" && tr.dataset.released === "true") { return rowRanks.released_not_logged_in; }
+    return rowRanks[status] === undefined ? 4 : rowRanks[status];
+  }
+  function before(a, b) {
+    var ra = +a.dataset.rank, rb = +b.dataset.rank;
+    if (ra !== rb) { return ra < rb; }
+    return (a.dataset.sortName || "") < (b.dataset.sortName || "");
+  }
+  function place(tr) {
+    var rank = rankOf(tr);
+    if (String(rank) === tr.dataset.rank && tr.parentNode) { return; }
+    tr.dataset.rank = rank;
+    var focused = tr.contains(document.activeElement) ? document.activeElement : null;
+    var next = null;
+    Array.prototype.some.call(tbody.querySelectorAll("tr[data-attempt]"), function (other) {
+      if (other !== tr && before(tr, other)) { next = other; return true; }
+      return false;
+    });
+    if (next !== tr.nextElementSibling || !tr.parentNode) { tbody.insertBefore(tr, next); }
+    if (focused && document.activeElement !== focused) { focused.focus(); }
+  }
+
+  // Time left on each working student's row, from the server's deadline, every 15 s.
+  function remaining(tr) {
+    var node = tr.querySelector(".remaining");
+    var status = tr.dataset.attemptStatus;
+    if (!tr.dataset.deadline || !(status === "working" || status === "paused")) { node.hidden = true; return; }
+    if (status === "working") {
+      tr.dataset.remaining = Math.max(0, Math.round((Date.parse(tr.dataset.deadline) - Date.now()) / 1000));
+    }
+    node.hidden = tr.dataset.remaining === "";
+    node.querySelector(".remaining__value").textContent =
+      fill(strings.minutes, { minutes: Math.ceil((+tr.dataset.remaining || 0) / 60) });
+  }
+  window.setInterval(function () {
+    Object.keys(rows).forEach(function (key) { remaining(rows[key]); });
+  }, 15000);
 
   var reloadTimer = null;
   function reloadSoon() {
@@ -112,7 +173,7 @@
     reloadTimer = window.setTimeout(function () { reloadTimer = null; reload(); }, 300);
   }
 
-  function setRow(attempt, attemptStatus, lostSince, released, locked) {
+  function setRow(attempt, attemptStatus, lostSince, released, locked, deadline) {
     var tr = rows[attempt];
     if (!tr) { if (attempt) { reloadSoon(); } return; }
     if (locked !== undefined && locked !== null) {
@@ -129,6 +190,9 @@
     tr.querySelector(".status").textContent = labels[status] || status;
     tr.querySelector(".since").textContent =
       status === "lost" ? strings.since + " " + hhmm(tr.dataset.lostSince) : "";
+    if (deadline !== undefined) { tr.dataset.deadline = deadline || ""; }
+    remaining(tr);
+    place(tr);
   }
 
   function noticeText(n) {
@@ -165,7 +229,7 @@
 
   function onEvent(data) {
     if (data.type === "attempt.changed") {
-      setRow(data.attempt, data.status, undefined, data.released, data.locked);
+      setRow(data.attempt, data.status, undefined, data.released, data.locked, data.deadline);
     } else if (data.type === "notice") {
       addNotice(data);
       if (data.kind === "connection_lost") { setRow(data.attempt, null, data.since || data.at); }
@@ -200,7 +264,7 @@
         });
         setSittingStatus(state.sitting_status);
         state.rows.forEach(function (row) {
-          setRow(row.attempt, row.attempt_status, row.lost_since, row.released, row.locked);
+          setRow(row.attempt, row.attempt_status, row.lost_since, row.released, row.locked, row.deadline);
         });
         (state.notices || []).forEach(addNotice);
         recount();
@@ -266,7 +330,7 @@
   var pending = null;
 
   function openDialog(action, tr, button) {
-    var name = tr.querySelector("th").textContent.trim();
+    var name = tr.querySelector(".student-name").textContent.trim();
     pending = { action: action, attempt: tr.dataset.attempt, button: button, tr: tr };
     document.getElementById("action-dialog-title").textContent =
       fill(action === "reopen" ? strings.reopenTitle : strings.addTimeTitle, { name: name });
