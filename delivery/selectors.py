@@ -28,8 +28,10 @@ from exams.models import (
     SittingProctor,
     SittingStatus,
     SittingStudent,
+    Tool,
 )
 from exams.selectors import adjustments_by_person, exemptions_covering
+from exams.services import tools_for
 from schools.models import Person, SchoolUnit, TeachingGroup
 from schools.roles import Capability
 from schools.selectors import scope_to_school_units
@@ -104,6 +106,17 @@ def access_attempt(*, user, sitting: Sitting, public_id) -> Attempt:
 
 def items_of(*, attempt: Attempt) -> list[Item]:
     return list(Item.objects.filter(subtest_id=attempt.sitting.subtest_id).order_by("position"))
+
+
+def tools_of(*, attempt: Attempt) -> list[str]:
+    """The tools the student's exam client offers: the subtest's own plus those the student's
+    adjustment adds (only those the subtest permits), no others. The dictionary only where the
+    definition provides one."""
+    subtest = attempt.sitting.subtest
+    tools = tools_for(person=attempt.person, subtest=subtest)
+    if not subtest.dictionary:
+        tools = [t for t in tools if t != Tool.DICTIONARY]
+    return tools
 
 
 def responses_of(*, attempt: Attempt) -> dict[str, dict]:

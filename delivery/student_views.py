@@ -150,6 +150,8 @@ def test_view(request: HttpRequest) -> HttpResponse:
     if attempt.status not in services.OPEN_STATUSES:
         return redirect("student-wait")
     items = selectors.items_of(attempt=attempt)
+    subtest = attempt.sitting.subtest
+    tools = selectors.tools_of(attempt=attempt)
     config = {
         "attempt": str(attempt.public_id),
         "device": request.session[SESSION_KEY]["device"],
@@ -160,6 +162,8 @@ def test_view(request: HttpRequest) -> HttpResponse:
         "items": [str(i.public_id) for i in items],
         "server": selectors.responses_of(attempt=attempt),
         "state": _state(attempt),
+        "tools": tools,
+        "lang": subtest.content_lang,
     }
     return render(
         request,
@@ -168,6 +172,9 @@ def test_view(request: HttpRequest) -> HttpResponse:
             "attempt": attempt,
             "items": items,
             "config": config,
+            "tools": tools,
+            "content_lang": subtest.content_lang,
+            "dictionary": subtest.dictionary if "dictionary" in tools else [],
             "reopened": request.GET.get("reopened") == "1",
         },
     )

@@ -28,6 +28,7 @@ from exams.models import AdjustmentKind, ItemKind, Programme, TestDefinition, To
 GRADES = ["E", "D", "C", "B", "A"]
 CHOICE_KINDS = {ItemKind.SINGLE_CHOICE, ItemKind.MULTIPLE_CHOICE}
 _RELATIVE = re.compile(r"^(today)?\s*([+-])\s*(\d+)\s*d$|^today$")
+_LANG = re.compile(r"^[a-z]{2,3}(-[A-Za-z0-9]{2,8})*$")  # a BCP 47 tag such as sv, nb, en-GB
 MAX_ITEM_POINTS = 100
 
 
@@ -241,6 +242,7 @@ def parse_definition(
         problems.add("grade", _("Required."))
     spec["grade"] = grade
     spec["period"] = str(data.get("period") or "")
+    spec["lang"] = _lang(data.get("lang"), "lang", problems)
     spec["mandatory"] = bool(data.get("mandatory", True))
     spec["assignment_opens_days_before"] = _int(
         data.get("assignment_opens_days_before", 21), "assignment_opens_days_before", problems
@@ -334,6 +336,41 @@ def parse_definition(
     return spec, list(problems)
 
 
+def _lang(value: Any, path: str, problems: _Problems) -> str:
+    if value in (None, ""):
+        return ""
+    text = str(value).strip()
+    if not _LANG.match(text):
+        problems.add(path, _('"%s" is not a language tag (use sv, nb, nn, en…).') % text)
+        return ""
+    return text
+
+
+def _dictionary(value: Any, path: str, tools: list[str], problems: _Problems) -> list[dict]:
+    """The dictionary tool's words: a mapping {term: definition} or a list of {term, definition}."""
+    if value in (None, "", [], {}):
+        return []
+    if isinstance(value, dict):
+        value = [{"term": k, "definition": v} for k, v in value.items()]
+    if not isinstance(value, list):
+        problems.add(path, _("Give the words as {term: definition}."))
+        return []
+    words = []
+    for index, entry in enumerate(value):
+        term = str((entry or {}).get("term") or "").strip() if isinstance(entry, dict) else ""
+        meaning = str((entry or {}).get("definition") or "").strip() if term else ""
+        if not term or not meaning:
+            problems.add(f"{path}[{index}]", _("Give a term and its definition."))
+            continue
+        words.append({"term": term, "definition": meaning})
+    if words and Tool.DICTIONARY not in tools:
+        problems.add(
+            path,
+            _("A dictionary needs the dictionary tool in tools or permitted_tools."),
+        )
+    return words
+
+
 def _minutes(opens: datetime.time, closes: datetime.time) -> int:
     return (closes.hour * 60 + closes.minute) - (opens.hour * 60 + opens.minute)
 
@@ -393,6 +430,13 @@ def _parse_subtest(raw, path, test_spec, today, asset_paths, problems: _Problems
     )
     subtest["permitted_tools"] = _choice_list(
         raw.get("permitted_tools"), Tool, f"{path}.permitted_tools", problems
+    )
+    subtest["lang"] = _lang(raw.get("lang"), f"{path}.lang", problems)
+    subtest["dictionary"] = _dictionary(
+        raw.get("dictionary"),
+        f"{path}.dictionary",
+        subtest["tools"] + subtest["permitted_tools"],
+        problems,
     )
     threshold = _int(raw.get("concern_threshold"), f"{path}.concern_threshold", problems)
     if threshold is not None and test_spec.get("programme") == Programme.SE_NATIONAL:
@@ -557,6 +601,7 @@ def raw_from_test(test: TestDefinition) -> dict:
         "subject": test.subject,
         "grade": test.grade,
         "period": test.period,
+        "lang": test.lang,
         "mandatory": test.mandatory,
         "window": {"start": test.window_start, "end": test.window_end},
         "assignment_opens_days_before": test.assignment_opens_days_before,
@@ -579,6 +624,8 @@ def raw_from_test(test: TestDefinition) -> dict:
             "tools": subtest.tools,
             "permitted_adjustments": subtest.permitted_adjustments,
             "permitted_tools": subtest.permitted_tools,
+            "lang": subtest.lang,
+            "dictionary": subtest.dictionary,
             "concern_threshold": subtest.concern_threshold,
             "items": [_item_raw(i) for i in sorted(subtest.items.all(), key=lambda i: i.position)],
         }

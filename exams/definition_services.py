@@ -167,6 +167,7 @@ def test_create(
         assignment_opens_days_before=spec["assignment_opens_days_before"],
         grade_boundaries=spec["grade_boundaries"],
         concern_threshold=spec["concern_threshold"],
+        lang=spec.get("lang", ""),
     )
     rewrite = {
         path: asset_url(_add_asset(test, path, data)) for path, data in (assets or {}).items()
@@ -186,6 +187,8 @@ def test_create(
             tools=sub["tools"],
             permitted_adjustments=sub["permitted_adjustments"],
             permitted_tools=sub["permitted_tools"],
+            lang=sub.get("lang", ""),
+            dictionary=sub.get("dictionary", []),
             concern_threshold=sub["concern_threshold"],
             max_points=sub["max_points"],
         )
