@@ -18,10 +18,11 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
-from delivery import notices, selectors, services, student_auth
+from delivery import notices, outages, selectors, services, student_auth
 from delivery.models import Attempt, AttemptStatus
 from exams.models import SittingStatus
 from exams.templatetags.exam_labels import code_label
+from provplattform.errors import Refused
 from schools.models import Person
 from schools.roles import Capability
 from schools.selectors import user_has_capability
@@ -60,6 +61,7 @@ BLANK_ROW = {
     "deadline": None,
     "remaining_seconds": None,
     "remaining_minutes": None,
+    "give_back": (),
 }
 
 # The room sorts itself: students who need the proctor first (connection lost, paused, released
@@ -117,6 +119,7 @@ def _rows(sitting) -> tuple[list[dict], list[str]]:
         students.append((attempt.person, attempt, is_exempt))
     students += [(person, None, True) for person in exempt.values()]
     details = selectors.room_details(sitting=sitting, person_ids=[s[0].pk for s in students])
+    details["give_back"] = outages.offers_by_attempt(sitting=sitting)
     now = timezone.now()
     rows = [
         _row(person, attempt, exempt=is_exempt, lost=lost, locked=locked, details=details, now=now)
@@ -152,6 +155,12 @@ def _row(
         "sort_name": f"{person.family_name} {person.given_name}".casefold(),
         "remaining_seconds": remaining,
         "remaining_minutes": -(-remaining // 60) if remaining is not None else None,
+        # Outages and device switches whose time the proctor may give back (delivery.outages).
+        "give_back": (
+            details["give_back"].get(str(attempt.public_id), [])
+            if attempt is not None and status in (AttemptStatus.WORKING, AttemptStatus.PAUSED)
+            else []
+        ),
         # An exempt student with no attempt here: the row is keyed by the student instead.
         "attempt": str(attempt.public_id) if attempt else f"exempt-{person.public_id}",
         "person": str(person.public_id),
@@ -242,6 +251,7 @@ def proctor_room(request: HttpRequest, sitting) -> HttpResponse:
             "statuses": labels,
             "row_actions": services.ROW_ACTIONS,
             "row_ranks": {str(k): v for k, v in ROW_RANKS.items()},
+            "give_back_min_seconds": outages.GIVE_BACK_MIN_SECONDS,
             "row_action_buttons": ROW_ACTION_BUTTONS,
             "sitting_ended": sitting.status == SittingStatus.ENDED,
             "can_unlock": can_unlock,
@@ -281,7 +291,17 @@ def proctor_state(request: HttpRequest, sitting) -> JsonResponse:
     )
 
 
-ACTIONS = {"release", "absent", "pause", "resume", "add_time", "reopen", "end", "unlock"}
+ACTIONS = {
+    "release",
+    "absent",
+    "pause",
+    "resume",
+    "add_time",
+    "reopen",
+    "end",
+    "unlock",
+    "give_back",
+}
 
 
 @require_POST
@@ -321,6 +341,15 @@ def proctor_action(request: HttpRequest, sitting, action: str) -> JsonResponse:
             services.attempt_add_time(
                 actor=actor, attempt=attempt, minutes=minutes, reason=request.POST.get("reason", "")
             )
+        elif action == "give_back":
+            try:
+                notice_id = int(request.POST.get("notice", ""))
+            except ValueError:
+                return JsonResponse({"error": _("Choose an outage.")}, status=400)
+            minutes = outages.attempt_give_back_time(
+                actor=actor, attempt=attempt, notice_id=notice_id
+            )
+            return JsonResponse({"ok": True, "minutes": minutes})
         elif action == "unlock":
             student_auth.student_login_unlock(actor=actor, sitting=sitting, person=attempt.person)
         elif action == "reopen":
@@ -337,4 +366,6 @@ def proctor_action(request: HttpRequest, sitting, action: str) -> JsonResponse:
             )
     except services.AttemptRefused as exc:
         return JsonResponse({"error": str(exc), "code": exc.code}, status=409)
+    except Refused as exc:
+        return JsonResponse({"error": str(exc), "code": exc.code}, status=exc.status)
     return JsonResponse({"ok": True})

@@ -126,6 +126,67 @@
     return tr;
   }
 
+  // Time given back (delivery.outages): each outage of a working student and each device switch
+  // is offered on the row with one button; the server gives each notice's time back once.
+  var giveBackMin = +root.dataset.giveBackMin || 30;
+  function addOffer(tr, offer) {
+    var box = tr.querySelector(".give-back");
+    if (!box || box.querySelector('[data-offer="' + offer.notice + '"]')) { return; }
+    var minutes = Math.max(1, Math.ceil(offer.seconds / 60));
+    var span = document.createElement("span");
+    span.className = "give-back__offer";
+    span.dataset.offer = offer.notice;
+    span.textContent = fill(offer.kind === "device_switched" ? strings.switchTook : strings.offlineFor,
+      { duration: duration(offer.seconds) }) + " ";
+    var button = document.createElement("button");
+    button.type = "button";
+    button.className = "button button--small";
+    button.dataset.giveBack = offer.notice;
+    button.textContent = fill(strings.giveBack, { minutes: minutes });
+    span.appendChild(button);
+    box.appendChild(span);
+  }
+  function removeOffer(notice) {
+    var span = root.querySelector('.give-back__offer[data-offer="' + notice + '"]');
+    if (!span) { return; }
+    var tr = span.closest("tr");
+    var hadFocus = span.contains(document.activeElement);
+    span.remove();
+    if (hadFocus && tr) { tr.querySelector("th").focus(); }
+  }
+  function syncOffers(tr, offers) {
+    var box = tr.querySelector(".give-back");
+    if (!box || !offers) { return; }
+    var wanted = {};
+    offers.forEach(function (offer) { wanted[offer.notice] = true; addOffer(tr, offer); });
+    Array.prototype.forEach.call(box.querySelectorAll("[data-offer]"), function (span) {
+      if (!wanted[span.dataset.offer]) { span.remove(); }
+    });
+  }
+  function offerFromNotice(n) {
+    var tr = rows[n.attempt];
+    if (!tr) { return; }
+    var status = tr.dataset.attemptStatus;
+    if (status !== "working" && status !== "paused") { return; }
+    var seconds = n.kind === "device_switched" ? n.gap_seconds : n.outage_seconds;
+    if (seconds >= giveBackMin) { addOffer(tr, { notice: n.id, kind: n.kind, seconds: seconds }); }
+  }
+  root.addEventListener("click", function (event) {
+    var button = event.target.closest("button[data-give-back]");
+    if (!button) { return; }
+    var tr = button.closest("tr[data-attempt]");
+    var name = tr.querySelector(".student-name").textContent.trim();
+    button.disabled = true;
+    post("give_back", { attempt: tr.dataset.attempt, notice: button.dataset.giveBack }).then(function (result) {
+      button.disabled = false;
+      if (result.ok) {
+        removeOffer(button.dataset.giveBack);
+        document.getElementById("action-status").textContent =
+          fill(strings.givenBack, { name: name, minutes: result.minutes });
+      }
+    });
+  });
+
   // Keep the list sorted: rank first (who needs the proctor on top), then the name.
   function rankOf(tr) {
     var status = tr.dataset.status;
@@ -191,6 +252,7 @@
     tr.querySelector(".since").textContent =
       status === "lost" ? strings.since + " " + hhmm(tr.dataset.lostSince) : "";
     if (deadline !== undefined) { tr.dataset.deadline = deadline || ""; }
+    if (!OPEN[tr.dataset.attemptStatus]) { syncOffers(tr, []); }
     remaining(tr);
     place(tr);
   }
@@ -234,6 +296,9 @@
       addNotice(data);
       if (data.kind === "connection_lost") { setRow(data.attempt, null, data.since || data.at); }
       if (data.kind === "connection_restored") { setRow(data.attempt, null, ""); }
+      if (data.kind === "connection_restored" || data.kind === "device_switched") { offerFromNotice(data); }
+    } else if (data.type === "time.given_back") {
+      removeOffer(data.notice);
     } else if (data.type === "sitting.changed") {
       setSittingStatus(data.status);
       reload();
@@ -265,6 +330,7 @@
         setSittingStatus(state.sitting_status);
         state.rows.forEach(function (row) {
           setRow(row.attempt, row.attempt_status, row.lost_since, row.released, row.locked, row.deadline);
+          syncOffers(rows[row.attempt], row.give_back || []);
         });
         (state.notices || []).forEach(addNotice);
         recount();
