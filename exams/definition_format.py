@@ -22,7 +22,7 @@ from django.utils import timezone
 from django.utils.text import slugify
 from django.utils.translation import gettext as _
 
-from exams.content import image_sources
+from exams.content import AUDIO_EXTENSIONS, audio_sources, image_sources
 from exams.models import AdjustmentKind, ItemKind, Programme, TestDefinition, Tool
 
 GRADES = ["E", "D", "C", "B", "A"]
@@ -514,6 +514,19 @@ def parse_item(raw: dict, path: str, asset_paths: set[str], problems: list) -> d
     for src in image_sources(item["html"]):
         if src not in asset_paths:
             problems.add(f"{path}.html", _('Image "%s" is not one of the test\'s assets.') % src)
+    sounds = audio_sources(item["html"])
+    for src in sounds:
+        if src not in asset_paths:
+            problems.add(f"{path}.html", _('Sound "%s" is not one of the test\'s assets.') % src)
+        elif not src.startswith("/assets/") and Path(src).suffix.lower() not in AUDIO_EXTENSIONS:
+            problems.add(
+                f"{path}.html",
+                _('Sound "%(src)s": use %(types)s.')
+                % {"src": src, "types": ", ".join(sorted(AUDIO_EXTENSIONS))},
+            )
+    item["audio_plays"] = _int(raw.get("audio_plays"), f"{path}.audio_plays", problems, minimum=1)
+    if item["audio_plays"] is not None and not sounds:
+        problems.add(f"{path}.audio_plays", _("Only an item with a sound has a play limit."))
     if kind in CHOICE_KINDS:
         choices = raw.get("choices")
         ids: list[str] = []
@@ -581,6 +594,8 @@ def _item_raw(item) -> dict:
         "html": item.content_html,
         "criteria": item.scoring_criteria,
     }
+    if item.audio_plays:
+        raw["audio_plays"] = item.audio_plays
     if item.kind in CHOICE_KINDS:
         raw["choices"] = item.choices
         raw["correct"] = item.answer_key

@@ -163,6 +163,9 @@ class Item(StampedModel):
     choices = models.JSONField(default=list, blank=True)
     answer_key = models.JSONField(default=list, blank=True)
     scoring_criteria = models.TextField(blank=True)
+    # Listening parts: how often the student may play the item's sound (empty: no limit). The
+    # server counts the plays (delivery.AudioPlay).
+    audio_plays = models.PositiveSmallIntegerField(null=True, blank=True)
 
     class Meta:
         ordering = ["subtest", "position"]
@@ -179,7 +182,7 @@ class Item(StampedModel):
 
 
 class ItemAsset(StampedModel):
-    """An image referenced from item content."""
+    """An image or a sound referenced from item content."""
 
     test = models.ForeignKey(TestDefinition, on_delete=models.CASCADE, related_name="assets")
     path = models.CharField(max_length=300, help_text=_("Path inside the content package."))
