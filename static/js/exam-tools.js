@@ -102,7 +102,8 @@
       var u = new window.SpeechSynthesisUtterance(part.text.trim());
       u.lang = part.lang;  // even without a matching voice the browser then picks by language
       var voice = voiceFor(part.lang);
-      if (voice) { u.voice = voice; } else { missing = true; }
+      try { if (voice) { u.voice = voice; } } catch (e) { voice = null; }
+      if (!voice) { missing = true; }
       if (index === parts.length - 1) { u.onend = function () { button("stop_speech").hidden = true; }; }
       synth.speak(u);
     });

@@ -57,6 +57,15 @@ def seed() -> dict:
         student,
     )
 
+    # tests/e2e/seed.py ran the factories in another process: start their numbering far from it.
+    import factory
+
+    from tests import factories
+
+    for value in vars(factories).values():
+        if isinstance(value, type) and issubclass(value, factory.django.DjangoModelFactory):
+            value.reset_sequence(50_000)
+
     tag = os.environ.get("E2E_TAG", "e2e")
     unit = SchoolUnitFactory(organiser=OrganiserFactory(), name="Lyssnaskolan")
     head = staff_member(unit, duty_role="Rektor", username=f"{tag}-listen-head")
