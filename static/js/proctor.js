@@ -108,9 +108,7 @@
     tr.dataset.released = row.released ? "true" : "false";
     tr.dataset.sortName = row.sort_name || "";
     tr.querySelector(".student-name").textContent = row.name;
-    var username = tr.querySelector(".student-username");
-    username.hidden = !row.username;
-    username.appendChild(document.createTextNode(row.username || ""));
+    tr.querySelector(".student-username").textContent = row.username || "";
     var adjustments = tr.querySelector(".adjustments");
     if ((row.adjustments || []).length) {
       adjustments.textContent = "";

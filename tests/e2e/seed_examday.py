@@ -35,6 +35,8 @@ def tone_wav(seconds: float = SOUND_SECONDS, rate: int = 8000) -> bytes:
 
 
 def seed() -> dict:
+    # tests/e2e/seed.py ran the factories in another process: start their numbering far from it.
+    import factory
     from django.core.files.base import ContentFile
     from django.utils import timezone
 
@@ -46,6 +48,7 @@ def seed() -> dict:
     from exams.models import ItemAsset, ItemKind
     from schools.roles import Role
     from schools.services import role_assign
+    from tests import factories
     from tests.factories import (
         PASSWORD,
         ItemFactory,
@@ -56,11 +59,6 @@ def seed() -> dict:
         staff_member,
         student,
     )
-
-    # tests/e2e/seed.py ran the factories in another process: start their numbering far from it.
-    import factory
-
-    from tests import factories
 
     for value in vars(factories).values():
         if isinstance(value, type) and issubclass(value, factory.django.DjangoModelFactory):

@@ -146,7 +146,7 @@ def test_the_proctor_sees_read_aloud_on_the_students_row(examday, e2e_server, co
     row = page.locator("tr", has_text=examday["with_speech"]["name"])
     expect(row.locator(".adjustments")).to_contain_text("Read aloud")
     expect(row.locator(".adjustments")).to_contain_text("Text to speech")
-    expect(row.locator(".student-username")).to_contain_text(examday["with_speech"]["username"])
+    expect(row.locator(".student-username")).to_have_text(examday["with_speech"]["username"])
 
 
 DEMO_USERS = [
