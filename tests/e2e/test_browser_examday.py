@@ -200,3 +200,24 @@ def test_every_demo_role_walks_its_own_menu_without_a_4xx(demo, e2e_server, chro
     assert "Test definitions" in walked["operator"]
     assert walked["ovrig"] == ["Overview"]
     assert all(re.match(r"^[A-Z]", label) for labels in walked.values() for label in labels)
+
+
+def test_a_change_of_language_keeps_the_item_the_student_is_on(examday, e2e_server, context):
+    page = context.new_page()
+    _open_test(page, e2e_server.base_url, examday["without_speech"], examday["day_password"])
+    if "/student/wait/" in page.url:
+        page.click("#headphone-play")
+        page.click("#headphone-ok")
+    page.wait_for_url("**/student/test/")
+    # no staff header: nothing leads a student to the staff pages mid-test
+    assert page.locator("a.brand").count() == 0 and page.locator("nav.main-nav").count() == 0
+    page.click('.exam-nav [data-goto="1"]')
+    expect(page.locator('.exam-item[data-index="1"]')).to_be_visible()
+
+    page.select_option("#language-select", "sv")
+    page.click("#student-language-form button[type=submit]")
+    page.wait_for_url("**/student/test/")
+
+    expect(page.locator("html")).to_have_attribute("lang", "sv")
+    expect(page.locator('.exam-item[data-index="1"]')).to_be_visible()
+    expect(page.locator('.exam-item[data-index="0"]')).to_be_hidden()
