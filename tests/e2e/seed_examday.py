@@ -2,8 +2,8 @@
 `python -m tests.e2e.seed_examday` with DATABASE_URL set (the e2e database).
 
 One school unit with a proctor and a sitting today, released up front, of a Swedish listening
-subtest: an item with a sound (a generated WAV tone, a test asset) that may be played twice,
-and a text item. Three students: one with a text-to-speech adjustment, two without. Prints what
+subtest (calculator, enlarged text and spell check for everyone): an item with a sound (a
+generated WAV tone, a test asset) that may be played twice, and a text item. Three students: one with a text-to-speech adjustment, two without. Prints what
 the tests need as one JSON object on stdout.
 """
 
@@ -78,6 +78,7 @@ def seed() -> dict:
         duration_minutes=60,
         opens_at=datetime.time(0, 0),
         closes_at=datetime.time(23, 59, 59),
+        tools=["calculator", "enlarged_text", "spell_check"],
         permitted_adjustments=["tools", "read_aloud"],
         permitted_tools=["text_to_speech"],
     )

@@ -229,7 +229,7 @@ def test_every_demo_role_walks_its_own_menu_without_a_4xx(demo_server, chromium)
     assert all(re.match(r"^[A-Z]", label) for labels in walked.values() for label in labels)
 
 
-def test_a_change_of_language_keeps_the_item_the_student_is_on(examday, e2e_server, context):
+def test_tools_work_and_a_change_of_language_keeps_the_item_the_student_is_on(examday, e2e_server, context):
     page = context.new_page()
     _open_test(page, e2e_server.base_url, examday["without_speech"], examday["day_password"])
     if "/student/wait/" in page.url:
@@ -241,6 +241,22 @@ def test_a_change_of_language_keeps_the_item_the_student_is_on(examday, e2e_serv
     page.click('.exam-nav [data-goto="1"]')
     expect(page.locator('.exam-item[data-index="1"]')).to_be_visible()
 
+    # the subtest's own tools work for everyone
+    page.click('[data-tool="calculator"]')
+    page.fill("#calculator-input", "2,5 × (3 + 1)")
+    page.press("#calculator-input", "Enter")
+    expect(page.locator("#calculator-result")).to_have_text("10")
+    page.fill("#calculator-input", "2 +* 3")
+    page.press("#calculator-input", "Enter")
+    expect(page.locator("#calculator-result")).to_have_text("Cannot calculate that.")
+    page.keyboard.press("Escape")
+    answer = page.locator('.exam-item[data-index="1"] textarea')
+    assert answer.get_attribute("spellcheck") == "false"
+    page.click('[data-tool="spell_check"]')
+    assert answer.evaluate("el => el.spellcheck") is True
+    page.click('[data-tool="enlarged_text"]')
+    expect(page.locator("#exam")).to_have_class(re.compile("exam--enlarged"))
+
     page.select_option("#language-select", "sv")
     page.click("#student-language-form button[type=submit]")
     page.wait_for_url("**/student/test/")
@@ -248,3 +264,4 @@ def test_a_change_of_language_keeps_the_item_the_student_is_on(examday, e2e_serv
     expect(page.locator("html")).to_have_attribute("lang", "sv")
     expect(page.locator('.exam-item[data-index="1"]')).to_be_visible()
     expect(page.locator('.exam-item[data-index="0"]')).to_be_hidden()
+    expect(page.locator("#exam")).to_have_class(re.compile("exam--enlarged"))  # remembered
