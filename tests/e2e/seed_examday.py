@@ -3,8 +3,9 @@
 
 One school unit with a proctor and a sitting today, released up front, of a Swedish listening
 subtest (calculator, enlarged text and spell check for everyone): an item with a sound (a
-generated WAV tone, a test asset) that may be played twice, and a text item. Three students: one with a text-to-speech adjustment, two without. Prints what
-the tests need as one JSON object on stdout.
+generated WAV tone, a test asset) that may be played twice, and a text item. Three students:
+one with a text-to-speech adjustment, two without. Prints what the tests need as one JSON object
+on stdout.
 """
 
 from __future__ import annotations

@@ -229,7 +229,9 @@ def test_every_demo_role_walks_its_own_menu_without_a_4xx(demo_server, chromium)
     assert all(re.match(r"^[A-Z]", label) for labels in walked.values() for label in labels)
 
 
-def test_tools_work_and_a_change_of_language_keeps_the_item_the_student_is_on(examday, e2e_server, context):
+def test_tools_work_and_a_change_of_language_keeps_the_item_the_student_is_on(
+    examday, e2e_server, context
+):
     page = context.new_page()
     _open_test(page, e2e_server.base_url, examday["without_speech"], examday["day_password"])
     if "/student/wait/" in page.url:
