@@ -192,6 +192,8 @@ def _room_rows(sitting, *, can_unlock: bool) -> tuple[list[dict], list[str]]:
     rows, groups = _rows(sitting)
     for row in rows:
         row["label"] = labels[row["status"]]
+        if row["status"] == AttemptStatus.NOT_STARTED and row["released"]:
+            row["label"] = _("Released, not logged in")
         row["actions"] = _row_actions(row, ended=ended, can_unlock=can_unlock)
     return rows, groups
 

@@ -246,7 +246,8 @@
     if (lostSince !== undefined) { tr.dataset.lostSince = lostSince || ""; }
     if (tr.dataset.lostSince && OPEN[status]) { status = "lost"; }
     tr.dataset.status = status;
-    tr.querySelector(".status").textContent = labels[status] || status;
+    tr.querySelector(".status").textContent = status === "not_started" && tr.dataset.released === "true"
+      ? strings.releasedNotLoggedIn : (labels[status] || status);
     tr.querySelector(".since").textContent =
       status === "lost" ? strings.since + " " + hhmm(tr.dataset.lostSince) : "";
     if (deadline !== undefined) { tr.dataset.deadline = deadline || ""; }

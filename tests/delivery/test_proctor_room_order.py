@@ -151,3 +151,14 @@ def test_the_room_lists_300_students_with_details_in_a_fixed_number_of_queries(w
     with CaptureQueriesContext(connection) as large:
         _page(client, room)
     assert len(large.captured_queries) <= len(small.captured_queries)
+
+
+def test_a_released_student_who_has_not_logged_in_says_so(world, room, client):
+    _page(client, room)
+    person = world.students_a[0]
+    services.attempt_release(actor=proctor(world), sitting=room, person=person)
+    html = _page(client, room)
+    row = html.split(f"{person.full_name}</th>", 1)[1].split("</tr>", 1)[0]
+    assert '<span class="status">Released, not logged in</span>' in row
+    other = html.split(f"{world.students_a[1].full_name}</th>", 1)[1].split("</tr>", 1)[0]
+    assert '<span class="status">Not logged in</span>' in other
