@@ -67,7 +67,6 @@ BLANK_ROW = {
 # The room sorts itself: students who need the proctor first (connection lost, paused, released
 # but not logged in, waiting, not yet released), then those working, then those done. proctor.js
 # applies the same ranks when a status changes.
-NEEDS_PROCTOR, WORKING_NOW, FINISHED = 0, 1, 2
 ROW_RANKS = {
     LOST: 0,
     AttemptStatus.PAUSED: 1,
@@ -108,8 +107,10 @@ def status_labels() -> dict[str, str]:
 
 
 def _rows(sitting) -> tuple[list[dict], list[str]]:
-    """One query for the list (plus the presence store, one for locked logins and two for
-    exemptions); the same for 3 or 300 students. Exempt students show as "exempt"."""
+    """One query for the list (plus the presence store, one for locked logins, two for
+    exemptions, three for usernames, adjustments and groups, one for outages to give back); the
+    same for 3 or 300 students. Exempt students show as "exempt". Sorted by ROW_RANKS, then
+    name; returns the rows and the names of the students' teaching groups."""
     lost = notices.lost_since_by_attempt(sitting=sitting)
     locked = student_auth.locked_person_ids(sitting=sitting)
     exempt = {p.pk: p for p in selectors.exempt_students_of_sitting(sitting=sitting)}
