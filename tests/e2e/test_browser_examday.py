@@ -4,6 +4,7 @@
   goes (it was loaded with the page), and a play beyond the limit is refused by the server.
 - Text to speech is offered only to the student whose adjustment gives it, and reads a Swedish
   item with a Swedish voice while the interface speaks English.
+- The service-status page updates itself without a meta refresh, and "Stop updating" stops it.
 - Each demo user (`manage.py seed_demo`, on a database and server of its own) walks every entry
   of their own main menu without a 4xx.
 """
@@ -267,3 +268,18 @@ def test_tools_work_and_a_change_of_language_keeps_the_item_the_student_is_on(
     expect(page.locator('.exam-item[data-index="1"]')).to_be_visible()
     expect(page.locator('.exam-item[data-index="0"]')).to_be_hidden()
     expect(page.locator("#exam")).to_have_class(re.compile("exam--enlarged"))  # remembered
+
+
+def test_the_status_page_updates_itself_and_can_be_stopped(e2e_server, context):
+    page = context.new_page()
+    page.clock.install()
+    page.goto(e2e_server.base_url + "/status/")
+    assert page.locator('meta[http-equiv="refresh"]').count() == 0
+    toggle = page.locator("#status-toggle")
+    expect(toggle).to_have_text("Stop updating")
+    with page.expect_response(lambda r: r.url.endswith("/status/")):
+        page.clock.run_for(31_000)
+    expect(page.locator("#status-updated")).to_contain_text("Updated")
+    toggle.click()
+    expect(toggle).to_have_text("Update again")
+    expect(page.locator("#status-updated")).to_have_text("Updates stopped.")
