@@ -17,7 +17,8 @@
   var strings = document.getElementById("exam-strings").dataset;
   var note = document.getElementById("exam-tools-note");
   var exam = document.getElementById("exam");
-  var prefsKey = "pp-exam-tools";
+  // Per attempt: on a shared classroom device the next student starts with the tools off.
+  var prefsKey = "pp-exam-tools-" + JSON.parse(document.getElementById("exam-config").textContent).attempt;
 
   function prefs() {
     try { return JSON.parse(window.localStorage.getItem(prefsKey)) || {}; } catch (e) { return {}; }
