@@ -12,7 +12,7 @@ class DeliveryConfig(AppConfig):
         from delivery.services import attempts_extended_time_changed
         from exams import hooks as exam_hooks
         from schools.dashboard import register_panel
-        from schools.navigation import register_menu_entry
+        from schools.navigation import register_menu_entry, register_platform_entry
         from schools.roles import Capability
 
         register_panel("delivery/_todays_sittings_panel.html", todays_sittings_panel, order=10)
@@ -30,4 +30,10 @@ class DeliveryConfig(AppConfig):
             url_name="it-page",
             capability=Capability.VIEW_CONNECTIVITY,
             order=40,
+        )
+        register_platform_entry(
+            label=_("Service announcements"),
+            url_name="status-announcements",
+            allowed=lambda user: getattr(user, "is_platform_operator", False),
+            order=30,
         )

@@ -145,3 +145,18 @@ class Announcement(StampedModel):
     posted_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
     )
+
+
+class AudioPlay(models.Model):
+    """How often a student has played an item's sound: the server counts, so the definition's
+    limit holds however the page is reloaded or the device changed (delivery.listening)."""
+
+    attempt = models.ForeignKey(Attempt, on_delete=models.CASCADE, related_name="audio_plays")
+    item = models.ForeignKey(Item, on_delete=models.PROTECT, related_name="+")
+    plays = models.PositiveSmallIntegerField(default=0)
+    last_played_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["attempt", "item"], name="audio_play_unique")
+        ]

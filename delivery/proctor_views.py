@@ -12,14 +12,17 @@ from collections import Counter
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
-from delivery import notices, selectors, services, student_auth
+from delivery import notices, outages, selectors, services, student_auth
 from delivery.models import Attempt, AttemptStatus
 from exams.models import SittingStatus
+from exams.templatetags.exam_labels import code_label
+from provplattform.errors import Refused
 from schools.models import Person
 from schools.roles import Capability
 from schools.selectors import user_has_capability
@@ -47,21 +50,66 @@ BLANK_ROW = {
     "status": "",
     "attempt_status": "",
     "name": "",
+    "username": "",
     "label": "",
     "lost_since_local": None,
     "released": False,
     "locked": False,
     "actions": (),
+    "adjustments": (),
+    "rank": 0,
+    "sort_name": "",
+    "deadline": None,
+    "remaining_seconds": None,
+    "remaining_minutes": None,
+    "give_back": (),
 }
+
+# The room sorts itself: students who need the proctor first (connection lost, paused, released
+# but not logged in, waiting, not yet released), then those working, then those done. proctor.js
+# applies the same ranks when a status changes.
+ROW_RANKS = {
+    LOST: 0,
+    AttemptStatus.PAUSED: 1,
+    "released_not_logged_in": 2,
+    AttemptStatus.WAITING: 3,
+    AttemptStatus.NOT_STARTED: 4,
+    AttemptStatus.WORKING: 5,
+    AttemptStatus.SUBMITTED: 6,
+    AttemptStatus.ABSENT: 7,
+    AttemptStatus.EXEMPT: 8,
+}
+
+
+def row_rank(*, status: str, released: bool) -> int:
+    if status == AttemptStatus.NOT_STARTED and released:
+        return ROW_RANKS["released_not_logged_in"]
+    return ROW_RANKS.get(status, 4)
+
+
+def adjustment_labels(entry: dict | None) -> list[dict]:
+    """[{"code", "label"}] of a student's adjustments, in words, for the proctor's row."""
+    if not entry:
+        return []
+    labels = []
+    if entry["extended_minutes"]:
+        minutes = entry["extended_minutes"]
+        label = _("Extended time +%(minutes)s min") % {"minutes": minutes}
+        labels.append({"code": "extended_time", "label": label})
+    labels += [{"code": c, "label": code_label(c)} for c in entry["other_kinds"]]
+    labels += [{"code": c, "label": code_label(c)} for c in entry["tools"]]
+    return labels
 
 
 def status_labels() -> dict[str, str]:
     return services.room_status_labels()
 
 
-def _rows(sitting) -> list[dict]:
-    """One query for the list (plus the presence store, one for locked logins and two for
-    exemptions); the same for 3 or 300 students. Exempt students show as "exempt"."""
+def _rows(sitting) -> tuple[list[dict], list[str]]:
+    """One query for the list (plus the presence store, one for locked logins, two for
+    exemptions, three for usernames, adjustments and groups, one for outages to give back); the
+    same for 3 or 300 students. Exempt students show as "exempt". Sorted by ROW_RANKS, then
+    name; returns the rows and the names of the students' teaching groups."""
     lost = notices.lost_since_by_attempt(sitting=sitting)
     locked = student_auth.locked_person_ids(sitting=sitting)
     exempt = {p.pk: p for p in selectors.exempt_students_of_sitting(sitting=sitting)}
@@ -70,19 +118,49 @@ def _rows(sitting) -> list[dict]:
         is_exempt = exempt.pop(attempt.person_id, None) is not None
         students.append((attempt.person, attempt, is_exempt))
     students += [(person, None, True) for person in exempt.values()]
-    students.sort(key=lambda s: (s[0].family_name, s[0].given_name))
-    return [
-        _row(person, attempt, exempt=is_exempt, lost=lost, locked=locked)
+    details = selectors.room_details(sitting=sitting, person_ids=[s[0].pk for s in students])
+    details["give_back"] = outages.offers_by_attempt(sitting=sitting)
+    now = timezone.now()
+    rows = [
+        _row(person, attempt, exempt=is_exempt, lost=lost, locked=locked, details=details, now=now)
         for person, attempt, is_exempt in students
     ]
+    rows.sort(key=lambda r: (r["rank"], r["sort_name"]))
+    return rows, details["groups"]
 
 
 def _row(
-    person: Person, attempt: Attempt | None, *, exempt: bool, lost: dict, locked: set[int]
+    person: Person,
+    attempt: Attempt | None,
+    *,
+    exempt: bool,
+    lost: dict,
+    locked: set[int],
+    details: dict,
+    now,
 ) -> dict:
     status = AttemptStatus.EXEMPT if exempt else attempt.status
     since = lost.get(attempt.pk) if status in OPEN else None
+    released = attempt is not None and attempt.released_at is not None
+    shown = LOST if since else status
+    remaining = (
+        services.clock_of(attempt).remaining_seconds(now)
+        if attempt is not None and attempt.started_at and status in OPEN
+        else None
+    )
     return {
+        "username": details["usernames"].get(person.pk, ""),
+        "adjustments": adjustment_labels(details["adjustments"].get(person.pk)),
+        "rank": row_rank(status=shown, released=released),
+        "sort_name": f"{person.family_name} {person.given_name}".casefold(),
+        "remaining_seconds": remaining,
+        "remaining_minutes": -(-remaining // 60) if remaining is not None else None,
+        # Outages and device switches whose time the proctor may give back (delivery.outages).
+        "give_back": (
+            details["give_back"].get(str(attempt.public_id), [])
+            if attempt is not None and status in (AttemptStatus.WORKING, AttemptStatus.PAUSED)
+            else []
+        ),
         # An exempt student with no attempt here: the row is keyed by the student instead.
         "attempt": str(attempt.public_id) if attempt else f"exempt-{person.public_id}",
         "person": str(person.public_id),
@@ -91,7 +169,7 @@ def _row(
         "attempt_status": status,
         "lost_since": since.isoformat() if since else None,
         "lost_since_local": timezone.localtime(since) if since else None,
-        "released": attempt is not None and attempt.released_at is not None,
+        "released": released,
         "deadline": attempt.deadline.isoformat() if attempt and attempt.deadline else None,
         "locked": attempt is not None and person.pk in locked,
     }
@@ -106,15 +184,18 @@ def _row_actions(row: dict, *, ended: bool, can_unlock: bool) -> tuple[str, ...]
     return actions
 
 
-def _room_rows(sitting, *, can_unlock: bool) -> list[dict]:
-    """The room's rows, each with its status label and the actions the proctor may take."""
+def _room_rows(sitting, *, can_unlock: bool) -> tuple[list[dict], list[str]]:
+    """The room's rows, each with its status label and the actions the proctor may take, and the
+    names of the students' teaching groups."""
     labels = status_labels()
     ended = sitting.status == SittingStatus.ENDED
-    rows = _rows(sitting)
+    rows, groups = _rows(sitting)
     for row in rows:
         row["label"] = labels[row["status"]]
+        if row["status"] == AttemptStatus.NOT_STARTED and row["released"]:
+            row["label"] = _("Released, not logged in")
         row["actions"] = _row_actions(row, ended=ended, can_unlock=can_unlock)
-    return rows
+    return rows, groups
 
 
 def _summary(rows: list[dict]) -> dict:
@@ -129,10 +210,11 @@ def _day_password(user, sitting) -> str:
         user=user, school_unit=sitting.school_unit, capability=Capability.VIEW_DAY_PASSWORD
     ):
         return ""
-    from exams.day_passwords import day_password_for, unit_today
+    from exams.day_passwords import day_password_for, display, unit_today
 
     date = unit_today(sitting.school_unit, sitting.starts_at)
-    return day_password_for(school_unit=sitting.school_unit, date=date).password
+    # Grouped in fours, exactly as on the administrators' day-password page and the printout.
+    return display(day_password_for(school_unit=sitting.school_unit, date=date).password)
 
 
 @login_required
@@ -150,9 +232,10 @@ def proctor_sittings(request: HttpRequest) -> HttpResponse:
 def proctor_room(request: HttpRequest, sitting) -> HttpResponse:
     sitting = selectors.access_sitting(user=request.user, public_id=sitting)
     can_unlock = student_auth.may_unlock(user=request.user, sitting=sitting)
-    rows = _room_rows(sitting, can_unlock=can_unlock)
+    rows, groups = _room_rows(sitting, can_unlock=can_unlock)
     labels = status_labels()
     summary = _summary(rows)
+
     return render(
         request,
         "delivery/proctor/room.html",
@@ -163,10 +246,14 @@ def proctor_room(request: HttpRequest, sitting) -> HttpResponse:
             "sitting": sitting,
             "unit": sitting.school_unit,
             "rows": rows,
+            "groups": groups,
+            "student_login_url": request.build_absolute_uri(reverse("student-login")),
             "blank_row": BLANK_ROW,
             "summary": summary,
             "statuses": labels,
             "row_actions": services.ROW_ACTIONS,
+            "row_ranks": {str(k): v for k, v in ROW_RANKS.items()},
+            "give_back_min_seconds": outages.GIVE_BACK_MIN_SECONDS,
             "row_action_buttons": ROW_ACTION_BUTTONS,
             "sitting_ended": sitting.status == SittingStatus.ENDED,
             "can_unlock": can_unlock,
@@ -193,7 +280,7 @@ def proctor_state(request: HttpRequest, sitting) -> JsonResponse:
     `?after=<id>` (or the newest). proctor.js reloads it after its socket reconnects."""
     sitting = selectors.access_sitting(user=request.user, public_id=sitting)
     can_unlock = student_auth.may_unlock(user=request.user, sitting=sitting)
-    rows = _room_rows(sitting, can_unlock=can_unlock)
+    rows, _groups = _room_rows(sitting, can_unlock=can_unlock)
     for row in rows:
         row.pop("lost_since_local")
     return JsonResponse(
@@ -208,7 +295,18 @@ def proctor_state(request: HttpRequest, sitting) -> JsonResponse:
     )
 
 
-ACTIONS = {"release", "absent", "pause", "resume", "add_time", "reopen", "submit", "end", "unlock"}
+ACTIONS = {
+    "release",
+    "absent",
+    "pause",
+    "resume",
+    "add_time",
+    "reopen",
+    "submit",
+    "end",
+    "unlock",
+    "give_back",
+}
 
 
 @require_POST
@@ -259,6 +357,15 @@ def proctor_action(request: HttpRequest, sitting, action: str) -> JsonResponse:
             services.attempt_add_time(
                 actor=actor, attempt=attempt, minutes=minutes, reason=request.POST.get("reason", "")
             )
+        elif action == "give_back":
+            try:
+                notice_id = int(request.POST.get("notice", ""))
+            except ValueError:
+                return JsonResponse({"error": _("Choose an outage.")}, status=400)
+            minutes = outages.attempt_give_back_time(
+                actor=actor, attempt=attempt, notice_id=notice_id
+            )
+            return JsonResponse({"ok": True, "minutes": minutes})
         elif action == "unlock":
             student_auth.student_login_unlock(actor=actor, sitting=sitting, person=attempt.person)
         elif action == "reopen":
@@ -277,4 +384,6 @@ def proctor_action(request: HttpRequest, sitting, action: str) -> JsonResponse:
         return JsonResponse({"error": str(exc), "code": exc.code, "open": exc.open}, status=409)
     except services.AttemptRefused as exc:
         return JsonResponse({"error": str(exc), "code": exc.code}, status=409)
+    except Refused as exc:
+        return JsonResponse({"error": str(exc), "code": exc.code}, status=exc.status)
     return JsonResponse({"ok": True})

@@ -19,7 +19,7 @@ from django.db.models.functions import Coalesce
 from django.http import Http404
 from django.utils import timezone
 
-from delivery.models import Attempt, AttemptStatus, Response
+from delivery.models import Attempt, AttemptStatus, Response, StudentCredential
 from delivery.services import attempts_ensure
 from exams.day_passwords import unit_zone
 from exams.models import (
@@ -28,9 +28,11 @@ from exams.models import (
     SittingProctor,
     SittingStatus,
     SittingStudent,
+    Tool,
 )
-from exams.selectors import exemptions_covering
-from schools.models import Person, SchoolUnit
+from exams.selectors import adjustments_by_person, exemptions_covering
+from exams.services import tools_for
+from schools.models import Person, SchoolUnit, TeachingGroup
 from schools.roles import Capability
 from schools.selectors import scope_to_school_units
 
@@ -106,6 +108,17 @@ def items_of(*, attempt: Attempt) -> list[Item]:
     return list(Item.objects.filter(subtest_id=attempt.sitting.subtest_id).order_by("position"))
 
 
+def tools_of(*, attempt: Attempt) -> list[str]:
+    """The tools the student's exam client offers: the subtest's own plus those the student's
+    adjustment adds (only those the subtest permits), no others. The dictionary only where the
+    definition provides one."""
+    subtest = attempt.sitting.subtest
+    tools = tools_for(person=attempt.person, subtest=subtest)
+    if not subtest.dictionary:
+        tools = [t for t in tools if t != Tool.DICTIONARY]
+    return tools
+
+
 def responses_of(*, attempt: Attempt) -> dict[str, dict]:
     """What the server holds, keyed by item public id, for the client to merge by sequence."""
     rows = Response.objects.filter(attempt=attempt).values(
@@ -169,3 +182,29 @@ def todays_sittings_for(
         sitting.starts_local = sitting.starts_at.astimezone(zone)
         sitting.starts_time = sitting.starts_local.time()
     return sittings
+
+
+def room_details(*, sitting: Sitting, person_ids: list[int]) -> dict:
+    """What the proctor's room shows beside the statuses, in three queries however many
+    students: each student's login name (to tell two of the same name apart), their adjustments
+    on this subtest, and the names of the teaching groups the students belong to."""
+    usernames = dict(
+        StudentCredential.objects.filter(person_id__in=person_ids).values_list(
+            "person_id", "username"
+        )
+    )
+    adjustments = adjustments_by_person(
+        subtest=sitting.subtest, school_unit_id=sitting.school_unit_id, person_ids=person_ids
+    )
+    today = timezone.localdate()
+    groups = list(
+        TeachingGroup.objects.filter(
+            school_unit_id=sitting.school_unit_id,
+            groupmembership__person_id__in=person_ids,
+        )
+        .filter(Q(groupmembership__end_date__isnull=True) | Q(groupmembership__end_date__gte=today))
+        .values_list("name", flat=True)
+        .distinct()
+        .order_by("name")
+    )
+    return {"usernames": usernames, "adjustments": adjustments, "groups": groups}

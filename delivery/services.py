@@ -16,13 +16,14 @@ from typing import Any
 
 from django.conf import settings
 from django.db import connection, transaction
+from django.db.models import Max
 from django.http import Http404
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
 from delivery import timer
-from delivery.models import Attempt, AttemptStatus, Notice, NoticeKind
+from delivery.models import Attempt, AttemptStatus, Notice, NoticeKind, Response
 from delivery.notices import QUIET_STATUSES
 from delivery.presence import Presence, forget_finished
 from exams.day_passwords import unit_zone
@@ -532,13 +533,14 @@ def attempt_login(
         if arrived_late:
             _arrived_after_absent(attempt, before)
         if replaced:
+            gap = _device_gap_seconds(attempt)
             notice = Notice.objects.create(
                 sitting=attempt.sitting,
                 school_unit=attempt.sitting.school_unit,
                 room=attempt.sitting.room,
                 person=attempt.person,
                 kind=NoticeKind.DEVICE_SWITCHED,
-                data={"attempt": str(attempt.public_id)},
+                data={"attempt": str(attempt.public_id), "gap_seconds": gap},
             )
             audit_record(
                 actor=None,
@@ -564,11 +566,22 @@ def attempt_login(
                     "name": attempt.person.full_name,
                     "attempt": str(attempt.public_id),
                     "at": notice.at.isoformat(),
+                    "gap_seconds": gap,
                 },
             )
         # The proctor room follows logins; the student's own device needs no echo.
         send_on_commit(f"sitting.{attempt.sitting.public_id}", attempt_event(attempt))
         return attempt, token, replaced
+
+
+def _device_gap_seconds(attempt: Attempt) -> int:
+    """What a device switch cost a working student: from the old device's last save (or the
+    start) to this login. Zero when the clock was not running (paused, not started)."""
+    if attempt.status != AttemptStatus.WORKING or attempt.started_at is None:
+        return 0
+    last = Response.objects.filter(attempt=attempt).aggregate(last=Max("server_saved_at"))["last"]
+    since = max(last or attempt.started_at, attempt.started_at)
+    return max(0, round((timezone.now() - since).total_seconds()))
 
 
 def _proctor_notice(attempt: Attempt, kind: str) -> None:

@@ -15,11 +15,21 @@ from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
-from delivery import selectors, services, student_auth
+from delivery import listening, selectors, services, student_auth
 from delivery.models import Attempt, AttemptStatus
+from provplattform.errors import Refused
 from schools.roles import Capability
 
 SESSION_KEY = "student"
+HEADPHONES_KEY = "headphones_checked"
+
+
+def _needs_headphone_check(request: HttpRequest, attempt: Attempt) -> bool:
+    """A test with a listening part starts only after the student heard the check sound on this
+    device (an attempt already started continues without it)."""
+    if attempt.started_at is not None or request.session.get(HEADPHONES_KEY) == attempt.pk:
+        return False
+    return listening.subtest_has_audio(attempt.sitting.subtest)
 
 
 def _current(request: HttpRequest) -> tuple[Attempt | None, str]:
@@ -116,13 +126,54 @@ def wait_view(request: HttpRequest) -> HttpResponse:
         return redirect("student-login")
     if problem == "replaced":
         return _replaced(request)
-    if attempt.status in (AttemptStatus.WORKING, AttemptStatus.PAUSED) or (
-        attempt.released_at and attempt.status in (AttemptStatus.NOT_STARTED, AttemptStatus.WAITING)
-    ):
-        return redirect("student-test")
     if attempt.status == AttemptStatus.SUBMITTED:
         return redirect("student-done")
-    return render(request, "delivery/student/wait.html", {"attempt": attempt})
+    needs_check = _needs_headphone_check(request, attempt)
+    if attempt.status in (AttemptStatus.WORKING, AttemptStatus.PAUSED) or (
+        attempt.released_at
+        and attempt.status in (AttemptStatus.NOT_STARTED, AttemptStatus.WAITING)
+        and not needs_check
+    ):
+        return redirect("student-test")
+    return render(
+        request,
+        "delivery/student/wait.html",
+        {
+            "attempt": attempt,
+            "headphone_check": needs_check
+            or (request.session.get(HEADPHONES_KEY) == attempt.pk
+            and listening.subtest_has_audio(attempt.sitting.subtest)),
+            "headphones_checked": not needs_check,
+        },
+    )
+
+
+@require_POST
+def headphones_view(request: HttpRequest) -> JsonResponse:
+    """The student heard the check sound: the test may start on this device."""
+    attempt, problem = _current(request)
+    if problem == "login":
+        return JsonResponse({"error": "login"}, status=401)
+    if problem == "replaced":
+        return JsonResponse({"error": "device_replaced"}, status=409)
+    request.session[HEADPHONES_KEY] = attempt.pk
+    return JsonResponse({"ok": True})
+
+
+@require_POST
+def audio_play_view(request: HttpRequest, item) -> JsonResponse:
+    """Count one play of an item's sound; 409 when no play is left (delivery.listening)."""
+    attempt, problem = _current(request)
+    if problem == "login":
+        return JsonResponse({"error": "login"}, status=401)
+    if problem == "replaced":
+        return JsonResponse({"error": "device_replaced"}, status=409)
+    try:
+        return JsonResponse(listening.audio_play(attempt=attempt, item_public_id=item))
+    except services.AttemptRefused as exc:
+        return JsonResponse({"error": exc.code, "detail": str(exc)}, status=409)
+    except Refused as exc:
+        return JsonResponse({"error": exc.code, "detail": str(exc)}, status=exc.status)
 
 
 @never_cache
@@ -146,10 +197,14 @@ def test_view(request: HttpRequest) -> HttpResponse:
         return redirect("student-done")
     if attempt.released_at is None and attempt.status not in services.OPEN_STATUSES:
         return redirect("student-wait")
+    if _needs_headphone_check(request, attempt):
+        return redirect("student-wait")
     attempt = services.attempt_start(attempt=attempt)
     if attempt.status not in services.OPEN_STATUSES:
         return redirect("student-wait")
     items = selectors.items_of(attempt=attempt)
+    subtest = attempt.sitting.subtest
+    tools = selectors.tools_of(attempt=attempt)
     config = {
         "attempt": str(attempt.public_id),
         "device": request.session[SESSION_KEY]["device"],
@@ -160,6 +215,10 @@ def test_view(request: HttpRequest) -> HttpResponse:
         "items": [str(i.public_id) for i in items],
         "server": selectors.responses_of(attempt=attempt),
         "state": _state(attempt),
+        "tools": tools,
+        "lang": subtest.content_lang,
+        "audio": listening.audio_state(attempt=attempt),
+        "playUrl": reverse("student-audio-play", args=["00000000-0000-0000-0000-000000000000"]),
     }
     return render(
         request,
@@ -168,6 +227,9 @@ def test_view(request: HttpRequest) -> HttpResponse:
             "attempt": attempt,
             "items": items,
             "config": config,
+            "tools": tools,
+            "content_lang": subtest.content_lang,
+            "dictionary": subtest.dictionary if "dictionary" in tools else [],
             "reopened": request.GET.get("reopened") == "1",
         },
     )

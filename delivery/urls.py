@@ -10,6 +10,12 @@ urlpatterns: list = [
     path("student/test/", student_views.test_view, name="student-test"),
     path("student/submit/", student_views.submit_view, name="student-submit"),
     path("student/done/", student_views.done_view, name="student-done"),
+    path("student/headphones/", student_views.headphones_view, name="student-headphones"),
+    path(
+        "student/audio/<uuid:item>/play/",
+        student_views.audio_play_view,
+        name="student-audio-play",
+    ),
     path(
         "sittings/<uuid:sitting>/login-slips/",
         student_views.login_slips_view,

@@ -24,12 +24,18 @@ class ExamsConfig(AppConfig):
 
         from django.utils.translation import gettext_lazy as _
 
-        from schools.navigation import register_menu_entry
+        from schools.navigation import register_menu_entry, register_platform_entry
         from schools.roles import Capability
 
         register_menu_entry(
             label=_("Prepare tests"),
             url_name="exams-prepare",
             capability=Capability.ADMINISTER_TESTS,
+            order=20,
+        )
+        register_platform_entry(
+            label=_("Test definitions"),
+            url_name="exams-operator-tests",
+            allowed=lambda user: getattr(user, "is_platform_operator", False),
             order=20,
         )

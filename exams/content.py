@@ -2,9 +2,11 @@
 
 Item text arrives from people and packages we do not control (YAML files, QTI zips), and is shown
 to students inside a running test. It is cleaned once, when it is written, with an allow-list:
-text structure, tables, a MathML subset and images. An image may only point at one of the test's
-own assets; any other `src` (another site, a `data:` or `javascript:` URL) is removed, so item
-content can neither load anything from outside nor run script.
+text structure, tables, a MathML subset, images and sound (`audio`, for listening parts). An image
+or a sound may only point at one of the test's own assets; any other `src` (another site, a
+`data:` or `javascript:` URL) is removed, so item content can neither load anything from outside
+nor run script. A sound keeps no attribute but its address: the exam client plays it with its own
+controls, which count the plays the definition allows.
 """
 
 from __future__ import annotations
@@ -77,11 +79,15 @@ MATHML_TAGS = {
     "semantics",
     "annotation",
 }
-ALLOWED_TAGS = TEXT_TAGS | TABLE_TAGS | MATHML_TAGS | {"img", "a"}
+ALLOWED_TAGS = TEXT_TAGS | TABLE_TAGS | MATHML_TAGS | {"img", "a", "audio"}
+# Tags whose `src` must be one of the test's own assets.
+ASSET_TAGS = {"img", "audio"}
+AUDIO_EXTENSIONS = {".mp3", ".ogg", ".oga", ".opus", ".wav", ".m4a", ".aac"}
 
 ALLOWED_ATTRIBUTES: dict[str, set[str]] = {
     "*": {"lang", "title", "class"},
     "img": {"src", "alt", "width", "height"},
+    "audio": {"src"},
     "a": {"href"},
     "th": {"scope", "colspan", "rowspan"},
     "td": {"colspan", "rowspan"},
@@ -113,7 +119,7 @@ def sanitise_html(
     rewrite = dict(rewrite or {})
 
     def attribute_filter(tag: str, attribute: str, value: str) -> str | None:
-        if tag == "img" and attribute == "src":
+        if tag in ASSET_TAGS and attribute == "src":
             if value in rewrite:
                 return rewrite[value]
             return value if value in allowed else None
@@ -133,12 +139,23 @@ def sanitise_html(
 
 def image_sources(html: str) -> list[str]:
     """The `src` values of the images in `html`, in order (for checking references)."""
+    return _sources(html, "img")
+
+
+def audio_sources(html: str) -> list[str]:
+    """The `src` values of the sounds in `html`, in order."""
+    return _sources(html, "audio")
+
+
+def _sources(html: str, tag_name: str) -> list[str]:
     found: list[str] = []
 
     def collect(tag: str, attribute: str, value: str) -> str | None:
-        if tag == "img" and attribute == "src":
+        if tag == tag_name and attribute == "src":
             found.append(value)
         return value
 
-    nh3.clean(html or "", tags={"img"}, attributes={"img": {"src"}}, attribute_filter=collect)
+    nh3.clean(
+        html or "", tags={tag_name}, attributes={tag_name: {"src"}}, attribute_filter=collect
+    )
     return found

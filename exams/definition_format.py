@@ -23,12 +23,13 @@ from django.utils import timezone
 from django.utils.text import slugify
 from django.utils.translation import gettext as _
 
-from exams.content import image_sources
+from exams.content import AUDIO_EXTENSIONS, audio_sources, image_sources
 from exams.models import AdjustmentKind, ItemKind, Programme, TestDefinition, Tool
 
 GRADES = ["E", "D", "C", "B", "A"]
 CHOICE_KINDS = {ItemKind.SINGLE_CHOICE, ItemKind.MULTIPLE_CHOICE}
 _RELATIVE = re.compile(r"^(today)?\s*([+-])\s*(\d+)\s*d$|^today$")
+_LANG = re.compile(r"^[a-z]{2,3}(-[A-Za-z0-9]{2,8})*$")  # a BCP 47 tag such as sv, nb, en-GB
 MAX_ITEM_POINTS = 100
 
 
@@ -242,6 +243,7 @@ def parse_definition(
         problems.add("grade", _("Required."))
     spec["grade"] = grade
     spec["period"] = str(data.get("period") or "")
+    spec["lang"] = _lang(data.get("lang"), "lang", problems)
     spec["mandatory"] = bool(data.get("mandatory", True))
     # Leaving it out takes the platform's ASSIGNMENT_OPENS_DAYS_BEFORE (README).
     spec["assignment_opens_days_before"] = _int(
@@ -338,6 +340,41 @@ def parse_definition(
     return spec, list(problems)
 
 
+def _lang(value: Any, path: str, problems: _Problems) -> str:
+    if value in (None, ""):
+        return ""
+    text = str(value).strip()
+    if not _LANG.match(text):
+        problems.add(path, _('"%s" is not a language tag (use sv, nb, nn, en…).') % text)
+        return ""
+    return text
+
+
+def _dictionary(value: Any, path: str, tools: list[str], problems: _Problems) -> list[dict]:
+    """The dictionary tool's words: a mapping {term: definition} or a list of {term, definition}."""
+    if value in (None, "", [], {}):
+        return []
+    if isinstance(value, dict):
+        value = [{"term": k, "definition": v} for k, v in value.items()]
+    if not isinstance(value, list):
+        problems.add(path, _("Give the words as {term: definition}."))
+        return []
+    words = []
+    for index, entry in enumerate(value):
+        term = str((entry or {}).get("term") or "").strip() if isinstance(entry, dict) else ""
+        meaning = str((entry or {}).get("definition") or "").strip() if term else ""
+        if not term or not meaning:
+            problems.add(f"{path}[{index}]", _("Give a term and its definition."))
+            continue
+        words.append({"term": term, "definition": meaning})
+    if words and Tool.DICTIONARY not in tools:
+        problems.add(
+            path,
+            _("A dictionary needs the dictionary tool in tools or permitted_tools."),
+        )
+    return words
+
+
 def _minutes(opens: datetime.time, closes: datetime.time) -> int:
     return (closes.hour * 60 + closes.minute) - (opens.hour * 60 + opens.minute)
 
@@ -397,6 +434,13 @@ def _parse_subtest(raw, path, test_spec, today, asset_paths, problems: _Problems
     )
     subtest["permitted_tools"] = _choice_list(
         raw.get("permitted_tools"), Tool, f"{path}.permitted_tools", problems
+    )
+    subtest["lang"] = _lang(raw.get("lang"), f"{path}.lang", problems)
+    subtest["dictionary"] = _dictionary(
+        raw.get("dictionary"),
+        f"{path}.dictionary",
+        subtest["tools"] + subtest["permitted_tools"],
+        problems,
     )
     threshold = _int(raw.get("concern_threshold"), f"{path}.concern_threshold", problems)
     if threshold is not None and test_spec.get("programme") == Programme.SE_NATIONAL:
@@ -474,6 +518,19 @@ def parse_item(raw: dict, path: str, asset_paths: set[str], problems: list) -> d
     for src in image_sources(item["html"]):
         if src not in asset_paths:
             problems.add(f"{path}.html", _('Image "%s" is not one of the test\'s assets.') % src)
+    sounds = audio_sources(item["html"])
+    for src in sounds:
+        if src not in asset_paths:
+            problems.add(f"{path}.html", _('Sound "%s" is not one of the test\'s assets.') % src)
+        elif not src.startswith("/assets/") and Path(src).suffix.lower() not in AUDIO_EXTENSIONS:
+            problems.add(
+                f"{path}.html",
+                _('Sound "%(src)s": use %(types)s.')
+                % {"src": src, "types": ", ".join(sorted(AUDIO_EXTENSIONS))},
+            )
+    item["audio_plays"] = _int(raw.get("audio_plays"), f"{path}.audio_plays", problems, minimum=1)
+    if item["audio_plays"] is not None and not sounds:
+        problems.add(f"{path}.audio_plays", _("Only an item with a sound has a play limit."))
     if kind in CHOICE_KINDS:
         choices = raw.get("choices")
         ids: list[str] = []
@@ -541,6 +598,8 @@ def _item_raw(item) -> dict:
         "html": item.content_html,
         "criteria": item.scoring_criteria,
     }
+    if item.audio_plays:
+        raw["audio_plays"] = item.audio_plays
     if item.kind in CHOICE_KINDS:
         raw["choices"] = item.choices
         raw["correct"] = item.answer_key
@@ -561,6 +620,7 @@ def raw_from_test(test: TestDefinition) -> dict:
         "subject": test.subject,
         "grade": test.grade,
         "period": test.period,
+        "lang": test.lang,
         "mandatory": test.mandatory,
         "window": {"start": test.window_start, "end": test.window_end},
         "assignment_opens_days_before": test.assignment_opens_days_before,
@@ -583,6 +643,8 @@ def raw_from_test(test: TestDefinition) -> dict:
             "tools": subtest.tools,
             "permitted_adjustments": subtest.permitted_adjustments,
             "permitted_tools": subtest.permitted_tools,
+            "lang": subtest.lang,
+            "dictionary": subtest.dictionary,
             "concern_threshold": subtest.concern_threshold,
             "items": [_item_raw(i) for i in sorted(subtest.items.all(), key=lambda i: i.position)],
         }

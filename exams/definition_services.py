@@ -34,6 +34,16 @@ from provplattform.audit import audit_record
 from provplattform.errors import Refused
 
 IMAGE_TYPES = {"image/png", "image/jpeg", "image/gif", "image/webp"}
+# Listening parts: sounds the exam client plays with the item (exams.content).
+AUDIO_TYPES = {
+    "audio/mpeg",
+    "audio/ogg",
+    "audio/opus",
+    "audio/wav",
+    "audio/x-wav",
+    "audio/mp4",
+    "audio/aac",
+}
 
 
 class DefinitionRefused(Refused):
@@ -108,9 +118,17 @@ def _summary(test: TestDefinition) -> dict:
 
 def _add_asset(test: TestDefinition, path: str, data: bytes) -> ItemAsset:
     content_type = mimetypes.guess_type(path)[0]
-    if content_type not in IMAGE_TYPES:
+    if content_type not in IMAGE_TYPES | AUDIO_TYPES:
         raise DefinitionInvalid(
-            [Problem(f"assets.{path}", _("Only PNG, JPEG, GIF and WebP images are allowed."))]
+            [
+                Problem(
+                    f"assets.{path}",
+                    _(
+                        "Only PNG, JPEG, GIF and WebP images and MP3, Ogg, WAV, M4A and AAC"
+                        " sounds are allowed."
+                    ),
+                )
+            ]
         )
     asset = ItemAsset(test=test, path=path)
     asset.file.save(posixpath.basename(path), ContentFile(data), save=False)
@@ -137,6 +155,7 @@ def _create_items(subtest: Subtest, items: list[dict], rewrite: dict[str, str]) 
             ],
             answer_key=item["answer_key"],
             scoring_criteria=item["scoring_criteria"],
+            audio_plays=item.get("audio_plays"),
         )
 
 
@@ -167,6 +186,7 @@ def test_create(
         assignment_opens_days_before=spec["assignment_opens_days_before"],
         grade_boundaries=spec["grade_boundaries"],
         concern_threshold=spec["concern_threshold"],
+        lang=spec.get("lang", ""),
     )
     rewrite = {
         path: asset_url(_add_asset(test, path, data)) for path, data in (assets or {}).items()
@@ -186,6 +206,8 @@ def test_create(
             tools=sub["tools"],
             permitted_adjustments=sub["permitted_adjustments"],
             permitted_tools=sub["permitted_tools"],
+            lang=sub.get("lang", ""),
+            dictionary=sub.get("dictionary", []),
             concern_threshold=sub["concern_threshold"],
             max_points=sub["max_points"],
         )
@@ -307,6 +329,7 @@ def _item_fields(raw: dict, subtest: Subtest, path: str) -> dict:
         ],
         "answer_key": item["answer_key"],
         "scoring_criteria": item["scoring_criteria"],
+        "audio_plays": item.get("audio_plays"),
     }
 
 

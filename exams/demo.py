@@ -233,6 +233,28 @@ def seed_exams(ctx: dict) -> dict:
                 extended_percent=25,
                 decided_by=head,
             )
+        # A second student reads with text to speech and has the questions read aloud, so the
+        # demo shows an adjusted tool in the exam client and on the proctor's row.
+        permitted = set(subtest.permitted_adjustments or [])
+        speech = [t for t in ("text_to_speech",) if t in (subtest.permitted_tools or [])]
+        kinds = [k for k in (AdjustmentKind.READ_ALOUD,) if k in permitted]
+        if AdjustmentKind.TOOLS not in permitted:
+            speech = []
+        if (
+            (speech or kinds)
+            and len(pupils) > 1
+            and not pupils[1].adjustments.filter(test=test, subtest=subtest).exists()
+        ):
+            services.adjustment_set(
+                actor=None,
+                school_unit=unit,
+                person=pupils[1],
+                test=test,
+                subtest=subtest,
+                tools=speech,
+                other_kinds=kinds,
+                decided_by=head,
+            )
 
         password = day_password_for(school_unit=unit, date=today)
         made["day_passwords"].append({"unit": unit.name, "password": display(password.password)})

@@ -18,6 +18,10 @@ class Programme(models.TextChoices):
     NO_MAPPING = "no_mapping", _("Norwegian mapping test")
 
 
+# The content language of a test that names none.
+PROGRAMME_LANG = {"se_national": "sv", "no_mapping": "nb"}
+
+
 class DefinitionStatus(models.TextChoices):
     DRAFT = "draft", _("Draft")
     PUBLISHED = "published", _("Published")
@@ -71,6 +75,8 @@ class TestDefinition(StampedModel):
     grade_boundaries = models.JSONField(default=dict, blank=True)
     # Norwegian programme: a result at or below this total is below the concern threshold.
     concern_threshold = models.PositiveIntegerField(null=True, blank=True)
+    # The language of the test content (BCP 47, e.g. "sv", "nb", "en"); empty: the programme's.
+    lang = models.CharField(max_length=20, blank=True)
 
     class Meta:
         ordering = ["-window_start", "title"]
@@ -106,6 +112,11 @@ class Subtest(StampedModel):
     max_points = models.PositiveIntegerField(null=True, blank=True)
     # Set when the first student starts: from then on items are frozen.
     frozen_at = models.DateTimeField(null=True, blank=True)
+    # The content's language where it differs from the test's (an English test in Norway).
+    lang = models.CharField(max_length=20, blank=True)
+    # The dictionary tool's word list: [{"term": ..., "definition": ...}]; the tool is offered
+    # only where the definition provides one.
+    dictionary = models.JSONField(default=list, blank=True)
 
     class Meta:
         ordering = ["test", "position"]
@@ -113,6 +124,11 @@ class Subtest(StampedModel):
 
     def __str__(self) -> str:
         return f"{self.test.title}: {self.title}"
+
+    @property
+    def content_lang(self) -> str:
+        """The language the items are written in, so they are read aloud in that language."""
+        return self.lang or self.test.lang or PROGRAMME_LANG.get(self.test.programme, "sv")
 
     @property
     def effective_window(self) -> tuple[datetime.date, datetime.date]:
@@ -147,6 +163,9 @@ class Item(StampedModel):
     choices = models.JSONField(default=list, blank=True)
     answer_key = models.JSONField(default=list, blank=True)
     scoring_criteria = models.TextField(blank=True)
+    # Listening parts: how often the student may play the item's sound (empty: no limit). The
+    # server counts the plays (delivery.AudioPlay).
+    audio_plays = models.PositiveSmallIntegerField(null=True, blank=True)
 
     class Meta:
         ordering = ["subtest", "position"]
@@ -163,7 +182,7 @@ class Item(StampedModel):
 
 
 class ItemAsset(StampedModel):
-    """An image referenced from item content."""
+    """An image or a sound referenced from item content."""
 
     test = models.ForeignKey(TestDefinition, on_delete=models.CASCADE, related_name="assets")
     path = models.CharField(max_length=300, help_text=_("Path inside the content package."))

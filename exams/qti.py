@@ -9,14 +9,16 @@ top-level section that holds them); each item becomes an Item. What we support:
 - `qti-extended-text-interaction` → extended text, assessed by a person.
 
 A referenced `qti-assessment-stimulus` (a shared reading passage) is put, sanitised like the
-item, in front of the item body.
+item, in front of the item body. Sound for listening parts (`audio`, or `object` with an audio
+type) becomes an `<audio>` pointing at the package's file, imported as an asset like an image.
 
 Anything else (hotspot, match, order, custom…) refuses that item, by name and with the item's
 identifier, in the report, as do templates (randomised items) and media the sanitiser would
-strip (audio, video, object, iframe…); the rest of the package is still imported, as a draft, so
-the operator can decide. Nothing is dropped silently: what is imported but not applied
-(selection, ordering, weights, time limits below a section, a second test, outcome processing,
-markup the sanitiser removes, an item with no declared max score…) is a warning naming it.
+strip (video, an object that is not a sound, iframe…); the rest of the package is still
+imported, as a draft, so the operator can decide. Nothing is dropped silently: what is
+imported but not applied (selection, ordering, weights, time limits below a section, a second
+test, outcome processing, markup the sanitiser removes, an item with no declared max score…) is
+a warning naming it.
 A package-level problem (not a zip, unsafe entry names, a zip bomb, bad or hostile XML in the
 manifest or the test, a missing test file) imports nothing.
 
@@ -42,7 +44,7 @@ from django.utils import timezone
 from django.utils.text import slugify
 from django.utils.translation import gettext as _
 
-from exams.content import ALLOWED_TAGS, image_sources
+from exams.content import ALLOWED_TAGS, AUDIO_EXTENSIONS, image_sources
 from exams.definition_format import DefinitionInvalid, Problem, parse_definition, parse_item
 from exams.models import ItemKind, Programme, TestDefinition
 from provplattform.errors import Refused
@@ -76,7 +78,6 @@ REMOVED = {
 # Elements the content sanitiser would remove together with what the student needs (a sound, a
 # film, an embedded page): an item that uses them cannot be taken as written, so it is refused.
 MEDIA = {
-    "audio",
     "video",
     "source",
     "track",
@@ -97,6 +98,10 @@ MEDIA = {
     "textarea",
     "form",
 }
+# Sound is the exception: `audio` (with a `src` or `source` children of an audio type) and
+# `object` with an audio type become one `<audio src>` pointing into the package (listening
+# parts); any other object, or a sound outside the package, refuses the item.
+AUDIO_TYPE = re.compile(r"^audio/", re.I)
 # Removed with their content by the sanitiser; reported as a warning.
 DROPPED_WITH_CONTENT = {"script", "style", "noscript", "template"}
 # Children of qti-assessment-item that are read (or knowingly left out, see REMOVED).
@@ -354,7 +359,32 @@ def _stimulus(
     # Its images are relative to the stimulus file, not to the item.
     for img in div.iter("img"):
         img.set(STIMULUS_BASE, posixpath.dirname(path))
+    for sound in (*div.iter("audio"), *div.iter("object")):
+        sound.set(STIMULUS_BASE, posixpath.dirname(path))
     return div
+
+
+def _sounds_to_audio(body: Element) -> None:
+    """`object` of an audio type and `audio` with `source` children → `<audio src>`; the
+    address is checked with the images. Other objects stay and refuse the item."""
+    parents = {child: parent for parent in body.iter() for child in parent}
+    for element in list(body.iter()):
+        if element.tag == "object" and AUDIO_TYPE.match(element.get("type") or ""):
+            src = element.get("data") or ""
+        elif element.tag == "audio":
+            src = element.get("src") or ""
+            if not src:
+                for source in element.iter("source"):
+                    if not source.get("type") or AUDIO_TYPE.match(source.get("type") or ""):
+                        src = source.get("src") or ""
+                        break
+        else:
+            continue
+        audio = Element("audio", {"src": src.strip()})
+        if element.get(STIMULUS_BASE):
+            audio.set(STIMULUS_BASE, element.get(STIMULUS_BASE))
+        audio.tail = element.tail
+        _replace(parents, element, audio)
 
 
 def _check_elements(elements: Iterable[Element], warnings: list[str]) -> None:
@@ -502,6 +532,7 @@ def convert_item(
         for child in list(prompt):
             replacement.append(child)
     _replace(parents, interaction, replacement)
+    _sounds_to_audio(body)
     _check_elements((el for el in body.iter() if el is not body), warnings)
 
     # Images: relative to the item (or stimulus) file, inside the package, of an image type.
@@ -517,6 +548,20 @@ def convert_item(
         if posixpath.splitext(path)[1].lower() not in IMAGE_EXTENSIONS:
             raise ValueError(_("image %s: only PNG, JPEG, GIF and WebP are supported") % src)
         img.set("src", path)
+        images.append(path)
+    for sound in body.iter("audio"):
+        src = (sound.get("src") or "").strip()
+        if not src or re.match(r"^[a-z][a-z0-9+.-]*:", src, re.I) or src.startswith("/"):
+            raise ValueError(_("sound %s is outside the package") % (src or "?"))
+        path = _package_path(sound.attrib.pop(STIMULUS_BASE, base_dir), src, names)
+        if path is None:
+            raise ValueError(_("sound %s is not in the package") % src)
+        if posixpath.splitext(path)[1].lower() not in AUDIO_EXTENSIONS:
+            raise ValueError(
+                _("sound %(src)s: only %(types)s are supported")
+                % {"src": src, "types": ", ".join(sorted(AUDIO_EXTENSIONS))}
+            )
+        sound.set("src", path)
         images.append(path)
     raw["html"] = _inner(body).strip()
     for choice in raw.get("choices", []):

@@ -9,13 +9,14 @@ import datetime
 import uuid
 
 from django.core.exceptions import ValidationError
-from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet
+from django.db.models import Exists, F, OuterRef, Prefetch, Q, QuerySet
 from django.http import Http404
 from django.utils import timezone
 
 from exams.day_passwords import unit_zone
 from exams.models import (
     Adjustment,
+    AdjustmentKind,
     Assignment,
     DefinitionStatus,
     Exemption,
@@ -366,3 +367,36 @@ def access_sitting_student(*, sitting: Sitting, public_id) -> Person:
 def access_sitting_proctor(*, sitting: Sitting, public_id) -> Person:
     """A proctor or backup proctor of `sitting`; anyone else is a 404."""
     return _get(Person.objects.filter(proctorships__sitting=sitting), public_id=public_id)
+
+
+def adjustments_by_person(*, subtest: Subtest, school_unit_id: int, person_ids) -> dict:
+    """{person id: {"extended_minutes", "tools", "other_kinds"}} for the students' adjustments on
+    the subtest (one for the subtest wins over one for the whole test), only what the subtest
+    permits. One query, for the proctor's room.
+    """
+    permitted = set(subtest.permitted_adjustments or [])
+    rows = (
+        Adjustment.objects.filter(
+            school_unit_id=school_unit_id, test_id=subtest.test_id, person_id__in=person_ids
+        )
+        .filter(Q(subtest=subtest) | Q(subtest__isnull=True))
+        .order_by("person_id", F("subtest_id").asc(nulls_last=True))
+    )
+    found: dict[int, dict] = {}
+    for adjustment in rows:
+        entry = found.setdefault(
+            adjustment.person_id, {"extended_minutes": 0, "tools": set(), "other_kinds": set()}
+        )
+        if AdjustmentKind.EXTENDED_TIME in permitted and not entry["extended_minutes"]:
+            entry["extended_minutes"] = adjustment.extra_minutes_for(subtest.duration_minutes)
+        if AdjustmentKind.TOOLS in permitted:
+            entry["tools"] |= set(adjustment.tools or []) & set(subtest.permitted_tools or [])
+        entry["other_kinds"] |= set(adjustment.other_kinds or []) & permitted
+    return {
+        person_id: {
+            **entry,
+            "tools": sorted(entry["tools"]),
+            "other_kinds": sorted(entry["other_kinds"]),
+        }
+        for person_id, entry in found.items()
+    }

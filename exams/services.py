@@ -1452,8 +1452,11 @@ def extra_seconds_for(*, person, subtest) -> int:
 
 
 def tools_for(*, person, subtest) -> list[str]:
-    """Tools available to the student: the subtest's own plus those an adjustment adds."""
+    """Tools available to the student: the subtest's own plus those an adjustment adds (only
+    when the subtest permits tools as an adjustment, and only tools it permits)."""
     tools = set(subtest.tools or [])
+    if AdjustmentKind.TOOLS not in (subtest.permitted_adjustments or []):
+        return sorted(tools)
     for adjustment in _adjustments_for(person=person, subtest=subtest):
         tools |= set(adjustment.tools or []) & set(subtest.permitted_tools or [])
     return sorted(tools)

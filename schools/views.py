@@ -23,7 +23,7 @@ from django.views.decorators.csrf import csrf_protect
 from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_GET, require_POST
 
-from schools import dashboard, selectors
+from schools import dashboard, navigation, selectors
 from schools.auth import LOGIN_REFUSED_MESSAGE, login_attempt, password_reset_recorded
 from schools.forms import LoginForm, RoleChangeForm, StaffPasswordResetForm
 from schools.roles import ROLE_TABLE, Capability, Role, assignable_roles
@@ -112,7 +112,9 @@ def home(request: HttpRequest) -> HttpResponse:
     units = list(selectors.school_units_visible_to(request.user)[:2])
     if len(units) == 1:
         return redirect("unit-dashboard", unit=units[0].public_id)
-    return redirect("unit-picker")
+    # The platform operator has no school unit: their pages are the test definitions.
+    landing = None if units else navigation.landing_url_for(request.user)
+    return redirect(landing or "unit-picker")
 
 
 @login_required

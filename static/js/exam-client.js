@@ -237,19 +237,24 @@
   window.addEventListener("offline", function () { setOffline(true); });
 
   // --- navigation, flags, overview ---------------------------------------------------------------
-  function show(index) {
+  // The item shown is remembered with the answers, so a reload or a change of language opens
+  // the same item again instead of the first.
+  function show(index, quiet) {
     if (index === "overview") {
       sections.forEach(function (s) { s.hidden = true; });
       overview.hidden = false;
       current = sections.length;
       refreshOverview();
-      overview.querySelector("h2").focus();
+      if (!quiet) { overview.querySelector("h2").focus(); }
     } else {
       current = Math.max(0, Math.min(sections.length - 1, index));
       overview.hidden = true;
       sections.forEach(function (s, i) { s.hidden = i !== current; });
-      sections[current].querySelector("h2").focus();
+      if (!quiet) { sections[current].querySelector("h2").focus(); }
     }
+    store.position = current === sections.length ? "overview" : current;
+    persist();
+    document.dispatchEvent(new CustomEvent("pp:item-shown", { detail: { index: current } }));
     document.querySelectorAll(".exam-nav [data-goto]").forEach(function (b) {
       var here = (b.dataset.goto === "overview") ? current === sections.length : +b.dataset.goto === current;
       if (here) { b.setAttribute("aria-current", "step"); } else { b.removeAttribute("aria-current"); }
@@ -297,6 +302,9 @@
     });
   }
   refreshNav();
+  if (store.position !== undefined && store.position !== 0) {
+    show(store.position === "overview" ? "overview" : +store.position || 0, true);
+  }
 
   // --- submit with confirmation ----------------------------------------------------------------
   function csrfToken() {

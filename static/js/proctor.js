@@ -12,6 +12,10 @@
   var labels = JSON.parse(document.getElementById("proctor-statuses").textContent);
   // status -> the actions that apply (delivery.services.ROW_ACTIONS); the server still decides.
   var rowActions = JSON.parse(document.getElementById("proctor-row-actions").textContent);
+  // status -> place in the list (proctor_views.ROW_RANKS): who needs the proctor comes first.
+  var rowRanks = JSON.parse(document.getElementById("proctor-row-ranks").textContent);
+  var tbody = document.getElementById("room-rows");
+  var endSection = document.getElementById("end-sitting");
   var sittingActions = document.getElementById("sitting-actions");
   var liveState = document.getElementById("live-state");
   var list = document.getElementById("notice-list");
@@ -92,6 +96,7 @@
     if (!status) { return; }
     root.dataset.sittingStatus = status;
     sittingActions.hidden = status === "ended";
+    if (endSection) { endSection.hidden = status === "ended"; }
     Object.keys(rows).forEach(function (key) { showActions(rows[key]); });
   }
 
@@ -101,10 +106,125 @@
     tr.dataset.attempt = row.attempt;
     tr.dataset.attemptStatus = row.attempt_status;
     tr.dataset.released = row.released ? "true" : "false";
-    tr.querySelector("th").textContent = row.name;
+    tr.dataset.sortName = row.sort_name || "";
+    tr.querySelector(".student-name").textContent = row.name;
+    tr.querySelector(".student-username").textContent = row.username || "";
+    var adjustments = tr.querySelector(".adjustments");
+    if ((row.adjustments || []).length) {
+      adjustments.textContent = "";
+      row.adjustments.forEach(function (a) {
+        var tag = document.createElement("span");
+        tag.className = "tag tag--" + a.code;
+        tag.textContent = a.label;
+        adjustments.appendChild(tag);
+        adjustments.appendChild(document.createTextNode(" "));
+      });
+    }
     rows[row.attempt] = tr;
     return tr;
   }
+
+  // Time given back (delivery.outages): each outage of a working student and each device switch
+  // is offered on the row with one button; the server gives each notice's time back once.
+  var giveBackMin = +root.dataset.giveBackMin || 30;
+  function addOffer(tr, offer) {
+    var box = tr.querySelector(".give-back");
+    if (!box || box.querySelector('[data-offer="' + offer.notice + '"]')) { return; }
+    var minutes = Math.max(1, Math.ceil(offer.seconds / 60));
+    var span = document.createElement("span");
+    span.className = "give-back__offer";
+    span.dataset.offer = offer.notice;
+    span.textContent = fill(offer.kind === "device_switched" ? strings.switchTook : strings.offlineFor,
+      { duration: duration(offer.seconds) }) + " ";
+    var button = document.createElement("button");
+    button.type = "button";
+    button.className = "button button--small";
+    button.dataset.giveBack = offer.notice;
+    button.textContent = fill(strings.giveBack, { minutes: minutes });
+    span.appendChild(button);
+    box.appendChild(span);
+  }
+  function removeOffer(notice) {
+    var span = root.querySelector('.give-back__offer[data-offer="' + notice + '"]');
+    if (!span) { return; }
+    var tr = span.closest("tr");
+    var hadFocus = span.contains(document.activeElement);
+    span.remove();
+    if (hadFocus && tr) { tr.querySelector("th").focus(); }
+  }
+  function syncOffers(tr, offers) {
+    var box = tr.querySelector(".give-back");
+    if (!box || !offers) { return; }
+    var wanted = {};
+    offers.forEach(function (offer) { wanted[offer.notice] = true; addOffer(tr, offer); });
+    Array.prototype.forEach.call(box.querySelectorAll("[data-offer]"), function (span) {
+      if (!wanted[span.dataset.offer]) { span.remove(); }
+    });
+  }
+  function offerFromNotice(n) {
+    var tr = rows[n.attempt];
+    if (!tr) { return; }
+    var status = tr.dataset.attemptStatus;
+    if (status !== "working" && status !== "paused") { return; }
+    var seconds = n.kind === "device_switched" ? n.gap_seconds : n.outage_seconds;
+    if (seconds >= giveBackMin) { addOffer(tr, { notice: n.id, kind: n.kind, seconds: seconds }); }
+  }
+  root.addEventListener("click", function (event) {
+    var button = event.target.closest("button[data-give-back]");
+    if (!button) { return; }
+    var tr = button.closest("tr[data-attempt]");
+    var name = tr.querySelector(".student-name").textContent.trim();
+    button.disabled = true;
+    post("give_back", { attempt: tr.dataset.attempt, notice: button.dataset.giveBack }).then(function (result) {
+      button.disabled = false;
+      if (result.ok) {
+        removeOffer(button.dataset.giveBack);
+        document.getElementById("action-status").textContent =
+          fill(strings.givenBack, { name: name, minutes: result.minutes });
+      }
+    });
+  });
+
+  // Keep the list sorted: rank first (who needs the proctor on top), then the name.
+  function rankOf(tr) {
+    var status = tr.dataset.status;
+    if (status === "not_started" && tr.dataset.released === "true") { return rowRanks.released_not_logged_in; }
+    return rowRanks[status] === undefined ? 4 : rowRanks[status];
+  }
+  function before(a, b) {
+    var ra = +a.dataset.rank, rb = +b.dataset.rank;
+    if (ra !== rb) { return ra < rb; }
+    return (a.dataset.sortName || "") < (b.dataset.sortName || "");
+  }
+  function place(tr) {
+    var rank = rankOf(tr);
+    if (String(rank) === tr.dataset.rank && tr.parentNode) { return; }
+    tr.dataset.rank = rank;
+    var focused = tr.contains(document.activeElement) ? document.activeElement : null;
+    var next = null;
+    Array.prototype.some.call(tbody.querySelectorAll("tr[data-attempt]"), function (other) {
+      if (other !== tr && before(tr, other)) { next = other; return true; }
+      return false;
+    });
+    if (next !== tr.nextElementSibling || !tr.parentNode) { tbody.insertBefore(tr, next); }
+    if (focused && document.activeElement !== focused) { focused.focus(); }
+  }
+
+  // Time left on each working student's row, from the server's deadline, every 15 s.
+  function remaining(tr) {
+    var node = tr.querySelector(".remaining");
+    var status = tr.dataset.attemptStatus;
+    if (!tr.dataset.deadline || !(status === "working" || status === "paused")) { node.hidden = true; return; }
+    if (status === "working") {
+      tr.dataset.remaining = Math.max(0, Math.round((Date.parse(tr.dataset.deadline) - Date.now()) / 1000));
+    }
+    node.hidden = tr.dataset.remaining === "";
+    node.querySelector(".remaining__value").textContent =
+      fill(strings.minutes, { minutes: Math.ceil((+tr.dataset.remaining || 0) / 60) });
+  }
+  window.setInterval(function () {
+    Object.keys(rows).forEach(function (key) { remaining(rows[key]); });
+  }, 15000);
 
   var reloadTimer = null;
   function reloadSoon() {
@@ -112,7 +232,7 @@
     reloadTimer = window.setTimeout(function () { reloadTimer = null; reload(); }, 300);
   }
 
-  function setRow(attempt, attemptStatus, lostSince, released, locked) {
+  function setRow(attempt, attemptStatus, lostSince, released, locked, deadline) {
     var tr = rows[attempt];
     if (!tr) { if (attempt) { reloadSoon(); } return; }
     if (locked !== undefined && locked !== null) {
@@ -126,9 +246,14 @@
     if (lostSince !== undefined) { tr.dataset.lostSince = lostSince || ""; }
     if (tr.dataset.lostSince && OPEN[status]) { status = "lost"; }
     tr.dataset.status = status;
-    tr.querySelector(".status").textContent = labels[status] || status;
+    tr.querySelector(".status").textContent = status === "not_started" && tr.dataset.released === "true"
+      ? strings.releasedNotLoggedIn : (labels[status] || status);
     tr.querySelector(".since").textContent =
       status === "lost" ? strings.since + " " + hhmm(tr.dataset.lostSince) : "";
+    if (deadline !== undefined) { tr.dataset.deadline = deadline || ""; }
+    if (!OPEN[tr.dataset.attemptStatus]) { syncOffers(tr, []); }
+    remaining(tr);
+    place(tr);
   }
 
   function noticeText(n) {
@@ -166,11 +291,14 @@
 
   function onEvent(data) {
     if (data.type === "attempt.changed") {
-      setRow(data.attempt, data.status, undefined, data.released, data.locked);
+      setRow(data.attempt, data.status, undefined, data.released, data.locked, data.deadline);
     } else if (data.type === "notice") {
       addNotice(data);
       if (data.kind === "connection_lost") { setRow(data.attempt, null, data.since || data.at); }
       if (data.kind === "connection_restored") { setRow(data.attempt, null, ""); }
+      if (data.kind === "connection_restored" || data.kind === "device_switched") { offerFromNotice(data); }
+    } else if (data.type === "time.given_back") {
+      removeOffer(data.notice);
     } else if (data.type === "sitting.changed") {
       setSittingStatus(data.status);
       reload();
@@ -201,7 +329,8 @@
         });
         setSittingStatus(state.sitting_status);
         state.rows.forEach(function (row) {
-          setRow(row.attempt, row.attempt_status, row.lost_since, row.released, row.locked);
+          setRow(row.attempt, row.attempt_status, row.lost_since, row.released, row.locked, row.deadline);
+          syncOffers(rows[row.attempt], row.give_back || []);
         });
         (state.notices || []).forEach(addNotice);
         recount();
@@ -270,7 +399,7 @@
   var pending = null;
 
   function openDialog(action, tr, button) {
-    var name = tr.querySelector("th").textContent.trim();
+    var name = tr.querySelector(".student-name").textContent.trim();
     pending = { action: action, attempt: tr.dataset.attempt, button: button, tr: tr };
     var titles = { reopen: strings.reopenTitle, add_time: strings.addTimeTitle, submit: strings.submitTitle };
     document.getElementById("action-dialog-title").textContent = fill(titles[action], { name: name });

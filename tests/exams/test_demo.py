@@ -39,7 +39,10 @@ def test_seed_exams_prepares_todays_sittings_and_is_idempotent():
         assert sitting.placements.exists()
         assert sitting.proctorships.filter(is_backup=False).exists()
         assert sitting.proctorships.filter(is_backup=True).exists()
-    assert Adjustment.objects.filter(school_unit=ctx["units"]["demo-unit-ek"]).count() == 1
+    # extended time for one student, text to speech and read aloud for another
+    adjustments = Adjustment.objects.filter(school_unit=ctx["units"]["demo-unit-ek"])
+    assert adjustments.count() == 2
+    assert adjustments.filter(tools=["text_to_speech"], other_kinds=["read_aloud"]).exists()
     assert Exemption.objects.count() == 1
     ek = ctx["units"]["demo-unit-ek"]
     password = DayPassword.objects.get(school_unit=ek).password

@@ -23,7 +23,8 @@ class Command(BaseCommand):
 
         url = f"http://{host}:{port}/"
         self.stdout.write(self.style.SUCCESS(f"Provplattform is running at {url}"))
-        self.stdout.write(f"Log in at {url}login/ (Ctrl+C stops the server).")
+        self.stdout.write(f"Staff log in at {url}login/ (Ctrl+C stops the server).")
+        self.stdout.write(f"Students log in at {url}student/ (with the day password).")
         if settings.DEBUG:
             self.stdout.write("DEBUG is on: static files are served from the source folders.")
         self.stdout.flush()
