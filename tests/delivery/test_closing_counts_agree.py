@@ -56,7 +56,7 @@ def test_the_refusal_counts_the_open_tests_as_the_room_does(
             store.connect(presence_of(attempt), conn="c", now=local_at(9, 55).timestamp())
             store.close(presence_of(attempt), conn="c", now=local_at(9, 56).timestamp())
 
-    rows = proctor_views._room_rows(sitting, can_unlock=False)
+    rows, _groups = proctor_views._room_rows(sitting, can_unlock=False)
     shown_open = [
         r for r in rows if r["attempt_status"] in (AttemptStatus.WORKING, AttemptStatus.PAUSED)
     ]
