@@ -4,3 +4,9 @@ from django.apps import AppConfig
 class ResultsConfig(AppConfig):
     name = "results"
     default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self) -> None:
+        from grading.hooks import on_scores_changed
+        from results.services import on_scores_changed as recompute_on_commit
+
+        on_scores_changed(recompute_on_commit)

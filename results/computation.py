@@ -78,13 +78,29 @@ class TestRule:
 class SubtestInput:
     """One student's raw material for one subtest.
 
-    `item_points` holds one entry per item (None: not assessed yet); `entered_points` the points
-    entered for a part outside the platform or a paper replacement test (None: not entered).
+    `points` is the sum over the assessed items and `unassessed` how many items have no score yet
+    (an attempt whose items have no score rows at all has `scored` False); `entered_points` the
+    points entered for a part outside the platform or a paper replacement test (None: not
+    entered). The sums come from the database in one GROUP BY, so nothing here walks items.
     """
 
     presence: Presence = Presence.NOT_SAT
-    item_points: tuple[int | None, ...] = ()
+    points: int = 0
+    unassessed: int = 0
+    scored: bool = False
     entered_points: int | None = None
+
+    @classmethod
+    def from_items(
+        cls, presence: Presence, item_points: Sequence[int | None], entered: int | None = None
+    ) -> SubtestInput:
+        return cls(
+            presence=presence,
+            points=sum(p for p in item_points if p is not None),
+            unassessed=sum(1 for p in item_points if p is None),
+            scored=bool(item_points),
+            entered_points=entered,
+        )
 
 
 @dataclass(frozen=True)
@@ -153,10 +169,10 @@ def subtest_outcome(rule: SubtestRule, given: SubtestInput, *, band: int = 2) ->
         return incomplete(Incomplete.NOT_ENTERED)
     elif given.presence == Presence.NOT_SAT:
         return incomplete(Incomplete.NOT_SAT, Presence.NOT_SAT)
-    elif not given.item_points or any(p is None for p in given.item_points):
+    elif not given.scored or given.unassessed:
         return incomplete(Incomplete.ITEMS_UNASSESSED)
     else:
-        points = min(sum(p for p in given.item_points if p is not None), rule.max_points)
+        points = min(given.points, rule.max_points)
     return SubtestOutcome(
         rule.code,
         points,

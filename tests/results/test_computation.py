@@ -23,7 +23,7 @@ SAT = Presence.SAT
 
 
 def _sat(*points):
-    return SubtestInput(presence=SAT, item_points=tuple(points))
+    return SubtestInput.from_items(SAT, points)
 
 
 def test_exactly_at_the_threshold_is_below():
@@ -54,7 +54,9 @@ def test_reading_test_with_six_subtests_judges_each_by_its_own_threshold():
         band=2,
     )
     # The same 10 points everywhere: below where the limit is 10 or more, above elsewhere.
-    outcome = test_outcome(rule, {c: SubtestInput(SAT, (10,) + (0,) * 19) for c in thresholds})
+    outcome = test_outcome(
+        rule, {c: SubtestInput.from_items(SAT, (10,) + (0,) * 19) for c in thresholds}
+    )
     bands = {s.code: s.band for s in outcome.subtests}
     assert bands == {
         "1": Band.BELOW,
@@ -78,7 +80,7 @@ def test_per_part_requirement_lowers_the_grade():
         grade_boundaries={"E": 15, "D": 22, "C": 30, "B": 38, "A": 45},
         grade_requirements={"C": {"B": 8}},
     )
-    inputs = {"A": _sat(25), "B": _sat(7), "C": SubtestInput(SAT, (), 8)}
+    inputs = {"A": _sat(25), "B": _sat(7), "C": SubtestInput(SAT, entered_points=8)}
     # 40 points reach B, but 7 points in subtest B fall short of C's 8: the grade is D.
     outcome = test_outcome(rule, inputs)
     assert outcome.points == 40 and outcome.grade == "D"
@@ -174,7 +176,7 @@ def test_a_requirement_never_raises_a_grade_and_only_lowers_from_its_grade(
 )
 def test_a_subtest_is_complete_exactly_when_sat_and_every_item_assessed(items, presence):
     rule = SubtestRule("1", max_points=3 * len(items), concern_threshold=len(items))
-    outcome = subtest_outcome(rule, SubtestInput(presence, tuple(items)))
+    outcome = subtest_outcome(rule, SubtestInput.from_items(presence, items))
     assert outcome.complete == (presence == SAT and None not in items)
     if outcome.complete:
         assert outcome.points == sum(items) and outcome.counted

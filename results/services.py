@@ -1,0 +1,284 @@
+"""Writes of results: computing them from scores and entries, and recomputing after corrections.
+
+`results_compute` is the only writer of SubtestResult and TestResult. It reads the scores in one
+GROUP BY per test, hands the sums to the pure core (`results.computation`) and writes back only the
+rows that changed, under a new results version. A correction (a score, a late oral entry, a key
+correction rescoring) reaches it through `grading.hooks.on_scores_changed`, after commit.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import Count, Q, Sum
+from django.utils import timezone
+
+from delivery.models import Attempt, AttemptStatus
+from exams.models import Assignment, Exemption, Subtest, TestDefinition
+from grading.models import Score, SubtestEntry
+from provplattform.audit import audit_record
+from provplattform.bulk import bulk_insert
+from results import computation as core
+from results.models import ResultSet, SubtestResult, TestResult
+from schools.models import SchoolUnit
+
+# Best first: a catch-up sitting the student submitted wins over the absence at the first one.
+_STATUS_RANK = {
+    AttemptStatus.SUBMITTED: 0,
+    AttemptStatus.EXEMPT: 1,
+    AttemptStatus.ABSENT: 2,
+}
+_PRESENCE = {
+    AttemptStatus.SUBMITTED: core.Presence.SAT,
+    AttemptStatus.EXEMPT: core.Presence.EXEMPT,
+    AttemptStatus.ABSENT: core.Presence.ABSENT,
+}
+
+
+def just_above_band() -> int:
+    return int(getattr(settings, "RESULTS_JUST_ABOVE_POINTS", 2))
+
+
+def rule_for_test(test: TestDefinition, subtests: list[Subtest] | None = None) -> core.TestRule:
+    """The test definition as the core's rule: max points per subtest from its items (or, for a
+    part outside the platform, its own max_points)."""
+    if subtests is None:
+        subtests = list(
+            test.subtests.order_by("position").annotate(item_max=Sum("items__max_points"))
+        )
+    return core.TestRule(
+        subtests=tuple(
+            core.SubtestRule(
+                code=s.code,
+                max_points=(s.item_max or 0) if s.on_platform else (s.max_points or 0),
+                on_platform=s.on_platform,
+                concern_threshold=s.concern_threshold,
+            )
+            for s in subtests
+        ),
+        grade_boundaries=dict(test.grade_boundaries or {}),
+        grade_requirements=dict(getattr(test, "grade_requirements", None) or {}),
+        concern_threshold=test.concern_threshold,
+        band=just_above_band(),
+    )
+
+
+def _inputs(
+    *, school_unit: SchoolUnit, test: TestDefinition, subtests: list[Subtest], person_ids
+) -> tuple[set[int], dict[int, dict[str, core.SubtestInput]]]:
+    """Every student with something to show, and their raw material per subtest code."""
+    code_of = {s.id: s.code for s in subtests}
+    items_of = {s.id: s.item_count for s in subtests}
+
+    def only(qs, field="person_id"):
+        return qs.filter(**{f"{field}__in": person_ids}) if person_ids is not None else qs
+
+    students: set[int] = set(
+        only(Assignment.objects.filter(school_unit=school_unit, subtest__test=test))
+        .values_list("person_id", flat=True)
+        .distinct()
+    )
+    attempts = only(
+        Attempt.objects.filter(sitting__school_unit=school_unit, sitting__subtest__test=test)
+    ).values_list("id", "person_id", "sitting__subtest_id", "status")
+    best: dict[tuple[int, int], tuple[int, str]] = {}
+    for attempt_id, person_id, subtest_id, status in attempts:
+        key = (person_id, subtest_id)
+        held = best.get(key)
+        if held is None or _STATUS_RANK.get(status, 9) < _STATUS_RANK.get(held[1], 9):
+            best[key] = (attempt_id, status)
+    submitted = [a for a, s in best.values() if s == AttemptStatus.SUBMITTED]
+    sums: dict[int, tuple[int, int, int]] = {}
+    for start in range(0, len(submitted), 20000):
+        rows = (
+            Score.objects.filter(attempt_id__in=submitted[start : start + 20000])
+            .values("attempt_id")
+            .annotate(
+                gained=Sum("points"),
+                unassessed=Count("id", filter=Q(points__isnull=True)),
+                scored=Count("id"),
+            )
+            .values_list("attempt_id", "gained", "unassessed", "scored")
+        )
+        for attempt_id, points, unassessed, rows_count in rows:
+            sums[attempt_id] = (points or 0, unassessed, rows_count)
+    inputs: dict[int, dict[str, core.SubtestInput]] = defaultdict(dict)
+    for (person_id, subtest_id), (attempt_id, status) in best.items():
+        students.add(person_id)
+        points, unassessed, rows_count = sums.get(attempt_id, (0, 0, 0))
+        # A missing score row counts as an item not yet assessed.
+        unassessed += max(0, items_of[subtest_id] - rows_count)
+        inputs[person_id][code_of[subtest_id]] = core.SubtestInput(
+            presence=_PRESENCE.get(status, core.Presence.NOT_SAT),
+            points=points,
+            unassessed=unassessed,
+            scored=rows_count > 0,
+        )
+    entries = only(
+        SubtestEntry.objects.filter(school_unit=school_unit, subtest__test=test)
+    ).values_list("person_id", "subtest_id", "points")
+    for person_id, subtest_id, points in entries:
+        students.add(person_id)
+        held = inputs[person_id].get(code_of[subtest_id], core.SubtestInput())
+        inputs[person_id][code_of[subtest_id]] = core.SubtestInput(
+            presence=core.Presence.SAT,
+            points=held.points,
+            unassessed=held.unassessed,
+            scored=held.scored,
+            entered_points=points,
+        )
+    exemptions = only(Exemption.objects.filter(school_unit=school_unit, test=test)).values_list(
+        "person_id", "subtest_id"
+    )
+    for person_id, subtest_id in exemptions:
+        students.add(person_id)
+        for code in [code_of[subtest_id]] if subtest_id else list(code_of.values()):
+            inputs[person_id][code] = core.SubtestInput(presence=core.Presence.EXEMPT)
+    return students, inputs
+
+
+def _band(value) -> str:
+    return str(value) if value else ""
+
+
+def results_compute(
+    *,
+    school_unit: SchoolUnit,
+    test: TestDefinition,
+    person_ids: Iterable[int] | None = None,
+    actor=None,
+    reason: str = "",
+) -> ResultSet:
+    """Compute the results of `test` at `school_unit` (for `person_ids`, or everyone) and store
+    the rows that changed under a new results version. Idempotent: nothing changed, no new
+    version. One transaction; one audit row."""
+    person_ids = sorted(set(person_ids)) if person_ids is not None else None
+    subtests = list(
+        test.subtests.order_by("position").annotate(
+            item_max=Sum("items__max_points"), item_count=Count("items")
+        )
+    )
+    rule = rule_for_test(test, subtests)
+    with transaction.atomic():
+        result_set, _created = ResultSet.objects.get_or_create(school_unit=school_unit, test=test)
+        result_set = ResultSet.objects.select_for_update().get(pk=result_set.pk)
+        students, inputs = _inputs(
+            school_unit=school_unit, test=test, subtests=subtests, person_ids=person_ids
+        )
+        held_tests = {
+            r[0]: r[1:]
+            for r in TestResult.objects.filter(result_set=result_set)
+            .filter(**({"person_id__in": person_ids} if person_ids is not None else {}))
+            .values_list(
+                "person_id", "points", "complete", "incomplete", "band", "presence", "grade"
+            )
+        }
+        held_subtests = {
+            (r[0], r[1]): r[2:]
+            for r in SubtestResult.objects.filter(result_set=result_set)
+            .filter(**({"person_id__in": person_ids} if person_ids is not None else {}))
+            .values_list(
+                "person_id", "subtest_id", "points", "complete", "incomplete", "band", "presence"
+            )
+        }
+        version = result_set.version + 1
+        test_rows: list[TestResult] = []
+        subtest_rows: list[SubtestResult] = []
+        for person_id in sorted(students):
+            outcome = core.test_outcome(rule, inputs.get(person_id, {}))
+            row = (
+                outcome.points,
+                outcome.complete,
+                str(outcome.incomplete or ""),
+                _band(outcome.band),
+                str(outcome.presence),
+                outcome.grade or "",
+            )
+            if held_tests.get(person_id) != row:
+                test_rows.append(
+                    TestResult(
+                        result_set=result_set,
+                        person_id=person_id,
+                        points=outcome.points,
+                        max_points=outcome.max_points,
+                        complete=outcome.complete,
+                        incomplete=row[2],
+                        band=row[3],
+                        presence=row[4],
+                        grade=row[5],
+                        needs_attention=outcome.needs_attention,
+                        version=version,
+                    )
+                )
+            for subtest, part in zip(subtests, outcome.subtests, strict=True):
+                part_row = (
+                    part.points,
+                    part.complete,
+                    str(part.incomplete or ""),
+                    _band(part.band),
+                    str(part.presence),
+                )
+                if held_subtests.get((person_id, subtest.id)) != part_row:
+                    subtest_rows.append(
+                        SubtestResult(
+                            result_set=result_set,
+                            person_id=person_id,
+                            subtest_id=subtest.id,
+                            points=part.points,
+                            max_points=part.max_points,
+                            complete=part.complete,
+                            incomplete=part_row[2],
+                            band=part_row[3],
+                            presence=part_row[4],
+                            version=version,
+                        )
+                    )
+        if test_rows or subtest_rows:
+            common = ["points", "max_points", "complete", "incomplete", "band", "presence"]
+            bulk_insert(
+                TestResult,
+                test_rows,
+                unique_fields=["result_set", "person"],
+                update_fields=[*common, "grade", "needs_attention", "version"],
+            )
+            bulk_insert(
+                SubtestResult,
+                subtest_rows,
+                unique_fields=["result_set", "person", "subtest"],
+                update_fields=[*common, "version"],
+            )
+            result_set.version = version
+        result_set.computed_at = timezone.now()
+        result_set.save(update_fields=["version", "computed_at"])
+        audit_record(
+            actor=actor,
+            action="results.computed",
+            target=result_set,
+            scope=school_unit,
+            after={
+                "version": result_set.version,
+                "students": len(students),
+                "changed_students": len({r.person_id for r in test_rows}),
+            },
+            reason=reason,
+        )
+    return result_set
+
+
+def on_scores_changed(*, school_unit_id: int, subtest_ids, person_ids) -> None:
+    """grading.hooks subscriber: recompute the affected students after the score write commits."""
+    from results.tasks import recompute
+
+    test_ids = sorted(
+        set(Subtest.objects.filter(id__in=subtest_ids).values_list("test_id", flat=True))
+    )
+    persons = list(person_ids)
+    for test_id in test_ids:
+        transaction.on_commit(
+            lambda t=test_id: recompute.delay(
+                school_unit_id=school_unit_id, test_id=t, person_ids=persons
+            )
+        )

@@ -1,0 +1,21 @@
+"""Celery jobs of results: ids in, one service call."""
+
+from __future__ import annotations
+
+from celery import shared_task
+
+from exams.models import TestDefinition
+from results.services import results_compute
+from schools.models import SchoolUnit
+
+
+@shared_task(name="results.tasks.recompute", ignore_result=True)
+def recompute(*, school_unit_id: int, test_id: int, person_ids: list[int] | None = None) -> int:
+    """Recompute one test's results at one unit (for some students, or all); the new version."""
+    result_set = results_compute(
+        school_unit=SchoolUnit.objects.get(pk=school_unit_id),
+        test=TestDefinition.objects.get(pk=test_id),
+        person_ids=person_ids,
+        reason="scores changed",
+    )
+    return result_set.version
