@@ -10,3 +10,15 @@ class ResultsConfig(AppConfig):
         from results.services import on_scores_changed as recompute_on_commit
 
         on_scores_changed(recompute_on_commit)
+
+        from django.utils.translation import gettext_lazy as _
+
+        from schools.navigation import register_menu_entry
+        from schools.roles import Capability
+
+        register_menu_entry(
+            label=_("Results"),
+            url_name="results-overview",
+            capability=Capability.VIEW_GROUP_RESULTS,
+            order=40,
+        )
