@@ -1,0 +1,105 @@
+"""Follow-up measures and the organiser's follow-up requests: counts only, never a ranking."""
+
+import datetime
+
+import pytest
+
+from exams.models import Subtest
+from provplattform.models import AuditEvent
+from results.models import MeasureKind
+from schools.models import OrganiserAdministrator
+from schools.roles import Role
+from tests.factories import PASSWORD, UserFactory
+
+pytestmark = pytest.mark.django_db
+
+
+def _kind():
+    return MeasureKind.objects.filter(organiser__isnull=True).first()
+
+
+def _measure(client, world, person, subtest):
+    return client.post(
+        f"/api/v1/units/{world.unit.public_id}/results/measures/",
+        {
+            "student": str(person.public_id),
+            "subtest": str(subtest.public_id),
+            "kind": str(_kind().public_id),
+            "starts_on": "2027-04-10",
+            "note": "Lesegruppe tre ganger i uka",
+        },
+        content_type="application/json",
+    )
+
+
+def test_teacher_records_a_measure_for_own_student_not_another_groups(client, world, sat):
+    subtest = Subtest.objects.get(code="L1", test=sat[world.unit].test)
+    client.login(username=world.staff[Role.TEACHER].username, password=PASSWORD)
+    response = _measure(client, world, world.students_a[0], subtest)
+    assert response.status_code == 201 and response.json()["status"] == "planned"
+    assert AuditEvent.objects.filter(action="measure.recorded").count() == 1
+    assert _measure(client, world, world.students_b[0], subtest).status_code == 404
+    assert _measure(client, world, world.sibling_students[0], subtest).status_code == 404
+    measure = response.json()["id"]
+    changed = client.post(
+        f"/api/v1/units/{world.unit.public_id}/results/measures/{measure}/status/",
+        {"status": "started"},
+        content_type="application/json",
+    )
+    assert changed.json()["status"] == "started"
+
+
+def test_assessor_cannot_record_measures(client, world, sat):
+    subtest = Subtest.objects.get(code="L1", test=sat[world.unit].test)
+    client.login(username=world.staff[Role.ASSESSOR].username, password=PASSWORD)
+    assert _measure(client, world, world.students_a[0], subtest).status_code == 404
+
+
+def test_follow_up_request_answered_from_recorded_measures(client, world, sat):
+    test = sat[world.unit].test
+    subtest = Subtest.objects.get(code="L1", test=test)
+    organiser_admin = UserFactory()
+    OrganiserAdministrator.objects.create(user=organiser_admin, organiser=world.unit.organiser)
+    # the organiser asks
+    client.login(username=organiser_admin.username, password=PASSWORD)
+    base = f"/api/v1/organisers/{world.unit.organiser.public_id}/follow-up/"
+    sent = client.post(
+        base,
+        {
+            "test": str(test.public_id),
+            "subtest": str(subtest.public_id),
+            "question": "Hvilke tiltak har dere satt i gang?",
+            "due_on": str(datetime.date.today() + datetime.timedelta(days=14)),
+        },
+        content_type="application/json",
+    )
+    assert sent.status_code == 201
+    follow_up = sent.json()["id"]
+    # the school records a measure and answers
+    client.login(username=world.staff[Role.HEAD_TEACHER].username, password=PASSWORD)
+    below = [p for p in world.students_a + world.students_b][0]  # 0 points in L1: below
+    assert _measure(client, world, below, subtest).status_code == 201
+    answer = client.post(
+        f"/api/v1/units/{world.unit.public_id}/results/follow-up/{follow_up}/answer/",
+        {"note": "Lesegrupper fra uke 16"},
+        content_type="application/json",
+    )
+    assert answer.status_code == 200 and answer.json()["with_measures"] == 1
+    # the organiser sees counts per school in name order, and who answered; no names, no scores
+    client.login(username=organiser_admin.username, password=PASSWORD)
+    rows = client.get(f"{base}{follow_up}/").json()
+    assert [r["school_unit"] for r in rows] == sorted(r["school_unit"] for r in rows)
+    by_name = {r["school_unit"]: r for r in rows}
+    assert by_name[world.unit.name]["answered"] is True
+    assert by_name[world.sibling_unit.name]["answered"] is False
+    assert set(by_name[world.unit.name]["counts"]) == {"below", "just_above", "with_measures"}
+    body = client.get(f"{base}{follow_up}/").content.decode()
+    assert all(p.full_name not in body for p in world.students_a + world.students_b)
+
+
+def test_other_organisers_admin_cannot_see_or_send(client, world, sat):
+    stranger = UserFactory()
+    OrganiserAdministrator.objects.create(user=stranger, organiser=world.other_org_unit.organiser)
+    client.login(username=stranger.username, password=PASSWORD)
+    base = f"/api/v1/organisers/{world.unit.organiser.public_id}/follow-up/"
+    assert client.get(base).status_code == 404
