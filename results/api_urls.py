@@ -19,7 +19,7 @@ urlpatterns += [
         name="api-results-measure-status",
     ),
     path(
-        f"{U}follow-up/<uuid:follow_up>/answer/",
+        f"{U}follow-up-answers/",
         measures_api.UnitFollowUpAnswerView.as_view(),
         name="api-results-follow-up-answer",
     ),

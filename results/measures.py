@@ -85,14 +85,17 @@ def measure_record(
     return measure
 
 
-def measure_set_status(*, actor, scope: ResultScope, measure_public_id, status: str) -> Measure:
-    if status not in MeasureStatus.values:
-        raise Refused(_("Unknown status."))
-    measure = _one(
+def access_measure(*, scope: ResultScope, public_id) -> Measure:
+    return _one(
         Measure.objects.filter(school_unit=scope.school_unit, person__in=scope.students()),
-        measure_public_id,
+        public_id,
         _("measure"),
     )
+
+
+def measure_set_status(*, actor, scope: ResultScope, measure: Measure, status: str) -> Measure:
+    if status not in MeasureStatus.values:
+        raise Refused(_("Unknown status."))
     with transaction.atomic():
         before = measure.status
         measure.status = status

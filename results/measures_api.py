@@ -72,12 +72,13 @@ class MeasureStatusView(APIView):
     @extend_schema(request=StatusSerializer, responses=MeasureSerializer)
     def post(self, request, unit, measure):
         scope = visibility.access_results(user=request.user, unit_public_id=unit)
+        found = measures.access_measure(scope=scope, public_id=measure)
         data = StatusSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         changed = measures.measure_set_status(
             actor=request.user,
             scope=scope,
-            measure_public_id=measure,
+            measure=found,
             status=data.validated_data["status"],
         )
         return Response(MeasureSerializer(changed).data)
@@ -115,6 +116,7 @@ class OverviewRowSerializer(serializers.Serializer):
 
 
 class AnswerSerializer(serializers.Serializer):
+    follow_up = serializers.UUIDField()
     note = serializers.CharField(required=False, allow_blank=True, default="")
 
 
@@ -171,14 +173,14 @@ class UnitFollowUpAnswerView(APIView):
     permission_classes = [permissions.IsAuthenticated]
 
     @extend_schema(request=AnswerSerializer, responses=CountsSerializer, summary="Answer")
-    def post(self, request, unit, follow_up):
+    def post(self, request, unit):
         scope = visibility.access_results(user=request.user, unit_public_id=unit)
         data = AnswerSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         answer = measures.follow_up_answer(
             actor=request.user,
             scope=scope,
-            request_public_id=follow_up,
+            request_public_id=data.validated_data["follow_up"],
             note=data.validated_data["note"],
         )
         return Response(CountsSerializer(answer.counts).data)
