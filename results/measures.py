@@ -57,7 +57,7 @@ def measure_record(
     )
     kind = _one(measure_kinds_for(unit.organiser), kind_public_id, _("kind of measure"))
     if status not in MeasureStatus.values:
-        raise Refused(_("Unknown status."))
+        raise Refused(_("Use one of: planned, started, ended, evaluated."))
     responsible = None
     if responsible_public_id:
         from schools.selectors import persons_of_unit
@@ -95,7 +95,7 @@ def access_measure(*, scope: ResultScope, public_id) -> Measure:
 
 def measure_set_status(*, actor, scope: ResultScope, measure: Measure, status: str) -> Measure:
     if status not in MeasureStatus.values:
-        raise Refused(_("Unknown status."))
+        raise Refused(_("Use one of: planned, started, ended, evaluated."))
     with transaction.atomic():
         before = measure.status
         measure.status = status

@@ -21,7 +21,7 @@ class MeasureSerializer(serializers.Serializer):
     kind_name = serializers.CharField(source="kind.name", read_only=True)
     starts_on = serializers.DateField()
     note = serializers.CharField(required=False, allow_blank=True)
-    status = serializers.ChoiceField(choices=MeasureStatus.choices, required=False)
+    status = serializers.CharField(read_only=True, help_text="planned, started, ended, evaluated")
 
 
 class MeasureCreateSerializer(serializers.Serializer):
@@ -31,11 +31,14 @@ class MeasureCreateSerializer(serializers.Serializer):
     starts_on = serializers.DateField()
     responsible = serializers.UUIDField(required=False, allow_null=True)
     note = serializers.CharField(required=False, allow_blank=True, default="")
-    status = serializers.ChoiceField(choices=MeasureStatus.choices, default=MeasureStatus.PLANNED)
+    status = serializers.CharField(
+        default=MeasureStatus.PLANNED, help_text="planned, started, ended, evaluated"
+    )
 
 
 class StatusSerializer(serializers.Serializer):
-    status = serializers.ChoiceField(choices=MeasureStatus.choices)
+    # Checked by the service, which names the known statuses in its refusal.
+    status = serializers.CharField(help_text="planned, started, ended, evaluated")
 
 
 class MeasureListView(APIView):
@@ -160,7 +163,11 @@ class OrganiserFollowUpDetailView(APIView):
 
     permission_classes = [permissions.IsAuthenticated]
 
-    @extend_schema(responses=OverviewRowSerializer(many=True), summary="Answers per school")
+    @extend_schema(
+        responses=OverviewRowSerializer(many=True),
+        summary="Answers per school",
+        operation_id="results_follow_up_per_school",
+    )
     def get(self, request, organiser, follow_up):
         org = measures.administered_organiser(user=request.user, public_id=organiser)
         follow = _get(measures.FollowUpRequest.objects.filter(organiser=org), follow_up)

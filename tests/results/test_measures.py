@@ -103,3 +103,49 @@ def test_other_organisers_admin_cannot_see_or_send(client, world, sat):
     client.login(username=stranger.username, password=PASSWORD)
     base = f"/api/v1/organisers/{world.unit.organiser.public_id}/follow-up/"
     assert client.get(base).status_code == 404
+
+
+def test_refusals_of_measures_and_requests(client, world, sat):
+    subtest = Subtest.objects.get(code="L1", test=sat[world.unit].test)
+    client.login(username=world.staff[Role.HEAD_TEACHER].username, password=PASSWORD)
+    measure = _measure(client, world, world.students_a[0], subtest).json()["id"]
+    # an unknown status is refused with the known ones named
+    refused = client.post(
+        f"/api/v1/units/{world.unit.public_id}/results/measures/{measure}/status/",
+        {"status": "forgotten"},
+        content_type="application/json",
+    )
+    assert refused.status_code == 400 and "evaluated" in refused.json()["detail"]
+    # another organiser's own kind of measure is not found
+    foreign = MeasureKind.objects.create(organiser=world.other_org_unit.organiser, name="Eget")
+    response = client.post(
+        f"/api/v1/units/{world.unit.public_id}/results/measures/",
+        {
+            "student": str(world.students_a[0].public_id),
+            "subtest": str(subtest.public_id),
+            "kind": str(foreign.public_id),
+            "starts_on": "2027-04-10",
+        },
+        content_type="application/json",
+    )
+    assert response.status_code == 404
+    # a teacher answers no follow-up request for the school
+    client.login(username=world.staff[Role.TEACHER].username, password=PASSWORD)
+    answer = client.post(
+        f"/api/v1/units/{world.unit.public_id}/results/follow-up-answers/",
+        {"follow_up": str(measure)},
+        content_type="application/json",
+    )
+    assert answer.status_code == 404
+
+
+def test_organiser_extends_the_list_of_kinds(world):
+    from provplattform.errors import Refused
+    from results.measures import measure_kind_add, measure_kinds_for
+
+    organiser = world.unit.organiser
+    added = measure_kind_add(actor=None, organiser=organiser, name="Sommerskole")
+    assert added in measure_kinds_for(organiser)
+    assert added not in measure_kinds_for(world.other_org_unit.organiser)
+    with pytest.raises(Refused):
+        measure_kind_add(actor=None, organiser=organiser, name="sommerskole")
