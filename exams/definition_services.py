@@ -71,6 +71,7 @@ FROZEN_SUBTEST_FIELDS = {
 }
 FROZEN_TEST_FIELDS = {
     "grade_boundaries",
+    "grade_requirements",
     "concern_threshold",
     "grade",
     "window_start",
@@ -166,6 +167,7 @@ def test_create(
         registration_closes=spec["registration_closes"],
         assignment_opens_days_before=spec["assignment_opens_days_before"],
         grade_boundaries=spec["grade_boundaries"],
+        grade_requirements=spec["grade_requirements"],
         concern_threshold=spec["concern_threshold"],
     )
     rewrite = {
@@ -214,6 +216,7 @@ TEST_FIELDS = {
     "registration_closes",
     "assignment_opens_days_before",
     "grade_boundaries",
+    "grade_requirements",
     "concern_threshold",
 }
 SUBTEST_FIELDS = {

@@ -34,6 +34,7 @@ def national_test(*, boundaries=None, requirements=None):
     )
     if requirements is not None:
         test.grade_requirements = requirements
+        test.save(update_fields=["grade_requirements"])
     written = SubtestFactory(test=test, position=0, code="B", on_platform=True)
     for index in range(8):
         ItemFactory(subtest=written, position=index, kind=ItemKind.EXTENDED_TEXT)
