@@ -90,20 +90,33 @@ def _inputs(
         held = best.get(key)
         if held is None or _STATUS_RANK.get(status, 9) < _STATUS_RANK.get(held[1], 9):
             best[key] = (attempt_id, status)
-    submitted = [a for a, s in best.values() if s == AttemptStatus.SUBMITTED]
+    scores = Score.objects.filter(attempt__status=AttemptStatus.SUBMITTED)
+    if person_ids is None:
+        # The whole unit: one GROUP BY over the unit's scores of this test.
+        batches = [
+            scores.filter(
+                attempt__sitting__school_unit=school_unit, attempt__sitting__subtest__test=test
+            )
+        ]
+    else:
+        submitted = [a for a, s in best.values() if s == AttemptStatus.SUBMITTED]
+        batches = [
+            scores.filter(attempt_id__in=submitted[start : start + 5000])
+            for start in range(0, len(submitted), 5000)
+        ]
     sums: dict[int, tuple[int, int, int]] = {}
-    for start in range(0, len(submitted), 20000):
+    for batch in batches:
         rows = (
-            Score.objects.filter(attempt_id__in=submitted[start : start + 20000])
-            .values("attempt_id")
+            batch.values("attempt_id")
             .annotate(
                 gained=Sum("points"),
                 unassessed=Count("id", filter=Q(points__isnull=True)),
                 scored=Count("id"),
             )
             .values_list("attempt_id", "gained", "unassessed", "scored")
+            .order_by()
         )
-        for attempt_id, points, unassessed, rows_count in rows:
+        for attempt_id, points, unassessed, rows_count in rows.iterator(chunk_size=10000):
             sums[attempt_id] = (points or 0, unassessed, rows_count)
     inputs: dict[int, dict[str, core.SubtestInput]] = defaultdict(dict)
     for (person_id, subtest_id), (attempt_id, status) in best.items():
@@ -144,6 +157,91 @@ def _band(value) -> str:
     return str(value) if value else ""
 
 
+_COMMON = ["points", "max_points", "complete", "incomplete", "band", "presence"]
+
+
+class _Writer:
+    """Collects the changed rows and writes them in batches, so memory stays flat."""
+
+    BATCH = 5000
+
+    def __init__(self, *, result_set: ResultSet, version: int):
+        self.result_set, self.version = result_set, version
+        self.tests: list[TestResult] = []
+        self.parts: list[SubtestResult] = []
+        self.changed_students = 0
+
+    def add(self, person_id, outcome, subtests, held_tests, held_subtests) -> None:
+        row = (
+            outcome.points,
+            outcome.complete,
+            str(outcome.incomplete or ""),
+            _band(outcome.band),
+            str(outcome.presence),
+            outcome.grade or "",
+            outcome.needs_attention,
+        )
+        changed = held_tests.get(person_id) != row
+        if changed:
+            self.tests.append(
+                TestResult(
+                    result_set=self.result_set,
+                    person_id=person_id,
+                    points=outcome.points,
+                    max_points=outcome.max_points,
+                    complete=outcome.complete,
+                    incomplete=row[2],
+                    band=row[3],
+                    presence=row[4],
+                    grade=row[5],
+                    needs_attention=outcome.needs_attention,
+                    version=self.version,
+                )
+            )
+        for subtest, part in zip(subtests, outcome.subtests, strict=True):
+            part_row = (
+                part.points,
+                part.complete,
+                str(part.incomplete or ""),
+                _band(part.band),
+                str(part.presence),
+            )
+            if held_subtests.get((person_id, subtest.id)) != part_row:
+                changed = True
+                self.parts.append(
+                    SubtestResult(
+                        result_set=self.result_set,
+                        person_id=person_id,
+                        subtest_id=subtest.id,
+                        points=part.points,
+                        max_points=part.max_points,
+                        complete=part.complete,
+                        incomplete=part_row[2],
+                        band=part_row[3],
+                        presence=part_row[4],
+                        version=self.version,
+                    )
+                )
+        self.changed_students += changed
+        if len(self.parts) >= self.BATCH:
+            self.flush()
+
+    def flush(self) -> None:
+        bulk_insert(
+            TestResult,
+            self.tests,
+            unique_fields=["result_set", "person"],
+            update_fields=[*_COMMON, "grade", "needs_attention", "version"],
+        )
+        bulk_insert(
+            SubtestResult,
+            self.parts,
+            unique_fields=["result_set", "person", "subtest"],
+            update_fields=[*_COMMON, "version"],
+        )
+        self.tests, self.parts = [], []
+
+
 def results_compute(
     *,
     school_unit: SchoolUnit,
@@ -173,7 +271,14 @@ def results_compute(
             for r in TestResult.objects.filter(result_set=result_set)
             .filter(**({"person_id__in": person_ids} if person_ids is not None else {}))
             .values_list(
-                "person_id", "points", "complete", "incomplete", "band", "presence", "grade"
+                "person_id",
+                "points",
+                "complete",
+                "incomplete",
+                "band",
+                "presence",
+                "grade",
+                "needs_attention",
             )
         }
         held_subtests = {
@@ -185,71 +290,12 @@ def results_compute(
             )
         }
         version = result_set.version + 1
-        test_rows: list[TestResult] = []
-        subtest_rows: list[SubtestResult] = []
+        writer = _Writer(result_set=result_set, version=version)
         for person_id in sorted(students):
-            outcome = core.test_outcome(rule, inputs.get(person_id, {}))
-            row = (
-                outcome.points,
-                outcome.complete,
-                str(outcome.incomplete or ""),
-                _band(outcome.band),
-                str(outcome.presence),
-                outcome.grade or "",
-            )
-            if held_tests.get(person_id) != row:
-                test_rows.append(
-                    TestResult(
-                        result_set=result_set,
-                        person_id=person_id,
-                        points=outcome.points,
-                        max_points=outcome.max_points,
-                        complete=outcome.complete,
-                        incomplete=row[2],
-                        band=row[3],
-                        presence=row[4],
-                        grade=row[5],
-                        needs_attention=outcome.needs_attention,
-                        version=version,
-                    )
-                )
-            for subtest, part in zip(subtests, outcome.subtests, strict=True):
-                part_row = (
-                    part.points,
-                    part.complete,
-                    str(part.incomplete or ""),
-                    _band(part.band),
-                    str(part.presence),
-                )
-                if held_subtests.get((person_id, subtest.id)) != part_row:
-                    subtest_rows.append(
-                        SubtestResult(
-                            result_set=result_set,
-                            person_id=person_id,
-                            subtest_id=subtest.id,
-                            points=part.points,
-                            max_points=part.max_points,
-                            complete=part.complete,
-                            incomplete=part_row[2],
-                            band=part_row[3],
-                            presence=part_row[4],
-                            version=version,
-                        )
-                    )
-        if test_rows or subtest_rows:
-            common = ["points", "max_points", "complete", "incomplete", "band", "presence"]
-            bulk_insert(
-                TestResult,
-                test_rows,
-                unique_fields=["result_set", "person"],
-                update_fields=[*common, "grade", "needs_attention", "version"],
-            )
-            bulk_insert(
-                SubtestResult,
-                subtest_rows,
-                unique_fields=["result_set", "person", "subtest"],
-                update_fields=[*common, "version"],
-            )
+            outcome = core.test_outcome(rule, inputs.pop(person_id, {}))
+            writer.add(person_id, outcome, subtests, held_tests, held_subtests)
+        writer.flush()
+        if writer.changed_students:
             result_set.version = version
         result_set.computed_at = timezone.now()
         result_set.save(update_fields=["version", "computed_at"])
@@ -261,7 +307,7 @@ def results_compute(
             after={
                 "version": result_set.version,
                 "students": len(students),
-                "changed_students": len({r.person_id for r in test_rows}),
+                "changed_students": writer.changed_students,
             },
             reason=reason,
         )

@@ -1,4 +1,4 @@
-"""Real probes of the results capabilities for the permission matrix (tests/permission_probes.py)."""
+"""Real probes of the results capabilities for the permission matrix."""
 
 from __future__ import annotations
 
