@@ -54,8 +54,20 @@ class ResultSet(StampedModel):
 
 
 class _Result(models.Model):
-    result_set = models.ForeignKey(ResultSet, on_delete=models.CASCADE, related_name="+")
-    person = models.ForeignKey("schools.Person", on_delete=models.CASCADE, related_name="+")
+    # Derived rows, written only by results_compute: a unit of 100,000 students writes 400,000
+    # at once, so they carry one index (the unique constraint, which also serves lookups by
+    # result set) and one database-checked foreign key; person and subtest are checked by the
+    # computation that reads them and removed with them by the ORM.
+    result_set = models.ForeignKey(
+        ResultSet, on_delete=models.CASCADE, related_name="+", db_index=False
+    )
+    person = models.ForeignKey(
+        "schools.Person",
+        on_delete=models.CASCADE,
+        related_name="+",
+        db_index=False,
+        db_constraint=False,
+    )
     points = models.PositiveIntegerField(null=True, blank=True)
     max_points = models.PositiveIntegerField()
     complete = models.BooleanField(default=False)
@@ -69,7 +81,13 @@ class _Result(models.Model):
 
 
 class SubtestResult(_Result):
-    subtest = models.ForeignKey("exams.Subtest", on_delete=models.PROTECT, related_name="+")
+    subtest = models.ForeignKey(
+        "exams.Subtest",
+        on_delete=models.PROTECT,
+        related_name="+",
+        db_index=False,
+        db_constraint=False,
+    )
 
     class Meta:
         constraints = [
