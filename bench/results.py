@@ -8,7 +8,8 @@ scores, fetched. The last line printed is one JSON object.
 Uses DATABASE_URL when set (PostgreSQL), else recreates `pp_bench_results` on BENCH_PG_ADMIN_URL's
 server, e.g.
 
-    DATABASE_URL=postgres://postgres@127.0.0.1:5432/pp_results python -m bench.results --students 10000
+    DATABASE_URL=postgres://postgres@127.0.0.1:5432/pp_results \
+        python -m bench.results --students 10000
 """
 
 from __future__ import annotations
