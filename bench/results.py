@@ -57,7 +57,7 @@ def _seed(students: int, items: int) -> tuple:
                     kind=ItemKind.SINGLE_CHOICE,
                     max_points=1,
                     content_html="<p>?</p>",
-                )  # fmt: skip
+                )
                 for n in range(count)
             ]
         )
