@@ -230,6 +230,7 @@ class ExportJob(StampedModel):
         "schools.TeachingGroup", null=True, blank=True, on_delete=models.CASCADE, related_name="+"
     )
     kind = models.CharField(max_length=10)  # csv, xlsx, letters
+    options = models.JSONField(default=dict, blank=True)  # letters: languages, just above
     status = models.CharField(
         max_length=10, choices=ExportStatus.choices, default=ExportStatus.QUEUED
     )

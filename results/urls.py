@@ -13,3 +13,12 @@ urlpatterns: list = [
     path(f"{R}export.csv", views.export_csv, name="results-export-csv"),
     path(f"{R}export.xlsx", views.export_xlsx, name="results-export-xlsx"),
 ]
+
+from results import job_views  # noqa: E402
+
+urlpatterns += [
+    path(f"{R}groups/<uuid:group>/letters/", job_views.group_letters, name="results-letters"),
+    path(f"{R}exports/", job_views.export_start, name="results-export-start"),
+    path(f"{P}jobs/<uuid:job>/", job_views.job_detail, name="results-job"),
+    path(f"{P}jobs/<uuid:job>/download/", job_views.job_download, name="results-job-download"),
+]

@@ -6,11 +6,11 @@ import functools
 
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse, StreamingHttpResponse
-from django.shortcuts import render
+from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 
 from provplattform.errors import NotFound
-from results import charts, exports, selectors, visibility
+from results import charts, exports, jobs, selectors, visibility
 from results.models import ResultSet
 from schools.selectors import capabilities_at
 
@@ -121,19 +121,30 @@ def student_results(request: HttpRequest, unit, result_set, person) -> HttpRespo
 
 def _export_table(request, unit, result_set):
     """The table an export asks for: ?group= or ?student=, else the whole unit (which needs the
-    export right)."""
+    export right). Returns (scope, table, what, group)."""
     scope = visibility.access_results(user=request.user, unit_public_id=unit)
     result_set = selectors.access_result_set(scope=scope, public_id=result_set)
     if request.GET.get("group"):
         group = visibility.access_group(scope=scope, group_public_id=request.GET["group"])
-        return selectors.result_table(scope=scope, result_set=result_set, group=group), group.name
+        table = selectors.result_table(scope=scope, result_set=result_set, group=group)
+        return scope, table, group.name, group
     if request.GET.get("student"):
         person = visibility.access_student(scope=scope, person_public_id=request.GET["student"])
-        return selectors.result_table(scope=scope, result_set=result_set, person=person), str(
-            person.public_id
-        )
+        table = selectors.result_table(scope=scope, result_set=result_set, person=person)
+        return scope, table, str(person.public_id), None
     scope = visibility.access_unit_results(user=request.user, unit_public_id=unit, export=True)
-    return selectors.result_table(scope=scope, result_set=result_set), scope.school_unit.name
+    table = selectors.result_table(scope=scope, result_set=result_set)
+    return scope, table, scope.school_unit.name, None
+
+
+def _as_job(request, scope, table, group, kind: str) -> HttpResponse | None:
+    """Over a few thousand rows the export is made by a worker, with progress on a page."""
+    if len(table.rows) <= jobs.ASYNC_ROWS:
+        return None
+    job = jobs.export_job_start(
+        actor=request.user, scope=scope, result_set=table.result_set, kind=kind, group=group
+    )
+    return redirect("results-job", unit=scope.school_unit.public_id, job=job.public_id)
 
 
 def _filename(table, extension: str) -> str:
@@ -141,8 +152,10 @@ def _filename(table, extension: str) -> str:
 
 
 @_pages
-def export_csv(request: HttpRequest, unit, result_set) -> StreamingHttpResponse:
-    table, what = _export_table(request, unit, result_set)
+def export_csv(request: HttpRequest, unit, result_set) -> HttpResponse:
+    scope, table, what, group = _export_table(request, unit, result_set)
+    if queued := _as_job(request, scope, table, group, "csv"):
+        return queued
     exports.export_audit(actor=request.user, table=table, kind="csv", what=what)
     response = StreamingHttpResponse(
         exports.csv_lines(exports.all_rows(table, what=what)), content_type="text/csv"
@@ -153,7 +166,9 @@ def export_csv(request: HttpRequest, unit, result_set) -> StreamingHttpResponse:
 
 @_pages
 def export_xlsx(request: HttpRequest, unit, result_set) -> HttpResponse:
-    table, what = _export_table(request, unit, result_set)
+    scope, table, what, group = _export_table(request, unit, result_set)
+    if queued := _as_job(request, scope, table, group, "xlsx"):
+        return queued
     exports.export_audit(actor=request.user, table=table, kind="xlsx", what=what)
     response = HttpResponse(
         exports.xlsx_bytes(exports.all_rows(table, what=what)),

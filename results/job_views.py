@@ -1,0 +1,98 @@
+"""Pages of exports and letter batches made by a worker (thin)."""
+
+from __future__ import annotations
+
+from django.http import FileResponse, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_POST
+
+from results import jobs, letters, selectors, visibility
+from results.views import _pages
+from schools.selectors import capabilities_at
+
+
+def _context(request, scope, **extra) -> dict:
+    return {
+        "unit": scope.school_unit,
+        "capabilities": capabilities_at(user=request.user, school_unit=scope.school_unit),
+        **extra,
+    }
+
+
+@_pages
+def group_letters(request: HttpRequest, unit, result_set, group) -> HttpResponse:
+    """Choose the letters of a group (below, and by choice just above) and each one's language;
+    a POST queues the batch."""
+    scope = visibility.access_results(user=request.user, unit_public_id=unit)
+    result_set = selectors.access_result_set(scope=scope, public_id=result_set)
+    group = visibility.access_group(scope=scope, group_public_id=group)
+    include_just_above = request.POST.get("include_just_above") == "on" or (
+        request.GET.get("include_just_above") == "on"
+    )
+    table = selectors.result_table(scope=scope, result_set=result_set, group=group)
+    rows = letters.letter_rows(table, include_just_above=include_just_above)
+    if request.method == "POST":
+        languages = {
+            row.public_id: request.POST.get(f"language-{row.public_id}", "")
+            for row in rows
+            if request.POST.get(f"language-{row.public_id}", "") in letters.LANGUAGES
+        }
+        job = jobs.export_job_start(
+            actor=request.user,
+            scope=scope,
+            result_set=result_set,
+            kind="letters",
+            group=group,
+            options={"languages": languages, "include_just_above": include_just_above},
+        )
+        return redirect("results-job", unit=scope.school_unit.public_id, job=job.public_id)
+    return render(
+        request,
+        "results/letters_form.html",
+        _context(
+            request,
+            scope,
+            result_set=result_set,
+            group=group,
+            rows=rows,
+            include_just_above=include_just_above,
+            default_language=letters.default_language(scope.school_unit),
+            languages=[("sv", "Svenska"), ("nb", "Norsk bokmål"), ("en", "English")],
+        ),
+    )
+
+
+@_pages
+@require_POST
+def export_start(request: HttpRequest, unit, result_set) -> HttpResponse:
+    """A large export (unit, or ?group=) as a job."""
+    scope = visibility.access_results(user=request.user, unit_public_id=unit)
+    result_set = selectors.access_result_set(scope=scope, public_id=result_set)
+    group = None
+    if request.POST.get("group"):
+        group = visibility.access_group(scope=scope, group_public_id=request.POST["group"])
+    else:
+        scope = visibility.access_unit_results(user=request.user, unit_public_id=unit, export=True)
+    kind = request.POST.get("kind") if request.POST.get("kind") in ("csv", "xlsx") else "csv"
+    job = jobs.export_job_start(
+        actor=request.user, scope=scope, result_set=result_set, kind=kind, group=group
+    )
+    return redirect("results-job", unit=scope.school_unit.public_id, job=job.public_id)
+
+
+@_pages
+def job_detail(request: HttpRequest, unit, job) -> HttpResponse:
+    scope = visibility.access_results(user=request.user, unit_public_id=unit)
+    job = jobs.access_job(user=request.user, school_unit=scope.school_unit, public_id=job)
+    template = "results/_job.html" if request.headers.get("HX-Request") else "results/job.html"
+    return render(request, template, _context(request, scope, job=job))
+
+
+@_pages
+def job_download(request: HttpRequest, unit, job) -> FileResponse:
+    scope = visibility.access_results(user=request.user, unit_public_id=unit)
+    job = jobs.access_job(user=request.user, school_unit=scope.school_unit, public_id=job)
+    if not job.file:
+        return redirect("results-job", unit=scope.school_unit.public_id, job=job.public_id)
+    name = f"results-{job.result_set.test.code}-v{job.version}.{job.file.name.rsplit('.', 1)[-1]}"
+    return FileResponse(job.file.open("rb"), as_attachment=True, filename=name)
