@@ -72,6 +72,13 @@ def _seed(students: int, items: int) -> tuple:
                  '', '', '', false FROM generate_series(1, %s) g""",
             [organiser.id, students],
         )
+        cursor.execute(
+            """INSERT INTO schools_enrolment (public_id, created, modified, person_id,
+                 school_unit_id, external_id, school_type, school_year)
+               SELECT gen_random_uuid(), now(), now(), p.id, %s, '', 'GR', 2
+               FROM schools_person p WHERE p.organiser_id = %s""",
+            [unit.id, organiser.id],
+        )
         for sitting in sittings:
             cursor.execute(
                 """INSERT INTO delivery_attempt (public_id, created, modified, sitting_id,
