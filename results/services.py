@@ -18,7 +18,7 @@ from django.utils import timezone
 
 from delivery.models import Attempt, AttemptStatus
 from exams.models import Assignment, Exemption, Subtest, TestDefinition
-from grading.models import Score, SubtestEntry
+from grading.models import SubtestEntry
 from provplattform.audit import audit_record
 from provplattform.bulk import bulk_insert
 from results import computation as core
@@ -75,10 +75,14 @@ def _rows(queryset) -> list[tuple]:
         return cursor.fetchall()
 
 
+_NOTHING = (core.Presence.NOT_SAT, 0, 0, False, None)
+
+
 def _inputs(
     *, school_unit: SchoolUnit, test: TestDefinition, subtests: list[Subtest], person_ids
-) -> tuple[set[int], dict[int, dict[str, core.SubtestInput]]]:
-    """Every student with something to show, and their raw material per subtest code."""
+) -> tuple[set[int], dict[int, dict[str, tuple]]]:
+    """Every student with something to show, and their raw material per subtest code as the
+    fields of a `core.SubtestInput` (plain tuples: a unit of 100,000 students has 300,000)."""
     code_of = {s.id: s.code for s in subtests}
     items_of = {s.id: s.item_count for s in subtests}
 
@@ -90,75 +94,51 @@ def _inputs(
         .values_list("person_id", flat=True)
         .distinct()
     )
-    attempts = only(
-        Attempt.objects.filter(sitting__school_unit=school_unit, sitting__subtest__test=test)
-    ).values_list("id", "person_id", "sitting__subtest_id", "status")
-    best: dict[tuple[int, int], tuple[int, str]] = {}
-    for attempt_id, person_id, subtest_id, status in _rows(attempts):
+    # One GROUP BY: every attempt of the unit at this test with the sums of its scores.
+    attempts = (
+        only(Attempt.objects.filter(sitting__school_unit=school_unit, sitting__subtest__test=test))
+        .values_list("person_id", "sitting__subtest_id", "status")
+        .annotate(
+            gained=Sum("scores__points"),
+            unassessed=Count("scores__id", filter=Q(scores__points__isnull=True)),
+            scored=Count("scores__id"),
+        )
+        .order_by()
+    )
+    inputs: dict[int, dict[str, tuple]] = defaultdict(dict)
+    ranks: dict[tuple[int, int], int] = {}
+    for person_id, subtest_id, status, points, unassessed, scored in _rows(attempts):
+        # A catch-up sitting the student submitted wins over the absence at the first one.
+        rank = _STATUS_RANK.get(status, 9)
         key = (person_id, subtest_id)
-        held = best.get(key)
-        if held is None or _STATUS_RANK.get(status, 9) < _STATUS_RANK.get(held[1], 9):
-            best[key] = (attempt_id, status)
-    scores = Score.objects.filter(attempt__status=AttemptStatus.SUBMITTED)
-    if person_ids is None:
-        # The whole unit: one GROUP BY over the unit's scores of this test.
-        batches = [
-            scores.filter(
-                attempt__sitting__school_unit=school_unit, attempt__sitting__subtest__test=test
-            )
-        ]
-    else:
-        submitted = [a for a, s in best.values() if s == AttemptStatus.SUBMITTED]
-        batches = [
-            scores.filter(attempt_id__in=submitted[start : start + 5000])
-            for start in range(0, len(submitted), 5000)
-        ]
-    sums: dict[int, tuple[int, int, int]] = {}
-    for batch in batches:
-        rows = (
-            batch.values("attempt_id")
-            .annotate(
-                gained=Sum("points"),
-                unassessed=Count("id", filter=Q(points__isnull=True)),
-                scored=Count("id"),
-            )
-            .values_list("attempt_id", "gained", "unassessed", "scored")
-            .order_by()
-        )
-        for attempt_id, points, unassessed, rows_count in _rows(rows):
-            sums[attempt_id] = (points or 0, unassessed, rows_count)
-    inputs: dict[int, dict[str, core.SubtestInput]] = defaultdict(dict)
-    for (person_id, subtest_id), (attempt_id, status) in best.items():
-        students.add(person_id)
-        points, unassessed, rows_count = sums.get(attempt_id, (0, 0, 0))
+        if ranks.get(key, 10) <= rank:
+            continue
+        ranks[key] = rank
         # A missing score row counts as an item not yet assessed.
-        unassessed += max(0, items_of[subtest_id] - rows_count)
-        inputs[person_id][code_of[subtest_id]] = core.SubtestInput(
-            presence=_PRESENCE.get(status, core.Presence.NOT_SAT),
-            points=points,
-            unassessed=unassessed,
-            scored=rows_count > 0,
+        unassessed += max(0, items_of[subtest_id] - scored)
+        inputs[person_id][code_of[subtest_id]] = (
+            _PRESENCE.get(status, core.Presence.NOT_SAT),
+            points or 0,
+            unassessed,
+            scored > 0,
+            None,
         )
+    students.update(inputs)
     entries = only(
         SubtestEntry.objects.filter(school_unit=school_unit, subtest__test=test)
     ).values_list("person_id", "subtest_id", "points")
     for person_id, subtest_id, points in entries:
         students.add(person_id)
-        held = inputs[person_id].get(code_of[subtest_id], core.SubtestInput())
-        inputs[person_id][code_of[subtest_id]] = core.SubtestInput(
-            presence=core.Presence.SAT,
-            points=held.points,
-            unassessed=held.unassessed,
-            scored=held.scored,
-            entered_points=points,
-        )
+        code = code_of[subtest_id]
+        _presence, held_points, unassessed, scored, _entered = inputs[person_id].get(code, _NOTHING)
+        inputs[person_id][code] = (core.Presence.SAT, held_points, unassessed, scored, points)
     exemptions = only(Exemption.objects.filter(school_unit=school_unit, test=test)).values_list(
         "person_id", "subtest_id"
     )
     for person_id, subtest_id in exemptions:
         students.add(person_id)
         for code in [code_of[subtest_id]] if subtest_id else list(code_of.values()):
-            inputs[person_id][code] = core.SubtestInput(presence=core.Presence.EXEMPT)
+            inputs[person_id][code] = (core.Presence.EXEMPT, 0, 0, False, None)
     return students, inputs
 
 
@@ -171,7 +151,9 @@ _TEST_COLUMNS = ["result_set_id", "person_id", *_COMMON, "grade", "needs_attenti
 _PART_COLUMNS = ["result_set_id", "person_id", "subtest_id", *_COMMON]
 
 
-def _upsert(model, columns: list[str], rows: list[tuple], conflict: list[str]) -> None:
+def _upsert(
+    model, columns: list[str], rows: list[tuple], conflict: list[str], *, fresh: bool = False
+) -> None:
     """Insert or update `rows` (tuples in `columns` order). On PostgreSQL through COPY into a
     temporary table and one INSERT … ON CONFLICT: a unit of 100,000 students writes 400,000
     rows, which Django model instances would make the slowest part of the computation."""
@@ -188,6 +170,15 @@ def _upsert(model, columns: list[str], rows: list[tuple], conflict: list[str]) -
         return
     table = model._meta.db_table
     names = ", ".join(columns)
+    if fresh:
+        # None of these rows exists yet (the result set is locked): straight in.
+        with (
+            connection.cursor() as cursor,
+            cursor.cursor.copy(f"COPY {table} ({names}) FROM STDIN") as copy,
+        ):
+            for row in rows:
+                copy.write_row(row)
+        return
     updates = ", ".join(f"{c} = EXCLUDED.{c}" for c in columns if c not in conflict)
     with connection.cursor() as cursor:
         # Only this module's own table and column names are formatted in; values go by COPY.
@@ -210,8 +201,8 @@ class _Writer:
 
     BATCH = 20000
 
-    def __init__(self, *, result_set: ResultSet, version: int):
-        self.result_set_id, self.version = result_set.pk, version
+    def __init__(self, *, result_set: ResultSet, version: int, fresh: bool):
+        self.result_set_id, self.version, self.fresh = result_set.pk, version, fresh
         self.tests: list[tuple] = []
         self.parts: list[tuple] = []
         self.changed_students = 0
@@ -286,9 +277,19 @@ class _Writer:
             self.flush()
 
     def flush(self) -> None:
-        _upsert(TestResult, _TEST_COLUMNS, self.tests, ["result_set_id", "person_id"])
         _upsert(
-            SubtestResult, _PART_COLUMNS, self.parts, ["result_set_id", "person_id", "subtest_id"]
+            TestResult,
+            _TEST_COLUMNS,
+            self.tests,
+            ["result_set_id", "person_id"],
+            fresh=self.fresh,
+        )
+        _upsert(
+            SubtestResult,
+            _PART_COLUMNS,
+            self.parts,
+            ["result_set_id", "person_id", "subtest_id"],
+            fresh=self.fresh,
         )
         self.tests, self.parts = [], []
 
@@ -351,17 +352,20 @@ def results_compute(
             )
         }
         version = result_set.version + 1
-        writer = _Writer(result_set=result_set, version=version)
+        writer = _Writer(
+            result_set=result_set, version=version, fresh=not held_tests and not held_subtests
+        )
         # The core is pure, so students with the same raw material share one outcome: a unit
         # of 100,000 students has a few thousand distinct ones.
         codes = [s.code for s in subtests]
         subtest_ids = [s.id for s in subtests]
         outcomes: dict[tuple, tuple] = {}
         for person_id in sorted(students):
-            given = inputs.pop(person_id, {})
-            key = tuple(given.get(code) for code in codes)
+            raw = inputs.pop(person_id, {})
+            key = tuple(raw.get(code) for code in codes)
             rows = outcomes.get(key)
             if rows is None:
+                given = {code: core.SubtestInput(*fields) for code, fields in raw.items()}
                 rows = outcomes[key] = writer.rows_of(core.test_outcome(rule, given))
             writer.add(person_id, rows, subtest_ids, held_tests, held_subtests)
         writer.flush()
