@@ -22,3 +22,8 @@ class ResultsConfig(AppConfig):
             capability=Capability.VIEW_GROUP_RESULTS,
             order=40,
         )
+
+        from results.panels import follow_up_panel
+        from schools.dashboard import register_panel
+
+        register_panel("results/_follow_up_panel.html", follow_up_panel, order=40)

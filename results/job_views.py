@@ -96,3 +96,19 @@ def job_download(request: HttpRequest, unit, job) -> FileResponse:
         return redirect("results-job", unit=scope.school_unit.public_id, job=job.public_id)
     name = f"results-{job.result_set.test.code}-v{job.version}.{job.file.name.rsplit('.', 1)[-1]}"
     return FileResponse(job.file.open("rb"), as_attachment=True, filename=name)
+
+
+@_pages
+@require_POST
+def follow_up_answer(request: HttpRequest, unit) -> HttpResponse:
+    """The school answers the organiser's request from the measures it recorded."""
+    from results.measures import follow_up_answer as answer
+
+    scope = visibility.access_results(user=request.user, unit_public_id=unit)
+    answer(
+        actor=request.user,
+        scope=scope,
+        request_public_id=request.POST.get("follow_up", ""),
+        note=request.POST.get("note", "")[:2000],
+    )
+    return redirect("unit-dashboard", unit=scope.school_unit.public_id)

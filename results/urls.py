@@ -21,4 +21,5 @@ urlpatterns += [
     path(f"{R}exports/", job_views.export_start, name="results-export-start"),
     path(f"{P}jobs/<uuid:job>/", job_views.job_detail, name="results-job"),
     path(f"{P}jobs/<uuid:job>/download/", job_views.job_download, name="results-job-download"),
+    path(f"{P}follow-up-answers/", job_views.follow_up_answer, name="results-follow-up-answer"),
 ]

@@ -149,3 +149,36 @@ def test_organiser_extends_the_list_of_kinds(world):
     assert added not in measure_kinds_for(world.other_org_unit.organiser)
     with pytest.raises(Refused):
         measure_kind_add(actor=None, organiser=organiser, name="sommerskole")
+
+
+def test_school_sees_the_request_on_its_dashboard_and_answers_there(client, world, sat):
+    from results.measures import follow_up_request_send
+    from results.models import FollowUpAnswer
+
+    test = sat[world.unit].test
+    follow_up_request_send(
+        actor=None,
+        organiser=world.unit.organiser,
+        test=test,
+        subtest=None,
+        question="Hvilke tiltak har dere satt i gang i lesing?",
+        due_on=datetime.date.today() + datetime.timedelta(days=7),
+    )
+    dashboard = f"/units/{world.unit.public_id}/"
+    client.login(username=world.staff[Role.TEACHER].username, password=PASSWORD)
+    assert "Hvilke tiltak" not in client.get(dashboard).content.decode()
+    client.login(username=world.staff[Role.HEAD_TEACHER].username, password=PASSWORD)
+    body = client.get(dashboard).content.decode()
+    assert "Hvilke tiltak har dere satt i gang i lesing?" in body
+    request = FollowUpAnswer._meta.get_field("request").related_model.objects.get()
+    response = client.post(
+        f"/units/{world.unit.public_id}/results/follow-up-answers/",
+        {"follow_up": str(request.public_id), "note": "Lesegrupper"},
+    )
+    assert response.status_code == 302
+    answer = FollowUpAnswer.objects.get(school_unit=world.unit)
+    assert answer.note == "Lesegrupper" and set(answer.counts) == {
+        "below",
+        "just_above",
+        "with_measures",
+    }
