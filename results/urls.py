@@ -23,3 +23,14 @@ urlpatterns += [
     path(f"{P}jobs/<uuid:job>/download/", job_views.job_download, name="results-job-download"),
     path(f"{P}follow-up-answers/", job_views.follow_up_answer, name="results-follow-up-answer"),
 ]
+
+from results import follow_up_views  # noqa: E402
+
+urlpatterns += [
+    path("follow-up/", follow_up_views.follow_up_requests, name="results-follow-up-requests"),
+    path(
+        "follow-up/<uuid:public_id>/",
+        follow_up_views.follow_up_request_detail,
+        name="results-follow-up-request",
+    ),
+]

@@ -182,3 +182,31 @@ def test_school_sees_the_request_on_its_dashboard_and_answers_there(client, worl
         "just_above",
         "with_measures",
     }
+
+
+def test_organiser_pages_send_a_request_and_show_schools_in_name_order(client, world, sat):
+    from results.models import FollowUpRequest
+
+    test = sat[world.unit].test
+    test.status = "published"
+    test.save()
+    admin = UserFactory()
+    OrganiserAdministrator.objects.create(user=admin, organiser=world.unit.organiser)
+    client.login(username=admin.username, password=PASSWORD)
+    assert client.get("/follow-up/").status_code == 200
+    response = client.post(
+        "/follow-up/",
+        {"test": str(test.public_id), "question": "Hvilke tiltak?", "due_on": "2027-05-01"},
+    )
+    assert response.status_code == 302
+    sent = FollowUpRequest.objects.get()
+    body = client.get(f"/follow-up/{sent.public_id}/").content.decode()
+    assert body.index(world.sibling_unit.name) < body.index(world.unit.name)  # name order
+    assert all(p.full_name not in body for p in world.students_a)
+    # a head teacher, and another organiser's administrator, find nothing here
+    client.login(username=world.staff[Role.HEAD_TEACHER].username, password=PASSWORD)
+    assert client.get("/follow-up/").status_code == 404
+    stranger = UserFactory()
+    OrganiserAdministrator.objects.create(user=stranger, organiser=world.other_org_unit.organiser)
+    client.login(username=stranger.username, password=PASSWORD)
+    assert client.get(f"/follow-up/{sent.public_id}/").status_code == 404
