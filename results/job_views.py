@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.http import FileResponse, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from results import jobs, letters, selectors, visibility
@@ -112,3 +113,40 @@ def follow_up_answer(request: HttpRequest, unit) -> HttpResponse:
         note=request.POST.get("note", "")[:2000],
     )
     return redirect("unit-dashboard", unit=scope.school_unit.public_id)
+
+
+@_pages
+@require_POST
+def student_measure_add(request: HttpRequest, unit, result_set, person) -> HttpResponse:
+    """Record a measure from the student's result page; refusals are shown there."""
+    import datetime
+
+    from django.contrib import messages
+
+    from provplattform.errors import NotFound, Refused
+    from results.measures import measure_record
+
+    scope = visibility.access_results(user=request.user, unit_public_id=unit)
+    result_set = selectors.access_result_set(scope=scope, public_id=result_set)
+    person = visibility.access_student(scope=scope, person_public_id=person)
+    try:
+        measure_record(
+            actor=request.user,
+            scope=scope,
+            person_public_id=person.public_id,
+            subtest_public_id=request.POST.get("subtest") or None,
+            kind_public_id=request.POST.get("kind") or None,
+            starts_on=datetime.date.fromisoformat(request.POST.get("starts_on") or ""),
+            note=request.POST.get("note", "")[:2000],
+            status=request.POST.get("status") or "planned",
+        )
+    except (ValueError, Refused) as exc:
+        if isinstance(exc, NotFound) and "student" in str(exc):
+            raise
+        messages.error(request, str(exc) if isinstance(exc, Refused) else _("Give a start date."))
+    return redirect(
+        "results-student",
+        unit=scope.school_unit.public_id,
+        result_set=result_set.public_id,
+        person=person.public_id,
+    )

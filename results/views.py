@@ -10,8 +10,8 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 
 from provplattform.errors import NotFound
-from results import charts, exports, jobs, selectors, visibility
-from results.models import ResultSet
+from results import charts, exports, jobs, measures, selectors, visibility
+from results.models import MeasureStatus, ResultSet
 from schools.selectors import capabilities_at
 
 
@@ -115,6 +115,11 @@ def student_results(request: HttpRequest, unit, result_set, person) -> HttpRespo
             "responses": selectors.student_responses(
                 scope=scope, result_set=result_set, person=person
             ),
+            "measures": measures.measures_of(scope=scope).filter(
+                person=person, subtest__test=result_set.test
+            ),
+            "kinds": measures.measure_kinds_for(scope.school_unit.organiser),
+            "statuses": MeasureStatus.choices,
         },
     )
 

@@ -210,3 +210,32 @@ def test_organiser_pages_send_a_request_and_show_schools_in_name_order(client, w
     OrganiserAdministrator.objects.create(user=stranger, organiser=world.other_org_unit.organiser)
     client.login(username=stranger.username, password=PASSWORD)
     assert client.get(f"/follow-up/{sent.public_id}/").status_code == 404
+
+
+def test_teacher_records_a_measure_on_the_student_page(client, world, sat):
+    rs = sat[world.unit]
+    person = world.students_a[0]
+    subtest = Subtest.objects.get(code="L1", test=rs.test)
+    client.login(username=world.staff[Role.TEACHER].username, password=PASSWORD)
+    page = f"/units/{world.unit.public_id}/results/{rs.public_id}/students/{person.public_id}/"
+    response = client.post(
+        f"{page}measures/",
+        {
+            "subtest": str(subtest.public_id),
+            "kind": str(_kind().public_id),
+            "starts_on": "2027-04-12",
+            "status": "started",
+            "note": "Lesegruppe mandag",
+        },
+    )
+    assert response.status_code == 302
+    assert "Lesegruppe mandag" in client.get(page).content.decode()
+    # a student of another group: not found
+    other = world.students_b[0]
+    url = f"/units/{world.unit.public_id}/results/{rs.public_id}/students/{other.public_id}/"
+    assert client.post(f"{url}measures/", {"starts_on": "2027-04-12"}).status_code == 404
+    # a refused one (no kind) is told on the page
+    response = client.post(
+        f"{page}measures/", {"subtest": str(subtest.public_id), "starts_on": "2027-04-12"}
+    )
+    assert response.status_code == 302
