@@ -150,3 +150,19 @@ def student_measure_add(request: HttpRequest, unit, result_set, person) -> HttpR
         result_set=result_set.public_id,
         person=person.public_id,
     )
+
+
+@_pages
+@require_POST
+def recompute(request: HttpRequest, unit, result_set) -> HttpResponse:
+    """Whole-unit viewers recompute a test's results now (after marking absences, say)."""
+    from results.services import results_compute
+
+    scope = visibility.access_unit_results(user=request.user, unit_public_id=unit)
+    result_set = selectors.access_result_set(scope=scope, public_id=result_set)
+    results_compute(
+        school_unit=scope.school_unit, test=result_set.test, actor=request.user, reason="asked"
+    )
+    return redirect(
+        "results-unit", unit=scope.school_unit.public_id, result_set=result_set.public_id
+    )

@@ -22,6 +22,7 @@ urlpatterns += [
     path(f"{P}jobs/<uuid:job>/", job_views.job_detail, name="results-job"),
     path(f"{P}jobs/<uuid:job>/download/", job_views.job_download, name="results-job-download"),
     path(f"{P}follow-up-answers/", job_views.follow_up_answer, name="results-follow-up-answer"),
+    path(f"{R}recompute/", job_views.recompute, name="results-recompute"),
     path(
         f"{R}students/<uuid:person>/measures/",
         job_views.student_measure_add,

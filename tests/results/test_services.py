@@ -128,3 +128,25 @@ def test_a_catch_up_sitting_replaces_the_absence(world):
     results_compute(school_unit=world.unit, test=test)
     row = SubtestResult.objects.get(person=person, subtest=first)
     assert row.presence == Presence.SAT and row.points == 5
+
+
+def test_recompute_now_after_marking_an_absence(client, world):
+    from delivery.models import Attempt
+    from schools.roles import Role
+    from tests.factories import PASSWORD
+
+    test = mapping_test()
+    first, _ = test.subtests.order_by("position")
+    person = world.students_a[0]
+    (attempt,) = sit(world.unit, first, [person], status=AttemptStatus.WORKING)
+    result_set = results_compute(school_unit=world.unit, test=test)
+    Attempt.objects.filter(pk=attempt.pk).update(status=AttemptStatus.ABSENT)
+    url = f"/units/{world.unit.public_id}/results/{result_set.public_id}/recompute/"
+    client.login(username=world.staff[Role.TEACHER].username, password=PASSWORD)
+    assert client.post(url).status_code == 404
+    client.login(username=world.staff[Role.HEAD_TEACHER].username, password=PASSWORD)
+    assert client.post(url).status_code == 302
+    row = SubtestResult.objects.get(person=person, subtest=first)
+    assert row.presence == Presence.ABSENT
+    event = AuditEvent.objects.filter(action="results.computed").latest("id")
+    assert event.actor == world.staff[Role.HEAD_TEACHER]
