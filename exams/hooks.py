@@ -29,3 +29,20 @@ def adjustment_changed_on_day_notify(*, actor, school_unit, person, subtests, re
             subtests=list(subtests),
             reason=reason,
         )
+
+
+# `item_key_corrected`: callbacks called when the platform operator corrects the answer key or
+# the points of an item students have already sat, as
+# `callback(actor=..., item=..., before={...}, reason=...)` inside the correction's transaction,
+# after the item is saved: the grading app rescores every machine score of the item.
+item_key_corrected: list[Callable[..., None]] = []
+
+
+def on_item_key_corrected(callback: Callable[..., None]) -> None:
+    if callback not in item_key_corrected:
+        item_key_corrected.append(callback)
+
+
+def item_key_corrected_notify(*, actor, item, before: dict, reason: str) -> None:
+    for callback in item_key_corrected:
+        callback(actor=actor, item=item, before=before, reason=reason)

@@ -1,5 +1,6 @@
 from django.urls import path
 
+from exams import key_correction_views
 from exams import operator_views as views
 
 P = "operator/tests/"
@@ -14,4 +15,9 @@ urlpatterns: list = [
     path(f"{P}<uuid:test>/retire/", views.test_retire, name="exams-operator-retire"),
     path(f"{P}<uuid:test>/new-version/", views.test_new_version, name="exams-operator-new-version"),
     path("assets/<uuid:asset>/", views.asset, name="exams-asset"),
+    path(
+        "operator/items/<uuid:item>/correct-key/",
+        key_correction_views.item_key_correction,
+        name="exams-operator-item-key",
+    ),
 ]

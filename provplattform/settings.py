@@ -171,6 +171,12 @@ CELERY_BEAT_SCHEDULE["results-remove-expired-exports"] = {
 }
 # Norwegian programme: up to this many points above a concern threshold is "just above".
 RESULTS_JUST_ABOVE_POINTS = env_int("RESULTS_JUST_ABOVE_POINTS", 2)
+CELERY_BEAT_SCHEDULE["grading-reminders"] = {
+    "task": "grading.tasks.send_reminders",
+    "schedule": 6 * 3600.0,
+}
+# Assessors with work left are reminded this many days before the school's grading date.
+GRADING_REMINDER_DAYS = env_int("GRADING_REMINDER_DAYS", 3)
 
 # --- Auth ---------------------------------------------------------------------------------------
 AUTH_USER_MODEL = "schools.User"

@@ -9,6 +9,7 @@ api_v1 = [
     path("", include("exams.api_urls")),
     path("", include("delivery.api_urls")),
     path("", include("results.api_urls")),
+    path("", include("grading.api_urls")),
 ]
 
 urlpatterns = [
@@ -19,6 +20,7 @@ urlpatterns = [
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
     path("", include("results.urls")),
     path("", include("delivery.urls")),
+    path("", include("grading.urls")),
     path("", include("exams.urls")),
     path("", include("schools.urls")),
 ]

@@ -13,6 +13,7 @@ from django.urls import URLResolver, get_resolver
 
 from exams.day_passwords import display
 from exams.models import DayPassword, Programme, SittingProctor, SittingStudent
+from grading.models import GradingAssignment, GradingPlan, Score
 from schools.models import Person, RoleAssignment
 from schools.roles import Role
 from schools.services import role_assign
@@ -30,6 +31,7 @@ from tests.factories import (
     staff_member,
     student,
 )
+from tests.grading.helpers import grading_sitting, submitted_attempt
 
 API_PREFIX = "api/v1/"
 
@@ -84,7 +86,14 @@ def _seed_unit(unit, subtest, norwegian_subtest) -> dict:
     sitting = SittingFactory(school_unit=unit, subtest=subtest)
     SittingStudent.objects.create(sitting=sitting, person=pupil)
     SittingProctor.objects.create(sitting=sitting, person=member.person)
+    grading = grading_sitting(unit, essays=1)
+    submitted_attempt(grading, pupil)
+    score = Score.objects.get(attempt__sitting=grading, item__identifier="essay0")
+    plan = GradingPlan.objects.create(school_unit=unit, subtest=grading.subtest)
+    GradingAssignment.objects.create(plan=plan, score=score, assessor=member.person)
     return {
+        "grading_subtest": grading.subtest,
+        "score": score,
         "assignment": AssignmentFactory(school_unit=unit, subtest=subtest, person=pupil),
         "sitting": sitting,
         "student": pupil,
@@ -127,6 +136,10 @@ def populated(world):
         unit.pk: _seed_unit(unit, subtest, norwegian_subtest)
         for unit in (world.unit, world.sibling_unit, world.other_org_unit, world.other_org_unit_2)
     }
+    # The own unit's response is assigned to the head teacher who walks the routes.
+    GradingAssignment.objects.filter(score=world.seeded[world.unit.pk]["score"]).update(
+        assessor=world.staff[Role.HEAD_TEACHER].person
+    )
     return world
 
 
@@ -206,6 +219,8 @@ DETAIL_OBJECTS = {
     "exemptions/<uuid:exemption>": "exemption",
     "results/<uuid:result_set>": "result_set",
     "measures/<uuid:measure>": "measure",
+    "subtests/<uuid:subtest>": "grading_subtest",
+    "scores/<uuid:score>": "score",
 }
 UNIT_DETAILS = [(name, route) for name, route in UNIT_ROUTES if route.count("<") > 1]
 
@@ -250,6 +265,7 @@ def test_every_seeded_kind_shows_in_the_lists_of_its_own_unit(populated, client)
         "api-exams-exemptions": own["exemption"].public_id,
         "api-exams-rooms": own["sitting"].room.public_id,
         "api-unit-students": own["assignment"].person.public_id,
+        "api-grading-subtests": own["grading_subtest"].public_id,
     }
     for name, public_id in expected.items():
         assert str(public_id) in _lists(populated, client, name), name

@@ -1,0 +1,301 @@
+"""Writes on scores: machine scoring on submit, rescoring after a key correction, and a person's
+save with optimistic locking.
+
+Invariants:
+- every submitted attempt has one Score per item of its subtest (unanswered items too);
+- closed items carry a machine score (source MACHINE, assessed_by None); items a person assesses
+  start with points None and source PERSON until an assessor saves them;
+- machine (re)scoring only ever touches rows whose source is MACHINE: a person's score, an
+  override or a decided score is never overwritten;
+- every change bumps `version`, is audited ("score.*") and calls `scores_changed_notify` inside
+  the transaction.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from delivery.models import Attempt, AttemptStatus, Response
+from exams.models import Item
+from exams.scoring import score_item
+from grading.distribution_services import plan_add_newcomers
+from grading.hooks import scores_changed_notify
+from grading.models import Score, ScoreSource
+from provplattform.audit import audit_record, audit_record_many
+from provplattform.errors import Conflict, NotFound, Refused
+from schools.roles import Capability
+from schools.selectors import scope_to_school_units
+
+MAX_COMMENT = 5000
+
+
+class ScoreConflict(Conflict):
+    """A save based on an old version; `current` is the score as it now stands."""
+
+    def __init__(self, message: object = "", *, current: Score):
+        super().__init__(message)
+        self.current = current
+
+
+def score_state(score: Score) -> dict[str, Any]:
+    """What an audit row and a conflict answer show of a score."""
+    return {
+        "points": score.points,
+        "criteria_points": score.criteria_points,
+        "comment": score.comment,
+        "source": score.source,
+        "version": score.version,
+    }
+
+
+# --- machine scoring ------------------------------------------------------------------------
+
+
+def attempt_score(*, attempt: Attempt) -> list[Score]:
+    """Create (or refresh) the scores of a submitted attempt. Called inside the submit's
+    transaction; a reopened and resubmitted attempt is rescored, persons' scores stay."""
+    attempt = Attempt.objects.select_related("sitting__school_unit").get(pk=attempt.pk)
+    if attempt.status != AttemptStatus.SUBMITTED:
+        return []
+    items = list(Item.objects.filter(subtest_id=attempt.sitting.subtest_id).order_by("position"))
+    contents = dict(Response.objects.filter(attempt=attempt).values_list("item_id", "content"))
+    existing = {s.item_id: s for s in Score.objects.select_for_update().filter(attempt=attempt)}
+    now = timezone.now()
+    new: list[Score] = []
+    changed: list[Score] = []
+    for item in items:
+        points = score_item(item, contents.get(item.pk))
+        score = existing.get(item.pk)
+        if score is None:
+            machine = points is not None
+            new.append(
+                Score(
+                    attempt=attempt,
+                    item=item,
+                    points=points,
+                    source=ScoreSource.MACHINE if machine else ScoreSource.PERSON,
+                    assessed_at=now if machine else None,
+                )
+            )
+        elif score.source == ScoreSource.MACHINE and points is not None and score.points != points:
+            score.points = points
+            score.assessed_at = now
+            score.version += 1
+            changed.append(score)
+    Score.objects.bulk_create(new)
+    if changed:
+        Score.objects.bulk_update(changed, ["points", "assessed_at", "version", "modified"])
+    machine_total = sum(
+        s.points or 0 for s in [*new, *existing.values()] if s.source == ScoreSource.MACHINE
+    )
+    audit_record(
+        actor=None,
+        action="score.machine",
+        target=attempt,
+        after={"machine_points": machine_total, "created": len(new), "changed": len(changed)},
+        scope=attempt.sitting.school_unit,
+    )
+    scores_changed_notify(
+        school_unit_id=attempt.sitting.school_unit_id,
+        subtest_ids=[attempt.sitting.subtest_id],
+        person_ids=[attempt.person_id],
+    )
+    return new + changed
+
+
+def on_attempt_submitted(attempt: Attempt) -> None:
+    """delivery's submit subscriber: score, then give a late student's responses to assessors."""
+    attempt_score(attempt=attempt)
+    plan_add_newcomers(attempt=attempt)
+
+
+def item_rescore(*, actor, item: Item, reason: str = "") -> int:
+    """After the operator corrected an item's key or points: recompute every machine score of it.
+
+    One audit row per changed score; persons' scores are left alone. Returns how many changed.
+    """
+    if not item.is_machine_scored:
+        return 0
+    scores = list(
+        Score.objects.select_for_update()
+        .filter(item=item, source=ScoreSource.MACHINE)
+        .select_related("attempt__sitting")
+    )
+    contents = dict(
+        Response.objects.filter(
+            item=item, attempt_id__in=[s.attempt_id for s in scores]
+        ).values_list("attempt_id", "content")
+    )
+    now = timezone.now()
+    changed: list[Score] = []
+    events: list[dict[str, Any]] = []
+    for score in scores:
+        points = score_item(item, contents.get(score.attempt_id))
+        if points is None or points == score.points:
+            continue
+        before = score_state(score)
+        score.points = points
+        score.assessed_at = now
+        score.version += 1
+        changed.append(score)
+        events.append(
+            {
+                "actor": actor,
+                "action": "score.rescore",
+                "target": score,
+                "before": before,
+                "after": score_state(score),
+                "reason": reason,
+            }
+        )
+    if not changed:
+        return 0
+    Score.objects.bulk_update(changed, ["points", "assessed_at", "version", "modified"])
+    _attach_scopes(changed, events)
+    audit_record_many(events)
+    _notify(changed)
+    return len(changed)
+
+
+def _attach_scopes(scores: list[Score], events: list[dict[str, Any]]) -> None:
+    from schools.models import SchoolUnit
+
+    unit_ids = {s.attempt.sitting.school_unit_id for s in scores}
+    public = dict(SchoolUnit.objects.filter(pk__in=unit_ids).values_list("pk", "public_id"))
+    for score, event in zip(scores, events, strict=True):
+        event["scope"] = public.get(score.attempt.sitting.school_unit_id)
+
+
+def _notify(scores: Iterable[Score]) -> None:
+    by_unit: dict[int, tuple[set[int], set[int]]] = {}
+    for score in scores:
+        sitting = score.attempt.sitting
+        subtests, persons = by_unit.setdefault(sitting.school_unit_id, (set(), set()))
+        subtests.add(sitting.subtest_id)
+        persons.add(score.attempt.person_id)
+    for unit_id, (subtests, persons) in by_unit.items():
+        scores_changed_notify(school_unit_id=unit_id, subtest_ids=subtests, person_ids=persons)
+
+
+def on_item_key_corrected(*, actor, item: Item, reason: str, **_: Any) -> None:
+    """exams' key-correction hook: rescore inside the correction's transaction."""
+    item_rescore(actor=actor, item=item, reason=reason)
+
+
+# --- a person's save ------------------------------------------------------------------------
+
+
+def _clean_criteria(criteria_points: Any) -> dict[str, int]:
+    if not criteria_points:
+        return {}
+    if not isinstance(criteria_points, dict):
+        raise Refused(_("Give points per criterion as whole numbers."), code="bad_criteria")
+    clean: dict[str, int] = {}
+    for key, value in criteria_points.items():
+        if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+            raise Refused(_("Give points per criterion as whole numbers."), code="bad_criteria")
+        clean[str(key)[:60]] = value
+    return clean
+
+
+def score_save(
+    *,
+    actor,
+    score: Score,
+    points: int | None,
+    criteria_points: dict | None,
+    comment: str,
+    version: int,
+    school_unit=None,
+) -> Score:
+    """An assessor's save of a score assigned to them (`score` may be unsaved, naming the score
+    by its public id).
+
+    Anyone but the assigned assessor (who still holds ASSESS at the unit) gets NotFound, exactly
+    as for a missing score. A save based on an older version is refused with ScoreConflict
+    carrying the score as it now stands, so two people never silently overwrite each other.
+    """
+    person_id = getattr(actor, "person_id", None)
+    if person_id is None:
+        raise NotFound()
+    # One locked read that is also the permission check: the score, assigned to the actor, at a
+    # unit where they hold ASSESS (and at `school_unit`, when the caller came through one).
+    lookup = {"pk": score.pk} if score.pk is not None else {"public_id": score.public_id}
+    scoped = scope_to_school_units(
+        Score.objects.filter(grading_assignment__assessor_id=person_id, **lookup),
+        user=actor,
+        capability=Capability.ASSESS,
+        path="attempt__sitting__school_unit",
+    )
+    if school_unit is not None:
+        scoped = scoped.filter(attempt__sitting__school_unit=school_unit)
+    with transaction.atomic():
+        try:
+            score = (
+                scoped.select_for_update(of=("self",))
+                .select_related("item", "attempt__sitting__school_unit")
+                .get()
+            )
+        except (Score.DoesNotExist, ValidationError, ValueError) as exc:
+            raise NotFound() from exc
+        unit = score.attempt.sitting.school_unit
+        if int(version) != score.version:
+            raise ScoreConflict(
+                _("Someone else saved this score in the meantime; the newer score is shown."),
+                current=score,
+            )
+        criteria = _clean_criteria(criteria_points)
+        if points is None and criteria:
+            points = sum(criteria.values())
+        if points is None:
+            raise Refused(_("Give the points."), code="points_required")
+        if isinstance(points, bool) or not isinstance(points, int):
+            raise Refused(_("Give the points as a whole number."), code="bad_points")
+        if not 0 <= points <= score.item.max_points:
+            raise Refused(
+                _("Give between 0 and %(max)s points.") % {"max": score.item.max_points},
+                code="points_out_of_range",
+            )
+        if criteria and sum(criteria.values()) != points:
+            raise Refused(_("The criteria points do not add up to the points."), code="bad_sum")
+        comment = (comment or "")[:MAX_COMMENT]
+        before = score_state(score)
+        score.points = points
+        score.criteria_points = criteria
+        score.comment = comment
+        score.source = ScoreSource.PERSON
+        score.assessed_by = actor
+        score.assessed_at = timezone.now()
+        score.version += 1
+        score.save(
+            update_fields=[
+                "points",
+                "criteria_points",
+                "comment",
+                "source",
+                "assessed_by",
+                "assessed_at",
+                "version",
+                "modified",
+            ]
+        )
+        audit_record(
+            actor=actor,
+            action="score.save",
+            target=score,
+            before=before,
+            after=score_state(score),
+            scope=unit.public_id,
+        )
+        scores_changed_notify(
+            school_unit_id=unit.pk,
+            subtest_ids=[score.attempt.sitting.subtest_id],
+            person_ids=[score.attempt.person_id],
+        )
+        return score
