@@ -98,3 +98,39 @@ def test_formula_starts_are_neutralised_in_every_export(client, world, sat, star
                 isinstance(value, str) and value.startswith(("=", "+", "-", "@", "\t", "\r"))
             )
     assert neutralise(-3) == -3  # numbers stay numbers
+
+
+def test_result_pages_take_the_same_queries_for_more_students(client, world, sat):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from results.services import results_compute
+    from tests.factories import student
+    from tests.results.helpers import score, sit
+
+    _login(client, world)
+    rs = sat[world.unit]
+    urls = [
+        f"/units/{world.unit.public_id}/results/{rs.public_id}/",
+        f"/units/{world.unit.public_id}/results/{rs.public_id}/groups/{world.group_a.public_id}/",
+    ]
+
+    def counts():
+        found = []
+        for url in urls:
+            with CaptureQueriesContext(connection) as queries:
+                assert client.get(url).status_code == 200
+            found.append(len(queries))
+        return found
+
+    before = counts()
+    # given three more students in group A with results
+    newcomers = [student(world.unit) for _ in range(3)]
+    world.group_a.members.add(*newcomers)
+    first, second = rs.test.subtests.order_by("position")
+    for attempt in sit(world.unit, first, newcomers):
+        score(attempt, [1] * 7)
+    for attempt in sit(world.unit, second, newcomers):
+        score(attempt, [1] * 4)
+    results_compute(school_unit=world.unit, test=rs.test)
+    assert counts() == before
