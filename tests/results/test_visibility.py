@@ -117,3 +117,13 @@ def test_head_teacher_of_sibling_unit_sees_only_their_unit(client, world, sat):
     assert (
         _status(client, f"/units/{world.sibling_unit.public_id}/results/{other.public_id}/") == 404
     )
+
+
+def test_platform_operator_sees_nothing_personal(client, world, sat):
+    from tests.factories import UserFactory
+
+    operator = UserFactory(is_platform_operator=True)
+    client.login(username=operator.username, password=PASSWORD)
+    for kind, url in _urls(world, sat, world.unit, world.group_a, world.students_a[0]).items():
+        assert _status(client, url) == 404, kind
+    assert _status(client, "/follow-up/") == 404
