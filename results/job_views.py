@@ -1,4 +1,5 @@
-"""Pages of exports and letter batches made by a worker (thin)."""
+"""Pages that start or answer work: letter batches and export jobs (progress, download), a
+measure recorded from the student page, the answer to a follow-up request, recompute now."""
 
 from __future__ import annotations
 
