@@ -19,7 +19,7 @@ def _login(client, world, role=Role.HEAD_TEACHER):
     client.login(username=world.staff[role].username, password=PASSWORD)
 
 
-def test_unit_page_highlights_below_and_just_above_and_draws_the_threshold(client, world, sat):
+def test_unit_page_highlights_below_and_just_above_and_draws_the_distribution(client, world, sat):
     _login(client, world)
     rs = sat[world.unit]
     body = client.get(f"/units/{world.unit.public_id}/results/{rs.public_id}/").content.decode()
