@@ -20,17 +20,11 @@ from delivery.models import Attempt, AttemptStatus
 from exams.models import Assignment, Exemption, Subtest, TestDefinition
 from grading.models import SubtestEntry
 from provplattform.audit import audit_record
-from provplattform.bulk import bulk_insert
 from results import computation as core
+from results import writer
 from results.models import ResultSet, SubtestResult, TestResult
 from schools.models import SchoolUnit
 
-# Best first: a catch-up sitting the student submitted wins over the absence at the first one.
-_STATUS_RANK = {
-    AttemptStatus.SUBMITTED: 0,
-    AttemptStatus.EXEMPT: 1,
-    AttemptStatus.ABSENT: 2,
-}
 _PRESENCE = {
     AttemptStatus.SUBMITTED: core.Presence.SAT,
     AttemptStatus.EXEMPT: core.Presence.EXEMPT,
@@ -75,7 +69,10 @@ def _rows(queryset) -> list[tuple]:
         return cursor.fetchall()
 
 
-_NOTHING = (core.Presence.NOT_SAT, 0, 0, False, None)
+_NOT_SAT = core.Presence.NOT_SAT
+_NOTHING = (_NOT_SAT, 0, 0, False, None)
+# Best first, when a student has attempts at several sittings of one subtest.
+_RANK = {core.Presence.SAT: 0, core.Presence.EXEMPT: 1, core.Presence.ABSENT: 2, _NOT_SAT: 9}
 
 
 def _inputs(
@@ -106,20 +103,18 @@ def _inputs(
         .order_by()
     )
     inputs: dict[int, dict[str, tuple]] = defaultdict(dict)
-    ranks: dict[tuple[int, int], int] = {}
     for person_id, subtest_id, status, points, unassessed, scored in _rows(attempts):
+        code = code_of[subtest_id]
+        mine = inputs[person_id]
+        held = mine.get(code)
         # A catch-up sitting the student submitted wins over the absence at the first one.
-        rank = _STATUS_RANK.get(status, 9)
-        key = (person_id, subtest_id)
-        if ranks.get(key, 10) <= rank:
+        if held is not None and _RANK[held[0]] <= _RANK[_PRESENCE.get(status, _NOT_SAT)]:
             continue
-        ranks[key] = rank
-        # A missing score row counts as an item not yet assessed.
-        unassessed += max(0, items_of[subtest_id] - scored)
-        inputs[person_id][code_of[subtest_id]] = (
-            _PRESENCE.get(status, core.Presence.NOT_SAT),
+        missing = items_of[subtest_id] - scored  # a missing score row: not yet assessed
+        mine[code] = (
+            _PRESENCE.get(status, _NOT_SAT),
             points or 0,
-            unassessed,
+            unassessed + missing if missing > 0 else unassessed,
             scored > 0,
             None,
         )
@@ -140,158 +135,6 @@ def _inputs(
         for code in [code_of[subtest_id]] if subtest_id else list(code_of.values()):
             inputs[person_id][code] = (core.Presence.EXEMPT, 0, 0, False, None)
     return students, inputs
-
-
-def _band(value) -> str:
-    return str(value) if value else ""
-
-
-_COMMON = ["points", "max_points", "complete", "incomplete", "band", "presence", "version"]
-_TEST_COLUMNS = ["result_set_id", "person_id", *_COMMON, "grade", "needs_attention"]
-_PART_COLUMNS = ["result_set_id", "person_id", "subtest_id", *_COMMON]
-
-
-def _upsert(
-    model, columns: list[str], rows: list[tuple], conflict: list[str], *, fresh: bool = False
-) -> None:
-    """Insert or update `rows` (tuples in `columns` order). On PostgreSQL through COPY into a
-    temporary table and one INSERT … ON CONFLICT: a unit of 100,000 students writes 400,000
-    rows, which Django model instances would make the slowest part of the computation."""
-    if not rows:
-        return
-    if connection.vendor != "postgresql":
-        update = [c.removesuffix("_id") for c in columns if c not in conflict]
-        bulk_insert(
-            model,
-            [model(**dict(zip(columns, row, strict=True))) for row in rows],
-            unique_fields=[c.removesuffix("_id") for c in conflict],
-            update_fields=update,
-        )
-        return
-    table = model._meta.db_table
-    names = ", ".join(columns)
-    if fresh:
-        # None of these rows exists yet (the result set is locked): straight in.
-        with (
-            connection.cursor() as cursor,
-            cursor.cursor.copy(f"COPY {table} ({names}) FROM STDIN") as copy,
-        ):
-            for row in rows:
-                copy.write_row(row)
-        return
-    updates = ", ".join(f"{c} = EXCLUDED.{c}" for c in columns if c not in conflict)
-    with connection.cursor() as cursor:
-        # Only this module's own table and column names are formatted in; values go by COPY.
-        cursor.execute(
-            f"CREATE TEMP TABLE IF NOT EXISTS tmp_{table} ON COMMIT DROP AS "  # noqa: S608
-            f"SELECT {names} FROM {table} WITH NO DATA"
-        )
-        cursor.execute(f"TRUNCATE tmp_{table}")
-        with cursor.cursor.copy(f"COPY tmp_{table} ({names}) FROM STDIN") as copy:
-            for row in rows:
-                copy.write_row(row)
-        cursor.execute(
-            f"INSERT INTO {table} ({names}) SELECT {names} FROM tmp_{table} "  # noqa: S608
-            f"ON CONFLICT ({', '.join(conflict)}) DO UPDATE SET {updates}"
-        )
-
-
-class _Writer:
-    """Collects the changed rows as tuples and writes them in batches: memory stays flat."""
-
-    BATCH = 20000
-
-    def __init__(self, *, result_set: ResultSet, version: int, fresh: bool):
-        self.result_set_id, self.version, self.fresh = result_set.pk, version, fresh
-        self.tests: list[tuple] = []
-        self.parts: list[tuple] = []
-        self.changed_students = 0
-
-    @staticmethod
-    def rows_of(outcome: core.TestOutcome) -> tuple[tuple, list[tuple]]:
-        """The stored fields of a test outcome and of each of its subtests (computed once per
-        distinct outcome)."""
-        test_row = (
-            outcome.points,
-            outcome.complete,
-            str(outcome.incomplete or ""),
-            _band(outcome.band),
-            str(outcome.presence),
-            outcome.grade or "",
-            outcome.needs_attention,
-            outcome.max_points,
-        )
-        parts = [
-            (
-                part.points,
-                part.complete,
-                str(part.incomplete or ""),
-                _band(part.band),
-                str(part.presence),
-                part.max_points,
-            )
-            for part in outcome.subtests
-        ]
-        return test_row, parts
-
-    def add(self, person_id, rows, subtest_ids, held_tests, held_subtests) -> None:
-        test_row, parts = rows
-        changed = held_tests.get(person_id) != test_row[:7]
-        if changed:
-            points, complete, incomplete, band, presence, grade, attention, max_points = test_row
-            self.tests.append(
-                (
-                    self.result_set_id,
-                    person_id,
-                    points,
-                    max_points,
-                    complete,
-                    incomplete,
-                    band,
-                    presence,
-                    self.version,
-                    grade,
-                    attention,
-                )
-            )
-        for subtest_id, part in zip(subtest_ids, parts, strict=True):
-            if held_subtests.get((person_id, subtest_id)) != part[:5]:
-                changed = True
-                points, complete, incomplete, band, presence, max_points = part
-                self.parts.append(
-                    (
-                        self.result_set_id,
-                        person_id,
-                        subtest_id,
-                        points,
-                        max_points,
-                        complete,
-                        incomplete,
-                        band,
-                        presence,
-                        self.version,
-                    )
-                )
-        self.changed_students += changed
-        if len(self.parts) >= self.BATCH:
-            self.flush()
-
-    def flush(self) -> None:
-        _upsert(
-            TestResult,
-            _TEST_COLUMNS,
-            self.tests,
-            ["result_set_id", "person_id"],
-            fresh=self.fresh,
-        )
-        _upsert(
-            SubtestResult,
-            _PART_COLUMNS,
-            self.parts,
-            ["result_set_id", "person_id", "subtest_id"],
-            fresh=self.fresh,
-        )
-        self.tests, self.parts = [], []
 
 
 def results_compute(
@@ -318,58 +161,44 @@ def results_compute(
         students, inputs = _inputs(
             school_unit=school_unit, test=test, subtests=subtests, person_ids=person_ids
         )
+        only = {"person_id__in": person_ids} if person_ids is not None else {}
         held_tests = {
             r[0]: r[1:]
             for r in _rows(
-                TestResult.objects.filter(result_set=result_set)
-                .filter(**({"person_id__in": person_ids} if person_ids is not None else {}))
-                .values_list(
-                    "person_id",
-                    "points",
-                    "complete",
-                    "incomplete",
-                    "band",
-                    "presence",
-                    "grade",
-                    "needs_attention",
+                TestResult.objects.filter(result_set=result_set, **only).values_list(
+                    "person_id", *writer.TEST_COMPARED
                 )
             )
         }
-        held_subtests = {
+        held_parts = {
             (r[0], r[1]): r[2:]
             for r in _rows(
-                SubtestResult.objects.filter(result_set=result_set)
-                .filter(**({"person_id__in": person_ids} if person_ids is not None else {}))
-                .values_list(
-                    "person_id",
-                    "subtest_id",
-                    "points",
-                    "complete",
-                    "incomplete",
-                    "band",
-                    "presence",
+                SubtestResult.objects.filter(result_set=result_set, **only).values_list(
+                    "person_id", "subtest_id", *writer.PART_COMPARED
                 )
             )
         }
         version = result_set.version + 1
-        writer = _Writer(
-            result_set=result_set, version=version, fresh=not held_tests and not held_subtests
+        out = writer.Writer(
+            result_set_id=result_set.pk, held_tests=held_tests, held_parts=held_parts
         )
         # The core is pure, so students with the same raw material share one outcome: a unit
         # of 100,000 students has a few thousand distinct ones.
         codes = [s.code for s in subtests]
         subtest_ids = [s.id for s in subtests]
-        outcomes: dict[tuple, tuple] = {}
+        shapes: dict[tuple, writer.Shape] = {}
         for person_id in sorted(students):
             raw = inputs.pop(person_id, {})
             key = tuple(raw.get(code) for code in codes)
-            rows = outcomes.get(key)
-            if rows is None:
+            shape = shapes.get(key)
+            if shape is None:
                 given = {code: core.SubtestInput(*fields) for code, fields in raw.items()}
-                rows = outcomes[key] = writer.rows_of(core.test_outcome(rule, given))
-            writer.add(person_id, rows, subtest_ids, held_tests, held_subtests)
-        writer.flush()
-        if writer.changed_students:
+                shape = shapes[key] = writer.shape_of(
+                    core.test_outcome(rule, given), subtest_ids=subtest_ids, version=version
+                )
+            out.add(person_id, shape)
+        out.flush()
+        if out.changed_students:
             result_set.version = version
         result_set.computed_at = timezone.now()
         result_set.save(update_fields=["version", "computed_at"])
@@ -381,7 +210,7 @@ def results_compute(
             after={
                 "version": result_set.version,
                 "students": len(students),
-                "changed_students": writer.changed_students,
+                "changed_students": out.changed_students,
             },
             reason=reason,
         )
