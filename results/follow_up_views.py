@@ -31,7 +31,15 @@ def follow_up_requests(request: HttpRequest) -> HttpResponse:
         programme=Programme.NO_MAPPING, status=DefinitionStatus.PUBLISHED
     ).order_by("grade", "title")
     error = ""
-    if request.method == "POST":
+    if request.method == "POST" and "kind_name" in request.POST:
+        try:
+            measures.measure_kind_add(
+                actor=request.user, organiser=organisers[0], name=request.POST["kind_name"]
+            )
+            return redirect("results-follow-up-requests")
+        except Refused as exc:
+            error = str(exc)
+    elif request.method == "POST":
         try:
             organiser = organisers[0]
             if request.POST.get("organiser"):
@@ -67,6 +75,7 @@ def follow_up_requests(request: HttpRequest) -> HttpResponse:
             ),
             "tests": tests,
             "error": error,
+            "kinds": measures.measure_kinds_for(organisers[0]),
         },
     )
 

@@ -239,3 +239,14 @@ def test_teacher_records_a_measure_on_the_student_page(client, world, sat):
         f"{page}measures/", {"subtest": str(subtest.public_id), "starts_on": "2027-04-12"}
     )
     assert response.status_code == 302
+
+
+def test_organiser_adds_a_kind_of_measure_on_its_page(client, world):
+    admin = UserFactory()
+    OrganiserAdministrator.objects.create(user=admin, organiser=world.unit.organiser)
+    client.login(username=admin.username, password=PASSWORD)
+    assert client.post("/follow-up/", {"kind_name": "Sommerskole"}).status_code == 302
+    assert MeasureKind.objects.filter(organiser=world.unit.organiser, name="Sommerskole").exists()
+    # the same name again is refused with the reason on the page
+    body = client.post("/follow-up/", {"kind_name": "sommerskole"}).content.decode()
+    assert "already on the list" in body
