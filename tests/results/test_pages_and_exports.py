@@ -49,7 +49,20 @@ def _csv(client, url):
     return list(csv.reader(io.StringIO(b"".join(response.streaming_content).decode())))
 
 
-def test_csv_and_xlsx_read_back_equal_the_api_figures(client, world, sat):
+def _page_figures(body: str) -> dict:
+    """{student name: [cell texts]} from the result table of a page (the highlighted table)."""
+    import re
+    from html import unescape
+
+    figures = {}
+    for row in re.findall(r"<tr class=\"[^\"]*\">\s*<th scope=\"row\">(.*?)</tr>", body, re.S):
+        name = unescape(re.sub(r"<[^>]+>", "", row.split("</th>", 1)[0])).strip()
+        cells = re.findall(r"<td[^>]*>(.*?)</td>", row.split("</th>", 1)[1], re.S)
+        figures[name] = [" ".join(re.sub(r"<[^>]+>", " ", c).split()) for c in cells]
+    return figures
+
+
+def test_csv_and_xlsx_read_back_equal_the_page_and_api_figures(client, world, sat):
     _login(client, world)
     rs = sat[world.unit]
     base = f"/units/{world.unit.public_id}/results/{rs.public_id}/"
@@ -62,6 +75,13 @@ def test_csv_and_xlsx_read_back_equal_the_api_figures(client, world, sat):
     assert rows[0][1] == rs.test.title and rows[1] == ["Results version", str(rs.version)]
     data = rows[6:]
     assert {r[0]: (r[1], r[5:]) for r in data} == expected
+    # and the page shows the same points ("4/7 below" in a subtest cell, "7/11" as total)
+    page = _page_figures(client.get(base).content.decode())
+    assert set(page) == set(expected)
+    for name, (total, parts) in expected.items():
+        cells = page[name]
+        assert [c.split("/")[0] for c in cells[: len(parts)]] == parts
+        assert cells[len(parts)].split("/")[0] == total
     sheet = openpyxl.load_workbook(io.BytesIO(client.get(f"{base}export.xlsx").content)).active
     cells = list(sheet.iter_rows(values_only=True))[6:]
     assert {r[0]: (str(r[1]), [str(v) for v in r[5:]]) for r in cells} == expected
