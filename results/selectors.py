@@ -18,11 +18,13 @@ from results.visibility import ResultScope
 
 
 def result_sets_of(*, scope: ResultScope) -> QuerySet:
-    return (
-        ResultSet.objects.filter(school_unit=scope.school_unit)
-        .select_related("test")
-        .order_by("-test__window_start", "test__title")
-    )
+    """The unit's tests with results; for a teacher only those their students have results of."""
+    sets = ResultSet.objects.filter(school_unit=scope.school_unit)
+    if not scope.whole_unit:
+        sets = sets.filter(
+            id__in=TestResult.objects.filter(person__in=scope.students()).values("result_set_id")
+        )
+    return sets.select_related("test").order_by("-test__window_start", "test__title")
 
 
 def access_result_set(*, scope: ResultScope, public_id) -> ResultSet:

@@ -127,3 +127,23 @@ def test_platform_operator_sees_nothing_personal(client, world, sat):
     for kind, url in _urls(world, sat, world.unit, world.group_a, world.students_a[0]).items():
         assert _status(client, url) == 404, kind
     assert _status(client, "/follow-up/") == 404
+
+
+def test_teacher_lists_only_tests_their_students_have_results_of(client, world, sat):
+    from results.services import results_compute
+    from tests.results.helpers import mapping_test, score, sit
+
+    # a test only group B sat
+    other = mapping_test()
+    first, _ = other.subtests.order_by("position")
+    for attempt in sit(world.unit, first, world.students_b):
+        score(attempt, [1] * 5)
+    hidden = results_compute(school_unit=world.unit, test=other)
+    client.login(username=world.staff[Role.TEACHER].username, password=PASSWORD)
+    listed = client.get(f"/api/v1/units/{world.unit.public_id}/results/").json()
+    assert [r["id"] for r in listed] == [str(sat[world.unit].public_id)]
+    base = f"/units/{world.unit.public_id}/results/{hidden.public_id}/"
+    assert _status(client, f"{base}groups/{world.group_a.public_id}/") == 404
+    client.login(username=world.staff[Role.HEAD_TEACHER].username, password=PASSWORD)
+    listed = client.get(f"/api/v1/units/{world.unit.public_id}/results/").json()
+    assert {r["id"] for r in listed} == {str(sat[world.unit].public_id), str(hidden.public_id)}
