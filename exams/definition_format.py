@@ -336,6 +336,9 @@ def parse_definition(
                 _("%(points)s points is more than the test's maximum (%(total)s).")
                 % {"points": threshold, "total": total},
             )
+    spec["grade_requirements"] = _grade_requirements(
+        data.get("grade_requirements"), spec, boundaries, problems
+    )
     spec["assets"] = sorted(asset_paths)
     return spec, list(problems)
 
@@ -373,6 +376,49 @@ def _dictionary(value: Any, path: str, tools: list[str], problems: _Problems) ->
             _("A dictionary needs the dictionary tool in tools or permitted_tools."),
         )
     return words
+
+
+def _grade_requirements(raw, spec, boundaries, problems: _Problems) -> dict[str, dict[str, int]]:
+    """Per-part requirements of the Swedish programme: {C: {B: 8}} means "C requires at least 8
+    points in subtest B"; the requirement also holds for every grade above C."""
+    if raw in (None, "", {}):
+        return {}
+    if not isinstance(raw, dict):
+        problems.add(
+            "grade_requirements", _("Give points per grade and subtest, e.g. {C: {B: 8}}.")
+        )
+        return {}
+    if spec["programme"] != Programme.SE_NATIONAL:
+        problems.add("grade_requirements", _("Grade requirements belong to the Swedish programme."))
+        return {}
+    totals = {s["code"]: s["total_points"] for s in spec["subtests"]}
+    result: dict[str, dict[str, int]] = {}
+    for letter, parts in raw.items():
+        letter = str(letter)
+        path = f"grade_requirements.{letter}"
+        if letter not in GRADES:
+            problems.add(path, _("Grades are E, D, C, B and A."))
+            continue
+        if letter not in boundaries:
+            problems.add(path, _("%s has no grade boundary.") % letter)
+            continue
+        if not isinstance(parts, dict) or not parts:
+            problems.add(path, _("Give points per subtest code, e.g. {B: 8}."))
+            continue
+        for code, points in parts.items():
+            code = str(code)
+            value = _int(points, f"{path}.{code}", problems)
+            if code not in totals:
+                problems.add(f"{path}.{code}", _('No subtest has the code "%s".') % code)
+            elif value is not None and value > totals[code]:
+                problems.add(
+                    f"{path}.{code}",
+                    _("%(points)s points is more than the subtest's maximum (%(total)s).")
+                    % {"points": value, "total": totals[code]},
+                )
+            elif value is not None:
+                result.setdefault(letter, {})[code] = value
+    return result
 
 
 def _minutes(opens: datetime.time, closes: datetime.time) -> int:
@@ -625,6 +671,7 @@ def raw_from_test(test: TestDefinition) -> dict:
         "window": {"start": test.window_start, "end": test.window_end},
         "assignment_opens_days_before": test.assignment_opens_days_before,
         "grade_boundaries": test.grade_boundaries or {},
+        "grade_requirements": test.grade_requirements or {},
         "concern_threshold": test.concern_threshold,
         "subtests": [],
     }

@@ -81,6 +81,7 @@ FROZEN_SUBTEST_FIELDS = {
 }
 FROZEN_TEST_FIELDS = {
     "grade_boundaries",
+    "grade_requirements",
     "concern_threshold",
     "grade",
     "window_start",
@@ -185,6 +186,7 @@ def test_create(
         registration_closes=spec["registration_closes"],
         assignment_opens_days_before=spec["assignment_opens_days_before"],
         grade_boundaries=spec["grade_boundaries"],
+        grade_requirements=spec["grade_requirements"],
         concern_threshold=spec["concern_threshold"],
         lang=spec.get("lang", ""),
     )
@@ -236,6 +238,7 @@ TEST_FIELDS = {
     "registration_closes",
     "assignment_opens_days_before",
     "grade_boundaries",
+    "grade_requirements",
     "concern_threshold",
 }
 SUBTEST_FIELDS = {

@@ -73,6 +73,9 @@ class TestDefinition(StampedModel):
     assignment_opens_days_before = models.PositiveSmallIntegerField(default=21)
     # Swedish programme: minimum total points per test grade, e.g. {"E": 20, "C": 35, "A": 50}.
     grade_boundaries = models.JSONField(default=dict, blank=True)
+    # Swedish programme: per-part requirements, grade -> subtest code -> minimum points, e.g.
+    # {"C": {"B": 8}}: "C requires at least 8 points in subtest B" (and so do B and A).
+    grade_requirements = models.JSONField(default=dict, blank=True)
     # Norwegian programme: a result at or below this total is below the concern threshold.
     concern_threshold = models.PositiveIntegerField(null=True, blank=True)
     # The language of the test content (BCP 47, e.g. "sv", "nb", "en"); empty: the programme's.

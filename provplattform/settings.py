@@ -170,6 +170,12 @@ CELERY_BEAT_SCHEDULE["exams-sync-mandatory-assignments"] = {
     "task": "exams.tasks.sync_mandatory_assignments",
     "schedule": 3600.0,
 }
+CELERY_BEAT_SCHEDULE["results-remove-expired-exports"] = {
+    "task": "results.tasks.remove_expired_exports",
+    "schedule": 3600.0,
+}
+# Norwegian programme: up to this many points above a concern threshold is "just above".
+RESULTS_JUST_ABOVE_POINTS = env_int("RESULTS_JUST_ABOVE_POINTS", 2)
 CELERY_BEAT_SCHEDULE["grading-reminders"] = {
     "task": "grading.tasks.send_reminders",
     "schedule": 6 * 3600.0,

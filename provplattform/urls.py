@@ -8,6 +8,7 @@ api_v1 = [
     path("", include("schools.api_urls")),
     path("", include("exams.api_urls")),
     path("", include("delivery.api_urls")),
+    path("", include("results.api_urls")),
     path("", include("grading.api_urls")),
     path("", include("grading.desk_api_urls")),
 ]
@@ -18,6 +19,7 @@ urlpatterns = [
     path("api/v1/", include(api_v1)),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
+    path("", include("results.urls")),
     path("", include("delivery.urls")),
     path("", include("grading.urls")),
     path("", include("exams.urls")),

@@ -35,7 +35,12 @@ class Outcome(enum.Enum):
 
 Probe = Callable[[Client, SchoolUnit], HttpResponse | Outcome]
 
-OPTIONAL_PROBE_MODULES = ["tests.exams.probes", "tests.delivery.probes", "tests.grading.probes"]
+OPTIONAL_PROBE_MODULES = [
+    "tests.exams.probes",
+    "tests.delivery.probes",
+    "tests.grading.probes",
+    "tests.results.probes",
+]
 
 
 def outcome_of(result: HttpResponse | Outcome) -> Outcome:

@@ -119,7 +119,20 @@ def _seed_unit(unit, subtest, norwegian_subtest) -> dict:
         ),
         "paper_replacement": PaperReplacementFactory(school_unit=unit, subtest=subtest),
         "day_password": DayPasswordFactory(school_unit=unit),
+        **_seed_results(unit, subtest, pupil),
     }
+
+
+def _seed_results(unit, subtest, pupil) -> dict:
+    """A result set and a measure of the unit (results app)."""
+    from results.models import Measure, MeasureKind, ResultSet
+
+    result_set = ResultSet.objects.create(school_unit=unit, test=subtest.test)
+    kind = MeasureKind.objects.filter(organiser__isnull=True).first()
+    measure = Measure.objects.create(
+        school_unit=unit, person=pupil, subtest=subtest, kind=kind, starts_on="2027-04-01"
+    )
+    return {"result_set": result_set, "measure": measure}
 
 
 @pytest.fixture
@@ -222,6 +235,8 @@ DETAIL_OBJECTS = {
     "rooms/<uuid:room>": "room",
     "adjustments/<uuid:adjustment>": "adjustment",
     "exemptions/<uuid:exemption>": "exemption",
+    "results/<uuid:result_set>": "result_set",
+    "measures/<uuid:measure>": "measure",
     "subtests/<uuid:subtest>": "grading_subtest",
     "scores/<uuid:score>": "score",
     "machine-scores/<uuid:score>": "machine_score",

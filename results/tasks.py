@@ -1,0 +1,35 @@
+"""Celery jobs of results: ids in, one service call."""
+
+from __future__ import annotations
+
+from celery import shared_task
+
+from exams.models import TestDefinition
+from results.services import results_compute
+from schools.models import SchoolUnit
+
+
+@shared_task(name="results.tasks.recompute", ignore_result=True)
+def recompute(*, school_unit_id: int, test_id: int, person_ids: list[int] | None = None) -> int:
+    """Recompute one test's results at one unit (for some students, or all); the new version."""
+    result_set = results_compute(
+        school_unit=SchoolUnit.objects.get(pk=school_unit_id),
+        test=TestDefinition.objects.get(pk=test_id),
+        person_ids=person_ids,
+        reason="scores changed",
+    )
+    return result_set.version
+
+
+@shared_task(name="results.tasks.run_export", ignore_result=True)
+def run_export(*, job_id: int) -> None:
+    from results.jobs import export_job_run
+
+    export_job_run(job_id=job_id)
+
+
+@shared_task(name="results.tasks.remove_expired_exports", ignore_result=True)
+def remove_expired_exports() -> int:
+    from results.jobs import expired_jobs_remove
+
+    return expired_jobs_remove()
