@@ -14,7 +14,7 @@ import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
-from provplattform.env import env_bool, env_int, env_list, env_str
+from provplattform.env import env_bool, env_float, env_int, env_list, env_str
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -292,6 +292,10 @@ STUDENT_CREDENTIAL_PEPPER = env_str("STUDENT_CREDENTIAL_PEPPER") or SECRET_KEY
 DELIVERY_LATE_GRACE_S = env_int("DELIVERY_LATE_GRACE_S", 120)
 # Connections per web process for the save path on PostgreSQL.
 DELIVERY_SAVE_POOL_SIZE = env_int("DELIVERY_SAVE_POOL_SIZE", 8)
+# A save waits at most this long for the database (a pooled connection, then the statement);
+# longer, and it is answered 503 with Retry-After so that the client keeps it and retries.
+DELIVERY_SAVE_DB_WAIT_S = env_float("DELIVERY_SAVE_DB_WAIT_S", 1.0)
+DELIVERY_SAVE_STATEMENT_S = env_float("DELIVERY_SAVE_STATEMENT_S", 5.0)
 # HTTP requests Django handles at once per web process (each holds a database connection).
 WEB_MAX_CONCURRENT_REQUESTS = env_int("WEB_MAX_CONCURRENT_REQUESTS", 12)
 
