@@ -22,7 +22,7 @@ from channels.generic.websocket import AsyncJsonWebsocketConsumer
 from django.conf import settings
 from django.http import Http404
 
-from delivery import notices
+from delivery import notices, outbox
 from delivery.models import Attempt
 from delivery.presence import Lost, Presence, PresenceUnavailable, get_store, new_conn_id
 from schools.roles import Capability
@@ -89,13 +89,14 @@ def _socket_attempt(public_id, session) -> dict | None:
     if not data or not data.get("device"):
         return None
     attempt = (
-        Attempt.objects.select_related("sitting")
+        Attempt.objects.select_related("person", "sitting__room", "sitting__school_unit")
         .filter(pk=data.get("attempt"), public_id=public_id)
         .first()
     )
     if attempt is None or not attempt.device_token or attempt.device_token != data["device"]:
         return None
     return {
+        "card": outbox.student_card(attempt),
         "presence": Presence.of(attempt),
         "device": attempt.device_token,
         "status": attempt.status,
@@ -109,7 +110,7 @@ def _announce_restored(presence: Presence, lost: Lost, now: float) -> None:
             return
     except PresenceUnavailable:
         return
-    notices.notice_connection_restored(presence=presence, lost=lost, now=now)
+    outbox.drop_announce(kind=outbox.RESTORED, presence=presence, lost=lost, now=now)
 
 
 def _announce_lost(presence: Presence, lost: Lost) -> None:
@@ -118,7 +119,7 @@ def _announce_lost(presence: Presence, lost: Lost) -> None:
             return
     except PresenceUnavailable:
         return
-    notices.notice_connection_lost(presence=presence, lost=lost)
+    outbox.drop_announce(kind=outbox.LOST, presence=presence, lost=lost)
 
 
 async def _announce_lost_later(presence: Presence, lost: Lost) -> None:
@@ -158,6 +159,8 @@ class AttemptConsumer(_LiveConsumer):
             }
         )
         now = time.time()
+        # Kept so that a notice about this student can go out while the database is away.
+        await _store_call(get_store().card_set, self.presence.attempt, info["card"])
         lost = await _store_call(get_store().connect, self.presence, conn=self.conn, now=now)
         if lost is not None:
             await self._restored(lost, now)

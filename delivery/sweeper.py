@@ -22,7 +22,7 @@ from django.conf import settings
 from django.core.cache import cache
 from django.db import close_old_connections
 
-from delivery import notices
+from delivery import outbox
 from delivery.presence import LOST_KEEP_S, PresenceUnavailable, get_store
 
 log = logging.getLogger(__name__)
@@ -41,6 +41,8 @@ def sweep_presence(*, now: float) -> dict[str, int]:
     silent_before = now - settings.PRESENCE_HEARTBEAT_S - settings.PRESENCE_GRACE_S
     orphan_before = now - settings.PRESENCE_CLOSE_HOLD_S - ORPHAN_AFTER_S
     stats = {"silent": 0, "orphaned": 0}
+    # Notices that waited for the database first, so that they keep their order.
+    stats["written_late"] = outbox.outbox_drain()
     for unit in store.units():
         for presence, lost in store.declare_silent(unit, before=silent_before):
             if store.claim(lost.drop, "lost"):
@@ -56,10 +58,8 @@ def sweep_presence(*, now: float) -> dict[str, int]:
 
 
 def _announce(store, presence, lost, *, silent: bool) -> None:
-    # No notice means the attempt is finished (e.g. a submitted student's page went quiet):
-    # nothing to keep for a return that will not be reported.
-    if notices.notice_connection_lost(presence=presence, lost=lost, silent=silent) is None:
-        store.forget(presence)
+    # Through the outbox: written now, or once the database is back (delivery.outbox).
+    outbox.drop_announce(kind=outbox.LOST, presence=presence, lost=lost, silent=silent)
 
 
 def sweep_once(now: datetime.datetime | None = None, *, mode: str = "in-process") -> dict:
