@@ -20,7 +20,7 @@ import time
 from celery import shared_task
 from django.conf import settings
 from django.core.cache import cache
-from django.db import close_old_connections
+from django.db import InterfaceError, OperationalError, close_old_connections
 
 from delivery import outbox
 from delivery.presence import LOST_KEEP_S, PresenceUnavailable, get_store
@@ -77,6 +77,9 @@ def sweep_once(now: datetime.datetime | None = None, *, mode: str = "in-process"
         result["presence"] = "failed"
     try:
         result["auto_submitted"] = attempts_auto_submit_due(now=now)
+    except (OperationalError, InterfaceError) as exc:
+        # The database is away: the next sweep tries again (one line, not a traceback per sweep).
+        log.warning("automatic submit waits for the database: %s", exc.__class__.__name__)
     except Exception:
         log.exception("automatic submit failed")
     try:

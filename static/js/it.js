@@ -96,6 +96,8 @@
       var data;
       try { data = JSON.parse(message.data); } catch (e) { return; }
       if (data.type === "notice") { show(data); }
+      // The server's live feed was away (the socket stayed open): catch up as after a reconnect.
+      if (data.type === "resync") { catchUp(); }
     };
     socket.onclose = function (event) {
       liveState.dataset.online = "false";

@@ -181,6 +181,10 @@
     } else if (data.type === "sitting.changed") {
       setSittingStatus(data.status);
       reload();
+    } else if (data.type === "resync") {
+      // The server's live feed was away (the socket stayed open): catch up as after a reconnect.
+      reload();
+      return;
     } else {
       return;
     }
