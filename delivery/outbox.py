@@ -24,6 +24,7 @@ import contextlib
 import datetime
 import json
 import logging
+import time
 import uuid
 
 from django.db import InterfaceError, OperationalError
@@ -40,6 +41,7 @@ DRAIN_BATCH = 200
 # A drainer that died holding the lock lets the next one in after this long.
 LOCK_TTL_S = 30
 DB_ERRORS = (OperationalError, InterfaceError)
+WARN_EVERY_S = 5.0
 
 
 def _entry(kind: str, presence: Presence, lost: Lost, *, now: float | None, silent: bool) -> dict:
@@ -112,11 +114,7 @@ def outbox_drain(*, limit: int = DRAIN_BATCH) -> int:
             try:
                 _write(entry)
             except DB_ERRORS as exc:
-                log.warning(
-                    "database unavailable: %d connectivity notices wait in the outbox (%s)",
-                    len(waiting) - position,
-                    exc.__class__.__name__,
-                )
+                _warn_waiting(len(waiting) - position, exc)
                 for later in waiting[position:]:
                     _send_live_once(store, json.loads(later))
                 break
@@ -131,6 +129,22 @@ def outbox_drain(*, limit: int = DRAIN_BATCH) -> int:
         with contextlib.suppress(PresenceUnavailable):
             store.outbox_unlock(token)
     return written
+
+
+_warned_at = 0.0
+
+
+def _warn_waiting(count: int, exc: BaseException) -> None:
+    """One line every few seconds while the database is away, not one per sweep."""
+    global _warned_at
+    now = time.monotonic()
+    if now - _warned_at >= WARN_EVERY_S:
+        _warned_at = now
+        log.warning(
+            "database unavailable: %d connectivity notices wait in the outbox (%s)",
+            count,
+            exc.__class__.__name__,
+        )
 
 
 def _send_live_once(store, entry: dict) -> None:

@@ -380,7 +380,11 @@ def with_save_route(app):
         if scope["type"] != "http":
             await app(scope, receive, send)
             return
-        if scope["method"] == "POST" and settings.USING_POSTGRES:
+        if (
+            scope["method"] == "POST"
+            and settings.USING_POSTGRES
+            and settings.DELIVERY_SAVE_FAST_PATH
+        ):
             match = SAVE_PATH.match(scope["path"])
             if match:
                 await handle_save(match.group(1), scope, receive, send)

@@ -30,6 +30,7 @@ log = logging.getLogger(__name__)
 STAMP_KEY = "delivery:sweeper:last"
 # A close whose closing process died before announcing it is announced after this much extra time.
 ORPHAN_AFTER_S = 2.0
+_submit_warned_at = 0.0
 
 
 def _ts(now: datetime.datetime | None) -> float:
@@ -79,7 +80,10 @@ def sweep_once(now: datetime.datetime | None = None, *, mode: str = "in-process"
         result["auto_submitted"] = attempts_auto_submit_due(now=now)
     except (OperationalError, InterfaceError) as exc:
         # The database is away: the next sweep tries again (one line, not a traceback per sweep).
-        log.warning("automatic submit waits for the database: %s", exc.__class__.__name__)
+        global _submit_warned_at
+        if time.monotonic() - _submit_warned_at >= 5.0:
+            _submit_warned_at = time.monotonic()
+            log.warning("automatic submit waits for the database: %s", exc.__class__.__name__)
     except Exception:
         log.exception("automatic submit failed")
     try:

@@ -369,6 +369,104 @@ class PrivateRedis:
                 self.process.wait(timeout=5)
 
 
+PG_PORTS = range(18800, 18810)
+PG_BIN = Path("/usr/lib/postgresql/15/bin")
+PG_USER = "postgres"  # the server refuses to run as root; the data directory is that user's
+
+
+@dataclass
+class PrivatePostgres:
+    """A PostgreSQL server of our own (never the shared one) that a test may stop and start.
+
+    Holds a copy of the e2e database (`copy_from`), so a test changes nothing the others see.
+    fsync is off: a stop here is a fast shutdown, never a crash of the machine.
+    """
+
+    root: Path
+    port: int = field(default_factory=lambda: free_port(PG_PORTS))
+    process: subprocess.Popen | None = None
+    dbname: str = "pp_outage"
+
+    @property
+    def data(self) -> Path:
+        return self.root / "data"
+
+    @property
+    def url(self) -> str:
+        return f"postgres://{PG_USER}@127.0.0.1:{self.port}/{self.dbname}"
+
+    def _dsn(self, dbname: str) -> str:
+        return f"postgresql://{PG_USER}@127.0.0.1:{self.port}/{dbname}"
+
+    def init(self) -> PrivatePostgres:
+        import shutil
+
+        self.root.mkdir(parents=True, exist_ok=True)
+        shutil.chown(self.root, PG_USER)
+        subprocess.run(
+            [str(PG_BIN / "initdb"), "-D", str(self.data), "-U", PG_USER, "-A", "trust",
+             "-E", "UTF8", "--locale=C", "--no-sync"],
+            check=True, capture_output=True, user=PG_USER,
+        )  # fmt: skip
+        return self
+
+    def start(self, timeout: float = 30.0) -> PrivatePostgres:
+        RESULTS.mkdir(exist_ok=True)
+        log = open(RESULTS / "e2e-private-postgres.log", "a")  # noqa: SIM115
+        self.process = subprocess.Popen(
+            [str(PG_BIN / "postgres"), "-D", str(self.data), "-p", str(self.port),
+             "-k", str(self.root), "-c", "listen_addresses=127.0.0.1", "-c", "fsync=off",
+             "-c", "synchronous_commit=off", "-c", "full_page_writes=off"],
+            stdout=log, stderr=subprocess.STDOUT, start_new_session=True, user=PG_USER,
+        )  # fmt: skip
+        log.close()
+        self.wait_ready(timeout)
+        return self
+
+    def wait_ready(self, timeout: float) -> float:
+        """Wait until the server takes connections; the monotonic time it did."""
+        import psycopg
+
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            try:
+                with psycopg.connect(self._dsn("postgres"), connect_timeout=1):
+                    return time.monotonic()
+            except psycopg.OperationalError:
+                time.sleep(0.02)
+        raise RuntimeError("private postgres did not start")
+
+    def copy_from(self, source_url: str) -> PrivatePostgres:
+        """A copy of another database (the e2e one) under our database name."""
+        import psycopg
+
+        with psycopg.connect(self._dsn("postgres"), autocommit=True) as conn:
+            conn.execute(f'CREATE DATABASE "{self.dbname}"')
+        source = source_url.replace("postgres://", "postgresql://", 1)
+        dump = subprocess.run(["pg_dump", "--no-owner", source], check=True, capture_output=True)
+        subprocess.run(
+            ["psql", "-q", "-v", "ON_ERROR_STOP=1", self._dsn(self.dbname)],
+            input=dump.stdout, check=True, capture_output=True,
+        )  # fmt: skip
+        return self
+
+    def stop(self) -> None:
+        """Fast shutdown (SIGINT): every connection is ended, as a restart does."""
+        if self.process is not None and self.process.poll() is None:
+            self.process.send_signal(signal.SIGINT)
+            try:
+                self.process.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait(timeout=5)
+
+    def remove(self) -> None:
+        import shutil
+
+        self.stop()
+        shutil.rmtree(self.root, ignore_errors=True)
+
+
 # --- HTTP clients as a browser would be ---------------------------------------------------------
 
 CONFIG = re.compile(r'<script id="exam-config" type="application/json">(.*?)</script>', re.S)

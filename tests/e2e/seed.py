@@ -1,10 +1,12 @@
 """Seed the end-to-end database: run as `python -m tests.e2e.seed` with DATABASE_URL set.
 
 Builds, through the factories and the exams/delivery services, one school unit with a proctor,
-a published subtest (single choice, multiple choice, text entry, two extended-text items) and three
+a published subtest (single choice, multiple choice, text entry, two extended-text items) and four
 sittings today: "browser" (two students, released by the proctor during the test), "faults"
-(eight students, released up front) and "client" (eight students for the exam-client tests and
-the proctor-room form, released up front). Prints what the tests need as one JSON object on stdout.
+(eight students, released up front), "client" (eight students for the exam-client tests and
+the proctor-room form, released up front) and "outages" (eight students for the outage tests,
+which run on a copy of the database, released up front). Prints what the tests need as one
+JSON object on stdout.
 """
 
 from __future__ import annotations
@@ -77,6 +79,7 @@ def seed() -> dict:
         ("Hedda", "Moe"),
         ("Ivar", "Nyberg"),
         ("Jon", "Sand"),
+        *[("Elev", f"Avbrott{n}") for n in range(1, 9)],
     ]
     persons = []
     for given, family in names:
@@ -87,9 +90,19 @@ def seed() -> dict:
     exam_services.assignments_create(actor=head, school_unit=unit, subtest=subtest, persons=persons)
     today = timezone.localdate()
     starts_at = timezone.make_aware(datetime.datetime.combine(today, datetime.time(0, 5)))
-    groups = {"browser": persons[:2], "faults": persons[2:10], "client": persons[10:]}
+    groups = {
+        "browser": persons[:2],
+        "faults": persons[2:10],
+        "client": persons[10:18],
+        "outages": persons[18:26],
+    }
     sittings = {}
-    for key, room_name in (("browser", "Sal 12"), ("faults", "Sal 14"), ("client", "Sal 16")):
+    for key, room_name in (
+        ("browser", "Sal 12"),
+        ("faults", "Sal 14"),
+        ("client", "Sal 16"),
+        ("outages", "Sal 18"),
+    ):
         room = exam_services.room_create(actor=head, school_unit=unit, name=room_name)
         result = exam_services.sitting_create(
             actor=head,
@@ -106,6 +119,7 @@ def seed() -> dict:
         sittings[key] = result.sitting
     attempt_release(actor=proctor, sitting=sittings["faults"])
     attempt_release(actor=proctor, sitting=sittings["client"])
+    attempt_release(actor=proctor, sitting=sittings["outages"])
     day_password = day_password_for(school_unit=unit, date=today).password
 
     def login(person) -> dict:
