@@ -37,6 +37,8 @@ log = logging.getLogger(__name__)
 CLOSE_REFUSED = 4403
 CLOSE_REPLACED = 4409
 CLOSE_TRY_AGAIN = 1013
+# uvicorn closes every socket with this code when the process is told to stop.
+CLOSE_SERVICE_RESTART = 1012
 # While the channel layer is away a socket retries its receive this often (doubling up to max).
 LAYER_RETRY_S = 0.25
 LAYER_RETRY_MAX_S = 2.0
@@ -218,6 +220,12 @@ def _announce_lost(presence: Presence, lost: Lost) -> None:
     outbox.drop_announce(kind=outbox.LOST, presence=presence, lost=lost)
 
 
+async def pending_flush() -> None:
+    """Wait for close announcements still in their hold (a web process shutting down)."""
+    if _pending:
+        await asyncio.gather(*list(_pending), return_exceptions=True)
+
+
 async def _announce_lost_later(presence: Presence, lost: Lost) -> None:
     await asyncio.sleep(settings.PRESENCE_CLOSE_HOLD_S)
     try:
@@ -283,6 +291,11 @@ class AttemptConsumer(_LiveConsumer):
             return
         await self.leave()
         store = get_store()
+        if code == CLOSE_SERVICE_RESTART:
+            # This process is stopping (a deploy), not the student: the page reconnects at once
+            # to another worker and its heartbeats go on. Should it not come back, the sweeper
+            # finds the silence and announces it like any silent drop.
+            return
         if self.quiet or self.status in notices.QUIET_STATUSES:
             await _store_call(store.forget, self.presence, conn=self.conn)
             return

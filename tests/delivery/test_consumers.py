@@ -310,3 +310,21 @@ def test_sockets_stay_open_and_answer_heartbeats_while_the_channel_layer_is_down
     # No student was reported lost because the layer, not the student, was unavailable.
     assert not Notice.objects.filter(sitting=sitting).exists()
     assert "channel layer unavailable" in caplog.text
+
+
+def test_a_server_shutdown_closing_the_socket_announces_nothing(live, store):  # noqa: F811
+    """A deploy closes every socket with 1012: the process stops, not the student, whose page
+    reconnects to another worker at once; should it not, the sweeper finds the silence."""
+    world, sitting, attempt, token = live
+    cookie = student_cookie(attempt, token)
+
+    async def scenario():
+        student = socket(f"/ws/attempt/{attempt.public_id}/", cookie)
+        assert (await student.connect())[0]
+        await student.receive_json_from()
+        await student.disconnect(code=1012)
+        await announced()
+
+    run(scenario)
+    assert not Notice.objects.filter(sitting=sitting).exists()
+    assert store.snapshot(world.unit.pk)[1] == {}  # no drop left for the sweeper to announce

@@ -252,6 +252,9 @@ class ServerProcess:
     port: int = field(default_factory=lambda: free_port(SERVER_PORTS))
     process: subprocess.Popen | None = None
     starts: int = 0
+    # None: `manage.py serve`; "uvicorn": the production command (docker-compose's web service,
+    # one worker, no sweeper inside)
+    command: str | None = None
 
     @property
     def base_url(self) -> str:
@@ -266,8 +269,13 @@ class ServerProcess:
         log = open(self.log_path, "a" if self.starts else "w")  # noqa: SIM115
         log.write(f"\n--- start {self.starts + 1} on port {self.port} ---\n")
         log.flush()
+        args = [PYTHON, "manage.py", "serve", "--host", "127.0.0.1", "--port", str(self.port)]
+        if self.command == "uvicorn":
+            args = [PYTHON, "-m", "uvicorn", "provplattform.asgi:application",
+                    "--host", "127.0.0.1", "--port", str(self.port),
+                    "--timeout-graceful-shutdown", "5"]  # fmt: skip
         self.process = subprocess.Popen(
-            [PYTHON, "manage.py", "serve", "--host", "127.0.0.1", "--port", str(self.port)],
+            args,
             cwd=ROOT,
             env=self.env,
             stdout=log,
