@@ -11,6 +11,7 @@ import contextlib
 import datetime
 import json
 import os
+import random
 import re
 import signal
 import socket
@@ -42,8 +43,9 @@ GRACE_S = 4
 
 
 def free_port(ports: range) -> int:
-    """A free port from `ports` (the range this suite may use), else any free port."""
-    for port in ports:
+    """A free port from `ports` (the range this suite may use), else any free port. Tried in a
+    random order: other runs on the machine use the same range."""
+    for port in random.sample(list(ports), len(ports)):
         with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
             try:
                 sock.bind(("127.0.0.1", port))
@@ -264,7 +266,7 @@ class ServerProcess:
     def log_path(self) -> Path:
         return RESULTS / f"e2e-{self.name}.log"
 
-    def start(self, timeout: float = 60.0) -> ServerProcess:
+    def start(self, timeout: float = 60.0, *, tries: int = 3) -> ServerProcess:
         RESULTS.mkdir(exist_ok=True)
         log = open(self.log_path, "a" if self.starts else "w")  # noqa: SIM115
         log.write(f"\n--- start {self.starts + 1} on port {self.port} ---\n")
@@ -284,14 +286,31 @@ class ServerProcess:
         )
         log.close()
         self.starts += 1
-        self.wait_healthy(timeout)
+        try:
+            self.wait_healthy(timeout)
+        except RuntimeError:
+            if "address already in use" not in self.log_text()[-2000:] or tries <= 1:
+                raise
+            # another run took the port meanwhile: the same start on another one
+            self.starts -= 1
+            self.port = free_port(SERVER_PORTS)
+            return self.start(timeout, tries=tries - 1)
         return self
+
+    def _bound(self) -> bool:
+        """Our process holds the port: another run's server may answer on it otherwise."""
+        text = self.log_text()
+        start = text.rfind(f"--- start {self.starts} on port {self.port} ---")
+        return start >= 0 and f"running on http://127.0.0.1:{self.port}" in text[start:]
 
     def wait_healthy(self, timeout: float) -> None:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
                 raise RuntimeError(f"{self.name} exited; see {self.log_path}")
+            if not self._bound():
+                time.sleep(0.1)
+                continue
             try:
                 with urllib.request.urlopen(self.base_url + "/healthz", timeout=2) as response:  # noqa: S310
                     if response.status == 200:
@@ -363,7 +382,11 @@ class PrivateRedis:
             ):
                 sock.sendall(b"PING\r\n")
                 if sock.recv(16).startswith(b"+PONG"):
-                    return self
+                    time.sleep(0.2)  # a server that could not bind exits; another run's answered
+                    if self.process.poll() is None:
+                        return self
+                    self.port = free_port(REDIS_PORTS)
+                    return self.start()
             time.sleep(0.05)
         raise RuntimeError("private redis-server did not start")
 
@@ -429,6 +452,9 @@ class PrivatePostgres:
         )  # fmt: skip
         log.close()
         self.wait_ready(timeout)
+        if self.process.poll() is not None:  # could not bind: another run's server answered
+            self.port = free_port(PG_PORTS)
+            return self.start(timeout)
         return self
 
     def wait_ready(self, timeout: float) -> float:

@@ -110,9 +110,11 @@ def private_postgres(e2e):
     if e2e.db.engine != "postgres":
         pytest.skip("the database outage needs PostgreSQL")
     pg = PrivatePostgres(root=Path(tempfile.mkdtemp(prefix="pp-e2e-pg-")))
-    pg.init().start().copy_from(e2e.db.url)
-    yield pg
-    pg.remove()
+    try:
+        pg.init().start().copy_from(e2e.db.url)
+        yield pg
+    finally:
+        pg.remove()
 
 
 def test_database_outage_saves_fail_fast_recover_at_once_and_every_drop_is_announced(
