@@ -238,7 +238,7 @@ def test_database_outage_saves_fail_fast_recover_at_once_and_every_drop_is_annou
     assert {status for _, status, _ in outage} == {503}, outage[:5]
     assert all(retry for _, _, retry in outage)
     slowest = max(waited for waited, _, _ in outage)
-    assert slowest < 1.6, f"a save waited {slowest:.2f} s during the outage"
+    assert slowest < 2.0, f"a save waited {slowest:.2f} s during the outage"
     assert recovered_in < 2.0, f"first save {recovered_in:.2f} s after the database's return"
     for client in savers:
         assert client.refusals == []
