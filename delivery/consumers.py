@@ -30,6 +30,7 @@ from django.http import Http404
 from delivery import notices, outbox
 from delivery.models import Attempt
 from delivery.presence import Lost, Presence, PresenceUnavailable, get_store, new_conn_id
+from provplattform.logs import warn_every
 from schools.roles import Capability
 
 log = logging.getLogger(__name__)
@@ -42,7 +43,6 @@ CLOSE_SERVICE_RESTART = 1012
 # While the channel layer is away a socket retries its receive this often (doubling up to max).
 LAYER_RETRY_S = 0.25
 LAYER_RETRY_MAX_S = 2.0
-WARN_EVERY_S = 5.0
 STUDENT_SESSION_KEY = "student"
 # Tasks announcing closes after the hold; kept referenced so they are not collected early.
 _pending: set[asyncio.Task] = set()
@@ -60,15 +60,9 @@ def _store_call(fn, *args, **kwargs):
     return sync_to_async(call, thread_sensitive=False)()
 
 
-_warned_at: dict[str, float] = {}
-
-
 def _warn_once_in_a_while(what: str, exc: BaseException) -> None:
     """One line per kind of trouble every few seconds per process, not one per socket."""
-    now = time.monotonic()
-    if now - _warned_at.get(what, 0.0) >= WARN_EVERY_S:
-        _warned_at[what] = now
-        log.warning("%s: %s %s", what, exc.__class__.__name__, exc)
+    warn_every(log, what, "%s: %s %s", what, type(exc).__name__, exc)
 
 
 def database_guard(app):

@@ -24,7 +24,6 @@ import contextlib
 import datetime
 import json
 import logging
-import time
 import uuid
 
 from django.db import InterfaceError, OperationalError
@@ -32,6 +31,7 @@ from django.db import InterfaceError, OperationalError
 from delivery import notices
 from delivery.presence import Lost, Presence, PresenceUnavailable, get_store
 from provplattform.live import send_now
+from provplattform.logs import warn_every
 
 log = logging.getLogger(__name__)
 
@@ -41,7 +41,6 @@ DRAIN_BATCH = 200
 # A drainer that died holding the lock lets the next one in after this long.
 LOCK_TTL_S = 30
 DB_ERRORS = (OperationalError, InterfaceError)
-WARN_EVERY_S = 5.0
 
 
 def _entry(kind: str, presence: Presence, lost: Lost, *, now: float | None, silent: bool) -> dict:
@@ -114,7 +113,13 @@ def outbox_drain(*, limit: int = DRAIN_BATCH) -> int:
             try:
                 _write(entry)
             except DB_ERRORS as exc:
-                _warn_waiting(len(waiting) - position, exc)
+                warn_every(
+                    log,
+                    "outbox-db",
+                    "database unavailable: %d connectivity notices wait in the outbox (%s)",
+                    len(waiting) - position,
+                    type(exc).__name__,
+                )
                 for later in waiting[position:]:
                     _send_live_once(store, json.loads(later))
                 break
@@ -129,22 +134,6 @@ def outbox_drain(*, limit: int = DRAIN_BATCH) -> int:
         with contextlib.suppress(PresenceUnavailable):
             store.outbox_unlock(token)
     return written
-
-
-_warned_at = 0.0
-
-
-def _warn_waiting(count: int, exc: BaseException) -> None:
-    """One line every few seconds while the database is away, not one per sweep."""
-    global _warned_at
-    now = time.monotonic()
-    if now - _warned_at >= WARN_EVERY_S:
-        _warned_at = now
-        log.warning(
-            "database unavailable: %d connectivity notices wait in the outbox (%s)",
-            count,
-            exc.__class__.__name__,
-        )
 
 
 def _send_live_once(store, entry: dict) -> None:

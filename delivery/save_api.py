@@ -28,7 +28,6 @@ import datetime
 import json
 import logging
 import re
-import time
 import uuid
 from typing import Any
 
@@ -41,6 +40,7 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
 from delivery import save_rule, services
+from provplattform.logs import warn_every
 
 log = logging.getLogger(__name__)
 
@@ -163,9 +163,6 @@ _pool_lock: asyncio.Lock | None = None
 # the first save after its return waits well under a second (the pool's own backoff doubles from
 # 1 s to minutes: after a 20 s outage the next attempt could come 8 s after the return).
 RECONNECT_EVERY_S = 0.25
-# A save that finds the database unavailable logs one warning per this many seconds, not one each.
-_WARN_EVERY_S = 5.0
-_warned_at = 0.0
 
 
 class DatabaseUnavailable(Exception):
@@ -242,11 +239,9 @@ async def pools_close() -> None:
 
 
 def _warn_unavailable(exc: BaseException) -> None:
-    global _warned_at
-    now = time.monotonic()
-    if now - _warned_at >= _WARN_EVERY_S:
-        _warned_at = now
-        log.warning("database unavailable for saves (answered 503): %s", exc.__class__.__name__)
+    warn_every(
+        log, "save-db", "database unavailable for saves (answered 503): %s", type(exc).__name__
+    )
 
 
 async def _run(sql: str, params: dict[str, Any]) -> list[tuple]:

@@ -24,14 +24,13 @@ from django.db import InterfaceError, OperationalError, close_old_connections
 
 from delivery import outbox
 from delivery.presence import LOST_KEEP_S, PresenceUnavailable, get_store
+from provplattform.logs import warn_every
 
 log = logging.getLogger(__name__)
 
 STAMP_KEY = "delivery:sweeper:last"
 # A close whose closing process died before announcing it is announced after this much extra time.
 ORPHAN_AFTER_S = 2.0
-_submit_warned_at = 0.0
-_stamp_warned_at = 0.0
 
 
 def _ts(now: datetime.datetime | None) -> float:
@@ -81,20 +80,16 @@ def sweep_once(now: datetime.datetime | None = None, *, mode: str = "in-process"
         result["auto_submitted"] = attempts_auto_submit_due(now=now)
     except (OperationalError, InterfaceError) as exc:
         # The database is away: the next sweep tries again (one line, not a traceback per sweep).
-        global _submit_warned_at
-        if time.monotonic() - _submit_warned_at >= 5.0:
-            _submit_warned_at = time.monotonic()
-            log.warning("automatic submit waits for the database: %s", exc.__class__.__name__)
+        warn_every(
+            log, "submit-db", "automatic submit waits for the database: %s", type(exc).__name__
+        )
     except Exception:
         log.exception("automatic submit failed")
     try:
         cache.set(STAMP_KEY, {"at": time.time(), "mode": mode}, timeout=3600)
     except Exception as exc:
         # Redis away: the status page shows the workers as stale; one line every few seconds.
-        global _stamp_warned_at
-        if time.monotonic() - _stamp_warned_at >= 5.0:
-            _stamp_warned_at = time.monotonic()
-            log.warning("sweeper stamp not written: %s", exc.__class__.__name__)
+        warn_every(log, "sweeper-stamp", "sweeper stamp not written: %s", type(exc).__name__)
     return result
 
 
