@@ -97,17 +97,38 @@ def drop_announce(
 def outbox_drain(*, limit: int = DRAIN_BATCH) -> int:
     """Write waiting notices in order; stop at the first the database does not take. Returns
     how many were written. One drainer at a time (a lock in the store), so order holds across
-    processes; never raises."""
+    processes; the drainer goes on while notices keep coming (a room dropping at once), and
+    looks once more after unlocking, so a notice queued meanwhile does not wait for the sweeper.
+    Never raises."""
     store = get_store()
-    token = uuid.uuid4().hex
-    try:
-        if not store.outbox_lock(token, ttl=LOCK_TTL_S):
-            return 0
-    except PresenceUnavailable:
-        return 0
     written = 0
-    try:
-        waiting = store.outbox_head(limit)
+    for _ in range(3):
+        token = uuid.uuid4().hex
+        try:
+            if not store.outbox_lock(token, ttl=LOCK_TTL_S):
+                return written
+        except PresenceUnavailable:
+            return written
+        try:
+            done, blocked = _drain_locked(store, limit)
+            written += done
+        except PresenceUnavailable:
+            return written
+        finally:
+            with contextlib.suppress(PresenceUnavailable):
+                store.outbox_unlock(token)
+        try:
+            if blocked or not store.outbox_head(1):
+                return written
+        except PresenceUnavailable:
+            return written
+    return written
+
+
+def _drain_locked(store, limit: int) -> tuple[int, bool]:
+    """(notices written, whether the database stopped the drain)."""
+    written = 0
+    while waiting := store.outbox_head(limit):
         for position, raw in enumerate(waiting):
             entry = json.loads(raw)
             try:
@@ -122,18 +143,13 @@ def outbox_drain(*, limit: int = DRAIN_BATCH) -> int:
                 )
                 for later in waiting[position:]:
                     _send_live_once(store, json.loads(later))
-                break
+                return written, True
             except Exception:
                 # A notice that can never be written (a bug) must not hold up the others.
                 log.exception("connectivity notice for drop %s left out", entry.get("drop"))
             store.outbox_done(raw)
             written += 1
-    except PresenceUnavailable:
-        pass
-    finally:
-        with contextlib.suppress(PresenceUnavailable):
-            store.outbox_unlock(token)
-    return written
+    return written, False
 
 
 def _send_live_once(store, entry: dict) -> None:
