@@ -94,6 +94,23 @@ def database_guard(app):
     return guarded
 
 
+async def _cancellable(coro):
+    """Await `coro` in a task of its own, so that cancelling the caller never waits for it.
+
+    A channels-redis receive does not always end promptly when cancelled (it may be inside its
+    BRPOP loop); Channels cancels the receive when a socket closes and waits for it, so a closed
+    socket's consumer could outlive it and hold up a worker's shutdown (docs/operations.md).
+    """
+    task = asyncio.ensure_future(coro)
+    try:
+        await asyncio.wait({task})
+    except asyncio.CancelledError:
+        task.cancel()  # asked, not awaited
+        task.add_done_callback(lambda t: t.cancelled() or t.exception())  # nothing left unread
+        raise
+    return task.result()
+
+
 class _LiveConsumer(AsyncJsonWebsocketConsumer):
     """A socket that outlives its client's last message and the channel layer's outages.
 
@@ -157,7 +174,7 @@ class _LiveConsumer(AsyncJsonWebsocketConsumer):
                     self._resync = False
                     return {"type": "layer.resync"}
             try:
-                return await self.channel_layer.receive(self.channel_name)
+                return await _cancellable(self.channel_layer.receive(self.channel_name))
             except Exception as exc:
                 _warn_once_in_a_while("channel layer receive failed, sockets wait for it", exc)
                 self._rejoin = self._resync = True
