@@ -13,18 +13,24 @@ missing object is treated the same as someone else's.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import time
 
 from asgiref.sync import sync_to_async
 from channels.db import database_sync_to_async
+from channels.exceptions import StopConsumer
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
+from channels.layers import get_channel_layer
+from channels.utils import await_many_dispatch
 from django.conf import settings
+from django.db import InterfaceError, OperationalError
 from django.http import Http404
 
-from delivery import notices
+from delivery import notices, outbox
 from delivery.models import Attempt
 from delivery.presence import Lost, Presence, PresenceUnavailable, get_store, new_conn_id
+from provplattform.logs import warn_every
 from schools.roles import Capability
 
 log = logging.getLogger(__name__)
@@ -32,6 +38,11 @@ log = logging.getLogger(__name__)
 CLOSE_REFUSED = 4403
 CLOSE_REPLACED = 4409
 CLOSE_TRY_AGAIN = 1013
+# uvicorn closes every socket with this code when the process is told to stop.
+CLOSE_SERVICE_RESTART = 1012
+# While the channel layer is away a socket retries its receive this often (doubling up to max).
+LAYER_RETRY_S = 0.25
+LAYER_RETRY_MAX_S = 2.0
 STUDENT_SESSION_KEY = "student"
 # Tasks announcing closes after the hold; kept referenced so they are not collected early.
 _pending: set[asyncio.Task] = set()
@@ -49,30 +60,74 @@ def _store_call(fn, *args, **kwargs):
     return sync_to_async(call, thread_sensitive=False)()
 
 
-async def _join(consumer: AsyncJsonWebsocketConsumer, group: str) -> bool:
-    """Join a channel-layer group; while the layer (Redis) is down, refuse the socket politely.
+def _warn_once_in_a_while(what: str, exc: BaseException) -> None:
+    """One line per kind of trouble every few seconds per process, not one per socket."""
+    warn_every(log, what, "%s: %s %s", what, type(exc).__name__, exc)
 
-    The client retries with back-off, so an outage gives one warning per attempt instead of a
-    traceback, and the socket comes back on its own once Redis does.
+
+def database_guard(app):
+    """Wrap the WebSocket stack: a socket whose opening needs the database while it is away (the
+    session, the user, the attempt) is accepted and closed with 1013 "try again later", which
+    every page's socket answers by reconnecting, instead of ending in a traceback and a 403."""
+
+    async def guarded(scope, receive, send):
+        state = {"accepted": False, "closed": False}
+
+        async def tracking_send(message):
+            if message["type"] == "websocket.accept":
+                state["accepted"] = True
+            elif message["type"] == "websocket.close":
+                state["closed"] = True
+            await send(message)
+
+        try:
+            await app(scope, receive, tracking_send)
+        except (OperationalError, InterfaceError) as exc:
+            _warn_once_in_a_while("database unavailable, socket asked to reconnect", exc)
+            if state["closed"]:
+                return
+            with contextlib.suppress(Exception):
+                if not state["accepted"]:
+                    await send({"type": "websocket.accept"})
+                await send({"type": "websocket.close", "code": CLOSE_TRY_AGAIN})
+
+    return guarded
+
+
+async def _cancellable(coro):
+    """Await `coro` in a task of its own, so that cancelling the caller never waits for it.
+
+    A channels-redis receive does not always end promptly when cancelled (it may be inside its
+    BRPOP loop); Channels cancels the receive when a socket closes and waits for it, so a closed
+    socket's consumer could outlive it and hold up a worker's shutdown (docs/operations.md).
     """
+    task = asyncio.ensure_future(coro)
     try:
-        await consumer.channel_layer.group_add(group, consumer.channel_name)
-    except Exception as exc:
-        log.warning("channel layer unavailable, socket asked to retry: %s", exc)
-        await consumer.close(code=CLOSE_TRY_AGAIN)
-        return False
-    return True
+        await asyncio.wait({task})
+    except asyncio.CancelledError:
+        task.cancel()  # asked, not awaited
+        task.add_done_callback(lambda t: t.cancelled() or t.exception())  # nothing left unread
+        raise
+    return task.result()
 
 
 class _LiveConsumer(AsyncJsonWebsocketConsumer):
-    """A socket that keeps handling its queue after the client has gone.
+    """A socket that outlives its client's last message and the channel layer's outages.
 
-    A client may close right after sending (a heartbeat, then the tab closes): the answer to that
-    message then meets a closed connection, and uvicorn raises ClientDisconnected (an OSError).
-    Let through, that error would end the consumer without disconnect(), and the drop would be
-    announced only as a silent one by the sweeper. The server has already queued
-    "websocket.disconnect", so dropping the send lets disconnect() run as for any close.
+    - A client may close right after sending (a heartbeat, then the tab closes): the answer to
+      that message then meets a closed connection, and uvicorn raises ClientDisconnected (an
+      OSError). Let through, that error would end the consumer without disconnect(), and the
+      drop would be announced only as a silent one by the sweeper. The server has already queued
+      "websocket.disconnect", so dropping the send lets disconnect() run as for any close.
+    - The channel layer (Redis) may go away. Channels ends a consumer whose layer receive fails,
+      closing every socket; here the receive waits and retries instead, the socket stays open and
+      its heartbeats are answered. The socket's group is joined (again) as soon as the layer
+      answers (Redis may come back empty), and the client is told to catch up ("resync") with
+      what it may have missed meanwhile.
     """
+
+    groups_joined: tuple[str, ...] = ()
+    _rejoin = False
 
     async def __call__(self, scope, receive, send):
         async def send_unless_gone(message):
@@ -81,7 +136,61 @@ class _LiveConsumer(AsyncJsonWebsocketConsumer):
             except OSError:
                 log.debug("send to a closed socket dropped: %s", message.get("type"))
 
-        await super().__call__(scope, receive, send_unless_gone)
+        self.scope = scope
+        self.channel_layer = get_channel_layer(self.channel_layer_alias)
+        self.base_send = send_unless_gone
+        self._resync = False
+        sources = [receive]
+        if self.channel_layer is not None:
+            self.channel_name = await self.channel_layer.new_channel()
+            sources.append(self._channel_receive)
+        with contextlib.suppress(StopConsumer):
+            await await_many_dispatch(sources, self.dispatch)
+
+    async def join(self, group: str) -> None:
+        """Join a group; while the layer is away the socket is accepted all the same and
+        joins once the layer is back."""
+        self.groups_joined = (*self.groups_joined, group)
+        try:
+            await self.channel_layer.group_add(group, self.channel_name)
+        except Exception as exc:
+            _warn_once_in_a_while("channel layer unavailable, sockets wait for it", exc)
+            self._rejoin = True
+
+    async def _channel_receive(self):
+        delay = LAYER_RETRY_S
+        while True:
+            if self._rejoin:
+                try:
+                    for group in self.groups_joined:
+                        await self.channel_layer.group_add(group, self.channel_name)
+                except Exception as exc:
+                    _warn_once_in_a_while("channel layer unavailable, sockets wait for it", exc)
+                    await asyncio.sleep(delay)
+                    delay = min(delay * 2, LAYER_RETRY_MAX_S)
+                    continue
+                self._rejoin = False
+                if self._resync:
+                    self._resync = False
+                    return {"type": "layer.resync"}
+            try:
+                return await _cancellable(self.channel_layer.receive(self.channel_name))
+            except Exception as exc:
+                _warn_once_in_a_while("channel layer receive failed, sockets wait for it", exc)
+                self._rejoin = self._resync = True
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, LAYER_RETRY_MAX_S)
+
+    async def layer_resync(self, event):
+        """Group events may have been missed while the layer was away: the page catches up."""
+        await self.send_json({"type": "resync"})
+
+    async def leave(self) -> None:
+        for group in self.groups_joined:
+            try:
+                await self.channel_layer.group_discard(group, self.channel_name)
+            except Exception as exc:
+                _warn_once_in_a_while("group discard failed", exc)
 
 
 def _socket_attempt(public_id, session) -> dict | None:
@@ -89,13 +198,14 @@ def _socket_attempt(public_id, session) -> dict | None:
     if not data or not data.get("device"):
         return None
     attempt = (
-        Attempt.objects.select_related("sitting")
+        Attempt.objects.select_related("person", "sitting__room", "sitting__school_unit")
         .filter(pk=data.get("attempt"), public_id=public_id)
         .first()
     )
     if attempt is None or not attempt.device_token or attempt.device_token != data["device"]:
         return None
     return {
+        "card": outbox.student_card(attempt),
         "presence": Presence.of(attempt),
         "device": attempt.device_token,
         "status": attempt.status,
@@ -109,7 +219,7 @@ def _announce_restored(presence: Presence, lost: Lost, now: float) -> None:
             return
     except PresenceUnavailable:
         return
-    notices.notice_connection_restored(presence=presence, lost=lost, now=now)
+    outbox.drop_announce(kind=outbox.RESTORED, presence=presence, lost=lost, now=now)
 
 
 def _announce_lost(presence: Presence, lost: Lost) -> None:
@@ -118,7 +228,13 @@ def _announce_lost(presence: Presence, lost: Lost) -> None:
             return
     except PresenceUnavailable:
         return
-    notices.notice_connection_lost(presence=presence, lost=lost)
+    outbox.drop_announce(kind=outbox.LOST, presence=presence, lost=lost)
+
+
+async def pending_flush() -> None:
+    """Wait for close announcements still in their hold (a web process shutting down)."""
+    if _pending:
+        await asyncio.gather(*list(_pending), return_exceptions=True)
 
 
 async def _announce_lost_later(presence: Presence, lost: Lost) -> None:
@@ -141,8 +257,7 @@ class AttemptConsumer(_LiveConsumer):
             await self.close(code=CLOSE_REFUSED)
             return
         self.group = f"attempt.{public_id}"
-        if not await _join(self, self.group):
-            return
+        await self.join(self.group)
         self.presence = info["presence"]
         self.device = info["device"]
         self.status = info["status"]
@@ -158,6 +273,8 @@ class AttemptConsumer(_LiveConsumer):
             }
         )
         now = time.time()
+        # Kept so that a notice about this student can go out while the database is away.
+        await _store_call(get_store().card_set, self.presence.attempt, info["card"])
         lost = await _store_call(get_store().connect, self.presence, conn=self.conn, now=now)
         if lost is not None:
             await self._restored(lost, now)
@@ -183,11 +300,13 @@ class AttemptConsumer(_LiveConsumer):
     async def disconnect(self, code):
         if self.presence is None:
             return
-        try:
-            await self.channel_layer.group_discard(self.group, self.channel_name)
-        except Exception:
-            log.warning("group discard failed", exc_info=True)
+        await self.leave()
         store = get_store()
+        if code == CLOSE_SERVICE_RESTART:
+            # This process is stopping (a deploy), not the student: the page reconnects at once
+            # to another worker and its heartbeats go on. Should it not come back, the sweeper
+            # finds the silence and announces it like any silent drop.
+            return
         if self.quiet or self.status in notices.QUIET_STATUSES:
             await _store_call(store.forget, self.presence, conn=self.conn)
             return
@@ -243,11 +362,7 @@ class _StaffConsumer(_LiveConsumer):
     group: str | None = None
 
     async def disconnect(self, code):
-        if self.group:
-            try:
-                await self.channel_layer.group_discard(self.group, self.channel_name)
-            except Exception:
-                log.warning("group discard failed", exc_info=True)
+        await self.leave()
 
     async def receive_json(self, content, **kwargs):
         if isinstance(content, dict) and content.get("type") == "hb":
@@ -267,8 +382,7 @@ class SittingConsumer(_StaffConsumer):
             await self.close(code=CLOSE_REFUSED)
             return
         group = notices.sitting_group(sitting.public_id)
-        if not await _join(self, group):
-            return
+        await self.join(group)
         self.group = group
         await self.accept()
 
@@ -289,7 +403,6 @@ class UnitITConsumer(_StaffConsumer):
             await self.close(code=CLOSE_REFUSED)
             return
         group = notices.it_group(unit.public_id)
-        if not await _join(self, group):
-            return
+        await self.join(group)
         self.group = group
         await self.accept()

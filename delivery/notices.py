@@ -102,6 +102,7 @@ def notice_payload(notice: Notice, **extra: Any) -> dict[str, Any]:
         "outage_seconds": data.get("outage_seconds"),
         "count": data.get("count"),
         "restored": data.get("restored"),
+        "drop": data.get("drop"),
     }
     payload.update(extra)
     return payload
@@ -171,13 +172,17 @@ def notice_connection_lost(
 ) -> Notice | None:
     """Store and push "connection lost" for one student; nothing for a finished attempt.
 
-    Called once per drop: the caller has won the drop's claim in the presence store.
+    Called once per drop: the caller has won the drop's claim in the presence store. Written
+    again from the outbox (delivery.outbox) after a failure, so a drop already stored is kept.
     """
     with transaction.atomic():
         attempt = _attempt(presence)
         if attempt is None or attempt.status in QUIET_STATUSES:
             return None
         sitting = attempt.sitting
+        stored = _drop_notice(attempt, NoticeKind.CONNECTION_LOST, lost.drop)
+        if stored is not None:
+            return stored
         notice = Notice(
             sitting=sitting,
             school_unit=sitting.school_unit,
@@ -195,6 +200,12 @@ def notice_connection_lost(
         return notice
 
 
+def _drop_notice(attempt: Attempt, kind: str, drop: str) -> Notice | None:
+    return Notice.objects.filter(
+        sitting=attempt.sitting, person=attempt.person, kind=kind, data__drop=drop
+    ).first()
+
+
 def _outage_data(attempt, lost: Lost) -> dict:
     """What a lost or restored notice says about whom, where and which drop."""
     return {
@@ -208,23 +219,24 @@ def _outage_data(attempt, lost: Lost) -> dict:
 
 
 def notice_connection_restored(*, presence: Presence, lost: Lost, now: float) -> Notice | None:
-    """Store and push "connection restored" with the outage's length (from the last heartbeat)."""
+    """Store and push "connection restored" with the outage's length (from the last heartbeat).
+
+    Only for a drop whose "connection lost" is stored: never a return nobody was told of the
+    loss of (the outbox writes a drop's loss first). Once per drop.
+    """
     with transaction.atomic():
         attempt = _attempt(presence)
         if attempt is None:
             return None
         sitting = attempt.sitting
-        lost_notice = (
-            Notice.objects.filter(
-                sitting=sitting,
-                person=attempt.person,
-                kind=NoticeKind.CONNECTION_LOST,
-                data__drop=lost.drop,
-            )
-            .only("data")
-            .first()
-        )
-        lost_data = lost_notice.data if lost_notice else {}
+        lost_notice = _drop_notice(attempt, NoticeKind.CONNECTION_LOST, lost.drop)
+        if lost_notice is None:
+            log.warning("return from drop %s not announced: its loss was not", lost.drop)
+            return None
+        stored = _drop_notice(attempt, NoticeKind.CONNECTION_RESTORED, lost.drop)
+        if stored is not None:
+            return stored
+        lost_data = lost_notice.data
         notice = Notice.objects.create(
             sitting=sitting,
             school_unit=sitting.school_unit,

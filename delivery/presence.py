@@ -7,6 +7,8 @@ Never written to PostgreSQL per heartbeat. The keys, per school unit:
     {prefix}:conn:{attempt} string     the attempt's current connection id (latest socket wins)
     {prefix}:units         set         units with anything to sweep
     {prefix}:drop:{drop}   string      who claimed a drop: "lost" (announced) or "quiet" (debounced)
+    {prefix}:outbox        list        notices of claimed drops not yet in PostgreSQL (oldest first)
+    {prefix}:card:{attempt} string     the student's name, room and ids for a notice sent live
 
 A heartbeat is one ZADD. It returns 1 only when the member was missing, i.e. the student comes
 back after the sweeper declared a silent drop (or after Redis lost its data): only then does the
@@ -244,6 +246,27 @@ class MemoryBackend:
             self._expires[key] = time.time() + seconds
             return True
 
+    def rpush(self, key: str, value: str) -> int:
+        with self._lock:
+            items = self._get(key, list)
+            items.append(value)
+            return len(items)
+
+    def lrange(self, key: str, start: int, end: int) -> list[str]:
+        with self._lock:
+            items = list(self._get(key, list))
+            self._clean(key)
+            return items[start : None if end == -1 else end + 1]
+
+    def lrem(self, key: str, count: int, value: str) -> int:
+        with self._lock:
+            items = self._get(key, list)
+            if value in items:
+                items.remove(value)
+                self._clean(key)
+                return 1
+            return 0
+
     def keys(self, pattern: str) -> list[str]:
         with self._lock:
             return [k for k in self._data if fnmatch.fnmatchcase(k, pattern)]
@@ -382,6 +405,37 @@ class PresenceStore:
     def claim(self, drop: str, what: str) -> bool:
         """The first claim of a drop wins: "lost" announces it, "quiet" suppresses it."""
         return bool(self.backend.set(self._k("drop", drop), what, nx=True, ex=CLAIM_TTL_S))
+
+    # the notice outbox: a claimed drop's notices wait here until the database has them
+
+    def outbox_push(self, entry: dict) -> None:
+        self.backend.rpush(self._k("outbox"), json.dumps(entry, sort_keys=True))
+
+    def outbox_head(self, count: int) -> list[str]:
+        return self.backend.lrange(self._k("outbox"), 0, count - 1)
+
+    def outbox_done(self, raw: str) -> None:
+        self.backend.lrem(self._k("outbox"), 1, raw)
+
+    def outbox_lock(self, token: str, *, ttl: float) -> bool:
+        return bool(self.backend.set(self._k("outbox:lock"), token, nx=True, ex=ttl))
+
+    def outbox_unlock(self, token: str) -> None:
+        if self.backend.get(self._k("outbox:lock")) == token:
+            self.backend.delete(self._k("outbox:lock"))
+
+    def first_time(self, key: str) -> bool:
+        """True once per key (for a day): e.g. a notice sent live while the database is away."""
+        return bool(self.backend.set(self._k("once", key), "1", nx=True, ex=CLAIM_TTL_S))
+
+    # what a notice says about a student, kept so that it can be sent without the database
+
+    def card_set(self, attempt: int, card: dict) -> None:
+        self.backend.set(self._k("card", attempt), json.dumps(card), ex=CLAIM_TTL_S)
+
+    def card_get(self, attempt: int) -> dict | None:
+        raw = self.backend.get(self._k("card", attempt))
+        return json.loads(raw) if raw else None
 
     # room aggregation
 

@@ -7,10 +7,13 @@ SQLite (the embedded default) the same URL is a plain Django view using the ORM 
 delivery.services.responses_save; both apply the same rule:
 
 * the device token (sent in the X-Device-Token header, never a cookie) must be the attempt's
-  current one, else 409 device_replaced;
+  current one, else 409 device_replaced and nothing acknowledged;
 * a save replaces the stored content only if its sequence number is newer;
 * after the deadline only saves made before it are accepted, within the grace window, marked late
   (delivery.timer.save_verdict); anything else is 409 and stays in the client's storage.
+The rule, its order and the answers are delivery.save_rule's; both paths answer through it.
+When the database does not answer within about a second the save is answered 503 with
+Retry-After; the client keeps it and retries as it does offline.
 
 Request body: {"saves": [{"item": uuid, "seq": int, "content": any, "flagged": bool,
 "client_saved_at": iso8601}]}. Answer: {"acked": [{"item", "seq"}], "server_time"} or, with 409,
@@ -23,22 +26,28 @@ from __future__ import annotations
 import asyncio
 import datetime
 import json
+import logging
 import re
 import uuid
 from typing import Any
 
 from django.conf import settings
+from django.db import InterfaceError, OperationalError
 from django.http import HttpRequest, JsonResponse
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
-from delivery import services
+from delivery import save_rule, services
+from provplattform.logs import warn_every
+
+log = logging.getLogger(__name__)
 
 SAVE_PATH = re.compile(r"^/api/v1/delivery/attempts/([0-9a-fA-F-]{36})/saves/?$")
 MAX_BODY = 512 * 1024
 MAX_SAVES = 200
+RETRY_AFTER_S = b"1"
 
 
 class BadSave(ValueError):
@@ -76,10 +85,6 @@ def parse_saves(body: bytes) -> list[services.Save]:
         raise BadSave(str(exc)) from exc
 
 
-def _status_for(refused: str) -> int:
-    return 404 if refused == "not_found" else 409
-
-
 # --- ORM path (SQLite, and anything not served by the ASGI route) -------------------------------
 
 
@@ -90,56 +95,78 @@ def save_view(request: HttpRequest, attempt: uuid.UUID) -> JsonResponse:
         saves = parse_saves(request.body)
     except BadSave as exc:
         return JsonResponse({"error": "bad_request", "detail": str(exc)}, status=400)
-    result = services.responses_save(
-        attempt_public_id=attempt,
-        device_token=request.headers.get("X-Device-Token", ""),
-        saves=saves,
-    )
+    try:
+        result = services.responses_save(
+            attempt_public_id=attempt,
+            device_token=request.headers.get("X-Device-Token", ""),
+            saves=saves,
+        )
+    except (OperationalError, InterfaceError) as exc:
+        _warn_unavailable(exc)
+        response = JsonResponse({"error": "unavailable"}, status=503)
+        response["Retry-After"] = RETRY_AFTER_S.decode()
+        return response
     body: dict[str, Any] = {"acked": result.acked, "server_time": timezone.now().isoformat()}
     if result.refused:
         body["error"] = result.refused
-        return JsonResponse(body, status=_status_for(result.refused))
-    return JsonResponse(body)
+    return JsonResponse(body, status=result.http_status)
 
 
 # --- PostgreSQL fast path -----------------------------------------------------------------------
 
-_FAST_UPSERT = """
+# One statement gathers the facts delivery.save_rule decides on and upserts the saves it stores:
+# the attempt (locked FOR SHARE, so a device switch cannot interleave), each save's item and
+# verdict under the late-delivery rule (delivery.timer.save_verdict in SQL), and the upsert of
+# those saves only when the attempt takes saves at all.
+_SAVE = """
 WITH a AS (
-    SELECT at.id, at.status, at.deadline, s.subtest_id
+    SELECT at.id, at.status, at.deadline, at.device_token = %(device)s AS same_device,
+           s.subtest_id
     FROM delivery_attempt at JOIN exams_sitting s ON s.id = at.sitting_id
-    WHERE at.public_id = %(attempt)s AND at.device_token = %(device)s
-      AND at.status IN ('working', 'paused')
+    WHERE at.public_id = %(attempt)s
     FOR SHARE OF at
+),
+v AS (
+    SELECT v.item, v.seq, v.content, v.flagged, v.client_ts, i.id AS item_id,
+           coalesce(a.status = 'paused' OR now() <= a.deadline
+                    OR (v.client_ts <= a.deadline
+                        AND now() <= a.deadline + make_interval(secs => %(grace)s)),
+                    false) AS in_time
+    FROM a
+    CROSS JOIN unnest(%(items)s::uuid[], %(seqs)s::bigint[], %(contents)s::text[],
+                      %(flags)s::boolean[], %(cts)s::timestamptz[])
+         AS v(item, seq, content, flagged, client_ts)
+    LEFT JOIN exams_item i ON i.public_id = v.item AND i.subtest_id = a.subtest_id
+),
+stored AS (
+    INSERT INTO delivery_response
+        (attempt_id, item_id, content, seq, flagged, client_saved_at, server_saved_at, late)
+    SELECT a.id, v.item_id, v.content::jsonb, v.seq, v.flagged, v.client_ts, now(),
+           (a.status = 'working' AND now() > a.deadline)
+    FROM a JOIN v ON true
+    WHERE a.same_device AND a.status IN ('working', 'paused')
+      AND v.item_id IS NOT NULL AND v.in_time
+    ON CONFLICT (attempt_id, item_id) DO UPDATE SET
+        content = EXCLUDED.content, seq = EXCLUDED.seq, flagged = EXCLUDED.flagged,
+        client_saved_at = EXCLUDED.client_saved_at, server_saved_at = EXCLUDED.server_saved_at,
+        late = EXCLUDED.late
+    WHERE delivery_response.seq < EXCLUDED.seq
+    RETURNING 1
 )
-INSERT INTO delivery_response
-    (attempt_id, item_id, content, seq, flagged, client_saved_at, server_saved_at, late)
-SELECT a.id, i.id, v.content::jsonb, v.seq, v.flagged, v.client_ts, now(),
-       (a.status = 'working' AND now() > a.deadline)
-FROM a
-CROSS JOIN unnest(%(items)s::uuid[], %(seqs)s::bigint[], %(contents)s::text[],
-                  %(flags)s::boolean[], %(cts)s::timestamptz[])
-     AS v(item, seq, content, flagged, client_ts)
-JOIN exams_item i ON i.public_id = v.item AND i.subtest_id = a.subtest_id
-WHERE a.status = 'paused' OR now() <= a.deadline
-   OR (v.client_ts <= a.deadline AND now() <= a.deadline + make_interval(secs => %(grace)s))
-ON CONFLICT (attempt_id, item_id) DO UPDATE SET
-    content = EXCLUDED.content, seq = EXCLUDED.seq, flagged = EXCLUDED.flagged,
-    client_saved_at = EXCLUDED.client_saved_at, server_saved_at = EXCLUDED.server_saved_at,
-    late = EXCLUDED.late
-WHERE delivery_response.seq < EXCLUDED.seq
-"""
-
-_HELD = """
-SELECT at.status, at.device_token = %(device)s AS same_device, i.public_id::text, r.seq
-FROM delivery_attempt at
-LEFT JOIN delivery_response r ON r.attempt_id = at.id
-LEFT JOIN exams_item i ON i.id = r.item_id AND i.public_id = ANY(%(items)s::uuid[])
-WHERE at.public_id = %(attempt)s
+SELECT a.status, a.same_device, v.item::text, v.item_id IS NOT NULL, v.in_time
+FROM a LEFT JOIN v ON true
 """
 
 _pools: dict[int, Any] = {}
 _pool_lock: asyncio.Lock | None = None
+# Reconnect attempts after the database went away: every quarter second, never backing off, so
+# the first save after its return waits well under a second (the pool's own backoff doubles from
+# 1 s to minutes: after a 20 s outage the next attempt could come 8 s after the return).
+RECONNECT_EVERY_S = 0.25
+
+
+class DatabaseUnavailable(Exception):
+    """The database did not answer a save in time; the save is answered 503 and retried."""
 
 
 def _conninfo() -> str:
@@ -153,7 +180,29 @@ def _conninfo() -> str:
         host=db.get("HOST") or None,
         port=str(db.get("PORT") or "") or None,
         application_name="provplattform-save",
+        connect_timeout=2,
     )
+
+
+def _pool_class():
+    from psycopg_pool import AsyncConnectionPool
+    from psycopg_pool.base import AttemptWithBackoff
+
+    class SteadyRetry(AttemptWithBackoff):
+        INITIAL_DELAY = RECONNECT_EVERY_S
+        DELAY_JITTER = 0.2
+        DELAY_BACKOFF = 1.0
+
+    class SavePool(AsyncConnectionPool):
+        """Checks each connection before handing it out (a restart kills pooled connections)
+        and reconnects at a steady pace."""
+
+        async def _add_connection(self, attempt, growing: bool = False) -> None:
+            if attempt is None:
+                attempt = SteadyRetry(timeout=self.reconnect_timeout)
+            await super()._add_connection(attempt, growing=growing)
+
+    return SavePool
 
 
 async def _pool():
@@ -168,30 +217,58 @@ async def _pool():
     async with _pool_lock:
         pool = _pools.get(id(loop))
         if pool is None:
-            from psycopg_pool import AsyncConnectionPool
-
-            pool = AsyncConnectionPool(
+            pool_class = _pool_class()
+            pool = pool_class(
                 _conninfo(),
                 min_size=1,
                 max_size=settings.DELIVERY_SAVE_POOL_SIZE,
                 kwargs={"autocommit": True},
+                check=pool_class.check_connection,
+                timeout=settings.DELIVERY_SAVE_DB_WAIT_S,
                 open=False,
             )
-            await pool.open()
+            await pool.open(wait=False)
             _pools[id(loop)] = pool
     return pool
 
 
 async def pools_close() -> None:
     for key, pool in list(_pools.items()):
-        await pool.close()
+        await pool.close(timeout=1.0)
         _pools.pop(key, None)
+
+
+def _warn_unavailable(exc: BaseException) -> None:
+    warn_every(
+        log, "save-db", "database unavailable for saves (answered 503): %s", type(exc).__name__
+    )
+
+
+async def _run(sql: str, params: dict[str, Any]) -> list[tuple]:
+    """Run one statement on a pooled connection; DatabaseUnavailable when the database does not
+    answer: no connection within DELIVERY_SAVE_DB_WAIT_S, a connection lost, a statement that
+    outlasts DELIVERY_SAVE_STATEMENT_S."""
+    import psycopg
+    from psycopg_pool import PoolTimeout
+
+    pool = await _pool()
+    try:
+        async with asyncio.timeout(settings.DELIVERY_SAVE_STATEMENT_S):
+            async with pool.connection() as conn:
+                cur = await conn.execute(sql, params)
+                return await cur.fetchall()
+    except (PoolTimeout, TimeoutError, psycopg.OperationalError, psycopg.InterfaceError) as exc:
+        _warn_unavailable(exc)
+        raise DatabaseUnavailable(str(exc)) from exc
 
 
 async def save_fast(
     *, attempt: str, device: str, saves: list[services.Save]
 ) -> tuple[int, dict[str, Any]]:
-    """Apply the saves in one autocommitted statement; (HTTP status, body)."""
+    """Apply the saves in one autocommitted statement; (HTTP status, body) by delivery.save_rule.
+
+    Raises DatabaseUnavailable when the database cannot be reached within about a second.
+    """
     now = datetime.datetime.now(datetime.UTC)
     if not saves:
         return 200, {"acked": [], "server_time": now.isoformat()}
@@ -205,33 +282,24 @@ async def save_fast(
         "cts": [s.client_saved_at for s in saves],
         "grace": settings.DELIVERY_LATE_GRACE_S,
     }
-    pool = await _pool()
-    async with pool.connection() as conn:
-        cur = await conn.execute(_FAST_UPSERT, params)
-        applied = cur.rowcount
-        if applied == len(saves):
-            acked = [{"item": s.item, "seq": s.seq} for s in saves]
-            return 200, {"acked": acked, "server_time": now.isoformat()}
-        # Some were not applied: either the server holds them (or newer) already, or refused.
-        cur = await conn.execute(_HELD, params)
-        rows = await cur.fetchall()
+    rows = await _run(_SAVE, params)
     if not rows:
-        return 404, {"error": "not_found", "acked": []}
-    status, same_device = rows[0][0], rows[0][1]
-    held = {row[2]: row[3] for row in rows if row[2] is not None}
-    acked = [{"item": s.item, "seq": s.seq} for s in saves if held.get(s.item, 0) >= s.seq]
-    body: dict[str, Any] = {"acked": acked, "server_time": now.isoformat()}
-    if len(acked) == len(saves):
-        return 200, body
-    if not same_device:
-        body["error"] = "device_replaced"
-    elif status == "submitted":
-        body["error"] = "submitted"
-    elif status not in ("working", "paused"):
-        body["error"] = "not_started"
+        refused = save_rule.attempt_refusal(found=False, same_device=False, status="")
     else:
-        body["error"] = "deadline_passed"
-    return 409, body
+        status, same_device = rows[0][0], rows[0][1]
+        refused = save_rule.attempt_refusal(found=True, same_device=same_device, status=status)
+    outcomes = []
+    if not refused:
+        facts = {row[2]: (row[3], row[4]) for row in rows if row[2] is not None}
+        outcomes = [
+            (s, save_rule.save_outcome(known_item=facts[s.item][0], in_time=facts[s.item][1]))
+            for s in saves
+        ]
+    result = save_rule.save_answer(refused=refused, outcomes=outcomes)
+    body: dict[str, Any] = {"acked": result.acked, "server_time": now.isoformat()}
+    if result.refused:
+        body["error"] = result.refused
+    return result.http_status, body
 
 
 async def _read_body(receive) -> bytes:
@@ -250,7 +318,7 @@ async def _read_body(receive) -> bytes:
             return b"".join(chunks)
 
 
-async def _respond(send, status: int, body: dict[str, Any]) -> None:
+async def _respond(send, status: int, body: dict[str, Any], *, headers=()) -> None:
     payload = json.dumps(body).encode()
     await send(
         {
@@ -261,6 +329,7 @@ async def _respond(send, status: int, body: dict[str, Any]) -> None:
                 (b"content-length", str(len(payload)).encode()),
                 (b"cache-control", b"no-store"),
                 (b"x-content-type-options", b"nosniff"),
+                *headers,
             ],
         }
     )
@@ -278,7 +347,14 @@ async def handle_save(attempt: str, scope, receive, send) -> None:
         return
     except ConnectionError:
         return
-    status, body = await save_fast(attempt=attempt, device=device, saves=saves)
+    try:
+        status, body = await save_fast(attempt=attempt, device=device, saves=saves)
+    except DatabaseUnavailable:
+        # The client keeps the save and retries, as it does offline (static/js/exam-client.js).
+        await _respond(
+            send, 503, {"error": "unavailable"}, headers=[(b"retry-after", RETRY_AFTER_S)]
+        )
+        return
     await _respond(send, status, body)
 
 
@@ -299,7 +375,11 @@ def with_save_route(app):
         if scope["type"] != "http":
             await app(scope, receive, send)
             return
-        if scope["method"] == "POST" and settings.USING_POSTGRES:
+        if (
+            scope["method"] == "POST"
+            and settings.USING_POSTGRES
+            and settings.DELIVERY_SAVE_FAST_PATH
+        ):
             match = SAVE_PATH.match(scope["path"])
             if match:
                 await handle_save(match.group(1), scope, receive, send)

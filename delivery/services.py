@@ -22,7 +22,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
-from delivery import timer
+from delivery import save_rule, timer
 from delivery.models import Attempt, AttemptStatus, Notice, NoticeKind, Response
 from delivery.notices import QUIET_STATUSES
 from delivery.presence import Presence, forget_finished
@@ -613,39 +613,10 @@ def _arrived_after_absent(attempt: Attempt, before: dict[str, Any]) -> None:
 # --- saves (ORM path: SQLite and the fallback) ------------------------------------------------
 
 
-@dataclass(frozen=True)
-class Save:
-    item: str  # item public id
-    seq: int
-    content: Any
-    flagged: bool = False
-    client_saved_at: datetime.datetime | None = None
-
-
-@dataclass
-class SaveResult:
-    acked: list[dict]
-    refused: str = ""  # device_replaced, submitted, deadline_passed, not_started, unknown_item
-
-
-def newest_per_item(saves: Iterable[Save]) -> list[Save]:
-    best: dict[str, Save] = {}
-    for save in saves:
-        if save.item not in best or best[save.item].seq < save.seq:
-            best[save.item] = save
-    return list(best.values())
-
-
-def refusal_reason(attempt: Attempt | None, device_token: str) -> str:
-    if attempt is None:
-        return "not_found"
-    if attempt.device_token != device_token:
-        return "device_replaced"
-    if attempt.status == AttemptStatus.SUBMITTED:
-        return "submitted"
-    if attempt.status not in OPEN_STATUSES:
-        return "not_started"
-    return "deadline_passed"
+# The rule and its answer are shared with the PostgreSQL path (delivery.save_api).
+Save = save_rule.Save
+SaveResult = save_rule.SaveResult
+newest_per_item = save_rule.newest_per_item
 
 
 _UPSERT = """
@@ -663,8 +634,8 @@ WHERE delivery_response.seq < excluded.seq
 def responses_save(*, attempt_public_id, device_token: str, saves: list[Save]) -> SaveResult:
     """Apply saves whose sequence is newer than what the server holds; acknowledge after commit.
 
-    A save that is not newer is acknowledged too: the server already holds newer content for that
-    item. The PostgreSQL fast path in delivery.save_api applies the same rule in one statement.
+    The rule and its order are delivery.save_rule's; the PostgreSQL path in delivery.save_api
+    gathers the same facts in one statement and answers through the same function.
     """
     import json
 
@@ -676,12 +647,13 @@ def responses_save(*, attempt_public_id, device_token: str, saves: list[Save]) -
             .filter(public_id=attempt_public_id)
             .first()
         )
-        if (
-            attempt is None
-            or attempt.device_token != device_token
-            or attempt.status not in OPEN_STATUSES
-        ):
-            return SaveResult(acked=[], refused=refusal_reason(attempt, device_token))
+        refused = save_rule.attempt_refusal(
+            found=attempt is not None,
+            same_device=attempt is not None and attempt.device_token == device_token,
+            status=attempt.status if attempt is not None else "",
+        )
+        if refused:
+            return save_rule.save_answer(refused=refused, outcomes=[])
         items = dict(
             Item.objects.filter(
                 subtest_id=attempt.sitting.subtest_id, public_id__in=[s.item for s in saves]
@@ -690,28 +662,24 @@ def responses_save(*, attempt_public_id, device_token: str, saves: list[Save]) -
         items = {str(k): v for k, v in items.items()}
         now = timezone.now()
         clock = clock_of(attempt)
-        acked: list[dict] = []
-        refused = ""
+        outcomes: list[tuple[Save, str]] = []
         with connection.cursor() as cursor:
             for save in saves:
-                item_pk = items.get(save.item)
-                if item_pk is None:
-                    refused = refused or "unknown_item"
-                    continue
                 accepted, late = timer.save_verdict(
                     clock,
                     now=now,
                     client_saved_at=save.client_saved_at,
                     grace_seconds=grace_seconds(),
                 )
-                if not accepted:
-                    refused = "deadline_passed"
+                outcome = save_rule.save_outcome(known_item=save.item in items, in_time=accepted)
+                outcomes.append((save, outcome))
+                if outcome != save_rule.STORED:
                     continue
                 cursor.execute(
                     _UPSERT,
                     [
                         attempt.pk,
-                        item_pk,
+                        items[save.item],
                         json.dumps(save.content),
                         save.seq,
                         save.flagged,
@@ -720,8 +688,7 @@ def responses_save(*, attempt_public_id, device_token: str, saves: list[Save]) -
                         late,
                     ],
                 )
-                acked.append({"item": save.item, "seq": save.seq})
-    return SaveResult(acked=acked, refused=refused)
+    return save_rule.save_answer(refused="", outcomes=outcomes)
 
 
 # --- proctor actions ----------------------------------------------------------------------------

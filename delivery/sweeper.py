@@ -21,10 +21,11 @@ import time
 from celery import shared_task
 from django.conf import settings
 from django.core.cache import cache
-from django.db import close_old_connections
+from django.db import InterfaceError, OperationalError, close_old_connections
 
-from delivery import notices
+from delivery import outbox
 from delivery.presence import LOST_KEEP_S, PresenceUnavailable, get_store
+from provplattform.logs import warn_every
 
 log = logging.getLogger(__name__)
 
@@ -45,6 +46,8 @@ def sweep_presence(*, now: float) -> dict[str, int]:
     silent_before = now - settings.PRESENCE_HEARTBEAT_S - settings.PRESENCE_GRACE_S
     orphan_before = now - settings.PRESENCE_CLOSE_HOLD_S - ORPHAN_AFTER_S
     stats = {"silent": 0, "orphaned": 0}
+    # Notices that waited for the database first, so that they keep their order.
+    stats["written_late"] = outbox.outbox_drain()
     for unit in store.units():
         for presence, lost in store.declare_silent(unit, before=silent_before):
             if store.claim(lost.drop, "lost"):
@@ -60,10 +63,8 @@ def sweep_presence(*, now: float) -> dict[str, int]:
 
 
 def _announce(store, presence, lost, *, silent: bool) -> None:
-    # No notice means the attempt is finished (e.g. a submitted student's page went quiet):
-    # nothing to keep for a return that will not be reported.
-    if notices.notice_connection_lost(presence=presence, lost=lost, silent=silent) is None:
-        store.forget(presence)
+    # Through the outbox: written now, or once the database is back (delivery.outbox).
+    outbox.drop_announce(kind=outbox.LOST, presence=presence, lost=lost, silent=silent)
 
 
 def sweep_once(now: datetime.datetime | None = None, *, mode: str = "in-process") -> dict:
@@ -88,6 +89,11 @@ def sweep_once(now: datetime.datetime | None = None, *, mode: str = "in-process"
         result["presence"] = "failed"
     try:
         result["auto_submitted"] = attempts_auto_submit_due(now=now)
+    except (OperationalError, InterfaceError) as exc:
+        # The database is away: the next sweep tries again (one line, not a traceback per sweep).
+        warn_every(
+            log, "submit-db", "automatic submit waits for the database: %s", type(exc).__name__
+        )
     except Exception:
         log.exception("automatic submit failed")
     global _last_closing_check
@@ -99,8 +105,9 @@ def sweep_once(now: datetime.datetime | None = None, *, mode: str = "in-process"
             log.exception("submit at closing failed")
     try:
         cache.set(STAMP_KEY, {"at": time.time(), "mode": mode}, timeout=3600)
-    except Exception:
-        log.warning("sweeper stamp not written", exc_info=True)
+    except Exception as exc:
+        # Redis away: the status page shows the workers as stale; one line every few seconds.
+        warn_every(log, "sweeper-stamp", "sweeper stamp not written: %s", type(exc).__name__)
     return result
 
 

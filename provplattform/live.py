@@ -19,8 +19,9 @@ def send_now(group: str, event: dict[str, Any]) -> bool:
         return False
     try:
         async_to_sync(layer.group_send)(group, event)
-    except Exception:
-        log.warning("live event to %s not delivered", group, exc_info=True)
+    except Exception as exc:
+        # The channel layer (Redis) is away; the pages catch up when it is back.
+        log.warning("live event to %s not delivered: %s", group, exc.__class__.__name__)
         return False
     return True
 

@@ -15,7 +15,7 @@ import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
-from provplattform.env import env_bool, env_int, env_list, env_str
+from provplattform.env import env_bool, env_float, env_int, env_list, env_str
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -293,7 +293,12 @@ LOGGING = {
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
-    "loggers": {"django.db.backends": {"level": "WARNING"}},
+    "loggers": {
+        "django.db.backends": {"level": "WARNING"},
+        # The save pool retries every quarter second while the database is away; the save route
+        # says so once every few seconds instead (delivery.save_api).
+        "psycopg.pool": {"level": "ERROR"},
+    },
 }
 
 # --- Domain ---------------------------------------------------------------------------------------
@@ -309,6 +314,13 @@ STUDENT_CREDENTIAL_PEPPER = env_str("STUDENT_CREDENTIAL_PEPPER") or SECRET_KEY
 DELIVERY_LATE_GRACE_S = env_int("DELIVERY_LATE_GRACE_S", 120)
 # Connections per web process for the save path on PostgreSQL.
 DELIVERY_SAVE_POOL_SIZE = env_int("DELIVERY_SAVE_POOL_SIZE", 8)
+# A save waits at most this long for the database (a pooled connection, then the statement);
+# longer, and it is answered 503 with Retry-After so that the client keeps it and retries.
+DELIVERY_SAVE_DB_WAIT_S = env_float("DELIVERY_SAVE_DB_WAIT_S", 1.0)
+DELIVERY_SAVE_STATEMENT_S = env_float("DELIVERY_SAVE_STATEMENT_S", 5.0)
+# On PostgreSQL saves are answered by the ASGI route in front of Django; false sends them through
+# the Django view instead (the ORM path: same rule, same answers; the fault tests use both).
+DELIVERY_SAVE_FAST_PATH = env_bool("DELIVERY_SAVE_FAST_PATH", True)
 # HTTP requests Django handles at once per web process (each holds a database connection).
 WEB_MAX_CONCURRENT_REQUESTS = env_int("WEB_MAX_CONCURRENT_REQUESTS", 12)
 # How plain HTTP reaches Django inside the ASGI server (provplattform.sync_http): "threadpool",

@@ -42,7 +42,13 @@
   });
 
   function show(n, catchingUp) {
-    var li = list.querySelector('[data-notice="' + n.id + '"]');
+    var li = n.id ? list.querySelector('[data-notice="' + n.id + '"]') : null;
+    // Sent live while the database was away, then again once stored: listed once.
+    var key = n.drop ? n.kind + ":" + n.drop : "";
+    if (!li && key) {
+      li = list.querySelector('[data-drop="' + key + '"]');
+      if (li && n.id) { li.dataset.notice = n.id; }
+    }
     // Catching up: older notices the page never listed stay out (the list is newest first).
     if (!li && catchingUp && +n.id <= lastNotice) { return; }
     lastNotice = Math.max(lastNotice, +n.id || 0);
@@ -50,7 +56,8 @@
     if (empty) { empty.remove(); }
     if (!li) {
       li = document.createElement("li");
-      li.dataset.notice = n.id;
+      if (n.id) { li.dataset.notice = n.id; }
+      if (key) { li.dataset.drop = key; }
       li.className = "notice--" + n.kind;
       var time = document.createElement("time");
       time.dateTime = n.at;
@@ -89,6 +96,8 @@
       var data;
       try { data = JSON.parse(message.data); } catch (e) { return; }
       if (data.type === "notice") { show(data); }
+      // The server's live feed was away (the socket stayed open): catch up as after a reconnect.
+      if (data.type === "resync") { catchUp(); }
     };
     socket.onclose = function (event) {
       liveState.dataset.online = "false";

@@ -276,10 +276,18 @@
   function addNotice(n) {
     if (n.id && list.querySelector('[data-notice="' + n.id + '"]')) { return; }
     if (n.id) { lastNotice = Math.max(lastNotice, +n.id); }
+    // Sent live while the database was away, then again once stored: listed once.
+    var key = n.drop ? n.kind + ":" + n.drop : "";
+    var early = key && list.querySelector('[data-drop="' + key + '"]');
+    if (early) {
+      if (n.id) { early.dataset.notice = n.id; }
+      return;
+    }
     var empty = list.querySelector("[data-empty]");
     if (empty) { empty.remove(); }
     var li = document.createElement("li");
     if (n.id) { li.dataset.notice = n.id; }
+    if (key) { li.dataset.drop = key; }
     li.className = "notice--" + n.kind;
     var time = document.createElement("time");
     time.dateTime = n.at;
@@ -302,6 +310,10 @@
     } else if (data.type === "sitting.changed") {
       setSittingStatus(data.status);
       reload();
+    } else if (data.type === "resync") {
+      // The server's live feed was away (the socket stayed open): catch up as after a reconnect.
+      reload();
+      return;
     } else {
       return;
     }

@@ -282,7 +282,9 @@ DEAD_REDIS_LAYER = {
 }
 
 
-def test_sockets_are_asked_to_retry_while_the_channel_layer_is_down(live, settings, caplog):
+def test_sockets_stay_open_and_answer_heartbeats_while_the_channel_layer_is_down(
+    live, settings, caplog
+):
     world, sitting, attempt, token = live
     settings.CHANNEL_LAYERS = DEAD_REDIS_LAYER
     paths = [
@@ -293,10 +295,36 @@ def test_sockets_are_asked_to_retry_while_the_channel_layer_is_down(live, settin
 
     async def scenario():
         for path, cookie in paths:
-            connected, code = await socket(path, cookie).connect()
-            assert (connected, code) == (False, 1013)
+            ws = socket(path, cookie)
+            connected, _code = await ws.connect()
+            assert connected, path
+            if path.startswith("/ws/attempt/"):
+                assert (await ws.receive_json_from())["type"] == "hello"
+            # The layer's receive fails and is retried meanwhile; the socket stays open.
+            for _ in range(3):
+                await ws.send_json_to({"type": "hb"})
+                assert await ws.receive_json_from(timeout=2) == {"type": "hb"}
+            await ws.disconnect()
 
     run(scenario)
     # No student was reported lost because the layer, not the student, was unavailable.
     assert not Notice.objects.filter(sitting=sitting).exists()
     assert "channel layer unavailable" in caplog.text
+
+
+def test_a_server_shutdown_closing_the_socket_announces_nothing(live, store):  # noqa: F811
+    """A deploy closes every socket with 1012: the process stops, not the student, whose page
+    reconnects to another worker at once; should it not, the sweeper finds the silence."""
+    world, sitting, attempt, token = live
+    cookie = student_cookie(attempt, token)
+
+    async def scenario():
+        student = socket(f"/ws/attempt/{attempt.public_id}/", cookie)
+        assert (await student.connect())[0]
+        await student.receive_json_from()
+        await student.disconnect(code=1012)
+        await announced()
+
+    run(scenario)
+    assert not Notice.objects.filter(sitting=sitting).exists()
+    assert store.snapshot(world.unit.pk)[1] == {}  # no drop left for the sweeper to announce

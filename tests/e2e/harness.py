@@ -11,6 +11,7 @@ import contextlib
 import datetime
 import json
 import os
+import random
 import re
 import signal
 import socket
@@ -42,8 +43,9 @@ GRACE_S = 4
 
 
 def free_port(ports: range) -> int:
-    """A free port from `ports` (the range this suite may use), else any free port."""
-    for port in ports:
+    """A free port from `ports` (the range this suite may use), else any free port. Tried in a
+    random order: other runs on the machine use the same range."""
+    for port in random.sample(list(ports), len(ports)):
         with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
             try:
                 sock.bind(("127.0.0.1", port))
@@ -252,6 +254,9 @@ class ServerProcess:
     port: int = field(default_factory=lambda: free_port(SERVER_PORTS))
     process: subprocess.Popen | None = None
     starts: int = 0
+    # None: `manage.py serve`; "uvicorn": the production command (docker-compose's web service,
+    # one worker, no sweeper inside)
+    command: str | None = None
 
     @property
     def base_url(self) -> str:
@@ -261,13 +266,18 @@ class ServerProcess:
     def log_path(self) -> Path:
         return RESULTS / f"e2e-{self.name}.log"
 
-    def start(self, timeout: float = 60.0) -> ServerProcess:
+    def start(self, timeout: float = 60.0, *, tries: int = 3) -> ServerProcess:
         RESULTS.mkdir(exist_ok=True)
         log = open(self.log_path, "a" if self.starts else "w")  # noqa: SIM115
         log.write(f"\n--- start {self.starts + 1} on port {self.port} ---\n")
         log.flush()
+        args = [PYTHON, "manage.py", "serve", "--host", "127.0.0.1", "--port", str(self.port)]
+        if self.command == "uvicorn":
+            args = [PYTHON, "-m", "uvicorn", "provplattform.asgi:application",
+                    "--host", "127.0.0.1", "--port", str(self.port),
+                    "--timeout-graceful-shutdown", "5"]  # fmt: skip
         self.process = subprocess.Popen(
-            [PYTHON, "manage.py", "serve", "--host", "127.0.0.1", "--port", str(self.port)],
+            args,
             cwd=ROOT,
             env=self.env,
             stdout=log,
@@ -276,14 +286,31 @@ class ServerProcess:
         )
         log.close()
         self.starts += 1
-        self.wait_healthy(timeout)
+        try:
+            self.wait_healthy(timeout)
+        except RuntimeError:
+            if "address already in use" not in self.log_text()[-2000:] or tries <= 1:
+                raise
+            # another run took the port meanwhile: the same start on another one
+            self.starts -= 1
+            self.port = free_port(SERVER_PORTS)
+            return self.start(timeout, tries=tries - 1)
         return self
+
+    def _bound(self) -> bool:
+        """Our process holds the port: another run's server may answer on it otherwise."""
+        text = self.log_text()
+        start = text.rfind(f"--- start {self.starts} on port {self.port} ---")
+        return start >= 0 and f"running on http://127.0.0.1:{self.port}" in text[start:]
 
     def wait_healthy(self, timeout: float) -> None:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
                 raise RuntimeError(f"{self.name} exited; see {self.log_path}")
+            if not self._bound():
+                time.sleep(0.1)
+                continue
             try:
                 with urllib.request.urlopen(self.base_url + "/healthz", timeout=2) as response:  # noqa: S310
                     if response.status == 200:
@@ -355,7 +382,11 @@ class PrivateRedis:
             ):
                 sock.sendall(b"PING\r\n")
                 if sock.recv(16).startswith(b"+PONG"):
-                    return self
+                    time.sleep(0.2)  # a server that could not bind exits; another run's answered
+                    if self.process.poll() is None:
+                        return self
+                    self.port = free_port(REDIS_PORTS)
+                    return self.start()
             time.sleep(0.05)
         raise RuntimeError("private redis-server did not start")
 
@@ -367,6 +398,107 @@ class PrivateRedis:
             except subprocess.TimeoutExpired:
                 self.process.kill()
                 self.process.wait(timeout=5)
+
+
+PG_PORTS = range(18800, 18810)
+PG_BIN = Path("/usr/lib/postgresql/15/bin")
+PG_USER = "postgres"  # the server refuses to run as root; the data directory is that user's
+
+
+@dataclass
+class PrivatePostgres:
+    """A PostgreSQL server of our own (never the shared one) that a test may stop and start.
+
+    Holds a copy of the e2e database (`copy_from`), so a test changes nothing the others see.
+    fsync is off: a stop here is a fast shutdown, never a crash of the machine.
+    """
+
+    root: Path
+    port: int = field(default_factory=lambda: free_port(PG_PORTS))
+    process: subprocess.Popen | None = None
+    dbname: str = "pp_outage"
+
+    @property
+    def data(self) -> Path:
+        return self.root / "data"
+
+    @property
+    def url(self) -> str:
+        return f"postgres://{PG_USER}@127.0.0.1:{self.port}/{self.dbname}"
+
+    def _dsn(self, dbname: str) -> str:
+        return f"postgresql://{PG_USER}@127.0.0.1:{self.port}/{dbname}"
+
+    def init(self) -> PrivatePostgres:
+        import shutil
+
+        self.root.mkdir(parents=True, exist_ok=True)
+        shutil.chown(self.root, PG_USER)
+        subprocess.run(
+            [str(PG_BIN / "initdb"), "-D", str(self.data), "-U", PG_USER, "-A", "trust",
+             "-E", "UTF8", "--locale=C", "--no-sync"],
+            check=True, capture_output=True, user=PG_USER,
+        )  # fmt: skip
+        return self
+
+    def start(self, timeout: float = 30.0) -> PrivatePostgres:
+        RESULTS.mkdir(exist_ok=True)
+        log = open(RESULTS / "e2e-private-postgres.log", "a")  # noqa: SIM115
+        self.process = subprocess.Popen(
+            [str(PG_BIN / "postgres"), "-D", str(self.data), "-p", str(self.port),
+             "-k", str(self.root), "-c", "listen_addresses=127.0.0.1", "-c", "fsync=off",
+             "-c", "synchronous_commit=off", "-c", "full_page_writes=off"],
+            stdout=log, stderr=subprocess.STDOUT, start_new_session=True, user=PG_USER,
+        )  # fmt: skip
+        log.close()
+        self.wait_ready(timeout)
+        if self.process.poll() is not None:  # could not bind: another run's server answered
+            self.port = free_port(PG_PORTS)
+            return self.start(timeout)
+        return self
+
+    def wait_ready(self, timeout: float) -> float:
+        """Wait until the server takes connections; the monotonic time it did."""
+        import psycopg
+
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            try:
+                with psycopg.connect(self._dsn("postgres"), connect_timeout=1):
+                    return time.monotonic()
+            except psycopg.OperationalError:
+                time.sleep(0.02)
+        raise RuntimeError("private postgres did not start")
+
+    def copy_from(self, source_url: str) -> PrivatePostgres:
+        """A copy of another database (the e2e one) under our database name."""
+        import psycopg
+
+        with psycopg.connect(self._dsn("postgres"), autocommit=True) as conn:
+            conn.execute(f'CREATE DATABASE "{self.dbname}"')
+        source = source_url.replace("postgres://", "postgresql://", 1)
+        dump = subprocess.run(["pg_dump", "--no-owner", source], check=True, capture_output=True)
+        subprocess.run(
+            ["psql", "-q", "-v", "ON_ERROR_STOP=1", self._dsn(self.dbname)],
+            input=dump.stdout, check=True, capture_output=True,
+        )  # fmt: skip
+        return self
+
+    def stop(self) -> None:
+        """Fast shutdown (SIGINT): every connection is ended, as a restart does."""
+        if self.process is not None and self.process.poll() is None:
+            self.process.send_signal(signal.SIGINT)
+            try:
+                self.process.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait(timeout=5)
+
+    def remove(self) -> None:
+        import shutil
+
+        self.stop()
+        shutil.rmtree(self.root, ignore_errors=True)
 
 
 # --- HTTP clients as a browser would be ---------------------------------------------------------

@@ -1,12 +1,13 @@
 """Seed the end-to-end database: run as `python -m tests.e2e.seed` with DATABASE_URL set.
 
 Builds, through the factories and the exams/delivery services, one school unit with a proctor,
-a published subtest (single choice, multiple choice, text entry, two extended-text items) and four
+a published subtest (single choice, multiple choice, text entry, two extended-text items) and five
 sittings today: "browser" (two students, released by the proctor during the test), "faults"
 (eight students, released up front), "client" (eight students for the exam-client tests and
-the proctor-room form, released up front) and "closing" (two students, released up front, for
-submitting for a student and ending the sitting). Prints what the tests need as one JSON object
-on stdout.
+the proctor-room form, released up front), "closing" (two students, released up front, for
+submitting for a student and ending the sitting) and "outages" (eight students for the outage
+tests, which run on a copy of the database, released up front). Prints what the tests need as
+one JSON object on stdout.
 """
 
 from __future__ import annotations
@@ -81,6 +82,7 @@ def seed() -> dict:
         ("Jon", "Sand"),
         ("Kim", "Holm"),
         ("Lo", "Strand"),
+        *[("Elev", f"Avbrott{n}") for n in range(1, 9)],
     ]
     persons = []
     for given, family in names:
@@ -95,10 +97,17 @@ def seed() -> dict:
         "browser": persons[:2],
         "faults": persons[2:10],
         "client": persons[10:18],
-        "closing": persons[18:],
+        "closing": persons[18:20],
+        "outages": persons[20:28],
     }
     sittings = {}
-    rooms = {"browser": "Sal 12", "faults": "Sal 14", "client": "Sal 16", "closing": "Sal 18"}
+    rooms = {
+        "browser": "Sal 12",
+        "faults": "Sal 14",
+        "client": "Sal 16",
+        "closing": "Sal 18",
+        "outages": "Sal 20",
+    }
     for key, room_name in rooms.items():
         room = exam_services.room_create(actor=head, school_unit=unit, name=room_name)
         result = exam_services.sitting_create(
@@ -117,6 +126,7 @@ def seed() -> dict:
     attempt_release(actor=proctor, sitting=sittings["faults"])
     attempt_release(actor=proctor, sitting=sittings["client"])
     attempt_release(actor=proctor, sitting=sittings["closing"])
+    attempt_release(actor=proctor, sitting=sittings["outages"])
     day_password = day_password_for(school_unit=unit, date=today).password
 
     def login(person) -> dict:

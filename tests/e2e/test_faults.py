@@ -3,9 +3,12 @@
 (a) The server is killed with SIGKILL (twice) while several clients stream saves, then started
     again; clients keep editing while it is down and re-send what was never acknowledged, as
     static/js/exam-client.js does.
-(b) Redis (a private redis-server, never the shared one) is stopped for 60 s mid-sitting: saves
-    and submits go on, connectivity notices degrade without crashing anything and come back
-    without restarting the server.
+(b) Redis (a private redis-server, never the shared one) is stopped mid-sitting for
+    PP_FAULT_REDIS_OUTAGE_S (30 s in the suite; 60 s is the documented real length, run with
+    PP_FAULT_REDIS_OUTAGE_S=60): saves and submits go on, no socket is closed, heartbeats are
+    answered, connectivity notices degrade without crashing anything and come back without
+    restarting the server; group delivery resumes by itself and the proctor page is told to
+    catch up with the notices written meanwhile (a device switch).
 (c) Saves duplicated, reordered and dropped by hypothesis, sent over HTTP to the real server
     (the PostgreSQL fast path or the ORM path, whichever the run uses; tests/delivery covers the
     service function itself).
@@ -15,6 +18,7 @@ In every case: 0 acknowledged answers lost, and the final state is the newest se
 from __future__ import annotations
 
 import json
+import os
 import random
 import threading
 import time
@@ -37,6 +41,7 @@ from tests.e2e.harness import (
 pytestmark = pytest.mark.fault
 
 NETWORK_ERRORS = (httpx.TransportError,)
+REDIS_OUTAGE_S = float(os.environ.get("PP_FAULT_REDIS_OUTAGE_S", "30"))
 
 
 # --- a simulated exam client ------------------------------------------------------------------
@@ -288,6 +293,17 @@ class SocketListener(threading.Thread):
         raise AssertionError(f"no {kind} notice for {name} after {after}: {self.events[-5:]}")
 
 
+def _wait_event(listener: SocketListener, kind: str, *, after: float, timeout: float) -> float:
+    """When the listener heard an event of this type after `after` (epoch seconds)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        for at, event in list(listener.events):
+            if at >= after and event.get("type") == kind:
+                return at
+        time.sleep(0.05)
+    raise AssertionError(f"no {kind} event after {after}: {listener.events[-5:]}")
+
+
 def _ws(base_url: str, path: str, client: httpx.Client) -> tuple[str, dict]:
     return (
         base_url.replace("http://", "ws://") + path,
@@ -317,7 +333,10 @@ def test_redis_outage_keeps_saves_and_submits_and_notices_recover(e2e, redis_ser
             for n, s in enumerate(sitting["students"][4:6])
         )
         stays_name = sitting["students"][4]["name"]
-        room = SocketListener(*_ws(base, f"/ws/sitting/{sitting['id']}/", proctor))
+        student_login(base, sitting["students"][7], data["day_password"])  # switches later
+        room = SocketListener(
+            *_ws(base, f"/ws/sitting/{sitting['id']}/", proctor), heartbeat=HEARTBEAT_S
+        )
         student = SocketListener(
             *_ws(base, f"/ws/attempt/{stays.config['attempt']}/", stays.http),
             heartbeat=HEARTBEAT_S,
@@ -334,18 +353,24 @@ def test_redis_outage_keeps_saves_and_submits_and_notices_recover(e2e, redis_ser
         student.resume()
         room.wait_notice("connection_restored", stays_name, after=dropped, timeout=10)
 
-        # when: Redis goes away for 60 s
+        # when: Redis goes away
         redis.stop()
         down_at = time.monotonic()
+        down_ts = time.time()
         outage_saves = 0
         submitted = None
+        switched = None
         student.drop()
-        while time.monotonic() - down_at < 60:
+        while time.monotonic() - down_at < REDIS_OUTAGE_S:
             for client in (stays, leaves) if submitted is None else (stays,):
                 client.edit()
                 assert client.flush(), client.refusals or "a save failed during the outage"
                 outage_saves += 1
-            if submitted is None and time.monotonic() - down_at > 20:
+            if switched is None and time.monotonic() - down_at > REDIS_OUTAGE_S / 4:
+                # a device switch during the outage: its notice is stored, not sent live
+                student_login(base, sitting["students"][7], data["day_password"])
+                switched = time.monotonic()
+            if submitted is None and time.monotonic() - down_at > REDIS_OUTAGE_S / 3:
                 leaves.flush_all()
                 submitted = _submit(leaves.http)
                 # then: the submit succeeds too, and the pages still answer
@@ -357,10 +382,21 @@ def test_redis_outage_keeps_saves_and_submits_and_notices_recover(e2e, redis_ser
                 student.resume()  # the exam client keeps trying to reconnect
             time.sleep(0.5)
         assert server.running, "the server died while Redis was away"
+        up_ts = time.time()
+        # then: the proctor's socket stayed open and its heartbeats were answered
+        assert room.connects == 1, "the proctor's socket was closed during the outage"
+        beats = [at for at, e in room.events if e.get("type") == "hb" and down_ts < at < up_ts]
+        assert len(beats) >= REDIS_OUTAGE_S / HEARTBEAT_S - 2, beats
 
         # when: Redis is back (empty: nothing was persisted)
         redis.start()
-        assert room.connected.wait(30), "the proctor's socket never came back"
+        back = time.time()
+        # then: group delivery resumes by itself, and the page is told to catch up
+        resync = _wait_event(room, "resync", after=back, timeout=10)
+        state = proctor.get(f"/proctor/sittings/{sitting['id']}/state/").json()
+        kinds = [n["kind"] for n in state["notices"]]
+        assert "device_switched" in kinds, kinds
+        assert room.connects == 1
         assert student.connected.wait(30), "the student's socket never came back"
         time.sleep(HEARTBEAT_S + 1)
 
@@ -376,10 +412,19 @@ def test_redis_outage_keeps_saves_and_submits_and_notices_recover(e2e, redis_ser
         server.stop()
         redis.stop()
 
-    print(f"saves acknowledged during the 60 s outage: {outage_saves}")
+    print(
+        json.dumps(
+            {
+                "redis_outage_s": REDIS_OUTAGE_S,
+                "saves_acknowledged_during_outage": outage_saves,
+                "resync_after_return_s": round(resync - back, 3),
+            }
+        )
+    )
     for client in (stays, leaves):
         _assert_final_is_newest(e2e.db, client)
     assert e2e.db.attempt_status(leaves.config["attempt"]) == "submitted"
+    assert "Traceback" not in server.log_text()
 
 
 # --- (c) duplicated, reordered and dropped saves over HTTP ------------------------------------

@@ -34,7 +34,10 @@ class Command(BaseCommand):
                 host=host,
                 port=port,
                 log_level=log_level,
-                lifespan="off",
+                # provplattform.shutdown: on SIGTERM sockets close with 1012, requests under way
+                # get at most 5 s, then the process finishes its work and always exits.
+                lifespan="on",
+                timeout_graceful_shutdown=5,
             )
         )
         asyncio.run(_serve_with_sweeper(server))
