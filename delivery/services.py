@@ -10,8 +10,7 @@ from __future__ import annotations
 import datetime
 import math
 import secrets
-from collections.abc import Callable, Collection, Iterable
-from dataclasses import dataclass
+from collections.abc import Callable, Collection
 from typing import Any
 
 from django.conf import settings
