@@ -35,6 +35,7 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
 from delivery import services
+from provplattform.inputs import loads_json
 
 SAVE_PATH = re.compile(r"^/api/v1/delivery/attempts/([0-9a-fA-F-]{36})/saves/?$")
 MAX_BODY = 512 * 1024
@@ -47,7 +48,7 @@ class BadSave(ValueError):
 
 def parse_saves(body: bytes) -> list[services.Save]:
     try:
-        data = json.loads(body or b"{}")
+        data = loads_json(body or b"{}")
         raw = data["saves"]
         if not isinstance(raw, list) or len(raw) > MAX_SAVES:
             raise BadSave(f"saves must be a list of at most {MAX_SAVES}")
@@ -72,8 +73,12 @@ def parse_saves(body: bytes) -> list[services.Save]:
                 )
             )
         return services.newest_per_item(saves)
-    except (KeyError, TypeError, ValueError, json.JSONDecodeError) as exc:
+    except (KeyError, TypeError, ValueError, OverflowError) as exc:  # JSONRefused is a ValueError
         raise BadSave(str(exc)) from exc
+
+
+# A random attempt id and an attempt the token was never issued for answer exactly this.
+NOT_FOUND: dict[str, Any] = {"error": "not_found", "acked": []}
 
 
 def _status_for(refused: str) -> int:
@@ -95,6 +100,8 @@ def save_view(request: HttpRequest, attempt: uuid.UUID) -> JsonResponse:
         device_token=request.headers.get("X-Device-Token", ""),
         saves=saves,
     )
+    if result.refused == "not_found":
+        return JsonResponse(NOT_FOUND, status=404)
     body: dict[str, Any] = {"acked": result.acked, "server_time": timezone.now().isoformat()}
     if result.refused:
         body["error"] = result.refused
@@ -216,8 +223,12 @@ async def save_fast(
         cur = await conn.execute(_HELD, params)
         rows = await cur.fetchall()
     if not rows:
-        return 404, {"error": "not_found", "acked": []}
+        return 404, NOT_FOUND
     status, same_device = rows[0][0], rows[0][1]
+    if not same_device and not services.device_token_was_issued(
+        attempt_public_id=attempt, token=device
+    ):
+        return 404, NOT_FOUND
     held = {row[2]: row[3] for row in rows if row[2] is not None}
     acked = [{"item": s.item, "seq": s.seq} for s in saves if held.get(s.item, 0) >= s.seq]
     body: dict[str, Any] = {"acked": acked, "server_time": now.isoformat()}

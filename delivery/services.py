@@ -8,6 +8,8 @@ and sends its live event after commit. Times come from the server's clock.
 from __future__ import annotations
 
 import datetime
+import hashlib
+import hmac
 import math
 import secrets
 from collections.abc import Callable, Iterable
@@ -400,8 +402,25 @@ def _least_extended_minutes(attempt: Attempt, clock: timer.Clock, *, now) -> int
 # --- device -------------------------------------------------------------------------------------
 
 
-def new_device_token() -> str:
-    return secrets.token_urlsafe(32)
+def _device_mac(attempt_public_id, nonce: str) -> str:
+    key = settings.STUDENT_CREDENTIAL_PEPPER.encode()
+    message = f"device:{attempt_public_id}:{nonce}".encode()
+    return hmac.new(key, message, hashlib.sha256).hexdigest()[:32]
+
+
+def new_device_token(*, attempt_public_id) -> str:
+    """A random token that also proves which attempt it was issued for (see below)."""
+    nonce = secrets.token_urlsafe(16)
+    return f"{nonce}.{_device_mac(attempt_public_id, nonce)}"
+
+
+def device_token_was_issued(*, attempt_public_id, token: str) -> bool:
+    """Whether `token` was once issued for this attempt: only such a device is told that it was
+    replaced; any other token learns nothing, the same "not found" as a random attempt id."""
+    nonce, _sep, mac = token.partition(".")
+    return bool(nonce and mac) and hmac.compare_digest(
+        mac, _device_mac(attempt_public_id, nonce)
+    )
 
 
 def attempt_login(
@@ -433,7 +452,7 @@ def attempt_login(
             *OPEN_STATUSES,
         )
         old_token = attempt.device_token
-        token = new_device_token()
+        token = new_device_token(attempt_public_id=attempt.public_id)
         attempt.device_token = token
         attempt.device_label = device_label[:200]
         # A student marked absent who turns up after all waits like everyone else, so the next
@@ -539,7 +558,9 @@ def refusal_reason(attempt: Attempt | None, device_token: str) -> str:
     if attempt is None:
         return "not_found"
     if attempt.device_token != device_token:
-        return "device_replaced"
+        if device_token_was_issued(attempt_public_id=attempt.public_id, token=device_token):
+            return "device_replaced"
+        return "not_found"
     if attempt.status == AttemptStatus.SUBMITTED:
         return "submitted"
     if attempt.status not in OPEN_STATUSES:

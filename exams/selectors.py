@@ -6,11 +6,8 @@ Objects of another school unit (or missing ones) answer 404 through `access_*`.
 from __future__ import annotations
 
 import datetime
-import uuid
 
-from django.core.exceptions import ValidationError
 from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet
-from django.http import Http404
 from django.utils import timezone
 
 from exams.day_passwords import unit_zone
@@ -29,6 +26,7 @@ from exams.models import (
     TestDefinition,
 )
 from exams.services import PROGRAMME_COUNTRY
+from provplattform.lookup import get_by_public_id, parse_public_ids
 from schools.models import Person, RoleAssignment, SchoolUnit, TeachingGroup
 from schools.roles import Capability, Role, capabilities_of_roles
 from schools.selectors import scope_to_school_units
@@ -36,22 +34,11 @@ from schools.selectors import scope_to_school_units
 ADMIN = Capability.ADMINISTER_TESTS
 
 
-def _get(queryset: QuerySet, **lookup):
-    # A malformed id (not a UUID) is as unknown as a missing one: 404, never a server error.
-    try:
-        return queryset.get(**lookup)
-    except (queryset.model.DoesNotExist, ValueError, TypeError, ValidationError) as exc:
-        raise Http404("Not found.") from exc
+def _get(queryset: QuerySet, *, public_id):
+    return get_by_public_id(queryset, public_id)
 
 
-def _uuids(values) -> list[uuid.UUID]:
-    found = []
-    for value in values:
-        try:
-            found.append(uuid.UUID(str(value)))
-        except ValueError:
-            continue
-    return found
+_uuids = parse_public_ids
 
 
 # --- tests visible to a unit ---------------------------------------------------------------------
