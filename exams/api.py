@@ -243,11 +243,9 @@ class AcknowledgeRequestSerializer(serializers.Serializer):
 
 
 def _staff_person(school_unit, public_id) -> Person:
-    """Any person of the unit's organiser; services refuse those who may not take the part."""
-    person = Person.objects.filter(public_id=public_id, organiser=school_unit.organiser).first()
-    if person is None:
-        raise services.ExamRefused(_("No such member of staff."))
-    return person
+    """A person of the unit (another unit's is not found); services refuse those who may not
+    take the part."""
+    return selectors.access_staff_member(school_unit=school_unit, public_id=public_id)
 
 
 REASON = OpenApiParameter(

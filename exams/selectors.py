@@ -29,7 +29,7 @@ from exams.services import PROGRAMME_COUNTRY
 from provplattform.lookup import get_by_public_id, parse_public_ids
 from schools.models import Person, RoleAssignment, SchoolUnit, TeachingGroup
 from schools.roles import Capability, Role, capabilities_of_roles
-from schools.selectors import scope_to_school_units
+from schools.selectors import persons_of_unit, scope_to_school_units
 
 ADMIN = Capability.ADMINISTER_TESTS
 
@@ -348,6 +348,16 @@ def exempt_person_ids(*, subtest: Subtest) -> set[int]:
 def access_sitting_student(*, sitting: Sitting, public_id) -> Person:
     """A student placed in `sitting` (already scoped to the unit); anyone else is a 404."""
     return _get(sitting_students(sitting=sitting), public_id=public_id)
+
+
+def access_staff_member(*, school_unit: SchoolUnit, public_id) -> Person:
+    """A person of the unit, for a part in one of its sittings (proctor, result enterer).
+
+    Anyone else — a person of a sibling unit of the same organiser too — is not found, worded
+    exactly like a missing id, so a refusal never names a person of another unit. Whether the
+    person may take the part is the service's rule.
+    """
+    return _get(persons_of_unit(school_unit=school_unit), public_id=public_id)
 
 
 def access_sitting_proctor(*, sitting: Sitting, public_id) -> Person:

@@ -8,6 +8,13 @@ import uuid
 from django.db.models import Model, QuerySet
 from django.http import Http404
 
+from provplattform.errors import NotFound
+
+
+class LookupNotFound(NotFound, Http404):
+    """`NotFound` for the API's refusal handler, and a 404 for pages and the consumers that
+    already catch `Http404`."""
+
 
 def parse_public_id(value: object) -> uuid.UUID | None:
     """The UUID in `value`, or None when it is not one (`not-a-uuid`, a number, a list)."""
@@ -31,8 +38,8 @@ def get_by_public_id(queryset: QuerySet, public_id: object, message: str = "Not 
     the same for a missing, a malformed and an out-of-scope id."""
     parsed = parse_public_id(public_id)
     if parsed is None:
-        raise Http404(message)
+        raise LookupNotFound(message)
     try:
         return queryset.get(public_id=parsed)
     except queryset.model.DoesNotExist as exc:
-        raise Http404(message) from exc
+        raise LookupNotFound(message) from exc
