@@ -15,6 +15,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
+from provplattform.errors import NotFound
 from schools.models import Organiser, TransferStatus
 from schools.transfer.selectors import (
     access_run,
@@ -144,9 +145,11 @@ def api_tokens(request):
     created = None
     if request.method == "POST":
         name = request.POST.get("name", "").strip()
-        organiser = next(
-            (o for o in organisers if str(o.public_id) == request.POST.get("organiser")), None
-        )
+        asked = request.POST.get("organiser", "")
+        organiser = next((o for o in organisers if str(o.public_id) == asked), None)
+        if asked and organiser is None:
+            # Another organiser's id is as unknown as a missing one: never one's own instead.
+            raise NotFound()
         if organiser is None and len(organisers) == 1:
             organiser = organisers[0]
         if not name or organiser is None:

@@ -497,3 +497,15 @@ def test_two_rows_of_one_person_that_agree_enrol_them_twice(
         world.unit.pk,
         world.sibling_unit.pk,
     }
+
+
+def test_a_token_asked_for_another_organiser_is_refused_not_issued_for_ones_own(
+    client, world, organiser_admin
+):
+    client.force_login(organiser_admin)
+    other = world.other_org_unit.organiser
+    response = client.post(
+        reverse("transfer-tokens"), {"name": "X", "organiser": str(other.public_id)}
+    )
+    assert response.status_code == 404
+    assert not OrganiserApiToken.objects.exists()
