@@ -25,6 +25,7 @@ from schools.transfer.selectors import (
     organisers_administered_by,
     run_units_for,
     runs_for_user,
+    runs_summarised,
     tokens_for_user,
     upload_units_for,
 )
@@ -34,7 +35,7 @@ from schools.transfer.services import (
     transfer_submit_xlsx,
 )
 from schools.transfer.tokens import api_token_create, api_token_revoke
-from schools.transfer.xlsx import SHEETS, build_template
+from schools.transfer.xlsx import SHEETS, XlsxRefused, build_template
 
 MAX_UPLOAD_BYTES = 20 * 1024 * 1024
 
@@ -57,7 +58,7 @@ def _require_organiser_admin(user) -> None:
 def transfer_runs(request):
     _require_transfer_access(request.user)
     transfer_runs_fail_stale(runs=runs_for_user(request.user))
-    runs = runs_for_user(request.user).order_by("-created")[:200]
+    runs = runs_summarised(runs_for_user(request.user)).order_by("-created")[:200]
     return render(
         request,
         "schools/transfer/runs.html",
@@ -107,10 +108,14 @@ def transfer_upload(request):
         elif upload.size > MAX_UPLOAD_BYTES:
             error = _("The file is too large.")
         else:
-            run = transfer_submit_xlsx(
-                organiser=organiser, data=upload.read(), actor=request.user, school_unit=unit
-            )
-            return redirect("transfer-run", public_id=run.public_id)
+            try:
+                run = transfer_submit_xlsx(
+                    organiser=organiser, data=upload.read(), actor=request.user, school_unit=unit
+                )
+            except XlsxRefused as refusal:
+                error = str(refusal)
+            else:
+                return redirect("transfer-run", public_id=run.public_id)
     return render(
         request,
         "schools/transfer/upload.html",

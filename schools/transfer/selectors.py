@@ -9,6 +9,7 @@ token) sees its organiser's runs. Anything else answers 404, the same as a missi
 from __future__ import annotations
 
 from django.db.models import Q, QuerySet, Subquery
+from django.db.models.fields.json import KT
 
 from provplattform.lookup import get_by_public_id
 from schools.models import (
@@ -75,3 +76,12 @@ def access_token(*, user, public_id) -> OrganiserApiToken:
 
 def access_unit_for_upload(*, user, public_id) -> SchoolUnit:
     return get_by_public_id(upload_units_for(user), public_id, "No such school unit.")
+
+
+def runs_summarised(runs: QuerySet) -> QuerySet:
+    """Runs for a list: without their document and report (either may be large), with the
+    report's totals as `rejected_count` and `flag_count` (None for runs from before they were
+    kept)."""
+    return runs.defer("payload", "report").annotate(
+        rejected_count=KT("report__rejected_total"), flag_count=KT("report__flag_total")
+    )

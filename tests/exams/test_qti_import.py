@@ -15,6 +15,7 @@ from exams.qti import import_package
 from exams.scoring import score_item
 from tests.exams import qti_packages as q
 from tests.factories import UserFactory
+from tests.zip_helpers import understate_entry
 
 
 @pytest.fixture(autouse=True)
@@ -490,3 +491,16 @@ def test_the_upload_form_refuses_a_window_that_ends_before_it_starts(client, ope
     assert response.status_code == 400
     assert "The window cannot end before it starts." in response.content.decode()
     assert not TestDefinition.objects.exists()
+
+
+def test_an_entry_whose_header_understates_its_size_is_refused_not_a_traceback(
+    operator, tmp_path, capsys
+):
+    # given a good package whose test.xml claims to hold 100 bytes
+    path = tmp_path / "package.zip"
+    path.write_bytes(understate_entry(q.good_package().getvalue(), "test.xml"))
+
+    # when it is imported, then it is refused with its reason, not a traceback
+    with pytest.raises(CommandError, match="Nothing was imported"):
+        call_command("import_qti", str(path), "--operator", "operator")
+    assert "test.xml cannot be read from the package" in capsys.readouterr().out
