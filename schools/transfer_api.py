@@ -201,6 +201,13 @@ class TransferSubmitView(APIView):
                 },
                 status=status.HTTP_400_BAD_REQUEST,
             )
+        if "\x00" in text:
+            # JSON allows no raw NUL anywhere, and no column can keep one: refused here, since
+            # the run could not even store the document to report on it.
+            return Response(
+                {"detail": _("The document contains a NUL character; send SS 12000 JSON.")},
+                status=status.HTTP_400_BAD_REQUEST,
+            )
         token: OrganiserApiToken = request.auth
         run = transfer_submit(
             organiser=token.organiser,
