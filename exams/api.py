@@ -185,8 +185,13 @@ class AdjustmentRequestSerializer(serializers.Serializer):
     student = serializers.UUIDField()
     test = serializers.UUIDField()
     subtest = serializers.UUIDField(required=False, allow_null=True)
-    extended_minutes = serializers.IntegerField(required=False, allow_null=True, min_value=1)
-    extended_percent = serializers.IntegerField(required=False, allow_null=True, min_value=1)
+    # The page's limits (exams.forms.AdjustmentForm): a number beyond them is a 400, not a 500.
+    extended_minutes = serializers.IntegerField(
+        required=False, allow_null=True, min_value=1, max_value=600
+    )
+    extended_percent = serializers.IntegerField(
+        required=False, allow_null=True, min_value=1, max_value=200
+    )
     tools = serializers.ListField(child=serializers.ChoiceField(Tool.choices), required=False)
     other_kinds = serializers.ListField(
         child=serializers.ChoiceField(AdjustmentKind.choices), required=False

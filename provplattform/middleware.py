@@ -3,9 +3,9 @@ refusal a view did not handle becomes the right page instead of a server error."
 
 from __future__ import annotations
 
-from django.core.exceptions import BadRequest
 from django.db import DataError
-from django.http import Http404
+from django.http import Http404, HttpResponse, JsonResponse
+from django.shortcuts import render
 from django.utils.translation import gettext as _
 
 from provplattform.errors import NotFound, Refused
@@ -32,8 +32,15 @@ class TextGuardMiddleware:
             values += [f.name or "" for f in request.FILES.values()]
         for value in values:
             if problem := text_problem(value):
-                raise BadRequest(problem)
+                return bad_request(request, problem)
         return None
+
+
+def bad_request(request, detail: str) -> HttpResponse:
+    """The 400 page with the reason; JSON for a request that asked for it."""
+    if request.path.startswith("/api/") or "json" in request.headers.get("Accept", ""):
+        return JsonResponse({"detail": detail, "code": "invalid"}, status=400)
+    return render(request, "400.html", {"detail": detail}, status=400)
 
 
 class RefusalMiddleware:
@@ -51,9 +58,9 @@ class RefusalMiddleware:
         if isinstance(exception, NotFound):
             raise Http404(str(exception)) from exception
         if isinstance(exception, Refused):
-            raise BadRequest(str(exception)) from exception
+            return bad_request(request, str(exception))
         if isinstance(exception, DataError):
-            raise BadRequest(_("A value is too large or too long to be stored.")) from exception
+            return bad_request(request, _("A value is too large or too long to be stored."))
         return None
 
 
