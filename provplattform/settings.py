@@ -267,6 +267,11 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    # Two choice sets share the field name "source": each gets its own name in the schema.
+    "ENUM_NAME_OVERRIDES": {
+        "TransferSourceEnum": "schools.models.TransferSource",
+        "RoleSourceEnum": "schools.models.RoleSource",
+    },
 }
 
 # --- Security -----------------------------------------------------------------------------------
