@@ -188,3 +188,36 @@ def test_a_runs_report_keeps_a_bounded_number_of_rejected_records(
     # the list of runs shows the total, the run's page the records
     listing = client.get(reverse("transfer-runs")).content.decode()
     assert f"<td>{total}</td>" in listing
+
+
+def test_reading_the_run_list_again_and_again_keeps_memory_flat(client, world, organiser_admin):
+    # given 30 runs, each with a 1 MB stored file and a report at its limit
+    report = {
+        "status": "rejected",
+        "rejected": [
+            {"type": "row", "id": f"students row {n}", "field": "x", "message": "y" * 200}
+            for n in range(MAX_REPORTED_REJECTIONS)
+        ],
+        "rejected_total": 5000,
+        "flag_total": 0,
+    }
+    for _ in range(30):
+        TransferRun.objects.create(
+            organiser=world.unit.organiser,
+            source="xlsx",
+            status=TransferStatus.REJECTED,
+            report=report,
+            payload={"xlsx": "A" * 2**20},
+        )
+    client.force_login(organiser_admin)
+    client.get(reverse("transfer-runs"))  # warm caches
+    # when the list is read ten times, then it never holds the files or the reports
+    tracemalloc.start()
+    for _ in range(10):
+        page = client.get(reverse("transfer-runs"))
+        assert page.status_code == 200
+        assert "<td>5000</td>" in page.content.decode()
+    _current, peak = tracemalloc.get_traced_memory()
+    tracemalloc.stop()
+    print(f"\nrun list read 10 times: peak {peak / 2**20:.1f} MB")
+    assert peak < 8 * 2**20  # the 30 files alone are 30 MB, the reports 1.5 MB
