@@ -8,6 +8,7 @@ generated bodies reach the services and not only the 404 of an unknown id.
 
 from __future__ import annotations
 
+import contextlib
 import json
 
 import pytest
@@ -59,14 +60,18 @@ def api_world(world):
     return users, ids, plain
 
 
-@pytest.fixture
-def wsgi_app():
-    # As Django's test client does: the test's transaction must outlive each request.
+@contextlib.contextmanager
+def _wsgi_app():
+    """Django's WSGI handler, keeping the test's connection (and transaction) across requests,
+    as Django's test client does (which reconnects the signals after each of its requests: so
+    no test client request may run inside this block)."""
     request_started.disconnect(close_old_connections)
     request_finished.disconnect(close_old_connections)
-    yield WSGIHandler()
-    request_started.connect(close_old_connections)
-    request_finished.connect(close_old_connections)
+    try:
+        yield WSGIHandler()
+    finally:
+        request_started.connect(close_old_connections)
+        request_finished.connect(close_old_connections)
 
 
 def _local_times(node):
@@ -87,7 +92,7 @@ def _schema(client) -> dict:
 
 @pytest.mark.parametrize("role", ROLES)
 def test_every_api_operation_answers_generated_requests_without_a_server_error(
-    client, api_world, wsgi_app, role
+    client, api_world, role
 ):
     users, ids, token = api_world
     client.force_login(users[role])
@@ -96,28 +101,32 @@ def test_every_api_operation_answers_generated_requests_without_a_server_error(
     schema = schemathesis.openapi.from_dict(_schema(client))
     operations = [result.ok() for result in schema.get_all_operations()]
     assert len(operations) > 40
-    for operation in operations:
-        names = {p.name for p in operation.path_parameters}
-        known = {name: str(ids[name]) for name in names if name in ids}
-        strategies = [
-            operation.as_strategy(generation_mode=mode, path_parameters=fixed)
-            for mode in (GenerationMode.POSITIVE, GenerationMode.NEGATIVE)
-            for fixed in ([known, None] if known else [None])
-        ]
-
-        @settings(
-            max_examples=EXAMPLES,
-            deadline=None,
-            database=None,
-            suppress_health_check=list(HealthCheck),
-        )
-        @given(case=st.one_of(strategies))
-        def call(case):
-            CASES[role] = CASES.get(role, 0) + 1
-            response = case.call(app=wsgi_app, headers=headers, cookies=cookies)
-            case.validate_response(
-                response, checks=[not_a_server_error, response_schema_conformance]
-            )
-
-        call()
+    with _wsgi_app() as app:
+        for operation in operations:
+            _fuzz(operation, ids, role, app, headers, cookies)
     print(f"\n{role}: {CASES[role]} generated requests over {len(operations)} operations")
+
+
+def _fuzz(operation, ids, role, app, headers, cookies) -> None:
+    """A few generated requests for one operation; ids of the own unit most of the time."""
+    names = {p.name for p in operation.path_parameters}
+    known = {name: str(ids[name]) for name in names if name in ids}
+    strategies = [
+        operation.as_strategy(generation_mode=mode, path_parameters=fixed)
+        for mode in (GenerationMode.POSITIVE, GenerationMode.NEGATIVE)
+        for fixed in ([known, None] if known else [None])
+    ]
+
+    @settings(
+        max_examples=EXAMPLES,
+        deadline=None,
+        database=None,
+        suppress_health_check=list(HealthCheck),
+    )
+    @given(case=st.one_of(strategies))
+    def call(case):
+        CASES[role] = CASES.get(role, 0) + 1
+        response = case.call(app=app, headers=headers, cookies=cookies)
+        case.validate_response(response, checks=[not_a_server_error, response_schema_conformance])
+
+    call()
