@@ -1,6 +1,6 @@
 """The one place where untrusted input is checked for what no layer below can store or survive.
 
-Three classes of input used to reach a 500, each is caught here once:
+Two classes of input used to reach a 500; each is caught here once:
 
 * text: a NUL character (PostgreSQL refuses it) or a lone surrogate (no encoder can write it) —
   `text_problem` answers for one string; `provplattform.middleware.TextGuardMiddleware` applies
@@ -8,8 +8,11 @@ Three classes of input used to reach a 500, each is caught here once:
   key) of a JSON body, and the transfer's schema check to every value of a record;
 * JSON: nesting deeper than `JSON_MAX_DEPTH` (the standard parser recurses), numbers longer than
   `JSON_MAX_NUMBER_DIGITS` digits, NaN and Infinity (PostgreSQL's jsonb refuses them) —
-  `loads_json`, shared by the API's parser (`LimitedJSONParser`) and the autosave route;
-* integers beyond a database column: `BIGINT_MAX` for the callers that keep a number.
+  `loads_json`, shared by the API's parser (`LimitedJSONParser`) and the autosave route.
+
+Integers beyond what a column takes are bounded by the serializers and forms that read them; a
+`DataError` that still reaches the edge is a 400 (`provplattform.api_errors`,
+`provplattform.middleware.RefusalMiddleware`).
 """
 
 from __future__ import annotations
@@ -20,14 +23,12 @@ import re
 from collections.abc import Callable
 from typing import Any
 
-from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 from rest_framework.exceptions import ParseError
 from rest_framework.parsers import JSONParser
 
 JSON_MAX_DEPTH = 32
 JSON_MAX_NUMBER_DIGITS = 24
-BIGINT_MAX = 2**63 - 1
 
 _BAD_TEXT = re.compile("[\x00\ud800-\udfff]")
 
@@ -40,12 +41,6 @@ def text_problem(value: str) -> str | None:
     if match.group() == "\x00":
         return str(_("Text may not contain a NUL character."))
     return str(_("Text may not contain an unpaired surrogate character."))
-
-
-def validate_text(value: object) -> None:
-    """A Django/DRF-style validator: raises ValidationError for text that cannot be stored."""
-    if isinstance(value, str) and (problem := text_problem(value)):
-        raise ValidationError(problem, code="bad_text")
 
 
 class JSONRefused(ValueError):
