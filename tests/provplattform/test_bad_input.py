@@ -6,6 +6,7 @@ import json
 import uuid
 
 import pytest
+import time_machine
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -14,7 +15,7 @@ from delivery.save_api import BadSave, parse_saves
 from provplattform.inputs import JSON_MAX_DEPTH, JSONRefused, loads_json, text_problem
 from schools.models import OrganiserAdministrator
 from schools.roles import Role
-from tests.delivery.attempt_helpers import make_sitting, started_attempt
+from tests.delivery.attempt_helpers import local_at, make_sitting, started_attempt
 from tests.factories import UserFactory
 
 bad_strings = st.builds(
@@ -88,8 +89,14 @@ def test_the_api_answers_bad_json_with_a_400(client, world, body):
     assert response.json()["detail"]
 
 
+@pytest.fixture
+def ten_o_clock():
+    with time_machine.travel(local_at(10), tick=False):
+        yield
+
+
 @pytest.mark.parametrize("content", BODIES.values(), ids=BODIES.keys())
-def test_the_autosave_route_answers_bad_json_with_a_400(client, world, content):
+def test_the_autosave_route_answers_bad_json_with_a_400(client, world, ten_o_clock, content):
     sitting = make_sitting(world)
     attempt, token = started_attempt(world, sitting)
     item = str(sitting.subtest.items.first().public_id)
