@@ -96,28 +96,25 @@ class ProgressSerializer(serializers.Serializer):
 REJECTED_PAGE = 100
 
 
-class RunSummarySerializer(serializers.Serializer):
-    """A run in a list: never its report (see the run's own address for that)."""
-
+class _RunFields(serializers.Serializer):
     id = serializers.UUIDField(source="public_id")
     source = serializers.ChoiceField(choices=TransferSource.choices)
     status = serializers.ChoiceField(choices=TransferStatus.choices)
     created = serializers.DateTimeField()
     started_at = serializers.DateTimeField(allow_null=True)
     finished_at = serializers.DateTimeField(allow_null=True)
+
+
+class RunSummarySerializer(_RunFields):
+    """A run in a list: never its report (see the run's own address for that)."""
+
     rejected_count = serializers.IntegerField(
         allow_null=True, help_text="rejected records (null for runs before it was kept)"
     )
     flag_count = serializers.IntegerField(allow_null=True)
 
 
-class RunSerializer(serializers.Serializer):
-    id = serializers.UUIDField(source="public_id")
-    source = serializers.ChoiceField(choices=TransferSource.choices)
-    status = serializers.ChoiceField(choices=TransferStatus.choices)
-    created = serializers.DateTimeField()
-    started_at = serializers.DateTimeField(allow_null=True)
-    finished_at = serializers.DateTimeField(allow_null=True)
+class RunSerializer(_RunFields):
     progress = serializers.SerializerMethodField()
     report = serializers.SerializerMethodField(
         help_text=(

@@ -15,7 +15,7 @@ from html.parser import HTMLParser
 
 import pytest
 from django.test import Client
-from django.urls import URLResolver, get_resolver
+from django.urls import get_resolver
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -23,7 +23,7 @@ from exams.models import Programme
 from schools.models import OrganiserAdministrator
 from schools.roles import Role
 from tests.factories import SubtestFactory, UserFactory
-from tests.schools.test_api_isolation import _seed_unit
+from tests.schools.test_api_isolation import _seed_unit, _walk
 
 # Cases per form and per page's query string; the whole walk stays within a minute or two.
 EXAMPLES = 3
@@ -125,14 +125,6 @@ class _Forms(HTMLParser):
             self._form = None
         elif tag == "select":
             self._select = None
-
-
-def _walk(patterns, prefix=""):
-    for pattern in patterns:
-        if isinstance(pattern, URLResolver):
-            yield from _walk(pattern.url_patterns, prefix + str(pattern.pattern))
-        else:
-            yield prefix + str(pattern.pattern), pattern
 
 
 def _page_routes() -> list[tuple[str, str]]:
