@@ -269,4 +269,5 @@ class TransferRunDetailView(APIView):
 
 def _number(request, name: str, default: int) -> int:
     value = request.query_params.get(name, "")
-    return int(value) if value.isdigit() and len(value) < 10 else default
+    # ASCII digits only: str.isdigit() also takes "²", which int() refuses.
+    return int(value) if value.isascii() and value.isdigit() and len(value) < 10 else default

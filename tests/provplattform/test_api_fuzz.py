@@ -15,7 +15,7 @@ import pytest
 import schemathesis
 from django.core.handlers.wsgi import WSGIHandler
 from django.core.signals import request_finished, request_started
-from django.db import close_old_connections
+from django.db import close_old_connections, connection
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from schemathesis import GenerationMode
@@ -74,6 +74,12 @@ def _wsgi_app():
         request_finished.connect(close_old_connections)
 
 
+def _transaction_aborted() -> bool:
+    raw = getattr(connection, "connection", None)
+    info = getattr(raw, "info", None)
+    return info is not None and info.transaction_status.name == "INERROR"
+
+
 def _local_times(node):
     """DRF writes a time of day as a local wall-clock time ("08:00"), which OpenAPI calls format
     "time" but JSON Schema's "time" wants with a zone offset: checked as a plain string here."""
@@ -127,6 +133,8 @@ def _fuzz(operation, ids, role, app, headers, cookies) -> None:
     def call(case):
         CASES[role] = CASES.get(role, 0) + 1
         response = case.call(app=app, headers=headers, cookies=cookies)
+        # A database error swallowed by a handler would poison every later request.
+        assert not _transaction_aborted(), (case.method, case.formatted_path, case.body)
         case.validate_response(response, checks=[not_a_server_error, response_schema_conformance])
 
     call()

@@ -297,3 +297,5 @@ def test_the_run_list_gives_totals_not_reports_and_the_run_pages_its_rejections(
     page = client.get(response.json()["status_url"] + "?offset=1&limit=2").json()
     assert listed["rejected_count"] == page["report"]["rejected_total"] >= 5
     assert len(page["report"]["rejected"]) == 2
+    for odd in ("²", "-1", "x", "9" * 30):  # the first page, never a 500
+        assert client.get(response.json()["status_url"] + f"?offset={odd}").status_code == 200
