@@ -211,3 +211,11 @@ def test_generated_unstorable_text_in_an_api_body_is_a_400(client, world, value)
         content_type="application/json",
     )
     assert response.status_code == 400
+
+
+@pytest.mark.parametrize("params", [{"limit": "9" * 25}, {"offset": "9" * 25}, {"limit": "5000"}])
+def test_a_page_beyond_any_number_is_a_page_not_an_error(client, world, params):
+    client.force_login(world.staff[Role.HEAD_TEACHER])
+    response = client.get(f"/api/v1/school-units/{world.unit.public_id}/students/", params)
+    assert response.status_code == 200
+    assert len(response.json()["results"]) <= 1000
