@@ -40,6 +40,7 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
 from delivery import save_rule, services
+from provplattform.inputs import loads_json
 from provplattform.logs import warn_every
 
 log = logging.getLogger(__name__)
@@ -56,7 +57,7 @@ class BadSave(ValueError):
 
 def parse_saves(body: bytes) -> list[services.Save]:
     try:
-        data = json.loads(body or b"{}")
+        data = loads_json(body or b"{}")
         raw = data["saves"]
         if not isinstance(raw, list) or len(raw) > MAX_SAVES:
             raise BadSave(f"saves must be a list of at most {MAX_SAVES}")
@@ -81,8 +82,12 @@ def parse_saves(body: bytes) -> list[services.Save]:
                 )
             )
         return services.newest_per_item(saves)
-    except (KeyError, TypeError, ValueError, json.JSONDecodeError) as exc:
+    except (KeyError, TypeError, ValueError, OverflowError) as exc:  # JSONRefused is a ValueError
         raise BadSave(str(exc)) from exc
+
+
+# A random attempt id and an attempt the token was never issued for answer exactly this.
+NOT_FOUND: dict[str, Any] = {"error": "not_found", "acked": []}
 
 
 # --- ORM path (SQLite, and anything not served by the ASGI route) -------------------------------
@@ -106,6 +111,8 @@ def save_view(request: HttpRequest, attempt: uuid.UUID) -> JsonResponse:
         response = JsonResponse({"error": "unavailable"}, status=503)
         response["Retry-After"] = RETRY_AFTER_S.decode()
         return response
+    if result.refused == "not_found":
+        return JsonResponse(NOT_FOUND, status=404)
     body: dict[str, Any] = {"acked": result.acked, "server_time": timezone.now().isoformat()}
     if result.refused:
         body["error"] = result.refused
@@ -284,10 +291,17 @@ async def save_fast(
     }
     rows = await _run(_SAVE, params)
     if not rows:
-        refused = save_rule.attempt_refusal(found=False, same_device=False, status="")
-    else:
-        status, same_device = rows[0][0], rows[0][1]
-        refused = save_rule.attempt_refusal(found=True, same_device=same_device, status=status)
+        return 404, NOT_FOUND
+    status, same_device = rows[0][0], rows[0][1]
+    refused = save_rule.attempt_refusal(
+        found=True,
+        same_device=same_device,
+        status=status,
+        token_issued=same_device
+        or services.device_token_was_issued(attempt_public_id=attempt, token=device),
+    )
+    if refused == "not_found":
+        return 404, NOT_FOUND
     outcomes = []
     if not refused:
         facts = {row[2]: (row[3], row[4]) for row in rows if row[2] is not None}

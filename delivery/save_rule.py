@@ -5,7 +5,9 @@ this module turns them into the answer, so the two can never answer differently.
 In this order:
 
 1. no such attempt: 404 ``not_found``;
-2. the device token is not the attempt's current one: 409 ``device_replaced``;
+2. the device token is not the attempt's current one: 409 ``device_replaced`` when the token was
+   once issued for this attempt, else 404 ``not_found`` exactly as in 1, so a token that was never
+   this attempt's learns nothing about it (another unit's attempt answers like a random id);
 3. the attempt is submitted: 409 ``submitted``; not working or paused: 409 ``not_started``;
    in all three nothing is acknowledged, whatever the server holds (it may hold another
    device's text, so an acknowledgement would be a false "Saved");
@@ -60,12 +62,14 @@ def newest_per_item(saves: Iterable[Save]) -> list[Save]:
     return list(best.values())
 
 
-def attempt_refusal(*, found: bool, same_device: bool, status: str) -> str:
+def attempt_refusal(
+    *, found: bool, same_device: bool, status: str, token_issued: bool = True
+) -> str:
     """Steps 1-3: why the attempt takes no saves at all, or "" when it takes them."""
     if not found:
         return "not_found"
     if not same_device:
-        return "device_replaced"
+        return "device_replaced" if token_issued else "not_found"
     if status == "submitted":
         return "submitted"
     if status not in OPEN:

@@ -16,7 +16,6 @@ from django.db.models import (
     Value,
 )
 from django.db.models.functions import Coalesce
-from django.http import Http404
 from django.utils import timezone
 
 from delivery.models import Attempt, AttemptStatus, Response, StudentCredential
@@ -32,6 +31,7 @@ from exams.models import (
 )
 from exams.selectors import adjustments_by_person, exemptions_covering
 from exams.services import tools_for
+from provplattform.lookup import get_by_public_id
 from schools.models import Person, SchoolUnit, TeachingGroup
 from schools.roles import Capability
 from schools.selectors import scope_to_school_units
@@ -49,10 +49,8 @@ def access_sitting(
     *, user, public_id, capability: Capability | str = Capability.PROCTOR
 ) -> Sitting:
     """The sitting, if the user holds `capability` at its school unit; otherwise 404."""
-    try:
-        return sittings_for(user=user, capability=capability).get(public_id=public_id)
-    except (Sitting.DoesNotExist, ValueError, TypeError) as exc:
-        raise Http404("No such sitting.") from exc
+    sittings = sittings_for(user=user, capability=capability)
+    return get_by_public_id(sittings, public_id, "No such sitting.")
 
 
 def attempts_for_sitting(*, sitting: Sitting) -> QuerySet:
@@ -96,12 +94,8 @@ def exempt_students_of_sitting(*, sitting: Sitting) -> list[Person]:
 
 
 def access_attempt(*, user, sitting: Sitting, public_id) -> Attempt:
-    try:
-        return Attempt.objects.select_related("sitting__school_unit", "person").get(
-            sitting=sitting, public_id=public_id
-        )
-    except (Attempt.DoesNotExist, ValueError, TypeError) as exc:
-        raise Http404("No such attempt.") from exc
+    attempts = Attempt.objects.select_related("sitting__school_unit", "person")
+    return get_by_public_id(attempts.filter(sitting=sitting), public_id, "No such attempt.")
 
 
 def items_of(*, attempt: Attempt) -> list[Item]:

@@ -8,6 +8,8 @@ and sends its live event after commit. Times come from the server's clock.
 from __future__ import annotations
 
 import datetime
+import hashlib
+import hmac
 import math
 import secrets
 from collections.abc import Callable, Collection
@@ -483,8 +485,25 @@ def _least_extended_minutes(attempt: Attempt, clock: timer.Clock, *, now) -> int
 # --- device -------------------------------------------------------------------------------------
 
 
-def new_device_token() -> str:
-    return secrets.token_urlsafe(32)
+def _device_mac(attempt_public_id, nonce: str) -> str:
+    key = settings.STUDENT_CREDENTIAL_PEPPER.encode()
+    message = f"device:{attempt_public_id}:{nonce}".encode()
+    return hmac.new(key, message, hashlib.sha256).hexdigest()[:32]
+
+
+def new_device_token(*, attempt_public_id) -> str:
+    """A random token that also proves which attempt it was issued for (see below)."""
+    nonce = secrets.token_urlsafe(16)
+    return f"{nonce}.{_device_mac(attempt_public_id, nonce)}"
+
+
+def device_token_was_issued(*, attempt_public_id, token: str) -> bool:
+    """Whether `token` was once issued for this attempt: only such a device is told that it was
+    replaced; any other token learns nothing, the same "not found" as a random attempt id."""
+    nonce, _sep, mac = token.partition(".")
+    return bool(nonce and mac) and hmac.compare_digest(
+        mac, _device_mac(attempt_public_id, nonce)
+    )
 
 
 def attempt_login(
@@ -516,7 +535,7 @@ def attempt_login(
             *OPEN_STATUSES,
         )
         old_token = attempt.device_token
-        token = new_device_token()
+        token = new_device_token(attempt_public_id=attempt.public_id)
         attempt.device_token = token
         attempt.device_label = device_label[:200]
         # A student marked absent who turns up after all waits like everyone else, so the next
@@ -646,10 +665,13 @@ def responses_save(*, attempt_public_id, device_token: str, saves: list[Save]) -
             .filter(public_id=attempt_public_id)
             .first()
         )
+        same_device = attempt is not None and attempt.device_token == device_token
         refused = save_rule.attempt_refusal(
             found=attempt is not None,
-            same_device=attempt is not None and attempt.device_token == device_token,
+            same_device=same_device,
             status=attempt.status if attempt is not None else "",
+            token_issued=same_device
+            or device_token_was_issued(attempt_public_id=attempt_public_id, token=device_token),
         )
         if refused:
             return save_rule.save_answer(refused=refused, outcomes=[])

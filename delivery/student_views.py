@@ -7,6 +7,7 @@ attempt has moved to another device, every page says so and asks the student to 
 from __future__ import annotations
 
 from django.contrib import messages
+from django.contrib.auth.views import redirect_to_login
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -279,7 +280,7 @@ def done_view(request: HttpRequest) -> HttpResponse:
 def login_slips_view(request: HttpRequest, sitting: str) -> HttpResponse:
     """Proctors and test administrators of the sitting's unit print credentials and codes."""
     if not request.user.is_authenticated:
-        return redirect(f"/accounts/login/?next={request.path}")
+        return redirect_to_login(request.get_full_path())  # settings.LOGIN_URL, the real page
     try:
         found = selectors.access_sitting(
             user=request.user, public_id=sitting, capability=Capability.PROCTOR

@@ -193,8 +193,13 @@ class AdjustmentRequestSerializer(serializers.Serializer):
     student = serializers.UUIDField()
     test = serializers.UUIDField()
     subtest = serializers.UUIDField(required=False, allow_null=True)
-    extended_minutes = serializers.IntegerField(required=False, allow_null=True, min_value=1)
-    extended_percent = serializers.IntegerField(required=False, allow_null=True, min_value=1)
+    # The page's limits (exams.forms.AdjustmentForm): a number beyond them is a 400, not a 500.
+    extended_minutes = serializers.IntegerField(
+        required=False, allow_null=True, min_value=1, max_value=600
+    )
+    extended_percent = serializers.IntegerField(
+        required=False, allow_null=True, min_value=1, max_value=200
+    )
     tools = serializers.ListField(child=serializers.ChoiceField(Tool.choices), required=False)
     other_kinds = serializers.ListField(
         child=serializers.ChoiceField(AdjustmentKind.choices), required=False
@@ -259,11 +264,9 @@ class AcknowledgeRequestSerializer(serializers.Serializer):
 
 
 def _staff_person(school_unit, public_id) -> Person:
-    """Any person of the unit's organiser; services refuse those who may not take the part."""
-    person = Person.objects.filter(public_id=public_id, organiser=school_unit.organiser).first()
-    if person is None:
-        raise services.ExamRefused(_("No such member of staff."))
-    return person
+    """A person of the unit (another unit's is not found); services refuse those who may not
+    take the part."""
+    return selectors.access_staff_member(school_unit=school_unit, public_id=public_id)
 
 
 REASON = OpenApiParameter(

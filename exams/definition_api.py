@@ -81,7 +81,7 @@ class DetailSerializer(serializers.Serializer):
 
 class ProblemsSerializer(serializers.Serializer):
     detail = serializers.CharField()
-    problems = serializers.ListField(child=serializers.CharField())
+    problems = serializers.ListField(child=serializers.CharField(), required=False)
 
 
 def _queryset(user):

@@ -32,6 +32,7 @@ import datetime
 import posixpath
 import re
 import zipfile
+import zlib
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import IO, Any
@@ -207,8 +208,12 @@ class _Package:
 
     def read(self, name: str) -> bytes:
         """Read an entry, never more than the limits, whatever its header claims."""
-        with self.zip.open(name) as handle:
-            data = handle.read(MAX_ENTRY_BYTES + 1)
+        try:
+            with self.zip.open(name) as handle:
+                data = handle.read(MAX_ENTRY_BYTES + 1)
+        except (zipfile.BadZipFile, zlib.error, EOFError, NotImplementedError) as exc:
+            # A wrong checksum, a header that under-states its entry, an unknown compression.
+            raise PackageRefused(_("%s cannot be read from the package.") % name) from exc
         if len(data) > MAX_ENTRY_BYTES:
             raise PackageRefused(_("%s is too large.") % name)
         self.read_total += len(data)

@@ -6,11 +6,8 @@ Objects of another school unit (or missing ones) answer 404 through `access_*`.
 from __future__ import annotations
 
 import datetime
-import uuid
 
-from django.core.exceptions import ValidationError
 from django.db.models import Exists, F, OuterRef, Prefetch, Q, QuerySet
-from django.http import Http404
 from django.utils import timezone
 
 from exams.day_passwords import unit_zone
@@ -30,29 +27,19 @@ from exams.models import (
     TestDefinition,
 )
 from exams.services import PROGRAMME_COUNTRY
+from provplattform.lookup import get_by_public_id, parse_public_ids
 from schools.models import Person, RoleAssignment, SchoolUnit, TeachingGroup
 from schools.roles import Capability, Role, capabilities_of_roles
-from schools.selectors import scope_to_school_units
+from schools.selectors import persons_of_unit, scope_to_school_units
 
 ADMIN = Capability.ADMINISTER_TESTS
 
 
-def _get(queryset: QuerySet, **lookup):
-    # A malformed id (not a UUID) is as unknown as a missing one: 404, never a server error.
-    try:
-        return queryset.get(**lookup)
-    except (queryset.model.DoesNotExist, ValueError, TypeError, ValidationError) as exc:
-        raise Http404("Not found.") from exc
+def _get(queryset: QuerySet, *, public_id):
+    return get_by_public_id(queryset, public_id)
 
 
-def _uuids(values) -> list[uuid.UUID]:
-    found = []
-    for value in values:
-        try:
-            found.append(uuid.UUID(str(value)))
-        except ValueError:
-            continue
-    return found
+_uuids = parse_public_ids
 
 
 # --- tests visible to a unit ---------------------------------------------------------------------
@@ -362,6 +349,16 @@ def exempt_person_ids(*, subtest: Subtest) -> set[int]:
 def access_sitting_student(*, sitting: Sitting, public_id) -> Person:
     """A student placed in `sitting` (already scoped to the unit); anyone else is a 404."""
     return _get(sitting_students(sitting=sitting), public_id=public_id)
+
+
+def access_staff_member(*, school_unit: SchoolUnit, public_id) -> Person:
+    """A person of the unit, for a part in one of its sittings (proctor, result enterer).
+
+    Anyone else — a person of a sibling unit of the same organiser too — is not found, worded
+    exactly like a missing id, so a refusal never names a person of another unit. Whether the
+    person may take the part is the service's rule.
+    """
+    return _get(persons_of_unit(school_unit=school_unit), public_id=public_id)
 
 
 def access_sitting_proctor(*, sitting: Sitting, public_id) -> Person:

@@ -24,7 +24,6 @@ from exams.forms import (
     parse_date,
 )
 from exams.models import Programme, SittingStatus
-from schools.models import Person
 from schools.roles import Capability
 from schools.selectors import access_school_unit, capabilities_at
 
@@ -372,13 +371,10 @@ def _sitting_action(request, school_unit, sitting):
 
     def staff(name):
         value = request.POST.get(name)
-        found = None
-        if _is_uuid(value):
-            # Any person of the organiser: the service refuses those who may not proctor.
-            found = Person.objects.filter(public_id=value, organiser=school_unit.organiser).first()
-        if found is None:
+        if not value:
             raise services.ExamRefused(_("Choose a member of staff."))
-        return found
+        # A person of the unit (another unit's is not found); the service refuses the rest.
+        return selectors.access_staff_member(school_unit=school_unit, public_id=value)
 
     if action == "add_students":
         ids = request.POST.getlist("students")
@@ -400,7 +396,10 @@ def _sitting_action(request, school_unit, sitting):
         )
         return None, None
     if action == "remove_proctor":
-        services.sitting_remove_proctor(actor=user, sitting=sitting, person=staff("person"))
+        proctor = selectors.access_sitting_proctor(
+            sitting=sitting, public_id=request.POST.get("person")
+        )
+        services.sitting_remove_proctor(actor=user, sitting=sitting, person=proctor)
         return None, None
     if action == "result_enterer":
         services.sitting_set_result_enterer(actor=user, sitting=sitting, person=staff("person"))
@@ -432,16 +431,6 @@ def _sitting_action(request, school_unit, sitting):
         )
         return None, None
     raise services.ExamRefused(_("Unknown action."))
-
-
-def _is_uuid(value) -> bool:
-    import uuid
-
-    try:
-        uuid.UUID(str(value))
-    except ValueError:
-        return False
-    return True
 
 
 @login_required

@@ -4,6 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.db import DataError
+from django.utils.translation import gettext as _
+from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
@@ -13,4 +16,16 @@ from provplattform.errors import Refused
 def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
     if isinstance(exc, Refused):
         return Response({"detail": str(exc), "code": exc.code}, status=exc.status)
-    return drf_exception_handler(exc, context)
+    if isinstance(exc, DataError):
+        # A value the database cannot store (beyond the column): the input is wrong, a 400.
+        detail = _("A value is too large or too long to be stored.")
+        return Response({"detail": detail, "code": "invalid"}, status=400)
+    response = drf_exception_handler(exc, context)
+    if isinstance(exc, ValidationError) and response is not None:
+        # Every 400 carries `detail`, as the schema documents; field errors stay beside it.
+        errors = response.data
+        if isinstance(errors, dict) and "detail" not in errors:
+            response.data = {"detail": str(_("Invalid input.")), **errors}
+        elif isinstance(errors, list):
+            response.data = {"detail": str(_("Invalid input.")), "non_field_errors": errors}
+    return response

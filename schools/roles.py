@@ -144,12 +144,21 @@ def capabilities_of_roles(roles) -> frozenset[Capability]:
 
 
 def assignable_roles(capabilities) -> frozenset[Role]:
-    """Which roles someone with `capabilities` may assign: Provadministratör needs its own right."""
+    """Which roles someone with `capabilities` may assign.
+
+    Provadministratör needs its own right, and nobody may grant a role that carries a capability
+    they do not hold themselves: a Provadministratör cannot make anyone Rektor or
+    Skoladministratör and so reach, through them, the role it may not assign.
+    """
     if C.ASSIGN_ROLES not in capabilities:
         return frozenset()
-    if C.ASSIGN_TEST_ADMIN_ROLE in capabilities:
-        return frozenset(_ALL_ROLES)
-    return frozenset(r for r in _ALL_ROLES if r != Role.TEST_ADMINISTRATOR)
+    held = frozenset(capabilities)
+    return frozenset(
+        r
+        for r in _ALL_ROLES
+        if capabilities_of(r) <= held
+        and (r != Role.TEST_ADMINISTRATOR or C.ASSIGN_TEST_ADMIN_ROLE in held)
+    )
 
 
 # Duty roles from the organiser's transfer (SS 12000 dutyRole) that imply a school role.

@@ -122,9 +122,13 @@ def _roles_snapshot(person: Person, school_unit: SchoolUnit) -> list[str]:
     )
 
 
-def _check_actor_may_assign(actor, school_unit: SchoolUnit, role: Role) -> None:
+def _check_actor_may_assign(
+    actor, school_unit: SchoolUnit, role: Role, person: Person | None = None
+) -> None:
     if actor is None:  # the organiser's transfer
         return
+    if person is not None and actor.person_id is not None and actor.person_id == person.pk:
+        raise RoleRefused(_("You cannot change your own roles; ask someone else who may."))
     allowed = assignable_roles(capabilities_at(user=actor, school_unit=school_unit))
     if not allowed:
         raise RoleRefused(_("You may not assign roles at this school unit."))
@@ -149,7 +153,7 @@ def role_assign(
     and only an actor whose roles allow it may assign; every change is audited.
     """
     role = Role(role)
-    _check_actor_may_assign(actor, school_unit, role)
+    _check_actor_may_assign(actor, school_unit, role, person)
     if not _is_transferred_staff(person, school_unit):
         # No name here: the person may belong to another school unit, whose people stay unseen.
         raise RoleRefused(
@@ -188,7 +192,7 @@ def role_remove(
     touched; anyone else is refused without being named.
     """
     role = Role(role)
-    _check_actor_may_assign(actor, school_unit, role)
+    _check_actor_may_assign(actor, school_unit, role, person)
     before = _roles_snapshot(person, school_unit)
     deleted, _count = RoleAssignment.objects.filter(
         person=person, school_unit=school_unit, role=role

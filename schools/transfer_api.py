@@ -9,13 +9,13 @@ from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiExample, extend_schema
+from drf_spectacular.utils import OpenApiExample, OpenApiParameter, extend_schema
 from rest_framework import authentication, exceptions, permissions, serializers, status
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from schools.models import OrganiserApiToken, TransferSource, TransferStatus
-from schools.transfer.selectors import access_run_for_token, runs_for_token
+from schools.transfer.selectors import access_run_for_token, runs_for_token, runs_summarised
 from schools.transfer.services import (
     transfer_run_progress,
     transfer_runs_fail_stale,
@@ -93,20 +93,45 @@ class ProgressSerializer(serializers.Serializer):
     phase = serializers.CharField()
 
 
-class RunSerializer(serializers.Serializer):
+REJECTED_PAGE = 100
+
+
+class _RunFields(serializers.Serializer):
     id = serializers.UUIDField(source="public_id")
     source = serializers.ChoiceField(choices=TransferSource.choices)
     status = serializers.ChoiceField(choices=TransferStatus.choices)
     created = serializers.DateTimeField()
     started_at = serializers.DateTimeField(allow_null=True)
     finished_at = serializers.DateTimeField(allow_null=True)
+
+
+class RunSummarySerializer(_RunFields):
+    """A run in a list: never its report (see the run's own address for that)."""
+
+    rejected_count = serializers.IntegerField(
+        allow_null=True, help_text="rejected records (null for runs before it was kept)"
+    )
+    flag_count = serializers.IntegerField(allow_null=True)
+
+
+class RunSerializer(_RunFields):
     progress = serializers.SerializerMethodField()
-    report = serializers.JSONField(
-        help_text="counts per kind (created/updated/unchanged/removed), rejected, flags"
+    report = serializers.SerializerMethodField(
+        help_text=(
+            "counts per kind (created/updated/unchanged/removed), flags, rejected_total and a "
+            "page of `rejected` (query parameters offset and limit); rejected records beyond "
+            "the first 200 are counted per kind and field in rejected_more"
+        )
     )
 
     def get_progress(self, run) -> ProgressSerializer:
         return transfer_run_progress(run)
+
+    def get_report(self, run) -> dict:
+        report = dict(run.report or {})
+        page = self.context.get("page", (0, REJECTED_PAGE))
+        report["rejected"] = list(report.get("rejected", []))[page[0] : page[0] + page[1]]
+        return report
 
 
 class SubmittedSerializer(serializers.Serializer):
@@ -173,6 +198,13 @@ class TransferSubmitView(APIView):
                 },
                 status=status.HTTP_400_BAD_REQUEST,
             )
+        if "\x00" in text:
+            # JSON allows no raw NUL anywhere, and no column can keep one: refused here, since
+            # the run could not even store the document to report on it.
+            return Response(
+                {"detail": _("The document contains a NUL character; send SS 12000 JSON.")},
+                status=status.HTTP_400_BAD_REQUEST,
+            )
         token: OrganiserApiToken = request.auth
         run = transfer_submit(
             organiser=token.organiser,
@@ -197,13 +229,13 @@ class TransferRunListView(APIView):
     @extend_schema(
         operation_id="transfer_runs_list",
         summary="The organiser's transfer runs, newest first (last 100)",
-        responses={200: RunSerializer(many=True)},
+        responses={200: RunSummarySerializer(many=True)},
         tags=["transfer"],
     )
     def get(self, request):
         transfer_runs_fail_stale(runs=runs_for_token(request.auth))
-        runs = runs_for_token(request.auth).order_by("-created")[:100]
-        return Response(RunSerializer(runs, many=True).data)
+        runs = runs_summarised(runs_for_token(request.auth)).order_by("-created")[:100]
+        return Response(RunSummarySerializer(runs, many=True).data)
 
 
 class TransferRunDetailView(APIView):
@@ -213,6 +245,12 @@ class TransferRunDetailView(APIView):
     @extend_schema(
         operation_id="transfer_run_retrieve",
         summary="Status, progress and report of one transfer run",
+        parameters=[
+            OpenApiParameter("offset", int, description="first rejected record of the page"),
+            OpenApiParameter(
+                "limit", int, description=f"rejected records per page (at most {REJECTED_PAGE})"
+            ),
+        ],
         responses={200: RunSerializer},
         tags=["transfer"],
     )
@@ -222,4 +260,14 @@ class TransferRunDetailView(APIView):
             runs=runs_for_token(request.auth).filter(pk=run.pk)
         ):
             run.refresh_from_db()
-        return Response(RunSerializer(run).data)
+        page = (
+            _number(request, "offset", 0),
+            min(_number(request, "limit", REJECTED_PAGE), REJECTED_PAGE),
+        )
+        return Response(RunSerializer(run, context={"page": page}).data)
+
+
+def _number(request, name: str, default: int) -> int:
+    value = request.query_params.get(name, "")
+    # ASCII digits only: str.isdigit() also takes "²", which int() refuses.
+    return int(value) if value.isascii() and value.isdigit() and len(value) < 10 else default

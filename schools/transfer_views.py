@@ -15,6 +15,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
+from provplattform.errors import NotFound
 from schools.models import Organiser, TransferStatus
 from schools.transfer.selectors import (
     access_run,
@@ -24,6 +25,7 @@ from schools.transfer.selectors import (
     organisers_administered_by,
     run_units_for,
     runs_for_user,
+    runs_summarised,
     tokens_for_user,
     upload_units_for,
 )
@@ -33,7 +35,7 @@ from schools.transfer.services import (
     transfer_submit_xlsx,
 )
 from schools.transfer.tokens import api_token_create, api_token_revoke
-from schools.transfer.xlsx import SHEETS, build_template
+from schools.transfer.xlsx import SHEETS, XlsxRefused, build_template
 
 MAX_UPLOAD_BYTES = 20 * 1024 * 1024
 
@@ -56,7 +58,7 @@ def _require_organiser_admin(user) -> None:
 def transfer_runs(request):
     _require_transfer_access(request.user)
     transfer_runs_fail_stale(runs=runs_for_user(request.user))
-    runs = runs_for_user(request.user).order_by("-created")[:200]
+    runs = runs_summarised(runs_for_user(request.user)).order_by("-created")[:200]
     return render(
         request,
         "schools/transfer/runs.html",
@@ -106,10 +108,14 @@ def transfer_upload(request):
         elif upload.size > MAX_UPLOAD_BYTES:
             error = _("The file is too large.")
         else:
-            run = transfer_submit_xlsx(
-                organiser=organiser, data=upload.read(), actor=request.user, school_unit=unit
-            )
-            return redirect("transfer-run", public_id=run.public_id)
+            try:
+                run = transfer_submit_xlsx(
+                    organiser=organiser, data=upload.read(), actor=request.user, school_unit=unit
+                )
+            except XlsxRefused as refusal:
+                error = str(refusal)
+            else:
+                return redirect("transfer-run", public_id=run.public_id)
     return render(
         request,
         "schools/transfer/upload.html",
@@ -144,9 +150,11 @@ def api_tokens(request):
     created = None
     if request.method == "POST":
         name = request.POST.get("name", "").strip()
-        organiser = next(
-            (o for o in organisers if str(o.public_id) == request.POST.get("organiser")), None
-        )
+        asked = request.POST.get("organiser", "")
+        organiser = next((o for o in organisers if str(o.public_id) == asked), None)
+        if asked and organiser is None:
+            # Another organiser's id is as unknown as a missing one: never one's own instead.
+            raise NotFound()
         if organiser is None and len(organisers) == 1:
             organiser = organisers[0]
         if not name or organiser is None:

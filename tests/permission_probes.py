@@ -68,10 +68,12 @@ def selector_outcome(user, unit: SchoolUnit, allowed: bool) -> Outcome:
     return Outcome.REFUSED
 
 
-def _unit_staff_target(unit: SchoolUnit) -> Person | None:
-    """A transferred member of staff without an admin role, to give roles to."""
+def _unit_staff_target(unit: SchoolUnit, actor=None) -> Person | None:
+    """A transferred member of staff without an admin role, to give roles to; never the actor,
+    since nobody changes their own roles."""
     return (
         Person.objects.filter(duties__school_unit=unit)
+        .exclude(pk=getattr(actor, "person_id", None))
         .exclude(
             role_assignments__school_unit=unit,
             role_assignments__role__in=[Role.HEAD_TEACHER, Role.SCHOOL_ADMINISTRATOR],
@@ -84,7 +86,7 @@ def _unit_staff_target(unit: SchoolUnit) -> Person | None:
 
 def _assign_probe(role: Role) -> Probe:
     def probe(client: Client, unit: SchoolUnit) -> HttpResponse:
-        person = _unit_staff_target(unit)
+        person = _unit_staff_target(unit, probe_user(client))
         return client.post(
             f"/api/v1/school-units/{unit.public_id}/role-assignments/",
             {"person": str(person.public_id), "role": role.value},

@@ -198,14 +198,20 @@ def _message(error) -> str:
 
 
 def record_errors(kind: str, record: Any) -> list[tuple[str, str]]:
-    """(field path, message) for every schema error in one record; empty when valid.
+    """(field path, message) for every schema error in one record, and every value the
+    database could not store; empty when valid.
 
-    Messages never quote the value of a sensitive field (civic numbers).
+    Messages never quote the value of a sensitive field (civic numbers), nor a value too long
+    or not storable.
     """
-    if record_is_valid(kind, record):
-        return []
+    from schools.transfer.limits import stored_value_errors  # it reads the models' lengths
+
     errors = []
-    for error in sorted(full_validator(kind).iter_errors(record), key=lambda e: list(e.path)):
-        field = ".".join(str(p) for p in error.absolute_path)
-        errors.append((field, _message(error)))
+    if not record_is_valid(kind, record):
+        for error in sorted(full_validator(kind).iter_errors(record), key=lambda e: list(e.path)):
+            field = ".".join(str(p) for p in error.absolute_path)
+            errors.append((field, _message(error)))
+    # Then what the database could not store: a NUL, a value longer than its column.
+    known = {field for field, _message_ in errors}
+    errors += [e for e in stored_value_errors(kind, record) if e[0] not in known]
     return errors

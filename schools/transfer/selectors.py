@@ -9,8 +9,9 @@ token) sees its organiser's runs. Anything else answers 404, the same as a missi
 from __future__ import annotations
 
 from django.db.models import Q, QuerySet, Subquery
-from django.http import Http404
+from django.db.models.fields.json import KT
 
+from provplattform.lookup import get_by_public_id
 from schools.models import (
     OrganiserAdministrator,
     OrganiserApiToken,
@@ -52,10 +53,7 @@ def runs_for_user(user) -> QuerySet:
 
 
 def access_run(*, user, public_id) -> TransferRun:
-    try:
-        return runs_for_user(user).get(public_id=public_id)
-    except (TransferRun.DoesNotExist, ValueError, TypeError) as exc:
-        raise Http404("No such transfer run.") from exc
+    return get_by_public_id(runs_for_user(user), public_id, "No such transfer run.")
 
 
 def runs_for_token(token: OrganiserApiToken) -> QuerySet:
@@ -63,10 +61,7 @@ def runs_for_token(token: OrganiserApiToken) -> QuerySet:
 
 
 def access_run_for_token(*, token: OrganiserApiToken, public_id) -> TransferRun:
-    try:
-        return runs_for_token(token).get(public_id=public_id)
-    except (TransferRun.DoesNotExist, ValueError, TypeError) as exc:
-        raise Http404("No such transfer run.") from exc
+    return get_by_public_id(runs_for_token(token), public_id, "No such transfer run.")
 
 
 def tokens_for_user(user) -> QuerySet:
@@ -76,14 +71,17 @@ def tokens_for_user(user) -> QuerySet:
 
 
 def access_token(*, user, public_id) -> OrganiserApiToken:
-    try:
-        return tokens_for_user(user).get(public_id=public_id)
-    except (OrganiserApiToken.DoesNotExist, ValueError, TypeError) as exc:
-        raise Http404("No such token.") from exc
+    return get_by_public_id(tokens_for_user(user), public_id, "No such token.")
 
 
 def access_unit_for_upload(*, user, public_id) -> SchoolUnit:
-    try:
-        return upload_units_for(user).get(public_id=public_id)
-    except (SchoolUnit.DoesNotExist, ValueError, TypeError) as exc:
-        raise Http404("No such school unit.") from exc
+    return get_by_public_id(upload_units_for(user), public_id, "No such school unit.")
+
+
+def runs_summarised(runs: QuerySet) -> QuerySet:
+    """Runs for a list: without their document and report (either may be large), with the
+    report's totals as `rejected_count` and `flag_count` (None for runs from before they were
+    kept)."""
+    return runs.defer("payload", "report").annotate(
+        rejected_count=KT("report__rejected_total"), flag_count=KT("report__flag_total")
+    )

@@ -10,6 +10,7 @@ the run) the TransferRun row itself is updated, so the row is right whenever no 
 
 from __future__ import annotations
 
+import base64
 import datetime
 import logging
 import time
@@ -151,10 +152,15 @@ def transfer_process(
         )
         transfer.check()
         if doc.rejected:
-            rejected = [r.as_dict() for r in doc.rejected]
-            if locate:
-                rejected = [locate(r) for r in rejected]
-            report.update(status=TransferStatus.REJECTED.value, rejected=rejected)
+            kept = doc.rejected[:MAX_REPORTED_REJECTIONS]
+            rejected = [locate(r.as_dict()) if locate else r.as_dict() for r in kept]
+            report.update(
+                status=TransferStatus.REJECTED.value,
+                rejected=rejected,
+                rejected_total=len(doc.rejected),
+                rejected_more=_counts_per_reason(doc.rejected[MAX_REPORTED_REJECTIONS:]),
+                flag_total=0,
+            )
             report["seconds"] = round(time.perf_counter() - started, 3)
             return report
         if step:
@@ -171,9 +177,28 @@ def transfer_process(
             locked.last_transfer_at,
         )
     report["status"] = TransferStatus.APPLIED.value
+    report["rejected_total"] = 0
+    report["flag_total"] = len(report["flags"])
     report["counts"] = transfer.report_counts()
     report["seconds"] = round(time.perf_counter() - started, 3)
     return report
+
+
+# A run's stored report names this many rejected records; the rest are counted per reason, so
+# that a broken register of 100,000 rows gives a report of a bounded size.
+MAX_REPORTED_REJECTIONS = 200
+MAX_REASONS = 50
+
+
+def _counts_per_reason(rejections: list[Rejection]) -> dict[str, int]:
+    """"<kind> <field>" → how many more records were rejected there."""
+    counts: dict[str, int] = {}
+    for rejection in rejections:
+        key = f"{rejection.type} {rejection.field}".strip()
+        if key not in counts and len(counts) >= MAX_REASONS:
+            key = "other"
+        counts[key] = counts.get(key, 0) + 1
+    return counts
 
 
 def transfer_submit(
@@ -207,22 +232,20 @@ def transfer_submit_xlsx(
     """Turn an uploaded workbook into a transfer document and queue it like an API run.
 
     Only an administrator of the organiser uploads, for the organiser or one of its units."""
-    from schools.transfer.xlsx import read_workbook
+    from schools.transfer.xlsx import check_archive
 
     if not organisers_administered_by(actor).filter(organiser=organiser).exists():
         raise PermissionDenied("Only the organiser's administrator uploads spreadsheets.")
     if school_unit is not None and school_unit.organiser_id != organiser.pk:
         raise PermissionDenied("The school unit belongs to another organiser.")
 
-    document, rows, rejections = read_workbook(data, organiser=organiser, scope_unit=school_unit)
+    # Refused here, at once, with its reason: a file that would exhaust the worker.
+    check_archive(data)
+    # Parsing is the worker's: the request only stores the file (its size is capped by the page).
     return transfer_submit(
         organiser=organiser,
         source=TransferSource.XLSX,
-        payload={
-            "document": document,
-            "rows": rows,
-            "rejections": [r.as_dict() for r in rejections],
-        },
+        payload={"xlsx": base64.b64encode(data).decode("ascii")},
         actor=actor,
         school_unit=school_unit,
     )
@@ -241,9 +264,19 @@ def transfer_run_execute(*, run_id: int) -> TransferRun:
 def _execute(run: TransferRun) -> TransferRun:
     payload = run.payload or {}
     if run.source == TransferSource.XLSX:
-        document = payload.get("document") or {}
-        pre = [Rejection(**r) for r in payload.get("rejections", [])]
-        rows = payload.get("rows", {})
+        from schools.transfer.xlsx import read_workbook
+
+        if "xlsx" in payload:
+            document, rows, rejections = read_workbook(
+                base64.b64decode(payload["xlsx"]),
+                organiser=run.organiser,
+                scope_unit=run.school_unit,
+            )
+            pre = rejections
+        else:  # a run queued before parsing moved to the worker
+            document = payload.get("document") or {}
+            pre = [Rejection(**r) for r in payload.get("rejections", [])]
+            rows = payload.get("rows", {})
 
         def locate(rejection: dict) -> dict:
             if rejection["type"] == "row":

@@ -14,6 +14,9 @@ Lists inside a cell (school_types, teacher_person_ids, group_ids) are separated 
 from __future__ import annotations
 
 import io
+import re
+import zipfile
+import zlib
 from typing import Any
 
 from django.utils.translation import gettext as _
@@ -53,6 +56,86 @@ EXAMPLES = {
          "sven.bjork@skola.example", "41000001", "Lärare"],
     ],
 }  # fmt: skip
+
+
+# Limits checked on the archive before any XML is parsed (as the QTI import does for packages):
+# an organiser's whole register fits well inside them, a zip bomb does not.
+MAX_UNPACKED_BYTES = 60 * 1024 * 1024
+MAX_ENTRIES = 200
+MAX_SHEETS = 8
+MAX_ROWS = 100_000
+MAX_RATIO = 200  # uncompressed / compressed, for entries above RATIO_FLOOR
+RATIO_FLOOR = 1024 * 1024
+# A row element opens as <row …>, <row>, <row/> or, with a namespace prefix, <x:row …>.
+_ROW_OPENINGS = tuple(lead + b"row" + end for lead in (b"<", b":") for end in (b" ", b">", b"/"))
+_CHUNK = 1024 * 1024
+
+
+class XlsxRefused(ValueError):
+    """A spreadsheet refused before parsing; `str()` says why, for the person who uploaded it."""
+
+
+def _rows_in(data: bytes) -> int:
+    return sum(data.count(opening) for opening in _ROW_OPENINGS)
+
+
+def _count_rows(archive: zipfile.ZipFile, info: zipfile.ZipInfo, budget: int) -> tuple[int, int]:
+    """(rows, bytes read) of one sheet, reading what the entry really holds, never what its
+    header claims, and never more than `budget` bytes."""
+    rows, read, tail = 0, 0, b""
+    with archive.open(info) as handle:
+        while chunk := handle.read(_CHUNK):
+            read += len(chunk)
+            if read > budget:
+                raise XlsxRefused(_unpacked_message())
+            window = tail + chunk
+            rows += _rows_in(window) - _rows_in(tail)
+            tail = window[-16:]
+            if rows > MAX_ROWS:
+                raise XlsxRefused(
+                    _("The spreadsheet has more than %(n)s rows.") % {"n": f"{MAX_ROWS:,}"}
+                )
+    return rows, read
+
+
+def _unpacked_message() -> str:
+    return _("The spreadsheet unpacks to more than %(mb)s MB.") % {
+        "mb": MAX_UNPACKED_BYTES // 2**20
+    }
+
+
+def check_archive(data: bytes) -> None:
+    """Refuse a spreadsheet that would exhaust the server, before any XML is parsed: too many
+    entries or sheets, more unpacked bytes or rows than the limits, or compressed suspiciously
+    well. Fast (one pass over the sheets at most) and bounded in memory whatever the file says
+    about itself."""
+    try:
+        archive = zipfile.ZipFile(io.BytesIO(data))
+        infos = archive.infolist()
+    except (zipfile.BadZipFile, OSError, ValueError, EOFError) as exc:
+        raise XlsxRefused(_("Not a readable .xlsx file.")) from exc
+    if len(infos) > MAX_ENTRIES:
+        raise XlsxRefused(_("Not a readable .xlsx file."))
+    sheets = [i for i in infos if re.fullmatch(r"xl/worksheets/[^/]+\.xml", i.filename)]
+    if len(sheets) > MAX_SHEETS:
+        raise XlsxRefused(_("The spreadsheet has more than %(n)s sheets.") % {"n": MAX_SHEETS})
+    if sum(i.file_size for i in infos) > MAX_UNPACKED_BYTES:
+        raise XlsxRefused(_unpacked_message())
+    for info in infos:
+        if info.file_size > RATIO_FLOOR and info.file_size > MAX_RATIO * max(info.compress_size, 1):
+            raise XlsxRefused(_("The spreadsheet is compressed suspiciously well (a zip bomb?)."))
+    budget, rows = MAX_UNPACKED_BYTES, 0
+    try:
+        for info in sheets:
+            counted, read = _count_rows(archive, info, budget)
+            rows, budget = rows + counted, budget - read
+            if rows > MAX_ROWS:
+                raise XlsxRefused(
+                    _("The spreadsheet has more than %(n)s rows.") % {"n": f"{MAX_ROWS:,}"}
+                )
+    except (zipfile.BadZipFile, zlib.error, EOFError, OSError, NotImplementedError) as exc:
+        # A wrong checksum, a header that under-states its entry, an unknown compression.
+        raise XlsxRefused(_("Not a readable .xlsx file.")) from exc
 
 
 def build_template(*, with_examples: bool = True) -> bytes:
@@ -164,11 +247,22 @@ def read_workbook(
     data: bytes, *, organiser: Organiser, scope_unit: SchoolUnit | None = None
 ) -> tuple[dict, dict[str, str], list[Rejection]]:
     """(document, record → "sheet row n", rejections found while reading the rows)."""
-    reader = _Reader(organiser, scope_unit)
+    unreadable = [Rejection("document", "", "", _("Not a readable .xlsx file."))]
     try:
-        workbook = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
-    except Exception:  # openpyxl raises many kinds for a file that is not a workbook
-        return {}, {}, [Rejection("document", "", "", _("Not a readable .xlsx file."))]
+        check_archive(data)
+    except XlsxRefused as refusal:
+        return {}, {}, [Rejection("document", "", "", str(refusal))]
+    try:
+        return _read(data, organiser=organiser, scope_unit=scope_unit)
+    except Exception:  # openpyxl raises many kinds for a malformed workbook or sheet XML
+        return {}, {}, unreadable
+
+
+def _read(
+    data: bytes, *, organiser: Organiser, scope_unit: SchoolUnit | None
+) -> tuple[dict, dict[str, str], list[Rejection]]:
+    reader = _Reader(organiser, scope_unit)
+    workbook = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
     organisations, persons, duties, groups, activities = [], {}, [], {}, []
     # A sheet under another name would otherwise be skipped without a word.
     for name in workbook.sheetnames:

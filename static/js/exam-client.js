@@ -22,6 +22,8 @@
   var strings = document.getElementById("exam-strings").dataset;
   var storageKey = "pp-attempt-" + config.attempt;
   var form = document.getElementById("exam-form");
+  // Answers are saved as they change; the form itself is never sent.
+  form.addEventListener("submit", function (event) { event.preventDefault(); });
   var sections = Array.prototype.slice.call(document.querySelectorAll(".exam-item"));
   var overview = document.getElementById("exam-overview");
   var timerNode = document.getElementById("exam-timer");

@@ -3,6 +3,7 @@
 import asyncio
 import datetime
 import json
+import uuid
 
 import httpx
 import pytest
@@ -27,14 +28,16 @@ async def _unused_django(scope, receive, send):  # pragma: no cover - must not b
 def _working(world, *, deadline_in=datetime.timedelta(minutes=30)):
     sitting = make_sitting(world)
     now = timezone.now()
+    public_id = uuid.uuid4()
     attempt = Attempt.objects.create(
+        public_id=public_id,
         sitting=sitting,
         person=world.students_a[0],
         status=AttemptStatus.WORKING,
         started_at=now,
         duration_seconds=1800,
         deadline=now + deadline_in,
-        device_token=services.new_device_token(),
+        device_token=services.new_device_token(attempt_public_id=public_id),
     )
     items = [str(i.public_id) for i in Item.objects.filter(subtest=sitting.subtest)]
     return attempt, items

@@ -575,4 +575,7 @@ def attempt_of(page: Page) -> str:
 
 
 def wait_all_saved(page: Page, timeout: float = 20_000) -> None:
-    page.wait_for_function("window.ppExam && window.ppExam.pending().length === 0", timeout=timeout)
+    # A function, not an expression: an expression is evaluated with eval, which the CSP forbids.
+    page.wait_for_function(
+        "() => window.ppExam && window.ppExam.pending().length === 0", timeout=timeout
+    )

@@ -69,7 +69,7 @@ def open_test(chromium, e2e, e2e_server):
         student = e2e.data["sittings"]["client"]["students"][index]
         student_login_page(page, e2e_server.base_url, student, e2e.data["day_password"])
         page.wait_for_url("**/student/test/")
-        page.wait_for_function("window.ppExam !== undefined")
+        page.wait_for_function("() => window.ppExam !== undefined")
         return page, attempt_of(page)
 
     yield open_
@@ -87,7 +87,7 @@ def _deadline_in(e2e, page: Page, attempt: str, seconds: float) -> tuple[str, st
     now = datetime.datetime.now(datetime.UTC)
     e2e.db.deadline_set(attempt, now + datetime.timedelta(seconds=seconds))
     page.reload()
-    page.wait_for_function("window.ppExam !== undefined")
+    page.wait_for_function("() => window.ppExam !== undefined")
     return page.evaluate(CLOCK)
 
 
@@ -181,7 +181,7 @@ def test_confirming_while_an_answer_is_still_on_its_way_submits_at_once(e2e, ope
     page.fill(f'input[name="answer-{items[3]}"]', "sju")
     page.click('.exam-nav [data-goto="overview"]')
     page.click("#exam-submit")
-    page.wait_for_function("window.ppExam.pending().length === 1")
+    page.wait_for_function("() => window.ppExam.pending().length === 1")
     for _ in range(50):  # the route handler runs while Playwright waits
         if held:
             break
@@ -310,7 +310,7 @@ def test_an_old_devices_buffer_does_not_overwrite_answers_given_on_the_new_devic
         old.locator(f'textarea[name="answer-{essay}"]').press_sequentially(" och mer", delay=10)
         old.click('.exam-nav [data-goto="3"]')
         old.locator(f'input[name="answer-{text}"]').press_sequentially(" och lite till", delay=10)
-        old.wait_for_function("window.ppExam.pending().length === 2")
+        old.wait_for_function("() => window.ppExam.pending().length === 2")
         # when: the student continues on a new device and answers the text item there
         new = new_ctx.new_page()
         student_login_page(new, e2e_server.base_url, student, e2e.data["day_password"])
@@ -376,7 +376,7 @@ def test_a_timed_out_test_reopened_by_the_proctor_comes_back_by_itself(e2e, e2e_
     assert response.status_code == 200, response.text
     # then: the student's page goes back to the test without a reload by hand, and says why
     expect(page.locator("#exam-reopened")).to_be_visible(timeout=15_000)
-    page.wait_for_function("window.ppExam !== undefined")
+    page.wait_for_function("() => window.ppExam !== undefined")
     minutes = int(page.locator("#exam-timer").text_content().split(":")[0])
     assert 4 <= minutes <= 5
     page.click('.exam-nav [data-goto="3"]')

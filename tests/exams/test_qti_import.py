@@ -15,6 +15,7 @@ from exams.qti import import_package
 from exams.scoring import score_item
 from tests.exams import qti_packages as q
 from tests.factories import UserFactory
+from tests.zip_helpers import understate_entry
 
 
 @pytest.fixture(autouse=True)
@@ -533,3 +534,16 @@ def test_a_sound_outside_the_package_or_of_another_type_refuses_the_item(operato
         ),
     )
     assert "only" in _refused(wrong)["q-x"]
+
+
+def test_an_entry_whose_header_understates_its_size_is_refused_not_a_traceback(
+    operator, tmp_path, capsys
+):
+    # given a good package whose test.xml claims to hold 100 bytes
+    path = tmp_path / "package.zip"
+    path.write_bytes(understate_entry(q.good_package().getvalue(), "test.xml"))
+
+    # when it is imported, then it is refused with its reason, not a traceback
+    with pytest.raises(CommandError, match="Nothing was imported"):
+        call_command("import_qti", str(path), "--operator", "operator")
+    assert "test.xml cannot be read from the package" in capsys.readouterr().out

@@ -239,7 +239,7 @@ def test_readiness_page_and_print_page_show_the_checks(client, world):
     assert "Technical checklist" in page.content.decode()
     assert "Tick as done" in page.content.decode()
     printable = client.get(reverse("exams-readiness-print", args=[world.unit.public_id]))
-    assert "@media print" in printable.content.decode()
+    assert "css/readiness-print.css" in printable.content.decode()  # print styles, as a file
     dashboard = client.get(reverse("unit-dashboard", args=[world.unit.public_id]))
     assert "readiness-panel" in dashboard.content.decode()
 

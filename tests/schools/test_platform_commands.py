@@ -152,3 +152,23 @@ def test_grant_refuses_an_unknown_organiser_or_user_and_changes_nothing():
     assert not OrganiserAdministrator.objects.exists()
     assert not User.objects.filter(is_platform_operator=True).exists()
     assert not AuditEvent.objects.exists()
+
+
+def test_grant_refuses_an_existing_user_whose_address_is_not_the_one_given():
+    # given a transferred account whose username was mistyped for a new operator's
+    UserFactory(username="hanna", email="hanna.larsson@skola.example")
+    with pytest.raises(CommandError, match="another e-mail address"):
+        call_command(
+            "grant_platform_role", "hanna", "--platform-operator", "--email", "hanna@drift.example"
+        )
+    assert not User.objects.filter(is_platform_operator=True).exists()
+    assert not AuditEvent.objects.exists()
+    # the right address, in any case, is the same user
+    call_command(
+        "grant_platform_role",
+        "hanna",
+        "--platform-operator",
+        "--email",
+        "Hanna.Larsson@skola.example",
+    )
+    assert User.objects.get(username="hanna").is_platform_operator

@@ -29,7 +29,18 @@ def test_every_other_role_gives_it_staff_the_connectivity_page(role):
 def test_test_administrator_cannot_assign_test_administrator():
     roles = assignable_roles(capabilities_of(Role.TEST_ADMINISTRATOR))
     assert Role.TEST_ADMINISTRATOR not in roles
-    assert Role.HEAD_TEACHER in roles
+    assert Role.TEACHER in roles
+
+
+def test_no_role_may_grant_a_role_carrying_a_capability_it_may_not_grant():
+    """Through Rektor or Skoladministratör a Provadministratör would reach its forbidden role."""
+    for granter in Role:
+        held = capabilities_of(granter)
+        for role in assignable_roles(held):
+            assert capabilities_of(role) <= held, (granter, role)
+    roles = assignable_roles(capabilities_of(Role.TEST_ADMINISTRATOR))
+    assert Role.HEAD_TEACHER not in roles
+    assert Role.SCHOOL_ADMINISTRATOR not in roles
 
 
 @pytest.mark.django_db
@@ -95,3 +106,37 @@ def test_staff_see_no_students_of_another_school_unit(world):
     head = world.staff[Role.HEAD_TEACHER]
     assert list(students_of(user=head, school_unit=world.sibling_unit)) == []
     assert len(students_of(user=head, school_unit=world.unit)) == 6
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("role", [Role.HEAD_TEACHER, Role.SCHOOL_ADMINISTRATOR])
+def test_test_administrator_cannot_raise_anyone_through_a_higher_role(world, role):
+    actor = world.staff[Role.TEST_ADMINISTRATOR]
+    for person in (staff_member(world.unit).person, actor.person):
+        with pytest.raises(RoleRefused):
+            role_assign(actor=actor, person=person, school_unit=world.unit, role=role)
+        assert not RoleAssignment.objects.filter(person=person, role=role).exists()
+
+
+@pytest.mark.django_db
+def test_nobody_changes_their_own_roles(world):
+    head = world.staff[Role.HEAD_TEACHER]
+    with pytest.raises(RoleRefused, match="your own roles"):
+        role_assign(actor=head, person=head.person, school_unit=world.unit, role=Role.ASSESSOR)
+    with pytest.raises(RoleRefused, match="your own roles"):
+        role_remove(actor=head, person=head.person, school_unit=world.unit, role=Role.HEAD_TEACHER)
+    assert RoleAssignment.objects.filter(person=head.person, role=Role.HEAD_TEACHER).exists()
+    assert not RoleAssignment.objects.filter(person=head.person, role=Role.ASSESSOR).exists()
+
+
+@pytest.mark.django_db
+def test_a_self_promotion_through_the_api_is_refused_in_words(client, world):
+    actor = world.staff[Role.TEST_ADMINISTRATOR]
+    client.force_login(actor)
+    response = client.post(
+        f"/api/v1/school-units/{world.unit.public_id}/role-assignments/",
+        {"person": str(actor.person.public_id), "role": Role.HEAD_TEACHER.value},
+        content_type="application/json",
+    )
+    assert response.status_code == 403
+    assert not RoleAssignment.objects.filter(person=actor.person, role=Role.HEAD_TEACHER).exists()

@@ -281,3 +281,21 @@ def test_the_periodic_job_fails_stuck_runs(organiser):
     stuck.refresh_from_db()
     assert stuck.status == "failed"
     assert stuck.report["code"] == "worker_lost"
+
+
+def test_the_run_list_gives_totals_not_reports_and_the_run_pages_its_rejections(
+    token, organiser, django_capture_on_commit_callbacks
+):
+    client = client_with(token[1])
+    document = small_document()
+    for person in document["persons"]:
+        person["civicNo"] = {"value": "not a number"}
+    response = submit(client, json.dumps(document), django_capture_on_commit_callbacks)
+
+    (listed,) = client.get("/api/v1/transfer/runs/").json()
+    assert "report" not in listed
+    page = client.get(response.json()["status_url"] + "?offset=1&limit=2").json()
+    assert listed["rejected_count"] == page["report"]["rejected_total"] >= 5
+    assert len(page["report"]["rejected"]) == 2
+    for odd in ("²", "-1", "x", "9" * 30):  # the first page, never a 500
+        assert client.get(response.json()["status_url"] + f"?offset={odd}").status_code == 200

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime
 import io
 import re
+import zipfile
 
 import pytest
 from django.core.exceptions import PermissionDenied
@@ -95,6 +96,18 @@ def organiser_admin(world):
     user = UserFactory(username="orgadmin")
     OrganiserAdministrator.objects.create(user=user, organiser=world.unit.organiser)
     return user
+
+
+def with_broken_sheet(data: bytes) -> bytes:
+    """The workbook with its first sheet's XML cut off in the middle of an element."""
+    source, out = zipfile.ZipFile(io.BytesIO(data)), io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as target:
+        for info in source.infolist():
+            content = source.read(info)
+            if info.filename == "xl/worksheets/sheet1.xml":
+                content = content[: len(content) // 2]
+            target.writestr(info, content)
+    return out.getvalue()
 
 
 def upload(client, target: str, data: bytes, capture):
@@ -322,7 +335,7 @@ def test_school_admin_reads_their_units_runs_but_not_another_units(
     upload(
         client,
         f"unit:{world.sibling_unit.public_id}",
-        b"not a workbook",
+        with_broken_sheet(workbook_bytes(unit_rows(world))),
         django_capture_on_commit_callbacks,
     )
     run = TransferRun.objects.get()
@@ -497,3 +510,15 @@ def test_two_rows_of_one_person_that_agree_enrol_them_twice(
         world.unit.pk,
         world.sibling_unit.pk,
     }
+
+
+def test_a_token_asked_for_another_organiser_is_refused_not_issued_for_ones_own(
+    client, world, organiser_admin
+):
+    client.force_login(organiser_admin)
+    other = world.other_org_unit.organiser
+    response = client.post(
+        reverse("transfer-tokens"), {"name": "X", "organiser": str(other.public_id)}
+    )
+    assert response.status_code == 404
+    assert not OrganiserApiToken.objects.exists()

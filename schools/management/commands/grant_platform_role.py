@@ -25,7 +25,11 @@ class Command(BaseCommand):
             help="the organiser's external id (see create_organiser)",
         )
         role.add_argument("--platform-operator", action="store_true")
-        parser.add_argument("--email", default="", help="e-mail address for a new user")
+        parser.add_argument(
+            "--email",
+            default="",
+            help="e-mail address for a new user; for an existing user it must be theirs",
+        )
 
     def handle(self, *args, **options):
         organiser = None
@@ -38,6 +42,13 @@ class Command(BaseCommand):
                     f"No organiser with external id {options['organiser_administrator']!r}."
                 )
         user = User.objects.filter(username=options["username"]).first()
+        email = options["email"].strip()
+        if user is not None and email and user.email.strip().lower() != email.lower():
+            # A mistyped username must not silently promote another (say, transferred) account.
+            raise CommandError(
+                f"The user {user.username!r} exists with another e-mail address; check the "
+                "username, or leave out --email to grant the role to that user."
+            )
         try:
             if user is None:
                 if not options["email"]:
