@@ -24,6 +24,7 @@ from exams.forms import (
     parse_date,
 )
 from exams.models import Programme, SittingStatus
+from provplattform.lookup import parse_public_ids
 from schools.roles import Capability
 from schools.selectors import access_school_unit, capabilities_at
 
@@ -341,7 +342,7 @@ def _planned_students(form) -> list:
     if not ids:
         return []
     field = form.fields["students"]
-    return list(field.queryset.filter(public_id__in=[i for i in ids if _is_uuid(i)]))
+    return list(field.queryset.filter(public_id__in=parse_public_ids(ids)))
 
 
 @login_required
