@@ -264,7 +264,7 @@ def _sitting_form(request, school_unit, data=None):
         initial = {
             "subtest": request.GET["subtest"],
             "is_catch_up": request.GET.get("catch_up") == "1",
-            "students": [s for s in request.GET.getlist("students") if _is_uuid(s)],
+            "students": [str(i) for i in parse_public_ids(request.GET.getlist("students"))],
         }
     return SittingForm(
         data,
