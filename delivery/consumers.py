@@ -20,11 +20,11 @@ from asgiref.sync import sync_to_async
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
 from django.conf import settings
-from django.http import Http404
 
 from delivery import notices
 from delivery.models import Attempt
 from delivery.presence import Lost, Presence, PresenceUnavailable, get_store, new_conn_id
+from provplattform.errors import NotFound
 from schools.roles import Capability
 
 log = logging.getLogger(__name__)
@@ -222,7 +222,7 @@ def _sitting_for(user, public_id):
         return None
     try:
         return access_sitting(user=user, public_id=public_id, capability=Capability.PROCTOR)
-    except Http404:
+    except NotFound:
         return None
 
 
@@ -235,7 +235,7 @@ def _unit_for(user, public_id):
         return access_school_unit(
             user=user, public_id=public_id, capability=Capability.VIEW_CONNECTIVITY
         )
-    except Http404:
+    except NotFound:
         return None
 
 

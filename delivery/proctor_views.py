@@ -66,6 +66,7 @@ def _rows(sitting) -> list[dict]:
     lost = notices.lost_since_by_attempt(sitting=sitting)
     locked = student_auth.locked_person_ids(sitting=sitting)
     exempt = {p.pk: p for p in selectors.exempt_students_of_sitting(sitting=sitting)}
+    services.attempts_ensure(sitting=sitting)
     students = []
     for attempt in selectors.attempts_for_sitting(sitting=sitting):
         is_exempt = exempt.pop(attempt.person_id, None) is not None

@@ -16,11 +16,9 @@ from django.db.models import (
     Value,
 )
 from django.db.models.functions import Coalesce
-from django.http import Http404
 from django.utils import timezone
 
 from delivery.models import Attempt, AttemptStatus, Response
-from delivery.services import attempts_ensure
 from exams.day_passwords import unit_zone
 from exams.models import (
     Item,
@@ -30,6 +28,7 @@ from exams.models import (
     SittingStudent,
 )
 from exams.selectors import exemptions_covering
+from provplattform.errors import get_or_not_found
 from schools.models import Person, SchoolUnit
 from schools.roles import Capability
 from schools.selectors import scope_to_school_units
@@ -47,15 +46,12 @@ def access_sitting(
     *, user, public_id, capability: Capability | str = Capability.PROCTOR
 ) -> Sitting:
     """The sitting, if the user holds `capability` at its school unit; otherwise 404."""
-    try:
-        return sittings_for(user=user, capability=capability).get(public_id=public_id)
-    except (Sitting.DoesNotExist, ValueError, TypeError) as exc:
-        raise Http404("No such sitting.") from exc
+    return get_or_not_found(sittings_for(user=user, capability=capability), public_id=public_id)
 
 
 def attempts_for_sitting(*, sitting: Sitting) -> QuerySet:
-    """Every student's attempt in the sitting; NOT_STARTED attempts are created on first read."""
-    attempts_ensure(sitting=sitting)
+    """Every student's attempt in the sitting. A reader that must show students who have not
+    started calls `services.attempts_ensure` first: a read never writes."""
     return (
         Attempt.objects.filter(sitting=sitting)
         .select_related("person")
@@ -94,12 +90,11 @@ def exempt_students_of_sitting(*, sitting: Sitting) -> list[Person]:
 
 
 def access_attempt(*, user, sitting: Sitting, public_id) -> Attempt:
-    try:
-        return Attempt.objects.select_related("sitting__school_unit", "person").get(
-            sitting=sitting, public_id=public_id
-        )
-    except (Attempt.DoesNotExist, ValueError, TypeError) as exc:
-        raise Http404("No such attempt.") from exc
+    return get_or_not_found(
+        Attempt.objects.select_related("sitting__school_unit", "person"),
+        sitting=sitting,
+        public_id=public_id,
+    )
 
 
 def items_of(*, attempt: Attempt) -> list[Item]:

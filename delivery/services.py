@@ -16,7 +16,6 @@ from typing import Any
 
 from django.conf import settings
 from django.db import connection, transaction
-from django.http import Http404
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -27,14 +26,22 @@ from delivery.presence import Presence, forget_finished
 from exams.day_passwords import unit_zone
 from exams.models import Item, Sitting, SittingStatus, SittingStudent
 from provplattform.audit import audit_record
-from provplattform.errors import Refused
+from provplattform.errors import NotFound, Refused
+from provplattform.hooks import Hook
 from provplattform.live import send_on_commit
 from schools.roles import Capability
 from schools.selectors import user_has_capability
 
 OPEN_STATUSES = (AttemptStatus.WORKING, AttemptStatus.PAUSED)
 # Higher layers (grading) subscribe here to react to a submit; called inside the transaction.
-submit_subscribers: list[Callable[[Attempt], None]] = []
+# Called with the attempt inside the submit's transaction (grading subscribes in its
+# AppConfig.ready(): `submit_subscribers.append(f)` or `on_submit(f)`).
+submit_subscribers: Hook[Callable[[Attempt], None]] = Hook("submit")
+
+
+def on_submit(callback: Callable[[Attempt], None]) -> Callable[[Attempt], None]:
+    """Subscribe `callback(attempt)` to every submit, by the student or automatic."""
+    return submit_subscribers.subscribe(callback)
 
 
 class AttemptRefused(Refused):
@@ -129,7 +136,7 @@ def _require_proctor(actor, sitting: Sitting) -> None:
     if not user_has_capability(
         user=actor, school_unit=sitting.school_unit, capability=Capability.PROCTOR
     ):
-        raise Http404("No such sitting.")
+        raise NotFound()
 
 
 def _for_update():
@@ -164,7 +171,7 @@ def _placed(sitting: Sitting):
 def require_placed(*, sitting: Sitting, person) -> None:
     """Someone not placed in the sitting is not one of its students: 404, as for a stranger."""
     if not SittingStudent.objects.filter(sitting=sitting, person=person).exists():
-        raise Http404("No such student in this sitting.")
+        raise NotFound()
 
 
 def attempts_ensure(*, sitting: Sitting) -> None:
@@ -303,8 +310,7 @@ def attempt_submit(*, attempt: Attempt, auto: bool = False) -> Attempt:
         attempt.auto_submitted = auto
         attempt.save()
         _audit(None, "attempt.auto_submit" if auto else "attempt.submit", attempt, before)
-        for subscriber in submit_subscribers:
-            subscriber(attempt)
+        submit_subscribers.notify(attempt)
         _announce(attempt)
         return attempt
 

@@ -21,7 +21,6 @@ from dataclasses import dataclass
 from django.conf import settings
 from django.db import transaction
 from django.db.models import Exists, F, OuterRef
-from django.http import Http404
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -31,7 +30,7 @@ from delivery.services import AttemptRefused, require_placed
 from exams.day_passwords import unit_zone
 from exams.models import Sitting, SittingProctor, SittingStatus
 from provplattform.audit import audit_record
-from provplattform.errors import Refused
+from provplattform.errors import NotFound, Refused
 from provplattform.live import send_on_commit
 from schools.models import Person
 from schools.roles import Capability
@@ -227,7 +226,7 @@ def student_login_unlock(*, actor, sitting: Sitting, person: Person) -> StudentC
     administrators; anyone else is told it does not exist. Refused when nothing is locked.
     """
     if not may_unlock(user=actor, sitting=sitting):
-        raise Http404("No such sitting.")
+        raise NotFound()
     require_placed(sitting=sitting, person=person)
     now = timezone.now()
     with transaction.atomic():

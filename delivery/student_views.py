@@ -7,7 +7,7 @@ attempt has moved to another device, every page says so and asks the student to 
 from __future__ import annotations
 
 from django.contrib import messages
-from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -17,6 +17,7 @@ from django.views.decorators.http import require_POST
 
 from delivery import selectors, services, student_auth
 from delivery.models import Attempt, AttemptStatus
+from provplattform.errors import NotFound
 from schools.roles import Capability
 
 SESSION_KEY = "student"
@@ -222,7 +223,7 @@ def login_slips_view(request: HttpRequest, sitting: str) -> HttpResponse:
         found = selectors.access_sitting(
             user=request.user, public_id=sitting, capability=Capability.PROCTOR
         )
-    except Http404:
+    except NotFound:
         found = selectors.access_sitting(
             user=request.user, public_id=sitting, capability=Capability.ADMINISTER_TESTS
         )

@@ -18,6 +18,7 @@ from exams import definition_selectors as selectors
 from exams import definition_services as services
 from exams.definition_format import DefinitionInvalid, parse_definition
 from exams.models import TestDefinition
+from provplattform.errors import get_or_not_found
 
 
 class SubtestSerializer(serializers.Serializer):
@@ -91,12 +92,7 @@ def _queryset(user):
 
 
 def _get(user, public_id) -> TestDefinition:
-    from django.http import Http404
-
-    try:
-        return _queryset(user).get(public_id=public_id)
-    except (TestDefinition.DoesNotExist, ValueError) as exc:
-        raise Http404("Not found.") from exc
+    return get_or_not_found(_queryset(user), public_id=public_id)
 
 
 class DefinitionListView(APIView):

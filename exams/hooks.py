@@ -12,20 +12,16 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-adjustment_changed_on_day: list[Callable[..., None]] = []
+from provplattform.hooks import Hook
+
+adjustment_changed_on_day: Hook[Callable[..., None]] = Hook("adjustment_changed_on_day")
 
 
 def on_adjustment_changed_on_day(callback: Callable[..., None]) -> None:
-    if callback not in adjustment_changed_on_day:
-        adjustment_changed_on_day.append(callback)
+    adjustment_changed_on_day.subscribe(callback)
 
 
 def adjustment_changed_on_day_notify(*, actor, school_unit, person, subtests, reason: str) -> None:
-    for callback in adjustment_changed_on_day:
-        callback(
-            actor=actor,
-            school_unit=school_unit,
-            person=person,
-            subtests=list(subtests),
-            reason=reason,
-        )
+    adjustment_changed_on_day.notify(
+        actor=actor, school_unit=school_unit, person=person, subtests=list(subtests), reason=reason
+    )

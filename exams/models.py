@@ -10,12 +10,16 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from provplattform.models import StampedModel
-from schools.models import Person, SchoolUnit
+from schools.models import Country, Person, SchoolUnit
 
 
 class Programme(models.TextChoices):
     SE_NATIONAL = "se_national", _("Swedish national test")
     NO_MAPPING = "no_mapping", _("Norwegian mapping test")
+
+
+# Where each programme's tests are given: a unit only takes tests of its organiser's country.
+PROGRAMME_COUNTRY = {Programme.SE_NATIONAL: Country.SWEDEN, Programme.NO_MAPPING: Country.NORWAY}
 
 
 class DefinitionStatus(models.TextChoices):

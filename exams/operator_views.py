@@ -25,6 +25,7 @@ from exams.definition_format import (
     read_text,
 )
 from exams.models import DefinitionStatus, ItemAsset, Programme
+from provplattform.errors import get_or_not_found
 
 MAX_DEFINITION_BYTES = 2 * 1024 * 1024
 
@@ -226,10 +227,7 @@ def _no_assets_problem():
 def asset(request: HttpRequest, asset) -> FileResponse:
     """An item image. Drafts only for the operator; published images to whoever holds the
     (unguessable) address — students in a test are not Django users."""
-    try:
-        found = ItemAsset.objects.select_related("test").get(public_id=asset)
-    except (ItemAsset.DoesNotExist, ValueError) as exc:
-        raise Http404("Not found.") from exc
+    found = get_or_not_found(ItemAsset.objects.select_related("test"), public_id=asset)
     if found.test.status == DefinitionStatus.DRAFT and not selectors.is_operator(request.user):
         raise Http404("Not found.")
     content_type = mimetypes.guess_type(found.path)[0] or "application/octet-stream"

@@ -8,13 +8,12 @@ from __future__ import annotations
 import datetime
 import uuid
 
-from django.core.exceptions import ValidationError
 from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet
-from django.http import Http404
 from django.utils import timezone
 
 from exams.day_passwords import unit_zone
 from exams.models import (
+    PROGRAMME_COUNTRY,
     Adjustment,
     Assignment,
     DefinitionStatus,
@@ -28,7 +27,7 @@ from exams.models import (
     Subtest,
     TestDefinition,
 )
-from exams.services import PROGRAMME_COUNTRY
+from provplattform.errors import get_or_not_found
 from schools.models import Person, RoleAssignment, SchoolUnit, TeachingGroup
 from schools.roles import Capability, Role, capabilities_of_roles
 from schools.selectors import scope_to_school_units
@@ -38,10 +37,7 @@ ADMIN = Capability.ADMINISTER_TESTS
 
 def _get(queryset: QuerySet, **lookup):
     # A malformed id (not a UUID) is as unknown as a missing one: 404, never a server error.
-    try:
-        return queryset.get(**lookup)
-    except (queryset.model.DoesNotExist, ValueError, TypeError, ValidationError) as exc:
-        raise Http404("Not found.") from exc
+    return get_or_not_found(queryset, **lookup)
 
 
 def _uuids(values) -> list[uuid.UUID]:

@@ -21,6 +21,7 @@ from django.utils.translation import gettext as _
 from exams import hooks
 from exams.day_passwords import unit_today, unit_zone
 from exams.models import (
+    PROGRAMME_COUNTRY,
     Adjustment,
     AdjustmentKind,
     Assignment,
@@ -44,11 +45,9 @@ from exams.models import (
 )
 from provplattform.audit import audit_record, audit_record_many
 from provplattform.errors import Refused
-from schools.models import Country, Enrolment, Organiser, Person, RoleAssignment, SchoolUnit
+from schools.models import Enrolment, Organiser, Person, RoleAssignment, SchoolUnit
 from schools.roles import Capability, Role, capabilities_of_roles
 from schools.selectors import roles_at, user_has_capability
-
-PROGRAMME_COUNTRY = {Programme.SE_NATIONAL: Country.SWEDEN, Programme.NO_MAPPING: Country.NORWAY}
 
 CHECKLIST_KEYS = ("technical_checklist", "adjustments_reviewed")
 

@@ -6,10 +6,9 @@ subquery on the guardian permission table, never a check per object.
 
 from __future__ import annotations
 
-from django.core.exceptions import ValidationError
 from django.db.models import OuterRef, Prefetch, Q, QuerySet, Subquery
-from django.http import Http404
 
+from provplattform.errors import get_or_not_found
 from provplattform.models import AuditEvent
 from schools.models import (
     Duty,
@@ -62,10 +61,7 @@ def school_units_with_any_role(user) -> QuerySet:
 
 def access_school_unit(*, user, public_id, capability: Capability | str) -> SchoolUnit:
     """The unit, if the user may use `capability` there; otherwise 404, as for a missing one."""
-    try:
-        return school_units_for(user, capability).get(public_id=public_id)
-    except (SchoolUnit.DoesNotExist, ValueError, TypeError) as exc:
-        raise Http404("No such school unit.") from exc
+    return get_or_not_found(school_units_for(user, capability), public_id=public_id)
 
 
 def capabilities_at(*, user, school_unit: SchoolUnit) -> frozenset[str]:
@@ -158,10 +154,7 @@ def school_units_visible_to(user) -> QuerySet:
 
 def access_visible_school_unit(*, user, public_id) -> SchoolUnit:
     """The unit if the user may open it (any role, or organiser administrator); otherwise 404."""
-    try:
-        return school_units_visible_to(user).get(public_id=public_id)
-    except (SchoolUnit.DoesNotExist, ValueError, TypeError) as exc:
-        raise Http404("No such school unit.") from exc
+    return get_or_not_found(school_units_visible_to(user), public_id=public_id)
 
 
 def persons_of_unit(*, school_unit: SchoolUnit) -> QuerySet:
@@ -183,10 +176,7 @@ def person_of_unit(*, school_unit: SchoolUnit, public_id) -> Person:
     """A person of `school_unit` (see `persons_of_unit`), for role changes; anyone else, a person
     of a sibling unit included, is 404 as for a missing one. Whether they may hold the role asked
     for is the role service's rule, explained in words."""
-    try:
-        return persons_of_unit(school_unit=school_unit).get(public_id=public_id)
-    except (Person.DoesNotExist, ValueError, TypeError, ValidationError) as exc:
-        raise Http404("No such person.") from exc
+    return get_or_not_found(persons_of_unit(school_unit=school_unit), public_id=public_id)
 
 
 def staff_with_roles(*, user, school_unit: SchoolUnit) -> QuerySet:

@@ -9,8 +9,8 @@ token) sees its organiser's runs. Anything else answers 404, the same as a missi
 from __future__ import annotations
 
 from django.db.models import Q, QuerySet, Subquery
-from django.http import Http404
 
+from provplattform.errors import get_or_not_found
 from schools.models import (
     OrganiserAdministrator,
     OrganiserApiToken,
@@ -52,10 +52,7 @@ def runs_for_user(user) -> QuerySet:
 
 
 def access_run(*, user, public_id) -> TransferRun:
-    try:
-        return runs_for_user(user).get(public_id=public_id)
-    except (TransferRun.DoesNotExist, ValueError, TypeError) as exc:
-        raise Http404("No such transfer run.") from exc
+    return get_or_not_found(runs_for_user(user), public_id=public_id)
 
 
 def runs_for_token(token: OrganiserApiToken) -> QuerySet:
@@ -63,10 +60,7 @@ def runs_for_token(token: OrganiserApiToken) -> QuerySet:
 
 
 def access_run_for_token(*, token: OrganiserApiToken, public_id) -> TransferRun:
-    try:
-        return runs_for_token(token).get(public_id=public_id)
-    except (TransferRun.DoesNotExist, ValueError, TypeError) as exc:
-        raise Http404("No such transfer run.") from exc
+    return get_or_not_found(runs_for_token(token), public_id=public_id)
 
 
 def tokens_for_user(user) -> QuerySet:
@@ -76,14 +70,8 @@ def tokens_for_user(user) -> QuerySet:
 
 
 def access_token(*, user, public_id) -> OrganiserApiToken:
-    try:
-        return tokens_for_user(user).get(public_id=public_id)
-    except (OrganiserApiToken.DoesNotExist, ValueError, TypeError) as exc:
-        raise Http404("No such token.") from exc
+    return get_or_not_found(tokens_for_user(user), public_id=public_id)
 
 
 def access_unit_for_upload(*, user, public_id) -> SchoolUnit:
-    try:
-        return upload_units_for(user).get(public_id=public_id)
-    except (SchoolUnit.DoesNotExist, ValueError, TypeError) as exc:
-        raise Http404("No such school unit.") from exc
+    return get_or_not_found(upload_units_for(user), public_id=public_id)

@@ -299,9 +299,5 @@ def _execute(run: TransferRun) -> TransferRun:
     if run.status == TransferStatus.APPLIED:
         organiser = run.organiser
 
-        def notify() -> None:
-            for callback in list(hooks.transfer_applied):
-                callback(organiser, run)
-
-        transaction.on_commit(notify)
+        transaction.on_commit(lambda: hooks.transfer_applied.notify(organiser, run))
     return run
