@@ -36,7 +36,7 @@ from schools.selectors import scope_to_school_units
 
 def sittings_for(*, user, capability: Capability | str = Capability.PROCTOR) -> QuerySet:
     return scope_to_school_units(
-        Sitting.objects.select_related("school_unit", "subtest", "room"),
+        Sitting.objects.select_related("school_unit", "subtest__test", "room"),
         user=user,
         capability=capability,
     )

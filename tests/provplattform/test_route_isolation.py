@@ -12,35 +12,21 @@ from __future__ import annotations
 
 import itertools
 import re
-import secrets
 
 import pytest
 from django.urls import URLResolver, get_resolver
-from django.utils import timezone
 
-from delivery.models import Attempt
-from exams.models import Programme, SittingProctor, SittingStudent
+from exams.models import Programme
 from schools.models import (
     OrganiserAdministrator,
-    OrganiserApiToken,
-    RoleAssignment,
-    TransferRun,
-    TransferSource,
 )
 from schools.roles import Role
-from schools.services import role_assign
 from schools.transfer.tokens import api_token_create
 from tests.factories import (
-    AdjustmentFactory,
-    AssignmentFactory,
-    ExemptionFactory,
-    SittingFactory,
     SubtestFactory,
-    TeachingGroupFactory,
     UserFactory,
-    staff_member,
-    student,
 )
+from tests.world import seed_unit
 
 pytestmark = pytest.mark.django_db
 
@@ -142,43 +128,6 @@ def _statuses(client, path, headers: dict) -> list[int]:
     ]
 
 
-def _seed_unit(unit, subtest, norwegian_subtest) -> dict:
-    """One object of every kind an argument can name, at `unit`."""
-    member = staff_member(unit, duty_role="Rektor")
-    role_assign(actor=None, person=member.person, school_unit=unit, role=Role.HEAD_TEACHER)
-    group = TeachingGroupFactory(school_unit=unit)
-    pupil = student(unit)
-    group.members.add(pupil)
-    sitting = SittingFactory(school_unit=unit, subtest=subtest, starts_at=timezone.now())
-    SittingStudent.objects.create(sitting=sitting, person=pupil)
-    SittingProctor.objects.create(sitting=sitting, person=member.person)
-    return {
-        "unit": unit,
-        "room": sitting.room,
-        "sitting": sitting,
-        "student": pupil,
-        "proctor": member.person,
-        "attempt": Attempt.objects.create(sitting=sitting, person=pupil),
-        "assignment": AssignmentFactory(school_unit=unit, subtest=subtest, person=pupil),
-        "role_assignment": RoleAssignment.objects.get(person=member.person, school_unit=unit),
-        "adjustment": AdjustmentFactory(
-            school_unit=unit, person=pupil, test=subtest.test, decided_by=member.person
-        ),
-        "exemption": ExemptionFactory(
-            school_unit=unit, test=norwegian_subtest.test, decided_by=member.person
-        ),
-        "transfer_run": TransferRun.objects.create(
-            organiser=unit.organiser, source=TransferSource.XLSX, school_unit=unit
-        ),
-        "token": OrganiserApiToken.objects.create(
-            organiser=unit.organiser,
-            name=f"Token of {unit.name}",
-            prefix=secrets.token_hex(4),
-            token_hash=secrets.token_hex(32),
-        ),
-    }
-
-
 @pytest.fixture(scope="module")
 def seeded(shared_world):
     """Every unit of the world holds one object of every kind. Callers of world.unit's
@@ -188,7 +137,7 @@ def seeded(shared_world):
     norwegian_subtest = SubtestFactory(test__programme=Programme.NO_MAPPING)
     world = shared_world
     world.seeded = {
-        place: _seed_unit(getattr(world, place), subtest, norwegian_subtest)
+        place: seed_unit(getattr(world, place), subtest, norwegian_subtest)
         for place in ("unit", *PLACES)
     }
     world.organiser_admin = UserFactory(username="organiser-admin")
