@@ -25,7 +25,7 @@ from delivery.notices import QUIET_STATUSES
 from delivery.presence import Presence, forget_finished
 from exams.day_passwords import unit_zone
 from exams.models import Item, Sitting, SittingStatus, SittingStudent
-from provplattform.audit import audit_record
+from provplattform.audit import AuditAction, audit_record
 from provplattform.errors import NotFound, Refused
 from provplattform.hooks import Hook
 from provplattform.live import send_on_commit
@@ -152,7 +152,7 @@ def _locked(attempt: Attempt) -> Attempt:
     return _for_update().get(pk=attempt.pk)
 
 
-def _audit(actor, action: str, attempt: Attempt, before, reason: str = "") -> None:
+def _audit(actor, action: AuditAction, attempt: Attempt, before, reason: str = "") -> None:
     audit_record(
         actor=actor,
         action=action,
@@ -244,7 +244,7 @@ def attempt_release(*, actor, sitting: Sitting, person=None) -> int:
             if attempt.status == AttemptStatus.ABSENT:
                 attempt.status = AttemptStatus.NOT_STARTED
             attempt.save(update_fields=["released_at", "status", "modified"])
-            _audit(actor, "attempt.release", attempt, before)
+            _audit(actor, AuditAction.ATTEMPT_RELEASE, attempt, before)
             _announce(attempt)
             released += 1
         return released
@@ -286,7 +286,7 @@ def attempt_start(*, attempt: Attempt) -> Attempt:
         attempt.save()
         subtest_freeze(subtest=subtest)
         adjustments_lock(person=attempt.person, subtest=subtest)
-        _audit(None, "attempt.start", attempt, None)
+        _audit(None, AuditAction.ATTEMPT_START, attempt, None)
         _announce(attempt)
         return attempt
 
@@ -309,7 +309,8 @@ def attempt_submit(*, attempt: Attempt, auto: bool = False) -> Attempt:
         attempt.submitted_at = now
         attempt.auto_submitted = auto
         attempt.save()
-        _audit(None, "attempt.auto_submit" if auto else "attempt.submit", attempt, before)
+        action = AuditAction.ATTEMPT_AUTO_SUBMIT if auto else AuditAction.ATTEMPT_SUBMIT
+        _audit(None, action, attempt, before)
         submit_subscribers.notify(attempt)
         _announce(attempt)
         return attempt
@@ -384,7 +385,7 @@ def attempts_extended_time_changed(
             attempt.save()
             audit_record(
                 actor=actor,
-                action="attempt.extended_time_change",
+                action=AuditAction.ATTEMPT_EXTENDED_TIME_CHANGE,
                 target=attempt,
                 before=before,
                 after=_timing(attempt) | {"extended_seconds": new},
@@ -465,7 +466,7 @@ def attempt_login(
             )
             audit_record(
                 actor=None,
-                action="attempt.device_switch",
+                action=AuditAction.ATTEMPT_DEVICE_SWITCH,
                 target=attempt,
                 scope=attempt.sitting.school_unit,
             )
@@ -511,7 +512,7 @@ def _arrived_after_absent(attempt: Attempt, before: dict[str, Any]) -> None:
             "it_hidden": True,
         },
     )
-    _audit(None, "attempt.arrived_after_absent", attempt, before)
+    _audit(None, AuditAction.ATTEMPT_ARRIVED_AFTER_ABSENT, attempt, before)
     send_on_commit(f"sitting.{attempt.sitting.public_id}", notice_payload(notice))
 
 
@@ -651,7 +652,7 @@ def attempt_mark_absent(*, actor, attempt: Attempt) -> Attempt:
         attempt.status = AttemptStatus.ABSENT
         attempt.released_at = None
         attempt.save()
-        _audit(actor, "attempt.mark_absent", attempt, before)
+        _audit(actor, AuditAction.ATTEMPT_MARK_ABSENT, attempt, before)
         _announce(attempt)
         return attempt
 
@@ -667,7 +668,7 @@ def attempt_pause(*, actor, attempt: Attempt) -> Attempt:
         _apply_clock(attempt, timer.pause(clock_of(attempt), now=timezone.now()))
         attempt.status = AttemptStatus.PAUSED
         attempt.save()
-        _audit(actor, "attempt.pause", attempt, before)
+        _audit(actor, AuditAction.ATTEMPT_PAUSE, attempt, before)
         _announce(attempt)
         return attempt
 
@@ -682,7 +683,7 @@ def attempt_resume(*, actor, attempt: Attempt) -> Attempt:
         _apply_clock(attempt, timer.resume(clock_of(attempt), now=timezone.now()))
         attempt.status = AttemptStatus.WORKING
         attempt.save()
-        _audit(actor, "attempt.resume", attempt, before)
+        _audit(actor, AuditAction.ATTEMPT_RESUME, attempt, before)
         _announce(attempt)
         return attempt
 
@@ -705,7 +706,7 @@ def attempt_add_time(*, actor, attempt: Attempt, minutes: int, reason: str) -> A
         before = _timing(attempt)
         _apply_clock(attempt, timer.add_time(clock_of(attempt), seconds=int(minutes) * 60))
         attempt.save()
-        _audit(actor, "attempt.add_time", attempt, before, reason=reason.strip())
+        _audit(actor, AuditAction.ATTEMPT_ADD_TIME, attempt, before, reason=reason.strip())
         _announce(attempt)
         return attempt
 
@@ -754,11 +755,11 @@ def attempt_reopen(*, actor, attempt: Attempt, reason: str, minutes: int | None 
         attempt.submitted_at = None
         attempt.auto_submitted = False
         attempt.save()
-        _audit(actor, "attempt.reopen", attempt, before, reason=reason.strip())
+        _audit(actor, AuditAction.ATTEMPT_REOPEN, attempt, before, reason=reason.strip())
         if add_seconds:
             audit_record(
                 actor=actor,
-                action="attempt.add_time",
+                action=AuditAction.ATTEMPT_ADD_TIME,
                 target=attempt,
                 before={"added_seconds": before["added_seconds"]},
                 after=_timing(attempt) | {"minutes": int(minutes)},
@@ -796,14 +797,14 @@ def sitting_end(*, actor, sitting: Sitting) -> Sitting:
             attempt.status = AttemptStatus.ABSENT
             attempt.device_token = ""
             attempt.save()
-            _audit(actor, "attempt.mark_absent", attempt, before, reason="sitting ended")
+            _audit(actor, AuditAction.ATTEMPT_MARK_ABSENT, attempt, before, reason="sitting ended")
             _announce(attempt)
         sitting.status = SittingStatus.ENDED
         sitting.ended_at = timezone.now()
         sitting.save(update_fields=["status", "ended_at", "modified"])
         audit_record(
             actor=actor,
-            action="sitting.end",
+            action=AuditAction.SITTING_END,
             target=sitting,
             scope=sitting.school_unit,
             after={"status": sitting.status},

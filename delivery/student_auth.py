@@ -29,7 +29,7 @@ from delivery.models import Attempt, AttemptStatus, LoginCode, StudentCredential
 from delivery.services import AttemptRefused, require_placed
 from exams.day_passwords import unit_zone
 from exams.models import Sitting, SittingProctor, SittingStatus
-from provplattform.audit import audit_record
+from provplattform.audit import AuditAction, audit_record
 from provplattform.errors import NotFound, Refused
 from provplattform.live import send_on_commit
 from schools.models import Person
@@ -134,7 +134,7 @@ def login_slips_issue(*, actor, sitting: Sitting, reset_passwords: bool = False)
             slips.append(Slip(person, credential.username, secret, format_code(code)))
         audit_record(
             actor=actor,
-            action="sitting.login_slips_issue",
+            action=AuditAction.SITTING_LOGIN_SLIPS_ISSUE,
             target=sitting,
             scope=sitting.school_unit,
             after={"students": len(slips), "passwords_reset": reset_passwords},
@@ -177,7 +177,9 @@ def _locked_changed(
         logger.warning("student login locked credential_id=%s", credential.pk)
     audit_record(
         actor=actor,
-        action="student_login.locked" if locked_until else "student_login.unlock",
+        action=AuditAction.STUDENT_LOGIN_LOCKED
+        if locked_until
+        else AuditAction.STUDENT_LOGIN_UNLOCK,
         target=credential,
         before={"locked_until": before.isoformat()} if before else None,
         after={"locked_until": locked_until.isoformat() if locked_until else None},

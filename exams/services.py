@@ -43,7 +43,7 @@ from exams.models import (
     TestDefinition,
     Tool,
 )
-from provplattform.audit import audit_record, audit_record_many
+from provplattform.audit import AuditAction, audit_record, audit_record_many
 from provplattform.errors import Refused
 from schools.models import Duty, Enrolment, Organiser, Person, RoleAssignment, SchoolUnit
 from schools.roles import Capability, Role, capabilities_of_roles
@@ -264,7 +264,11 @@ def room_create(*, actor, school_unit: SchoolUnit, name: str) -> Room:
         raise ExamRefused(_("There is already a room called %(name)s.") % {"name": name})
     room = Room.objects.create(school_unit=school_unit, name=name)
     audit_record(
-        actor=actor, action="room.create", target=room, after={"name": name}, scope=school_unit
+        actor=actor,
+        action=AuditAction.ROOM_CREATE,
+        target=room,
+        after={"name": name},
+        scope=school_unit,
     )
     return room
 
@@ -277,7 +281,7 @@ def room_delete(*, actor, room: Room) -> None:
         raise ExamRefused(_("The room is used by a sitting."))
     audit_record(
         actor=actor,
-        action="room.delete",
+        action=AuditAction.ROOM_DELETE,
         target=room,
         before={"name": room.name},
         scope=room.school_unit,
@@ -318,9 +322,9 @@ def registration_create(
     )
     audit_record(
         actor=actor,
-        action="registration.create",
+        action=AuditAction.REGISTRATION_CREATE,
         target=registration,
-        after={"test": str(test.public_id)},
+        after={"test": test},
         scope=school_unit,
     )
     assignments_sync_mandatory(school_unit=school_unit, today=today)
@@ -383,9 +387,9 @@ def _assignment_move(*, actor, assignment: Assignment, to_unit: SchoolUnit, sour
     for placement in placements:
         audit_record(
             actor=actor,
-            action="sitting.student_remove",
+            action=AuditAction.SITTING_STUDENT_REMOVE,
             target=placement.sitting,
-            before={"person": str(person.public_id)},
+            before={"person": person},
             reason="moved to another school unit",
             scope=old_unit,
         )
@@ -405,7 +409,11 @@ def _assignment_move(*, actor, assignment: Assignment, to_unit: SchoolUnit, sour
     }
     for scope in (old_unit, to_unit):
         audit_record(
-            actor=actor, action="assignment.move", target=assignment, scope=scope, **change
+            actor=actor,
+            action=AuditAction.ASSIGNMENT_MOVE,
+            target=assignment,
+            scope=scope,
+            **change,
         )
 
 
@@ -485,10 +493,10 @@ def assignments_sync_mandatory(
                     [
                         {
                             "actor": None,
-                            "action": "assignment.create",
+                            "action": AuditAction.ASSIGNMENT_CREATE,
                             "target": row,
                             "after": {
-                                "subtest": str(subtest.public_id),
+                                "subtest": subtest,
                                 "person": row.person_id,
                                 "source": AssignmentSource.AUTOMATIC,
                             },
@@ -512,10 +520,10 @@ def _carry_over_registrations(*, actor, old: TestDefinition, new: TestDefinition
         registration.save(update_fields=["test", "modified"])
         audit_record(
             actor=actor,
-            action="registration.new_version",
+            action=AuditAction.REGISTRATION_NEW_VERSION,
             target=registration,
-            before={"test": str(old.public_id)},
-            after={"test": str(new.public_id), "version": new.version},
+            before={"test": old},
+            after={"test": new, "version": new.version},
             scope=unit,
         )
 
@@ -566,7 +574,7 @@ def _carry_over_decisions(
                 actor=actor,
                 action=f"{action}.new_version",
                 target=row,
-                after={"from": source, "test": str(new.public_id), "copied": copy},
+                after={"from": source, "test": new, "copied": copy},
                 scope=row.school_unit,
             )
 
@@ -607,10 +615,10 @@ def assignments_follow_new_version(
             sitting.save(update_fields=["subtest", "modified"])
             audit_record(
                 actor=actor,
-                action="sitting.new_version",
+                action=AuditAction.SITTING_NEW_VERSION,
                 target=sitting,
-                before={"subtest": str(subtest.public_id)},
-                after={"subtest": str(target.public_id), "version": new.version},
+                before={"subtest": subtest},
+                after={"subtest": target, "version": new.version},
                 scope=sitting.school_unit,
             )
         assignments = Assignment.objects.filter(subtest=subtest).select_related(
@@ -637,9 +645,9 @@ def assignments_follow_new_version(
                 summary.refused.append(_person_entry(person, reason=reason))
                 audit_record(
                     actor=actor,
-                    action="assignment.kept_on_old_version",
+                    action=AuditAction.ASSIGNMENT_KEPT_ON_OLD_VERSION,
                     target=assignment,
-                    after={"subtest": str(subtest.public_id), "person": str(person.public_id)},
+                    after={"subtest": subtest, "person": person},
                     reason=reason,
                     scope=assignment.school_unit,
                 )
@@ -648,7 +656,7 @@ def assignments_follow_new_version(
                 before = {"subtest": str(subtest.public_id), "person": str(person.public_id)}
                 audit_record(
                     actor=actor,
-                    action="assignment.remove",
+                    action=AuditAction.ASSIGNMENT_REMOVE,
                     target=assignment,
                     before=before,
                     reason="new version",
@@ -661,12 +669,12 @@ def assignments_follow_new_version(
             on_target.add(person.pk)
             audit_record(
                 actor=actor,
-                action="assignment.new_version",
+                action=AuditAction.ASSIGNMENT_NEW_VERSION,
                 target=assignment,
-                before={"subtest": str(subtest.public_id)},
+                before={"subtest": subtest},
                 after={
-                    "subtest": str(target.public_id),
-                    "person": str(person.public_id),
+                    "subtest": target,
+                    "person": person,
                     "version": new.version,
                 },
                 scope=assignment.school_unit,
@@ -755,11 +763,11 @@ def assignments_create(
         have[person.pk] = assignment
         audit_record(
             actor=actor,
-            action="assignment.create",
+            action=AuditAction.ASSIGNMENT_CREATE,
             target=assignment,
             after={
-                "subtest": str(subtest.public_id),
-                "person": str(person.public_id),
+                "subtest": subtest,
+                "person": person,
                 "source": source,
             },
             scope=school_unit,
@@ -827,11 +835,11 @@ def assignment_remove(*, actor, assignment: Assignment, reason: str) -> None:
     ).delete()
     audit_record(
         actor=actor,
-        action="assignment.remove",
+        action=AuditAction.ASSIGNMENT_REMOVE,
         target=assignment,
         before={
-            "subtest": str(assignment.subtest.public_id),
-            "person": str(assignment.person.public_id),
+            "subtest": assignment.subtest,
+            "person": assignment.person,
         },
         reason=reason,
         scope=school_unit,
@@ -934,9 +942,9 @@ def _place_students(*, actor, sitting: Sitting, persons: Iterable[Person]) -> Bu
         here.add(person.pk)
         audit_record(
             actor=actor,
-            action="sitting.student_add",
+            action=AuditAction.SITTING_STUDENT_ADD,
             target=sitting,
-            after={"person": str(person.public_id)},
+            after={"person": person},
             scope=sitting.school_unit,
         )
         summary.changed.append(_person_entry(person, action="placed"))
@@ -955,9 +963,9 @@ def _add_proctor(*, actor, sitting: Sitting, person: Person, is_backup: bool) ->
         proctorship.save(update_fields=["is_backup"])
     audit_record(
         actor=actor,
-        action="sitting.proctor_add",
+        action=AuditAction.SITTING_PROCTOR_ADD,
         target=sitting,
-        after={"person": str(person.public_id), "is_backup": is_backup},
+        after={"person": person, "is_backup": is_backup},
         scope=sitting.school_unit,
     )
 
@@ -1003,7 +1011,7 @@ def sitting_create(
     )
     audit_record(
         actor=actor,
-        action="sitting.create",
+        action=AuditAction.SITTING_CREATE,
         target=sitting,
         after=_sitting_snapshot(sitting),
         scope=school_unit,
@@ -1046,9 +1054,9 @@ def sitting_remove_student(*, actor, sitting: Sitting, person: Person, reason: s
     if deleted:
         audit_record(
             actor=actor,
-            action="sitting.student_remove",
+            action=AuditAction.SITTING_STUDENT_REMOVE,
             target=sitting,
-            before={"person": str(person.public_id)},
+            before={"person": person},
             reason=reason,
             scope=sitting.school_unit,
         )
@@ -1083,10 +1091,10 @@ def sitting_set_result_enterer(*, actor, sitting: Sitting, person: Person | None
     sitting.save(update_fields=["results_entered_by", "modified"])
     audit_record(
         actor=actor,
-        action="sitting.result_enterer",
+        action=AuditAction.SITTING_RESULT_ENTERER,
         target=sitting,
-        before={"person": str(before.public_id) if before else None},
-        after={"person": str(person.public_id) if person else None},
+        before={"person": before},
+        after={"person": person},
         scope=sitting.school_unit,
     )
     return sitting
@@ -1105,9 +1113,9 @@ def sitting_remove_proctor(*, actor, sitting: Sitting, person: Person) -> None:
     proctorship.delete()
     audit_record(
         actor=actor,
-        action="sitting.proctor_remove",
+        action=AuditAction.SITTING_PROCTOR_REMOVE,
         target=sitting,
-        before={"person": str(person.public_id), "is_backup": proctorship.is_backup},
+        before={"person": person, "is_backup": proctorship.is_backup},
         scope=sitting.school_unit,
     )
 
@@ -1159,10 +1167,10 @@ def sitting_postpone(
     sitting.save(update_fields=["status", "postponed_to", "modified"])
     audit_record(
         actor=actor,
-        action="sitting.postpone",
+        action=AuditAction.SITTING_POSTPONE,
         target=sitting,
         before=before,
-        after=_sitting_snapshot(new) | {"sitting": str(new.public_id)},
+        after=_sitting_snapshot(new) | {"sitting": new},
         reason=reason,
         scope=school_unit,
     )
@@ -1186,9 +1194,9 @@ def paper_replacement_record(
     )
     audit_record(
         actor=actor,
-        action="paper_replacement.record",
+        action=AuditAction.PAPER_REPLACEMENT_RECORD,
         target=record,
-        after={"subtest": str(subtest.public_id), "person": str(person.public_id)},
+        after={"subtest": subtest, "person": person},
         reason=note,
         scope=school_unit,
     )
@@ -1292,7 +1300,7 @@ def adjustment_set(
         .first()
     )
     before = _adjustment_snapshot(adjustment) if adjustment else None
-    action = "adjustment.create" if adjustment is None else "adjustment.change"
+    action = AuditAction.ADJUSTMENT_CREATE if adjustment is None else AuditAction.ADJUSTMENT_CHANGE
     # Locked by the row itself, or because the student has already started one of the subtests
     # it covers: a new adjustment entered after the start is a change on the day as well.
     locked = (adjustment is not None and adjustment.locked_at is not None) or _has_started(
@@ -1303,7 +1311,7 @@ def adjustment_set(
             raise ExamRefused(_("The student has started; only an administrator may change this."))
         if not reason.strip():
             raise ExamRefused(_("The student has started: give a reason for the change."))
-        action = "adjustment.change_on_day"
+        action = AuditAction.ADJUSTMENT_CHANGE_ON_DAY
     if adjustment is None:
         adjustment = Adjustment(school_unit=school_unit, person=person, test=test, subtest=subtest)
     adjustment.extended_minutes = extended_minutes or None
@@ -1322,7 +1330,7 @@ def adjustment_set(
         action=action,
         target=adjustment,
         before=before,
-        after=_adjustment_snapshot(adjustment) | {"person": str(person.public_id)},
+        after=_adjustment_snapshot(adjustment) | {"person": person},
         reason=reason,
         scope=school_unit,
     )
@@ -1345,7 +1353,7 @@ def adjustment_remove(*, actor, adjustment: Adjustment, reason: str = "") -> Non
         raise ExamRefused(_("The student has started: an administrator must give a reason."))
     audit_record(
         actor=actor,
-        action="adjustment.remove",
+        action=AuditAction.ADJUSTMENT_REMOVE,
         target=adjustment,
         before=_adjustment_snapshot(adjustment),
         reason=reason,
@@ -1416,9 +1424,9 @@ def adjustments_lock(*, person, subtest) -> int:
         adjustment.save(update_fields=["locked_at", "modified"])
         audit_record(
             actor=None,
-            action="adjustment.lock",
+            action=AuditAction.ADJUSTMENT_LOCK,
             target=adjustment,
-            after={"subtest": str(subtest.public_id)},
+            after={"subtest": subtest},
             scope=adjustment.school_unit,
         )
     return len(rows)
@@ -1498,15 +1506,15 @@ def exemption_create(
     )
     audit_record(
         actor=actor,
-        action="exemption.create",
+        action=AuditAction.EXEMPTION_CREATE,
         target=exemption,
         after={
-            "person": str(person.public_id),
-            "test": str(test.public_id),
-            "subtest": str(subtest.public_id) if subtest else None,
+            "person": person,
+            "test": test,
+            "subtest": subtest,
             "ground": ground,
             "decision_reference": exemption.decision_reference,
-            "decided_by": str(decided_by.public_id),
+            "decided_by": decided_by,
             "decided_on": exemption.decided_on.isoformat(),
         },
         scope=school_unit,
@@ -1516,9 +1524,9 @@ def exemption_create(
         SittingStudent.objects.filter(sitting__subtest=assignment.subtest, person=person).delete()
         audit_record(
             actor=actor,
-            action="assignment.remove",
+            action=AuditAction.ASSIGNMENT_REMOVE,
             target=assignment,
-            before={"subtest": str(assignment.subtest.public_id), "person": str(person.public_id)},
+            before={"subtest": assignment.subtest, "person": person},
             reason="exemption",
             scope=school_unit,
         )
@@ -1534,7 +1542,7 @@ def exemption_remove(*, actor, exemption: Exemption, reason: str) -> None:
         raise ExamRefused(_("Give a reason."))
     audit_record(
         actor=actor,
-        action="exemption.remove",
+        action=AuditAction.EXEMPTION_REMOVE,
         target=exemption,
         before={"ground": exemption.ground},
         reason=reason,
@@ -1569,9 +1577,9 @@ def checklist_acknowledge(
     if created:
         audit_record(
             actor=actor,
-            action="checklist.acknowledge",
+            action=AuditAction.CHECKLIST_ACKNOWLEDGE,
             target=ack,
-            after={"key": key, "sitting": str(sitting.public_id) if sitting else None},
+            after={"key": key, "sitting": sitting},
             scope=school_unit,
         )
     return ack
