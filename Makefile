@@ -36,6 +36,7 @@ messages: install
 lint: install
 	$(BIN)/ruff check .
 	$(BIN)/lint-imports
+	$(BIN)/python .ci/mypy_baseline.py
 
 clean:
 	rm -rf $(VENV) db.sqlite3 staticfiles .pytest_cache

@@ -24,8 +24,10 @@ from django.conf import settings
 from delivery import notices
 from delivery.models import Attempt
 from delivery.presence import Lost, Presence, PresenceUnavailable, get_store, new_conn_id
+from delivery.selectors import access_sitting
 from provplattform.errors import NotFound
 from schools.roles import Capability
+from schools.selectors import access_school_unit
 
 log = logging.getLogger(__name__)
 
@@ -216,8 +218,6 @@ class AttemptConsumer(_LiveConsumer):
 
 
 def _sitting_for(user, public_id):
-    from delivery.selectors import access_sitting
-
     if not user or not user.is_authenticated:
         return None
     try:
@@ -227,8 +227,6 @@ def _sitting_for(user, public_id):
 
 
 def _unit_for(user, public_id):
-    from schools.selectors import access_school_unit
-
     if not user or not user.is_authenticated:
         return None
     try:

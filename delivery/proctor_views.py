@@ -19,6 +19,7 @@ from django.views.decorators.http import require_POST
 
 from delivery import notices, selectors, services, student_auth
 from delivery.models import Attempt, AttemptStatus
+from exams.day_passwords import day_password_for, unit_today
 from exams.models import SittingStatus
 from schools.models import Person
 from schools.roles import Capability
@@ -131,7 +132,6 @@ def _day_password(user, sitting) -> str:
         user=user, school_unit=sitting.school_unit, capability=Capability.VIEW_DAY_PASSWORD
     ):
         return ""
-    from exams.day_passwords import day_password_for, unit_today
 
     date = unit_today(sitting.school_unit, sitting.starts_at)
     return day_password_for(school_unit=sitting.school_unit, date=date).password

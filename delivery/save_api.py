@@ -35,6 +35,7 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
 from delivery import services
+from delivery.sync_http import SyncDjango
 
 SAVE_PATH = re.compile(r"^/api/v1/delivery/attempts/([0-9a-fA-F-]{36})/saves/?$")
 MAX_BODY = 512 * 1024
@@ -144,7 +145,7 @@ _pool_lock: asyncio.Lock | None = None
 
 def _conninfo() -> str:
     db = settings.DATABASES["default"]
-    from psycopg.conninfo import make_conninfo
+    from psycopg.conninfo import make_conninfo  # noqa: PLC0415 - optional: PostgreSQL only
 
     return make_conninfo(
         dbname=db.get("NAME") or "",
@@ -168,7 +169,7 @@ async def _pool():
     async with _pool_lock:
         pool = _pools.get(id(loop))
         if pool is None:
-            from psycopg_pool import AsyncConnectionPool
+            from psycopg_pool import AsyncConnectionPool  # noqa: PLC0415 - optional: PostgreSQL only
 
             pool = AsyncConnectionPool(
                 _conninfo(),
@@ -291,8 +292,6 @@ def with_save_route(app):
     process; the rest wait their turn instead of exhausting PostgreSQL. `app` still answers
     everything that is not HTTP.
     """
-    from delivery.sync_http import SyncDjango
-
     pages = SyncDjango(threads=settings.WEB_MAX_CONCURRENT_REQUESTS)
 
     async def router(scope, receive, send):

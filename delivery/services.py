@@ -8,6 +8,7 @@ and sends its live event after commit. Times come from the server's clock.
 from __future__ import annotations
 
 import datetime
+import json
 import math
 import secrets
 from collections.abc import Callable, Iterable
@@ -21,10 +22,12 @@ from django.utils.translation import gettext as _
 
 from delivery import timer
 from delivery.models import Attempt, AttemptStatus, Notice, NoticeKind
-from delivery.notices import QUIET_STATUSES
+from delivery.notices import QUIET_STATUSES, notice_payload
 from delivery.presence import Presence, forget_finished
 from exams.day_passwords import unit_zone
+from exams.definition_services import subtest_freeze
 from exams.models import Item, Sitting, SittingStatus, SittingStudent
+from exams.services import ExamRefused, adjustments_lock, extra_seconds_for
 from provplattform.audit import AuditAction, audit_record
 from provplattform.errors import NotFound, Refused
 from provplattform.hooks import Hook
@@ -254,8 +257,6 @@ def attempt_release(*, actor, sitting: Sitting, person=None) -> int:
 
 
 def _extra_seconds(attempt: Attempt) -> int:
-    from exams.services import extra_seconds_for
-
     return int(extra_seconds_for(person=attempt.person, subtest=attempt.sitting.subtest) or 0)
 
 
@@ -264,9 +265,6 @@ def attempt_start(*, attempt: Attempt) -> Attempt:
 
     Freezes the subtest's items and locks the student's adjustments: extended time is read now.
     """
-    from exams.definition_services import subtest_freeze
-    from exams.services import adjustments_lock
-
     with transaction.atomic():
         attempt = _locked(attempt)
         if attempt.started_at is not None or attempt.released_at is None:
@@ -354,8 +352,6 @@ def attempts_extended_time_changed(
     REDUCTION_MIN_REMAINING_S from now. Attempts not yet started read the time when they start;
     submitted attempts are left as they are.
     """
-    from exams.services import ExamRefused
-
     changed = 0
     with transaction.atomic():
         attempts = _for_update().filter(
@@ -496,8 +492,6 @@ def attempt_login(
 
 
 def _arrived_after_absent(attempt: Attempt, before: dict[str, Any]) -> None:
-    from delivery.notices import notice_payload
-
     notice = Notice.objects.create(
         sitting=attempt.sitting,
         school_unit=attempt.sitting.school_unit,
@@ -572,8 +566,6 @@ def responses_save(*, attempt_public_id, device_token: str, saves: list[Save]) -
     A save that is not newer is acknowledged too: the server already holds newer content for that
     item. The PostgreSQL fast path in delivery.save_api applies the same rule in one statement.
     """
-    import json
-
     saves = newest_per_item(saves)
     with transaction.atomic():
         attempt = (

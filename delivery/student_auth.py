@@ -27,7 +27,7 @@ from django.utils.translation import gettext as _
 from delivery import notices
 from delivery.models import Attempt, AttemptStatus, LoginCode, StudentCredential
 from delivery.services import AttemptRefused, require_placed
-from exams.day_passwords import unit_zone
+from exams.day_passwords import day_password_check, unit_zone
 from exams.models import Sitting, SittingProctor, SittingStatus
 from provplattform.audit import AuditAction, audit_record
 from provplattform.errors import NotFound, Refused
@@ -291,8 +291,6 @@ def _on_the_units_day(sitting: Sitting, now: datetime.datetime) -> bool:
 
 
 def _day_password_ok(*, sitting: Sitting, value: str, now: datetime.datetime) -> bool:
-    from exams.day_passwords import day_password_check
-
     return bool(day_password_check(school_unit=sitting.school_unit, value=value, now=now))
 
 

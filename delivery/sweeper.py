@@ -24,6 +24,7 @@ from django.db import close_old_connections
 
 from delivery import notices
 from delivery.presence import LOST_KEEP_S, PresenceUnavailable, get_store
+from delivery.services import attempts_auto_submit_due
 
 log = logging.getLogger(__name__)
 
@@ -64,8 +65,6 @@ def _announce(store, presence, lost, *, silent: bool) -> None:
 
 def sweep_once(now: datetime.datetime | None = None, *, mode: str = "in-process") -> dict:
     """Detect silent drops, announce orphaned closes, submit attempts that are due."""
-    from delivery.services import attempts_auto_submit_due
-
     ts = _ts(now)
     result: dict = {"silent": 0, "orphaned": 0, "auto_submitted": 0, "presence": "ok"}
     try:

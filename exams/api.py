@@ -6,6 +6,8 @@ as does any object of another unit. A refused change answers 400 with the reason
 
 from __future__ import annotations
 
+import datetime
+
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import permissions, serializers, status
@@ -632,9 +634,7 @@ class DayPasswordView(UnitView):
         school_unit = self.unit(request, unit)
         today = day_passwords.unit_today(school_unit)
         try:
-            from datetime import date
-
-            day = date.fromisoformat(request.query_params.get("date") or today.isoformat())
+            day = datetime.date.fromisoformat(request.query_params.get("date") or today.isoformat())
         except ValueError:
             return Response({"detail": str(_("Give the date as YYYY-MM-DD."))}, status=400)
         if day < today:

@@ -20,6 +20,8 @@ from exams import definition_services as services
 from exams import qti
 from exams.definition_format import (
     DefinitionInvalid,
+    Problem,
+    check_test,
     export_yaml,
     parse_definition,
     read_text,
@@ -86,7 +88,6 @@ def test_list(request: HttpRequest) -> HttpResponse:
 def test_detail(request: HttpRequest, test) -> HttpResponse:
     definition = selectors.access_operator_test(user=request.user, public_id=test)
     subtests = selectors.operator_subtests(test=definition)
-    from exams.definition_format import check_test
 
     return render(
         request,
@@ -211,8 +212,6 @@ def definition_upload(request: HttpRequest) -> HttpResponse:
 
 
 def _no_assets_problem():
-    from exams.definition_format import Problem
-
     return [
         Problem(
             "assets",

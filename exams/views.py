@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime
+import uuid
 
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
@@ -343,8 +344,6 @@ def _sitting_action(request, school_unit, sitting):
 
 
 def _is_uuid(value) -> bool:
-    import uuid
-
     try:
         uuid.UUID(str(value))
     except ValueError:

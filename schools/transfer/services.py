@@ -35,6 +35,7 @@ from schools.models import (
 from schools.transfer.apply import Transfer
 from schools.transfer.document import Rejection, count_records, decode, parse
 from schools.transfer.selectors import organisers_administered_by
+from schools.transfer.xlsx import read_workbook
 
 logger = logging.getLogger(__name__)
 PROGRESS_TTL_S = 24 * 3600
@@ -186,7 +187,7 @@ def transfer_submit(
     school_unit: SchoolUnit | None = None,
 ) -> TransferRun:
     """Queue a run; the Celery job starts once this transaction commits."""
-    from schools.tasks import transfer_run  # tasks import services, not the other way round
+    from schools.tasks import transfer_run  # noqa: PLC0415 - tasks import services: a cycle
 
     run = TransferRun.objects.create(
         organiser=organiser,
@@ -207,8 +208,6 @@ def transfer_submit_xlsx(
     """Turn an uploaded workbook into a transfer document and queue it like an API run.
 
     Only an administrator of the organiser uploads, for the organiser or one of its units."""
-    from schools.transfer.xlsx import read_workbook
-
     if not organisers_administered_by(actor).filter(organiser=organiser).exists():
         raise PermissionDenied("Only the organiser's administrator uploads spreadsheets.")
     if school_unit is not None and school_unit.organiser_id != organiser.pk:
