@@ -19,6 +19,15 @@ from tests.permission_probes import (
 
 PLACES = ["own_unit", "sibling_unit", "other_organiser"]
 
+# Every case reads the same world: it is built once for the module, and each case's own writes
+# (a probe adds a room or a sitting) are rolled back after it.
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(scope="module")
+def world(shared_world):
+    return shared_world
+
 
 def _unit(world, place):
     return {
