@@ -1,11 +1,12 @@
 """The hook primitive: how a higher layer hears of what happens in a lower one."""
 
 import pytest
+import time_machine
 
 from delivery import services
 from delivery.models import AttemptStatus
 from provplattform.hooks import Hook
-from tests.delivery.attempt_helpers import make_sitting, started_attempt
+from tests.delivery.attempt_helpers import local_at, make_sitting, started_attempt
 
 
 def test_subscribers_are_called_once_each_in_order_of_subscription():
@@ -49,8 +50,9 @@ def test_a_subscriber_that_refuses_stops_the_notification():
 @pytest.mark.django_db
 def test_submit_subscribers_hear_of_every_submit_in_both_registration_styles(world):
     # given a subscriber registered list-style and one registered with on_submit
-    sitting = make_sitting(world)
-    attempt, _ = started_attempt(world, sitting)
+    with time_machine.travel(local_at(10), tick=False):
+        sitting = make_sitting(world)
+        attempt, _ = started_attempt(world, sitting)
     heard = []
 
     def listed(a):
@@ -63,7 +65,8 @@ def test_submit_subscribers_hear_of_every_submit_in_both_registration_styles(wor
     services.on_submit(named)
     try:
         # when the student submits
-        services.attempt_submit(attempt=attempt)
+        with time_machine.travel(local_at(10, 5), tick=False):
+            services.attempt_submit(attempt=attempt)
     finally:
         services.submit_subscribers.unsubscribe(listed)
         services.submit_subscribers.unsubscribe(named)
