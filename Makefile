@@ -23,9 +23,12 @@ demo: install
 	$(BIN)/python manage.py seed_demo
 	$(BIN)/python manage.py serve --host $(HOST) --port $(PORT)
 
+# Two workers for the unit and API tests (each with its own test database); the browser and
+# fault tests start servers and measure time, so they run alone afterwards.
 test: install
 	$(BIN)/python manage.py compilemessages --ignore=.venv >/dev/null 2>&1 || true
-	$(BIN)/pytest
+	$(BIN)/pytest -n 2 --ignore=tests/e2e
+	$(BIN)/pytest tests/e2e
 
 # Extract the strings marked for translation into locale/{sv,nb}, then compile the .mo files
 # (committed, so a machine without gettext still shows translations).
@@ -36,6 +39,7 @@ messages: install
 lint: install
 	$(BIN)/ruff check .
 	$(BIN)/lint-imports
+	$(BIN)/python .ci/mypy_baseline.py
 
 clean:
 	rm -rf $(VENV) db.sqlite3 staticfiles .pytest_cache

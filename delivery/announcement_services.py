@@ -10,7 +10,7 @@ from django.db.models import Q, QuerySet
 from django.utils import timezone
 
 from delivery.models import Announcement
-from provplattform.audit import audit_record
+from provplattform.audit import AuditAction, audit_record
 
 
 def _require_operator(actor) -> None:
@@ -41,7 +41,7 @@ def announcement_post(
         )
         audit_record(
             actor=actor,
-            action="announcement.post",
+            action=AuditAction.ANNOUNCEMENT_POST,
             target=announcement,
             after={"title": announcement.title, "severity": severity},
         )
@@ -58,7 +58,7 @@ def announcement_resolve(*, actor, announcement: Announcement) -> Announcement:
         announcement.save(update_fields=["severity", "visible_until", "modified"])
         audit_record(
             actor=actor,
-            action="announcement.resolve",
+            action=AuditAction.ANNOUNCEMENT_RESOLVE,
             target=announcement,
             before=before,
             after={"severity": announcement.severity},

@@ -25,13 +25,15 @@ from channels.layers import get_channel_layer
 from channels.utils import await_many_dispatch
 from django.conf import settings
 from django.db import InterfaceError, OperationalError
-from django.http import Http404
 
 from delivery import notices, outbox
 from delivery.models import Attempt
 from delivery.presence import Lost, Presence, PresenceUnavailable, get_store, new_conn_id
+from delivery.selectors import access_sitting
+from provplattform.errors import NotFound
 from provplattform.logs import warn_every
 from schools.roles import Capability
+from schools.selectors import access_school_unit
 
 log = logging.getLogger(__name__)
 
@@ -335,26 +337,22 @@ class AttemptConsumer(_LiveConsumer):
 
 
 def _sitting_for(user, public_id):
-    from delivery.selectors import access_sitting
-
     if not user or not user.is_authenticated:
         return None
     try:
         return access_sitting(user=user, public_id=public_id, capability=Capability.PROCTOR)
-    except Http404:
+    except NotFound:
         return None
 
 
 def _unit_for(user, public_id):
-    from schools.selectors import access_school_unit
-
     if not user or not user.is_authenticated:
         return None
     try:
         return access_school_unit(
             user=user, public_id=public_id, capability=Capability.VIEW_CONNECTIVITY
         )
-    except Http404:
+    except NotFound:
         return None
 
 

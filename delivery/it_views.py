@@ -12,14 +12,9 @@ from django.shortcuts import redirect, render
 
 from delivery import notices
 from delivery.proctor_views import after_id
+from schools.pages import unit_page
 from schools.roles import Capability
-from schools.selectors import access_school_unit, school_units_for
-
-
-def _unit(request: HttpRequest, unit):
-    return access_school_unit(
-        user=request.user, public_id=unit, capability=Capability.VIEW_CONNECTIVITY
-    )
+from schools.selectors import school_units_for
 
 
 @login_required
@@ -30,9 +25,8 @@ def it_units(request: HttpRequest) -> HttpResponse:
     return render(request, "delivery/it/units.html", {"units": units})
 
 
-@login_required
+@unit_page(Capability.VIEW_CONNECTIVITY)
 def it_page(request: HttpRequest, unit) -> HttpResponse:
-    unit = _unit(request, unit)
     return render(
         request,
         "delivery/it/page.html",
@@ -47,10 +41,9 @@ def it_page(request: HttpRequest, unit) -> HttpResponse:
     )
 
 
-@login_required
+@unit_page(Capability.VIEW_CONNECTIVITY)
 def it_rooms(request: HttpRequest, unit) -> HttpResponse:
     """The per-room counts, refreshed by htmx every few seconds."""
-    unit = _unit(request, unit)
     return render(
         request,
         "delivery/it/_rooms.html",
@@ -58,11 +51,10 @@ def it_rooms(request: HttpRequest, unit) -> HttpResponse:
     )
 
 
-@login_required
+@unit_page(Capability.VIEW_CONNECTIVITY)
 def it_notices(request: HttpRequest, unit) -> JsonResponse:
     """The unit's notices as JSON (newest, or after `?after=<id>`): it.js catches up with them
     after its socket reconnects."""
-    unit = _unit(request, unit)
     return JsonResponse(
         {"notices": notices.it_notices_since(school_unit=unit, after=after_id(request))}
     )

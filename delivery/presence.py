@@ -278,7 +278,7 @@ class RedisBackend:
     BREAK_S = 1.0
 
     def __init__(self, url: str) -> None:
-        import redis
+        import redis  # noqa: PLC0415 - optional: only with a Redis presence store
 
         self._redis = redis.Redis.from_url(
             url,

@@ -20,6 +20,7 @@ from django.views.decorators.http import require_POST
 
 from delivery import notices, outages, selectors, services, student_auth
 from delivery.models import Attempt, AttemptStatus
+from exams.day_passwords import day_password_for, display, unit_today
 from exams.models import SittingStatus
 from exams.templatetags.exam_labels import code_label
 from provplattform.errors import Refused
@@ -113,6 +114,7 @@ def _rows(sitting) -> tuple[list[dict], list[str]]:
     lost = notices.lost_since_by_attempt(sitting=sitting)
     locked = student_auth.locked_person_ids(sitting=sitting)
     exempt = {p.pk: p for p in selectors.exempt_students_of_sitting(sitting=sitting)}
+    services.attempts_ensure(sitting=sitting)
     students = []
     for attempt in selectors.attempts_for_sitting(sitting=sitting):
         is_exempt = exempt.pop(attempt.person_id, None) is not None
@@ -210,7 +212,6 @@ def _day_password(user, sitting) -> str:
         user=user, school_unit=sitting.school_unit, capability=Capability.VIEW_DAY_PASSWORD
     ):
         return ""
-    from exams.day_passwords import day_password_for, display, unit_today
 
     date = unit_today(sitting.school_unit, sitting.starts_at)
     # Grouped in fours, exactly as on the administrators' day-password page and the printout.

@@ -42,6 +42,7 @@ from django.views.decorators.http import require_POST
 from delivery import save_rule, services
 from provplattform.inputs import loads_json
 from provplattform.logs import warn_every
+from provplattform.sync_http import http_bridge
 
 log = logging.getLogger(__name__)
 
@@ -178,7 +179,7 @@ class DatabaseUnavailable(Exception):
 
 def _conninfo() -> str:
     db = settings.DATABASES["default"]
-    from psycopg.conninfo import make_conninfo
+    from psycopg.conninfo import make_conninfo  # noqa: PLC0415 - optional: PostgreSQL only
 
     return make_conninfo(
         dbname=db.get("NAME") or "",
@@ -381,8 +382,6 @@ def with_save_route(app):
     process; the rest wait their turn instead of exhausting PostgreSQL. `app` still answers
     everything that is not HTTP.
     """
-    from provplattform.sync_http import http_bridge
-
     pages = http_bridge(threads=settings.WEB_MAX_CONCURRENT_REQUESTS)
 
     async def router(scope, receive, send):

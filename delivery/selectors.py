@@ -19,7 +19,6 @@ from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from delivery.models import Attempt, AttemptStatus, Response, StudentCredential
-from delivery.services import attempts_ensure
 from exams.day_passwords import unit_zone
 from exams.models import (
     Item,
@@ -31,7 +30,7 @@ from exams.models import (
 )
 from exams.selectors import adjustments_by_person, exemptions_covering
 from exams.services import tools_for
-from provplattform.lookup import get_by_public_id
+from provplattform.errors import get_or_not_found
 from schools.models import Person, SchoolUnit, TeachingGroup
 from schools.roles import Capability
 from schools.selectors import scope_to_school_units
@@ -39,7 +38,7 @@ from schools.selectors import scope_to_school_units
 
 def sittings_for(*, user, capability: Capability | str = Capability.PROCTOR) -> QuerySet:
     return scope_to_school_units(
-        Sitting.objects.select_related("school_unit", "subtest", "room"),
+        Sitting.objects.select_related("school_unit", "subtest__test", "room"),
         user=user,
         capability=capability,
     )
@@ -49,13 +48,12 @@ def access_sitting(
     *, user, public_id, capability: Capability | str = Capability.PROCTOR
 ) -> Sitting:
     """The sitting, if the user holds `capability` at its school unit; otherwise 404."""
-    sittings = sittings_for(user=user, capability=capability)
-    return get_by_public_id(sittings, public_id, "No such sitting.")
+    return get_or_not_found(sittings_for(user=user, capability=capability), public_id=public_id)
 
 
 def attempts_for_sitting(*, sitting: Sitting) -> QuerySet:
-    """Every student's attempt in the sitting; NOT_STARTED attempts are created on first read."""
-    attempts_ensure(sitting=sitting)
+    """Every student's attempt in the sitting. A reader that must show students who have not
+    started calls `services.attempts_ensure` first: a read never writes."""
     return (
         Attempt.objects.filter(sitting=sitting)
         .select_related("person")
@@ -94,8 +92,11 @@ def exempt_students_of_sitting(*, sitting: Sitting) -> list[Person]:
 
 
 def access_attempt(*, user, sitting: Sitting, public_id) -> Attempt:
-    attempts = Attempt.objects.select_related("sitting__school_unit", "person")
-    return get_by_public_id(attempts.filter(sitting=sitting), public_id, "No such attempt.")
+    return get_or_not_found(
+        Attempt.objects.select_related("sitting__school_unit", "person"),
+        sitting=sitting,
+        public_id=public_id,
+    )
 
 
 def items_of(*, attempt: Attempt) -> list[Item]:

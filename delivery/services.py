@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime
 import hashlib
 import hmac
+import json
 import math
 import secrets
 from collections.abc import Callable, Collection
@@ -18,26 +19,35 @@ from typing import Any
 from django.conf import settings
 from django.db import connection, transaction
 from django.db.models import Max
-from django.http import Http404
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
 from delivery import save_rule, timer
 from delivery.models import Attempt, AttemptStatus, Notice, NoticeKind, Response
-from delivery.notices import QUIET_STATUSES
+from delivery.notices import QUIET_STATUSES, notice_payload
 from delivery.presence import Presence, forget_finished
 from exams.day_passwords import unit_zone
+from exams.definition_services import subtest_freeze
 from exams.models import Item, Sitting, SittingStatus, SittingStudent
-from provplattform.audit import audit_record
-from provplattform.errors import Refused
+from exams.services import ExamRefused, adjustments_lock, extra_seconds_for
+from provplattform.audit import AuditAction, audit_record
+from provplattform.errors import NotFound, Refused
+from provplattform.hooks import Hook
 from provplattform.live import send_on_commit
 from schools.roles import Capability
 from schools.selectors import user_has_capability
 
 OPEN_STATUSES = (AttemptStatus.WORKING, AttemptStatus.PAUSED)
 # Higher layers (grading) subscribe here to react to a submit; called inside the transaction.
-submit_subscribers: list[Callable[[Attempt], None]] = []
+# Called with the attempt inside the submit's transaction (grading subscribes in its
+# AppConfig.ready(): `submit_subscribers.append(f)` or `on_submit(f)`).
+submit_subscribers: Hook[Callable[[Attempt], None]] = Hook("submit")
+
+
+def on_submit(callback: Callable[[Attempt], None]) -> Callable[[Attempt], None]:
+    """Subscribe `callback(attempt)` to every submit, by the student or automatic."""
+    return submit_subscribers.subscribe(callback)
 
 
 class AttemptRefused(Refused):
@@ -132,7 +142,7 @@ def _require_proctor(actor, sitting: Sitting) -> None:
     if not user_has_capability(
         user=actor, school_unit=sitting.school_unit, capability=Capability.PROCTOR
     ):
-        raise Http404("No such sitting.")
+        raise NotFound()
 
 
 def _for_update():
@@ -148,7 +158,7 @@ def _locked(attempt: Attempt) -> Attempt:
     return _for_update().get(pk=attempt.pk)
 
 
-def _audit(actor, action: str, attempt: Attempt, before, reason: str = "") -> None:
+def _audit(actor, action: AuditAction, attempt: Attempt, before, reason: str = "") -> None:
     audit_record(
         actor=actor,
         action=action,
@@ -167,7 +177,7 @@ def _placed(sitting: Sitting):
 def require_placed(*, sitting: Sitting, person) -> None:
     """Someone not placed in the sitting is not one of its students: 404, as for a stranger."""
     if not SittingStudent.objects.filter(sitting=sitting, person=person).exists():
-        raise Http404("No such student in this sitting.")
+        raise NotFound()
 
 
 def attempts_ensure(*, sitting: Sitting) -> None:
@@ -240,7 +250,7 @@ def attempt_release(*, actor, sitting: Sitting, person=None) -> int:
             if attempt.status == AttemptStatus.ABSENT:
                 attempt.status = AttemptStatus.NOT_STARTED
             attempt.save(update_fields=["released_at", "status", "modified"])
-            _audit(actor, "attempt.release", attempt, before)
+            _audit(actor, AuditAction.ATTEMPT_RELEASE, attempt, before)
             _announce(attempt)
             released += 1
         return released
@@ -250,8 +260,6 @@ def attempt_release(*, actor, sitting: Sitting, person=None) -> int:
 
 
 def _extra_seconds(attempt: Attempt) -> int:
-    from exams.services import extra_seconds_for
-
     return int(extra_seconds_for(person=attempt.person, subtest=attempt.sitting.subtest) or 0)
 
 
@@ -260,9 +268,6 @@ def attempt_start(*, attempt: Attempt) -> Attempt:
 
     Freezes the subtest's items and locks the student's adjustments: extended time is read now.
     """
-    from exams.definition_services import subtest_freeze
-    from exams.services import adjustments_lock
-
     with transaction.atomic():
         attempt = _locked(attempt)
         if attempt.started_at is not None or attempt.released_at is None:
@@ -282,7 +287,7 @@ def attempt_start(*, attempt: Attempt) -> Attempt:
         attempt.save()
         subtest_freeze(subtest=subtest)
         adjustments_lock(person=attempt.person, subtest=subtest)
-        _audit(None, "attempt.start", attempt, None)
+        _audit(None, AuditAction.ATTEMPT_START, attempt, None)
         _announce(attempt)
         return attempt
 
@@ -304,8 +309,7 @@ def _submit_locked(
     attempt.auto_submitted = auto
     attempt.save()
     _audit(actor, action, attempt, before, reason=reason)
-    for subscriber in submit_subscribers:
-        subscriber(attempt)
+    submit_subscribers.notify(attempt)
     _announce(attempt)
     return attempt
 
@@ -321,7 +325,7 @@ def attempt_submit(*, attempt: Attempt, auto: bool = False) -> Attempt:
         now = timezone.now()
         if auto and not timer.is_due(clock_of(attempt), now=now, grace_seconds=grace_seconds()):
             raise AttemptRefused(_("The time is not up yet."), code="not_due")
-        action = "attempt.auto_submit" if auto else "attempt.submit"
+        action = AuditAction.ATTEMPT_AUTO_SUBMIT if auto else AuditAction.ATTEMPT_SUBMIT
         return _submit_locked(attempt, now=now, action=action, auto=auto)
 
 
@@ -432,8 +436,6 @@ def attempts_extended_time_changed(
     REDUCTION_MIN_REMAINING_S from now. Attempts not yet started read the time when they start;
     submitted attempts are left as they are.
     """
-    from exams.services import ExamRefused
-
     changed = 0
     with transaction.atomic():
         attempts = _for_update().filter(
@@ -463,7 +465,7 @@ def attempts_extended_time_changed(
             attempt.save()
             audit_record(
                 actor=actor,
-                action="attempt.extended_time_change",
+                action=AuditAction.ATTEMPT_EXTENDED_TIME_CHANGE,
                 target=attempt,
                 before=before,
                 after=_timing(attempt) | {"extended_seconds": new},
@@ -562,7 +564,7 @@ def attempt_login(
             )
             audit_record(
                 actor=None,
-                action="attempt.device_switch",
+                action=AuditAction.ATTEMPT_DEVICE_SWITCH,
                 target=attempt,
                 scope=attempt.sitting.school_unit,
             )
@@ -605,8 +607,6 @@ def _device_gap_seconds(attempt: Attempt) -> int:
 def _proctor_notice(attempt: Attempt, kind: str) -> None:
     """A notice about one student for the sitting's proctors, stored and pushed after commit.
     Not a connectivity matter: the proctors' history only, not the IT page."""
-    from delivery.notices import notice_payload
-
     notice = Notice.objects.create(
         sitting=attempt.sitting,
         school_unit=attempt.sitting.school_unit,
@@ -625,7 +625,7 @@ def _proctor_notice(attempt: Attempt, kind: str) -> None:
 
 def _arrived_after_absent(attempt: Attempt, before: dict[str, Any]) -> None:
     _proctor_notice(attempt, NoticeKind.ARRIVED_AFTER_ABSENT)
-    _audit(None, "attempt.arrived_after_absent", attempt, before)
+    _audit(None, AuditAction.ATTEMPT_ARRIVED_AFTER_ABSENT, attempt, before)
 
 
 # --- saves (ORM path: SQLite and the fallback) ------------------------------------------------
@@ -655,8 +655,6 @@ def responses_save(*, attempt_public_id, device_token: str, saves: list[Save]) -
     The rule and its order are delivery.save_rule's; the PostgreSQL path in delivery.save_api
     gathers the same facts in one statement and answers through the same function.
     """
-    import json
-
     saves = newest_per_item(saves)
     with transaction.atomic():
         attempt = (
@@ -734,7 +732,7 @@ def attempt_mark_absent(*, actor, attempt: Attempt) -> Attempt:
         attempt.status = AttemptStatus.ABSENT
         attempt.released_at = None
         attempt.save()
-        _audit(actor, "attempt.mark_absent", attempt, before)
+        _audit(actor, AuditAction.ATTEMPT_MARK_ABSENT, attempt, before)
         _announce(attempt)
         return attempt
 
@@ -750,7 +748,7 @@ def attempt_pause(*, actor, attempt: Attempt) -> Attempt:
         _apply_clock(attempt, timer.pause(clock_of(attempt), now=timezone.now()))
         attempt.status = AttemptStatus.PAUSED
         attempt.save()
-        _audit(actor, "attempt.pause", attempt, before)
+        _audit(actor, AuditAction.ATTEMPT_PAUSE, attempt, before)
         _announce(attempt)
         return attempt
 
@@ -765,7 +763,7 @@ def attempt_resume(*, actor, attempt: Attempt) -> Attempt:
         _apply_clock(attempt, timer.resume(clock_of(attempt), now=timezone.now()))
         attempt.status = AttemptStatus.WORKING
         attempt.save()
-        _audit(actor, "attempt.resume", attempt, before)
+        _audit(actor, AuditAction.ATTEMPT_RESUME, attempt, before)
         _announce(attempt)
         return attempt
 
@@ -788,7 +786,7 @@ def attempt_add_time(*, actor, attempt: Attempt, minutes: int, reason: str) -> A
         before = _timing(attempt)
         _apply_clock(attempt, timer.add_time(clock_of(attempt), seconds=int(minutes) * 60))
         attempt.save()
-        _audit(actor, "attempt.add_time", attempt, before, reason=reason.strip())
+        _audit(actor, AuditAction.ATTEMPT_ADD_TIME, attempt, before, reason=reason.strip())
         _announce(attempt)
         return attempt
 
@@ -837,11 +835,11 @@ def attempt_reopen(*, actor, attempt: Attempt, reason: str, minutes: int | None 
         attempt.submitted_at = None
         attempt.auto_submitted = False
         attempt.save()
-        _audit(actor, "attempt.reopen", attempt, before, reason=reason.strip())
+        _audit(actor, AuditAction.ATTEMPT_REOPEN, attempt, before, reason=reason.strip())
         if add_seconds:
             audit_record(
                 actor=actor,
-                action="attempt.add_time",
+                action=AuditAction.ATTEMPT_ADD_TIME,
                 target=attempt,
                 before={"added_seconds": before["added_seconds"]},
                 after=_timing(attempt) | {"minutes": int(minutes)},
@@ -965,14 +963,14 @@ def sitting_end(
             attempt.status = AttemptStatus.ABSENT
             attempt.device_token = ""
             attempt.save()
-            _audit(actor, "attempt.mark_absent", attempt, before, reason="sitting ended")
+            _audit(actor, AuditAction.ATTEMPT_MARK_ABSENT, attempt, before, reason="sitting ended")
             _announce(attempt)
         sitting.status = SittingStatus.ENDED
         sitting.ended_at = timezone.now()
         sitting.save(update_fields=["status", "ended_at", "modified"])
         audit_record(
             actor=actor,
-            action="sitting.end",
+            action=AuditAction.SITTING_END,
             target=sitting,
             scope=sitting.school_unit,
             after={"status": sitting.status},

@@ -35,7 +35,7 @@ def _check_database() -> str:
 def _check_redis() -> str:
     if not settings.REDIS_URL:
         return "in-process"
-    import redis
+    import redis  # noqa: PLC0415 - optional: only when REDIS_URL is set
 
     try:
         client = redis.Redis.from_url(

@@ -21,17 +21,16 @@ from dataclasses import dataclass
 from django.conf import settings
 from django.db import transaction
 from django.db.models import Exists, F, OuterRef
-from django.http import Http404
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from delivery import notices
 from delivery.models import Attempt, AttemptStatus, LoginCode, StudentCredential
 from delivery.services import AttemptRefused, require_placed
-from exams.day_passwords import unit_zone
+from exams.day_passwords import day_password_check, unit_zone
 from exams.models import Sitting, SittingProctor, SittingStatus
-from provplattform.audit import audit_record
-from provplattform.errors import Refused
+from provplattform.audit import AuditAction, audit_record
+from provplattform.errors import NotFound, Refused
 from provplattform.live import send_on_commit
 from schools.models import Person
 from schools.roles import Capability
@@ -135,7 +134,7 @@ def login_slips_issue(*, actor, sitting: Sitting, reset_passwords: bool = False)
             slips.append(Slip(person, credential.username, secret, format_code(code)))
         audit_record(
             actor=actor,
-            action="sitting.login_slips_issue",
+            action=AuditAction.SITTING_LOGIN_SLIPS_ISSUE,
             target=sitting,
             scope=sitting.school_unit,
             after={"students": len(slips), "passwords_reset": reset_passwords},
@@ -178,7 +177,9 @@ def _locked_changed(
         logger.warning("student login locked credential_id=%s", credential.pk)
     audit_record(
         actor=actor,
-        action="student_login.locked" if locked_until else "student_login.unlock",
+        action=AuditAction.STUDENT_LOGIN_LOCKED
+        if locked_until
+        else AuditAction.STUDENT_LOGIN_UNLOCK,
         target=credential,
         before={"locked_until": before.isoformat()} if before else None,
         after={"locked_until": locked_until.isoformat() if locked_until else None},
@@ -227,7 +228,7 @@ def student_login_unlock(*, actor, sitting: Sitting, person: Person) -> StudentC
     administrators; anyone else is told it does not exist. Refused when nothing is locked.
     """
     if not may_unlock(user=actor, sitting=sitting):
-        raise Http404("No such sitting.")
+        raise NotFound()
     require_placed(sitting=sitting, person=person)
     now = timezone.now()
     with transaction.atomic():
@@ -290,8 +291,6 @@ def _on_the_units_day(sitting: Sitting, now: datetime.datetime) -> bool:
 
 
 def _day_password_ok(*, sitting: Sitting, value: str, now: datetime.datetime) -> bool:
-    from exams.day_passwords import day_password_check
-
     return bool(day_password_check(school_unit=sitting.school_unit, value=value, now=now))
 
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.contrib.auth.views import redirect_to_login
-from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -18,7 +18,7 @@ from django.views.decorators.http import require_POST
 
 from delivery import listening, selectors, services, student_auth
 from delivery.models import Attempt, AttemptStatus
-from provplattform.errors import Refused
+from provplattform.errors import NotFound, Refused
 from schools.roles import Capability
 
 SESSION_KEY = "student"
@@ -285,7 +285,7 @@ def login_slips_view(request: HttpRequest, sitting: str) -> HttpResponse:
         found = selectors.access_sitting(
             user=request.user, public_id=sitting, capability=Capability.PROCTOR
         )
-    except Http404:
+    except NotFound:
         found = selectors.access_sitting(
             user=request.user, public_id=sitting, capability=Capability.ADMINISTER_TESTS
         )

@@ -25,6 +25,7 @@ from django.db import InterfaceError, OperationalError, close_old_connections
 
 from delivery import outbox
 from delivery.presence import LOST_KEEP_S, PresenceUnavailable, get_store
+from delivery.services import attempts_auto_submit_due, attempts_submit_at_closing
 from provplattform.logs import warn_every
 
 log = logging.getLogger(__name__)
@@ -70,8 +71,6 @@ def _announce(store, presence, lost, *, silent: bool) -> None:
 def sweep_once(now: datetime.datetime | None = None, *, mode: str = "in-process") -> dict:
     """Detect silent drops, announce orphaned closes, submit attempts that are due and those
     still open when their sitting closes."""
-    from delivery.services import attempts_auto_submit_due, attempts_submit_at_closing
-
     ts = _ts(now)
     result: dict = {
         "silent": 0,

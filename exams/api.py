@@ -6,6 +6,8 @@ as does any object of another unit. A refused change answers 400 with the reason
 
 from __future__ import annotations
 
+import datetime
+
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import permissions, serializers, status
@@ -21,10 +23,6 @@ from schools.selectors import access_school_unit
 ADMIN = Capability.ADMINISTER_TESTS
 
 
-def _refused(exc: services.ExamRefused) -> Response:
-    return Response({"detail": str(exc)}, status=status.HTTP_400_BAD_REQUEST)
-
-
 class UnitView(APIView):
     permission_classes = [permissions.IsAuthenticated]
     capability: Capability = ADMIN
@@ -38,6 +36,7 @@ class UnitView(APIView):
 
 class RefusalSerializer(serializers.Serializer):
     detail = serializers.CharField()
+    code = serializers.CharField()
 
 
 class SummaryRowSerializer(serializers.Serializer):
@@ -287,11 +286,8 @@ def _reason(request) -> str:
 
 
 def _removed(remove, **kwargs) -> Response:
-    """Run a removal service: 204 when done, 400 with the service's reason when refused."""
-    try:
-        remove(**kwargs)
-    except services.ExamRefused as exc:
-        return _refused(exc)
+    """Run a removal service: 204 when done (a refusal answers 400 at the edge)."""
+    remove(**kwargs)
     return Response(status=status.HTTP_204_NO_CONTENT)
 
 
@@ -334,12 +330,9 @@ class RoomListView(UnitView):
         school_unit = self.unit(request, unit)
         data = RoomSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        try:
-            room = services.room_create(
-                actor=request.user, school_unit=school_unit, name=data.validated_data["name"]
-            )
-        except services.ExamRefused as exc:
-            return _refused(exc)
+        room = services.room_create(
+            actor=request.user, school_unit=school_unit, name=data.validated_data["name"]
+        )
         return Response(RoomSerializer(room).data, status=status.HTTP_201_CREATED)
 
 
@@ -372,12 +365,9 @@ class RegistrationListView(UnitView):
         test = selectors.access_test(
             school_unit=school_unit, public_id=data.validated_data["test"]["public_id"]
         )
-        try:
-            registration = services.registration_create(
-                actor=request.user, school_unit=school_unit, test=test
-            )
-        except services.ExamRefused as exc:
-            return _refused(exc)
+        registration = services.registration_create(
+            actor=request.user, school_unit=school_unit, test=test
+        )
         return Response(RegistrationSerializer(registration).data, status=status.HTTP_201_CREATED)
 
 
@@ -420,24 +410,21 @@ class AssignmentListView(UnitView):
         values = data.validated_data
         subtest = selectors.access_subtest(school_unit=school_unit, public_id=values["subtest"])
         kwargs = {"actor": request.user, "school_unit": school_unit, "subtest": subtest}
-        try:
-            if values.get("group"):
-                group = selectors.access_group(
-                    user=request.user, school_unit=school_unit, public_id=values["group"]
-                )
-                summary = services.assignments_create_for_group(group=group, **kwargs)
-            elif values.get("grade"):
-                summary = services.assignments_create_for_grade(**kwargs)
-            else:
-                # Unknown or foreign students go to the summary's refusals, not a 404.
-                ids = [str(i) for i in values["students"]]
-                found = selectors.persons_at(
-                    user=request.user, school_unit=school_unit, public_ids=ids
-                )
-                summary = services.assignments_create(persons=found, **kwargs)
-                summary.refuse_unknown(ids, found)
-        except services.ExamRefused as exc:
-            return _refused(exc)
+        if values.get("group"):
+            group = selectors.access_group(
+                user=request.user, school_unit=school_unit, public_id=values["group"]
+            )
+            summary = services.assignments_create_for_group(group=group, **kwargs)
+        elif values.get("grade"):
+            summary = services.assignments_create_for_grade(**kwargs)
+        else:
+            # Unknown or foreign students go to the summary's refusals, not a 404.
+            ids = [str(i) for i in values["students"]]
+            found = selectors.persons_at(
+                user=request.user, school_unit=school_unit, public_ids=ids
+            )
+            summary = services.assignments_create(persons=found, **kwargs)
+            summary.refuse_unknown(ids, found)
         return Response(summary.as_dict())
 
 
@@ -451,20 +438,17 @@ class AssignmentCorrectView(UnitView):
         data = CorrectRequestSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         values = data.validated_data
-        try:
-            if values.get("replacement"):
-                subtest = selectors.access_subtest(
-                    school_unit=school_unit, public_id=values["replacement"]
-                )
-                services.assignment_replace(
-                    actor=request.user, assignment=target, subtest=subtest, reason=values["reason"]
-                )
-            else:
-                services.assignment_remove(
-                    actor=request.user, assignment=target, reason=values["reason"]
-                )
-        except services.ExamRefused as exc:
-            return _refused(exc)
+        if values.get("replacement"):
+            subtest = selectors.access_subtest(
+                school_unit=school_unit, public_id=values["replacement"]
+            )
+            services.assignment_replace(
+                actor=request.user, assignment=target, subtest=subtest, reason=values["reason"]
+            )
+        else:
+            services.assignment_remove(
+                actor=request.user, assignment=target, reason=values["reason"]
+            )
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
@@ -498,23 +482,20 @@ class SittingListView(UnitView):
         students = selectors.persons_at(
             user=request.user, school_unit=school_unit, public_ids=student_ids
         )
-        try:
-            result = services.sitting_create(
-                actor=request.user,
-                school_unit=school_unit,
-                subtest=subtest,
-                room=room,
-                starts_at=values["starts_at"],
-                proctors=[_staff_person(school_unit, p) for p in values["proctors"]],
-                backup_proctors=[
-                    _staff_person(school_unit, p) for p in values.get("backup_proctors", [])
-                ],
-                students=students,
-                is_catch_up=values["is_catch_up"],
-                closes_at=values.get("closes_at"),
-            )
-        except services.ExamRefused as exc:
-            return _refused(exc)
+        result = services.sitting_create(
+            actor=request.user,
+            school_unit=school_unit,
+            subtest=subtest,
+            room=room,
+            starts_at=values["starts_at"],
+            proctors=[_staff_person(school_unit, p) for p in values["proctors"]],
+            backup_proctors=[
+                _staff_person(school_unit, p) for p in values.get("backup_proctors", [])
+            ],
+            students=students,
+            is_catch_up=values["is_catch_up"],
+            closes_at=values.get("closes_at"),
+        )
         result.students.refuse_unknown(student_ids, students)
         return Response(
             {
@@ -549,12 +530,9 @@ class SittingStudentsView(UnitView):
         data.is_valid(raise_exception=True)
         ids = data.validated_data["students"]
         found = selectors.persons_at(user=request.user, school_unit=school_unit, public_ids=ids)
-        try:
-            summary = services.sitting_add_students(
-                actor=request.user, sitting=target, persons=found
-            )
-        except services.ExamRefused as exc:
-            return _refused(exc)
+        summary = services.sitting_add_students(
+            actor=request.user, sitting=target, persons=found
+        )
         return Response(summary.refuse_unknown(ids, found).as_dict())
 
 
@@ -570,15 +548,12 @@ class SittingProctorsView(UnitView):
         )
         data = ProctorRequestSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        try:
-            services.sitting_add_proctor(
-                actor=request.user,
-                sitting=target,
-                person=_staff_person(school_unit, data.validated_data["person"]),
-                is_backup=data.validated_data["is_backup"],
-            )
-        except services.ExamRefused as exc:
-            return _refused(exc)
+        services.sitting_add_proctor(
+            actor=request.user,
+            sitting=target,
+            person=_staff_person(school_unit, data.validated_data["person"]),
+            is_backup=data.validated_data["is_backup"],
+        )
         return Response(SittingDetailSerializer(target).data)
 
 
@@ -633,16 +608,13 @@ class SittingPostponeView(UnitView):
             room = selectors.access_room(
                 user=request.user, school_unit=school_unit, public_id=values["room"]
             )
-        try:
-            new = services.sitting_postpone(
-                actor=request.user,
-                sitting=target,
-                starts_at=values["starts_at"],
-                reason=values["reason"],
-                room=room,
-            )
-        except services.ExamRefused as exc:
-            return _refused(exc)
+        new = services.sitting_postpone(
+            actor=request.user,
+            sitting=target,
+            starts_at=values["starts_at"],
+            reason=values["reason"],
+            room=room,
+        )
         return Response(SittingDetailSerializer(new).data, status=status.HTTP_201_CREATED)
 
 
@@ -657,17 +629,14 @@ class PaperReplacementView(UnitView):
         )
         data = PaperReplacementRequestSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        try:
-            person = _students(request, school_unit, [data.validated_data["student"]])[0]
-            services.paper_replacement_record(
-                actor=request.user,
-                school_unit=school_unit,
-                subtest=target.subtest,
-                person=person,
-                note=data.validated_data["note"],
-            )
-        except services.ExamRefused as exc:
-            return _refused(exc)
+        person = _students(request, school_unit, [data.validated_data["student"]])[0]
+        services.paper_replacement_record(
+            actor=request.user,
+            school_unit=school_unit,
+            subtest=target.subtest,
+            person=person,
+            note=data.validated_data["note"],
+        )
         return Response(status=status.HTTP_201_CREATED)
 
 
@@ -685,9 +654,7 @@ class DayPasswordView(UnitView):
         school_unit = self.unit(request, unit)
         today = day_passwords.unit_today(school_unit)
         try:
-            from datetime import date
-
-            day = date.fromisoformat(request.query_params.get("date") or today.isoformat())
+            day = datetime.date.fromisoformat(request.query_params.get("date") or today.isoformat())
         except ValueError:
             return Response({"detail": str(_("Give the date as YYYY-MM-DD."))}, status=400)
         if day < today:
@@ -730,25 +697,22 @@ class AdjustmentListView(UnitView):
         data = AdjustmentRequestSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         values = data.validated_data
-        try:
-            test, subtest, person = _decision_targets(request, school_unit, values, self.capability)
-            adjustment = services.adjustment_set(
-                actor=request.user,
-                school_unit=school_unit,
-                person=person,
-                test=test,
-                subtest=subtest,
-                extended_minutes=values.get("extended_minutes"),
-                extended_percent=values.get("extended_percent"),
-                tools=values.get("tools", []),
-                other_kinds=values.get("other_kinds", []),
-                decided_by=_staff_person(school_unit, values["decided_by"]),
-                decided_on=values.get("decided_on"),
-                note=values["note"],
-                reason=values["reason"],
-            )
-        except services.ExamRefused as exc:
-            return _refused(exc)
+        test, subtest, person = _decision_targets(request, school_unit, values, self.capability)
+        adjustment = services.adjustment_set(
+            actor=request.user,
+            school_unit=school_unit,
+            person=person,
+            test=test,
+            subtest=subtest,
+            extended_minutes=values.get("extended_minutes"),
+            extended_percent=values.get("extended_percent"),
+            tools=values.get("tools", []),
+            other_kinds=values.get("other_kinds", []),
+            decided_by=_staff_person(school_unit, values["decided_by"]),
+            decided_on=values.get("decided_on"),
+            note=values["note"],
+            reason=values["reason"],
+        )
         return Response(AdjustmentSerializer(adjustment).data)
 
 
@@ -790,22 +754,19 @@ class ExemptionListView(UnitView):
         data = ExemptionRequestSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         values = data.validated_data
-        try:
-            test, subtest, person = _decision_targets(request, school_unit, values, self.capability)
-            exemption = services.exemption_create(
-                actor=request.user,
-                school_unit=school_unit,
-                person=person,
-                test=test,
-                subtest=subtest,
-                ground=values["ground"],
-                decision_reference=values["decision_reference"],
-                attested_no_significance=values["attested_no_significance"],
-                decided_by=_staff_person(school_unit, values["decided_by"]),
-                decided_on=values.get("decided_on"),
-            )
-        except services.ExamRefused as exc:
-            return _refused(exc)
+        test, subtest, person = _decision_targets(request, school_unit, values, self.capability)
+        exemption = services.exemption_create(
+            actor=request.user,
+            school_unit=school_unit,
+            person=person,
+            test=test,
+            subtest=subtest,
+            ground=values["ground"],
+            decision_reference=values["decision_reference"],
+            attested_no_significance=values["attested_no_significance"],
+            decided_by=_staff_person(school_unit, values["decided_by"]),
+            decided_on=values.get("decided_on"),
+        )
         return Response(ExemptionSerializer(exemption).data, status=status.HTTP_201_CREATED)
 
 
@@ -884,13 +845,10 @@ class AcknowledgeView(UnitView):
             sitting = selectors.access_sitting(
                 user=request.user, school_unit=school_unit, public_id=data.validated_data["sitting"]
             )
-        try:
-            services.checklist_acknowledge(
-                actor=request.user,
-                school_unit=school_unit,
-                sitting=sitting,
-                key=data.validated_data["key"],
-            )
-        except services.ExamRefused as exc:
-            return _refused(exc)
+        services.checklist_acknowledge(
+            actor=request.user,
+            school_unit=school_unit,
+            sitting=sitting,
+            key=data.validated_data["key"],
+        )
         return Response(status=status.HTTP_201_CREATED)

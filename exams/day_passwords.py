@@ -17,7 +17,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from exams.models import DayPassword
-from provplattform.audit import audit_record
+from provplattform.audit import AuditAction, audit_record
 from schools.models import SchoolUnit
 
 # Upper case letters minus I, L, O; digits minus 0, 1. Checking is case-insensitive.
@@ -65,7 +65,7 @@ def day_password_for(*, school_unit: SchoolUnit, date: datetime.date) -> DayPass
             )
             audit_record(
                 actor=None,
-                action="day_password.create",
+                action=AuditAction.DAY_PASSWORD_CREATE,
                 target=created,
                 after={"date": date.isoformat()},
                 scope=school_unit,

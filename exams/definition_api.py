@@ -18,6 +18,7 @@ from exams import definition_selectors as selectors
 from exams import definition_services as services
 from exams.definition_format import DefinitionInvalid, parse_definition
 from exams.models import TestDefinition
+from provplattform.errors import get_or_not_found
 
 
 class SubtestSerializer(serializers.Serializer):
@@ -71,7 +72,8 @@ class TestDefinitionSerializer(serializers.Serializer):
 
     @extend_schema_field(SubtestSerializer(many=True))
     def get_subtests(self, test) -> list[dict]:
-        subtests = test.subtests.order_by("position").prefetch_related("items")
+        # Sorted here, not in SQL: a list prefetches every test's subtests and items at once.
+        subtests = sorted(test.subtests.all(), key=lambda subtest: subtest.position)
         return SubtestSerializer(subtests, many=True).data
 
 
@@ -91,12 +93,7 @@ def _queryset(user):
 
 
 def _get(user, public_id) -> TestDefinition:
-    from django.http import Http404
-
-    try:
-        return _queryset(user).get(public_id=public_id)
-    except (TestDefinition.DoesNotExist, ValueError) as exc:
-        raise Http404("Not found.") from exc
+    return get_or_not_found(_queryset(user), public_id=public_id)
 
 
 class DefinitionListView(APIView):
@@ -104,7 +101,7 @@ class DefinitionListView(APIView):
 
     @extend_schema(responses=TestDefinitionSerializer(many=True))
     def get(self, request):
-        tests = _queryset(request.user).prefetch_related("subtests")
+        tests = _queryset(request.user).prefetch_related("subtests__items")
         return Response(TestDefinitionSerializer(tests, many=True).data)
 
     @extend_schema(

@@ -24,6 +24,7 @@ from django.utils.text import slugify
 from django.utils.translation import gettext as _
 
 from exams.content import AUDIO_EXTENSIONS, audio_sources, image_sources
+from exams.definition_selectors import asset_urls
 from exams.models import AdjustmentKind, ItemKind, Programme, TestDefinition, Tool
 
 GRADES = ["E", "D", "C", "B", "A"]
@@ -708,8 +709,6 @@ def raw_from_test(test: TestDefinition) -> dict:
 
 def check_test(test: TestDefinition) -> list[Problem]:
     """Problems of a stored test (its images point at its own assets, so those count)."""
-    from exams.definition_selectors import asset_urls
-
     _spec, problems = parse_definition(raw_from_test(test), asset_paths=set(asset_urls(test)))
     return problems
 

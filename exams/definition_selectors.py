@@ -4,10 +4,10 @@ every version in every state; school staff see published tests only (never answe
 from __future__ import annotations
 
 from django.db.models import Count, QuerySet
-from django.http import Http404
 from django.urls import reverse
 
 from exams.models import DefinitionStatus, ItemAsset, Subtest, TestDefinition
+from provplattform.errors import NotFound, get_or_not_found
 from schools.selectors import school_units_with_any_role
 
 
@@ -18,7 +18,7 @@ def is_operator(user) -> bool:
 def require_operator(user) -> None:
     """Operator pages answer 404 to everyone else, as if they did not exist."""
     if not is_operator(user):
-        raise Http404("Not found.")
+        raise NotFound()
 
 
 def asset_url(asset: ItemAsset) -> str:
@@ -38,10 +38,7 @@ def operator_tests(*, user) -> QuerySet:
 
 def access_operator_test(*, user, public_id) -> TestDefinition:
     require_operator(user)
-    try:
-        return TestDefinition.objects.get(public_id=public_id)
-    except (TestDefinition.DoesNotExist, ValueError) as exc:
-        raise Http404("Not found.") from exc
+    return get_or_not_found(TestDefinition.objects, public_id=public_id)
 
 
 def operator_subtests(*, test: TestDefinition) -> QuerySet:
@@ -66,10 +63,7 @@ def published_tests(*, user) -> QuerySet:
 
 
 def access_published_test(*, user, public_id) -> TestDefinition:
-    try:
-        return published_tests(user=user).get(public_id=public_id)
-    except (TestDefinition.DoesNotExist, ValueError) as exc:
-        raise Http404("Not found.") from exc
+    return get_or_not_found(published_tests(user=user), public_id=public_id)
 
 
 def next_version(code: str) -> tuple[int, TestDefinition | None]:

@@ -30,7 +30,7 @@ from exams.definition_format import (
 from exams.definition_selectors import asset_url, asset_urls, is_operator, next_version
 from exams.models import DefinitionStatus, Item, ItemAsset, Subtest, TestDefinition
 from exams.services import assignments_follow_new_version
-from provplattform.audit import audit_record
+from provplattform.audit import AuditAction, audit_record
 from provplattform.errors import Refused
 
 IMAGE_TYPES = {"image/png", "image/jpeg", "image/gif", "image/webp"}
@@ -217,7 +217,7 @@ def test_create(
     _check(test)
     audit_record(
         actor=actor,
-        action="definition.create",
+        action=AuditAction.DEFINITION_CREATE,
         target=test,
         after={**_summary(test), "source": source},
     )
@@ -287,7 +287,13 @@ def test_update(*, actor, test: TestDefinition, changes: dict) -> TestDefinition
     before, after = _apply(test, changes, TEST_FIELDS)
     test.save()
     _check(test)
-    audit_record(actor=actor, action="definition.update", target=test, before=before, after=after)
+    audit_record(
+        actor=actor,
+        action=AuditAction.DEFINITION_UPDATE,
+        target=test,
+        before=before,
+        after=after,
+    )
     return test
 
 
@@ -307,7 +313,7 @@ def subtest_update(*, actor, subtest: Subtest, changes: dict) -> Subtest:
     _check(subtest.test)
     audit_record(
         actor=actor,
-        action="definition.subtest_update",
+        action=AuditAction.DEFINITION_SUBTEST_UPDATE,
         target=subtest,
         before=before,
         after=after,
@@ -352,7 +358,7 @@ def item_update(*, actor, item: Item, raw: dict) -> Item:
     _check(subtest.test)
     audit_record(
         actor=actor,
-        action="definition.item_update",
+        action=AuditAction.DEFINITION_ITEM_UPDATE,
         target=item,
         before=before,
         after={"max_points": item.max_points, "answer_key": item.answer_key},
@@ -375,7 +381,7 @@ def item_create(*, actor, subtest: Subtest, raw: dict) -> Item:
     _check(subtest.test)
     audit_record(
         actor=actor,
-        action="definition.item_create",
+        action=AuditAction.DEFINITION_ITEM_CREATE,
         target=item,
         after={"identifier": item.identifier},
     )
@@ -390,7 +396,7 @@ def item_delete(*, actor, item: Item) -> None:
     _require_unfrozen(subtest)
     audit_record(
         actor=actor,
-        action="definition.item_delete",
+        action=AuditAction.DEFINITION_ITEM_DELETE,
         target=item,
         before={"identifier": item.identifier},
     )
@@ -424,7 +430,7 @@ def test_publish(*, actor, test: TestDefinition) -> TestDefinition:
     test.save(update_fields=["status", "published_at", "published_by", "modified"])
     audit_record(
         actor=actor,
-        action="definition.publish",
+        action=AuditAction.DEFINITION_PUBLISH,
         target=test,
         before={"status": DefinitionStatus.DRAFT},
         after=_summary(test),
@@ -438,7 +444,7 @@ def test_publish(*, actor, test: TestDefinition) -> TestDefinition:
         summary = assignments_follow_new_version(actor=actor, old=old, new=test)
         audit_record(
             actor=actor,
-            action="definition.retire",
+            action=AuditAction.DEFINITION_RETIRE,
             target=old,
             before={"status": DefinitionStatus.PUBLISHED},
             after={
@@ -464,7 +470,7 @@ def test_retire(*, actor, test: TestDefinition) -> TestDefinition:
     test.save(update_fields=["status", "modified"])
     audit_record(
         actor=actor,
-        action="definition.retire",
+        action=AuditAction.DEFINITION_RETIRE,
         target=test,
         before={"status": before},
         after=_summary(test),
@@ -527,7 +533,7 @@ def test_new_version(*, actor, test: TestDefinition) -> TestDefinition:
             item.save()
     audit_record(
         actor=actor,
-        action="definition.new_version",
+        action=AuditAction.DEFINITION_NEW_VERSION,
         target=copy,
         before=_summary(source),
         after=_summary(copy),
@@ -544,4 +550,4 @@ def subtest_freeze(*, subtest) -> None:
         frozen_at=timezone.now()
     )
     if changed:
-        audit_record(actor=None, action="definition.subtest_freeze", target=subtest)
+        audit_record(actor=None, action=AuditAction.DEFINITION_SUBTEST_FREEZE, target=subtest)

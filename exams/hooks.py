@@ -12,37 +12,31 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-adjustment_changed_on_day: list[Callable[..., None]] = []
+from provplattform.hooks import Hook
+
+adjustment_changed_on_day: Hook[Callable[..., None]] = Hook("adjustment_changed_on_day")
 
 
 def on_adjustment_changed_on_day(callback: Callable[..., None]) -> None:
-    if callback not in adjustment_changed_on_day:
-        adjustment_changed_on_day.append(callback)
+    adjustment_changed_on_day.subscribe(callback)
 
 
 def adjustment_changed_on_day_notify(*, actor, school_unit, person, subtests, reason: str) -> None:
-    for callback in adjustment_changed_on_day:
-        callback(
-            actor=actor,
-            school_unit=school_unit,
-            person=person,
-            subtests=list(subtests),
-            reason=reason,
-        )
+    adjustment_changed_on_day.notify(
+        actor=actor, school_unit=school_unit, person=person, subtests=list(subtests), reason=reason
+    )
 
 
 # `item_key_corrected`: callbacks called when the platform operator corrects the answer key or
 # the points of an item students have already sat, as
 # `callback(actor=..., item=..., before={...}, reason=...)` inside the correction's transaction,
 # after the item is saved: the grading app rescores every machine score of the item.
-item_key_corrected: list[Callable[..., None]] = []
+item_key_corrected: Hook[Callable[..., None]] = Hook("item_key_corrected")
 
 
 def on_item_key_corrected(callback: Callable[..., None]) -> None:
-    if callback not in item_key_corrected:
-        item_key_corrected.append(callback)
+    item_key_corrected.subscribe(callback)
 
 
 def item_key_corrected_notify(*, actor, item, before: dict, reason: str) -> None:
-    for callback in item_key_corrected:
-        callback(actor=actor, item=item, before=before, reason=reason)
+    item_key_corrected.notify(actor=actor, item=item, before=before, reason=reason)

@@ -10,7 +10,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from provplattform.models import StampedModel
-from schools.models import Person, SchoolUnit
+from schools.models import Country, Person, SchoolUnit
 
 
 class Programme(models.TextChoices):
@@ -20,6 +20,8 @@ class Programme(models.TextChoices):
 
 # The content language of a test that names none.
 PROGRAMME_LANG = {"se_national": "sv", "no_mapping": "nb"}
+# Where each programme's tests are given: a unit only takes tests of its organiser's country.
+PROGRAMME_COUNTRY = {Programme.SE_NATIONAL: Country.SWEDEN, Programme.NO_MAPPING: Country.NORWAY}
 
 
 class DefinitionStatus(models.TextChoices):

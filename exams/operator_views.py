@@ -20,11 +20,14 @@ from exams import definition_services as services
 from exams import qti
 from exams.definition_format import (
     DefinitionInvalid,
+    Problem,
+    check_test,
     export_yaml,
     parse_definition,
     read_text,
 )
 from exams.models import DefinitionStatus, ItemAsset, Programme
+from provplattform.errors import get_or_not_found
 
 MAX_DEFINITION_BYTES = 2 * 1024 * 1024
 
@@ -85,7 +88,6 @@ def test_list(request: HttpRequest) -> HttpResponse:
 def test_detail(request: HttpRequest, test) -> HttpResponse:
     definition = selectors.access_operator_test(user=request.user, public_id=test)
     subtests = selectors.operator_subtests(test=definition)
-    from exams.definition_format import check_test
 
     return render(
         request,
@@ -210,8 +212,6 @@ def definition_upload(request: HttpRequest) -> HttpResponse:
 
 
 def _no_assets_problem():
-    from exams.definition_format import Problem
-
     return [
         Problem(
             "assets",
@@ -226,10 +226,7 @@ def _no_assets_problem():
 def asset(request: HttpRequest, asset) -> FileResponse:
     """An item image. Drafts only for the operator; published images to whoever holds the
     (unguessable) address — students in a test are not Django users."""
-    try:
-        found = ItemAsset.objects.select_related("test").get(public_id=asset)
-    except (ItemAsset.DoesNotExist, ValueError) as exc:
-        raise Http404("Not found.") from exc
+    found = get_or_not_found(ItemAsset.objects.select_related("test"), public_id=asset)
     if found.test.status == DefinitionStatus.DRAFT and not selectors.is_operator(request.user):
         raise Http404("Not found.")
     content_type = mimetypes.guess_type(found.path)[0] or "application/octet-stream"

@@ -47,6 +47,7 @@ from django.utils.translation import gettext as _
 
 from exams.content import ALLOWED_TAGS, AUDIO_EXTENSIONS, image_sources
 from exams.definition_format import DefinitionInvalid, Problem, parse_definition, parse_item
+from exams.definition_services import DefinitionRefused, test_create
 from exams.models import ItemKind, Programme, TestDefinition
 from provplattform.errors import Refused
 
@@ -697,8 +698,6 @@ def import_package(
     window_end: datetime.date | None = None,
 ) -> ImportReport:
     """Import a QTI 3.0 package as a draft test; the report says what was made and refused."""
-    from exams.definition_services import DefinitionRefused, test_create
-
     report = ImportReport()
     try:
         package = _Package(file)

@@ -11,7 +11,6 @@ import datetime
 from dataclasses import dataclass, field
 
 from django.conf import settings
-from django.db.models import Q
 from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -22,20 +21,24 @@ from exams.models import (
     Assignment,
     ChecklistAcknowledgement,
     DayPassword,
+    Exemption,
+    PaperReplacement,
     Sitting,
+    SittingProctor,
     SittingStatus,
     SittingStudent,
+    SubtestStart,
 )
 from exams.services import (
     TECHNICAL_ITEMS,
     TECHNICAL_KEYS,
-    _exempt_ids,
-    _started_ids,
+    StaffStanding,
     enrolled_ids,
     proctor_refusal,
     result_enterer_refusal,
+    staff_standings,
 )
-from schools.models import Person, SchoolUnit
+from schools.models import SchoolUnit
 from schools.roles import Capability
 
 GREEN, AMBER, RED = "green", "amber", "red"
@@ -64,6 +67,108 @@ class SittingReadiness:
         return max((c.state for c in self.checks), key=_RANK.__getitem__, default=GREEN)
 
 
+def _grouped(rows, key: str) -> dict:
+    found: dict = {}
+    for row in rows:
+        found.setdefault(getattr(row, key), []).append(row)
+    return found
+
+
+def _ids_by(rows, key: str) -> dict[int, set[int]]:
+    found: dict[int, set[int]] = {}
+    for row in rows:
+        found.setdefault(row[key], set()).add(row["person_id"])
+    return found
+
+
+class _Facts:
+    """Everything the checks read about a unit's sittings, loaded once for all of them: the
+    readiness of 3 or 30 sittings costs the same dozen queries."""
+
+    def __init__(self, sittings: list[Sitting]):
+        ids = [s.pk for s in sittings]
+        subtests = {s.subtest_id for s in sittings}
+        units = {s.school_unit_id for s in sittings}
+        self.unit = sittings[0].school_unit if sittings else None
+        self.students = _grouped(
+            SittingStudent.objects.filter(sitting_id__in=ids).select_related("person"), "sitting_id"
+        )
+        self.proctorships = _grouped(
+            SittingProctor.objects.filter(sitting_id__in=ids)
+            .select_related("person")
+            .order_by("pk"),
+            "sitting_id",
+        )
+        staff = {p.person for rows in self.proctorships.values() for p in rows}
+        staff |= {s.results_entered_by for s in sittings if s.results_entered_by is not None}
+        self.standings: dict[int, StaffStanding] = (
+            staff_standings(self.unit, staff) if self.unit else {}
+        )
+        self.assigned = _ids_by(
+            Assignment.objects.filter(school_unit_id__in=units, subtest_id__in=subtests).values(
+                "subtest_id", "person_id"
+            ),
+            "subtest_id",
+        )
+        self.placed = _ids_by(
+            SittingStudent.objects.filter(
+                sitting__school_unit_id__in=units,
+                sitting__subtest_id__in=subtests,
+                sitting__status=SittingStatus.SCHEDULED,
+            ).values("sitting__subtest_id", "person_id"),
+            "sitting__subtest_id",
+        )
+        self.started = _ids_by(
+            SubtestStart.objects.filter(subtest_id__in=subtests).values("subtest_id", "person_id"),
+            "subtest_id",
+        )
+        self.on_paper = _ids_by(
+            PaperReplacement.objects.filter(subtest_id__in=subtests).values(
+                "subtest_id", "person_id"
+            ),
+            "subtest_id",
+        )
+        tests = {s.subtest.test_id for s in sittings}
+        self.exemptions = list(
+            Exemption.objects.filter(test_id__in=tests).values("test_id", "subtest_id", "person_id")
+        )
+        self.adjustments = list(
+            Adjustment.objects.filter(
+                person_id__in=[p.person_id for rows in self.students.values() for p in rows],
+                test_id__in=tests,
+            ).values("test_id", "subtest_id", "person_id")
+        )
+        self.acks = {
+            (ack.sitting_id, ack.key): ack
+            for ack in ChecklistAcknowledgement.objects.filter(sitting_id__in=ids).select_related(
+                "acknowledged_by__person"
+            )
+        }
+        self.acknowledged = set(self.acks)
+        self.password_days = set(
+            DayPassword.objects.filter(school_unit_id__in=units).values_list("date", flat=True)
+        )
+        self._enrolled: dict[datetime.date, set[int]] = {}
+
+    def enrolled(self, unit: SchoolUnit, day: datetime.date) -> set[int]:
+        if day not in self._enrolled:
+            self._enrolled[day] = enrolled_ids(unit, today=day)
+        return self._enrolled[day]
+
+    def exempt(self, subtest) -> set[int]:
+        return {
+            e["person_id"]
+            for e in self.exemptions
+            if e["test_id"] == subtest.test_id and e["subtest_id"] in (None, subtest.pk)
+        }
+
+    def persons(self, sitting: Sitting) -> list:
+        """The sitting's students and proctors, each once."""
+        found = {p.person_id: p.person for p in self.students.get(sitting.pk, [])}
+        found |= {p.person_id: p.person for p in self.proctorships.get(sitting.pk, [])}
+        return list(found.values())
+
+
 def _url(name: str, unit: SchoolUnit, *args, query: str = "") -> str:
     try:
         url = reverse(name, args=[unit.public_id, *args])
@@ -81,23 +186,19 @@ def _names(persons: list) -> str:
     return shown
 
 
-def _transfer_check(sitting: Sitting) -> Check:
+def _transfer_check(sitting: Sitting, facts: _Facts) -> Check:
     """Every student and proctor of the sitting, person by person: transferred (created) at
     least TRANSFER_FIRST_MIN_DAYS before the sitting and not changed by a transfer within
     TRANSFER_UPDATE_MIN_DAYS before it."""
     label = _("The organiser transferred users in time")
     fix = _url("unit-staff", sitting.school_unit)
-    first_days = settings.TRANSFER_FIRST_MIN_DAYS
-    update_days = settings.TRANSFER_UPDATE_MIN_DAYS
-    lead = sitting.starts_at - datetime.timedelta(days=first_days)
-    freeze = sitting.starts_at - datetime.timedelta(days=update_days)
-    persons = Person.objects.filter(
-        Q(placements__sitting=sitting) | Q(proctorships__sitting=sitting)
-    ).distinct()
+    lead = sitting.starts_at - datetime.timedelta(days=settings.TRANSFER_FIRST_MIN_DAYS)
+    freeze = sitting.starts_at - datetime.timedelta(days=settings.TRANSFER_UPDATE_MIN_DAYS)
+    persons = facts.persons(sitting)
     late = [p for p in persons if p.created > lead]
     if late:
         detail = _("Transferred less than %(days)d days before the sitting: %(names)s.") % {
-            "days": first_days,
+            "days": settings.TRANSFER_FIRST_MIN_DAYS,
             "names": _names(late),
         }
         return Check("transfer", label, RED, str(detail), fix)
@@ -106,32 +207,24 @@ def _transfer_check(sitting: Sitting) -> Check:
         detail = _(
             "Changed by the organiser less than %(days)d days before the sitting: %(names)s. "
             "Check rooms, assignments and roles."
-        ) % {"days": update_days, "names": _names(changed)}
+        ) % {"days": settings.TRANSFER_UPDATE_MIN_DAYS, "names": _names(changed)}
         return Check("transfer", label, AMBER, str(detail), fix)
     return Check("transfer", label, GREEN)
 
 
-def _placement_check(sitting: Sitting) -> Check:
+def _placement_check(sitting: Sitting, facts: _Facts) -> Check:
     unit = sitting.school_unit
     label = _("Every assigned student is in a sitting and a room")
     # Students who have left the unit are no longer the unit's to place.
     day = unit_today(unit, sitting.starts_at)
-    assigned = set(
-        Assignment.objects.filter(school_unit=unit, subtest=sitting.subtest).values_list(
-            "person_id", flat=True
-        )
-    ) & enrolled_ids(unit, today=day)
-    placed = set(
-        SittingStudent.objects.filter(
-            sitting__school_unit=unit,
-            sitting__subtest=sitting.subtest,
-            sitting__status=SittingStatus.SCHEDULED,
-        ).values_list("person_id", flat=True)
-    )
+    assigned = facts.assigned.get(sitting.subtest_id, set()) & facts.enrolled(unit, day)
+    placed = facts.placed.get(sitting.subtest_id, set())
     # Students who sat the subtest (started it on the platform, in a sitting since ended, or did
     # it on paper) are done, not "not placed".
-    done = _started_ids(subtest=sitting.subtest)
-    missing = assigned - placed - done - _exempt_ids(sitting.subtest)
+    done = facts.started.get(sitting.subtest_id, set()) | facts.on_paper.get(
+        sitting.subtest_id, set()
+    )
+    missing = assigned - placed - done - facts.exempt(sitting.subtest)
     fix = _url("exams-assignments", unit, query=f"subtest={sitting.subtest.public_id}&unplaced=1")
     if not assigned:
         return Check(
@@ -152,12 +245,13 @@ def _placement_check(sitting: Sitting) -> Check:
     return Check("placement", label, GREEN)
 
 
-def _proctor_check(sitting: Sitting) -> list[Check]:
+def _proctor_check(sitting: Sitting, facts: _Facts) -> list[Check]:
     unit = sitting.school_unit
     fix = _url("exams-sitting", unit, sitting.public_id)
     mains, backups = [], []
-    for proctorship in sitting.proctorships.select_related("person"):
-        if proctor_refusal(proctorship.person, unit) is None:
+    for proctorship in facts.proctorships.get(sitting.pk, []):
+        standing = facts.standings[proctorship.person_id]
+        if proctor_refusal(proctorship.person, unit, standing) is None:
             (backups if proctorship.is_backup else mains).append(proctorship.person)
     checks = [
         Check(
@@ -178,22 +272,25 @@ def _proctor_check(sitting: Sitting) -> list[Check]:
     return checks
 
 
-def _acknowledged(sitting: Sitting, key: str) -> bool:
+def _acknowledged(sitting: Sitting, key: str, facts: _Facts) -> bool:
     """Only a confirmation of this very sitting counts: a checklist done for one day says
     nothing about the next."""
-    return ChecklistAcknowledgement.objects.filter(
-        school_unit=sitting.school_unit, sitting=sitting, key=key
-    ).exists()
+    return (sitting.pk, key) in facts.acknowledged
 
 
-def _adjustment_check(sitting: Sitting) -> Check:
+def _adjustment_check(sitting: Sitting, facts: _Facts) -> Check:
     label = _("Adjustments entered")
     if not (sitting.subtest.permitted_adjustments or []):
         return Check("adjustments", label, GREEN, str(_("The subtest permits no adjustments.")))
-    students = sitting.placements.values("person_id")
-    entered = Adjustment.objects.filter(person_id__in=students, test_id=sitting.subtest.test_id)
-    entered = entered.filter(Q(subtest=sitting.subtest) | Q(subtest__isnull=True)).count()
-    if _acknowledged(sitting, "adjustments_reviewed"):
+    students = {p.person_id for p in facts.students.get(sitting.pk, [])}
+    entered = sum(
+        1
+        for a in facts.adjustments
+        if a["person_id"] in students
+        and a["test_id"] == sitting.subtest.test_id
+        and a["subtest_id"] in (None, sitting.subtest_id)
+    )
+    if _acknowledged(sitting, "adjustments_reviewed", facts):
         return Check(
             "adjustments", label, GREEN, str(_("Reviewed; %(count)d entered.") % {"count": entered})
         )
@@ -209,11 +306,11 @@ def _adjustment_check(sitting: Sitting) -> Check:
     )
 
 
-def _day_password_check(sitting: Sitting) -> Check | None:
+def _day_password_check(sitting: Sitting, facts: _Facts) -> Check | None:
     if not sitting.subtest.on_platform:
         return None
     day = unit_today(sitting.school_unit, sitting.starts_at)
-    ready = DayPassword.objects.filter(school_unit=sitting.school_unit, date=day).exists()
+    ready = day in facts.password_days
     return Check(
         "day_password",
         _("Day password ready"),
@@ -225,7 +322,7 @@ def _day_password_check(sitting: Sitting) -> Check | None:
     )
 
 
-def _result_entry_check(sitting: Sitting) -> Check | None:
+def _result_entry_check(sitting: Sitting, facts: _Facts) -> Check | None:
     if sitting.subtest.on_platform:
         return None
     label = _("Someone to enter the results of this off-platform subtest")
@@ -233,7 +330,7 @@ def _result_entry_check(sitting: Sitting) -> Check | None:
     person = sitting.results_entered_by
     if person is None:
         return Check("result_entry", label, RED, str(_("Nobody is named to enter them.")), fix)
-    refusal = result_enterer_refusal(person, sitting.school_unit)
+    refusal = result_enterer_refusal(person, sitting.school_unit, facts.standings[person.pk])
     if refusal:
         return Check("result_entry", label, RED, str(refusal), fix)
     return Check("result_entry", label, GREEN, person.full_name)
@@ -246,17 +343,11 @@ def _ticker_name(user) -> str:
     return person.full_name if person is not None else user.get_full_name() or user.username
 
 
-def _technical_check(sitting: Sitting) -> Check:
+def _technical_check(sitting: Sitting, facts: _Facts) -> Check:
     """The technical routine, item by item, each ticked for this sitting by a named person."""
-    ticked = {
-        ack.key: ack
-        for ack in ChecklistAcknowledgement.objects.filter(
-            school_unit=sitting.school_unit, sitting=sitting, key__in=TECHNICAL_KEYS
-        ).select_related("acknowledged_by__person")
-    }
     items = []
     for (item, item_label), key in zip(TECHNICAL_ITEMS.items(), TECHNICAL_KEYS, strict=True):
-        ack = ticked.get(key)
+        ack = facts.acks.get((sitting.pk, key))
         items.append(
             {
                 "key": key,
@@ -279,15 +370,16 @@ def _technical_check(sitting: Sitting) -> Check:
     return Check("technical_checklist", label, RED, str(detail), fix, items=items)
 
 
-def sitting_readiness(sitting: Sitting) -> SittingReadiness:
+def sitting_readiness(sitting: Sitting, facts: _Facts | None = None) -> SittingReadiness:
+    facts = facts or _Facts([sitting])
     checks = [
-        _transfer_check(sitting),
-        _placement_check(sitting),
-        *_proctor_check(sitting),
-        _adjustment_check(sitting),
-        _day_password_check(sitting),
-        _result_entry_check(sitting),
-        _technical_check(sitting),
+        _transfer_check(sitting, facts),
+        _placement_check(sitting, facts),
+        *_proctor_check(sitting, facts),
+        _adjustment_check(sitting, facts),
+        _day_password_check(sitting, facts),
+        _result_entry_check(sitting, facts),
+        _technical_check(sitting, facts),
     ]
     return SittingReadiness(sitting=sitting, checks=[c for c in checks if c is not None])
 
@@ -310,14 +402,23 @@ def unit_readiness(
         Sitting.objects.filter(
             school_unit=school_unit, status=SittingStatus.SCHEDULED, starts_at__gte=start_of_day
         )
-        .select_related("subtest__test", "room", "school_unit__organiser", "results_entered_by")
+        .select_related(
+            "subtest__test",
+            "room",
+            "school_unit__organiser",
+            "results_entered_by",
+            "postponed_to",
+        )
+        .prefetch_related("proctorships__person")
         .order_by("starts_at")
     )
     if room is not None:
         sittings = sittings.filter(room=room)
     if limit:
         sittings = sittings[:limit]
-    return [sitting_readiness(s) for s in sittings]
+    sittings = list(sittings)
+    facts = _Facts(sittings)
+    return [sitting_readiness(s, facts) for s in sittings]
 
 
 def dashboard_panel_context(request, unit, capabilities) -> dict | None:

@@ -12,6 +12,7 @@ from django.utils import timezone
 
 from exams.day_passwords import unit_zone
 from exams.models import (
+    PROGRAMME_COUNTRY,
     Adjustment,
     AdjustmentKind,
     Assignment,
@@ -26,8 +27,8 @@ from exams.models import (
     Subtest,
     TestDefinition,
 )
-from exams.services import PROGRAMME_COUNTRY
-from provplattform.lookup import get_by_public_id, parse_public_ids
+from provplattform.errors import get_or_not_found
+from provplattform.lookup import parse_public_ids
 from schools.models import Person, RoleAssignment, SchoolUnit, TeachingGroup
 from schools.roles import Capability, Role, capabilities_of_roles
 from schools.selectors import persons_of_unit, scope_to_school_units
@@ -35,8 +36,9 @@ from schools.selectors import persons_of_unit, scope_to_school_units
 ADMIN = Capability.ADMINISTER_TESTS
 
 
-def _get(queryset: QuerySet, *, public_id):
-    return get_by_public_id(queryset, public_id)
+def _get(queryset: QuerySet, **lookup):
+    # A malformed id (not a UUID) is as unknown as a missing one: 404, never a server error.
+    return get_or_not_found(queryset, **lookup)
 
 
 _uuids = parse_public_ids

@@ -22,6 +22,7 @@ from django.utils.translation import gettext_lazy, ngettext
 from exams import hooks
 from exams.day_passwords import unit_today, unit_zone
 from exams.models import (
+    PROGRAMME_COUNTRY,
     Adjustment,
     AdjustmentKind,
     Assignment,
@@ -43,13 +44,11 @@ from exams.models import (
     TestDefinition,
     Tool,
 )
-from provplattform.audit import audit_record, audit_record_many
+from provplattform.audit import AuditAction, audit_record, audit_record_many
 from provplattform.errors import Refused
-from schools.models import Country, Enrolment, Organiser, Person, RoleAssignment, SchoolUnit
+from schools.models import Duty, Enrolment, Organiser, Person, RoleAssignment, SchoolUnit
 from schools.roles import Capability, Role, capabilities_of_roles
-from schools.selectors import roles_at, user_has_capability
-
-PROGRAMME_COUNTRY = {Programme.SE_NATIONAL: Country.SWEDEN, Programme.NO_MAPPING: Country.NORWAY}
+from schools.selectors import user_has_capability
 
 # The technical routine before a digital sitting (Skolverket's guidance to schools): each item is
 # ticked per sitting by a named person. Keys are stored as "technical:<item>".
@@ -189,35 +188,75 @@ def _sat_earlier_version_ids(subtest: Subtest) -> set[int]:
     )
 
 
-def _not_transferred_refusal(person: Person, school_unit: SchoolUnit) -> str | None:
+@dataclass(frozen=True)
+class StaffStanding:
+    """What decides whether a member of staff may serve a unit: transferred there, and roles."""
+
+    transferred: bool
+    capabilities: frozenset[Capability]
+
+
+def staff_standings(school_unit: SchoolUnit, persons: Iterable[Person]) -> dict[int, StaffStanding]:
+    """The standing of each of `persons` at the unit, in two queries whatever their number."""
+    persons = list(persons)
+    ids = [p.pk for p in persons]
+    duties = set(
+        Duty.objects.filter(school_unit=school_unit, person_id__in=ids).values_list(
+            "person_id", flat=True
+        )
+    )
+    roles: dict[int, list[str]] = {}
+    for person_id, role in RoleAssignment.objects.filter(
+        school_unit=school_unit, person_id__in=ids
+    ).values_list("person_id", "role"):
+        roles.setdefault(person_id, []).append(role)
+    return {
+        p.pk: StaffStanding(
+            transferred=p.removed_at is None and p.pk in duties,
+            capabilities=capabilities_of_roles(roles.get(p.pk, [])),
+        )
+        for p in persons
+    }
+
+
+def _standing(
+    person: Person, school_unit: SchoolUnit, known: StaffStanding | None
+) -> StaffStanding:
+    return known or staff_standings(school_unit, [person])[person.pk]
+
+
+def _not_transferred_refusal(person: Person, standing: StaffStanding) -> str | None:
     """Staff serve a unit only while the organiser's transfer lists them as staff there."""
-    if person.removed_at is None and person.duties.filter(school_unit=school_unit).exists():
+    if standing.transferred:
         return None
     return _("%(name)s was not transferred by the organiser to this school unit.") % {
         "name": person.full_name
     }
 
 
-def _capabilities_at(person: Person, school_unit: SchoolUnit) -> frozenset[Capability]:
-    return capabilities_of_roles(roles_at(person=person, school_unit=school_unit))
-
-
-def proctor_refusal(person: Person, school_unit: SchoolUnit) -> str | None:
-    """Why `person` cannot proctor at `school_unit`, or None if they can."""
-    if refusal := _not_transferred_refusal(person, school_unit):
+def proctor_refusal(
+    person: Person, school_unit: SchoolUnit, standing: StaffStanding | None = None
+) -> str | None:
+    """Why `person` cannot proctor at `school_unit`, or None if they can. `standing` from
+    `staff_standings` saves the queries when many are checked at once."""
+    standing = _standing(person, school_unit, standing)
+    if refusal := _not_transferred_refusal(person, standing):
         return refusal
-    if Capability.PROCTOR not in _capabilities_at(person, school_unit):
+    if Capability.PROCTOR not in standing.capabilities:
         return _("%(name)s does not hold the proctor role at this school unit.") % {
             "name": person.full_name
         }
     return None
 
 
-def result_enterer_refusal(person: Person, school_unit: SchoolUnit) -> str | None:
+def result_enterer_refusal(
+    person: Person, school_unit: SchoolUnit, standing: StaffStanding | None = None
+) -> str | None:
     """Why `person` cannot enter the results of an off-platform subtest at the unit, or None."""
-    if refusal := _not_transferred_refusal(person, school_unit):
+    standing = _standing(person, school_unit, standing)
+    if refusal := _not_transferred_refusal(person, standing):
         return refusal
-    if not _capabilities_at(person, school_unit) & {Capability.ASSESS, Capability.PREPARE_GRADING}:
+    if not standing.capabilities & {Capability.ASSESS, Capability.PREPARE_GRADING}:
         return _("%(name)s may not enter results at this school unit.") % {"name": person.full_name}
     return None
 
@@ -245,7 +284,11 @@ def room_create(*, actor, school_unit: SchoolUnit, name: str) -> Room:
         raise ExamRefused(_("There is already a room called %(name)s.") % {"name": name})
     room = Room.objects.create(school_unit=school_unit, name=name)
     audit_record(
-        actor=actor, action="room.create", target=room, after={"name": name}, scope=school_unit
+        actor=actor,
+        action=AuditAction.ROOM_CREATE,
+        target=room,
+        after={"name": name},
+        scope=school_unit,
     )
     return room
 
@@ -258,7 +301,7 @@ def room_delete(*, actor, room: Room) -> None:
         raise ExamRefused(_("The room is used by a sitting."))
     audit_record(
         actor=actor,
-        action="room.delete",
+        action=AuditAction.ROOM_DELETE,
         target=room,
         before={"name": room.name},
         scope=room.school_unit,
@@ -299,9 +342,9 @@ def registration_create(
     )
     audit_record(
         actor=actor,
-        action="registration.create",
+        action=AuditAction.REGISTRATION_CREATE,
         target=registration,
-        after={"test": str(test.public_id)},
+        after={"test": test},
         scope=school_unit,
     )
     assignments_sync_mandatory(school_unit=school_unit, today=today)
@@ -364,9 +407,9 @@ def _assignment_move(*, actor, assignment: Assignment, to_unit: SchoolUnit, sour
     for placement in placements:
         audit_record(
             actor=actor,
-            action="sitting.student_remove",
+            action=AuditAction.SITTING_STUDENT_REMOVE,
             target=placement.sitting,
-            before={"person": str(person.public_id)},
+            before={"person": person},
             reason="moved to another school unit",
             scope=old_unit,
         )
@@ -386,7 +429,11 @@ def _assignment_move(*, actor, assignment: Assignment, to_unit: SchoolUnit, sour
     }
     for scope in (old_unit, to_unit):
         audit_record(
-            actor=actor, action="assignment.move", target=assignment, scope=scope, **change
+            actor=actor,
+            action=AuditAction.ASSIGNMENT_MOVE,
+            target=assignment,
+            scope=scope,
+            **change,
         )
 
 
@@ -466,10 +513,10 @@ def assignments_sync_mandatory(
                     [
                         {
                             "actor": None,
-                            "action": "assignment.create",
+                            "action": AuditAction.ASSIGNMENT_CREATE,
                             "target": row,
                             "after": {
-                                "subtest": str(subtest.public_id),
+                                "subtest": subtest,
                                 "person": row.person_id,
                                 "source": AssignmentSource.AUTOMATIC,
                             },
@@ -493,10 +540,10 @@ def _carry_over_registrations(*, actor, old: TestDefinition, new: TestDefinition
         registration.save(update_fields=["test", "modified"])
         audit_record(
             actor=actor,
-            action="registration.new_version",
+            action=AuditAction.REGISTRATION_NEW_VERSION,
             target=registration,
-            before={"test": str(old.public_id)},
-            after={"test": str(new.public_id), "version": new.version},
+            before={"test": old},
+            after={"test": new, "version": new.version},
             scope=unit,
         )
 
@@ -547,7 +594,7 @@ def _carry_over_decisions(
                 actor=actor,
                 action=f"{action}.new_version",
                 target=row,
-                after={"from": source, "test": str(new.public_id), "copied": copy},
+                after={"from": source, "test": new, "copied": copy},
                 scope=row.school_unit,
             )
 
@@ -588,10 +635,10 @@ def assignments_follow_new_version(
             sitting.save(update_fields=["subtest", "modified"])
             audit_record(
                 actor=actor,
-                action="sitting.new_version",
+                action=AuditAction.SITTING_NEW_VERSION,
                 target=sitting,
-                before={"subtest": str(subtest.public_id)},
-                after={"subtest": str(target.public_id), "version": new.version},
+                before={"subtest": subtest},
+                after={"subtest": target, "version": new.version},
                 scope=sitting.school_unit,
             )
         assignments = Assignment.objects.filter(subtest=subtest).select_related(
@@ -618,9 +665,9 @@ def assignments_follow_new_version(
                 summary.refused.append(_person_entry(person, reason=reason))
                 audit_record(
                     actor=actor,
-                    action="assignment.kept_on_old_version",
+                    action=AuditAction.ASSIGNMENT_KEPT_ON_OLD_VERSION,
                     target=assignment,
-                    after={"subtest": str(subtest.public_id), "person": str(person.public_id)},
+                    after={"subtest": subtest, "person": person},
                     reason=reason,
                     scope=assignment.school_unit,
                 )
@@ -629,7 +676,7 @@ def assignments_follow_new_version(
                 before = {"subtest": str(subtest.public_id), "person": str(person.public_id)}
                 audit_record(
                     actor=actor,
-                    action="assignment.remove",
+                    action=AuditAction.ASSIGNMENT_REMOVE,
                     target=assignment,
                     before=before,
                     reason="new version",
@@ -642,12 +689,12 @@ def assignments_follow_new_version(
             on_target.add(person.pk)
             audit_record(
                 actor=actor,
-                action="assignment.new_version",
+                action=AuditAction.ASSIGNMENT_NEW_VERSION,
                 target=assignment,
-                before={"subtest": str(subtest.public_id)},
+                before={"subtest": subtest},
                 after={
-                    "subtest": str(target.public_id),
-                    "person": str(person.public_id),
+                    "subtest": target,
+                    "person": person,
                     "version": new.version,
                 },
                 scope=assignment.school_unit,
@@ -744,11 +791,11 @@ def assignments_create(
         have[person.pk] = assignment
         audit_record(
             actor=actor,
-            action="assignment.create",
+            action=AuditAction.ASSIGNMENT_CREATE,
             target=assignment,
             after={
-                "subtest": str(subtest.public_id),
-                "person": str(person.public_id),
+                "subtest": subtest,
+                "person": person,
                 "source": source,
             },
             scope=school_unit,
@@ -833,11 +880,11 @@ def assignment_remove(*, actor, assignment: Assignment, reason: str) -> None:
     ).delete()
     audit_record(
         actor=actor,
-        action="assignment.remove",
+        action=AuditAction.ASSIGNMENT_REMOVE,
         target=assignment,
         before={
-            "subtest": str(assignment.subtest.public_id),
-            "person": str(assignment.person.public_id),
+            "subtest": assignment.subtest,
+            "person": assignment.person,
         },
         reason=reason,
         scope=school_unit,
@@ -963,9 +1010,9 @@ def _place_students(*, actor, sitting: Sitting, persons: Iterable[Person]) -> Bu
         here.add(person.pk)
         audit_record(
             actor=actor,
-            action="sitting.student_add",
+            action=AuditAction.SITTING_STUDENT_ADD,
             target=sitting,
-            after={"person": str(person.public_id)},
+            after={"person": person},
             scope=sitting.school_unit,
         )
         summary.changed.append(_person_entry(person, action="placed"))
@@ -984,9 +1031,9 @@ def _add_proctor(*, actor, sitting: Sitting, person: Person, is_backup: bool) ->
         proctorship.save(update_fields=["is_backup"])
     audit_record(
         actor=actor,
-        action="sitting.proctor_add",
+        action=AuditAction.SITTING_PROCTOR_ADD,
         target=sitting,
-        after={"person": str(person.public_id), "is_backup": is_backup},
+        after={"person": person, "is_backup": is_backup},
         scope=sitting.school_unit,
     )
 
@@ -1036,7 +1083,7 @@ def sitting_create(
     )
     audit_record(
         actor=actor,
-        action="sitting.create",
+        action=AuditAction.SITTING_CREATE,
         target=sitting,
         after=_sitting_snapshot(sitting),
         scope=school_unit,
@@ -1080,9 +1127,9 @@ def sitting_remove_student(*, actor, sitting: Sitting, person: Person, reason: s
     if deleted:
         audit_record(
             actor=actor,
-            action="sitting.student_remove",
+            action=AuditAction.SITTING_STUDENT_REMOVE,
             target=sitting,
-            before={"person": str(person.public_id)},
+            before={"person": person},
             reason=reason,
             scope=sitting.school_unit,
         )
@@ -1117,10 +1164,10 @@ def sitting_set_result_enterer(*, actor, sitting: Sitting, person: Person | None
     sitting.save(update_fields=["results_entered_by", "modified"])
     audit_record(
         actor=actor,
-        action="sitting.result_enterer",
+        action=AuditAction.SITTING_RESULT_ENTERER,
         target=sitting,
-        before={"person": str(before.public_id) if before else None},
-        after={"person": str(person.public_id) if person else None},
+        before={"person": before},
+        after={"person": person},
         scope=sitting.school_unit,
     )
     return sitting
@@ -1139,9 +1186,9 @@ def sitting_remove_proctor(*, actor, sitting: Sitting, person: Person) -> None:
     proctorship.delete()
     audit_record(
         actor=actor,
-        action="sitting.proctor_remove",
+        action=AuditAction.SITTING_PROCTOR_REMOVE,
         target=sitting,
-        before={"person": str(person.public_id), "is_backup": proctorship.is_backup},
+        before={"person": person, "is_backup": proctorship.is_backup},
         scope=sitting.school_unit,
     )
 
@@ -1210,12 +1257,12 @@ def sitting_postpone(
     public = dict(Person.objects.filter(pk__in=placed).values_list("pk", "public_id"))
     audit_record(
         actor=actor,
-        action="sitting.postpone",
+        action=AuditAction.SITTING_POSTPONE,
         target=sitting,
         before=before,
         after=_sitting_snapshot(new)
         | {
-            "sitting": str(new.public_id),
+            "sitting": new,
             "moved": [str(public[pid]) for pid in moving],
             "stayed": [str(public[pid]) for pid in staying],
         },
@@ -1248,9 +1295,9 @@ def paper_replacement_record(
     )
     audit_record(
         actor=actor,
-        action="paper_replacement.record",
+        action=AuditAction.PAPER_REPLACEMENT_RECORD,
         target=record,
-        after={"subtest": str(subtest.public_id), "person": str(person.public_id)},
+        after={"subtest": subtest, "person": person},
         reason=note,
         scope=school_unit,
     )
@@ -1354,7 +1401,7 @@ def adjustment_set(
         .first()
     )
     before = _adjustment_snapshot(adjustment) if adjustment else None
-    action = "adjustment.create" if adjustment is None else "adjustment.change"
+    action = AuditAction.ADJUSTMENT_CREATE if adjustment is None else AuditAction.ADJUSTMENT_CHANGE
     # Locked by the row itself, or because the student has already started one of the subtests
     # it covers: a new adjustment entered after the start is a change on the day as well.
     locked = (adjustment is not None and adjustment.locked_at is not None) or _has_started(
@@ -1365,7 +1412,7 @@ def adjustment_set(
             raise ExamRefused(_("The student has started; only an administrator may change this."))
         if not reason.strip():
             raise ExamRefused(_("The student has started: give a reason for the change."))
-        action = "adjustment.change_on_day"
+        action = AuditAction.ADJUSTMENT_CHANGE_ON_DAY
     if adjustment is None:
         adjustment = Adjustment(school_unit=school_unit, person=person, test=test, subtest=subtest)
     adjustment.extended_minutes = extended_minutes or None
@@ -1384,7 +1431,7 @@ def adjustment_set(
         action=action,
         target=adjustment,
         before=before,
-        after=_adjustment_snapshot(adjustment) | {"person": str(person.public_id)},
+        after=_adjustment_snapshot(adjustment) | {"person": person},
         reason=reason,
         scope=school_unit,
     )
@@ -1407,7 +1454,7 @@ def adjustment_remove(*, actor, adjustment: Adjustment, reason: str = "") -> Non
         raise ExamRefused(_("The student has started: an administrator must give a reason."))
     audit_record(
         actor=actor,
-        action="adjustment.remove",
+        action=AuditAction.ADJUSTMENT_REMOVE,
         target=adjustment,
         before=_adjustment_snapshot(adjustment),
         reason=reason,
@@ -1481,9 +1528,9 @@ def adjustments_lock(*, person, subtest) -> int:
         adjustment.save(update_fields=["locked_at", "modified"])
         audit_record(
             actor=None,
-            action="adjustment.lock",
+            action=AuditAction.ADJUSTMENT_LOCK,
             target=adjustment,
-            after={"subtest": str(subtest.public_id)},
+            after={"subtest": subtest},
             scope=adjustment.school_unit,
         )
     return len(rows)
@@ -1563,15 +1610,15 @@ def exemption_create(
     )
     audit_record(
         actor=actor,
-        action="exemption.create",
+        action=AuditAction.EXEMPTION_CREATE,
         target=exemption,
         after={
-            "person": str(person.public_id),
-            "test": str(test.public_id),
-            "subtest": str(subtest.public_id) if subtest else None,
+            "person": person,
+            "test": test,
+            "subtest": subtest,
             "ground": ground,
             "decision_reference": exemption.decision_reference,
-            "decided_by": str(decided_by.public_id),
+            "decided_by": decided_by,
             "decided_on": exemption.decided_on.isoformat(),
         },
         scope=school_unit,
@@ -1581,9 +1628,9 @@ def exemption_create(
         SittingStudent.objects.filter(sitting__subtest=assignment.subtest, person=person).delete()
         audit_record(
             actor=actor,
-            action="assignment.remove",
+            action=AuditAction.ASSIGNMENT_REMOVE,
             target=assignment,
-            before={"subtest": str(assignment.subtest.public_id), "person": str(person.public_id)},
+            before={"subtest": assignment.subtest, "person": person},
             reason="exemption",
             scope=school_unit,
         )
@@ -1599,7 +1646,7 @@ def exemption_remove(*, actor, exemption: Exemption, reason: str) -> None:
         raise ExamRefused(_("Give a reason."))
     audit_record(
         actor=actor,
-        action="exemption.remove",
+        action=AuditAction.EXEMPTION_REMOVE,
         target=exemption,
         before={"ground": exemption.ground},
         reason=reason,
@@ -1637,9 +1684,9 @@ def checklist_acknowledge(
     if created:
         audit_record(
             actor=actor,
-            action="checklist.acknowledge",
+            action=AuditAction.CHECKLIST_ACKNOWLEDGE,
             target=ack,
-            after={"key": key, "sitting": str(sitting.public_id) if sitting else None},
+            after={"key": key, "sitting": sitting},
             scope=school_unit,
         )
     return ack

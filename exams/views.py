@@ -5,7 +5,6 @@ from __future__ import annotations
 import datetime
 
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -25,14 +24,12 @@ from exams.forms import (
 )
 from exams.models import Programme, SittingStatus
 from provplattform.lookup import parse_public_ids
+from provplattform.page_errors import shown_on
+from schools.pages import unit_page
 from schools.roles import Capability
-from schools.selectors import access_school_unit, capabilities_at
+from schools.selectors import capabilities_at
 
 ADMIN = Capability.ADMINISTER_TESTS
-
-
-def _unit(request: HttpRequest, unit, capability=ADMIN):
-    return access_school_unit(user=request.user, public_id=unit, capability=capability)
 
 
 def _room_filter(request: HttpRequest, school_unit):
@@ -52,9 +49,8 @@ def _render(request, template: str, context: dict, status: int = 200) -> HttpRes
 # --- overview -----------------------------------------------------------------------------------
 
 
-@login_required
-def prepare(request: HttpRequest, unit) -> HttpResponse:
-    school_unit = _unit(request, unit)
+@unit_page(ADMIN)
+def prepare(request: HttpRequest, school_unit) -> HttpResponse:
     return _render(
         request,
         "exams/prepare.html",
@@ -70,24 +66,17 @@ def prepare(request: HttpRequest, unit) -> HttpResponse:
 # --- rooms --------------------------------------------------------------------------------------
 
 
-@login_required
-def rooms(request: HttpRequest, unit) -> HttpResponse:
-    school_unit = _unit(request, unit)
+@unit_page(ADMIN)
+def rooms(request: HttpRequest, school_unit) -> HttpResponse:
     form = RoomForm(request.POST or None)
-    status = 200
+    refusal = shown_on(request, form, "name")
     if request.method == "POST" and form.is_valid():
-        try:
+        with refusal:
             services.room_create(
                 actor=request.user, school_unit=school_unit, name=form.cleaned_data["name"]
             )
-        except services.ExamRefused as exc:
-            form.add_error("name", str(exc))
-            status = 400
-        else:
             messages.success(request, _("Room added."))
             return redirect("exams-rooms", school_unit.public_id)
-    elif request.method == "POST":
-        status = 400
     return _render(
         request,
         "exams/rooms.html",
@@ -96,38 +85,29 @@ def rooms(request: HttpRequest, unit) -> HttpResponse:
             "form": form,
             "rooms": selectors.rooms_for(user=request.user, school_unit=school_unit),
         },
-        status,
+        refusal.status,
     )
 
 
-@login_required
+@unit_page(ADMIN, refused_to="exams-rooms")
 @require_POST
-def room_delete(request: HttpRequest, unit, room) -> HttpResponse:
-    school_unit = _unit(request, unit)
+def room_delete(request: HttpRequest, school_unit, room) -> HttpResponse:
     target = selectors.access_room(user=request.user, school_unit=school_unit, public_id=room)
-    try:
-        services.room_delete(actor=request.user, room=target)
-        messages.success(request, _("Room removed."))
-    except services.ExamRefused as exc:
-        messages.error(request, str(exc))
+    services.room_delete(actor=request.user, room=target)
+    messages.success(request, _("Room removed."))
     return redirect("exams-rooms", school_unit.public_id)
 
 
 # --- registrations ------------------------------------------------------------------------------
 
 
-@login_required
-def registrations(request: HttpRequest, unit) -> HttpResponse:
-    school_unit = _unit(request, unit)
-    status = 200
+@unit_page(ADMIN)
+def registrations(request: HttpRequest, school_unit) -> HttpResponse:
+    refusal = shown_on(request)
     if request.method == "POST":
         test = selectors.access_test(school_unit=school_unit, public_id=request.POST.get("test"))
-        try:
+        with refusal:
             services.registration_create(actor=request.user, school_unit=school_unit, test=test)
-        except services.ExamRefused as exc:
-            messages.error(request, str(exc))
-            status = 400
-        else:
             messages.success(request, _("Registered. The test is now assigned to the grade."))
             return redirect("exams-registrations", school_unit.public_id)
     return _render(
@@ -138,7 +118,7 @@ def registrations(request: HttpRequest, unit) -> HttpResponse:
             "tests": selectors.voluntary_tests_for(school_unit=school_unit),
             "today": day_passwords.unit_today(school_unit),
         },
-        status,
+        refusal.status,
     )
 
 
@@ -155,9 +135,8 @@ def _assign_form(request, school_unit, data=None):
     )
 
 
-@login_required
-def assignments(request: HttpRequest, unit) -> HttpResponse:
-    school_unit = _unit(request, unit)
+@unit_page(ADMIN)
+def assignments(request: HttpRequest, school_unit) -> HttpResponse:
     room = _room_filter(request, school_unit)
     subtest = None
     if request.GET.get("subtest"):
@@ -165,25 +144,21 @@ def assignments(request: HttpRequest, unit) -> HttpResponse:
             school_unit=school_unit, public_id=request.GET["subtest"]
         )
     form = _assign_form(request, school_unit, request.POST or None)
-    summary, status = None, 200
-    if request.method == "POST":
-        if form.is_valid():
-            data = form.cleaned_data
-            kwargs = {"actor": request.user, "school_unit": school_unit, "subtest": data["subtest"]}
-            try:
-                if data["mode"] == "group":
-                    if data["group"] is None:
-                        raise services.ExamRefused(_("Choose a teaching group."))
-                    summary = services.assignments_create_for_group(group=data["group"], **kwargs)
-                elif data["mode"] == "grade":
-                    summary = services.assignments_create_for_grade(**kwargs)
-                else:
-                    summary = services.assignments_create(persons=data["students"], **kwargs)
-            except services.ExamRefused as exc:
-                messages.error(request, str(exc))
-                status = 400
-        else:
-            status = 400
+    # Shown as a message above the form, which stays filled in for another try.
+    refusal, form_status = shown_on(request), shown_on(request, form)
+    summary = None
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        kwargs = {"actor": request.user, "school_unit": school_unit, "subtest": data["subtest"]}
+        with refusal:
+            if data["mode"] == "group":
+                if data["group"] is None:
+                    raise services.ExamRefused(_("Choose a teaching group."))
+                summary = services.assignments_create_for_group(group=data["group"], **kwargs)
+            elif data["mode"] == "grade":
+                summary = services.assignments_create_for_grade(**kwargs)
+            else:
+                summary = services.assignments_create(persons=data["students"], **kwargs)
     rows = selectors.assignments_for(
         user=request.user,
         school_unit=school_unit,
@@ -204,43 +179,35 @@ def assignments(request: HttpRequest, unit) -> HttpResponse:
             "room_filter": room,
             "subtest_filter": subtest,
         },
-        status,
+        max(refusal.status, form_status.status),
     )
 
 
-@login_required
-def assignment_correct(request: HttpRequest, unit, assignment) -> HttpResponse:
-    school_unit = _unit(request, unit)
+@unit_page(ADMIN)
+def assignment_correct(request: HttpRequest, school_unit, assignment) -> HttpResponse:
     target = selectors.access_assignment(
         user=request.user, school_unit=school_unit, public_id=assignment
     )
     form = CorrectAssignmentForm(
         request.POST or None, subtests=selectors.subtests_for_unit(school_unit=school_unit)
     )
-    status = 200
-    if request.method == "POST":
-        if form.is_valid():
-            data = form.cleaned_data
-            try:
-                if data["replacement"] is not None:
-                    services.assignment_replace(
-                        actor=request.user,
-                        assignment=target,
-                        subtest=data["replacement"],
-                        reason=data["reason"],
-                    )
-                else:
-                    services.assignment_remove(
-                        actor=request.user, assignment=target, reason=data["reason"]
-                    )
-            except services.ExamRefused as exc:
-                form.add_error(None, str(exc))
-                status = 400
+    refusal = shown_on(request, form)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        with refusal:
+            if data["replacement"] is not None:
+                services.assignment_replace(
+                    actor=request.user,
+                    assignment=target,
+                    subtest=data["replacement"],
+                    reason=data["reason"],
+                )
             else:
-                messages.success(request, _("Assignment corrected."))
-                return redirect("exams-assignments", school_unit.public_id)
-        else:
-            status = 400
+                services.assignment_remove(
+                    actor=request.user, assignment=target, reason=data["reason"]
+                )
+            messages.success(request, _("Assignment corrected."))
+            return redirect("exams-assignments", school_unit.public_id)
     return _render(
         request,
         "exams/assignment_correct.html",
@@ -249,7 +216,7 @@ def assignment_correct(request: HttpRequest, unit, assignment) -> HttpResponse:
             "assignment": target,
             "form": form,
         },
-        status,
+        refusal.status,
     )
 
 
@@ -277,48 +244,40 @@ def _sitting_form(request, school_unit, data=None):
     )
 
 
-@login_required
-def sittings(request: HttpRequest, unit) -> HttpResponse:
-    school_unit = _unit(request, unit)
+@unit_page(ADMIN)
+def sittings(request: HttpRequest, school_unit) -> HttpResponse:
     room = _room_filter(request, school_unit)
     form = _sitting_form(request, school_unit, request.POST or None)
-    status = 200
-    if request.method == "POST":
-        if form.is_valid():
-            data = form.cleaned_data
-            try:
-                result = services.sitting_create(
-                    actor=request.user,
-                    school_unit=school_unit,
-                    subtest=data["subtest"],
-                    room=data["room"],
-                    starts_at=data["starts_at"],
-                    proctors=data["proctors"],
-                    backup_proctors=data["backup_proctors"],
-                    is_catch_up=data["is_catch_up"],
-                    students=data["students"],
-                    closes_at=data["closes_at"],
+    refusal = shown_on(request, form)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        with refusal:
+            result = services.sitting_create(
+                actor=request.user,
+                school_unit=school_unit,
+                subtest=data["subtest"],
+                room=data["room"],
+                starts_at=data["starts_at"],
+                proctors=data["proctors"],
+                backup_proctors=data["backup_proctors"],
+                is_catch_up=data["is_catch_up"],
+                students=data["students"],
+                closes_at=data["closes_at"],
+            )
+            if result.students.changed or result.students.refused:
+                messages.success(
+                    request,
+                    _("Sitting scheduled: %(placed)d placed, %(refused)d refused.")
+                    % {
+                        "placed": len(result.students.changed),
+                        "refused": len(result.students.refused),
+                    },
                 )
-            except services.ExamRefused as exc:
-                form.add_error(None, str(exc))
-                status = 400
+                for row in result.students.refused:
+                    messages.warning(request, f"{row['name']}: {row['reason']}")
             else:
-                if result.students.changed or result.students.refused:
-                    messages.success(
-                        request,
-                        _("Sitting scheduled: %(placed)d placed, %(refused)d refused.")
-                        % {
-                            "placed": len(result.students.changed),
-                            "refused": len(result.students.refused),
-                        },
-                    )
-                    for row in result.students.refused:
-                        messages.warning(request, f"{row['name']}: {row['reason']}")
-                else:
-                    messages.success(request, _("Sitting scheduled. Now place its students."))
-                return redirect("exams-sitting", school_unit.public_id, result.sitting.public_id)
-        else:
-            status = 400
+                messages.success(request, _("Sitting scheduled. Now place its students."))
+            return redirect("exams-sitting", school_unit.public_id, result.sitting.public_id)
     return _render(
         request,
         "exams/sittings.html",
@@ -332,7 +291,7 @@ def sittings(request: HttpRequest, unit) -> HttpResponse:
             ),
             "planned_students": _planned_students(form),
         },
-        status,
+        refusal.status,
     )
 
 
@@ -345,10 +304,9 @@ def _planned_students(form) -> list:
     return list(field.queryset.filter(public_id__in=parse_public_ids(ids)))
 
 
-@login_required
-def still_to_sit(request: HttpRequest, unit) -> HttpResponse:
+@unit_page(ADMIN)
+def still_to_sit(request: HttpRequest, school_unit) -> HttpResponse:
     """Who still has to sit, per subtest, with a link that plans their catch-up sitting."""
-    school_unit = _unit(request, unit)
     groups = catch_up.still_to_sit(school_unit=school_unit)
     return _render(
         request,
@@ -434,18 +392,13 @@ def _sitting_action(request, school_unit, sitting):
     raise services.ExamRefused(_("Unknown action."))
 
 
-@login_required
-def sitting_detail(request: HttpRequest, unit, sitting) -> HttpResponse:
-    school_unit = _unit(request, unit)
+@unit_page(ADMIN)
+def sitting_detail(request: HttpRequest, school_unit, sitting) -> HttpResponse:
     target = selectors.access_sitting(user=request.user, school_unit=school_unit, public_id=sitting)
-    summary, status = None, 200
+    summary, refusal = None, shown_on(request)
     if request.method == "POST":
-        try:
+        with refusal:
             summary, new = _sitting_action(request, school_unit, target)
-        except services.ExamRefused as exc:
-            messages.error(request, str(exc))
-            status = 400
-        else:
             if new is not None:
                 messages.success(request, _("Sitting postponed."))
                 return redirect("exams-sitting", school_unit.public_id, new.public_id)
@@ -476,16 +429,15 @@ def sitting_detail(request: HttpRequest, unit, sitting) -> HttpResponse:
             "postpone_form": PostponeForm(unit=school_unit),
             "scheduled": target.status == SittingStatus.SCHEDULED,
         },
-        status,
+        refusal.status,
     )
 
 
 # --- day password -------------------------------------------------------------------------------
 
 
-@login_required
-def day_password(request: HttpRequest, unit) -> HttpResponse:
-    school_unit = _unit(request, unit, Capability.VIEW_DAY_PASSWORD)
+@unit_page(Capability.VIEW_DAY_PASSWORD)
+def day_password(request: HttpRequest, school_unit) -> HttpResponse:
     today = day_passwords.unit_today(school_unit)
     day = parse_date(request.GET.get("date")) or today
     if day < today:
@@ -518,42 +470,34 @@ def _adjustment_form(request, school_unit, data=None):
     )
 
 
-@login_required
-def adjustments(request: HttpRequest, unit) -> HttpResponse:
-    school_unit = _unit(request, unit, Capability.ENTER_ADJUSTMENTS)
+@unit_page(Capability.ENTER_ADJUSTMENTS)
+def adjustments(request: HttpRequest, school_unit) -> HttpResponse:
     room = (
         _room_filter(request, school_unit)
         if ADMIN in capabilities_at(user=request.user, school_unit=school_unit)
         else None
     )
     form = _adjustment_form(request, school_unit, request.POST or None)
-    status = 200
-    if request.method == "POST":
-        if form.is_valid():
-            data = form.cleaned_data
-            try:
-                services.adjustment_set(
-                    actor=request.user,
-                    school_unit=school_unit,
-                    person=data["student"],
-                    test=data["test"],
-                    subtest=data["subtest"],
-                    extended_minutes=data["extended_minutes"],
-                    extended_percent=data["extended_percent"],
-                    tools=data["tools"],
-                    other_kinds=data["other_kinds"],
-                    decided_by=data["decided_by"],
-                    decided_on=data["decided_on"],
-                    reason=data["reason"],
-                )
-            except services.ExamRefused as exc:
-                form.add_error(None, str(exc))
-                status = 400
-            else:
-                messages.success(request, _("Adjustment saved."))
-                return redirect("exams-adjustments", school_unit.public_id)
-        else:
-            status = 400
+    refusal = shown_on(request, form)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        with refusal:
+            services.adjustment_set(
+                actor=request.user,
+                school_unit=school_unit,
+                person=data["student"],
+                test=data["test"],
+                subtest=data["subtest"],
+                extended_minutes=data["extended_minutes"],
+                extended_percent=data["extended_percent"],
+                tools=data["tools"],
+                other_kinds=data["other_kinds"],
+                decided_by=data["decided_by"],
+                decided_on=data["decided_on"],
+                reason=data["reason"],
+            )
+            messages.success(request, _("Adjustment saved."))
+            return redirect("exams-adjustments", school_unit.public_id)
     return _render(
         request,
         "exams/adjustments.html",
@@ -566,33 +510,28 @@ def adjustments(request: HttpRequest, unit) -> HttpResponse:
                 user=request.user, school_unit=school_unit, room=room
             ),
         },
-        status,
+        refusal.status,
     )
 
 
-@login_required
+@unit_page(Capability.ENTER_ADJUSTMENTS, refused_to="exams-adjustments")
 @require_POST
-def adjustment_remove(request: HttpRequest, unit, adjustment) -> HttpResponse:
-    school_unit = _unit(request, unit, Capability.ENTER_ADJUSTMENTS)
+def adjustment_remove(request: HttpRequest, school_unit, adjustment) -> HttpResponse:
     target = selectors.access_adjustment(
         user=request.user, school_unit=school_unit, public_id=adjustment
     )
-    try:
-        services.adjustment_remove(
-            actor=request.user, adjustment=target, reason=request.POST.get("reason", "")
-        )
-        messages.success(request, _("Adjustment removed."))
-    except services.ExamRefused as exc:
-        messages.error(request, str(exc))
+    services.adjustment_remove(
+        actor=request.user, adjustment=target, reason=request.POST.get("reason", "")
+    )
+    messages.success(request, _("Adjustment removed."))
     return redirect("exams-adjustments", school_unit.public_id)
 
 
 # --- exemptions ---------------------------------------------------------------------------------
 
 
-@login_required
-def exemptions(request: HttpRequest, unit) -> HttpResponse:
-    school_unit = _unit(request, unit, Capability.DECIDE_EXEMPTIONS)
+@unit_page(Capability.DECIDE_EXEMPTIONS)
+def exemptions(request: HttpRequest, school_unit) -> HttpResponse:
     cap = Capability.DECIDE_EXEMPTIONS
     tests = selectors.tests_for_unit(school_unit=school_unit).filter(programme=Programme.NO_MAPPING)
     form = ExemptionForm(
@@ -603,31 +542,24 @@ def exemptions(request: HttpRequest, unit) -> HttpResponse:
         head_teachers=selectors.head_teachers_at(school_unit=school_unit),
     )
     room = _room_filter(request, school_unit)
-    status = 200
-    if request.method == "POST":
-        if form.is_valid():
-            data = form.cleaned_data
-            try:
-                services.exemption_create(
-                    actor=request.user,
-                    school_unit=school_unit,
-                    person=data["student"],
-                    test=data["test"],
-                    subtest=data["subtest"],
-                    ground=data["ground"],
-                    decision_reference=data["decision_reference"],
-                    attested_no_significance=data["attested_no_significance"],
-                    decided_by=data["decided_by"],
-                    decided_on=data["decided_on"],
-                )
-            except services.ExamRefused as exc:
-                form.add_error(None, str(exc))
-                status = 400
-            else:
-                messages.success(request, _("Exemption recorded."))
-                return redirect("exams-exemptions", school_unit.public_id)
-        else:
-            status = 400
+    refusal = shown_on(request, form)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        with refusal:
+            services.exemption_create(
+                actor=request.user,
+                school_unit=school_unit,
+                person=data["student"],
+                test=data["test"],
+                subtest=data["subtest"],
+                ground=data["ground"],
+                decision_reference=data["decision_reference"],
+                attested_no_significance=data["attested_no_significance"],
+                decided_by=data["decided_by"],
+                decided_on=data["decided_on"],
+            )
+            messages.success(request, _("Exemption recorded."))
+            return redirect("exams-exemptions", school_unit.public_id)
     return _render(
         request,
         "exams/exemptions.html",
@@ -641,50 +573,41 @@ def exemptions(request: HttpRequest, unit) -> HttpResponse:
                 user=request.user, school_unit=school_unit, room=room
             ),
         },
-        status,
+        refusal.status,
     )
 
 
-@login_required
+@unit_page(Capability.DECIDE_EXEMPTIONS, refused_to="exams-exemptions")
 @require_POST
-def exemption_remove(request: HttpRequest, unit, exemption) -> HttpResponse:
-    school_unit = _unit(request, unit, Capability.DECIDE_EXEMPTIONS)
+def exemption_remove(request: HttpRequest, school_unit, exemption) -> HttpResponse:
     target = selectors.access_exemption(
         user=request.user, school_unit=school_unit, public_id=exemption
     )
-    try:
-        services.exemption_remove(
-            actor=request.user, exemption=target, reason=request.POST.get("reason", "")
-        )
-        messages.success(request, _("Exemption withdrawn."))
-    except services.ExamRefused as exc:
-        messages.error(request, str(exc))
+    services.exemption_remove(
+        actor=request.user, exemption=target, reason=request.POST.get("reason", "")
+    )
+    messages.success(request, _("Exemption withdrawn."))
     return redirect("exams-exemptions", school_unit.public_id)
 
 
 # --- readiness ----------------------------------------------------------------------------------
 
 
-@login_required
-def readiness_page(request: HttpRequest, unit, printable: bool = False) -> HttpResponse:
-    school_unit = _unit(request, unit)
+@unit_page(ADMIN, refused_to="exams-readiness")
+def readiness_page(request: HttpRequest, school_unit, printable: bool = False) -> HttpResponse:
     if request.method == "POST":
         sitting = None
         if request.POST.get("sitting"):
             sitting = selectors.access_sitting(
                 user=request.user, school_unit=school_unit, public_id=request.POST["sitting"]
             )
-        try:
-            services.checklist_acknowledge(
-                actor=request.user,
-                school_unit=school_unit,
-                sitting=sitting,
-                key=request.POST.get("key", ""),
-            )
-        except services.ExamRefused as exc:
-            messages.error(request, str(exc))
-        else:
-            messages.success(request, _("Acknowledged."))
+        services.checklist_acknowledge(
+            actor=request.user,
+            school_unit=school_unit,
+            sitting=sitting,
+            key=request.POST.get("key", ""),
+        )
+        messages.success(request, _("Acknowledged."))
         return redirect(reverse("exams-readiness", args=[school_unit.public_id]))
     template = "exams/readiness_print.html" if printable else "exams/readiness.html"
     room = _room_filter(request, school_unit)

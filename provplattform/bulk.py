@@ -14,6 +14,9 @@ from collections.abc import Sequence
 from django.db import connections, models, router
 from django.utils import timezone
 
+# Rows per statement: Django's bulk_create/bulk_update (one placeholder per value, so kept
+# small) and the array INSERT below (one parameter per column, so it takes more).
+ORM_BATCH = 1000
 BATCH = 5000
 
 

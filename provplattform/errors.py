@@ -7,6 +7,9 @@ views. The message is short, translated and safe to show to the person who asked
 
 from __future__ import annotations
 
+from typing import Any
+
+from django.core.exceptions import ObjectDoesNotExist, ValidationError
 from django.utils.translation import gettext_lazy as _
 
 
@@ -53,3 +56,12 @@ class Conflict(Refused):
     @classmethod
     def default_message(cls) -> object:
         return _("Someone else changed this in the meantime.")
+
+
+def get_or_not_found(queryset: Any, message: object = "", /, **lookup: Any) -> Any:
+    """`queryset.get(**lookup)`, or `NotFound` for a missing row or a malformed id alike, so the
+    answer never tells a stranger which ids exist."""
+    try:
+        return queryset.get(**lookup)
+    except (ObjectDoesNotExist, ValueError, TypeError, ValidationError) as exc:
+        raise NotFound(message) from exc

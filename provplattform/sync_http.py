@@ -95,7 +95,7 @@ class SyncDjango:
 
     def _ready(self) -> tuple[Any, concurrent.futures.ThreadPoolExecutor]:
         if self._handler is None:
-            from django.core.handlers.wsgi import WSGIHandler
+            from django.core.handlers.wsgi import WSGIHandler  # noqa: PLC0415 - after django.setup()
 
             self._handler = WSGIHandler()
         if self._executor is None:

@@ -29,7 +29,7 @@ from django.http import HttpRequest
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from provplattform.audit import audit_record
+from provplattform.audit import AuditAction, audit_record
 
 logger = logging.getLogger(__name__)
 
@@ -64,7 +64,7 @@ def _record_failure(account_id: int, now: datetime.datetime) -> None:
             logger.warning("login locked account_id=%s", account.pk)
             audit_record(
                 actor=None,
-                action="login.locked",
+                action=AuditAction.LOGIN_LOCKED,
                 target=account,
                 after={"locked_until": account.locked_until.isoformat()},
             )
@@ -134,4 +134,4 @@ def password_reset_recorded(*, user) -> None:
     """A password set through an e-mailed link is audited. The failure count and any lock stay as
     they are: a reset link is no way around the per-account throttling."""
     logger.info("password reset account_id=%s", user.pk)
-    audit_record(actor=user, action="password.reset", target=user)
+    audit_record(actor=user, action=AuditAction.PASSWORD_RESET, target=user)

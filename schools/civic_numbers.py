@@ -10,6 +10,7 @@ import datetime
 import re
 
 from django.core.exceptions import ValidationError
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 _SE_PATTERN = re.compile(r"^(\d{2})?(\d{2})(\d{2})(\d{2})[-+]?(\d{4})$")
@@ -48,7 +49,7 @@ def normalise_swedish(value: str) -> str | None:
         return None
     real_day = int(day) - 60 if int(day) > 60 else int(day)  # samordningsnummer adds 60
     if century is None:
-        today = datetime.date.today()
+        today = timezone.localdate()
         century_int = today.year // 100
         if int(year) > today.year % 100:
             century_int -= 1

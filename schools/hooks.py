@@ -11,21 +11,27 @@ from __future__ import annotations
 import datetime
 from collections.abc import Callable
 
+from provplattform.hooks import Hook
+
 SittingCalendar = Callable[[object], dict[int, datetime.datetime]]
 
-_sitting_calendar: SittingCalendar | None = None
-transfer_applied: list[Callable[[object, object], None]] = []
+sitting_calendar: Hook[SittingCalendar] = Hook("sitting_calendar")
+transfer_applied: Hook[Callable[[object, object], None]] = Hook("transfer_applied")
 
 
 def register_sitting_calendar(provider: SittingCalendar) -> None:
-    global _sitting_calendar
-    _sitting_calendar = provider
+    sitting_calendar.subscribe(provider)
 
 
 def upcoming_sittings(organiser) -> dict[int, datetime.datetime]:
-    return _sitting_calendar(organiser) if _sitting_calendar else {}
+    """The earliest upcoming sitting per school unit, over every provider."""
+    earliest: dict[int, datetime.datetime] = {}
+    for found in sitting_calendar.notify(organiser):
+        for unit_id, starts in found.items():
+            if unit_id not in earliest or starts < earliest[unit_id]:
+                earliest[unit_id] = starts
+    return earliest
 
 
 def on_transfer_applied(callback: Callable[[object, object], None]) -> None:
-    if callback not in transfer_applied:
-        transfer_applied.append(callback)
+    transfer_applied.subscribe(callback)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from django.db.models import OuterRef, Prefetch, Q, QuerySet, Subquery
 
+from provplattform.audit import AuditAction
 from provplattform.lookup import get_by_public_id
 from provplattform.models import AuditEvent
 from schools.models import (
@@ -214,7 +215,9 @@ def _role_labels(codes) -> list[str]:
 def role_history(*, school_unit: SchoolUnit, limit: int = 50) -> list[dict]:
     """Recent role changes at the unit, newest first, with the names of actor and person."""
     events = list(
-        AuditEvent.objects.filter(scope=school_unit.public_id, action__startswith="role.")
+        AuditEvent.objects.filter(
+            scope=school_unit.public_id, action__in=AuditAction.of("role")
+        )
         .select_related("actor")
         .order_by("-at", "-id")[:limit]
     )

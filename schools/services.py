@@ -8,7 +8,8 @@ from django.contrib.auth.models import Permission
 from django.db import transaction
 from django.utils.translation import gettext as _
 
-from provplattform.audit import audit_record
+from provplattform.audit import AuditAction, audit_record
+from provplattform.bulk import ORM_BATCH
 from provplattform.errors import Refused
 from schools.civic_numbers import organisation_number_ok
 from schools.models import (
@@ -173,7 +174,7 @@ def role_assign(
         permissions_sync(person=person, school_unit=school_unit)
         audit_record(
             actor=actor,
-            action="role.assign",
+            action=AuditAction.ROLE_ASSIGN,
             target=person,
             before=before,
             after=_roles_snapshot(person, school_unit),
@@ -204,7 +205,7 @@ def role_remove(
         permissions_sync(person=person, school_unit=school_unit)
         audit_record(
             actor=actor,
-            action="role.remove",
+            action=AuditAction.ROLE_REMOVE,
             target=person,
             before=before,
             after=_roles_snapshot(person, school_unit),
@@ -223,7 +224,7 @@ def roles_revoke_all(*, actor, person: Person, reason: str) -> None:
         permissions_sync(person=person, school_unit=school_unit)
         audit_record(
             actor=actor,
-            action="role.revoke_all",
+            action=AuditAction.ROLE_REVOKE_ALL,
             target=person,
             before=before,
             after=[],
@@ -292,7 +293,7 @@ def permissions_sync_many(*, pairs) -> None:
             )
             for user_id, unit_id, perm_id in wanted - existing.keys()
         ],
-        batch_size=1000,
+        batch_size=ORM_BATCH,
     )
 
     teaches = TeachingGroup.teachers.through
@@ -330,7 +331,7 @@ def permissions_sync_many(*, pairs) -> None:
             )
             for user_id, gid in wanted_groups - existing_groups.keys()
         ],
-        batch_size=1000,
+        batch_size=ORM_BATCH,
     )
 
 
@@ -382,7 +383,7 @@ def organiser_create(
         "external_id": external_id,
     }
     organiser = Organiser.objects.create(**fields)
-    audit_record(actor=actor, action="organiser.create", target=organiser, after=fields)
+    audit_record(actor=actor, action=AuditAction.ORGANISER_CREATE, target=organiser, after=fields)
     return organiser
 
 
@@ -399,7 +400,7 @@ def _platform_roles(user: User) -> dict:
 def _audit_platform_grant(*, actor, user: User, before: dict) -> None:
     audit_record(
         actor=actor,
-        action="platform_role.grant",
+        action=AuditAction.PLATFORM_ROLE_GRANT,
         target=user,
         before=before,
         after=_platform_roles(user),
@@ -446,5 +447,7 @@ def platform_login_create(*, actor, username: str, email: str) -> User:
     user = User(username=username, email=email)
     user.set_unusable_password()
     user.save()
-    audit_record(actor=actor, action="user.create", target=user, after={"username": username})
+    audit_record(
+        actor=actor, action=AuditAction.USER_CREATE, target=user, after={"username": username}
+    )
     return user

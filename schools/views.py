@@ -26,6 +26,7 @@ from django.views.decorators.http import require_GET, require_POST
 from schools import dashboard, navigation, selectors
 from schools.auth import LOGIN_REFUSED_MESSAGE, login_attempt, password_reset_recorded
 from schools.forms import LoginForm, RoleChangeForm, StaffPasswordResetForm
+from schools.pages import unit_page
 from schools.roles import ROLE_TABLE, Capability, Role, assignable_roles
 from schools.services import RoleRefused, role_assign, role_remove
 
@@ -176,19 +177,13 @@ def _staff_page(request: HttpRequest, school_unit, *, form=None, status: int = 2
     return render(request, "schools/staff.html", context, status=status)
 
 
-@login_required
+@unit_page(Capability.VIEW_STAFF)
 @require_GET
-def unit_staff(request: HttpRequest, unit) -> HttpResponse:
-    school_unit = selectors.access_school_unit(
-        user=request.user, public_id=unit, capability=Capability.VIEW_STAFF
-    )
+def unit_staff(request: HttpRequest, school_unit) -> HttpResponse:
     return _staff_page(request, school_unit)
 
 
-def _role_change(request: HttpRequest, unit, *, assign: bool) -> HttpResponse:
-    school_unit = selectors.access_school_unit(
-        user=request.user, public_id=unit, capability=Capability.VIEW_STAFF
-    )
+def _role_change(request: HttpRequest, school_unit, *, assign: bool) -> HttpResponse:
     form = RoleChangeForm(request.POST)
     if not form.is_valid():
         return _staff_page(request, school_unit, form=form, status=400)
@@ -210,37 +205,31 @@ def _role_change(request: HttpRequest, unit, *, assign: bool) -> HttpResponse:
     return redirect("unit-staff", unit=school_unit.public_id)
 
 
-@login_required
+@unit_page(Capability.VIEW_STAFF)
 @require_POST
-def unit_role_assign(request: HttpRequest, unit) -> HttpResponse:
-    return _role_change(request, unit, assign=True)
+def unit_role_assign(request: HttpRequest, school_unit) -> HttpResponse:
+    return _role_change(request, school_unit, assign=True)
 
 
-@login_required
+@unit_page(Capability.VIEW_STAFF)
 @require_POST
-def unit_role_remove(request: HttpRequest, unit) -> HttpResponse:
-    return _role_change(request, unit, assign=False)
+def unit_role_remove(request: HttpRequest, school_unit) -> HttpResponse:
+    return _role_change(request, school_unit, assign=False)
 
 
 # --- Teaching groups and students ----------------------------------------------------------------
 
 
-@login_required
+@unit_page(Capability.VIEW_STUDENTS)
 @require_GET
-def unit_groups(request: HttpRequest, unit) -> HttpResponse:
-    school_unit = selectors.access_school_unit(
-        user=request.user, public_id=unit, capability=Capability.VIEW_STUDENTS
-    )
+def unit_groups(request: HttpRequest, school_unit) -> HttpResponse:
     groups = selectors.teaching_groups_of(user=request.user, school_unit=school_unit)
     return render(request, "schools/groups.html", {"unit": school_unit, "groups": groups})
 
 
-@login_required
+@unit_page(Capability.VIEW_STUDENTS)
 @require_GET
-def unit_students(request: HttpRequest, unit) -> HttpResponse:
-    school_unit = selectors.access_school_unit(
-        user=request.user, public_id=unit, capability=Capability.VIEW_STUDENTS
-    )
+def unit_students(request: HttpRequest, school_unit) -> HttpResponse:
     query = request.GET.get("q", "").strip()[:100]
     students = selectors.students_with_year(
         user=request.user, school_unit=school_unit, search=query

@@ -1,4 +1,5 @@
 import pytest
+from django.db import transaction
 
 from tests.world import build_world
 
@@ -20,4 +21,28 @@ def english_messages(request):
 
 @pytest.fixture
 def world(db):
+    return build_world()
+
+
+@pytest.fixture(scope="module")
+def module_db(django_db_setup, django_db_blocker):
+    """One transaction around a whole test module, rolled back after its last test.
+
+    Data a module-scoped fixture builds on top of it is built once and shared by the module's
+    tests; each test still runs in its own savepoint (mark it `django_db`), so what a test writes
+    is gone before the next one. Only for tests that treat the shared data as read-only.
+    """
+    with django_db_blocker.unblock():
+        block = transaction.atomic()
+        block.__enter__()
+        try:
+            yield
+        finally:
+            transaction.set_rollback(True)
+            block.__exit__(None, None, None)
+
+
+@pytest.fixture(scope="module")
+def shared_world(module_db):
+    """The standard world, built once per module (see `module_db`)."""
     return build_world()

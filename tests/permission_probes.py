@@ -6,10 +6,13 @@ that work at selector level). The matrix turns responses into outcomes:
 
     2xx/3xx -> ALLOWED · 404 -> NOT_FOUND · anything else (403, 400...) -> REFUSED
 
-To replace a fallback with a real endpoint probe, define `PROBES = {Capability.X: probe}` in
-`tests/exams/probes.py` or `tests/delivery/probes.py` (or another module listed in
-`OPTIONAL_PROBE_MODULES`); entries there override the ones here. A probe must leave the database
-state irrelevant to other probes (each matrix case runs in its own transaction anyway).
+Every capability needs a probe of its own: a new capability without one fails
+`test_every_capability_has_a_probe`. Define `PROBES = {Capability.X: probe}` in the probes module of
+the app whose page or API serves it (`tests/<app>/probes.py`, listed in `OPTIONAL_PROBE_MODULES`);
+entries there override the ones here. A capability whose pages do not exist yet is probed at
+selector level (`selector_probe`) and named in `AWAITING_PAGES`, so it shows up as a debt. A probe
+must leave the database state irrelevant to other probes (each matrix case runs in its own
+transaction anyway).
 """
 
 from __future__ import annotations
@@ -111,9 +114,13 @@ def probe_view_group_results(client: Client, unit: SchoolUnit) -> Outcome:
     return selector_outcome(user, unit, groups.exists())
 
 
-def fallback_probe(capability: Capability) -> Probe:
-    """Checks the guardian permission data the role services keep in step with the role table,
-    both as a single check and through the list-scoping helper."""
+probe_view_group_results.is_selector_level = True  # type: ignore[attr-defined]
+
+
+def selector_probe(capability: Capability) -> Probe:
+    """For a capability whose pages do not exist yet: checks the guardian permission data the
+    role services keep in step with the role table, both as a single check and through the
+    list-scoping helper."""
 
     def probe(client: Client, unit: SchoolUnit) -> Outcome:
         user = probe_user(client)
@@ -124,21 +131,35 @@ def fallback_probe(capability: Capability) -> Probe:
         assert single == scoped, f"{capability}: single check and scoping helper disagree"
         return selector_outcome(user, unit, single)
 
-    probe.is_fallback = True  # type: ignore[attr-defined]
+    probe.is_selector_level = True  # type: ignore[attr-defined]
     return probe
 
 
+# Capabilities of the grading and results apps, probed at selector level until their pages
+# exist; the app that adds the page replaces the probe and removes the capability from here.
+AWAITING_PAGES = frozenset(
+    {
+        Capability.PREPARE_GRADING,
+        Capability.ASSESS,
+        Capability.VIEW_ALL_RESULTS,
+        Capability.EXPORT_RESULTS,
+        Capability.VIEW_GROUP_RESULTS,
+    }
+)
+
+
 def _build_registry() -> dict[Capability, Probe]:
-    probes: dict[Capability, Probe] = {c: fallback_probe(c) for c in Capability}
-    probes.update(
-        {
-            Capability.VIEW_STUDENTS: probe_view_students,
-            Capability.VIEW_STAFF: probe_view_staff,
-            Capability.ASSIGN_ROLES: _assign_probe(Role.ASSESSOR),
-            Capability.ASSIGN_TEST_ADMIN_ROLE: _assign_probe(Role.TEST_ADMINISTRATOR),
-            Capability.VIEW_GROUP_RESULTS: probe_view_group_results,
-        }
-    )
+    probes: dict[Capability, Probe] = {
+        Capability.VIEW_STUDENTS: probe_view_students,
+        Capability.VIEW_STAFF: probe_view_staff,
+        Capability.ASSIGN_ROLES: _assign_probe(Role.ASSESSOR),
+        Capability.ASSIGN_TEST_ADMIN_ROLE: _assign_probe(Role.TEST_ADMINISTRATOR),
+        Capability.VIEW_GROUP_RESULTS: probe_view_group_results,
+        Capability.PREPARE_GRADING: selector_probe(Capability.PREPARE_GRADING),
+        Capability.ASSESS: selector_probe(Capability.ASSESS),
+        Capability.VIEW_ALL_RESULTS: selector_probe(Capability.VIEW_ALL_RESULTS),
+        Capability.EXPORT_RESULTS: selector_probe(Capability.EXPORT_RESULTS),
+    }
     for name in OPTIONAL_PROBE_MODULES:
         if importlib.util.find_spec(name) is None:
             continue
@@ -150,5 +171,5 @@ def _build_registry() -> dict[Capability, Probe]:
 PROBES: dict[Capability, Probe] = _build_registry()
 
 
-def is_fallback(capability: Capability) -> bool:
-    return getattr(PROBES[capability], "is_fallback", False)
+def is_selector_level(capability: Capability) -> bool:
+    return getattr(PROBES[capability], "is_selector_level", False)

@@ -3,14 +3,32 @@ every role at the first unit, two teaching groups, students, and an outsider."""
 
 from __future__ import annotations
 
+import secrets
 from dataclasses import dataclass, field
 
-from schools.models import Person, SchoolUnit, TeachingGroup, User
+from django.utils import timezone
+
+from delivery.models import Attempt
+from exams.models import SittingProctor, SittingStudent
+from schools.models import (
+    OrganiserApiToken,
+    Person,
+    RoleAssignment,
+    SchoolUnit,
+    TeachingGroup,
+    TransferRun,
+    TransferSource,
+    User,
+)
 from schools.roles import Role
 from schools.services import permissions_sync, role_assign
 from tests.factories import (
+    AdjustmentFactory,
+    AssignmentFactory,
+    ExemptionFactory,
     OrganiserFactory,
     SchoolUnitFactory,
+    SittingFactory,
     TeachingGroupFactory,
     UserFactory,
     staff_member,
@@ -77,3 +95,43 @@ def build_world() -> World:
     )
     world.outsider = UserFactory(username="outsider")
     return world
+
+
+def seed_unit(unit, subtest, norwegian_subtest) -> dict:
+    """One object of every kind a route can name, at `unit`: a head teacher, a group, a student
+    placed in a sitting with a proctor and an attempt, an assignment, an adjustment, an
+    exemption, a transfer run and an API token of the organiser. Called again, one more of
+    each (the query-count tests grow the lists this way)."""
+    member = staff_member(unit, duty_role="Rektor")
+    role_assign(actor=None, person=member.person, school_unit=unit, role=Role.HEAD_TEACHER)
+    group = TeachingGroupFactory(school_unit=unit)
+    pupil = student(unit)
+    group.members.add(pupil)
+    sitting = SittingFactory(school_unit=unit, subtest=subtest, starts_at=timezone.now())
+    SittingStudent.objects.create(sitting=sitting, person=pupil)
+    SittingProctor.objects.create(sitting=sitting, person=member.person)
+    return {
+        "unit": unit,
+        "room": sitting.room,
+        "sitting": sitting,
+        "student": pupil,
+        "proctor": member.person,
+        "attempt": Attempt.objects.create(sitting=sitting, person=pupil),
+        "assignment": AssignmentFactory(school_unit=unit, subtest=subtest, person=pupil),
+        "role_assignment": RoleAssignment.objects.get(person=member.person, school_unit=unit),
+        "adjustment": AdjustmentFactory(
+            school_unit=unit, person=pupil, test=subtest.test, decided_by=member.person
+        ),
+        "exemption": ExemptionFactory(
+            school_unit=unit, test=norwegian_subtest.test, decided_by=member.person
+        ),
+        "transfer_run": TransferRun.objects.create(
+            organiser=unit.organiser, source=TransferSource.XLSX, school_unit=unit
+        ),
+        "token": OrganiserApiToken.objects.create(
+            organiser=unit.organiser,
+            name=f"Token of {unit.name}",
+            prefix=secrets.token_hex(4),
+            token_hash=secrets.token_hex(32),
+        ),
+    }

@@ -18,8 +18,8 @@ from django.contrib.auth.hashers import make_password
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from provplattform.audit import audit_record_many
-from provplattform.bulk import bulk_insert
+from provplattform.audit import AuditAction, audit_record_many
+from provplattform.bulk import BATCH, ORM_BATCH, bulk_insert
 from schools import hooks
 from schools.models import (
     Activity,
@@ -51,10 +51,9 @@ KIND_LABELS = (
     "users",
     "roles",
 )
-BATCH = 1000
 
 
-def _chunked(values: Iterable, size: int = 5000):
+def _chunked(values: Iterable, size: int = BATCH):
     values = list(values)
     for start in range(0, len(values), size):
         yield values[start : start + size]
@@ -466,7 +465,7 @@ class Transfer:
             )
         SchoolUnit.objects.bulk_create(
             rows,
-            batch_size=BATCH,
+            batch_size=ORM_BATCH,
             update_conflicts=True,
             unique_fields=["organiser", "external_id"],
             update_fields=[
@@ -636,10 +635,10 @@ class Transfer:
             )
         self.moved_groups = {group.id: group.school_unit_id for group in moved}
         if moved:
-            TeachingGroup.objects.bulk_update(moved, ["school_unit"], batch_size=BATCH)
+            TeachingGroup.objects.bulk_update(moved, ["school_unit"], batch_size=ORM_BATCH)
         TeachingGroup.objects.bulk_create(
             rows,
-            batch_size=BATCH,
+            batch_size=ORM_BATCH,
             update_conflicts=True,
             unique_fields=["school_unit", "external_id"],
             update_fields=["name", "group_type", "modified"],
@@ -715,10 +714,10 @@ class Transfer:
                 )
             )
         if moved:
-            Duty.objects.bulk_update(moved, ["school_unit"], batch_size=BATCH)
+            Duty.objects.bulk_update(moved, ["school_unit"], batch_size=ORM_BATCH)
         Duty.objects.bulk_create(
             rows,
-            batch_size=BATCH,
+            batch_size=ORM_BATCH,
             update_conflicts=True,
             unique_fields=["school_unit", "external_id"],
             update_fields=["person", "duty_role", "start_date", "end_date", "modified"],
@@ -754,7 +753,7 @@ class Transfer:
         new = wanted_pairs - existing.keys()
         stale = {key: pk for key, pk in existing.items() if key not in wanted_pairs}
         through.objects.bulk_create(
-            [through(teachinggroup_id=g, person_id=p) for g, p in new], batch_size=BATCH
+            [through(teachinggroup_id=g, person_id=p) for g, p in new], batch_size=ORM_BATCH
         )
         for chunk in _chunked(stale.values()):
             through.objects.filter(id__in=chunk).delete()
@@ -794,7 +793,7 @@ class Transfer:
             rows.append(Activity(organiser=self.organiser, external_id=ext, links=links))
         Activity.objects.bulk_create(
             rows,
-            batch_size=BATCH,
+            batch_size=ORM_BATCH,
             update_conflicts=True,
             unique_fields=["organiser", "external_id"],
             update_fields=["links", "modified"],
@@ -861,7 +860,7 @@ class Transfer:
         audit_record_many(
             [
                 {
-                    "action": "group.teacher_remove",
+                    "action": AuditAction.GROUP_TEACHER_REMOVE,
                     "target": Person(id=pid, public_id=person_pub[pid]),
                     "scope": unit_pub[before],
                     "before": {
@@ -929,7 +928,7 @@ class Transfer:
             audit_record_many(
                 [
                     {
-                        "action": "person.remove",
+                        "action": AuditAction.PERSON_REMOVE,
                         "target": Person(id=pid, public_id=public_ids[pid]),
                         "reason": self.reason,
                     }
@@ -1019,7 +1018,7 @@ class Transfer:
         audit_record_many(
             [
                 {
-                    "action": "role.revoke_all",
+                    "action": AuditAction.ROLE_REVOKE_ALL,
                     "target": Person(id=p, public_id=person_pub[p]),
                     "scope": unit_pub[u],
                     "before": sorted(roles),
@@ -1061,7 +1060,7 @@ class Transfer:
                     for pid in missing
                     if new_ids.get(pid)
                 ],
-                batch_size=BATCH,
+                batch_size=ORM_BATCH,
             )
             counts.created += len(missing)
             self.new_user_persons = missing
@@ -1083,7 +1082,7 @@ class Transfer:
                 continue
             changed.append(User(id=uid, username=want_name, is_active=want_active))
         if changed:
-            User.objects.bulk_update(changed, ["username", "is_active"], batch_size=BATCH)
+            User.objects.bulk_update(changed, ["username", "is_active"], batch_size=ORM_BATCH)
 
     def _apply_roles(self, removed_ids: list[int]) -> None:
         """Roles from duties (source TRANSFER); a person without a duty at a unit holds no role
@@ -1153,7 +1152,7 @@ class Transfer:
                         )
                         for p, u, r in new
                     ],
-                    batch_size=BATCH,
+                    batch_size=ORM_BATCH,
                 )
                 for chunk in _chunked(stale.values()):
                     RoleAssignment.objects.filter(id__in=chunk).delete()
@@ -1184,7 +1183,7 @@ class Transfer:
         audit_record_many(
             [
                 {
-                    "action": "role.transfer_sync",
+                    "action": AuditAction.ROLE_TRANSFER_SYNC,
                     "target": Person(id=p, public_id=person_pub[p]),
                     "scope": unit_pub[u],
                     "before": sorted(before.get((p, u), ())),

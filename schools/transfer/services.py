@@ -36,6 +36,7 @@ from schools.models import (
 from schools.transfer.apply import Transfer
 from schools.transfer.document import Rejection, count_records, decode, parse
 from schools.transfer.selectors import organisers_administered_by
+from schools.transfer.xlsx import check_archive
 
 logger = logging.getLogger(__name__)
 PROGRESS_TTL_S = 24 * 3600
@@ -211,7 +212,7 @@ def transfer_submit(
     school_unit: SchoolUnit | None = None,
 ) -> TransferRun:
     """Queue a run; the Celery job starts once this transaction commits."""
-    from schools.tasks import transfer_run  # tasks import services, not the other way round
+    from schools.tasks import transfer_run  # noqa: PLC0415 - tasks import services: a cycle
 
     run = TransferRun.objects.create(
         organiser=organiser,
@@ -232,8 +233,6 @@ def transfer_submit_xlsx(
     """Turn an uploaded workbook into a transfer document and queue it like an API run.
 
     Only an administrator of the organiser uploads, for the organiser or one of its units."""
-    from schools.transfer.xlsx import check_archive
-
     if not organisers_administered_by(actor).filter(organiser=organiser).exists():
         raise PermissionDenied("Only the organiser's administrator uploads spreadsheets.")
     if school_unit is not None and school_unit.organiser_id != organiser.pk:
@@ -332,9 +331,5 @@ def _execute(run: TransferRun) -> TransferRun:
     if run.status == TransferStatus.APPLIED:
         organiser = run.organiser
 
-        def notify() -> None:
-            for callback in list(hooks.transfer_applied):
-                callback(organiser, run)
-
-        transaction.on_commit(notify)
+        transaction.on_commit(lambda: hooks.transfer_applied.notify(organiser, run))
     return run

@@ -12,7 +12,7 @@ import secrets
 from django.db import transaction
 from django.utils import timezone
 
-from provplattform.audit import audit_record
+from provplattform.audit import AuditAction, audit_record
 from schools.models import Organiser, OrganiserApiToken
 
 
@@ -34,7 +34,9 @@ def api_token_create(
         token_hash=_hash(plain),
         created_by=actor if getattr(actor, "is_authenticated", False) else None,
     )
-    audit_record(actor=actor, action="api_token.create", target=token, after={"name": token.name})
+    audit_record(
+        actor=actor, action=AuditAction.API_TOKEN_CREATE, target=token, after={"name": token.name}
+    )
     return token, plain
 
 
@@ -45,7 +47,9 @@ def api_token_revoke(*, token: OrganiserApiToken, actor=None) -> None:
         return
     token.revoked_at = timezone.now()
     token.save(update_fields=["revoked_at", "modified"])
-    audit_record(actor=actor, action="api_token.revoke", target=token, before={"name": token.name})
+    audit_record(
+        actor=actor, action=AuditAction.API_TOKEN_REVOKE, target=token, before={"name": token.name}
+    )
 
 
 def api_token_authenticate(plain: str) -> OrganiserApiToken | None:

@@ -2,11 +2,11 @@ import datetime
 
 import pytest
 import time_machine
-from django.http import Http404
 
 from delivery import services
 from delivery.models import Attempt, AttemptStatus, Response
 from exams.models import Item, SittingStatus
+from provplattform.errors import NotFound
 from provplattform.models import AuditEvent
 from schools.roles import Role
 from tests.delivery.attempt_helpers import local_at, make_sitting, proctor, started_attempt
@@ -49,7 +49,7 @@ def test_release_refused_on_another_day(world):
 @pytest.mark.parametrize("role", [Role.ASSESSOR, Role.OTHER_STAFF, Role.ASSESSMENT_LEAD])
 def test_release_refused_for_staff_without_the_proctor_role(world, ten_o_clock, role):
     sitting = make_sitting(world)
-    with pytest.raises(Http404):
+    with pytest.raises(NotFound):
         services.attempt_release(actor=world.staff[role], sitting=sitting)
     assert not Attempt.objects.filter(released_at__isnull=False).exists()
 
@@ -66,7 +66,7 @@ def test_proctor_actions_refused_for_another_units_staff(world, ten_o_clock):
         lambda a: services.attempt_mark_absent(actor=world.outsider, attempt=a),
         lambda a: services.sitting_end(actor=world.outsider, sitting=sitting),
     ):
-        with pytest.raises(Http404):
+        with pytest.raises(NotFound):
             action(attempt)
     attempt.refresh_from_db()
     assert attempt.status == AttemptStatus.WORKING and attempt.added_seconds == 0

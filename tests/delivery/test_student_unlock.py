@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import pytest
 import time_machine
-from django.http import Http404
 from django.test import Client
 from django.urls import reverse
 
 from delivery import student_auth
 from delivery.models import Attempt, StudentCredential
+from provplattform.errors import NotFound
 from provplattform.models import AuditEvent
 from schools.roles import Role
 from schools.services import role_assign
@@ -111,7 +111,7 @@ def test_a_student_not_placed_in_the_sitting_is_not_unlocked_there(world, locked
     StudentCredential.objects.filter(pk=elsewhere.pk).update(
         locked_until=local_at(12), failed_logins=3
     )
-    with time_machine.travel(local_at(10, 5), tick=False), pytest.raises(Http404):
+    with time_machine.travel(local_at(10, 5), tick=False), pytest.raises(NotFound):
         student_auth.student_login_unlock(
             actor=world.staff[Role.TEST_ADMINISTRATOR], sitting=sitting, person=elsewhere.person
         )

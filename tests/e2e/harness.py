@@ -556,7 +556,8 @@ VIEWPORT = {"width": 1366, "height": 768}
 
 
 def browser_context(chromium: Browser, **extra) -> BrowserContext:
-    context = chromium.new_context(viewport=VIEWPORT, locale="en-GB", **extra)
+    extra.setdefault("locale", "en-GB")
+    context = chromium.new_context(viewport=VIEWPORT, **extra)
     context.set_default_timeout(15_000)
     return context
 

@@ -141,6 +141,7 @@ def seed() -> dict:
     return {
         "unit": str(unit.public_id),
         "proctor": {"username": proctor.username, "password": PASSWORD},
+        "head": {"username": head.username, "password": PASSWORD},
         "day_password": day_password,
         "items": [{"id": str(i.public_id), "kind": i.kind} for i in items],
         "sittings": {

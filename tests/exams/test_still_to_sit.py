@@ -7,6 +7,7 @@ import datetime
 
 import pytest
 from django.urls import reverse
+from django.utils import timezone
 
 from exams import catch_up
 from exams.models import Sitting, SittingStatus
@@ -17,7 +18,7 @@ from tests.factories import ExemptionFactory, PersonFactory
 
 pytestmark = pytest.mark.django_db
 
-DAY = datetime.date.today() + datetime.timedelta(days=2)
+DAY = timezone.localdate() + datetime.timedelta(days=2)
 
 
 def _ended_sitting(world, *, students, assigned=None):

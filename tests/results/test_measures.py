@@ -3,6 +3,7 @@
 import datetime
 
 import pytest
+from django.utils import timezone
 
 from exams.models import Subtest
 from provplattform.models import AuditEvent
@@ -69,7 +70,7 @@ def test_follow_up_request_answered_from_recorded_measures(client, world, sat):
             "test": str(test.public_id),
             "subtest": str(subtest.public_id),
             "question": "Hvilke tiltak har dere satt i gang?",
-            "due_on": str(datetime.date.today() + datetime.timedelta(days=14)),
+            "due_on": str(timezone.localdate() + datetime.timedelta(days=14)),
         },
         content_type="application/json",
     )
@@ -162,7 +163,7 @@ def test_school_sees_the_request_on_its_dashboard_and_answers_there(client, worl
         test=test,
         subtest=None,
         question="Hvilke tiltak har dere satt i gang i lesing?",
-        due_on=datetime.date.today() + datetime.timedelta(days=7),
+        due_on=timezone.localdate() + datetime.timedelta(days=7),
     )
     dashboard = f"/units/{world.unit.public_id}/"
     client.login(username=world.staff[Role.TEACHER].username, password=PASSWORD)

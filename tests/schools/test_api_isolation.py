@@ -135,11 +135,15 @@ def _seed_results(unit, subtest, pupil) -> dict:
     return {"result_set": result_set, "measure": measure}
 
 
-@pytest.fixture
-def populated(world):
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(scope="module")
+def populated(shared_world):
     """Every unit — the own one too, so that lists have something to show — holds staff with
     roles, groups, students, rooms, sittings, assignments, registrations, adjustments,
     exemptions, paper replacements and a day password, so leaks would show."""
+    world = shared_world
     subtest = SubtestFactory()
     norwegian_subtest = SubtestFactory(test__programme=Programme.NO_MAPPING)
     world.seeded = {

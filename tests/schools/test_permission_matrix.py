@@ -9,9 +9,24 @@ import pytest
 
 from schools.roles import ROLE_TABLE, Capability, Role, capabilities_of
 from tests.factories import TeachingGroupFactory, staff_member
-from tests.permission_probes import PROBES, Outcome, outcome_of
+from tests.permission_probes import (
+    AWAITING_PAGES,
+    PROBES,
+    Outcome,
+    is_selector_level,
+    outcome_of,
+)
 
 PLACES = ["own_unit", "sibling_unit", "other_organiser"]
+
+# Every case reads the same world: it is built once for the module, and each case's own writes
+# (a probe adds a room or a sitting) are rolled back after it.
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(scope="module")
+def world(shared_world):
+    return shared_world
 
 
 def _unit(world, place):
@@ -31,7 +46,13 @@ CASES = [
 
 
 def test_every_capability_has_a_probe():
-    assert set(PROBES) == set(Capability)
+    missing = set(Capability) - set(PROBES)
+    assert not missing, f"add a probe for {sorted(missing)} to tests/<app>/probes.py"
+
+
+def test_only_capabilities_awaiting_their_pages_are_probed_below_the_pages():
+    below = {c for c in Capability if c in PROBES and is_selector_level(c)}
+    assert below <= AWAITING_PAGES, f"{sorted(below - AWAITING_PAGES)}: probe the page or API"
 
 
 @pytest.mark.parametrize(("role", "capability", "place"), CASES)

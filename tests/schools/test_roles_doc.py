@@ -157,12 +157,10 @@ def test_refused_role_change_leaves_no_audit_row(world):
 def test_roles_doc_names_exactly_the_capabilities_without_a_page():
     # The doc says which capabilities have no page yet; the probes know: those checked only at
     # guardian/selector level. A page added later makes this fail until the doc says so.
-    from tests.permission_probes import PROBES, is_fallback, probe_view_group_results
+    from tests.permission_probes import is_selector_level
 
     text = DOC.read_text(encoding="utf-8")
     paragraph = text[text.index("**Not usable yet.**") :].split("have **no pages", 1)[0]
     named = {Capability(c) for c in paragraph.split("`")[1::2]}
-    without_page = {
-        c for c in Capability if is_fallback(c) or PROBES[c] is probe_view_group_results
-    }
+    without_page = {c for c in Capability if is_selector_level(c)}
     assert named == without_page

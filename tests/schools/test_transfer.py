@@ -392,9 +392,13 @@ def _sitting_in(days: float):
 
 @pytest.fixture
 def calendar():
-    saved = hooks._sitting_calendar
-    yield hooks.register_sitting_calendar
-    hooks._sitting_calendar = saved
+    with hooks.sitting_calendar.replaced() as hook:
+
+        def use(provider):
+            hook.clear()
+            hook.subscribe(provider)
+
+        yield use
 
 
 def test_first_transfer_less_than_30_days_before_a_sitting_is_flagged(organiser, calendar):
@@ -439,16 +443,15 @@ def test_a_submitted_run_is_queued_then_applied_and_calls_subscribers(
     organiser, django_capture_on_commit_callbacks
 ):
     seen = []
-    hooks.on_transfer_applied(lambda org, run: seen.append((org.pk, run.pk)))
-    try:
-        with django_capture_on_commit_callbacks(execute=True):
-            run = transfer_submit(
-                organiser=organiser,
-                source=TransferSource.API,
-                payload={"text": json.dumps(small_document())},
-            )
-    finally:
-        hooks.transfer_applied.pop()
+    with (
+        hooks.transfer_applied.subscribed(lambda org, run: seen.append((org.pk, run.pk))),
+        django_capture_on_commit_callbacks(execute=True),
+    ):
+        run = transfer_submit(
+            organiser=organiser,
+            source=TransferSource.API,
+            payload={"text": json.dumps(small_document())},
+        )
 
     run.refresh_from_db()
     assert run.status == TransferStatus.APPLIED

@@ -9,6 +9,8 @@ import asyncio
 from django.conf import settings
 from django.core.management.base import BaseCommand
 
+from delivery.sweeper import run_forever
+
 
 class Command(BaseCommand):
     help = "Serve the platform with uvicorn on provplattform.asgi:application."
@@ -19,7 +21,7 @@ class Command(BaseCommand):
         parser.add_argument("--log-level", default="info")
 
     def handle(self, *args, host: str, port: int, log_level: str, **options):
-        import uvicorn
+        import uvicorn  # noqa: PLC0415 - only when serving
 
         url = f"http://{host}:{port}/"
         self.stdout.write(self.style.SUCCESS(f"Provplattform is running at {url}"))
@@ -45,8 +47,6 @@ class Command(BaseCommand):
 
 async def _serve_with_sweeper(server) -> None:
     """The sweeper (silent drops, automatic submit) runs beside the server in one process."""
-    from delivery.sweeper import run_forever
-
     sweeper = asyncio.create_task(run_forever())
     try:
         await server.serve()
