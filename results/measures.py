@@ -21,6 +21,7 @@ from results.models import FollowUpAnswer, FollowUpRequest, Measure, MeasureKind
 from results.selectors import follow_up_counts
 from results.visibility import ResultScope, access_student
 from schools.models import Organiser, OrganiserAdministrator, SchoolUnit
+from schools.selectors import persons_of_unit
 
 
 def measure_kinds_for(organiser: Organiser) -> QuerySet:
@@ -60,8 +61,6 @@ def measure_record(
         raise Refused(_("Use one of: planned, started, ended, evaluated."))
     responsible = None
     if responsible_public_id:
-        from schools.selectors import persons_of_unit
-
         responsible = _one(persons_of_unit(school_unit=unit), responsible_public_id, _("person"))
     with transaction.atomic():
         measure = Measure.objects.create(
