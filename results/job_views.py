@@ -98,7 +98,7 @@ def job_detail(request: HttpRequest, unit, job) -> HttpResponse:
 
 
 @_pages
-def job_download(request: HttpRequest, unit, job) -> FileResponse:
+def job_download(request: HttpRequest, unit, job) -> HttpResponse | FileResponse:
     scope = visibility.access_results(user=request.user, unit_public_id=unit)
     job = jobs.access_job(user=request.user, school_unit=scope.school_unit, public_id=job)
     if not job.file:

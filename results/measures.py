@@ -8,6 +8,7 @@ sees, per school, only counts and whether the school answered — never scores, 
 from __future__ import annotations
 
 import datetime
+from typing import TYPE_CHECKING
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
@@ -23,13 +24,16 @@ from results.visibility import ResultScope, access_student
 from schools.models import Organiser, OrganiserAdministrator, SchoolUnit
 from schools.selectors import persons_of_unit
 
+if TYPE_CHECKING:
+    from django_stubs_ext import StrOrPromise
+
 
 def measure_kinds_for(organiser: Organiser) -> QuerySet:
     """The platform's kinds plus the organiser's own."""
     return MeasureKind.objects.filter(Q(organiser__isnull=True) | Q(organiser=organiser))
 
 
-def _one(qs, public_id, what: str):
+def _one(qs, public_id, what: StrOrPromise):
     try:
         return qs.get(public_id=public_id)
     except (qs.model.DoesNotExist, ValueError, ValidationError) as exc:
