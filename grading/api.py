@@ -116,7 +116,7 @@ class GradingScoreSerializer(serializers.Serializer):
     points = serializers.IntegerField(allow_null=True)
     criteria_points = serializers.DictField(child=serializers.IntegerField(), required=False)
     comment = serializers.CharField(allow_blank=True, required=False, max_length=5000)
-    source = serializers.CharField(read_only=True)
+    source = serializers.CharField(read_only=True)  # type: ignore[assignment]  # a field, not Field.source
     version = serializers.IntegerField()
     assessed_at = serializers.DateTimeField(read_only=True, allow_null=True)
 

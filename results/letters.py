@@ -83,7 +83,7 @@ def letters_html(
 
 
 def letters_pdf(html: str) -> bytes:
-    from weasyprint import HTML
+    from weasyprint import HTML  # noqa: PLC0415 - heavy (loads pango); only when printing letters
 
     return HTML(string=html).write_pdf()
 
