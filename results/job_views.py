@@ -6,7 +6,7 @@ from __future__ import annotations
 import datetime
 
 from django.contrib import messages
-from django.http import FileResponse, HttpRequest, HttpResponse
+from django.http import FileResponse, HttpRequest, HttpResponse, HttpResponseBadRequest
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
@@ -112,10 +112,14 @@ def job_download(request: HttpRequest, unit, job) -> HttpResponse | FileResponse
 def follow_up_answer(request: HttpRequest, unit) -> HttpResponse:
     """The school answers the organiser's request from the measures it recorded."""
     scope = visibility.access_results(user=request.user, unit_public_id=unit)
+    if not request.POST.get("follow_up"):
+        # The form always names its request: a post without one is malformed (400, as in the
+        # API), not a request that was looked for and not found.
+        return HttpResponseBadRequest(_("Say which follow-up request you answer."))
     answer(
         actor=request.user,
         scope=scope,
-        request_public_id=request.POST.get("follow_up", ""),
+        request_public_id=request.POST["follow_up"],
         note=request.POST.get("note", "")[:2000],
     )
     return redirect("unit-dashboard", unit=scope.school_unit.public_id)
