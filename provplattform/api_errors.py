@@ -22,10 +22,17 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
         return Response({"detail": detail, "code": "invalid"}, status=400)
     response = drf_exception_handler(exc, context)
     if isinstance(exc, ValidationError) and response is not None:
-        # Every 400 carries `detail`, as the schema documents; field errors stay beside it.
+        # Every 400 carries `detail` and `code`, as the refusals the schema documents do; field
+        # errors stay beside them.
         errors = response.data
         if isinstance(errors, dict) and "detail" not in errors:
-            response.data = {"detail": str(_("Invalid input.")), **errors}
+            response.data = {"detail": str(_("Invalid input.")), "code": "invalid", **errors}
+        elif isinstance(errors, dict) and not isinstance(errors.get("code"), str):
+            response.data = {**errors, "detail": str(errors["detail"]), "code": "invalid"}
         elif isinstance(errors, list):
-            response.data = {"detail": str(_("Invalid input.")), "non_field_errors": errors}
+            response.data = {
+                "detail": str(_("Invalid input.")),
+                "code": "invalid",
+                "non_field_errors": errors,
+            }
     return response
