@@ -71,7 +71,9 @@ class SavedSerializer(serializers.Serializer):
 
 
 class RefusedRowsSerializer(DeskRefusalSerializer):
-    problems = ProblemSerializer(many=True)
+    problems = ProblemSerializer(
+        many=True, required=False, help_text="absent when the body itself is malformed"
+    )
 
 
 class UploadSerializer(serializers.Serializer):

@@ -22,6 +22,7 @@ from grading.hooks import scores_changed_notify
 from grading.models import EntryImport, EntryImportStatus, EntrySource, SubtestEntry
 from provplattform.audit import audit_record
 from provplattform.errors import Conflict, NotFound, Refused
+from provplattform.lookup import get_by_public_id
 from schools.models import Enrolment, Person, SchoolUnit, TeachingGroup
 from schools.roles import Capability
 from schools.selectors import school_units_for
@@ -49,10 +50,7 @@ def access_entry_unit(*, user, public_id) -> SchoolUnit:
 
 
 def access_group(*, school_unit: SchoolUnit, public_id) -> TeachingGroup:
-    try:
-        return TeachingGroup.objects.get(school_unit=school_unit, public_id=public_id)
-    except (TeachingGroup.DoesNotExist, ValueError, TypeError) as exc:
-        raise NotFound() from exc
+    return get_by_public_id(TeachingGroup.objects.filter(school_unit=school_unit), public_id)
 
 
 def subtest_max_points(subtest: Subtest) -> int | None:

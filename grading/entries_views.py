@@ -16,7 +16,8 @@ from grading import entries_services as svc
 from grading.desk_views import _render, refusals_as_pages
 from grading.entries_xlsx import MAX_UPLOAD_BYTES, build_form
 from grading.models import EntryImport, SubtestEntry
-from provplattform.errors import Conflict, NotFound, Refused
+from provplattform.errors import Conflict, Refused
+from provplattform.lookup import get_by_public_id
 from schools.models import Person
 
 
@@ -120,12 +121,12 @@ def entries_upload(request: HttpRequest, unit, group) -> HttpResponse:
 
 def access_entry_import(*, user, school_unit, public_id) -> EntryImport:
     """The uploader's own upload at the unit; anything else is NotFound."""
-    try:
-        return EntryImport.objects.select_related("group").get(
-            school_unit=school_unit, uploaded_by=user, public_id=public_id
-        )
-    except (EntryImport.DoesNotExist, ValueError, TypeError) as exc:
-        raise NotFound() from exc
+    return get_by_public_id(
+        EntryImport.objects.select_related("group").filter(
+            school_unit=school_unit, uploaded_by=user
+        ),
+        public_id,
+    )
 
 
 def import_report(entry_import: EntryImport) -> list[dict]:

@@ -8,7 +8,6 @@ from __future__ import annotations
 import datetime
 from dataclasses import dataclass
 
-from django.core.exceptions import ValidationError
 from django.db.models import Count, Exists, OuterRef, Q, QuerySet, Sum
 from django.db.models.functions import Coalesce
 
@@ -16,6 +15,7 @@ from delivery.models import AttemptStatus
 from exams.models import Item, ItemKind, Sitting, Subtest
 from grading.models import GradingAssignment, GradingPlan, Score
 from provplattform.errors import NotFound
+from provplattform.lookup import get_by_public_id
 from schools.models import Person, SchoolUnit, SchoolUnitUserObjectPermission, TeachingGroup
 from schools.roles import Capability
 from schools.selectors import school_units_for
@@ -25,10 +25,7 @@ PERSON_GRADED = (ItemKind.EXTENDED_TEXT,)
 
 def access_unit(*, user, public_id, capability: Capability | str) -> SchoolUnit:
     """The unit, if the user holds `capability` there; NotFound otherwise."""
-    try:
-        return school_units_for(user, capability).get(public_id=public_id)
-    except (SchoolUnit.DoesNotExist, ValidationError, ValueError, TypeError) as exc:
-        raise NotFound() from exc
+    return get_by_public_id(school_units_for(user, capability), public_id)
 
 
 def subtests_at(*, school_unit: SchoolUnit) -> QuerySet:
@@ -47,15 +44,10 @@ def subtests_at(*, school_unit: SchoolUnit) -> QuerySet:
 
 def access_subtest(*, school_unit: SchoolUnit, public_id) -> Subtest:
     """A subtest that has sittings at the unit; NotFound for any other."""
-    try:
-        return (
-            Subtest.objects.filter(sittings__school_unit=school_unit)
-            .select_related("test")
-            .distinct()
-            .get(public_id=public_id)
-        )
-    except (Subtest.DoesNotExist, ValidationError, ValueError, TypeError) as exc:
-        raise NotFound() from exc
+    return get_by_public_id(
+        Subtest.objects.filter(sittings__school_unit=school_unit).select_related("test").distinct(),
+        public_id,
+    )
 
 
 def plan_of(*, school_unit: SchoolUnit, subtest: Subtest) -> GradingPlan | None:
@@ -281,11 +273,10 @@ def access_assigned_score(*, user, school_unit: SchoolUnit, public_id) -> Score:
     person_id = getattr(user, "person_id", None)
     if person_id is None:
         raise NotFound()
-    try:
-        return Score.objects.select_related("item", "attempt__sitting").get(
-            public_id=public_id,
+    return get_by_public_id(
+        Score.objects.select_related("item", "attempt__sitting").filter(
             grading_assignment__assessor_id=person_id,
             grading_assignment__plan__school_unit=school_unit,
-        )
-    except (Score.DoesNotExist, ValidationError, ValueError, TypeError) as exc:
-        raise NotFound() from exc
+        ),
+        public_id,
+    )

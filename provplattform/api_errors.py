@@ -4,13 +4,26 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.core.exceptions import PermissionDenied
 from django.db import DataError
+from django.http import Http404
 from django.utils.translation import gettext as _
-from rest_framework.exceptions import ValidationError
+from rest_framework.exceptions import APIException, ValidationError
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
 from provplattform.errors import Refused
+
+
+def _code(exc: Exception) -> str:
+    if isinstance(exc, Http404):
+        return "not_found"
+    if isinstance(exc, PermissionDenied):
+        return "permission_denied"
+    if isinstance(exc, APIException):
+        codes = exc.get_codes()
+        return codes if isinstance(codes, str) else str(exc.default_code)
+    return "error"
 
 
 def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
@@ -21,11 +34,19 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
         detail = _("A value is too large or too long to be stored.")
         return Response({"detail": detail, "code": "invalid"}, status=400)
     response = drf_exception_handler(exc, context)
-    if isinstance(exc, ValidationError) and response is not None:
-        # Every 400 carries `detail`, as the schema documents; field errors stay beside it.
-        errors = response.data
-        if isinstance(errors, dict) and "detail" not in errors:
-            response.data = {"detail": str(_("Invalid input.")), **errors}
-        elif isinstance(errors, list):
-            response.data = {"detail": str(_("Invalid input.")), "non_field_errors": errors}
+    if response is None:
+        return None
+    # Every error answer carries `detail` and `code`, as the refusals the schema documents do;
+    # field errors stay beside them.
+    errors = response.data
+    if isinstance(exc, ValidationError) and isinstance(errors, dict) and "detail" not in errors:
+        response.data = {"detail": str(_("Invalid input.")), "code": "invalid", **errors}
+    elif isinstance(exc, ValidationError) and isinstance(errors, list):
+        response.data = {
+            "detail": str(_("Invalid input.")),
+            "code": "invalid",
+            "non_field_errors": errors,
+        }
+    elif isinstance(errors, dict) and not isinstance(errors.get("code"), str):
+        response.data = {**errors, "detail": str(errors.get("detail", "")), "code": _code(exc)}
     return response

@@ -12,6 +12,7 @@ from django.utils.translation import gettext as _
 
 from exams.models import DefinitionStatus, Programme, Subtest, TestDefinition
 from provplattform.errors import Refused
+from provplattform.lookup import parse_public_id
 from results import measures
 from results.models import FollowUpRequest
 from schools.models import Organiser
@@ -46,13 +47,13 @@ def follow_up_requests(request: HttpRequest) -> HttpResponse:
                 organiser = measures.administered_organiser(
                     user=request.user, public_id=request.POST["organiser"]
                 )
-            test = tests.filter(public_id=request.POST.get("test") or None).first()
+            test = tests.filter(public_id=parse_public_id(request.POST.get("test"))).first()
             if test is None:
                 raise Refused(_("Choose a test."))
             subtest = None
             if request.POST.get("subtest"):
                 subtest = Subtest.objects.filter(
-                    test=test, public_id=request.POST["subtest"]
+                    test=test, public_id=parse_public_id(request.POST["subtest"])
                 ).first()
             measures.follow_up_request_send(
                 actor=request.user,

@@ -10,7 +10,6 @@ from __future__ import annotations
 import datetime
 from typing import TYPE_CHECKING
 
-from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Q, QuerySet
 from django.utils.translation import gettext_lazy as _
@@ -18,6 +17,7 @@ from django.utils.translation import gettext_lazy as _
 from exams.models import Subtest, TestDefinition
 from provplattform.audit import audit_record
 from provplattform.errors import NotFound, Refused
+from provplattform.lookup import get_by_public_id
 from results.models import FollowUpAnswer, FollowUpRequest, Measure, MeasureKind, MeasureStatus
 from results.selectors import follow_up_counts
 from results.visibility import ResultScope, access_student
@@ -34,10 +34,7 @@ def measure_kinds_for(organiser: Organiser) -> QuerySet:
 
 
 def _one(qs, public_id, what: StrOrPromise):
-    try:
-        return qs.get(public_id=public_id)
-    except (qs.model.DoesNotExist, ValueError, ValidationError) as exc:
-        raise NotFound(_("No such %(what)s.") % {"what": what}) from exc
+    return get_by_public_id(qs, public_id, str(_("No such %(what)s.") % {"what": what}))
 
 
 def measure_record(
@@ -139,6 +136,8 @@ def measure_kind_add(*, actor, organiser: Organiser, name: str) -> MeasureKind:
     name = name.strip()
     if not name:
         raise Refused(_("Give the kind a name."))
+    if len(name) > MeasureKind._meta.get_field("name").max_length:
+        raise Refused(_("Keep the name to 120 characters."))
     if measure_kinds_for(organiser).filter(name__iexact=name).exists():
         raise Refused(_("That kind of measure is already on the list."))
     kind = MeasureKind.objects.create(organiser=organiser, name=name)

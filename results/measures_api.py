@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-from django.core.exceptions import ValidationError
 from drf_spectacular.utils import extend_schema
 from rest_framework import permissions, serializers, status
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from exams.models import Subtest, TestDefinition
-from provplattform.errors import NotFound
+from provplattform.lookup import get_by_public_id
 from results import measures, visibility
 from results.models import MeasureStatus
 
@@ -124,10 +123,7 @@ class AnswerSerializer(serializers.Serializer):
 
 
 def _get(qs, public_id):
-    try:
-        return qs.get(public_id=public_id)
-    except (qs.model.DoesNotExist, ValueError, ValidationError) as exc:
-        raise NotFound() from exc
+    return get_by_public_id(qs, public_id)
 
 
 class OrganiserFollowUpListView(APIView):

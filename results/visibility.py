@@ -19,6 +19,7 @@ from django.db.models import QuerySet
 from django.utils.translation import gettext_lazy as _
 
 from provplattform.errors import NotFound
+from provplattform.lookup import get_by_public_id
 from schools import selectors as school_selectors
 from schools.models import Person, SchoolUnit, TeachingGroup
 from schools.roles import Capability
@@ -102,14 +103,8 @@ def access_unit_results(*, user, unit_public_id, export: bool = False) -> Result
 
 
 def access_group(*, scope: ResultScope, group_public_id) -> TeachingGroup:
-    try:
-        return scope.groups().get(public_id=group_public_id)
-    except (TeachingGroup.DoesNotExist, ValueError, ValidationError) as exc:
-        raise _not_found(_("teaching group")) from exc
+    return get_by_public_id(scope.groups(), group_public_id, str(_not_found(_("teaching group"))))
 
 
 def access_student(*, scope: ResultScope, person_public_id) -> Person:
-    try:
-        return scope.students().get(public_id=person_public_id)
-    except (Person.DoesNotExist, ValueError, ValidationError) as exc:
-        raise _not_found(_("student")) from exc
+    return get_by_public_id(scope.students(), person_public_id, str(_not_found(_("student"))))
