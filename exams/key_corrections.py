@@ -17,7 +17,7 @@ from exams.definition_selectors import asset_urls, is_operator
 from exams.definition_services import DefinitionRefused
 from exams.hooks import item_key_corrected_notify
 from exams.models import Item, ItemKind, Subtest
-from provplattform.audit import audit_record
+from provplattform.audit import AuditAction, audit_record
 
 KEY_FIELDS = ("correct", "accepted", "value", "tolerance")
 
@@ -59,7 +59,7 @@ def item_key_correct(*, actor, item: Item, key: dict, points: int, reason: str) 
         item.save(update_fields=["answer_key", "max_points", "modified"])
         audit_record(
             actor=actor,
-            action="definition.item_key_correct",
+            action=AuditAction.DEFINITION_ITEM_KEY_CORRECT,
             target=item,
             before=before,
             after=_key_state(item),

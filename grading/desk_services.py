@@ -19,7 +19,7 @@ from grading.criteria import criteria_of
 from grading.hooks import scores_changed_notify
 from grading.models import Score, ScoreFlag, ScoreSource
 from grading.scoring_services import score_save
-from provplattform.audit import audit_record
+from provplattform.audit import AuditAction, audit_record
 from provplattform.errors import Conflict, Refused
 
 
@@ -127,7 +127,7 @@ def score_override(*, actor, score: Score, points: Any, reason: str, version: An
         score.refresh_from_db()
         audit_record(
             actor=actor,
-            action="score.overridden",
+            action=AuditAction.SCORE_OVERRIDDEN,
             target=score,
             before=before,
             after={"points": new_points, "source": ScoreSource.OVERRIDE, "version": expected + 1},

@@ -25,7 +25,7 @@ from exams.models import Item, Subtest
 from grading import distribution as core
 from grading import selectors
 from grading.models import DistributionMode, GradingAssignment, GradingPlan, OwnGroups
-from provplattform.audit import audit_record
+from provplattform.audit import AuditAction, audit_record
 from provplattform.bulk import bulk_insert
 from provplattform.errors import Conflict, NotFound, Refused
 from schools.models import Person, SchoolUnit
@@ -243,7 +243,7 @@ def distribution_confirm(
         )
         audit_record(
             actor=actor,
-            action="grading.distribute",
+            action=AuditAction.GRADING_DISTRIBUTE,
             target=plan,
             after={
                 **_plan_fields(choice),
@@ -304,7 +304,7 @@ def distribution_redistribute(
         plan.save(update_fields=["own_groups", "modified"])
         audit_record(
             actor=actor,
-            action="grading.redistribute",
+            action=AuditAction.GRADING_REDISTRIBUTE,
             target=plan,
             after={
                 "moved": len(moves),
@@ -360,7 +360,7 @@ def plan_add_newcomers(*, attempt: Attempt) -> int:
     )
     audit_record(
         actor=None,
-        action="grading.assign_late",
+        action=AuditAction.GRADING_ASSIGN_LATE,
         target=plan,
         after={"responses": len(added), "person": str(attempt.person.public_id)},
         scope=unit,
@@ -382,7 +382,7 @@ def plan_set_due_date(
         plan.save(update_fields=["due_date", "modified"])
         audit_record(
             actor=actor,
-            action="grading.due_date",
+            action=AuditAction.GRADING_DUE_DATE,
             target=plan,
             before={"due_date": before},
             after={"due_date": due_date.isoformat() if due_date else None},

@@ -20,7 +20,7 @@ from django.utils.translation import gettext as _
 from exams.models import Assignment, PaperReplacement, Subtest
 from grading.hooks import scores_changed_notify
 from grading.models import EntryImport, EntryImportStatus, EntrySource, SubtestEntry
-from provplattform.audit import audit_record
+from provplattform.audit import AuditAction, audit_record
 from provplattform.errors import Conflict, NotFound, Refused
 from provplattform.lookup import get_by_public_id
 from schools.models import Enrolment, Person, SchoolUnit, TeachingGroup
@@ -287,7 +287,7 @@ def _apply(*, actor, school_unit: SchoolUnit, rows: list[dict], check_versions: 
             entry.save()
             audit_record(
                 actor=actor,
-                action="score.entry_saved",
+                action=AuditAction.SCORE_ENTRY_SAVED,
                 target=entry,
                 before=before,
                 after={"points": entry.points, "version": entry.version, "source": entry.source},
@@ -366,7 +366,7 @@ def entry_import_apply(*, actor, entry_import: EntryImport) -> int:
         locked.save(update_fields=["status", "applied_at", "modified"])
         audit_record(
             actor=actor,
-            action="score.entry_import_applied",
+            action=AuditAction.SCORE_ENTRY_IMPORT_APPLIED,
             target=locked,
             after={"rows": len(checked.valid), "changed": changed},
             scope=school_unit,
@@ -385,7 +385,7 @@ def entry_import_discard(*, actor, entry_import: EntryImport) -> None:
             raise Conflict(_("This upload was already applied or discarded."))
         audit_record(
             actor=actor,
-            action="score.entry_import_discarded",
+            action=AuditAction.SCORE_ENTRY_IMPORT_DISCARDED,
             target=entry_import,
             after={"rows": len(entry_import.rows), "problems": len(entry_import.problems)},
             scope=entry_import.school_unit,

@@ -16,7 +16,7 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from grading.models import GradingAssignment, GradingPlan
-from provplattform.audit import audit_record
+from provplattform.audit import AuditAction, audit_record
 from provplattform.models import AuditEvent
 from schools.models import Person
 
@@ -53,7 +53,7 @@ def reminders_send(*, today: datetime.date | None = None) -> int:
         if not address:
             continue
         already = AuditEvent.objects.filter(
-            action="grading.reminder",
+            action=AuditAction.GRADING_REMINDER,
             target_id=str(plan.public_id),
             after__assessor=str(person.public_id),
             at__date=today,
@@ -75,7 +75,7 @@ def reminders_send(*, today: datetime.date | None = None) -> int:
         send_mail(subject, body, None, [address], fail_silently=True)
         audit_record(
             actor=None,
-            action="grading.reminder",
+            action=AuditAction.GRADING_REMINDER,
             target=plan,
             after={"assessor": str(person.public_id), "left": row["left"]},
             scope=plan.school_unit,

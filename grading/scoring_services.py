@@ -27,7 +27,7 @@ from exams.scoring import score_item
 from grading.distribution_services import plan_add_newcomers
 from grading.hooks import scores_changed_notify
 from grading.models import Score, ScoreSource
-from provplattform.audit import audit_record, audit_record_many
+from provplattform.audit import AuditAction, audit_record, audit_record_many
 from provplattform.errors import Conflict, NotFound, Refused
 from schools.models import SchoolUnit
 from schools.roles import Capability
@@ -97,7 +97,7 @@ def attempt_score(*, attempt: Attempt) -> list[Score]:
     )
     audit_record(
         actor=None,
-        action="score.machine",
+        action=AuditAction.SCORE_MACHINE,
         target=attempt,
         after={"machine_points": machine_total, "created": len(new), "changed": len(changed)},
         scope=attempt.sitting.school_unit,
@@ -148,7 +148,7 @@ def item_rescore(*, actor, item: Item, reason: str = "") -> int:
         events.append(
             {
                 "actor": actor,
-                "action": "score.rescore",
+                "action": AuditAction.SCORE_RESCORE,
                 "target": score,
                 "before": before,
                 "after": score_state(score),
@@ -286,7 +286,7 @@ def score_save(
         )
         audit_record(
             actor=actor,
-            action="score.save",
+            action=AuditAction.SCORE_SAVE,
             target=score,
             before=before,
             after=score_state(score),

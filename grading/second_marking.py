@@ -30,7 +30,7 @@ from grading.desk_services import ScoreRefused, points_checked
 from grading.hooks import scores_changed_notify
 from grading.models import GradingAssignment, Score, ScoreSource, SecondMarking
 from grading.selectors import eligible_assessors
-from provplattform.audit import audit_record
+from provplattform.audit import AuditAction, audit_record
 from provplattform.errors import Conflict, NotFound, Refused
 from schools.models import Person, SchoolUnit
 from schools.roles import Capability
@@ -100,7 +100,7 @@ def second_marking_sample(
         SecondMarking.objects.bulk_create(created)
         audit_record(
             actor=actor,
-            action="score.second_marking_sampled",
+            action=AuditAction.SCORE_SECOND_MARKING_SAMPLED,
             target=subtest,
             after={
                 "percent": int(percent),
@@ -143,7 +143,7 @@ def second_marking_save(
         marking.refresh_from_db()
         audit_record(
             actor=actor,
-            action="score.second_marked",
+            action=AuditAction.SCORE_SECOND_MARKED,
             target=marking.score,
             before=before,
             after={"points": total, "criteria_points": per_criterion, "version": expected + 1},
@@ -194,7 +194,7 @@ def second_marking_decide(*, actor, marking: SecondMarking, points: Any, reason:
         score.save()
         audit_record(
             actor=actor,
-            action="score.decided",
+            action=AuditAction.SCORE_DECIDED,
             target=score,
             before=before,
             after={

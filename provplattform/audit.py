@@ -106,6 +106,37 @@ class AuditAction(models.TextChoices):
 
     USER_CREATE = "user.create"
 
+    # After the sitting: grading, results and follow-up.
+    DEFINITION_ITEM_KEY_CORRECT = "definition.item_key_correct"
+
+    FOLLOW_UP_ANSWERED = "follow_up.answered"
+    FOLLOW_UP_REQUESTED = "follow_up.requested"
+
+    GRADING_ASSIGN_LATE = "grading.assign_late"
+    GRADING_DISTRIBUTE = "grading.distribute"
+    GRADING_DUE_DATE = "grading.due_date"
+    GRADING_REDISTRIBUTE = "grading.redistribute"
+    GRADING_REMINDER = "grading.reminder"
+
+    MEASURE_KIND_ADDED = "measure.kind_added"
+    MEASURE_RECORDED = "measure.recorded"
+    MEASURE_STATUS_CHANGED = "measure.status_changed"
+
+    RESULTS_COMPUTED = "results.computed"
+    RESULTS_EXPORTED = "results.exported"
+    RESULTS_LETTERS_GENERATED = "results.letters_generated"
+
+    SCORE_DECIDED = "score.decided"
+    SCORE_ENTRY_IMPORT_APPLIED = "score.entry_import_applied"
+    SCORE_ENTRY_IMPORT_DISCARDED = "score.entry_import_discarded"
+    SCORE_ENTRY_SAVED = "score.entry_saved"
+    SCORE_MACHINE = "score.machine"
+    SCORE_OVERRIDDEN = "score.overridden"
+    SCORE_RESCORE = "score.rescore"
+    SCORE_SAVE = "score.save"
+    SCORE_SECOND_MARKED = "score.second_marked"
+    SCORE_SECOND_MARKING_SAMPLED = "score.second_marking_sampled"
+
     @classmethod
     def of(cls, subject: str) -> list[AuditAction]:
         """Every action on one subject, e.g. `AuditAction.of("role")`: a query, not a prefix."""

@@ -15,7 +15,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from openpyxl import Workbook
 
-from provplattform.audit import audit_record
+from provplattform.audit import AuditAction, audit_record
 from results.models import Incomplete
 from results.selectors import ResultTable
 
@@ -107,7 +107,7 @@ def xlsx_bytes(rows: Iterable[list]) -> bytes:
 def export_audit(*, actor, table: ResultTable, kind: str, what: str) -> None:
     audit_record(
         actor=actor,
-        action="results.exported",
+        action=AuditAction.RESULTS_EXPORTED,
         target=table.result_set,
         scope=table.result_set.school_unit,
         after={

@@ -14,7 +14,7 @@ from collections.abc import Callable, Iterable
 from django.template.loader import render_to_string
 from django.utils import timezone, translation
 
-from provplattform.audit import audit_record
+from provplattform.audit import AuditAction, audit_record
 from results.models import Band, Measure
 from results.selectors import ResultTable, StudentRow
 
@@ -91,7 +91,7 @@ def letters_pdf(html: str) -> bytes:
 def letters_audit(*, actor, table: ResultTable, rows: list[StudentRow], what: str) -> None:
     audit_record(
         actor=actor,
-        action="results.letters_generated",
+        action=AuditAction.RESULTS_LETTERS_GENERATED,
         target=table.result_set,
         scope=table.result_set.school_unit,
         after={"what": what, "students": len(rows), "version": table.result_set.version},

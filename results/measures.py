@@ -15,7 +15,7 @@ from django.db.models import Q, QuerySet
 from django.utils.translation import gettext_lazy as _
 
 from exams.models import Subtest, TestDefinition
-from provplattform.audit import audit_record
+from provplattform.audit import AuditAction, audit_record
 from provplattform.errors import NotFound, Refused
 from provplattform.lookup import get_by_public_id
 from results.models import FollowUpAnswer, FollowUpRequest, Measure, MeasureKind, MeasureStatus
@@ -77,7 +77,7 @@ def measure_record(
         )
         audit_record(
             actor=actor,
-            action="measure.recorded",
+            action=AuditAction.MEASURE_RECORDED,
             target=measure,
             scope=unit,
             after={"person": str(person.public_id), "kind": kind.name, "status": status},
@@ -102,7 +102,7 @@ def measure_set_status(*, actor, scope: ResultScope, measure: Measure, status: s
         measure.save(update_fields=["status", "modified"])
         audit_record(
             actor=actor,
-            action="measure.status_changed",
+            action=AuditAction.MEASURE_STATUS_CHANGED,
             target=measure,
             scope=scope.school_unit,
             before={"status": before},
@@ -141,7 +141,9 @@ def measure_kind_add(*, actor, organiser: Organiser, name: str) -> MeasureKind:
     if measure_kinds_for(organiser).filter(name__iexact=name).exists():
         raise Refused(_("That kind of measure is already on the list."))
     kind = MeasureKind.objects.create(organiser=organiser, name=name)
-    audit_record(actor=actor, action="measure.kind_added", target=kind, after={"name": name})
+    audit_record(
+        actor=actor, action=AuditAction.MEASURE_KIND_ADDED, target=kind, after={"name": name}
+    )
     return kind
 
 
@@ -168,7 +170,10 @@ def follow_up_request_send(
             created_by=actor,
         )
         audit_record(
-            actor=actor, action="follow_up.requested", target=request, after={"due_on": str(due_on)}
+            actor=actor,
+            action=AuditAction.FOLLOW_UP_REQUESTED,
+            target=request,
+            after={"due_on": str(due_on)},
         )
     return request
 
@@ -193,7 +198,11 @@ def follow_up_answer(
             defaults={"counts": counts, "note": note, "answered_by": actor},
         )
         audit_record(
-            actor=actor, action="follow_up.answered", target=answer, scope=unit, after=counts
+            actor=actor,
+            action=AuditAction.FOLLOW_UP_ANSWERED,
+            target=answer,
+            scope=unit,
+            after=counts,
         )
     return answer
 

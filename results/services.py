@@ -19,7 +19,7 @@ from django.utils import timezone
 from delivery.models import Attempt, AttemptStatus
 from exams.models import Assignment, Exemption, Subtest, TestDefinition
 from grading.models import SubtestEntry
-from provplattform.audit import audit_record
+from provplattform.audit import AuditAction, audit_record
 from results import computation as core
 from results import writer
 from results.models import ResultSet, SubtestResult, TestResult
@@ -204,7 +204,7 @@ def results_compute(
         result_set.save(update_fields=["version", "computed_at"])
         audit_record(
             actor=actor,
-            action="results.computed",
+            action=AuditAction.RESULTS_COMPUTED,
             target=result_set,
             scope=school_unit,
             after={
