@@ -669,7 +669,10 @@ def responses_save(*, attempt_public_id, device_token: str, saves: list[Save]) -
             .filter(public_id=attempt_public_id)
             .first()
         )
-        same_device = attempt is not None and attempt.device_token == device_token
+        # No token is never the attempt's: an attempt without a device holds an empty one.
+        same_device = (
+            attempt is not None and bool(device_token) and attempt.device_token == device_token
+        )
         refused = save_rule.attempt_refusal(
             found=attempt is not None,
             same_device=same_device,
