@@ -284,6 +284,7 @@ SPECTACULAR_SETTINGS = {
     "ENUM_NAME_OVERRIDES": {
         "TransferSourceEnum": "schools.models.TransferSource",
         "RoleSourceEnum": "schools.models.RoleSource",
+        "TransferStatusEnum": "schools.models.TransferStatus",
     },
 }
 
