@@ -194,8 +194,8 @@ def _conninfo() -> str:
 
 
 def _pool_class():
-    from psycopg_pool import AsyncConnectionPool
-    from psycopg_pool.base import AttemptWithBackoff
+    from psycopg_pool import AsyncConnectionPool  # noqa: PLC0415 - optional: PostgreSQL only
+    from psycopg_pool.base import AttemptWithBackoff  # noqa: PLC0415 - optional: PostgreSQL only
 
     class SteadyRetry(AttemptWithBackoff):
         INITIAL_DELAY = RECONNECT_EVERY_S
@@ -257,8 +257,8 @@ async def _run(sql: str, params: dict[str, Any]) -> list[tuple]:
     """Run one statement on a pooled connection; DatabaseUnavailable when the database does not
     answer: no connection within DELIVERY_SAVE_DB_WAIT_S, a connection lost, a statement that
     outlasts DELIVERY_SAVE_STATEMENT_S."""
-    import psycopg
-    from psycopg_pool import PoolTimeout
+    import psycopg  # noqa: PLC0415 - optional: PostgreSQL only
+    from psycopg_pool import PoolTimeout  # noqa: PLC0415 - optional: PostgreSQL only
 
     pool = await _pool()
     try:

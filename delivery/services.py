@@ -25,7 +25,7 @@ from django.utils.translation import ngettext
 
 from delivery import save_rule, timer
 from delivery.models import Attempt, AttemptStatus, Notice, NoticeKind, Response
-from delivery.notices import QUIET_STATUSES, notice_payload
+from delivery.notices import QUIET_STATUSES, lost_since_by_attempt, notice_payload
 from delivery.presence import Presence, forget_finished
 from exams.day_passwords import unit_zone
 from exams.definition_services import subtest_freeze
@@ -881,8 +881,6 @@ def room_status_labels() -> dict[str, str]:
 def open_attempts(*, sitting: Sitting) -> list[dict[str, str]]:
     """Every attempt still open (working or paused) with the status the proctor room shows for
     it (working, paused or connection lost), so a refusal and the room's counts agree."""
-    from delivery.notices import lost_since_by_attempt
-
     lost = lost_since_by_attempt(sitting=sitting)
     labels = room_status_labels()
     rows = []

@@ -18,6 +18,7 @@ from exams.day_passwords import unit_today
 from exams.models import Assignment, Sitting, SittingStatus, SittingStudent, Subtest
 from exams.services import _exempt_ids, _started_ids, enrolled_ids
 from schools.models import Person, SchoolUnit
+from schools.roles import Capability
 
 ABSENT = "absent"  # placed in a sitting that ended without them starting
 NOT_PLACED = "not_placed"  # assigned, never placed, while others have sat it
@@ -101,8 +102,6 @@ def still_to_sit(
 
 def dashboard_panel_context(request, unit, capabilities) -> dict | None:
     """schools.dashboard panel: how many still have to sit, for those who plan sittings."""
-    from schools.roles import Capability
-
     if Capability.ADMINISTER_TESTS not in capabilities:
         return None
     groups = still_to_sit(school_unit=unit)

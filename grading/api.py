@@ -116,7 +116,7 @@ class GradingScoreSerializer(serializers.Serializer):
     points = serializers.IntegerField(allow_null=True)
     criteria_points = serializers.DictField(child=serializers.IntegerField(), required=False)
     comment = serializers.CharField(allow_blank=True, required=False, max_length=5000)
-    source = serializers.CharField(read_only=True)
+    source = serializers.CharField(read_only=True)  # type: ignore[assignment]  # a field, not Field.source
     version = serializers.IntegerField()
     assessed_at = serializers.DateTimeField(read_only=True, allow_null=True)
 
@@ -154,16 +154,20 @@ class GradingView(APIView):
         return choice, data
 
 
+def _counts(progress: selectors.Progress) -> dict:
+    return {
+        "assigned": progress.assigned,
+        "assessed": progress.assessed,
+        "remaining": progress.remaining,
+    }
+
+
 def _progress(school_unit, subtest) -> dict:
     plan = selectors.plan_of(school_unit=school_unit, subtest=subtest)
     progress = selectors.subtest_progress(school_unit=school_unit, subtest=subtest)
     return {
         "subtest": subtest,
-        "progress": {
-            "assigned": progress.assigned,
-            "assessed": progress.assessed,
-            "remaining": progress.remaining,
-        },
+        "progress": _counts(progress),
         "plan": plan,
         "complete": selectors.subtest_complete(school_unit, subtest),
     }
@@ -176,7 +180,10 @@ class SubtestListView(GradingView):
     )
     def get(self, request, unit):
         school_unit = self.unit(request, unit)
-        rows = [_progress(school_unit, s) for s in selectors.subtests_at(school_unit=school_unit)]
+        rows = [
+            {**row, "progress": _counts(row["progress"])}
+            for row in selectors.subtests_overview(school_unit=school_unit)
+        ]
         return Response(GradingSubtestProgressSerializer(rows, many=True).data)
 
 

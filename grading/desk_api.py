@@ -43,7 +43,7 @@ class DeskScoreSerializer(serializers.Serializer):
     points = serializers.IntegerField(allow_null=True)
     criteria_points = serializers.DictField(child=serializers.IntegerField())
     comment = serializers.CharField()
-    source = serializers.CharField()
+    source = serializers.CharField()  # type: ignore[assignment]  # a field, not Field.source
     version = serializers.IntegerField()
     assessed_at = serializers.DateTimeField(allow_null=True)
 

@@ -7,6 +7,7 @@ so an assessor whose role was removed sees nothing any more.
 
 from __future__ import annotations
 
+import uuid
 from dataclasses import dataclass, field
 
 from django.core.exceptions import ValidationError
@@ -55,8 +56,6 @@ class QueueFilter:
 
 
 def _is_uuid(value: str) -> bool:
-    import uuid
-
     try:
         uuid.UUID(str(value))
     except (ValueError, TypeError):

@@ -18,6 +18,7 @@ from django.utils.translation import gettext as _
 from grading.criteria import criteria_of
 from grading.hooks import scores_changed_notify
 from grading.models import Score, ScoreFlag, ScoreSource
+from grading.scoring_services import score_save
 from provplattform.audit import audit_record
 from provplattform.errors import Conflict, Refused
 
@@ -79,8 +80,6 @@ def desk_score_save(
     total, per_criterion = points_checked(
         score_item=score.item, points=points, criteria_points=criteria_points
     )
-    from grading.scoring_services import score_save
-
     return score_save(
         actor=actor,
         score=score,

@@ -28,7 +28,7 @@ class SheetRowSerializer(serializers.Serializer):
     student_name = serializers.CharField()
     subtest = serializers.UUIDField()
     subtest_title = serializers.CharField()
-    source = serializers.CharField()
+    source = serializers.CharField()  # type: ignore[assignment]  # a field, not Field.source
     max_points = serializers.IntegerField(allow_null=True)
     points = serializers.IntegerField(allow_null=True)
     version = serializers.IntegerField(allow_null=True)

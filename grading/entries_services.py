@@ -323,7 +323,7 @@ def entry_import_check(
 ) -> EntryImport:
     """Read and check an uploaded form; nothing is applied. Refuses a file that is not a safe,
     readable workbook of reasonable size before parsing it."""
-    from grading.entries_xlsx import read_form
+    from grading.entries_xlsx import read_form  # noqa: PLC0415 - entries_xlsx imports this module: a cycle
 
     rows, letters = read_form(data)
     checked = entries_check(school_unit=school_unit, rows=rows)

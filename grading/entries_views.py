@@ -11,11 +11,13 @@ from django.utils.text import slugify
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from exams.models import Subtest
 from grading import entries_services as svc
 from grading.desk_views import _render, refusals_as_pages
 from grading.entries_xlsx import MAX_UPLOAD_BYTES, build_form
-from grading.models import EntryImport
+from grading.models import EntryImport, SubtestEntry
 from provplattform.errors import Conflict, NotFound, Refused
+from schools.models import Person
 
 
 @refusals_as_pages
@@ -128,10 +130,6 @@ def access_entry_import(*, user, school_unit, public_id) -> EntryImport:
 
 def import_report(entry_import: EntryImport) -> list[dict]:
     """The rows to apply with names and what each changes, for the report."""
-    from exams.models import Subtest
-    from grading.models import SubtestEntry
-    from schools.models import Person
-
     rows = entry_import.rows
     persons = {
         str(p.public_id): p

@@ -15,6 +15,7 @@ from typing import Any
 from django.utils.translation import gettext as _
 from openpyxl import Workbook, load_workbook
 from openpyxl.styles import Font, PatternFill, Protection
+from openpyxl.utils import get_column_letter
 
 from grading.entries_services import EntriesRefused, SheetRow
 
@@ -100,8 +101,6 @@ def _cell(value: Any) -> Any:
 
 
 def _letter(index: int) -> str:
-    from openpyxl.utils import get_column_letter
-
     return get_column_letter(index + 1)
 
 

@@ -15,9 +15,10 @@ from django.db.models import Count
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
-from grading.models import GradingAssignment
+from grading.models import GradingAssignment, GradingPlan
 from provplattform.audit import audit_record
 from provplattform.models import AuditEvent
+from schools.models import Person
 
 
 def reminder_window(today: datetime.date) -> tuple[datetime.date, datetime.date]:
@@ -40,9 +41,6 @@ def reminders_due(*, today: datetime.date) -> list[dict]:
 def reminders_send(*, today: datetime.date | None = None) -> int:
     """E-mail each assessor with work left on a plan due within the reminder window, once a
     day. Returns how many were sent."""
-    from grading.models import GradingPlan
-    from schools.models import Person
-
     today = today or timezone.localdate()
     sent = 0
     for row in reminders_due(today=today):

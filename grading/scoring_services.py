@@ -29,6 +29,7 @@ from grading.hooks import scores_changed_notify
 from grading.models import Score, ScoreSource
 from provplattform.audit import audit_record, audit_record_many
 from provplattform.errors import Conflict, NotFound, Refused
+from schools.models import SchoolUnit
 from schools.roles import Capability
 from schools.selectors import scope_to_school_units
 
@@ -164,8 +165,6 @@ def item_rescore(*, actor, item: Item, reason: str = "") -> int:
 
 
 def _attach_scopes(scores: list[Score], events: list[dict[str, Any]]) -> None:
-    from schools.models import SchoolUnit
-
     unit_ids = {s.attempt.sitting.school_unit_id for s in scores}
     public = dict(SchoolUnit.objects.filter(pk__in=unit_ids).values_list("pk", "public_id"))
     for score, event in zip(scores, events, strict=True):

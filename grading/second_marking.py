@@ -25,7 +25,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from exams.models import Item, Subtest
-from grading.agreement import Agreement, agreement_of
+from grading.agreement import Agreement, Weights, agreement_of
 from grading.desk_services import ScoreRefused, points_checked
 from grading.hooks import scores_changed_notify
 from grading.models import GradingAssignment, Score, ScoreSource, SecondMarking
@@ -36,7 +36,7 @@ from schools.models import Person, SchoolUnit
 from schools.roles import Capability
 from schools.selectors import user_has_capability
 
-WEIGHTS = "quadratic"
+WEIGHTS: Weights = "quadratic"
 
 
 def _require_lead(*, actor, school_unit: SchoolUnit) -> None:

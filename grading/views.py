@@ -62,16 +62,7 @@ def _form(school_unit, subtest, data=None) -> DistributionForm:
 @pages
 def overview(request: HttpRequest, unit) -> HttpResponse:
     school_unit, _none = _scope(request, unit)
-    rows = []
-    for subtest in selectors.subtests_at(school_unit=school_unit):
-        rows.append(
-            {
-                "subtest": subtest,
-                "progress": selectors.subtest_progress(school_unit=school_unit, subtest=subtest),
-                "plan": selectors.plan_of(school_unit=school_unit, subtest=subtest),
-                "complete": selectors.subtest_complete(school_unit, subtest),
-            }
-        )
+    rows = selectors.subtests_overview(school_unit=school_unit)
     return _render(request, "grading/overview.html", {"unit": school_unit, "rows": rows})
 
 

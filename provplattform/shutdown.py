@@ -16,6 +16,8 @@ import logging
 import os
 import threading
 
+from delivery import consumers, save_api
+
 log = logging.getLogger(__name__)
 
 # What the pending work may take, then how long the loop may take to end after it.
@@ -38,8 +40,6 @@ def exit_watchdog(after: float = SHUTDOWN_EXIT_AFTER_S) -> threading.Timer:
 
 
 async def on_shutdown() -> None:
-    from delivery import consumers, save_api
-
     try:
         async with asyncio.timeout(SHUTDOWN_FLUSH_S):
             await consumers.pending_flush()

@@ -20,6 +20,7 @@ import tempfile
 from typing import Any
 
 from asgiref.sync import sync_to_async
+from django.conf import settings
 
 # Request bodies up to this size stay in memory; larger ones (spreadsheet uploads) go to disk.
 SPOOL_MAX = 1024 * 1024
@@ -163,11 +164,9 @@ def http_bridge(*, threads: int):
     request through asgiref's executor wrapper, so `async_to_sync` inside a view (a live event)
     reuses the server's loop and its Redis connections; a2wsgi's threads have no loop of their own.
     """
-    from django.conf import settings
-
     if settings.WEB_HTTP_BRIDGE == "a2wsgi":
-        from a2wsgi import WSGIMiddleware
-        from django.core.handlers.wsgi import WSGIHandler
+        from a2wsgi import WSGIMiddleware  # noqa: PLC0415 - optional: a dev dependency (bench)
+        from django.core.handlers.wsgi import WSGIHandler  # noqa: PLC0415 - after django.setup()
 
         return WSGIMiddleware(WSGIHandler(), workers=threads)
     return SyncDjango(threads=threads)

@@ -13,8 +13,10 @@ from collections.abc import Iterable, Iterator
 
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from openpyxl import Workbook
 
 from provplattform.audit import audit_record
+from results.models import Incomplete
 from results.selectors import ResultTable
 
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
@@ -55,8 +57,6 @@ def _status(row) -> str:
 
 
 def _incomplete_labels():
-    from results.models import Incomplete
-
     return Incomplete.choices
 
 
@@ -95,8 +95,6 @@ def csv_lines(rows: Iterable[list]) -> Iterator[str]:
 
 
 def xlsx_bytes(rows: Iterable[list]) -> bytes:
-    from openpyxl import Workbook
-
     workbook = Workbook(write_only=True)
     sheet = workbook.create_sheet(_("Results"))
     for row in rows:

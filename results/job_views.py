@@ -3,12 +3,19 @@ measure recorded from the student page, the answer to a follow-up request, recom
 
 from __future__ import annotations
 
-from django.http import FileResponse, HttpRequest, HttpResponse
+import datetime
+
+from django.contrib import messages
+from django.http import FileResponse, HttpRequest, HttpResponse, HttpResponseBadRequest
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from provplattform.errors import NotFound, Refused
 from results import jobs, letters, selectors, visibility
+from results.measures import follow_up_answer as answer
+from results.measures import measure_record
+from results.services import results_compute
 from results.views import _pages
 from schools.selectors import capabilities_at
 
@@ -91,7 +98,7 @@ def job_detail(request: HttpRequest, unit, job) -> HttpResponse:
 
 
 @_pages
-def job_download(request: HttpRequest, unit, job) -> FileResponse:
+def job_download(request: HttpRequest, unit, job) -> HttpResponse | FileResponse:
     scope = visibility.access_results(user=request.user, unit_public_id=unit)
     job = jobs.access_job(user=request.user, school_unit=scope.school_unit, public_id=job)
     if not job.file:
@@ -104,13 +111,15 @@ def job_download(request: HttpRequest, unit, job) -> FileResponse:
 @require_POST
 def follow_up_answer(request: HttpRequest, unit) -> HttpResponse:
     """The school answers the organiser's request from the measures it recorded."""
-    from results.measures import follow_up_answer as answer
-
     scope = visibility.access_results(user=request.user, unit_public_id=unit)
+    if not request.POST.get("follow_up"):
+        # The form always names its request: a post without one is malformed (400, as in the
+        # API), not a request that was looked for and not found.
+        return HttpResponseBadRequest(_("Say which follow-up request you answer."))
     answer(
         actor=request.user,
         scope=scope,
-        request_public_id=request.POST.get("follow_up", ""),
+        request_public_id=request.POST["follow_up"],
         note=request.POST.get("note", "")[:2000],
     )
     return redirect("unit-dashboard", unit=scope.school_unit.public_id)
@@ -120,13 +129,6 @@ def follow_up_answer(request: HttpRequest, unit) -> HttpResponse:
 @require_POST
 def student_measure_add(request: HttpRequest, unit, result_set, person) -> HttpResponse:
     """Record a measure from the student's result page; refusals are shown there."""
-    import datetime
-
-    from django.contrib import messages
-
-    from provplattform.errors import NotFound, Refused
-    from results.measures import measure_record
-
     scope = visibility.access_results(user=request.user, unit_public_id=unit)
     result_set = selectors.access_result_set(scope=scope, public_id=result_set)
     person = visibility.access_student(scope=scope, person_public_id=person)
@@ -157,8 +159,6 @@ def student_measure_add(request: HttpRequest, unit, result_set, person) -> HttpR
 @require_POST
 def recompute(request: HttpRequest, unit, result_set) -> HttpResponse:
     """Whole-unit viewers recompute a test's results now (after marking absences, say)."""
-    from results.services import results_compute
-
     scope = visibility.access_unit_results(user=request.user, unit_public_id=unit)
     result_set = selectors.access_result_set(scope=scope, public_id=result_set)
     results_compute(

@@ -29,7 +29,7 @@ def export_job_start(
     options: dict | None = None,
 ) -> ExportJob:  # fmt: skip
     """Queue a job; the worker starts after commit."""
-    from results.tasks import run_export
+    from results.tasks import run_export  # noqa: PLC0415 - tasks import this module: a cycle
 
     job = ExportJob.objects.create(
         requested_by=actor,

@@ -8,6 +8,7 @@ sees, per school, only counts and whether the school answered — never scores, 
 from __future__ import annotations
 
 import datetime
+from typing import TYPE_CHECKING
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
@@ -21,6 +22,10 @@ from results.models import FollowUpAnswer, FollowUpRequest, Measure, MeasureKind
 from results.selectors import follow_up_counts
 from results.visibility import ResultScope, access_student
 from schools.models import Organiser, OrganiserAdministrator, SchoolUnit
+from schools.selectors import persons_of_unit
+
+if TYPE_CHECKING:
+    from django_stubs_ext import StrOrPromise
 
 
 def measure_kinds_for(organiser: Organiser) -> QuerySet:
@@ -28,7 +33,7 @@ def measure_kinds_for(organiser: Organiser) -> QuerySet:
     return MeasureKind.objects.filter(Q(organiser__isnull=True) | Q(organiser=organiser))
 
 
-def _one(qs, public_id, what: str):
+def _one(qs, public_id, what: StrOrPromise):
     try:
         return qs.get(public_id=public_id)
     except (qs.model.DoesNotExist, ValueError, ValidationError) as exc:
@@ -60,8 +65,6 @@ def measure_record(
         raise Refused(_("Use one of: planned, started, ended, evaluated."))
     responsible = None
     if responsible_public_id:
-        from schools.selectors import persons_of_unit
-
         responsible = _one(persons_of_unit(school_unit=unit), responsible_public_id, _("person"))
     with transaction.atomic():
         measure = Measure.objects.create(

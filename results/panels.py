@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from results.measures import follow_up_requests_for_unit
 from results.models import FollowUpAnswer
-from results.selectors import follow_up_counts
+from results.selectors import follow_up_counts_of
 from schools.roles import Capability
 
 
@@ -20,12 +20,13 @@ def follow_up_panel(request, unit, capabilities) -> dict | None:
         a.request_id: a
         for a in FollowUpAnswer.objects.filter(school_unit=unit, request__in=requests)
     }
+    counts = follow_up_counts_of(school_unit=unit, requests=requests)
     return {
         "requests": [
             {
                 "request": r,
                 "answer": answers.get(r.id),
-                "counts": follow_up_counts(school_unit=unit, test=r.test, subtest=r.subtest),
+                "counts": counts[r.id],
             }
             for r in requests
         ]

@@ -6,7 +6,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 
 from django.core.exceptions import ValidationError
-from django.db.models import Count, QuerySet, Sum
+from django.db.models import Count, Q, QuerySet, Sum
 
 from delivery.models import Response
 from exams.models import Subtest, TestDefinition
@@ -230,3 +230,47 @@ def follow_up_counts(*, school_unit, test: TestDefinition, subtest=None) -> dict
     measures = measures.filter(subtest=subtest) if subtest else measures.filter(subtest__test=test)
     with_measures = set(measures.values_list("person_id", flat=True))
     return {"below": len(below), "just_above": len(just_above), "with_measures": len(with_measures)}
+
+
+def follow_up_counts_of(*, school_unit, requests) -> dict[int, dict]:
+    """`follow_up_counts` of each follow-up request (by its id), in two queries whatever the
+    number of requests, so that a list of them costs no query per row."""
+    if not requests:
+        return {}
+    tests = {r.test_id for r in requests}
+    subtests = {r.subtest_id for r in requests if r.subtest_id is not None}
+    results = list(
+        SubtestResult.objects.filter(
+            result_set__school_unit=school_unit,
+            result_set__test_id__in=tests,
+            complete=True,
+            band__in=(Band.BELOW, Band.JUST_ABOVE),
+        ).values_list("result_set__test_id", "subtest_id", "person_id", "band")
+    )
+    measures = list(
+        Measure.objects.filter(school_unit=school_unit)
+        .filter(Q(subtest__test_id__in=tests) | Q(subtest_id__in=subtests))
+        .values_list("subtest__test_id", "subtest_id", "person_id")
+    )
+    counts = {}
+    for request in requests:
+        rows = [
+            (person, band)
+            for test, subtest, person, band in results
+            if test == request.test_id and request.subtest_id in (None, subtest)
+        ]
+        below = {person for person, band in rows if band == Band.BELOW}
+        just_above = {person for person, band in rows if band == Band.JUST_ABOVE} - below
+        concerned = below | just_above
+        with_measures = {
+            person
+            for test, subtest, person in measures
+            if person in concerned
+            and (subtest == request.subtest_id if request.subtest_id else test == request.test_id)
+        }
+        counts[request.id] = {
+            "below": len(below),
+            "just_above": len(just_above),
+            "with_measures": len(with_measures),
+        }
+    return counts

@@ -219,7 +219,7 @@ def results_compute(
 
 def on_scores_changed(*, school_unit_id: int, subtest_ids, person_ids) -> None:
     """grading.hooks subscriber: recompute the affected students after the score write commits."""
-    from results.tasks import recompute
+    from results.tasks import recompute  # noqa: PLC0415 - tasks import this module: a cycle
 
     test_ids = sorted(
         set(Subtest.objects.filter(id__in=subtest_ids).values_list("test_id", flat=True))

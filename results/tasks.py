@@ -5,6 +5,7 @@ from __future__ import annotations
 from celery import shared_task
 
 from exams.models import TestDefinition
+from results.jobs import expired_jobs_remove, export_job_run
 from results.services import results_compute
 from schools.models import SchoolUnit
 
@@ -23,13 +24,9 @@ def recompute(*, school_unit_id: int, test_id: int, person_ids: list[int] | None
 
 @shared_task(name="results.tasks.run_export", ignore_result=True)
 def run_export(*, job_id: int) -> None:
-    from results.jobs import export_job_run
-
     export_job_run(job_id=job_id)
 
 
 @shared_task(name="results.tasks.remove_expired_exports", ignore_result=True)
 def remove_expired_exports() -> int:
-    from results.jobs import expired_jobs_remove
-
     return expired_jobs_remove()

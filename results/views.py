@@ -157,7 +157,7 @@ def _filename(table, extension: str) -> str:
 
 
 @_pages
-def export_csv(request: HttpRequest, unit, result_set) -> HttpResponse:
+def export_csv(request: HttpRequest, unit, result_set) -> HttpResponse | StreamingHttpResponse:
     scope, table, what, group = _export_table(request, unit, result_set)
     if queued := _as_job(request, scope, table, group, "csv"):
         return queued

@@ -12,6 +12,7 @@ Everything outside a user's scope is `NotFound`, worded as for a missing id.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from django.core.exceptions import ValidationError
 from django.db.models import QuerySet
@@ -21,6 +22,9 @@ from provplattform.errors import NotFound
 from schools import selectors as school_selectors
 from schools.models import Person, SchoolUnit, TeachingGroup
 from schools.roles import Capability
+
+if TYPE_CHECKING:
+    from django_stubs_ext import StrOrPromise
 
 
 @dataclass(frozen=True)
@@ -47,7 +51,7 @@ class ResultScope:
         ).distinct()
 
 
-def _not_found(what: str) -> NotFound:
+def _not_found(what: StrOrPromise) -> NotFound:
     return NotFound(_("No such %(what)s.") % {"what": what})
 
 

@@ -3,6 +3,7 @@ every role at the first unit, two teaching groups, students, and an outsider."""
 
 from __future__ import annotations
 
+import datetime
 import secrets
 from dataclasses import dataclass, field
 
@@ -10,6 +11,7 @@ from django.utils import timezone
 
 from delivery.models import Attempt
 from exams.models import SittingProctor, SittingStudent
+from results.models import ExportJob, FollowUpRequest, Measure, MeasureKind, ResultSet
 from schools.models import (
     OrganiserApiToken,
     Person,
@@ -34,6 +36,7 @@ from tests.factories import (
     staff_member,
     student,
 )
+from tests.grading.desk_helpers import seed_desk_objects
 
 DUTY_FOR_ROLE = {
     Role.HEAD_TEACHER: "Rektor",
@@ -97,11 +100,14 @@ def build_world() -> World:
     return world
 
 
-def seed_unit(unit, subtest, norwegian_subtest) -> dict:
+def seed_unit(unit, subtest, norwegian_subtest, *, user: User | None = None) -> dict:
     """One object of every kind a route can name, at `unit`: a head teacher, a group, a student
     placed in a sitting with a proctor and an attempt, an assignment, an adjustment, an
-    exemption, a transfer run and an API token of the organiser. Called again, one more of
-    each (the query-count tests grow the lists this way)."""
+    exemption, a transfer run and an API token of the organiser, the grading desk's objects,
+    a result set with a measure and an export job, and a follow-up request of the organiser.
+    The desk's objects and the export job are `user`'s (by default the new head teacher's), as
+    only their own assessor or requester may open them. Called again, one more of each (the
+    query-count tests grow the lists this way)."""
     member = staff_member(unit, duty_role="Rektor")
     role_assign(actor=None, person=member.person, school_unit=unit, role=Role.HEAD_TEACHER)
     group = TeachingGroupFactory(school_unit=unit)
@@ -112,6 +118,8 @@ def seed_unit(unit, subtest, norwegian_subtest) -> dict:
     SittingProctor.objects.create(sitting=sitting, person=member.person)
     return {
         "unit": unit,
+        "group": group,
+        **_seed_grading_and_results(unit, subtest, pupil, group, user or member),
         "room": sitting.room,
         "sitting": sitting,
         "student": pupil,
@@ -133,5 +141,41 @@ def seed_unit(unit, subtest, norwegian_subtest) -> dict:
             name=f"Token of {unit.name}",
             prefix=secrets.token_hex(4),
             token_hash=secrets.token_hex(32),
+        ),
+    }
+
+
+def _seed_grading_and_results(unit, subtest, pupil, group, user) -> dict:
+    """The grading desk's objects (a graded subtest with a score assigned to `user`, a machine
+    score, a second marking and an entry upload), a result set of the graded test with a
+    measure and an export job of `user`, and a follow-up request of the unit's organiser."""
+    desk = seed_desk_objects(unit, user=user)
+    graded = desk["score"].item.subtest
+    result_set = ResultSet.objects.create(school_unit=unit, test=graded.test)
+    return {
+        **desk,
+        "grading_subtest": graded,
+        "organiser": unit.organiser,
+        "result_set": result_set,
+        "measure": Measure.objects.create(
+            school_unit=unit,
+            person=pupil,
+            subtest=subtest,
+            kind=MeasureKind.objects.filter(organiser__isnull=True).first(),
+            starts_on=datetime.date(2027, 4, 1),
+        ),
+        "job": ExportJob.objects.create(
+            requested_by=user,
+            school_unit=unit,
+            result_set=result_set,
+            group=group,
+            kind="csv",
+            expires_at=timezone.now() + datetime.timedelta(days=1),
+        ),
+        "follow_up": FollowUpRequest.objects.create(
+            organiser=unit.organiser,
+            test=graded.test,
+            question="Which measures did you start?",
+            due_on=datetime.date(2027, 6, 1),
         ),
     }

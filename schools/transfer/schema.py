@@ -20,6 +20,8 @@ from jsonschema import Draft202012Validator
 from referencing import Registry, Resource
 from referencing.jsonschema import DRAFT202012
 
+from schools.transfer.limits import stored_value_errors
+
 SCHEMA_DIR = Path(__file__).resolve().parent.parent / "ss12000_schema"
 
 # Record kind in a transfer document -> the $id of the schema for one record.
@@ -204,8 +206,6 @@ def record_errors(kind: str, record: Any) -> list[tuple[str, str]]:
     Messages never quote the value of a sensitive field (civic numbers), nor a value too long
     or not storable.
     """
-    from schools.transfer.limits import stored_value_errors  # it reads the models' lengths
-
     errors = []
     if not record_is_valid(kind, record):
         for error in sorted(full_validator(kind).iter_errors(record), key=lambda e: list(e.path)):

@@ -36,7 +36,7 @@ from schools.models import (
 from schools.transfer.apply import Transfer
 from schools.transfer.document import Rejection, count_records, decode, parse
 from schools.transfer.selectors import organisers_administered_by
-from schools.transfer.xlsx import check_archive
+from schools.transfer.xlsx import check_archive, read_workbook
 
 logger = logging.getLogger(__name__)
 PROGRESS_TTL_S = 24 * 3600
@@ -263,8 +263,6 @@ def transfer_run_execute(*, run_id: int) -> TransferRun:
 def _execute(run: TransferRun) -> TransferRun:
     payload = run.payload or {}
     if run.source == TransferSource.XLSX:
-        from schools.transfer.xlsx import read_workbook
-
         if "xlsx" in payload:
             document, rows, rejections = read_workbook(
                 base64.b64decode(payload["xlsx"]),

@@ -52,7 +52,7 @@ def test_proctor_submits_for_a_paused_student_and_ends_the_sitting(chromium, e2e
         expect(kim_row).to_have_attribute("data-attempt-status", "submitted")
 
         # then: ending lists Lo, who is still working, and submits her test with the end
-        page.click('#sitting-actions button[data-action="end"]')
+        page.click('#end-sitting button[data-action="end"]')
         end_dialog = page.locator("#end-dialog")
         expect(end_dialog).to_be_visible()
         listed = page.locator("#end-open-list li")
@@ -64,6 +64,7 @@ def test_proctor_submits_for_a_paused_student_and_ends_the_sitting(chromium, e2e
         assert ended.value.ok
         expect(end_dialog).to_be_hidden()
         expect(page.locator("#sitting-actions")).to_be_hidden()
+        expect(page.locator("#end-sitting")).to_be_hidden()
         expect(lo_row).to_have_attribute("data-attempt-status", "submitted")
         expect(page.locator("#all-submitted")).to_be_visible()
     finally:

@@ -70,6 +70,29 @@ def test_progress_per_assessor_and_item_and_the_unassessed_list(world, client, d
     assert page.status_code == 200
 
 
+def test_the_overview_reads_each_subtest_as_its_own_page_does(world, client, distributed):
+    # The overview reads every subtest at once (no query per row): it must agree with the
+    # per-subtest readings at every stage.
+    sitting, base = distributed
+    client.force_login(world.staff[Role.ASSESSMENT_LEAD])
+    overview = f"/api/v1/units/{world.unit.public_id}/grading/subtests/"
+    for leave in (None, 1, 0):
+        if leave is not None:
+            _assess_all(world, sitting, leave=leave)
+        [row] = selectors.subtests_overview(school_unit=world.unit)
+        own = client.get(base).json()
+        assert row["progress"] == selectors.subtest_progress(
+            school_unit=world.unit, subtest=sitting.subtest
+        )
+        assert row["complete"] == selectors.subtest_complete(world.unit, sitting.subtest)
+        assert row["plan"] == selectors.plan_of(school_unit=world.unit, subtest=sitting.subtest)
+        [listed] = client.get(overview).json()
+        assert {k: listed[k] for k in ("progress", "plan", "complete")} == {
+            k: own[k] for k in ("progress", "plan", "complete")
+        }
+    assert row["complete"]
+
+
 def test_results_unlock_only_when_every_response_is_assessed(world, distributed):
     sitting, _base = distributed
     assert not selectors.subtest_complete(world.unit, sitting.subtest)

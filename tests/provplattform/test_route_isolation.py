@@ -46,12 +46,31 @@ ARGUMENT_KINDS = {
     "exemptions/<uuid:exemption>": "exemption",
     "runs/<uuid:public_id>": "transfer_run",
     "tokens/<uuid:public_id>": "token",
+    "attempts/<uuid:attempt>": "attempt",
+    "groups/<uuid:group>": "group",
+    "entries/<uuid:group>": "group",
+    "students/<uuid:person>": "student",
+    "grading/<uuid:subtest>": "grading_subtest",
+    "subtests/<uuid:subtest>": "grading_subtest",
+    "scores/<uuid:score>": "score",
+    "desk/<uuid:score>": "score",
+    "machine-scores/<uuid:score>": "machine_score",
+    "second-markings/<uuid:marking>": "second_marking",
+    "second-marking/<uuid:marking>": "second_marking",
+    "mine/<uuid:marking>": "second_marking",
+    "uploads/<uuid:entry_import>": "entry_import",
+    "results/<uuid:result_set>": "result_set",
+    "measures/<uuid:measure>": "measure",
+    "jobs/<uuid:job>": "job",
+    "organisers/<uuid:organiser>": "organiser",
+    "follow-up/<uuid:follow_up>": "follow_up",
+    "follow-up/<uuid:public_id>": "follow_up",
 }
 # Arguments that are words, not objects: a value the route accepts.
 WORDS = {"<str:action>": "pause"}
 # Kinds an organiser administrator may see at every unit of the organiser: only another
 # organiser's object is foreign to them.
-ORGANISER_WIDE = {"transfer_run", "token"}
+ORGANISER_WIDE = {"transfer_run", "token", "organiser", "follow_up"}
 
 NOT_TENANT_DATA = {
     "api-definition": "test definitions are the platform's, shown to every school",
@@ -67,6 +86,10 @@ NOT_TENANT_DATA = {
     "status-announcement-resolve": "the operator's announcements, shown to everyone",
     "delivery-attempt-saves": "opened by a student's device token, never a staff session "
     "(tests/delivery/test_autosave.py: another attempt's token is refused)",
+    "student-audio-play": "an item of the platform's test definitions, played only in the "
+    "student's own attempt (tests/delivery/test_listening.py: another test's item is not found)",
+    "exams-operator-item-key": "the platform operator's alone "
+    "(tests/grading/test_machine_scoring.py)",
 }
 
 METHODS = ("get", "post", "patch", "put", "delete")
@@ -136,8 +159,14 @@ def seeded(shared_world):
     subtest = SubtestFactory()
     norwegian_subtest = SubtestFactory(test__programme=Programme.NO_MAPPING)
     world = shared_world
+    walker = world.staff[Role.HEAD_TEACHER]
     world.seeded = {
-        place: seed_unit(getattr(world, place), subtest, norwegian_subtest)
+        place: seed_unit(
+            getattr(world, place),
+            subtest,
+            norwegian_subtest,
+            user=walker if place == "unit" else None,
+        )
         for place in ("unit", *PLACES)
     }
     world.organiser_admin = UserFactory(username="organiser-admin")

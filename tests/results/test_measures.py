@@ -251,3 +251,34 @@ def test_organiser_adds_a_kind_of_measure_on_its_page(client, world):
     # the same name again is refused with the reason on the page
     body = client.post("/follow-up/", {"kind_name": "sommerskole"}).content.decode()
     assert "already on the list" in body
+
+
+def test_the_dashboard_counts_each_follow_up_request_as_the_answer_would(client, world, sat):
+    # The dashboard counts every request at once (no query per request): it must agree with
+    # the counts taken for one request when the school answers.
+    from results.measures import follow_up_request_send
+    from results.models import FollowUpRequest
+    from results.selectors import follow_up_counts, follow_up_counts_of
+
+    test = sat[world.unit].test
+    first, second = test.subtests.order_by("position")
+    client.login(username=world.staff[Role.TEACHER].username, password=PASSWORD)
+    assert _measure(client, world, world.students_a[0], first).status_code == 201
+    assert _measure(client, world, world.students_a[1], second).status_code == 201
+    for subtest in (None, first, second):
+        follow_up_request_send(
+            actor=None,
+            organiser=world.unit.organiser,
+            test=test,
+            subtest=subtest,
+            question="Hvilke tiltak?",
+            due_on=timezone.localdate() + datetime.timedelta(days=7),
+        )
+    requests = list(FollowUpRequest.objects.all())
+    counts = follow_up_counts_of(school_unit=world.unit, requests=requests)
+    for request in requests:
+        assert counts[request.id] == follow_up_counts(
+            school_unit=world.unit, test=request.test, subtest=request.subtest
+        )
+    assert any(c["below"] for c in counts.values())
+    assert any(c["with_measures"] for c in counts.values())
