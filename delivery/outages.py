@@ -29,7 +29,7 @@ from delivery.models import Attempt, Notice, NoticeKind
 from delivery.notices import format_duration
 from delivery.services import AttemptRefused, attempt_add_time
 from exams.models import Sitting
-from provplattform.audit import audit_record
+from provplattform.audit import AuditAction, audit_record
 from provplattform.errors import NotFound
 from provplattform.live import send_on_commit
 
@@ -117,7 +117,7 @@ def attempt_give_back_time(*, actor, attempt: Attempt, notice_id: int) -> int:
         notice.save(update_fields=["data"])
         audit_record(
             actor=actor,
-            action="attempt.time_given_back",
+            action=AuditAction.ATTEMPT_TIME_GIVEN_BACK,
             target=attempt,
             after={
                 "notice": notice.pk,

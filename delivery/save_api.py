@@ -128,7 +128,8 @@ def save_view(request: HttpRequest, attempt: uuid.UUID) -> JsonResponse:
 # those saves only when the attempt takes saves at all.
 _SAVE = """
 WITH a AS (
-    SELECT at.id, at.status, at.deadline, at.device_token = %(device)s AS same_device,
+    SELECT at.id, at.status, at.deadline,
+           (%(device)s <> '' AND at.device_token = %(device)s) AS same_device,
            s.subtest_id
     FROM delivery_attempt at JOIN exams_sitting s ON s.id = at.sitting_id
     WHERE at.public_id = %(attempt)s
@@ -278,8 +279,8 @@ async def save_fast(
     Raises DatabaseUnavailable when the database cannot be reached within about a second.
     """
     now = datetime.datetime.now(datetime.UTC)
-    if not saves:
-        return 200, {"acked": [], "server_time": now.isoformat()}
+    # Even an empty batch goes through the rule: it answers for the attempt and the token as the
+    # ORM path does (the statement then stores nothing).
     params = {
         "attempt": attempt,
         "device": device,

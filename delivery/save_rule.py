@@ -5,7 +5,8 @@ this module turns them into the answer, so the two can never answer differently.
 In this order:
 
 1. no such attempt: 404 ``not_found``;
-2. the device token is not the attempt's current one: 409 ``device_replaced`` when the token was
+2. the device token is not the attempt's current one (no token never is, even for an attempt
+   that has no device yet): 409 ``device_replaced`` when the token was
    once issued for this attempt, else 404 ``not_found`` exactly as in 1, so a token that was never
    this attempt's learns nothing about it (another unit's attempt answers like a random id);
 3. the attempt is submitted: 409 ``submitted``; not working or paused: 409 ``not_started``;

@@ -293,7 +293,13 @@ def attempt_start(*, attempt: Attempt) -> Attempt:
 
 
 def _submit_locked(
-    attempt: Attempt, *, now: datetime.datetime, action: str, auto: bool, actor=None, reason=""
+    attempt: Attempt,
+    *,
+    now: datetime.datetime,
+    action: AuditAction,
+    auto: bool,
+    actor=None,
+    reason="",
 ) -> Attempt:
     """The one submit: every path (the student, the deadline, the proctor, the day's closing)
     ends here, so the submit subscribers (grading) see every submitted attempt exactly once.
@@ -344,7 +350,7 @@ def attempt_submit_for_student(*, actor, attempt: Attempt, reason: str) -> Attem
         return _submit_locked(
             attempt,
             now=timezone.now(),
-            action="attempt.proctor_submit",
+            action=AuditAction.ATTEMPT_PROCTOR_SUBMIT,
             auto=False,
             actor=actor,
             reason=reason.strip(),
@@ -411,7 +417,7 @@ def attempts_submit_at_closing(*, now: datetime.datetime | None = None) -> int:
                 _submit_locked(
                     attempt,
                     now=now,
-                    action="attempt.closing_submit",
+                    action=AuditAction.ATTEMPT_CLOSING_SUBMIT,
                     auto=True,
                     reason="the sitting's closing time passed",
                 )
@@ -663,7 +669,10 @@ def responses_save(*, attempt_public_id, device_token: str, saves: list[Save]) -
             .filter(public_id=attempt_public_id)
             .first()
         )
-        same_device = attempt is not None and attempt.device_token == device_token
+        # No token is never the attempt's: an attempt without a device holds an empty one.
+        same_device = (
+            attempt is not None and bool(device_token) and attempt.device_token == device_token
+        )
         refused = save_rule.attempt_refusal(
             found=attempt is not None,
             same_device=same_device,
@@ -943,7 +952,7 @@ def sitting_end(
                 _submit_locked(
                     attempt,
                     now=now,
-                    action="attempt.proctor_submit",
+                    action=AuditAction.ATTEMPT_PROCTOR_SUBMIT,
                     auto=False,
                     actor=actor,
                     reason=(reason or "").strip() or "sitting ended",

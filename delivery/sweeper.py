@@ -100,6 +100,11 @@ def sweep_once(now: datetime.datetime | None = None, *, mode: str = "in-process"
         _last_closing_check = ts
         try:
             result["closing_submitted"] = attempts_submit_at_closing(now=now)
+        except (OperationalError, InterfaceError) as exc:
+            # As the automatic submit: one line while the database is away, the next check retries.
+            _last_closing_check = None
+            waits = "submit at closing waits for the database: %s"
+            warn_every(log, "closing-db", waits, type(exc).__name__)
         except Exception:
             log.exception("submit at closing failed")
     try:

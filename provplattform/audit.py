@@ -37,15 +37,18 @@ class AuditAction(models.TextChoices):
     ATTEMPT_ADD_TIME = "attempt.add_time"
     ATTEMPT_ARRIVED_AFTER_ABSENT = "attempt.arrived_after_absent"
     ATTEMPT_AUTO_SUBMIT = "attempt.auto_submit"
+    ATTEMPT_CLOSING_SUBMIT = "attempt.closing_submit"
     ATTEMPT_DEVICE_SWITCH = "attempt.device_switch"
     ATTEMPT_EXTENDED_TIME_CHANGE = "attempt.extended_time_change"
     ATTEMPT_MARK_ABSENT = "attempt.mark_absent"
     ATTEMPT_PAUSE = "attempt.pause"
+    ATTEMPT_PROCTOR_SUBMIT = "attempt.proctor_submit"
     ATTEMPT_RELEASE = "attempt.release"
     ATTEMPT_REOPEN = "attempt.reopen"
     ATTEMPT_RESUME = "attempt.resume"
     ATTEMPT_START = "attempt.start"
     ATTEMPT_SUBMIT = "attempt.submit"
+    ATTEMPT_TIME_GIVEN_BACK = "attempt.time_given_back"
 
     CHECKLIST_ACKNOWLEDGE = "checklist.acknowledge"
 

@@ -11,6 +11,8 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 
+from django.contrib.staticfiles import finders
+from django.contrib.staticfiles.storage import staticfiles_storage
 from django.template.loader import render_to_string
 from django.utils import timezone, translation
 
@@ -82,10 +84,21 @@ def letters_html(
     return render_to_string("results/letters.html", {"letters": parts})
 
 
-def letters_pdf(html: str) -> bytes:
-    from weasyprint import HTML  # noqa: PLC0415 - heavy (loads pango); only when printing letters
+LETTERS_CSS = "css/letters.css"
 
-    return HTML(string=html).write_pdf()
+
+def letters_stylesheet() -> str:
+    """The letters' stylesheet on disk: the source folder's copy, else the collected one."""
+    found = finders.find(LETTERS_CSS)
+    return str(found) if found else staticfiles_storage.path(LETTERS_CSS)
+
+
+def letters_pdf(html: str) -> bytes:
+    """The letters as one PDF. The stylesheet is a static file given to WeasyPrint here, so the
+    template holds no inline style (the policy every template keeps, page or not)."""
+    from weasyprint import CSS, HTML  # noqa: PLC0415 - heavy (loads pango); only when printing letters
+
+    return HTML(string=html).write_pdf(stylesheets=[CSS(filename=letters_stylesheet())])
 
 
 def letters_audit(*, actor, table: ResultTable, rows: list[StudentRow], what: str) -> None:

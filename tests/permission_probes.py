@@ -135,17 +135,10 @@ def selector_probe(capability: Capability) -> Probe:
     return probe
 
 
-# Capabilities of the grading and results apps, probed at selector level until their pages
-# exist; the app that adds the page replaces the probe and removes the capability from here.
-AWAITING_PAGES = frozenset(
-    {
-        Capability.PREPARE_GRADING,
-        Capability.ASSESS,
-        Capability.VIEW_ALL_RESULTS,
-        Capability.EXPORT_RESULTS,
-        Capability.VIEW_GROUP_RESULTS,
-    }
-)
+# Capabilities probed at selector level until their pages exist; the app that adds the page
+# replaces the probe and removes the capability from here. None left: the grading and results
+# apps probe their pages (tests/grading/probes.py, tests/results/probes.py).
+AWAITING_PAGES: frozenset[Capability] = frozenset()
 
 
 def _build_registry() -> dict[Capability, Probe]:

@@ -8,12 +8,13 @@ import datetime
 
 import pytest
 import time_machine
-from django.http import Http404
 from django.urls import reverse
 
 from delivery import services, sweeper
 from delivery.models import Attempt, AttemptStatus, Notice, NoticeKind, Response
 from exams.models import Item, SittingStatus
+from provplattform.audit import AuditAction
+from provplattform.errors import NotFound
 from provplattform.models import AuditEvent
 from schools.roles import Role
 from tests.delivery.attempt_helpers import local_at, make_sitting, proctor, started_attempt
@@ -27,11 +28,11 @@ def ten_o_clock():
 
 
 @pytest.fixture
-def submitted_seen(monkeypatch):
+def submitted_seen():
     """What the submit subscribers (grading) are told."""
     seen: list[int] = []
-    monkeypatch.setattr(services, "submit_subscribers", [lambda a: seen.append(a.pk)])
-    return seen
+    with services.submit_subscribers.replaced(lambda a: seen.append(a.pk)):
+        yield seen
 
 
 def _save(attempt, token, *answers):
@@ -68,7 +69,7 @@ def test_proctor_submits_for_a_paused_student_with_the_latest_answers(
     assert done.status == AttemptStatus.SUBMITTED and not done.auto_submitted
     assert Response.objects.get(attempt=attempt, item=item).content == ["B"]
     assert submitted_seen == [attempt.pk]
-    event = AuditEvent.objects.get(action="attempt.proctor_submit")
+    event = AuditEvent.objects.get(action=AuditAction.ATTEMPT_PROCTOR_SUBMIT)
     assert event.reason == "Left the room while paused"
     assert event.actor_id == proctor(world).pk
 
@@ -100,7 +101,7 @@ def test_proctor_submit_refused_to_someone_not_proctoring_the_unit(world, ten_o_
     sitting = make_sitting(world)
     attempt, _ = started_attempt(world, sitting)
     actor = world.outsider if who == "outsider" else world.sibling_head
-    with pytest.raises(Http404):
+    with pytest.raises(NotFound):
         services.attempt_submit_for_student(actor=actor, attempt=attempt, reason="x")
     assert Attempt.objects.get(pk=attempt.pk).status == AttemptStatus.WORKING
 
@@ -150,7 +151,7 @@ def test_ending_submits_exactly_the_confirmed_open_tests(world, ten_o_clock, sub
     }
     assert Response.objects.get(attempt=working, item=item).content == ["A"]
     assert sorted(submitted_seen) == sorted([paused.pk, working.pk])
-    reasons = AuditEvent.objects.filter(action="attempt.proctor_submit").values_list(
+    reasons = AuditEvent.objects.filter(action=AuditAction.ATTEMPT_PROCTOR_SUBMIT).values_list(
         "reason", flat=True
     )
     assert list(reasons) == ["sitting ended", "sitting ended"]
@@ -196,7 +197,7 @@ def test_a_paused_test_is_submitted_when_the_opening_hours_end(
     assert Response.objects.get(attempt=paused, item=item).content == ["B"]
     assert submitted_seen == [paused.pk]
     assert AuditEvent.objects.filter(
-        action="attempt.closing_submit", target_id=str(paused.public_id)
+        action=AuditAction.ATTEMPT_CLOSING_SUBMIT, target_id=str(paused.public_id)
     )
     notice = Notice.objects.get(sitting=sitting, kind=NoticeKind.SUBMITTED_AT_CLOSING)
     assert notice.person == paused.person
@@ -341,7 +342,7 @@ def test_api_end_lists_the_open_tests_then_submits_the_confirmed_ones(world, ten
         content_type="application/json",
     )
     assert ended.status_code == 200 and ended.json()["status"] == "ended"
-    assert AuditEvent.objects.get(action="attempt.proctor_submit").reason == "Day over"
+    assert AuditEvent.objects.get(action=AuditAction.ATTEMPT_PROCTOR_SUBMIT).reason == "Day over"
 
 
 @pytest.mark.parametrize("role", [Role.ASSESSOR, Role.OTHER_STAFF])

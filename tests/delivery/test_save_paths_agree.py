@@ -46,11 +46,18 @@ class State:
     held: dict[str, tuple[int, object]] = field(default_factory=dict)
 
 
-def _state(world, *, status=AttemptStatus.WORKING, deadline_in=30 * 60) -> State:
+def _state(
+    world, *, status=AttemptStatus.WORKING, deadline_in=30 * 60, with_device: bool = True
+) -> State:
+    """An attempt bound to a device: the request sends the token issued to it, as a real device
+    does (`with_device=False`: no device yet, and the request sends no token)."""
     sitting = make_sitting(world)
     now = timezone.now()
     started = status in (AttemptStatus.WORKING, AttemptStatus.PAUSED, AttemptStatus.SUBMITTED)
+    public_id = uuid.uuid4()
+    token = services.new_device_token(attempt_public_id=public_id) if with_device else ""
     attempt = Attempt.objects.create(
+        public_id=public_id,
         sitting=sitting,
         person=world.students_a[0],
         status=status,
@@ -59,7 +66,7 @@ def _state(world, *, status=AttemptStatus.WORKING, deadline_in=30 * 60) -> State
         duration_seconds=1800,
         deadline=now + datetime.timedelta(seconds=deadline_in) if started else None,
         paused_at=now if status == AttemptStatus.PAUSED else None,
-        device_token=services.new_device_token(),
+        device_token=token,
     )
     items = [str(i.public_id) for i in Item.objects.filter(subtest=sitting.subtest)]
     return State(attempt=attempt, items=items, device=attempt.device_token)
@@ -81,6 +88,27 @@ def _switch_device(state: State) -> None:
     old = state.device
     services.attempt_login(attempt=state.attempt)
     state.device = old
+
+
+def _token_never_issued(world) -> State:
+    """A well-formed token that was never this attempt's (a guess, or a copy with a made-up
+    proof): it learns nothing, the same answer as a random attempt id."""
+    state = _state(world)
+    nonce, _sep, _proof = state.device.partition(".")
+    state.device = f"{nonce}.{'0' * 32}"
+    return state
+
+
+def _token_of_another_attempt(world) -> State:
+    """A real token, issued for another student's attempt, sent to this one."""
+    state = _state(world)
+    other = Attempt.objects.create(
+        sitting=state.attempt.sitting,
+        person=world.students_a[1],
+        status=AttemptStatus.WORKING,
+    )
+    _attempt, state.device, _replaced = services.attempt_login(attempt=other)
+    return state
 
 
 def _save(state: State, item: int, seq: int, content="old device", client_offset: int | None = 0):
@@ -135,6 +163,60 @@ def _cases():
             None,
             [(0, 3)],
             {0: (5, "newer text")},
+        ),
+        (
+            "a token never issued for the attempt",
+            _token_never_issued,
+            lambda s: [_save(s, 0, 1, "a")],
+            404,
+            "not_found",
+            [],
+            {},
+        ),
+        (
+            "a token issued for another attempt",
+            _token_of_another_attempt,
+            lambda s: [_save(s, 0, 1, "a")],
+            404,
+            "not_found",
+            [],
+            {},
+        ),
+        (
+            "no token, the attempt has no device yet",
+            lambda w: _state(w, status=AttemptStatus.WAITING, with_device=False),
+            lambda s: [_save(s, 0, 1)],
+            404,
+            "not_found",
+            [],
+            {},
+        ),
+        (
+            "an empty batch",
+            working,
+            lambda s: [],
+            200,
+            None,
+            [],
+            {},
+        ),
+        (
+            "an empty batch with a token never issued for the attempt",
+            _token_never_issued,
+            lambda s: [],
+            404,
+            "not_found",
+            [],
+            {},
+        ),
+        (
+            "an empty batch from the old device",
+            switched_holding,
+            lambda s: [],
+            409,
+            "device_replaced",
+            [],
+            {0: (5, "new device text")},
         ),
         (
             "old device, sequence not above the stored one",

@@ -12,6 +12,7 @@ from django.urls import reverse
 from delivery import services
 from delivery.models import Attempt, Notice, NoticeKind, Response
 from exams.models import Item
+from provplattform.audit import AuditAction
 from provplattform.models import AuditEvent
 from schools.roles import Role
 from tests.delivery.attempt_helpers import local_at, make_sitting, started_attempt
@@ -67,7 +68,7 @@ def test_an_outage_shows_its_length_and_one_click_gives_the_time_back(world, roo
     assert answer.status_code == 200 and answer.json()["minutes"] == 3
     attempt.refresh_from_db()
     assert attempt.deadline - before == datetime.timedelta(minutes=3)
-    given = AuditEvent.objects.get(action="attempt.time_given_back")
+    given = AuditEvent.objects.get(action=AuditAction.ATTEMPT_TIME_GIVEN_BACK)
     assert given.after["notice"] == notice.pk and given.after["minutes"] == 3
     added = AuditEvent.objects.get(action="attempt.add_time")
     assert "3 min" in added.reason
@@ -112,7 +113,7 @@ def test_staff_who_do_not_proctor_cannot_give_time_back(world, room, client):
     notice = _outage(attempt, 120)
     client.force_login(world.staff[Role.ASSESSOR])
     assert _give_back(client, room, attempt, notice).status_code == 404
-    assert not AuditEvent.objects.filter(action="attempt.time_given_back").exists()
+    assert not AuditEvent.objects.filter(action=AuditAction.ATTEMPT_TIME_GIVEN_BACK).exists()
 
 
 def test_a_device_switch_offers_the_gap_since_the_old_devices_last_save(world, room, client, clock):
