@@ -38,6 +38,7 @@ messages: install
 
 lint: install
 	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
 	$(BIN)/lint-imports
 	$(BIN)/python .ci/mypy_baseline.py
 

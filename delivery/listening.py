@@ -34,9 +34,7 @@ def audio_state(*, attempt: Attempt) -> dict[str, dict[str, Any]]:
     items = Item.objects.filter(
         subtest_id=attempt.sitting.subtest_id, content_html__contains=AUDIO_MARK
     ).only("public_id", "audio_plays")
-    used = dict(
-        AudioPlay.objects.filter(attempt=attempt).values_list("item__public_id", "plays")
-    )
+    used = dict(AudioPlay.objects.filter(attempt=attempt).values_list("item__public_id", "plays"))
     return {
         str(item.public_id): {"limit": item.audio_plays, "used": used.get(item.public_id, 0)}
         for item in items

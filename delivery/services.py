@@ -509,9 +509,7 @@ def device_token_was_issued(*, attempt_public_id, token: str) -> bool:
     """Whether `token` was once issued for this attempt: only such a device is told that it was
     replaced; any other token learns nothing, the same "not found" as a random attempt id."""
     nonce, _sep, mac = token.partition(".")
-    return bool(nonce and mac) and hmac.compare_digest(
-        mac, _device_mac(attempt_public_id, nonce)
-    )
+    return bool(nonce and mac) and hmac.compare_digest(mac, _device_mac(attempt_public_id, nonce))
 
 
 def attempt_login(

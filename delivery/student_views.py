@@ -142,8 +142,10 @@ def wait_view(request: HttpRequest) -> HttpResponse:
         {
             "attempt": attempt,
             "headphone_check": needs_check
-            or (request.session.get(HEADPHONES_KEY) == attempt.pk
-            and listening.subtest_has_audio(attempt.sitting.subtest)),
+            or (
+                request.session.get(HEADPHONES_KEY) == attempt.pk
+                and listening.subtest_has_audio(attempt.sitting.subtest)
+            ),
             "headphones_checked": not needs_check,
         },
     )

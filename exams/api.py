@@ -420,9 +420,7 @@ class AssignmentListView(UnitView):
         else:
             # Unknown or foreign students go to the summary's refusals, not a 404.
             ids = [str(i) for i in values["students"]]
-            found = selectors.persons_at(
-                user=request.user, school_unit=school_unit, public_ids=ids
-            )
+            found = selectors.persons_at(user=request.user, school_unit=school_unit, public_ids=ids)
             summary = services.assignments_create(persons=found, **kwargs)
             summary.refuse_unknown(ids, found)
         return Response(summary.as_dict())
@@ -530,9 +528,7 @@ class SittingStudentsView(UnitView):
         data.is_valid(raise_exception=True)
         ids = data.validated_data["students"]
         found = selectors.persons_at(user=request.user, school_unit=school_unit, public_ids=ids)
-        summary = services.sitting_add_students(
-            actor=request.user, sitting=target, persons=found
-        )
+        summary = services.sitting_add_students(actor=request.user, sitting=target, persons=found)
         return Response(summary.refuse_unknown(ids, found).as_dict())
 
 

@@ -155,7 +155,5 @@ def _sources(html: str, tag_name: str) -> list[str]:
             found.append(value)
         return value
 
-    nh3.clean(
-        html or "", tags={tag_name}, attributes={tag_name: {"src"}}, attribute_filter=collect
-    )
+    nh3.clean(html or "", tags={tag_name}, attributes={tag_name: {"src"}}, attribute_filter=collect)
     return found

@@ -34,9 +34,7 @@ def item_key_correct(*, actor, item: Item, key: dict, points: int, reason: str) 
     if not reason.strip():
         raise DefinitionRefused(_("Give a reason."), code="reason_required")
     with transaction.atomic():
-        subtest = Subtest.objects.select_for_update().select_related("test").get(
-            pk=item.subtest_id
-        )
+        subtest = Subtest.objects.select_for_update().select_related("test").get(pk=item.subtest_id)
         item = Item.objects.select_for_update().get(pk=item.pk)
         if item.kind == ItemKind.EXTENDED_TEXT and any(key.get(f) for f in KEY_FIELDS):
             raise DefinitionRefused(_("An extended-text item is assessed by a person; no key."))

@@ -149,4 +149,3 @@ def score_flag_set(*, actor, score: Score, flagged: bool) -> bool:
     else:
         ScoreFlag.objects.filter(score=score).delete()
     return flagged
-

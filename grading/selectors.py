@@ -215,9 +215,7 @@ def subtests_overview(*, school_unit: SchoolUnit) -> list[dict]:
     rows = []
     for subtest in subtests:
         progress = counts.get(subtest.pk, Progress(0, 0))
-        complete = (
-            progress.assigned > 0 and progress.remaining == 0 and subtest.pk not in short
-        )
+        complete = progress.assigned > 0 and progress.remaining == 0 and subtest.pk not in short
         rows.append(
             {
                 "subtest": subtest,

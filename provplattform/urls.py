@@ -20,9 +20,7 @@ urlpatterns = [
     # The split view serves its start-up script as a file: the CSP allows no inline script.
     path(
         "api/docs/",
-        SpectacularSwaggerSplitView.as_view(
-            url_name="api-schema", template_name="api_docs.html"
-        ),
+        SpectacularSwaggerSplitView.as_view(url_name="api-schema", template_name="api_docs.html"),
         name="api-docs",
     ),
     path("", include("results.urls")),

@@ -215,9 +215,7 @@ def _role_labels(codes) -> list[str]:
 def role_history(*, school_unit: SchoolUnit, limit: int = 50) -> list[dict]:
     """Recent role changes at the unit, newest first, with the names of actor and person."""
     events = list(
-        AuditEvent.objects.filter(
-            scope=school_unit.public_id, action__in=AuditAction.of("role")
-        )
+        AuditEvent.objects.filter(scope=school_unit.public_id, action__in=AuditAction.of("role"))
         .select_related("actor")
         .order_by("-at", "-id")[:limit]
     )

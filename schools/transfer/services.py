@@ -192,7 +192,7 @@ MAX_REASONS = 50
 
 
 def _counts_per_reason(rejections: list[Rejection]) -> dict[str, int]:
-    """"<kind> <field>" → how many more records were rejected there."""
+    """ "<kind> <field>" → how many more records were rejected there."""
     counts: dict[str, int] = {}
     for rejection in rejections:
         key = f"{rejection.type} {rejection.field}".strip()

@@ -111,9 +111,7 @@ def test_spell_check_is_off_in_every_answer_field_unless_the_tool_is_offered(
     assert text_fields and all('spellcheck="false"' in f for f in text_fields)
 
 
-def test_swedish_content_is_marked_swedish_whatever_the_interface_language(
-    world, sitting, client
-):
+def test_swedish_content_is_marked_swedish_whatever_the_interface_language(world, sitting, client):
     _allow(sitting.subtest, tools=[Tool.TEXT_TO_SPEECH])
     client.cookies["django_language"] = "en"
     html = _exam_page(client, world, sitting)

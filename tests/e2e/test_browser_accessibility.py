@@ -54,8 +54,10 @@ def _walk(page: Page, base_url: str, start: str) -> list[tuple[str, list[dict]]]
     while queue and len(results) < MAX_PAGES:
         url = queue.popleft()
         response = page.goto(url)
-        if response is None or not response.ok or "text/html" not in response.headers.get(
-            "content-type", ""
+        if (
+            response is None
+            or not response.ok
+            or "text/html" not in response.headers.get("content-type", "")
         ):
             continue
         page.wait_for_load_state()

@@ -64,7 +64,9 @@ def _json(client, method, url, body=None):
 def _xlsx() -> bytes:
     workbook = Workbook()
     workbook.active.title = "points"
-    workbook.active.append(["student_id", "student", "subtest_id", "subtest", "max_points", "points"])
+    workbook.active.append(
+        ["student_id", "student", "subtest_id", "subtest", "max_points", "points"]
+    )
     buffer = io.BytesIO()
     workbook.save(buffer)
     return buffer.getvalue()
