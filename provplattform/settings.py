@@ -298,6 +298,8 @@ CONTENT_SECURITY_POLICY = {
         "style-src": [SELF],
         "img-src": [SELF, "data:"],
         "font-src": [SELF],
+        # Sounds of a listening part are preloaded into blob: URLs so an outage cannot stop them.
+        "media-src": [SELF, "blob:"],
         "connect-src": [SELF],  # fetch, the autosave and the WebSockets of this origin
         "object-src": [NONE],
         "base-uri": [SELF],

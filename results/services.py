@@ -8,6 +8,7 @@ correction rescoring) reaches it through `grading.hooks.on_scores_changed`, afte
 
 from __future__ import annotations
 
+import logging
 from collections import defaultdict
 from collections.abc import Iterable
 
@@ -20,6 +21,7 @@ from delivery.models import Attempt, AttemptStatus
 from exams.models import Assignment, Exemption, Subtest, TestDefinition
 from grading.models import SubtestEntry
 from provplattform.audit import AuditAction, audit_record
+from provplattform.logs import warn_every
 from results import computation as core
 from results import writer
 from results.models import ResultSet, SubtestResult, TestResult
@@ -30,6 +32,8 @@ _PRESENCE = {
     AttemptStatus.EXEMPT: core.Presence.EXEMPT,
     AttemptStatus.ABSENT: core.Presence.ABSENT,
 }
+
+log = logging.getLogger(__name__)
 
 
 def just_above_band() -> int:
@@ -227,7 +231,22 @@ def on_scores_changed(*, school_unit_id: int, subtest_ids, person_ids) -> None:
     persons = list(person_ids)
     for test_id in test_ids:
         transaction.on_commit(
-            lambda t=test_id: recompute.delay(
-                school_unit_id=school_unit_id, test_id=t, person_ids=persons
+            lambda t=test_id: _recompute_soon(
+                recompute, school_unit_id=school_unit_id, test_id=t, person_ids=persons
             )
         )
+
+
+def _recompute_soon(task, **kwargs) -> None:
+    """Queue the recomputation; while the broker (Redis) is away, compute the few affected
+    students here instead. A student's submit or an assessor's save must never fail because
+    results could not be queued."""
+    try:
+        task.delay(**kwargs)
+        return
+    except Exception:  # the broker's error types depend on the transport
+        warn_every(log, "results-queue", "results recomputation not queued; computing in place")
+    try:
+        task(**kwargs)
+    except Exception:
+        warn_every(log, "results-inline", "results recomputation failed; the next change redoes it")

@@ -5,8 +5,9 @@ a published subtest (single choice, multiple choice, text entry, two extended-te
 sittings today: "browser" (two students, released by the proctor during the test), "faults"
 (eight students, released up front), "client" (eight students for the exam-client tests and
 the proctor-room form, released up front), "closing" (two students, released up front, for
-submitting for a student and ending the sitting) and "outages" (eight students for the outage
-tests, which run on a copy of the database, released up front). Prints what the tests need as
+submitting for a student and ending the sitting) and "outages" (eleven students for the outage
+and deploy tests, released up front; the deploy test takes the last three, as the outage tests
+copy the database and must not find its saves). Prints what the tests need as
 one JSON object on stdout.
 """
 
@@ -82,7 +83,7 @@ def seed() -> dict:
         ("Jon", "Sand"),
         ("Kim", "Holm"),
         ("Lo", "Strand"),
-        *[("Elev", f"Avbrott{n}") for n in range(1, 9)],
+        *[("Elev", f"Avbrott{n}") for n in range(1, 12)],
     ]
     persons = []
     for given, family in names:
@@ -98,7 +99,7 @@ def seed() -> dict:
         "faults": persons[2:10],
         "client": persons[10:18],
         "closing": persons[18:20],
-        "outages": persons[20:28],
+        "outages": persons[20:31],
     }
     sittings = {}
     rooms = {
