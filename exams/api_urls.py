@@ -1,69 +1,82 @@
 from django.urls import path
 
-from exams import api, definition_api
+from exams import definition_api
+from exams.api import assignments, day_passwords, decisions, readiness, rooms, sittings
 
 U = "units/<uuid:unit>/"
 
 urlpatterns: list = [
-    path(f"{U}rooms/", api.RoomListView.as_view(), name="api-exams-rooms"),
-    path(f"{U}rooms/<uuid:room>/", api.RoomDetailView.as_view(), name="api-exams-room"),
-    path(f"{U}registrations/", api.RegistrationListView.as_view(), name="api-exams-registrations"),
-    path(f"{U}assignments/", api.AssignmentListView.as_view(), name="api-exams-assignments"),
+    path(f"{U}rooms/", rooms.RoomListView.as_view(), name="api-exams-rooms"),
+    path(f"{U}rooms/<uuid:room>/", rooms.RoomDetailView.as_view(), name="api-exams-room"),
+    path(
+        f"{U}registrations/",
+        assignments.RegistrationListView.as_view(),
+        name="api-exams-registrations",
+    ),
+    path(
+        f"{U}assignments/", assignments.AssignmentListView.as_view(), name="api-exams-assignments"
+    ),
     path(
         f"{U}assignments/<uuid:assignment>/correct/",
-        api.AssignmentCorrectView.as_view(),
+        assignments.AssignmentCorrectView.as_view(),
         name="api-exams-assignment-correct",
     ),
-    path(f"{U}sittings/", api.SittingListView.as_view(), name="api-exams-sittings"),
-    path(f"{U}sittings/<uuid:sitting>/", api.SittingDetailView.as_view(), name="api-exams-sitting"),
+    path(f"{U}sittings/", sittings.SittingListView.as_view(), name="api-exams-sittings"),
+    path(
+        f"{U}sittings/<uuid:sitting>/",
+        sittings.SittingDetailView.as_view(),
+        name="api-exams-sitting",
+    ),
     path(
         f"{U}sittings/<uuid:sitting>/students/",
-        api.SittingStudentsView.as_view(),
+        sittings.SittingStudentsView.as_view(),
         name="api-exams-sitting-students",
     ),
     path(
         f"{U}sittings/<uuid:sitting>/students/<uuid:student>/",
-        api.SittingStudentView.as_view(),
+        sittings.SittingStudentView.as_view(),
         name="api-exams-sitting-student",
     ),
     path(
         f"{U}sittings/<uuid:sitting>/proctors/",
-        api.SittingProctorsView.as_view(),
+        sittings.SittingProctorsView.as_view(),
         name="api-exams-sitting-proctors",
     ),
     path(
         f"{U}sittings/<uuid:sitting>/proctors/<uuid:person>/",
-        api.SittingProctorView.as_view(),
+        sittings.SittingProctorView.as_view(),
         name="api-exams-sitting-proctor",
     ),
     path(
         f"{U}sittings/<uuid:sitting>/postpone/",
-        api.SittingPostponeView.as_view(),
+        sittings.SittingPostponeView.as_view(),
         name="api-exams-sitting-postpone",
     ),
     path(
         f"{U}sittings/<uuid:sitting>/paper-replacements/",
-        api.PaperReplacementView.as_view(),
+        sittings.PaperReplacementView.as_view(),
         name="api-exams-paper-replacements",
     ),
-    path(f"{U}day-password/", api.DayPasswordView.as_view(), name="api-exams-day-password"),
-    path(f"{U}adjustments/", api.AdjustmentListView.as_view(), name="api-exams-adjustments"),
+    path(
+        f"{U}day-password/", day_passwords.DayPasswordView.as_view(), name="api-exams-day-password"
+    ),
+    path(f"{U}adjustments/", decisions.AdjustmentListView.as_view(), name="api-exams-adjustments"),
     path(
         f"{U}adjustments/<uuid:adjustment>/",
-        api.AdjustmentDetailView.as_view(),
+        decisions.AdjustmentDetailView.as_view(),
         name="api-exams-adjustment",
     ),
-    path(f"{U}exemptions/", api.ExemptionListView.as_view(), name="api-exams-exemptions"),
+    path(f"{U}exemptions/", decisions.ExemptionListView.as_view(), name="api-exams-exemptions"),
     path(
         f"{U}exemptions/<uuid:exemption>/",
-        api.ExemptionDetailView.as_view(),
+        decisions.ExemptionDetailView.as_view(),
         name="api-exams-exemption",
     ),
-    path(f"{U}readiness/", api.ReadinessView.as_view(), name="api-exams-readiness"),
-    path(f"{U}still-to-sit/", api.StillToSitView.as_view(), name="api-exams-still-to-sit"),
+    path(f"{U}readiness/", readiness.ReadinessView.as_view(), name="api-exams-readiness"),
+    path(f"{U}still-to-sit/", sittings.StillToSitView.as_view(), name="api-exams-still-to-sit"),
     path(
         f"{U}readiness/acknowledge/",
-        api.AcknowledgeView.as_view(),
+        readiness.AcknowledgeView.as_view(),
         name="api-exams-readiness-acknowledge",
     ),
     path("definitions/", definition_api.DefinitionListView.as_view(), name="api-definitions"),
