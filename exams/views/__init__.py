@@ -1,0 +1,2 @@
+"""Pages of the preparation before the day, one module per aggregate. Thin: scope, call a
+service, render."""
