@@ -1,6 +1,7 @@
 from django.urls import path
 
-from exams import api, definition_api
+from exams import api
+from exams.definitions import api as definition_api
 
 U = "units/<uuid:unit>/"
 

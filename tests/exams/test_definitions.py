@@ -9,9 +9,10 @@ import datetime
 import pytest
 from django.utils import timezone
 
-from exams import definition_services as services
-from exams.content import sanitise_html
-from exams.definition_format import (
+from exams.definitions import services
+from exams.definitions.content import sanitise_html
+from exams.definitions.demo import DEFINITIONS, load_demo_definitions
+from exams.definitions.format import (
     DefinitionInvalid,
     check_test,
     export_yaml,
@@ -19,8 +20,12 @@ from exams.definition_format import (
     parse_definition,
     read_text,
 )
-from exams.definition_services import DefinitionRefused, item_update, subtest_freeze, subtest_update
-from exams.demo_definitions import DEFINITIONS, load_demo_definitions
+from exams.definitions.services import (
+    DefinitionRefused,
+    item_update,
+    subtest_freeze,
+    subtest_update,
+)
 from exams.models import DefinitionStatus, Item, ItemKind, Programme, TestDefinition
 from provplattform.models import AuditEvent
 from schools.roles import Role

@@ -1,7 +1,6 @@
 from django.urls import path
 
-from exams import key_correction_views
-from exams import operator_views as views
+from exams.definitions import key_correction_views, views
 
 P = "operator/tests/"
 

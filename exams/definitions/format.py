@@ -23,8 +23,8 @@ from django.utils import timezone
 from django.utils.text import slugify
 from django.utils.translation import gettext as _
 
-from exams.content import AUDIO_EXTENSIONS, audio_sources, image_sources
-from exams.definition_selectors import asset_urls
+from exams.definitions.content import AUDIO_EXTENSIONS, audio_sources, image_sources
+from exams.definitions.selectors import asset_urls
 from exams.models import AdjustmentKind, ItemKind, Programme, TestDefinition, Tool
 
 GRADES = ["E", "D", "C", "B", "A"]

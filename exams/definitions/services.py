@@ -2,7 +2,7 @@
 
 Invariants:
 - only the platform operator writes definitions;
-- a definition is valid after every write (the validator in exams.definition_format);
+- a definition is valid after every write (the validator in exams.definitions.format);
 - once a subtest is frozen (someone has started it), its items never change: corrections go
   into a new version of the test;
 - a retired test is never edited or published again;
@@ -20,21 +20,21 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from exams.content import sanitise_html
-from exams.definition_format import (
+from exams.definitions.content import sanitise_html
+from exams.definitions.format import (
     DefinitionInvalid,
     Problem,
     check_test,
     parse_item,
 )
-from exams.definition_selectors import asset_url, asset_urls, is_operator, next_version
+from exams.definitions.selectors import asset_url, asset_urls, is_operator, next_version
 from exams.models import DefinitionStatus, Item, ItemAsset, Subtest, TestDefinition
 from exams.services import assignments_follow_new_version
 from provplattform.audit import AuditAction, audit_record
 from provplattform.errors import Refused
 
 IMAGE_TYPES = {"image/png", "image/jpeg", "image/gif", "image/webp"}
-# Listening parts: sounds the exam client plays with the item (exams.content).
+# Listening parts: sounds the exam client plays with the item (exams.definitions.content).
 AUDIO_TYPES = {
     "audio/mpeg",
     "audio/ogg",
@@ -164,7 +164,7 @@ def _create_items(subtest: Subtest, items: list[dict], rewrite: dict[str, str]) 
 def test_create(
     *, actor, spec: dict, assets: dict[str, bytes] | None = None, source: str = "definition"
 ) -> TestDefinition:
-    """Create a draft test from a validated spec (exams.definition_format.parse_definition).
+    """Create a draft test from a validated spec (exams.definitions.format.parse_definition).
 
     A code that exists already gets the next version, linked to the latest one.
     """

@@ -45,9 +45,9 @@ from django.utils import timezone
 from django.utils.text import slugify
 from django.utils.translation import gettext as _
 
-from exams.content import ALLOWED_TAGS, AUDIO_EXTENSIONS, image_sources
-from exams.definition_format import DefinitionInvalid, Problem, parse_definition, parse_item
-from exams.definition_services import DefinitionRefused, test_create
+from exams.definitions.content import ALLOWED_TAGS, AUDIO_EXTENSIONS, image_sources
+from exams.definitions.format import DefinitionInvalid, Problem, parse_definition, parse_item
+from exams.definitions.services import DefinitionRefused, test_create
 from exams.models import ItemKind, Programme, TestDefinition
 from provplattform.errors import Refused
 

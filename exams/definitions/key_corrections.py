@@ -12,9 +12,9 @@ from typing import Any
 from django.db import transaction
 from django.utils.translation import gettext as _
 
-from exams.definition_format import DefinitionInvalid, _item_raw, _Problems, parse_item
-from exams.definition_selectors import asset_urls, is_operator
-from exams.definition_services import DefinitionRefused
+from exams.definitions.format import DefinitionInvalid, _item_raw, _Problems, parse_item
+from exams.definitions.selectors import asset_urls, is_operator
+from exams.definitions.services import DefinitionRefused
 from exams.hooks import item_key_corrected_notify
 from exams.models import Item, ItemKind, Subtest
 from provplattform.audit import AuditAction, audit_record

@@ -14,9 +14,8 @@ from rest_framework import permissions, serializers, status
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from exams import definition_selectors as selectors
-from exams import definition_services as services
-from exams.definition_format import DefinitionInvalid, parse_definition
+from exams.definitions import selectors, services
+from exams.definitions.format import DefinitionInvalid, parse_definition
 from exams.models import TestDefinition
 from provplattform.errors import get_or_not_found
 

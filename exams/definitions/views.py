@@ -15,10 +15,8 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
-from exams import definition_selectors as selectors
-from exams import definition_services as services
-from exams import qti
-from exams.definition_format import (
+from exams.definitions import qti_import, selectors, services
+from exams.definitions.format import (
     DefinitionInvalid,
     Problem,
     check_test,
@@ -48,11 +46,13 @@ class QtiUploadForm(forms.Form):
         super().__init__(*args, **kwargs)
         today = timezone.localdate()
         self.fields["window_start"].initial = today
-        self.fields["window_end"].initial = today + datetime.timedelta(days=qti.DEFAULT_WINDOW_DAYS)
+        self.fields["window_end"].initial = today + datetime.timedelta(
+            days=qti_import.DEFAULT_WINDOW_DAYS
+        )
 
     def clean_package(self):
         package = self.cleaned_data["package"]
-        if package.size > qti.MAX_PACKAGE_BYTES:
+        if package.size > qti_import.MAX_PACKAGE_BYTES:
             raise forms.ValidationError(_("The package is larger than 50 MB."))
         return package
 
@@ -162,7 +162,7 @@ def qti_upload(request: HttpRequest) -> HttpResponse:
     form = QtiUploadForm(request.POST or None, request.FILES or None)
     status = 200
     if request.method == "POST" and form.is_valid():
-        report = qti.import_package(
+        report = qti_import.import_package(
             actor=request.user,
             file=form.cleaned_data["package"],
             programme=form.cleaned_data["programme"],
