@@ -15,7 +15,8 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from exams.definitions import selectors, services
-from exams.definitions.format import DefinitionInvalid, parse_definition
+from exams.definitions.format import parse_definition
+from exams.definitions.problems import DefinitionInvalid
 from exams.models import TestDefinition
 from provplattform.errors import get_or_not_found
 

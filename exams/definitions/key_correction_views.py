@@ -11,8 +11,8 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from exams.definitions.format import DefinitionInvalid
 from exams.definitions.key_corrections import item_key_correct
+from exams.definitions.problems import DefinitionInvalid
 from exams.definitions.selectors import require_operator
 from exams.models import Item, ItemKind
 from provplattform.errors import Refused

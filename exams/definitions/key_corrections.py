@@ -12,7 +12,8 @@ from typing import Any
 from django.db import transaction
 from django.utils.translation import gettext as _
 
-from exams.definitions.format import DefinitionInvalid, _item_raw, _Problems, parse_item
+from exams.definitions.format_items import item_raw, parse_item
+from exams.definitions.problems import DefinitionInvalid, Problems
 from exams.definitions.selectors import asset_urls, is_operator
 from exams.definitions.services import DefinitionRefused
 from exams.hooks import item_key_corrected_notify
@@ -38,14 +39,14 @@ def item_key_correct(*, actor, item: Item, key: dict, points: int, reason: str) 
         item = Item.objects.select_for_update().get(pk=item.pk)
         if item.kind == ItemKind.EXTENDED_TEXT and any(key.get(f) for f in KEY_FIELDS):
             raise DefinitionRefused(_("An extended-text item is assessed by a person; no key."))
-        raw = _item_raw(item)
+        raw = item_raw(item)
         for field in KEY_FIELDS:
             raw.pop(field, None)
             if field in key:
                 raw[field] = key[field]
         raw["points"] = points
-        # parse_item collects into a _Problems it is given (a plain list would be copied).
-        problems = _Problems()
+        # parse_item collects into a Problems it is given (a plain list would be copied).
+        problems = Problems()
         parsed = parse_item(raw, "item", set(asset_urls(subtest.test)), problems)
         if problems:
             raise DefinitionInvalid(problems)

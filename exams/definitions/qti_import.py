@@ -46,7 +46,9 @@ from django.utils.text import slugify
 from django.utils.translation import gettext as _
 
 from exams.definitions.content import ALLOWED_TAGS, AUDIO_EXTENSIONS, image_sources
-from exams.definitions.format import DefinitionInvalid, Problem, parse_definition, parse_item
+from exams.definitions.format import parse_definition
+from exams.definitions.format_items import parse_item
+from exams.definitions.problems import DefinitionInvalid, Problem
 from exams.definitions.services import DefinitionRefused, test_create
 from exams.models import ItemKind, Programme, TestDefinition
 from provplattform.errors import Refused

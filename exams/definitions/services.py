@@ -21,12 +21,9 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from exams.definitions.content import sanitise_html
-from exams.definitions.format import (
-    DefinitionInvalid,
-    Problem,
-    check_test,
-    parse_item,
-)
+from exams.definitions.format import check_test
+from exams.definitions.format_items import parse_item
+from exams.definitions.problems import DefinitionInvalid, Problem
 from exams.definitions.selectors import asset_url, asset_urls, is_operator, next_version
 from exams.models import DefinitionStatus, Item, ItemAsset, Subtest, TestDefinition
 from exams.services import assignments_follow_new_version

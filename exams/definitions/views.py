@@ -16,14 +16,8 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from exams.definitions import qti_import, selectors, services
-from exams.definitions.format import (
-    DefinitionInvalid,
-    Problem,
-    check_test,
-    export_yaml,
-    parse_definition,
-    read_text,
-)
+from exams.definitions.format import check_test, export_yaml, parse_definition, read_text
+from exams.definitions.problems import DefinitionInvalid, Problem
 from exams.models import DefinitionStatus, ItemAsset, Programme
 from provplattform.errors import get_or_not_found
 

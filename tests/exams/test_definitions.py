@@ -12,14 +12,8 @@ from django.utils import timezone
 from exams.definitions import services
 from exams.definitions.content import sanitise_html
 from exams.definitions.demo import DEFINITIONS, load_demo_definitions
-from exams.definitions.format import (
-    DefinitionInvalid,
-    check_test,
-    export_yaml,
-    load_file,
-    parse_definition,
-    read_text,
-)
+from exams.definitions.format import check_test, export_yaml, load_file, parse_definition, read_text
+from exams.definitions.problems import DefinitionInvalid
 from exams.definitions.services import (
     DefinitionRefused,
     item_update,
