@@ -15,7 +15,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
-from exams.definitions import qti_import, selectors, services
+from exams.definitions import qti_import, qti_package, selectors, services
 from exams.definitions.format import check_test, export_yaml, parse_definition, read_text
 from exams.definitions.problems import DefinitionInvalid, Problem
 from exams.models import DefinitionStatus, ItemAsset, Programme
@@ -46,7 +46,7 @@ class QtiUploadForm(forms.Form):
 
     def clean_package(self):
         package = self.cleaned_data["package"]
-        if package.size > qti_import.MAX_PACKAGE_BYTES:
+        if package.size > qti_package.MAX_PACKAGE_BYTES:
             raise forms.ValidationError(_("The package is larger than 50 MB."))
         return package
 
