@@ -17,6 +17,7 @@ from rest_framework.views import APIView
 from exams.definitions import selectors, services
 from exams.definitions.format import parse_definition
 from exams.definitions.problems import DefinitionInvalid
+from exams.definitions.rules import DefinitionRefused
 from exams.models import TestDefinition
 from provplattform.errors import get_or_not_found
 
@@ -146,7 +147,7 @@ class _LifecycleView(APIView):
         action = getattr(services, self.action_name)
         try:
             result = action(actor=request.user, test=definition)
-        except services.DefinitionRefused as exc:
+        except DefinitionRefused as exc:
             return Response({"detail": str(exc), "problems": []}, status=400)
         except DefinitionInvalid as exc:
             return Response(

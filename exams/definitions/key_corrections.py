@@ -14,8 +14,8 @@ from django.utils.translation import gettext as _
 
 from exams.definitions.format_items import item_raw, parse_item
 from exams.definitions.problems import DefinitionInvalid, Problems
-from exams.definitions.selectors import asset_urls, is_operator
-from exams.definitions.services import DefinitionRefused
+from exams.definitions.rules import DefinitionRefused, refuse_non_operator
+from exams.definitions.selectors import asset_urls
 from exams.hooks import item_key_corrected_notify
 from exams.models import Item, ItemKind, Subtest
 from provplattform.audit import AuditAction, audit_record
@@ -30,8 +30,7 @@ def _key_state(item: Item) -> dict[str, Any]:
 def item_key_correct(*, actor, item: Item, key: dict, points: int, reason: str) -> Item:
     """Replace the answer key (`correct`, `accepted` or `value`/`tolerance`, as in the definition
     format) and the points of `item`; every affected machine score is rescored."""
-    if not is_operator(actor):
-        raise DefinitionRefused(_("Only the platform operator may change test definitions."))
+    refuse_non_operator(actor)
     if not reason.strip():
         raise DefinitionRefused(_("Give a reason."), code="reason_required")
     with transaction.atomic():

@@ -44,7 +44,8 @@ from exams.definitions.format_items import parse_item
 from exams.definitions.problems import DefinitionInvalid, Problem
 from exams.definitions.qti_items import convert_item, xml_number
 from exams.definitions.qti_package import Package, PackageRefused, XmlRefused, package_path
-from exams.definitions.services import DefinitionRefused, test_create
+from exams.definitions.rules import DefinitionRefused
+from exams.definitions.services import test_create
 from exams.models import Programme, TestDefinition
 
 DEFAULT_WINDOW_DAYS = 30

@@ -18,6 +18,7 @@ from django.views.decorators.http import require_POST
 from exams.definitions import qti_import, qti_package, selectors, services
 from exams.definitions.format import check_test, export_yaml, parse_definition, read_text
 from exams.definitions.problems import DefinitionInvalid, Problem
+from exams.definitions.rules import DefinitionRefused
 from exams.models import DefinitionStatus, ItemAsset, Programme
 from provplattform.errors import get_or_not_found
 
@@ -115,7 +116,7 @@ def _lifecycle(request: HttpRequest, test, action, done: str) -> HttpResponse:
     definition = selectors.access_operator_test(user=request.user, public_id=test)
     try:
         result = action(actor=request.user, test=definition)
-    except services.DefinitionRefused as exc:
+    except DefinitionRefused as exc:
         messages.error(request, str(exc))
         return redirect("exams-operator-test", test=definition.public_id)
     except DefinitionInvalid as exc:
@@ -194,7 +195,7 @@ def definition_upload(request: HttpRequest) -> HttpResponse:
             form.add_error("definition", _("The file is not UTF-8 text."))
         except DefinitionInvalid as exc:
             problems = exc.problems
-        except services.DefinitionRefused as exc:
+        except DefinitionRefused as exc:
             form.add_error(None, str(exc))
     status = 400 if request.method == "POST" else 200
     return render(

@@ -10,7 +10,7 @@ from django.utils import timezone
 
 from exams.definitions import services as definition_services
 from exams.definitions.format import parse_definition
-from exams.definitions.services import DefinitionRefused
+from exams.definitions.rules import DefinitionRefused
 from exams.models import (
     Adjustment,
     Assignment,

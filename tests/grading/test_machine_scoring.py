@@ -8,7 +8,7 @@ import pytest
 
 from delivery import services as delivery
 from exams.definitions.key_corrections import item_key_correct
-from exams.definitions.services import DefinitionRefused
+from exams.definitions.rules import DefinitionRefused
 from grading import hooks
 from grading.models import GradingAssignment, Score, ScoreSource
 from grading.scoring_services import score_save

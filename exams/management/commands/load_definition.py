@@ -6,7 +6,8 @@ from django.core.management.base import BaseCommand, CommandError
 
 from exams.definitions.format import load_file
 from exams.definitions.problems import DefinitionInvalid
-from exams.definitions.services import DefinitionRefused, test_create, test_publish
+from exams.definitions.rules import DefinitionRefused
+from exams.definitions.services import test_create, test_publish
 from exams.management.commands.import_qti import operator_user
 
 
