@@ -1,6 +1,6 @@
 from django.urls import path
 
-from exams.definitions import key_correction_views, views
+from exams.definitions import views
 
 P = "operator/tests/"
 
@@ -16,7 +16,7 @@ urlpatterns: list = [
     path("assets/<uuid:asset>/", views.asset, name="exams-asset"),
     path(
         "operator/items/<uuid:item>/correct-key/",
-        key_correction_views.item_key_correction,
+        views.item_key_correction,
         name="exams-operator-item-key",
     ),
 ]
