@@ -5,7 +5,7 @@ The rules (exams.definitions.rules) hold after each edit; every edit is audited.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.db import transaction
 from django.utils.translation import gettext as _
@@ -26,6 +26,10 @@ from exams.definitions.rules import (
 from exams.definitions.selectors import asset_urls
 from exams.models import Item, Subtest, TestDefinition
 from provplattform.audit import AuditAction, audit_record
+
+if TYPE_CHECKING:
+    from schools.models import User
+
 
 TEST_FIELDS = {
     "title",
@@ -75,7 +79,7 @@ def _plain(value: Any) -> Any:
 
 
 @transaction.atomic
-def test_update(*, actor, test: TestDefinition, changes: dict) -> TestDefinition:
+def test_update(*, actor: User, test: TestDefinition, changes: dict) -> TestDefinition:
     """Change test-level fields; the whole test must still be valid.
 
     Once any of its subtests is frozen, what results are judged by (grade boundaries, concern
@@ -99,7 +103,7 @@ def test_update(*, actor, test: TestDefinition, changes: dict) -> TestDefinition
 
 
 @transaction.atomic
-def subtest_update(*, actor, subtest: Subtest, changes: dict) -> Subtest:
+def subtest_update(*, actor: User, subtest: Subtest, changes: dict) -> Subtest:
     """Change a subtest's settings.
 
     Once frozen, its points, where it is done, its concern threshold, duration and permitted
@@ -144,7 +148,7 @@ def _item_fields(raw: dict, subtest: Subtest, path: str) -> dict:
 
 
 @transaction.atomic
-def item_update(*, actor, item: Item, raw: dict) -> Item:
+def item_update(*, actor: User, item: Item, raw: dict) -> Item:
     """Replace an item with `raw` (the item mapping of the definition format)."""
     refuse_non_operator(actor)
     subtest = Subtest.objects.select_for_update().select_related("test").get(pk=item.subtest_id)
@@ -168,7 +172,7 @@ def item_update(*, actor, item: Item, raw: dict) -> Item:
 
 
 @transaction.atomic
-def item_create(*, actor, subtest: Subtest, raw: dict) -> Item:
+def item_create(*, actor: User, subtest: Subtest, raw: dict) -> Item:
     refuse_non_operator(actor)
     subtest = Subtest.objects.select_for_update().select_related("test").get(pk=subtest.pk)
     refuse_retired(subtest.test)
@@ -190,7 +194,7 @@ def item_create(*, actor, subtest: Subtest, raw: dict) -> Item:
 
 
 @transaction.atomic
-def item_delete(*, actor, item: Item) -> None:
+def item_delete(*, actor: User, item: Item) -> None:
     refuse_non_operator(actor)
     subtest = Subtest.objects.select_for_update().select_related("test").get(pk=item.subtest_id)
     refuse_retired(subtest.test)

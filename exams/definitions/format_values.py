@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import datetime
 import re
+from enum import Enum
 from typing import Any
 
 from django.utils.translation import gettext as _
@@ -84,7 +85,7 @@ def parse_window(value: Any, path: str, today, problems: Problems) -> tuple:
     if not isinstance(value, dict):
         problems.add(path, _("Give start and end, e.g. {start: 2027-03-13, end: 2027-04-07}."))
         return None, None
-    result = []
+    result: list[datetime.date | None] = []
     for key in ("start", "end"):
         raw = value.get(key)
         if raw in (None, ""):
@@ -108,7 +109,7 @@ def parse_window(value: Any, path: str, today, problems: Problems) -> tuple:
     return start, end
 
 
-def parse_choices(value: Any, allowed: type, path: str, problems: Problems) -> list[str]:
+def parse_choices(value: Any, allowed: type[Enum], path: str, problems: Problems) -> list[str]:
     if value in (None, ""):
         return []
     if not isinstance(value, list):

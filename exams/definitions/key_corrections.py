@@ -7,7 +7,7 @@ every affected machine score is recomputed in the same transaction.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.db import transaction
 from django.utils.translation import gettext as _
@@ -20,6 +20,10 @@ from exams.hooks import item_key_corrected_notify
 from exams.models import Item, ItemKind, Subtest
 from provplattform.audit import AuditAction, audit_record
 
+if TYPE_CHECKING:
+    from schools.models import User
+
+
 KEY_FIELDS = ("correct", "accepted", "value", "tolerance")
 
 
@@ -27,7 +31,7 @@ def _key_state(item: Item) -> dict[str, Any]:
     return {"answer_key": item.answer_key, "max_points": item.max_points}
 
 
-def item_key_correct(*, actor, item: Item, key: dict, points: int, reason: str) -> Item:
+def item_key_correct(*, actor: User, item: Item, key: dict, points: int, reason: str) -> Item:
     """Replace the answer key (`correct`, `accepted` or `value`/`tolerance`, as in the definition
     format) and the points of `item`; every affected machine score is rescored."""
     refuse_non_operator(actor)

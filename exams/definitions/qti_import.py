@@ -31,7 +31,7 @@ from __future__ import annotations
 import datetime
 import posixpath
 from dataclasses import dataclass, field
-from typing import IO, Any
+from typing import IO, TYPE_CHECKING, Any
 from xml.etree.ElementTree import Element
 
 from django.db import transaction
@@ -47,6 +47,9 @@ from exams.definitions.qti_package import Package, PackageRefused, XmlRefused, p
 from exams.definitions.rules import DefinitionRefused
 from exams.definitions.services import test_create
 from exams.models import Programme, TestDefinition
+
+if TYPE_CHECKING:
+    from schools.models import User
 
 DEFAULT_WINDOW_DAYS = 30
 OUTCOMES = ("qti-outcome-declaration", "qti-outcome-processing")
@@ -208,7 +211,7 @@ def _sections(test_root: Element) -> list[tuple[Element, list[Element], Element 
 
 def import_package(
     *,
-    actor,
+    actor: User,
     file: IO[bytes] | str,
     programme: str = Programme.SE_NATIONAL,
     subject: str = "",
@@ -246,7 +249,7 @@ def import_package(
         test_dir = posixpath.dirname(test_href)
         for index, (section, refs, limits) in enumerate(_sections(test_root), start=1):
             code = (section.get("identifier") or f"S{index}")[:40]
-            items = []
+            items: list[dict] = []
             for ref in refs:
                 ident = ref.get("identifier") or ref.get("href") or "?"
                 item = _item_from_ref(package, ref, test_dir, report, ident)

@@ -9,6 +9,8 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from django.utils.translation import gettext as _
 
 from exams.definitions.format import check_test
@@ -17,12 +19,15 @@ from exams.definitions.selectors import is_operator
 from exams.models import DefinitionStatus, Subtest, TestDefinition
 from provplattform.errors import Refused
 
+if TYPE_CHECKING:
+    from schools.models import User
+
 
 class DefinitionRefused(Refused):
     """A write the rules forbid; the message says why."""
 
 
-def refuse_non_operator(actor) -> None:
+def refuse_non_operator(actor: User) -> None:
     if not is_operator(actor):
         raise DefinitionRefused(_("Only the platform operator may change test definitions."))
 

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import mimetypes
 import posixpath
+from typing import TYPE_CHECKING
 
 from django.core.files.base import ContentFile
 from django.db import transaction
@@ -27,6 +28,9 @@ from exams.definitions.selectors import asset_url, next_version
 from exams.models import DefinitionStatus, Item, ItemAsset, Subtest, TestDefinition
 from exams.services import assignments_follow_new_version
 from provplattform.audit import AuditAction, audit_record
+
+if TYPE_CHECKING:
+    from schools.models import User
 
 IMAGE_TYPES = {"image/png", "image/jpeg", "image/gif", "image/webp"}
 # Listening parts: sounds the exam client plays with the item (exams.definitions.content).
@@ -93,7 +97,7 @@ def _create_items(subtest: Subtest, items: list[dict], rewrite: dict[str, str]) 
 
 @transaction.atomic
 def test_create(
-    *, actor, spec: dict, assets: dict[str, bytes] | None = None, source: str = "definition"
+    *, actor: User, spec: dict, assets: dict[str, bytes] | None = None, source: str = "definition"
 ) -> TestDefinition:
     """Create a draft test from a validated spec (exams.definitions.format.parse_definition).
 
@@ -159,7 +163,7 @@ def test_create(
 
 
 @transaction.atomic
-def test_publish(*, actor, test: TestDefinition) -> TestDefinition:
+def test_publish(*, actor: User, test: TestDefinition) -> TestDefinition:
     """Draft → published: from now on schools see it. The test must be valid.
 
     Publishing version N retires every older published version of the same code: from then on
@@ -210,7 +214,7 @@ def test_publish(*, actor, test: TestDefinition) -> TestDefinition:
 
 
 @transaction.atomic
-def test_retire(*, actor, test: TestDefinition) -> TestDefinition:
+def test_retire(*, actor: User, test: TestDefinition) -> TestDefinition:
     """Withdraw a test: schools no longer see it. Results already made are kept."""
     refuse_non_operator(actor)
     test = TestDefinition.objects.select_for_update().get(pk=test.pk)
@@ -230,7 +234,7 @@ def test_retire(*, actor, test: TestDefinition) -> TestDefinition:
 
 
 @transaction.atomic
-def test_new_version(*, actor, test: TestDefinition) -> TestDefinition:
+def test_new_version(*, actor: User, test: TestDefinition) -> TestDefinition:
     """Copy a test into a new draft version (version + 1, previous_version = the source).
 
     The copy has its own assets and unfrozen subtests; the source is left untouched, so

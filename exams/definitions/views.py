@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import datetime
 import mimetypes
+from typing import TYPE_CHECKING
 
 from django import forms
 from django.contrib import messages
@@ -24,6 +25,9 @@ from exams.definitions.problems import DefinitionInvalid, Problem
 from exams.definitions.rules import DefinitionRefused
 from exams.models import DefinitionStatus, Item, ItemAsset, ItemKind, Programme
 from provplattform.errors import Refused, get_or_not_found
+
+if TYPE_CHECKING:
+    from schools.models import User
 
 MAX_DEFINITION_BYTES = 2 * 1024 * 1024
 
@@ -72,8 +76,8 @@ class DefinitionUploadForm(forms.Form):
         return file
 
 
-def _operator(request: HttpRequest) -> None:
-    selectors.require_operator(request.user)
+def _operator(request: HttpRequest) -> User:
+    return selectors.require_operator(request.user)
 
 
 @login_required
@@ -155,13 +159,13 @@ def test_new_version(request: HttpRequest, test) -> HttpResponse:
 
 @login_required
 def qti_upload(request: HttpRequest) -> HttpResponse:
-    _operator(request)
+    operator = _operator(request)
     report = None
     form = QtiUploadForm(request.POST or None, request.FILES or None)
     status = 200
     if request.method == "POST" and form.is_valid():
         report = qti_import.import_package(
-            actor=request.user,
+            actor=operator,
             file=form.cleaned_data["package"],
             programme=form.cleaned_data["programme"],
             subject=form.cleaned_data["subject"],
@@ -179,7 +183,7 @@ def qti_upload(request: HttpRequest) -> HttpResponse:
 
 @login_required
 def definition_upload(request: HttpRequest) -> HttpResponse:
-    _operator(request)
+    operator = _operator(request)
     form = DefinitionUploadForm(request.POST or None, request.FILES or None)
     problems: list = []
     if request.method == "POST" and form.is_valid():
@@ -191,7 +195,7 @@ def definition_upload(request: HttpRequest) -> HttpResponse:
             if spec.get("assets"):
                 problems = [*problems, *_no_assets_problem()]
             if not problems:
-                test = services.test_create(actor=request.user, spec=spec)
+                test = services.test_create(actor=operator, spec=spec)
                 messages.success(request, _("The test was created as a draft."))
                 return redirect("exams-operator-test", test=test.public_id)
         except UnicodeDecodeError:
@@ -276,7 +280,7 @@ def _key(item: Item, text: str) -> dict:
 
 @login_required
 def item_key_correction(request: HttpRequest, item) -> HttpResponse:
-    selectors.require_operator(request.user)
+    operator = _operator(request)
     try:
         found = Item.objects.select_related("subtest__test").get(public_id=item)
     except (Item.DoesNotExist, ValueError) as exc:
@@ -286,7 +290,7 @@ def item_key_correction(request: HttpRequest, item) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         try:
             item_key_correct(
-                actor=request.user,
+                actor=operator,
                 item=found,
                 key=_key(found, form.cleaned_data["key"]),
                 points=form.cleaned_data["points"],
