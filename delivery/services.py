@@ -28,7 +28,7 @@ from delivery.models import Attempt, AttemptStatus, Notice, NoticeKind, Response
 from delivery.notices import QUIET_STATUSES, lost_since_by_attempt, notice_payload
 from delivery.presence import Presence, forget_finished
 from exams.day_passwords import unit_zone
-from exams.definition_services import subtest_freeze
+from exams.definitions.services import subtest_freeze
 from exams.models import Item, Sitting, SittingStatus, SittingStudent
 from exams.services import ExamRefused, adjustments_lock, extra_seconds_for
 from provplattform.audit import AuditAction, audit_record

@@ -1,7 +1,7 @@
 from django.urls import path
 
-from exams import definition_api
 from exams.api import assignments, day_passwords, decisions, readiness, rooms, sittings
+from exams.definitions import api as definition_api
 
 U = "units/<uuid:unit>/"
 

@@ -42,11 +42,11 @@ HEAD = {"demo-unit-ek": "rektor", "demo-unit-fjell": "rektor.fjell"}
 
 def _load_definitions() -> None:
     try:
-        found = importlib.util.find_spec("exams.demo_definitions") is not None
+        found = importlib.util.find_spec("exams.definitions.demo") is not None
     except ModuleNotFoundError:
         found = False
     if found:
-        importlib.import_module("exams.demo_definitions").load_demo_definitions()
+        importlib.import_module("exams.definitions.demo").load_demo_definitions()
 
 
 def _fallback_test(programme: str, grade: int, today: datetime.date) -> TestDefinition:

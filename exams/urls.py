@@ -38,5 +38,5 @@ urlpatterns: list = [
         {"printable": True},
         name="exams-readiness-print",
     ),
-    path("", include("exams.operator_urls")),
+    path("", include("exams.definitions.urls")),
 ]

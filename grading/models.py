@@ -11,7 +11,7 @@ from provplattform.models import StampedModel
 
 
 class ScoreSource(models.TextChoices):
-    MACHINE = "machine", _("Machine")  # exams.scoring on submit; assessed_by is None
+    MACHINE = "machine", _("Machine")  # exams.definitions.scoring on submit; assessed_by is None
     PERSON = "person", _("Assessor")
     OVERRIDE = "override", _("Overridden")  # a person overrode a machine score, with a reason
     DECIDED = "decided", _("Decided")  # the lead's decision after second marking

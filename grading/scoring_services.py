@@ -22,8 +22,8 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from delivery.models import Attempt, AttemptStatus, Response
+from exams.definitions.scoring import score_item
 from exams.models import Item
-from exams.scoring import score_item
 from grading.distribution_services import plan_add_newcomers
 from grading.hooks import scores_changed_notify
 from grading.models import Score, ScoreSource

@@ -45,7 +45,7 @@ def seed() -> dict:
     from delivery.student_auth import credential_issue
     from exams import services as exam_services
     from exams.day_passwords import day_password_for
-    from exams.definition_selectors import asset_url
+    from exams.definitions.selectors import asset_url
     from exams.models import ItemAsset, ItemKind
     from schools.roles import Role
     from schools.services import role_assign

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 from django.urls import reverse
 
-from exams.definition_format import parse_definition
+from exams.definitions.format import parse_definition
 from exams.services import assignments_create_for_grade, assignments_sync_mandatory
 from schools.roles import Role
 from tests.exams.helpers import subtest_in_window

@@ -6,7 +6,7 @@ import copy
 
 import pytest
 
-from exams.definition_format import export_yaml, parse_definition, read_text
+from exams.definitions.format import export_yaml, parse_definition, read_text
 from tests.exams.test_definitions import TODAY, _create, good, media, operator, problems_of  # noqa: F401
 
 

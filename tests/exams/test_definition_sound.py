@@ -6,9 +6,9 @@ import copy
 
 import pytest
 
-from exams import definition_services as services
-from exams.content import sanitise_html
-from exams.definition_format import export_yaml, load_file, parse_definition, read_text
+from exams.definitions import services
+from exams.definitions.content import sanitise_html
+from exams.definitions.format import export_yaml, load_file, parse_definition, read_text
 from exams.models import ItemAsset
 from tests.exams.test_definitions import TODAY, good, media, operator  # noqa: F401
 

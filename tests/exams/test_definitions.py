@@ -9,18 +9,14 @@ import datetime
 import pytest
 from django.utils import timezone
 
-from exams import definition_services as services
-from exams.content import sanitise_html
-from exams.definition_format import (
-    DefinitionInvalid,
-    check_test,
-    export_yaml,
-    load_file,
-    parse_definition,
-    read_text,
-)
-from exams.definition_services import DefinitionRefused, item_update, subtest_freeze, subtest_update
-from exams.demo_definitions import DEFINITIONS, load_demo_definitions
+from exams.definitions import edit_services, services
+from exams.definitions.content import sanitise_html
+from exams.definitions.demo import DEFINITIONS, load_demo_definitions
+from exams.definitions.edit_services import item_update, subtest_update
+from exams.definitions.format import check_test, export_yaml, load_file, parse_definition, read_text
+from exams.definitions.problems import DefinitionInvalid
+from exams.definitions.rules import DefinitionRefused
+from exams.definitions.services import subtest_freeze
 from exams.models import DefinitionStatus, Item, ItemKind, Programme, TestDefinition
 from provplattform.models import AuditEvent
 from schools.roles import Role
@@ -320,7 +316,7 @@ def test_school_staff_cannot_create_publish_retire_or_version(world, operator, r
         lambda: services.test_publish(actor=user, test=test),
         lambda: services.test_retire(actor=user, test=test),
         lambda: services.test_new_version(actor=user, test=test),
-        lambda: services.test_update(actor=user, test=test, changes={"title": "X"}),
+        lambda: edit_services.test_update(actor=user, test=test, changes={"title": "X"}),
     ):
         with pytest.raises(DefinitionRefused, match="Only the platform operator"):
             call()
@@ -343,7 +339,7 @@ def test_publishing_refuses_a_test_that_became_invalid(operator):
 def test_an_edit_that_breaks_a_rule_is_refused_and_nothing_changes(operator):
     test = _create(operator)
     with pytest.raises(DefinitionInvalid, match="before the start"):
-        services.test_update(
+        edit_services.test_update(
             actor=operator, test=test, changes={"window_end": datetime.date(2027, 3, 1)}
         )
     test.refresh_from_db()
@@ -403,7 +399,7 @@ def test_after_freeze_items_are_refused_and_a_new_version_takes_the_correction(o
 def test_retired_test_cannot_be_edited_or_published(operator):
     test = services.test_retire(actor=operator, test=_create(operator))
     with pytest.raises(DefinitionRefused, match="retired"):
-        services.test_update(actor=operator, test=test, changes={"title": "Nytt"})
+        edit_services.test_update(actor=operator, test=test, changes={"title": "Nytt"})
     with pytest.raises(DefinitionRefused, match="Only a draft"):
         services.test_publish(actor=operator, test=test)
 
@@ -526,14 +522,14 @@ def test_test_level_rules_are_frozen_once_a_subtest_is_sat(operator, changes):
     data = _norwegian() if "concern_threshold" in changes else None
     test = services.test_publish(actor=operator, test=_create(operator, data))
 
-    services.test_update(actor=operator, test=test, changes=changes)  # still allowed
+    edit_services.test_update(actor=operator, test=test, changes=changes)  # still allowed
 
     subtest_freeze(subtest=test.subtests.get(code="B"))
     with pytest.raises(DefinitionRefused, match="these settings are frozen"):
-        services.test_update(actor=operator, test=test, changes={"title": "Nytt", **changes})
+        edit_services.test_update(actor=operator, test=test, changes={"title": "Nytt", **changes})
     test.refresh_from_db()
     assert test.title != "Nytt"
-    services.test_update(actor=operator, test=test, changes={"title": "Nytt"})
+    edit_services.test_update(actor=operator, test=test, changes={"title": "Nytt"})
 
 
 def test_a_duration_longer_than_the_opening_hours_is_refused():

@@ -7,7 +7,7 @@ import io
 import pytest
 from django.urls import reverse
 
-from exams.demo_definitions import DEFINITIONS
+from exams.definitions.demo import DEFINITIONS
 from exams.models import DefinitionStatus, TestDefinition
 from schools.roles import Role
 from tests.factories import (
@@ -123,7 +123,7 @@ def test_an_invalid_upload_lists_each_problem_with_its_path(client, operator):
 
 
 def test_draft_images_are_only_for_the_operator(client, operator):
-    from exams.qti import import_package
+    from exams.definitions.qti_import import import_package
     from tests.exams import qti_packages as q
 
     report = import_package(actor=operator, file=q.good_package())

@@ -1,11 +1,11 @@
-"""Machine scoring of each item kind (exams.scoring.score_item)."""
+"""Machine scoring of each item kind (exams.definitions.scoring.score_item)."""
 
 from __future__ import annotations
 
 import pytest
 
+from exams.definitions.scoring import score_item
 from exams.models import Item, ItemKind
-from exams.scoring import score_item
 
 
 def _item(kind, answer_key, points=1, choices=None) -> Item:

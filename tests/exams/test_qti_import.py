@@ -10,9 +10,9 @@ import pytest
 from django.core.management import CommandError, call_command
 from django.urls import reverse
 
+from exams.definitions.qti_import import import_package
+from exams.definitions.scoring import score_item
 from exams.models import DefinitionStatus, ItemAsset, ItemKind, TestDefinition
-from exams.qti import import_package
-from exams.scoring import score_item
 from tests.exams import qti_packages as q
 from tests.factories import UserFactory
 from tests.zip_helpers import understate_entry

@@ -8,9 +8,9 @@ import datetime
 import pytest
 from django.utils import timezone
 
-from exams import definition_services
-from exams.definition_format import parse_definition
-from exams.definition_services import DefinitionRefused
+from exams.definitions import services as definition_services
+from exams.definitions.format import parse_definition
+from exams.definitions.rules import DefinitionRefused
 from exams.models import (
     Adjustment,
     Assignment,

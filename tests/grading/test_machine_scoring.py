@@ -7,8 +7,8 @@ import datetime
 import pytest
 
 from delivery import services as delivery
-from exams.definition_services import DefinitionRefused
-from exams.key_corrections import item_key_correct
+from exams.definitions.key_corrections import item_key_correct
+from exams.definitions.rules import DefinitionRefused
 from grading import hooks
 from grading.models import GradingAssignment, Score, ScoreSource
 from grading.scoring_services import score_save

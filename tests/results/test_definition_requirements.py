@@ -4,7 +4,7 @@ import datetime
 
 import pytest
 
-from exams.definition_format import parse_definition
+from exams.definitions.format import parse_definition
 from results.models import TestResult
 from results.services import results_compute
 from tests.results.helpers import enter, national_test, score, sit

@@ -4,8 +4,8 @@ import io
 
 import pytest
 
-from exams.definition_format import load_file
-from exams.demo_definitions import DEFINITIONS
+from exams.definitions.demo import DEFINITIONS
+from exams.definitions.format import load_file
 from results import computation as core
 
 PUBLISHED = {

@@ -8,8 +8,8 @@ from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
 
+from exams.definitions.qti_import import DEFAULT_WINDOW_DAYS, import_package
 from exams.models import Programme
-from exams.qti import DEFAULT_WINDOW_DAYS, import_package
 from schools.models import User
 
 

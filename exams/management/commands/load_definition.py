@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from django.core.management.base import BaseCommand, CommandError
 
-from exams.definition_format import DefinitionInvalid, load_file
-from exams.definition_services import DefinitionRefused, test_create, test_publish
+from exams.definitions.format import load_file
+from exams.definitions.problems import DefinitionInvalid
+from exams.definitions.rules import DefinitionRefused
+from exams.definitions.services import test_create, test_publish
 from exams.management.commands.import_qti import operator_user
 
 

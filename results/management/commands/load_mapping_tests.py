@@ -1,14 +1,15 @@
 """python manage.py load_mapping_tests — publish the Norwegian mapping tests that ship in
-exams/definitions/ with Udir's concern thresholds (placeholder items); skips those present."""
+exams/definitions/shipped/ with Udir's concern thresholds (placeholder items); skips those
+present."""
 
 from __future__ import annotations
 
 from django.core.management.base import BaseCommand
 from django.db import transaction
 
-from exams.definition_format import load_file
-from exams.definition_services import test_create, test_publish
-from exams.demo_definitions import DEFINITIONS
+from exams.definitions.demo import DEFINITIONS
+from exams.definitions.format import load_file
+from exams.definitions.services import test_create, test_publish
 from exams.management.commands.import_qti import operator_user
 from exams.models import DefinitionStatus, TestDefinition
 

@@ -1,9 +1,12 @@
-"""The platform operator's pages for test definitions. Everyone else gets 404 here."""
+"""The platform operator's pages for test definitions: the list, a test, its lifecycle, uploads,
+and the correction of an item's answer key or points after students sat it. Everyone else gets
+404 here; item images are served to whoever holds their address (see `asset`)."""
 
 from __future__ import annotations
 
 import datetime
 import mimetypes
+from typing import TYPE_CHECKING
 
 from django import forms
 from django.contrib import messages
@@ -15,19 +18,16 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
-from exams import definition_selectors as selectors
-from exams import definition_services as services
-from exams import qti
-from exams.definition_format import (
-    DefinitionInvalid,
-    Problem,
-    check_test,
-    export_yaml,
-    parse_definition,
-    read_text,
-)
-from exams.models import DefinitionStatus, ItemAsset, Programme
-from provplattform.errors import get_or_not_found
+from exams.definitions import qti_import, qti_package, selectors, services
+from exams.definitions.format import check_test, export_yaml, parse_definition, read_text
+from exams.definitions.key_corrections import item_key_correct
+from exams.definitions.problems import DefinitionInvalid, Problem
+from exams.definitions.rules import DefinitionRefused
+from exams.models import DefinitionStatus, Item, ItemAsset, ItemKind, Programme
+from provplattform.errors import Refused, get_or_not_found
+
+if TYPE_CHECKING:
+    from schools.models import User
 
 MAX_DEFINITION_BYTES = 2 * 1024 * 1024
 
@@ -48,11 +48,13 @@ class QtiUploadForm(forms.Form):
         super().__init__(*args, **kwargs)
         today = timezone.localdate()
         self.fields["window_start"].initial = today
-        self.fields["window_end"].initial = today + datetime.timedelta(days=qti.DEFAULT_WINDOW_DAYS)
+        self.fields["window_end"].initial = today + datetime.timedelta(
+            days=qti_import.DEFAULT_WINDOW_DAYS
+        )
 
     def clean_package(self):
         package = self.cleaned_data["package"]
-        if package.size > qti.MAX_PACKAGE_BYTES:
+        if package.size > qti_package.MAX_PACKAGE_BYTES:
             raise forms.ValidationError(_("The package is larger than 50 MB."))
         return package
 
@@ -74,8 +76,8 @@ class DefinitionUploadForm(forms.Form):
         return file
 
 
-def _operator(request: HttpRequest) -> None:
-    selectors.require_operator(request.user)
+def _operator(request: HttpRequest) -> User:
+    return selectors.require_operator(request.user)
 
 
 @login_required
@@ -121,7 +123,7 @@ def _lifecycle(request: HttpRequest, test, action, done: str) -> HttpResponse:
     definition = selectors.access_operator_test(user=request.user, public_id=test)
     try:
         result = action(actor=request.user, test=definition)
-    except services.DefinitionRefused as exc:
+    except DefinitionRefused as exc:
         messages.error(request, str(exc))
         return redirect("exams-operator-test", test=definition.public_id)
     except DefinitionInvalid as exc:
@@ -157,13 +159,13 @@ def test_new_version(request: HttpRequest, test) -> HttpResponse:
 
 @login_required
 def qti_upload(request: HttpRequest) -> HttpResponse:
-    _operator(request)
+    operator = _operator(request)
     report = None
     form = QtiUploadForm(request.POST or None, request.FILES or None)
     status = 200
     if request.method == "POST" and form.is_valid():
-        report = qti.import_package(
-            actor=request.user,
+        report = qti_import.import_package(
+            actor=operator,
             file=form.cleaned_data["package"],
             programme=form.cleaned_data["programme"],
             subject=form.cleaned_data["subject"],
@@ -181,7 +183,7 @@ def qti_upload(request: HttpRequest) -> HttpResponse:
 
 @login_required
 def definition_upload(request: HttpRequest) -> HttpResponse:
-    _operator(request)
+    operator = _operator(request)
     form = DefinitionUploadForm(request.POST or None, request.FILES or None)
     problems: list = []
     if request.method == "POST" and form.is_valid():
@@ -193,14 +195,14 @@ def definition_upload(request: HttpRequest) -> HttpResponse:
             if spec.get("assets"):
                 problems = [*problems, *_no_assets_problem()]
             if not problems:
-                test = services.test_create(actor=request.user, spec=spec)
+                test = services.test_create(actor=operator, spec=spec)
                 messages.success(request, _("The test was created as a draft."))
                 return redirect("exams-operator-test", test=test.public_id)
         except UnicodeDecodeError:
             form.add_error("definition", _("The file is not UTF-8 text."))
         except DefinitionInvalid as exc:
             problems = exc.problems
-        except services.DefinitionRefused as exc:
+        except DefinitionRefused as exc:
             form.add_error(None, str(exc))
     status = 400 if request.method == "POST" else 200
     return render(
@@ -235,3 +237,79 @@ def asset(request: HttpRequest, asset) -> FileResponse:
     response["Content-Security-Policy"] = "default-src 'none'"
     response["Cache-Control"] = "private, max-age=3600"
     return response
+
+
+# --- key corrections --------------------------------------------------------------------------
+
+
+class KeyCorrectionForm(forms.Form):
+    key = forms.CharField(
+        label=gettext_lazy("Answer key"),
+        required=False,
+        help_text=gettext_lazy(
+            "Choice items: the correct ids separated by commas. Text entry: the accepted answers, "
+            "one per line. Numeric: the value, and the tolerance after a semicolon."
+        ),
+        widget=forms.Textarea(attrs={"rows": 3}),
+    )
+    points = forms.IntegerField(label=gettext_lazy("Points"), min_value=1, max_value=100)
+    reason = forms.CharField(label=gettext_lazy("Reason"), max_length=500)
+
+
+def _initial(item: Item) -> dict:
+    key = item.answer_key
+    if item.kind == ItemKind.NUMERIC and isinstance(key, dict):
+        text = f"{key.get('value')}; {key.get('tolerance', 0)}"
+    elif item.kind == ItemKind.TEXT_ENTRY:
+        text = "\n".join(key or [])
+    else:
+        text = ", ".join(key or [])
+    return {"key": text, "points": item.max_points}
+
+
+def _key(item: Item, text: str) -> dict:
+    if item.kind in (ItemKind.SINGLE_CHOICE, ItemKind.MULTIPLE_CHOICE):
+        return {"correct": [c.strip() for c in text.split(",") if c.strip()]}
+    if item.kind == ItemKind.TEXT_ENTRY:
+        return {"accepted": [a.strip() for a in text.splitlines() if a.strip()]}
+    if item.kind == ItemKind.NUMERIC:
+        value, _sep, tolerance = text.partition(";")
+        return {"value": value.strip(), "tolerance": tolerance.strip() or 0}
+    return {}
+
+
+@login_required
+def item_key_correction(request: HttpRequest, item) -> HttpResponse:
+    operator = _operator(request)
+    try:
+        found = Item.objects.select_related("subtest__test").get(public_id=item)
+    except (Item.DoesNotExist, ValueError) as exc:
+        raise Http404("Not found.") from exc
+    form = KeyCorrectionForm(request.POST or None, initial=_initial(found))
+    status = 200
+    if request.method == "POST" and form.is_valid():
+        try:
+            item_key_correct(
+                actor=operator,
+                item=found,
+                key=_key(found, form.cleaned_data["key"]),
+                points=form.cleaned_data["points"],
+                reason=form.cleaned_data["reason"],
+            )
+        except DefinitionInvalid as exc:
+            form.add_error("key", "; ".join(str(p) for p in exc.problems))
+            status = 400
+        except Refused as exc:
+            form.add_error(None, str(exc))
+            status = 400
+        else:
+            messages.success(request, _("The key is corrected and the scores are recomputed."))
+            return redirect("exams-operator-test", test=found.subtest.test.public_id)
+    elif request.method == "POST":
+        status = 400
+    return render(
+        request,
+        "exams/operator/item_key_correction.html",
+        {"item": found, "form": form},
+        status=status,
+    )

@@ -1,8 +1,9 @@
-"""Writes on test definitions: create, edit, publish, retire, new version, freeze.
+"""Writes on test definitions: create, publish, retire, new version, freeze (edits are in
+exams.definitions.edit_services).
 
-Invariants:
+Invariants (checked by exams.definitions.rules):
 - only the platform operator writes definitions;
-- a definition is valid after every write (the validator in exams.definition_format);
+- a definition is valid after every write (the validator in exams.definitions.format);
 - once a subtest is frozen (someone has started it), its items never change: corrections go
   into a new version of the test;
 - a retired test is never edited or published again;
@@ -13,28 +14,26 @@ from __future__ import annotations
 
 import mimetypes
 import posixpath
-from typing import Any
+from typing import TYPE_CHECKING
 
 from django.core.files.base import ContentFile
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from exams.content import sanitise_html
-from exams.definition_format import (
-    DefinitionInvalid,
-    Problem,
-    check_test,
-    parse_item,
-)
-from exams.definition_selectors import asset_url, asset_urls, is_operator, next_version
+from exams.definitions.content import sanitise_html
+from exams.definitions.problems import DefinitionInvalid, Problem
+from exams.definitions.rules import DefinitionRefused, refuse_non_operator, require_valid
+from exams.definitions.selectors import asset_url, next_version
 from exams.models import DefinitionStatus, Item, ItemAsset, Subtest, TestDefinition
 from exams.services import assignments_follow_new_version
 from provplattform.audit import AuditAction, audit_record
-from provplattform.errors import Refused
+
+if TYPE_CHECKING:
+    from schools.models import User
 
 IMAGE_TYPES = {"image/png", "image/jpeg", "image/gif", "image/webp"}
-# Listening parts: sounds the exam client plays with the item (exams.content).
+# Listening parts: sounds the exam client plays with the item (exams.definitions.content).
 AUDIO_TYPES = {
     "audio/mpeg",
     "audio/ogg",
@@ -44,70 +43,6 @@ AUDIO_TYPES = {
     "audio/mp4",
     "audio/aac",
 }
-
-
-class DefinitionRefused(Refused):
-    """A write the rules forbid; the message says why."""
-
-
-def _require_operator(actor) -> None:
-    if not is_operator(actor):
-        raise DefinitionRefused(_("Only the platform operator may change test definitions."))
-
-
-def _require_editable(test: TestDefinition) -> None:
-    if test.status == DefinitionStatus.RETIRED:
-        raise DefinitionRefused(_("This test is retired and can no longer be changed."))
-
-
-def _require_unfrozen(subtest: Subtest) -> None:
-    if subtest.frozen_at is not None:
-        raise DefinitionRefused(
-            _(
-                "Students have already sat %(subtest)s, so its items are frozen. "
-                "Make a new version of the test to correct them."
-            )
-            % {"subtest": subtest.title}
-        )
-
-
-# What a student who has sat a subtest was measured against: never changed afterwards.
-FROZEN_SUBTEST_FIELDS = {
-    "max_points",
-    "on_platform",
-    "concern_threshold",
-    "duration_minutes",
-    "permitted_adjustments",
-}
-FROZEN_TEST_FIELDS = {
-    "grade_boundaries",
-    "grade_requirements",
-    "concern_threshold",
-    "grade",
-    "window_start",
-    "window_end",
-}
-
-
-def _require_fields_unfrozen(changes: dict, frozen_fields: set[str], subtests) -> None:
-    touched = sorted(set(changes) & frozen_fields)
-    if not touched:
-        return
-    for subtest in subtests:
-        if subtest.frozen_at is not None:
-            raise DefinitionRefused(
-                _(
-                    "Students have already sat %(subtest)s, so these settings are frozen: "
-                    "%(fields)s. Make a new version of the test to correct them."
-                )
-                % {"subtest": subtest.title, "fields": ", ".join(touched)}
-            )
-
-
-def _check(test: TestDefinition) -> None:
-    problems = check_test(test)
-    if problems:
-        raise DefinitionInvalid(problems)
 
 
 def _summary(test: TestDefinition) -> dict:
@@ -162,13 +97,13 @@ def _create_items(subtest: Subtest, items: list[dict], rewrite: dict[str, str]) 
 
 @transaction.atomic
 def test_create(
-    *, actor, spec: dict, assets: dict[str, bytes] | None = None, source: str = "definition"
+    *, actor: User, spec: dict, assets: dict[str, bytes] | None = None, source: str = "definition"
 ) -> TestDefinition:
-    """Create a draft test from a validated spec (exams.definition_format.parse_definition).
+    """Create a draft test from a validated spec (exams.definitions.format.parse_definition).
 
     A code that exists already gets the next version, linked to the latest one.
     """
-    _require_operator(actor)
+    refuse_non_operator(actor)
     version, latest = next_version(spec["code"])
     test = TestDefinition.objects.create(
         code=spec["code"],
@@ -214,7 +149,7 @@ def test_create(
             max_points=sub["max_points"],
         )
         _create_items(subtest, sub["items"], rewrite)
-    _check(test)
+    require_valid(test)
     audit_record(
         actor=actor,
         action=AuditAction.DEFINITION_CREATE,
@@ -224,198 +159,18 @@ def test_create(
     return test
 
 
-# --- edit -------------------------------------------------------------------------------------
-
-TEST_FIELDS = {
-    "title",
-    "subject",
-    "grade",
-    "period",
-    "mandatory",
-    "window_start",
-    "window_end",
-    "registration_opens",
-    "registration_closes",
-    "assignment_opens_days_before",
-    "grade_boundaries",
-    "grade_requirements",
-    "concern_threshold",
-}
-SUBTEST_FIELDS = {
-    "title",
-    "on_platform",
-    "duration_minutes",
-    "opens_at",
-    "closes_at",
-    "window_start",
-    "window_end",
-    "tools",
-    "permitted_adjustments",
-    "permitted_tools",
-    "concern_threshold",
-    "max_points",
-}
-
-
-def _apply(obj, changes: dict, allowed: set[str]) -> tuple[dict, dict]:
-    unknown = set(changes) - allowed
-    if unknown:
-        raise DefinitionRefused(
-            _("These fields cannot be changed: %s.") % ", ".join(sorted(unknown))
-        )
-    before = {k: _plain(getattr(obj, k)) for k in changes}
-    for key, value in changes.items():
-        setattr(obj, key, value)
-    return before, {k: _plain(v) for k, v in changes.items()}
-
-
-def _plain(value: Any) -> Any:
-    return value.isoformat() if hasattr(value, "isoformat") else value
-
-
-@transaction.atomic
-def test_update(*, actor, test: TestDefinition, changes: dict) -> TestDefinition:
-    """Change test-level fields; the whole test must still be valid.
-
-    Once any of its subtests is frozen, what results are judged by (grade boundaries, concern
-    threshold), its grade and its window are frozen too: corrections make a new version.
-    """
-    _require_operator(actor)
-    test = TestDefinition.objects.select_for_update().get(pk=test.pk)
-    _require_editable(test)
-    _require_fields_unfrozen(changes, FROZEN_TEST_FIELDS, test.subtests.all())
-    before, after = _apply(test, changes, TEST_FIELDS)
-    test.save()
-    _check(test)
-    audit_record(
-        actor=actor,
-        action=AuditAction.DEFINITION_UPDATE,
-        target=test,
-        before=before,
-        after=after,
-    )
-    return test
-
-
-@transaction.atomic
-def subtest_update(*, actor, subtest: Subtest, changes: dict) -> Subtest:
-    """Change a subtest's settings.
-
-    Once frozen, its points, where it is done, its concern threshold, duration and permitted
-    adjustments are frozen with its items; opening hours, window and tools stay editable.
-    """
-    _require_operator(actor)
-    subtest = Subtest.objects.select_for_update().select_related("test").get(pk=subtest.pk)
-    _require_editable(subtest.test)
-    _require_fields_unfrozen(changes, FROZEN_SUBTEST_FIELDS, [subtest])
-    before, after = _apply(subtest, changes, SUBTEST_FIELDS)
-    subtest.save()
-    _check(subtest.test)
-    audit_record(
-        actor=actor,
-        action=AuditAction.DEFINITION_SUBTEST_UPDATE,
-        target=subtest,
-        before=before,
-        after=after,
-    )
-    return subtest
-
-
-def _item_fields(raw: dict, subtest: Subtest, path: str) -> dict:
-    urls = asset_urls(subtest.test)
-    problems: list[Problem] = []
-    item = parse_item(raw, path, set(urls), problems)
-    if problems:
-        raise DefinitionInvalid(problems)
-    return {
-        "identifier": item["identifier"],
-        "kind": item["kind"],
-        "max_points": item["max_points"],
-        "content_html": sanitise_html(item["html"], asset_urls=urls),
-        "choices": [
-            {"id": c["id"], "html": sanitise_html(c["html"], asset_urls=urls)}
-            for c in item["choices"]
-        ],
-        "answer_key": item["answer_key"],
-        "scoring_criteria": item["scoring_criteria"],
-        "audio_plays": item.get("audio_plays"),
-    }
-
-
-@transaction.atomic
-def item_update(*, actor, item: Item, raw: dict) -> Item:
-    """Replace an item with `raw` (the item mapping of the definition format)."""
-    _require_operator(actor)
-    subtest = Subtest.objects.select_for_update().select_related("test").get(pk=item.subtest_id)
-    _require_editable(subtest.test)
-    _require_unfrozen(subtest)
-    item = Item.objects.get(pk=item.pk)
-    fields = _item_fields(raw, subtest, "item")
-    before = {"max_points": item.max_points, "answer_key": item.answer_key}
-    for key, value in fields.items():
-        setattr(item, key, value)
-    item.save()
-    _check(subtest.test)
-    audit_record(
-        actor=actor,
-        action=AuditAction.DEFINITION_ITEM_UPDATE,
-        target=item,
-        before=before,
-        after={"max_points": item.max_points, "answer_key": item.answer_key},
-    )
-    return item
-
-
-@transaction.atomic
-def item_create(*, actor, subtest: Subtest, raw: dict) -> Item:
-    _require_operator(actor)
-    subtest = Subtest.objects.select_for_update().select_related("test").get(pk=subtest.pk)
-    _require_editable(subtest.test)
-    _require_unfrozen(subtest)
-    position = (
-        subtest.items.order_by("-position").values_list("position", flat=True).first() or 0
-    ) + 1
-    item = Item.objects.create(
-        subtest=subtest, position=position, **_item_fields(raw, subtest, "item")
-    )
-    _check(subtest.test)
-    audit_record(
-        actor=actor,
-        action=AuditAction.DEFINITION_ITEM_CREATE,
-        target=item,
-        after={"identifier": item.identifier},
-    )
-    return item
-
-
-@transaction.atomic
-def item_delete(*, actor, item: Item) -> None:
-    _require_operator(actor)
-    subtest = Subtest.objects.select_for_update().select_related("test").get(pk=item.subtest_id)
-    _require_editable(subtest.test)
-    _require_unfrozen(subtest)
-    audit_record(
-        actor=actor,
-        action=AuditAction.DEFINITION_ITEM_DELETE,
-        target=item,
-        before={"identifier": item.identifier},
-    )
-    item.delete()
-    _check(subtest.test)
-
-
 # --- lifecycle --------------------------------------------------------------------------------
 
 
 @transaction.atomic
-def test_publish(*, actor, test: TestDefinition) -> TestDefinition:
+def test_publish(*, actor: User, test: TestDefinition) -> TestDefinition:
     """Draft → published: from now on schools see it. The test must be valid.
 
     Publishing version N retires every older published version of the same code: from then on
     only version N is registered for, assigned and scheduled, and students who have not started
     the old version are moved to it (exams.services.assignments_follow_new_version).
     """
-    _require_operator(actor)
+    refuse_non_operator(actor)
     test = TestDefinition.objects.select_for_update().get(pk=test.pk)
     if test.status != DefinitionStatus.DRAFT:
         raise DefinitionRefused(_("Only a draft can be published."))
@@ -423,7 +178,7 @@ def test_publish(*, actor, test: TestDefinition) -> TestDefinition:
         code=test.code, status=DefinitionStatus.PUBLISHED, version__gt=test.version
     ).exists():
         raise DefinitionRefused(_("A newer version of this test is already published."))
-    _check(test)
+    require_valid(test)
     test.status = DefinitionStatus.PUBLISHED
     test.published_at = timezone.now()
     test.published_by = actor
@@ -459,9 +214,9 @@ def test_publish(*, actor, test: TestDefinition) -> TestDefinition:
 
 
 @transaction.atomic
-def test_retire(*, actor, test: TestDefinition) -> TestDefinition:
+def test_retire(*, actor: User, test: TestDefinition) -> TestDefinition:
     """Withdraw a test: schools no longer see it. Results already made are kept."""
-    _require_operator(actor)
+    refuse_non_operator(actor)
     test = TestDefinition.objects.select_for_update().get(pk=test.pk)
     if test.status == DefinitionStatus.RETIRED:
         raise DefinitionRefused(_("This test is already retired."))
@@ -479,13 +234,13 @@ def test_retire(*, actor, test: TestDefinition) -> TestDefinition:
 
 
 @transaction.atomic
-def test_new_version(*, actor, test: TestDefinition) -> TestDefinition:
+def test_new_version(*, actor: User, test: TestDefinition) -> TestDefinition:
     """Copy a test into a new draft version (version + 1, previous_version = the source).
 
     The copy has its own assets and unfrozen subtests; the source is left untouched, so
     attempts already made keep pointing at exactly what the students saw.
     """
-    _require_operator(actor)
+    refuse_non_operator(actor)
     version, _latest = next_version(test.code)
     source = test
     copy = TestDefinition.objects.get(pk=source.pk)

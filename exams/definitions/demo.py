@@ -1,4 +1,4 @@
-"""The demo test definitions in exams/definitions/, loaded and published (idempotent).
+"""The demo test definitions in exams/definitions/shipped/, loaded and published (idempotent).
 
 Their dates are relative to the day they are loaded ("-3d" … "+30d"), so a fresh demo always
 has open windows.
@@ -10,12 +10,12 @@ from pathlib import Path
 
 from django.db import transaction
 
-from exams.definition_format import load_file
-from exams.definition_services import test_create, test_publish
+from exams.definitions.format import load_file
+from exams.definitions.services import test_create, test_publish
 from exams.models import DefinitionStatus, TestDefinition
 from schools.models import User
 
-DEFINITIONS = Path(__file__).resolve().parent / "definitions"
+DEFINITIONS = Path(__file__).resolve().parent / "shipped"
 DEMO_FILES = ["np-matematik-ak9.yaml", "kartlegging-lesing-1.yaml"]
 
 

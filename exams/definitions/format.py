@@ -3,16 +3,16 @@
 `parse_definition` turns the raw mapping of a file into a normalised spec (dates, times, numbers
 as Python values) and a list of problems, each naming the path of the value at fault, e.g.
 `subtests[1].items[0].correct: "E" is not one of the choices (A, B, C)`. The same validator
-checks a stored test (`spec_from_test`) before it is published or after an edit, so the rules
-live in one place. The format is described in docs/test-definitions.md.
+checks a stored test (`check_test`) before it is published or after an edit, so the rules live
+in one place. Items are checked in format_items, single values in format_values, and problems
+are reported as exams.definitions.problems describes. The format is described in
+docs/test-definitions.md.
 """
 
 from __future__ import annotations
 
 import datetime
 import json
-import re
-from dataclasses import dataclass
 from itertools import pairwise
 from pathlib import Path
 from typing import Any
@@ -23,32 +23,20 @@ from django.utils import timezone
 from django.utils.text import slugify
 from django.utils.translation import gettext as _
 
-from exams.content import AUDIO_EXTENSIONS, audio_sources, image_sources
-from exams.definition_selectors import asset_urls
-from exams.models import AdjustmentKind, ItemKind, Programme, TestDefinition, Tool
+from exams.definitions.format_items import item_raw, parse_item
+from exams.definitions.format_values import (
+    parse_choices,
+    parse_int,
+    parse_lang,
+    parse_text,
+    parse_time,
+    parse_window,
+)
+from exams.definitions.problems import DefinitionInvalid, Problem, Problems
+from exams.definitions.selectors import asset_urls
+from exams.models import AdjustmentKind, Programme, TestDefinition, Tool
 
 GRADES = ["E", "D", "C", "B", "A"]
-CHOICE_KINDS = {ItemKind.SINGLE_CHOICE, ItemKind.MULTIPLE_CHOICE}
-_RELATIVE = re.compile(r"^(today)?\s*([+-])\s*(\d+)\s*d$|^today$")
-_LANG = re.compile(r"^[a-z]{2,3}(-[A-Za-z0-9]{2,8})*$")  # a BCP 47 tag such as sv, nb, en-GB
-MAX_ITEM_POINTS = 100
-
-
-@dataclass(frozen=True)
-class Problem:
-    path: str
-    message: str
-
-    def __str__(self) -> str:
-        return f"{self.path}: {self.message}" if self.path else self.message
-
-
-class DefinitionInvalid(Exception):
-    """A definition that cannot be used; `problems` says what and where."""
-
-    def __init__(self, problems: list[Problem]):
-        self.problems = problems
-        super().__init__("; ".join(str(p) for p in problems))
 
 
 # --- reading files --------------------------------------------------------------------------
@@ -91,126 +79,6 @@ def load_file(path: Path | str, *, today: datetime.date | None = None) -> tuple[
     return spec, assets
 
 
-# --- values -----------------------------------------------------------------------------------
-
-
-class _Problems(list):
-    def add(self, path: str, message: str) -> None:
-        self.append(Problem(path, message))
-
-
-def parse_date(value: Any, today: datetime.date) -> datetime.date:
-    """An ISO date, or a date relative to today: "today", "+14d", "-3d"."""
-    if isinstance(value, datetime.datetime):
-        return value.date()
-    if isinstance(value, datetime.date):
-        return value
-    text = str(value).strip()
-    match = _RELATIVE.match(text)
-    if match:
-        if text == "today":
-            return today
-        days = int(match.group(3))
-        return today + datetime.timedelta(days=days if match.group(2) == "+" else -days)
-    return datetime.date.fromisoformat(text)
-
-
-def parse_time(value: Any) -> datetime.time:
-    if isinstance(value, datetime.time):
-        return value
-    if isinstance(value, int) and not isinstance(value, bool):
-        # YAML 1.1 reads an unquoted 08:00 as sexagesimal minutes (480).
-        return datetime.time(*divmod(value, 60))
-    return datetime.time.fromisoformat(str(value).strip())
-
-
-def _number(value: Any) -> float | None:
-    if isinstance(value, bool):
-        return None
-    if isinstance(value, int | float):
-        return float(value)
-    try:
-        return float(str(value).replace(",", "."))
-    except (TypeError, ValueError):
-        return None
-
-
-def _int(value: Any, path: str, problems: _Problems, *, minimum: int = 0) -> int | None:
-    if value is None or value == "":
-        return None
-    if isinstance(value, bool) or not isinstance(value, int | str):
-        problems.add(path, _("Must be a whole number."))
-        return None
-    try:
-        number = int(value)
-    except ValueError:
-        problems.add(path, _("Must be a whole number."))
-        return None
-    if number < minimum:
-        problems.add(path, _("Must be at least %(minimum)s.") % {"minimum": minimum})
-        return None
-    return number
-
-
-def _text(data: dict, key: str, path: str, problems: _Problems, *, required=True) -> str:
-    value = data.get(key)
-    if value is None or str(value).strip() == "":
-        if required:
-            problems.add(f"{path}{key}", _("Required."))
-        return ""
-    return str(value).strip()
-
-
-def _window(value: Any, path: str, today, problems: _Problems) -> tuple:
-    if value in (None, ""):
-        return None, None
-    if not isinstance(value, dict):
-        problems.add(path, _("Give start and end, e.g. {start: 2027-03-13, end: 2027-04-07}."))
-        return None, None
-    result = []
-    for key in ("start", "end"):
-        raw = value.get(key)
-        if raw in (None, ""):
-            problems.add(f"{path}.{key}", _("Required."))
-            result.append(None)
-            continue
-        try:
-            result.append(parse_date(raw, today))
-        except ValueError:
-            problems.add(
-                f"{path}.{key}",
-                _('"%s" is not a date (use 2027-03-13, "today" or "+14d").') % raw,
-            )
-            result.append(None)
-    start, end = result
-    if start and end and end < start:
-        problems.add(
-            path,
-            _("The end (%(end)s) is before the start (%(start)s).") % {"end": end, "start": start},
-        )
-    return start, end
-
-
-def _choice_list(value: Any, allowed: type, path: str, problems: _Problems) -> list[str]:
-    if value in (None, ""):
-        return []
-    if not isinstance(value, list):
-        problems.add(path, _("Must be a list."))
-        return []
-    known = {c.value for c in allowed}
-    result = []
-    for index, entry in enumerate(value):
-        if str(entry) not in known:
-            problems.add(
-                f"{path}[{index}]",
-                _('"%(value)s" is unknown; use one of: %(known)s.')
-                % {"value": entry, "known": ", ".join(sorted(known))},
-            )
-        else:
-            result.append(str(entry))
-    return result
-
-
 # --- the validator ----------------------------------------------------------------------------
 
 
@@ -223,11 +91,11 @@ def parse_definition(
     """Normalise and check a definition mapping. Returns (spec, problems)."""
     today = today or timezone.localdate()
     asset_paths = set(asset_paths or ())
-    problems = _Problems()
+    problems = Problems()
     spec: dict[str, Any] = {}
 
-    spec["title"] = _text(data, "title", "", problems)
-    code = _text(data, "code", "", problems)
+    spec["title"] = parse_text(data, "title", "", problems)
+    code = parse_text(data, "code", "", problems)
     if code and slugify(code) != code:
         problems.add("code", _("Use lower-case letters, digits and hyphens only."))
     spec["code"] = code
@@ -238,30 +106,30 @@ def parse_definition(
             _("Use one of: %s.") % ", ".join(Programme.values),
         )
     spec["programme"] = programme
-    spec["subject"] = _text(data, "subject", "", problems)
-    grade = _int(data.get("grade"), "grade", problems, minimum=1)
+    spec["subject"] = parse_text(data, "subject", "", problems)
+    grade = parse_int(data.get("grade"), "grade", problems, minimum=1)
     if grade is None and "grade" not in {p.path for p in problems}:
         problems.add("grade", _("Required."))
     spec["grade"] = grade
     spec["period"] = str(data.get("period") or "")
-    spec["lang"] = _lang(data.get("lang"), "lang", problems)
+    spec["lang"] = parse_lang(data.get("lang"), "lang", problems)
     spec["mandatory"] = bool(data.get("mandatory", True))
     # Leaving it out takes the platform's ASSIGNMENT_OPENS_DAYS_BEFORE (README).
-    spec["assignment_opens_days_before"] = _int(
+    spec["assignment_opens_days_before"] = parse_int(
         data.get("assignment_opens_days_before", settings.ASSIGNMENT_OPENS_DAYS_BEFORE),
         "assignment_opens_days_before",
         problems,
     )
     if "window" not in data:
         problems.add("window", _("Required."))
-    spec["window_start"], spec["window_end"] = _window(
+    spec["window_start"], spec["window_end"] = parse_window(
         data.get("window"), "window", today, problems
     )
     registration = data.get("registration")
     if registration not in (None, ""):
         if isinstance(registration, dict):
             registration = {"start": registration.get("opens"), "end": registration.get("closes")}
-        opens, closes = _window(registration, "registration", today, problems)
+        opens, closes = parse_window(registration, "registration", today, problems)
     else:
         opens = closes = None
     spec["registration_opens"], spec["registration_closes"] = opens, closes
@@ -283,7 +151,7 @@ def parse_definition(
                     _("Grades are E, D, C, B and A."),
                 )
                 continue
-            value = _int(points, f"grade_boundaries.{letter}", problems)
+            value = parse_int(points, f"grade_boundaries.{letter}", problems)
             if value is not None:
                 boundaries[letter] = value
         ordered = [(g, boundaries[g]) for g in GRADES if g in boundaries]
@@ -295,7 +163,9 @@ def parse_definition(
                     % {"high": high, "low": low, "points": low_points},
                 )
     spec["grade_boundaries"] = boundaries
-    spec["concern_threshold"] = _int(data.get("concern_threshold"), "concern_threshold", problems)
+    spec["concern_threshold"] = parse_int(
+        data.get("concern_threshold"), "concern_threshold", problems
+    )
     if boundaries and programme == Programme.NO_MAPPING:
         problems.add("grade_boundaries", _("Grade boundaries belong to the Swedish programme."))
     if spec["concern_threshold"] is not None and programme == Programme.SE_NATIONAL:
@@ -344,17 +214,7 @@ def parse_definition(
     return spec, list(problems)
 
 
-def _lang(value: Any, path: str, problems: _Problems) -> str:
-    if value in (None, ""):
-        return ""
-    text = str(value).strip()
-    if not _LANG.match(text):
-        problems.add(path, _('"%s" is not a language tag (use sv, nb, nn, en…).') % text)
-        return ""
-    return text
-
-
-def _dictionary(value: Any, path: str, tools: list[str], problems: _Problems) -> list[dict]:
+def _dictionary(value: Any, path: str, tools: list[str], problems: Problems) -> list[dict]:
     """The dictionary tool's words: a mapping {term: definition} or a list of {term, definition}."""
     if value in (None, "", [], {}):
         return []
@@ -379,7 +239,7 @@ def _dictionary(value: Any, path: str, tools: list[str], problems: _Problems) ->
     return words
 
 
-def _grade_requirements(raw, spec, boundaries, problems: _Problems) -> dict[str, dict[str, int]]:
+def _grade_requirements(raw, spec, boundaries, problems: Problems) -> dict[str, dict[str, int]]:
     """Per-part requirements of the Swedish programme: {C: {B: 8}} means "C requires at least 8
     points in subtest B"; the requirement also holds for every grade above C."""
     if raw in (None, "", {}):
@@ -408,7 +268,7 @@ def _grade_requirements(raw, spec, boundaries, problems: _Problems) -> dict[str,
             continue
         for code, points in parts.items():
             code = str(code)
-            value = _int(points, f"{path}.{code}", problems)
+            value = parse_int(points, f"{path}.{code}", problems)
             if code not in totals:
                 problems.add(f"{path}.{code}", _('No subtest has the code "%s".') % code)
             elif value is not None and value > totals[code]:
@@ -426,13 +286,13 @@ def _minutes(opens: datetime.time, closes: datetime.time) -> int:
     return (closes.hour * 60 + closes.minute) - (opens.hour * 60 + opens.minute)
 
 
-def _parse_subtest(raw, path, test_spec, today, asset_paths, problems: _Problems) -> dict:
+def _parse_subtest(raw, path, test_spec, today, asset_paths, problems: Problems) -> dict:
     subtest: dict[str, Any] = {
-        "code": _text(raw, "code", f"{path}.", problems),
-        "title": _text(raw, "title", f"{path}.", problems),
+        "code": parse_text(raw, "code", f"{path}.", problems),
+        "title": parse_text(raw, "title", f"{path}.", problems),
         "on_platform": bool(raw.get("on_platform", True)),
     }
-    duration = _int(
+    duration = parse_int(
         raw.get("duration_minutes", 45), f"{path}.duration_minutes", problems, minimum=1
     )
     subtest["duration_minutes"] = duration or 45
@@ -466,7 +326,7 @@ def _parse_subtest(raw, path, test_spec, today, asset_paths, problems: _Problems
                 },
             )
     subtest["opens_at"], subtest["closes_at"] = opens, closes
-    start, end = _window(raw.get("window"), f"{path}.window", today, problems)
+    start, end = parse_window(raw.get("window"), f"{path}.window", today, problems)
     test_start, test_end = test_spec.get("window_start"), test_spec.get("window_end")
     if start and test_start and end and test_end and (start < test_start or end > test_end):
         problems.add(
@@ -475,21 +335,21 @@ def _parse_subtest(raw, path, test_spec, today, asset_paths, problems: _Problems
             % {"start": test_start, "end": test_end},
         )
     subtest["window_start"], subtest["window_end"] = start, end
-    subtest["tools"] = _choice_list(raw.get("tools"), Tool, f"{path}.tools", problems)
-    subtest["permitted_adjustments"] = _choice_list(
+    subtest["tools"] = parse_choices(raw.get("tools"), Tool, f"{path}.tools", problems)
+    subtest["permitted_adjustments"] = parse_choices(
         raw.get("permitted_adjustments"), AdjustmentKind, f"{path}.permitted_adjustments", problems
     )
-    subtest["permitted_tools"] = _choice_list(
+    subtest["permitted_tools"] = parse_choices(
         raw.get("permitted_tools"), Tool, f"{path}.permitted_tools", problems
     )
-    subtest["lang"] = _lang(raw.get("lang"), f"{path}.lang", problems)
+    subtest["lang"] = parse_lang(raw.get("lang"), f"{path}.lang", problems)
     subtest["dictionary"] = _dictionary(
         raw.get("dictionary"),
         f"{path}.dictionary",
         subtest["tools"] + subtest["permitted_tools"],
         problems,
     )
-    threshold = _int(raw.get("concern_threshold"), f"{path}.concern_threshold", problems)
+    threshold = parse_int(raw.get("concern_threshold"), f"{path}.concern_threshold", problems)
     if threshold is not None and test_spec.get("programme") == Programme.SE_NATIONAL:
         problems.add(
             f"{path}.concern_threshold", _("Concern thresholds belong to the Norwegian programme.")
@@ -523,7 +383,7 @@ def _parse_subtest(raw, path, test_spec, today, asset_paths, problems: _Problems
     else:
         if items_raw:
             problems.add(f"{path}.items", _("A part outside the platform has no items."))
-        total = _int(raw.get("max_points"), f"{path}.max_points", problems, minimum=1)
+        total = parse_int(raw.get("max_points"), f"{path}.max_points", problems, minimum=1)
         if total is None:
             problems.add(
                 f"{path}.max_points",
@@ -541,121 +401,7 @@ def _parse_subtest(raw, path, test_spec, today, asset_paths, problems: _Problems
     return subtest
 
 
-def parse_item(raw: dict, path: str, asset_paths: set[str], problems: list) -> dict:
-    """Normalise and check one item mapping (also used by the item edit service)."""
-    problems = problems if isinstance(problems, _Problems) else _Problems(problems)
-    kind = str(raw.get("kind") or "")
-    item: dict[str, Any] = {
-        "identifier": _text(raw, "id", f"{path}.", problems),
-        "kind": kind,
-        "html": str(raw.get("html") or ""),
-        "choices": [],
-        "answer_key": [],
-        "scoring_criteria": str(raw.get("criteria") or ""),
-    }
-    if kind not in ItemKind.values:
-        problems.add(f"{path}.kind", _("Use one of: %s.") % ", ".join(ItemKind.values))
-    points = _int(raw.get("points", 1), f"{path}.points", problems, minimum=1)
-    if points is not None and points > MAX_ITEM_POINTS:
-        problems.add(f"{path}.points", _("At most %s points per item.") % MAX_ITEM_POINTS)
-        points = None
-    item["max_points"] = points or 1
-    if not item["html"].strip():
-        problems.add(f"{path}.html", _("Required."))
-    for src in image_sources(item["html"]):
-        if src not in asset_paths:
-            problems.add(f"{path}.html", _('Image "%s" is not one of the test\'s assets.') % src)
-    sounds = audio_sources(item["html"])
-    for src in sounds:
-        if src not in asset_paths:
-            problems.add(f"{path}.html", _('Sound "%s" is not one of the test\'s assets.') % src)
-        elif not src.startswith("/assets/") and Path(src).suffix.lower() not in AUDIO_EXTENSIONS:
-            problems.add(
-                f"{path}.html",
-                _('Sound "%(src)s": use %(types)s.')
-                % {"src": src, "types": ", ".join(sorted(AUDIO_EXTENSIONS))},
-            )
-    item["audio_plays"] = _int(raw.get("audio_plays"), f"{path}.audio_plays", problems, minimum=1)
-    if item["audio_plays"] is not None and not sounds:
-        problems.add(f"{path}.audio_plays", _("Only an item with a sound has a play limit."))
-    if kind in CHOICE_KINDS:
-        choices = raw.get("choices")
-        ids: list[str] = []
-        if not isinstance(choices, list) or len(choices) < 2:
-            problems.add(f"{path}.choices", _("Give at least two choices."))
-            choices = []
-        for index, choice in enumerate(choices):
-            if not isinstance(choice, dict) or not str(choice.get("id") or "").strip():
-                problems.add(f"{path}.choices[{index}]", _("Give an id and html."))
-                continue
-            choice_id = str(choice["id"]).strip()
-            if choice_id in ids:
-                problems.add(f"{path}.choices[{index}].id", _('Id "%s" is used twice.') % choice_id)
-            ids.append(choice_id)
-            item["choices"].append({"id": choice_id, "html": str(choice.get("html") or "")})
-        correct = raw.get("correct")
-        if isinstance(correct, str | int):
-            correct = [correct]
-        if not isinstance(correct, list) or not correct:
-            problems.add(f"{path}.correct", _("Give the id of the correct choice."))
-            correct = []
-        correct = [str(c) for c in correct]
-        for value in correct:
-            if ids and value not in ids:
-                problems.add(
-                    f"{path}.correct",
-                    _('"%(value)s" is not one of the choices (%(ids)s).')
-                    % {"value": value, "ids": ", ".join(ids)},
-                )
-        if kind == ItemKind.SINGLE_CHOICE and len(correct) > 1:
-            problems.add(
-                f"{path}.correct", _("A single-choice item has exactly one correct choice.")
-            )
-        item["answer_key"] = correct
-    elif kind == ItemKind.TEXT_ENTRY:
-        accepted = raw.get("accepted")
-        if isinstance(accepted, str | int | float) and not isinstance(accepted, bool):
-            accepted = [accepted]
-        if not isinstance(accepted, list) or not [a for a in accepted if str(a).strip()]:
-            problems.add(f"{path}.accepted", _("Give at least one accepted answer."))
-            accepted = []
-        item["answer_key"] = [str(a).strip() for a in accepted if str(a).strip()]
-    elif kind == ItemKind.NUMERIC:
-        value = _number(raw.get("value"))
-        tolerance = _number(raw.get("tolerance", 0))
-        if value is None:
-            problems.add(f"{path}.value", _("Give the correct value as a number."))
-        if tolerance is None or tolerance < 0:
-            problems.add(f"{path}.tolerance", _("Give the tolerance as a number ≥ 0."))
-            tolerance = 0.0
-        item["answer_key"] = {"value": value, "tolerance": tolerance}
-    elif kind == ItemKind.EXTENDED_TEXT and (raw.get("correct") or raw.get("accepted")):
-        problems.add(f"{path}", _("An extended-text item is assessed by a person; no key."))
-    return item
-
-
 # --- stored tests -----------------------------------------------------------------------------
-
-
-def _item_raw(item) -> dict:
-    raw: dict[str, Any] = {
-        "id": item.identifier,
-        "kind": item.kind,
-        "points": item.max_points,
-        "html": item.content_html,
-        "criteria": item.scoring_criteria,
-    }
-    if item.audio_plays:
-        raw["audio_plays"] = item.audio_plays
-    if item.kind in CHOICE_KINDS:
-        raw["choices"] = item.choices
-        raw["correct"] = item.answer_key
-    elif item.kind == ItemKind.TEXT_ENTRY:
-        raw["accepted"] = item.answer_key
-    elif item.kind == ItemKind.NUMERIC and isinstance(item.answer_key, dict):
-        raw["value"] = item.answer_key.get("value")
-        raw["tolerance"] = item.answer_key.get("tolerance", 0)
-    return raw
 
 
 def raw_from_test(test: TestDefinition) -> dict:
@@ -694,7 +440,7 @@ def raw_from_test(test: TestDefinition) -> dict:
             "lang": subtest.lang,
             "dictionary": subtest.dictionary,
             "concern_threshold": subtest.concern_threshold,
-            "items": [_item_raw(i) for i in sorted(subtest.items.all(), key=lambda i: i.position)],
+            "items": [item_raw(i) for i in sorted(subtest.items.all(), key=lambda i: i.position)],
         }
         if subtest.window_start or subtest.window_end:
             entry["window"] = {

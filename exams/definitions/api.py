@@ -8,17 +8,26 @@ Anyone else gets an empty list, and 404 for a single test.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema, extend_schema_field
 from rest_framework import permissions, serializers, status
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from exams import definition_selectors as selectors
-from exams import definition_services as services
-from exams.definition_format import DefinitionInvalid, parse_definition
+from exams.definitions import selectors, services
+from exams.definitions.format import parse_definition
+from exams.definitions.problems import DefinitionInvalid
+from exams.definitions.rules import DefinitionRefused
 from exams.models import TestDefinition
 from provplattform.errors import get_or_not_found
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import AnonymousUser
+    from django.db.models import QuerySet
+
+    from schools.models import User
 
 
 class SubtestSerializer(serializers.Serializer):
@@ -86,13 +95,13 @@ class ProblemsSerializer(serializers.Serializer):
     problems = serializers.ListField(child=serializers.CharField(), required=False)
 
 
-def _queryset(user):
+def _queryset(user: User | AnonymousUser) -> QuerySet[TestDefinition]:
     if selectors.is_operator(user):
         return TestDefinition.objects.order_by("code", "-version")
     return selectors.published_tests(user=user)
 
 
-def _get(user, public_id) -> TestDefinition:
+def _get(user: User | AnonymousUser, public_id) -> TestDefinition:
     return get_or_not_found(_queryset(user), public_id=public_id)
 
 
@@ -110,7 +119,7 @@ class DefinitionListView(APIView):
         description="Operator only: create a draft from a definition in the JSON format.",
     )
     def post(self, request):
-        selectors.require_operator(request.user)
+        operator = selectors.require_operator(request.user)
         if not isinstance(request.data, dict):
             return Response({"detail": "Send one definition object.", "problems": []}, status=400)
         spec, problems = parse_definition(dict(request.data))
@@ -121,7 +130,7 @@ class DefinitionListView(APIView):
                 {"detail": "The definition has problems.", "problems": [str(p) for p in problems]},
                 status=status.HTTP_400_BAD_REQUEST,
             )
-        test = services.test_create(actor=request.user, spec=spec)
+        test = services.test_create(actor=operator, spec=spec)
         return Response(TestDefinitionSerializer(test).data, status=status.HTTP_201_CREATED)
 
 
@@ -146,7 +155,7 @@ class _LifecycleView(APIView):
         action = getattr(services, self.action_name)
         try:
             result = action(actor=request.user, test=definition)
-        except services.DefinitionRefused as exc:
+        except DefinitionRefused as exc:
             return Response({"detail": str(exc), "problems": []}, status=400)
         except DefinitionInvalid as exc:
             return Response(

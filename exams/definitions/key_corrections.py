@@ -7,17 +7,22 @@ every affected machine score is recomputed in the same transaction.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.db import transaction
 from django.utils.translation import gettext as _
 
-from exams.definition_format import DefinitionInvalid, _item_raw, _Problems, parse_item
-from exams.definition_selectors import asset_urls, is_operator
-from exams.definition_services import DefinitionRefused
+from exams.definitions.format_items import item_raw, parse_item
+from exams.definitions.problems import DefinitionInvalid, Problems
+from exams.definitions.rules import DefinitionRefused, refuse_non_operator
+from exams.definitions.selectors import asset_urls
 from exams.hooks import item_key_corrected_notify
 from exams.models import Item, ItemKind, Subtest
 from provplattform.audit import AuditAction, audit_record
+
+if TYPE_CHECKING:
+    from schools.models import User
+
 
 KEY_FIELDS = ("correct", "accepted", "value", "tolerance")
 
@@ -26,11 +31,10 @@ def _key_state(item: Item) -> dict[str, Any]:
     return {"answer_key": item.answer_key, "max_points": item.max_points}
 
 
-def item_key_correct(*, actor, item: Item, key: dict, points: int, reason: str) -> Item:
+def item_key_correct(*, actor: User, item: Item, key: dict, points: int, reason: str) -> Item:
     """Replace the answer key (`correct`, `accepted` or `value`/`tolerance`, as in the definition
     format) and the points of `item`; every affected machine score is rescored."""
-    if not is_operator(actor):
-        raise DefinitionRefused(_("Only the platform operator may change test definitions."))
+    refuse_non_operator(actor)
     if not reason.strip():
         raise DefinitionRefused(_("Give a reason."), code="reason_required")
     with transaction.atomic():
@@ -38,14 +42,14 @@ def item_key_correct(*, actor, item: Item, key: dict, points: int, reason: str) 
         item = Item.objects.select_for_update().get(pk=item.pk)
         if item.kind == ItemKind.EXTENDED_TEXT and any(key.get(f) for f in KEY_FIELDS):
             raise DefinitionRefused(_("An extended-text item is assessed by a person; no key."))
-        raw = _item_raw(item)
+        raw = item_raw(item)
         for field in KEY_FIELDS:
             raw.pop(field, None)
             if field in key:
                 raw[field] = key[field]
         raw["points"] = points
-        # parse_item collects into a _Problems it is given (a plain list would be copied).
-        problems = _Problems()
+        # parse_item collects into a Problems it is given (a plain list would be copied).
+        problems = Problems()
         parsed = parse_item(raw, "item", set(asset_urls(subtest.test)), problems)
         if problems:
             raise DefinitionInvalid(problems)

@@ -1,7 +1,6 @@
 from django.urls import path
 
-from exams import key_correction_views
-from exams import operator_views as views
+from exams.definitions import views
 
 P = "operator/tests/"
 
@@ -17,7 +16,7 @@ urlpatterns: list = [
     path("assets/<uuid:asset>/", views.asset, name="exams-asset"),
     path(
         "operator/items/<uuid:item>/correct-key/",
-        key_correction_views.item_key_correction,
+        views.item_key_correction,
         name="exams-operator-item-key",
     ),
 ]
