@@ -32,6 +32,7 @@ from schools.models import (
     TransferRun,
     TransferSource,
     TransferStatus,
+    User,
 )
 from schools.transfer.apply import apply_document
 from schools.transfer.check import check_document
@@ -210,7 +211,7 @@ def transfer_submit(
     organiser: Organiser,
     source: str,
     payload: dict[str, Any],
-    actor=None,
+    actor: User | None = None,
     api_token: OrganiserApiToken | None = None,
     school_unit: SchoolUnit | None = None,
 ) -> TransferRun:
@@ -231,7 +232,7 @@ def transfer_submit(
 
 
 def transfer_submit_xlsx(
-    *, organiser: Organiser, data: bytes, actor, school_unit: SchoolUnit | None = None
+    *, organiser: Organiser, data: bytes, actor: User, school_unit: SchoolUnit | None = None
 ) -> TransferRun:
     """Turn an uploaded workbook into a transfer document and queue it like an API run.
 
