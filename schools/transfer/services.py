@@ -32,10 +32,14 @@ from schools.models import (
     TransferRun,
     TransferSource,
     TransferStatus,
+    User,
 )
-from schools.transfer.apply import Transfer
+from schools.transfer.apply import apply_document
+from schools.transfer.check import check_document
 from schools.transfer.document import Rejection, count_records, decode, parse
+from schools.transfer.report import counts_report, late_flags
 from schools.transfer.selectors import organisers_administered_by
+from schools.transfer.state import RunState
 from schools.transfer.xlsx import check_archive, read_workbook
 
 logger = logging.getLogger(__name__)
@@ -148,10 +152,10 @@ def transfer_process(
     report["records"] = doc.record_count
     with transaction.atomic():
         locked = Organiser.objects.select_for_update().get(pk=organiser.pk)
-        transfer = Transfer(
+        state = RunState.begin(
             organiser=locked, doc=doc, scope_unit=scope_unit, reason=reason, progress=progress
         )
-        transfer.check()
+        check_document(state)
         if doc.rejected:
             kept = doc.rejected[:MAX_REPORTED_REJECTIONS]
             rejected = [locate(r.as_dict()) if locate else r.as_dict() for r in kept]
@@ -167,8 +171,8 @@ def transfer_process(
         if step:
             step.set_phase("applying")
         first = locked.first_transfer_at is None
-        transfer.apply()
-        report["flags"] = transfer.flags(first_transfer=first)
+        apply_document(state)
+        report["flags"] = late_flags(state, first_transfer=first)
         now = timezone.now()
         locked.last_transfer_at = now
         locked.first_transfer_at = locked.first_transfer_at or now
@@ -180,7 +184,7 @@ def transfer_process(
     report["status"] = TransferStatus.APPLIED.value
     report["rejected_total"] = 0
     report["flag_total"] = len(report["flags"])
-    report["counts"] = transfer.report_counts()
+    report["counts"] = counts_report(state)
     report["seconds"] = round(time.perf_counter() - started, 3)
     return report
 
@@ -207,7 +211,7 @@ def transfer_submit(
     organiser: Organiser,
     source: str,
     payload: dict[str, Any],
-    actor=None,
+    actor: User | None = None,
     api_token: OrganiserApiToken | None = None,
     school_unit: SchoolUnit | None = None,
 ) -> TransferRun:
@@ -228,7 +232,7 @@ def transfer_submit(
 
 
 def transfer_submit_xlsx(
-    *, organiser: Organiser, data: bytes, actor, school_unit: SchoolUnit | None = None
+    *, organiser: Organiser, data: bytes, actor: User, school_unit: SchoolUnit | None = None
 ) -> TransferRun:
     """Turn an uploaded workbook into a transfer document and queue it like an API run.
 
