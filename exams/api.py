@@ -14,8 +14,35 @@ from rest_framework import permissions, serializers, status
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from exams import catch_up, day_passwords, readiness, selectors, services
+from exams import catch_up, day_passwords, readiness, selectors
 from exams.models import AdjustmentKind, ExemptionGround, Tool
+from exams.preparation.assignments import (
+    assignment_remove,
+    assignment_replace,
+    assignments_create,
+    assignments_create_for_grade,
+    assignments_create_for_group,
+    registration_create,
+)
+from exams.preparation.common import ExamRefused
+from exams.preparation.decisions import (
+    adjustment_remove,
+    adjustment_set,
+    exemption_create,
+    exemption_remove,
+)
+from exams.preparation.rooms import room_create, room_delete
+from exams.preparation.rules import CHECKLIST_KEYS
+from exams.preparation.sittings import (
+    checklist_acknowledge,
+    paper_replacement_record,
+    sitting_add_proctor,
+    sitting_add_students,
+    sitting_create,
+    sitting_postpone,
+    sitting_remove_proctor,
+    sitting_remove_student,
+)
 from schools.models import Person
 from schools.roles import Capability
 from schools.selectors import access_school_unit
@@ -255,7 +282,7 @@ class SittingReadinessSerializer(serializers.Serializer):
 
 
 class AcknowledgeRequestSerializer(serializers.Serializer):
-    key = serializers.ChoiceField(choices=services.CHECKLIST_KEYS)
+    key = serializers.ChoiceField(choices=CHECKLIST_KEYS)
     sitting = serializers.UUIDField(required=False)
 
 
@@ -308,7 +335,7 @@ def _students(request, school_unit, ids, capability=ADMIN) -> list[Person]:
         user=request.user, school_unit=school_unit, public_ids=ids, capability=capability
     )
     if len(found) != len(set(ids)):
-        raise services.ExamRefused(_("Not enrolled at this school unit."))
+        raise ExamRefused(_("Not enrolled at this school unit."))
     return found
 
 
@@ -330,7 +357,7 @@ class RoomListView(UnitView):
         school_unit = self.unit(request, unit)
         data = RoomSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        room = services.room_create(
+        room = room_create(
             actor=request.user, school_unit=school_unit, name=data.validated_data["name"]
         )
         return Response(RoomSerializer(room).data, status=status.HTTP_201_CREATED)
@@ -341,7 +368,7 @@ class RoomDetailView(UnitView):
     def delete(self, request, unit, room):
         school_unit = self.unit(request, unit)
         target = selectors.access_room(user=request.user, school_unit=school_unit, public_id=room)
-        return _removed(services.room_delete, actor=request.user, room=target)
+        return _removed(room_delete, actor=request.user, room=target)
 
 
 # --- registrations ------------------------------------------------------------------------------
@@ -365,9 +392,7 @@ class RegistrationListView(UnitView):
         test = selectors.access_test(
             school_unit=school_unit, public_id=data.validated_data["test"]["public_id"]
         )
-        registration = services.registration_create(
-            actor=request.user, school_unit=school_unit, test=test
-        )
+        registration = registration_create(actor=request.user, school_unit=school_unit, test=test)
         return Response(RegistrationSerializer(registration).data, status=status.HTTP_201_CREATED)
 
 
@@ -414,14 +439,14 @@ class AssignmentListView(UnitView):
             group = selectors.access_group(
                 user=request.user, school_unit=school_unit, public_id=values["group"]
             )
-            summary = services.assignments_create_for_group(group=group, **kwargs)
+            summary = assignments_create_for_group(group=group, **kwargs)
         elif values.get("grade"):
-            summary = services.assignments_create_for_grade(**kwargs)
+            summary = assignments_create_for_grade(**kwargs)
         else:
             # Unknown or foreign students go to the summary's refusals, not a 404.
             ids = [str(i) for i in values["students"]]
             found = selectors.persons_at(user=request.user, school_unit=school_unit, public_ids=ids)
-            summary = services.assignments_create(persons=found, **kwargs)
+            summary = assignments_create(persons=found, **kwargs)
             summary.refuse_unknown(ids, found)
         return Response(summary.as_dict())
 
@@ -440,13 +465,11 @@ class AssignmentCorrectView(UnitView):
             subtest = selectors.access_subtest(
                 school_unit=school_unit, public_id=values["replacement"]
             )
-            services.assignment_replace(
+            assignment_replace(
                 actor=request.user, assignment=target, subtest=subtest, reason=values["reason"]
             )
         else:
-            services.assignment_remove(
-                actor=request.user, assignment=target, reason=values["reason"]
-            )
+            assignment_remove(actor=request.user, assignment=target, reason=values["reason"])
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
@@ -480,7 +503,7 @@ class SittingListView(UnitView):
         students = selectors.persons_at(
             user=request.user, school_unit=school_unit, public_ids=student_ids
         )
-        result = services.sitting_create(
+        result = sitting_create(
             actor=request.user,
             school_unit=school_unit,
             subtest=subtest,
@@ -528,7 +551,7 @@ class SittingStudentsView(UnitView):
         data.is_valid(raise_exception=True)
         ids = data.validated_data["students"]
         found = selectors.persons_at(user=request.user, school_unit=school_unit, public_ids=ids)
-        summary = services.sitting_add_students(actor=request.user, sitting=target, persons=found)
+        summary = sitting_add_students(actor=request.user, sitting=target, persons=found)
         return Response(summary.refuse_unknown(ids, found).as_dict())
 
 
@@ -544,7 +567,7 @@ class SittingProctorsView(UnitView):
         )
         data = ProctorRequestSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        services.sitting_add_proctor(
+        sitting_add_proctor(
             actor=request.user,
             sitting=target,
             person=_staff_person(school_unit, data.validated_data["person"]),
@@ -562,7 +585,7 @@ class SittingStudentView(UnitView):
         )
         person = selectors.access_sitting_student(sitting=target, public_id=student)
         return _removed(
-            services.sitting_remove_student,
+            sitting_remove_student,
             actor=request.user,
             sitting=target,
             person=person,
@@ -581,9 +604,7 @@ class SittingProctorView(UnitView):
             user=request.user, school_unit=school_unit, public_id=sitting
         )
         proctor = selectors.access_sitting_proctor(sitting=target, public_id=person)
-        return _removed(
-            services.sitting_remove_proctor, actor=request.user, sitting=target, person=proctor
-        )
+        return _removed(sitting_remove_proctor, actor=request.user, sitting=target, person=proctor)
 
 
 class SittingPostponeView(UnitView):
@@ -604,7 +625,7 @@ class SittingPostponeView(UnitView):
             room = selectors.access_room(
                 user=request.user, school_unit=school_unit, public_id=values["room"]
             )
-        new = services.sitting_postpone(
+        new = sitting_postpone(
             actor=request.user,
             sitting=target,
             starts_at=values["starts_at"],
@@ -626,7 +647,7 @@ class PaperReplacementView(UnitView):
         data = PaperReplacementRequestSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         person = _students(request, school_unit, [data.validated_data["student"]])[0]
-        services.paper_replacement_record(
+        paper_replacement_record(
             actor=request.user,
             school_unit=school_unit,
             subtest=target.subtest,
@@ -694,7 +715,7 @@ class AdjustmentListView(UnitView):
         data.is_valid(raise_exception=True)
         values = data.validated_data
         test, subtest, person = _decision_targets(request, school_unit, values, self.capability)
-        adjustment = services.adjustment_set(
+        adjustment = adjustment_set(
             actor=request.user,
             school_unit=school_unit,
             person=person,
@@ -722,7 +743,7 @@ class AdjustmentDetailView(UnitView):
             user=request.user, school_unit=school_unit, public_id=adjustment
         )
         return _removed(
-            services.adjustment_remove,
+            adjustment_remove,
             actor=request.user,
             adjustment=target,
             reason=_reason(request),
@@ -751,7 +772,7 @@ class ExemptionListView(UnitView):
         data.is_valid(raise_exception=True)
         values = data.validated_data
         test, subtest, person = _decision_targets(request, school_unit, values, self.capability)
-        exemption = services.exemption_create(
+        exemption = exemption_create(
             actor=request.user,
             school_unit=school_unit,
             person=person,
@@ -776,7 +797,7 @@ class ExemptionDetailView(UnitView):
             user=request.user, school_unit=school_unit, public_id=exemption
         )
         return _removed(
-            services.exemption_remove,
+            exemption_remove,
             actor=request.user,
             exemption=target,
             reason=_reason(request),
@@ -841,7 +862,7 @@ class AcknowledgeView(UnitView):
             sitting = selectors.access_sitting(
                 user=request.user, school_unit=school_unit, public_id=data.validated_data["sitting"]
             )
-        services.checklist_acknowledge(
+        checklist_acknowledge(
             actor=request.user,
             school_unit=school_unit,
             sitting=sitting,

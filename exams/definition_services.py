@@ -29,7 +29,7 @@ from exams.definition_format import (
 )
 from exams.definition_selectors import asset_url, asset_urls, is_operator, next_version
 from exams.models import DefinitionStatus, Item, ItemAsset, Subtest, TestDefinition
-from exams.services import assignments_follow_new_version
+from exams.preparation.versions import assignments_follow_new_version
 from provplattform.audit import AuditAction, audit_record
 from provplattform.errors import Refused
 
@@ -413,7 +413,7 @@ def test_publish(*, actor, test: TestDefinition) -> TestDefinition:
 
     Publishing version N retires every older published version of the same code: from then on
     only version N is registered for, assigned and scheduled, and students who have not started
-    the old version are moved to it (exams.services.assignments_follow_new_version).
+    the old version are moved to it (exams.preparation.versions.assignments_follow_new_version).
     """
     _require_operator(actor)
     test = TestDefinition.objects.select_for_update().get(pk=test.pk)

@@ -11,7 +11,7 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from exams import catch_up, day_passwords, readiness, selectors, services
+from exams import catch_up, day_passwords, readiness, selectors
 from exams.forms import (
     AdjustmentForm,
     AssignForm,
@@ -23,6 +23,29 @@ from exams.forms import (
     parse_date,
 )
 from exams.models import Programme, SittingStatus
+from exams.preparation import decisions
+from exams.preparation import rooms as room_services
+from exams.preparation.assignments import (
+    assignment_remove,
+    assignment_replace,
+    assignments_create,
+    assignments_create_for_grade,
+    assignments_create_for_group,
+    registration_create,
+)
+from exams.preparation.common import ExamRefused
+from exams.preparation.rules import binding_test_ids
+from exams.preparation.sittings import (
+    checklist_acknowledge,
+    paper_replacement_record,
+    sitting_add_proctor,
+    sitting_add_students,
+    sitting_create,
+    sitting_postpone,
+    sitting_remove_proctor,
+    sitting_remove_student,
+    sitting_set_result_enterer,
+)
 from provplattform.lookup import parse_public_ids
 from provplattform.page_errors import shown_on
 from schools.pages import unit_page
@@ -72,7 +95,7 @@ def rooms(request: HttpRequest, school_unit) -> HttpResponse:
     refusal = shown_on(request, form, "name")
     if request.method == "POST" and form.is_valid():
         with refusal:
-            services.room_create(
+            room_services.room_create(
                 actor=request.user, school_unit=school_unit, name=form.cleaned_data["name"]
             )
             messages.success(request, _("Room added."))
@@ -93,7 +116,7 @@ def rooms(request: HttpRequest, school_unit) -> HttpResponse:
 @require_POST
 def room_delete(request: HttpRequest, school_unit, room) -> HttpResponse:
     target = selectors.access_room(user=request.user, school_unit=school_unit, public_id=room)
-    services.room_delete(actor=request.user, room=target)
+    room_services.room_delete(actor=request.user, room=target)
     messages.success(request, _("Room removed."))
     return redirect("exams-rooms", school_unit.public_id)
 
@@ -107,7 +130,7 @@ def registrations(request: HttpRequest, school_unit) -> HttpResponse:
     if request.method == "POST":
         test = selectors.access_test(school_unit=school_unit, public_id=request.POST.get("test"))
         with refusal:
-            services.registration_create(actor=request.user, school_unit=school_unit, test=test)
+            registration_create(actor=request.user, school_unit=school_unit, test=test)
             messages.success(request, _("Registered. The test is now assigned to the grade."))
             return redirect("exams-registrations", school_unit.public_id)
     return _render(
@@ -131,7 +154,7 @@ def _assign_form(request, school_unit, data=None):
         subtests=selectors.subtests_for_unit(school_unit=school_unit),
         groups=selectors.groups_for(user=request.user, school_unit=school_unit),
         students=selectors.students_for(user=request.user, school_unit=school_unit),
-        automatic=services.binding_test_ids(school_unit=school_unit),
+        automatic=binding_test_ids(school_unit=school_unit),
     )
 
 
@@ -153,12 +176,12 @@ def assignments(request: HttpRequest, school_unit) -> HttpResponse:
         with refusal:
             if data["mode"] == "group":
                 if data["group"] is None:
-                    raise services.ExamRefused(_("Choose a teaching group."))
-                summary = services.assignments_create_for_group(group=data["group"], **kwargs)
+                    raise ExamRefused(_("Choose a teaching group."))
+                summary = assignments_create_for_group(group=data["group"], **kwargs)
             elif data["mode"] == "grade":
-                summary = services.assignments_create_for_grade(**kwargs)
+                summary = assignments_create_for_grade(**kwargs)
             else:
-                summary = services.assignments_create(persons=data["students"], **kwargs)
+                summary = assignments_create(persons=data["students"], **kwargs)
     rows = selectors.assignments_for(
         user=request.user,
         school_unit=school_unit,
@@ -196,16 +219,14 @@ def assignment_correct(request: HttpRequest, school_unit, assignment) -> HttpRes
         data = form.cleaned_data
         with refusal:
             if data["replacement"] is not None:
-                services.assignment_replace(
+                assignment_replace(
                     actor=request.user,
                     assignment=target,
                     subtest=data["replacement"],
                     reason=data["reason"],
                 )
             else:
-                services.assignment_remove(
-                    actor=request.user, assignment=target, reason=data["reason"]
-                )
+                assignment_remove(actor=request.user, assignment=target, reason=data["reason"])
             messages.success(request, _("Assignment corrected."))
             return redirect("exams-assignments", school_unit.public_id)
     return _render(
@@ -252,7 +273,7 @@ def sittings(request: HttpRequest, school_unit) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         with refusal:
-            result = services.sitting_create(
+            result = sitting_create(
                 actor=request.user,
                 school_unit=school_unit,
                 subtest=data["subtest"],
@@ -331,23 +352,23 @@ def _sitting_action(request, school_unit, sitting):
     def staff(name):
         value = request.POST.get(name)
         if not value:
-            raise services.ExamRefused(_("Choose a member of staff."))
+            raise ExamRefused(_("Choose a member of staff."))
         # A person of the unit (another unit's is not found); the service refuses the rest.
         return selectors.access_staff_member(school_unit=school_unit, public_id=value)
 
     if action == "add_students":
         ids = request.POST.getlist("students")
         found = students_from("students")
-        summary = services.sitting_add_students(actor=user, sitting=sitting, persons=found)
+        summary = sitting_add_students(actor=user, sitting=sitting, persons=found)
         return summary.refuse_unknown(ids, found), None
     if action == "remove_student":
         for person in students_from("student"):
-            services.sitting_remove_student(
+            sitting_remove_student(
                 actor=user, sitting=sitting, person=person, reason=request.POST.get("reason", "")
             )
         return None, None
     if action == "add_proctor":
-        services.sitting_add_proctor(
+        sitting_add_proctor(
             actor=user,
             sitting=sitting,
             person=staff("person"),
@@ -358,16 +379,16 @@ def _sitting_action(request, school_unit, sitting):
         proctor = selectors.access_sitting_proctor(
             sitting=sitting, public_id=request.POST.get("person")
         )
-        services.sitting_remove_proctor(actor=user, sitting=sitting, person=proctor)
+        sitting_remove_proctor(actor=user, sitting=sitting, person=proctor)
         return None, None
     if action == "result_enterer":
-        services.sitting_set_result_enterer(actor=user, sitting=sitting, person=staff("person"))
+        sitting_set_result_enterer(actor=user, sitting=sitting, person=staff("person"))
         return None, None
     if action == "postpone":
         form = PostponeForm(request.POST, unit=school_unit)
         if not form.is_valid():
-            raise services.ExamRefused(_("Give a new start time and a reason."))
-        new = services.sitting_postpone(
+            raise ExamRefused(_("Give a new start time and a reason."))
+        new = sitting_postpone(
             actor=user,
             sitting=sitting,
             starts_at=form.cleaned_data["starts_at"],
@@ -376,7 +397,7 @@ def _sitting_action(request, school_unit, sitting):
         return None, new
     if action == "paper_replacement":
         for person in students_from("student"):
-            services.paper_replacement_record(
+            paper_replacement_record(
                 actor=user,
                 school_unit=school_unit,
                 subtest=sitting.subtest,
@@ -385,11 +406,11 @@ def _sitting_action(request, school_unit, sitting):
             )
         return None, None
     if action == "acknowledge":
-        services.checklist_acknowledge(
+        checklist_acknowledge(
             actor=user, school_unit=school_unit, sitting=sitting, key=request.POST.get("key", "")
         )
         return None, None
-    raise services.ExamRefused(_("Unknown action."))
+    raise ExamRefused(_("Unknown action."))
 
 
 @unit_page(ADMIN)
@@ -482,7 +503,7 @@ def adjustments(request: HttpRequest, school_unit) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         with refusal:
-            services.adjustment_set(
+            decisions.adjustment_set(
                 actor=request.user,
                 school_unit=school_unit,
                 person=data["student"],
@@ -520,7 +541,7 @@ def adjustment_remove(request: HttpRequest, school_unit, adjustment) -> HttpResp
     target = selectors.access_adjustment(
         user=request.user, school_unit=school_unit, public_id=adjustment
     )
-    services.adjustment_remove(
+    decisions.adjustment_remove(
         actor=request.user, adjustment=target, reason=request.POST.get("reason", "")
     )
     messages.success(request, _("Adjustment removed."))
@@ -546,7 +567,7 @@ def exemptions(request: HttpRequest, school_unit) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         with refusal:
-            services.exemption_create(
+            decisions.exemption_create(
                 actor=request.user,
                 school_unit=school_unit,
                 person=data["student"],
@@ -583,7 +604,7 @@ def exemption_remove(request: HttpRequest, school_unit, exemption) -> HttpRespon
     target = selectors.access_exemption(
         user=request.user, school_unit=school_unit, public_id=exemption
     )
-    services.exemption_remove(
+    decisions.exemption_remove(
         actor=request.user, exemption=target, reason=request.POST.get("reason", "")
     )
     messages.success(request, _("Exemption withdrawn."))
@@ -601,7 +622,7 @@ def readiness_page(request: HttpRequest, school_unit, printable: bool = False) -
             sitting = selectors.access_sitting(
                 user=request.user, school_unit=school_unit, public_id=request.POST["sitting"]
             )
-        services.checklist_acknowledge(
+        checklist_acknowledge(
             actor=request.user,
             school_unit=school_unit,
             sitting=sitting,
