@@ -28,8 +28,8 @@ from exams.models import (
     SittingStudent,
     Tool,
 )
+from exams.preparation.rules import tools_for
 from exams.selectors import adjustments_by_person, exemptions_covering
-from exams.services import tools_for
 from provplattform.errors import get_or_not_found
 from schools.models import Person, SchoolUnit, TeachingGroup
 from schools.roles import Capability

@@ -30,7 +30,9 @@ from delivery.presence import Presence, forget_finished
 from exams.day_passwords import unit_zone
 from exams.definitions.services import subtest_freeze
 from exams.models import Item, Sitting, SittingStatus, SittingStudent
-from exams.services import ExamRefused, adjustments_lock, extra_seconds_for
+from exams.preparation.common import ExamRefused
+from exams.preparation.decisions import adjustments_lock
+from exams.preparation.rules import extra_seconds_for
 from provplattform.audit import AuditAction, audit_record
 from provplattform.errors import NotFound, Refused
 from provplattform.hooks import Hook
@@ -437,10 +439,10 @@ def attempts_extended_time_changed(
     the day (subscribed to exams.hooks). Returns how many attempts changed.
 
     Working and paused attempts get the extended time the adjustments now give; the student and
-    the proctors are told the new deadline. A reduction is refused (exams.services.ExamRefused,
-    so the whole adjustment change is rolled back) if it would leave the student less than
-    REDUCTION_MIN_REMAINING_S from now. Attempts not yet started read the time when they start;
-    submitted attempts are left as they are.
+    the proctors are told the new deadline. A reduction is refused
+    (exams.preparation.common.ExamRefused, so the whole adjustment change is rolled back) if it
+    would leave the student less than REDUCTION_MIN_REMAINING_S from now. Attempts not yet
+    started read the time when they start; submitted attempts are left as they are.
     """
     changed = 0
     with transaction.atomic():

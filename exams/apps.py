@@ -11,8 +11,8 @@ class ExamsConfig(AppConfig):
 
         hooks.register_sitting_calendar(upcoming_sittings)
 
+        from exams.preparation.assignments import on_transfer_applied
         from exams.readiness import dashboard_panel_context
-        from exams.services import on_transfer_applied
         from schools.dashboard import register_panel
 
         hooks.on_transfer_applied(on_transfer_applied)

@@ -16,7 +16,7 @@ from django.utils.http import urlencode
 
 from exams.day_passwords import unit_today
 from exams.models import Assignment, Sitting, SittingStatus, SittingStudent, Subtest
-from exams.services import _exempt_ids, _started_ids, enrolled_ids
+from exams.preparation.rules import enrolled_ids, exempt_ids, started_ids
 from schools.models import Person, SchoolUnit
 from schools.roles import Capability
 
@@ -79,7 +79,7 @@ def still_to_sit(
             elif placement.sitting.status == SittingStatus.ENDED:
                 missed[placement.person_id] = placement.sitting
         todo = (
-            (assigned & enrolled) - scheduled - _started_ids(subtest=subtest) - _exempt_ids(subtest)
+            (assigned & enrolled) - scheduled - started_ids(subtest=subtest) - exempt_ids(subtest)
         )
         if not todo:
             continue

@@ -14,7 +14,6 @@ import importlib.util
 from django.db import transaction
 from django.utils import timezone
 
-from exams import services
 from exams.day_passwords import day_password_for, display, unit_today, unit_zone
 from exams.models import (
     AdjustmentKind,
@@ -30,6 +29,15 @@ from exams.models import (
     Subtest,
     TestDefinition,
 )
+from exams.preparation.assignments import (
+    assignments_create,
+    assignments_sync_mandatory,
+    registration_create,
+)
+from exams.preparation.common import ExamRefused
+from exams.preparation.decisions import adjustment_set, exemption_create
+from exams.preparation.rules import TECHNICAL_KEYS
+from exams.preparation.sittings import checklist_acknowledge, sitting_add_students, sitting_create
 from schools.models import Person, SchoolUnit
 
 ROOMS = {"demo-unit-ek": ["Sal 101", "Aulan"], "demo-unit-fjell": ["Rom 1"]}
@@ -144,9 +152,9 @@ def _sitting(unit, subtest, room, starts_at, proctor, backup, students) -> Sitti
     ]
     if existing:
         sitting = existing[0]
-        services.sitting_add_students(actor=None, sitting=sitting, persons=students)
+        sitting_add_students(actor=None, sitting=sitting, persons=students)
         return sitting
-    return services.sitting_create(
+    return sitting_create(
         actor=None,
         school_unit=unit,
         subtest=subtest,
@@ -182,15 +190,15 @@ def seed_exams(ctx: dict) -> dict:
             programme=programme, status=DefinitionStatus.PUBLISHED, mandatory=False
         ):
             # Outside its registration window or already registered: nothing to do.
-            with contextlib.suppress(services.ExamRefused):
-                services.registration_create(actor=None, school_unit=unit, test=voluntary)
-        services.assignments_sync_mandatory(school_unit=unit)
+            with contextlib.suppress(ExamRefused):
+                registration_create(actor=None, school_unit=unit, test=voluntary)
+        assignments_sync_mandatory(school_unit=unit)
         head = staff[HEAD[unit_id]].person
 
         if programme == Programme.NO_MAPPING:
             exempt_pupil = pupils[-1]
             if not Exemption.objects.filter(person=exempt_pupil, test=test).exists():
-                services.exemption_create(
+                exemption_create(
                     actor=None,
                     school_unit=unit,
                     person=exempt_pupil,
@@ -202,8 +210,8 @@ def seed_exams(ctx: dict) -> dict:
                 )
             pupils = pupils[:-1]
 
-        subtest = test.subtests.filter(on_platform=True).order_by("position").first()
-        services.assignments_create(actor=None, school_unit=unit, subtest=subtest, persons=pupils)
+        subtest = test.subtests.filter(on_platform=True).earliest("position")
+        assignments_create(actor=None, school_unit=unit, subtest=subtest, persons=pupils)
         assigned = set(
             Assignment.objects.filter(subtest=subtest, school_unit=unit).values_list(
                 "person_id", flat=True
@@ -224,7 +232,7 @@ def seed_exams(ctx: dict) -> dict:
             and pupils
             and not pupils[0].adjustments.filter(test=test, subtest=subtest).exists()
         ):
-            services.adjustment_set(
+            adjustment_set(
                 actor=None,
                 school_unit=unit,
                 person=pupils[0],
@@ -245,7 +253,7 @@ def seed_exams(ctx: dict) -> dict:
             and len(pupils) > 1
             and not pupils[1].adjustments.filter(test=test, subtest=subtest).exists()
         ):
-            services.adjustment_set(
+            adjustment_set(
                 actor=None,
                 school_unit=unit,
                 person=pupils[1],
@@ -263,10 +271,8 @@ def seed_exams(ctx: dict) -> dict:
         for sitting in made["sittings"]:
             if sitting.school_unit_id != unit.pk:
                 continue
-            for key in ("adjustments_reviewed", *services.TECHNICAL_KEYS):
-                services.checklist_acknowledge(
-                    actor=ticker, school_unit=unit, key=key, sitting=sitting
-                )
+            for key in ("adjustments_reviewed", *TECHNICAL_KEYS):
+                checklist_acknowledge(actor=ticker, school_unit=unit, key=key, sitting=sitting)
 
     return {
         "exams_sittings": made["sittings"],

@@ -4,8 +4,8 @@
   adjustment for a student who has already started a subtest it covers. Each is called as
   `callback(actor=..., school_unit=..., person=..., subtests=[...], reason=...)` inside the
   change's transaction, after the adjustment is saved: the delivery app recomputes the deadline
-  of a running attempt. A callback may raise `exams.services.ExamRefused` to refuse the change;
-  the whole change is then rolled back.
+  of a running attempt. A callback may raise `exams.preparation.common.ExamRefused` to refuse
+  the change; the whole change is then rolled back.
 """
 
 from __future__ import annotations

@@ -29,7 +29,7 @@ from exams.models import (
     SittingStudent,
     SubtestStart,
 )
-from exams.services import (
+from exams.preparation.rules import (
     TECHNICAL_ITEMS,
     TECHNICAL_KEYS,
     StaffStanding,

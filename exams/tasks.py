@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from celery import shared_task
 
-from exams.services import assignments_sync_mandatory
+from exams.preparation.assignments import assignments_sync_mandatory
 from schools.models import SchoolUnit
 
 

@@ -21,11 +21,18 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
 
 from provplattform.errors import NotFound, Refused
-from schools.models import SchoolUnit
+from schools.models import SchoolUnit, User
 from schools.roles import Capability
 from schools.selectors import access_school_unit
 
 PageView = Callable[..., HttpResponse]
+
+
+class SignedInRequest(HttpRequest):
+    """The request a `unit_page` view receives: `login_required` has run, so the user is a `User`
+    (for the type checker; nothing changes at run time)."""
+
+    user: User  # type: ignore[assignment]
 
 
 def unit_page(

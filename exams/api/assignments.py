@@ -7,9 +7,17 @@ from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers, status
 from rest_framework.response import Response
 
-from exams import selectors, services
+from exams import selectors
 from exams.api.base import UnitView, optional_subtest, room_param, validated
 from exams.api.serializers import PersonRefSerializer, RefusalSerializer, SummarySerializer
+from exams.preparation.assignments import (
+    assignment_remove,
+    assignment_replace,
+    assignments_create,
+    assignments_create_for_grade,
+    assignments_create_for_group,
+    registration_create,
+)
 
 
 class RegistrationSerializer(serializers.Serializer):
@@ -65,9 +73,7 @@ class RegistrationListView(UnitView):
         school_unit = self.unit(request, unit)
         values = validated(RegistrationSerializer, request)
         test = selectors.access_test(school_unit=school_unit, public_id=values["test"]["public_id"])
-        registration = services.registration_create(
-            actor=request.user, school_unit=school_unit, test=test
-        )
+        registration = registration_create(actor=request.user, school_unit=school_unit, test=test)
         return Response(RegistrationSerializer(registration).data, status=status.HTTP_201_CREATED)
 
 
@@ -108,14 +114,14 @@ class AssignmentListView(UnitView):
             group = selectors.access_group(
                 user=request.user, school_unit=school_unit, public_id=values["group"]
             )
-            summary = services.assignments_create_for_group(group=group, **kwargs)
+            summary = assignments_create_for_group(group=group, **kwargs)
         elif values.get("grade"):
-            summary = services.assignments_create_for_grade(**kwargs)
+            summary = assignments_create_for_grade(**kwargs)
         else:
             # Unknown or foreign students go to the summary's refusals, not a 404.
             ids = [str(i) for i in values["students"]]
             found = selectors.persons_at(user=request.user, school_unit=school_unit, public_ids=ids)
-            summary = services.assignments_create(persons=found, **kwargs)
+            summary = assignments_create(persons=found, **kwargs)
             summary.refuse_unknown(ids, found)
         return Response(summary.as_dict())
 
@@ -130,11 +136,9 @@ class AssignmentCorrectView(UnitView):
         values = validated(CorrectRequestSerializer, request)
         replacement = optional_subtest(school_unit, values.get("replacement"))
         if replacement is not None:
-            services.assignment_replace(
+            assignment_replace(
                 actor=request.user, assignment=target, subtest=replacement, reason=values["reason"]
             )
         else:
-            services.assignment_remove(
-                actor=request.user, assignment=target, reason=values["reason"]
-            )
+            assignment_remove(actor=request.user, assignment=target, reason=values["reason"])
         return Response(status=status.HTTP_204_NO_CONTENT)

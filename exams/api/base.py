@@ -12,8 +12,9 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from exams import selectors, services
+from exams import selectors
 from exams.api.serializers import RefusalSerializer
+from exams.preparation.common import ExamRefused
 from schools.roles import Capability
 from schools.selectors import access_school_unit
 
@@ -61,7 +62,7 @@ def enrolled_students(
         user=request.user, school_unit=school_unit, public_ids=ids, capability=capability
     )
     if len(found) != len(set(ids)):
-        raise services.ExamRefused(_("Not enrolled at this school unit."))
+        raise ExamRefused(_("Not enrolled at this school unit."))
     return found
 
 

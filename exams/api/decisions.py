@@ -9,7 +9,7 @@ from rest_framework import serializers, status
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from exams import selectors, services
+from exams import selectors
 from exams.api.base import (
     REASON,
     REMOVED,
@@ -24,6 +24,12 @@ from exams.api.base import (
 )
 from exams.api.serializers import PersonRefSerializer, RefusalSerializer
 from exams.models import AdjustmentKind, ExemptionGround, Tool
+from exams.preparation.decisions import (
+    adjustment_remove,
+    adjustment_set,
+    exemption_create,
+    exemption_remove,
+)
 from schools.roles import Capability
 
 if TYPE_CHECKING:
@@ -124,7 +130,7 @@ class AdjustmentListView(UnitView):
         school_unit = self.unit(request, unit)
         values = validated(AdjustmentRequestSerializer, request)
         test, subtest, person = _decision_targets(request, school_unit, values, self.capability)
-        adjustment = services.adjustment_set(
+        adjustment = adjustment_set(
             actor=request.user,
             school_unit=school_unit,
             person=person,
@@ -152,7 +158,7 @@ class AdjustmentDetailView(UnitView):
             user=request.user, school_unit=school_unit, public_id=adjustment
         )
         return removed(
-            services.adjustment_remove,
+            adjustment_remove,
             actor=request.user,
             adjustment=target,
             reason=reason_of(request),
@@ -182,7 +188,7 @@ class ExemptionListView(UnitView):
         school_unit = self.unit(request, unit)
         values = validated(ExemptionRequestSerializer, request)
         test, subtest, person = _decision_targets(request, school_unit, values, self.capability)
-        exemption = services.exemption_create(
+        exemption = exemption_create(
             actor=request.user,
             school_unit=school_unit,
             person=person,
@@ -207,7 +213,7 @@ class ExemptionDetailView(UnitView):
             user=request.user, school_unit=school_unit, public_id=exemption
         )
         return removed(
-            services.exemption_remove,
+            exemption_remove,
             actor=request.user,
             exemption=target,
             reason=reason_of(request),

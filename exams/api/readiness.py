@@ -6,9 +6,11 @@ from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers, status
 from rest_framework.response import Response
 
-from exams import readiness, selectors, services
+from exams import readiness, selectors
 from exams.api.base import UnitView, room_param, validated
 from exams.api.serializers import RefusalSerializer, SittingSerializer
+from exams.preparation.rules import CHECKLIST_KEYS
+from exams.preparation.sittings import checklist_acknowledge
 
 
 class CheckItemSerializer(serializers.Serializer):
@@ -34,7 +36,7 @@ class SittingReadinessSerializer(serializers.Serializer):
 
 
 class AcknowledgeRequestSerializer(serializers.Serializer):
-    key = serializers.ChoiceField(choices=services.CHECKLIST_KEYS)
+    key = serializers.ChoiceField(choices=CHECKLIST_KEYS)
     sitting = serializers.UUIDField(required=False)
 
 
@@ -62,7 +64,7 @@ class AcknowledgeView(UnitView):
             sitting = selectors.access_sitting(
                 user=request.user, school_unit=school_unit, public_id=values["sitting"]
             )
-        services.checklist_acknowledge(
+        checklist_acknowledge(
             actor=request.user, school_unit=school_unit, sitting=sitting, key=values["key"]
         )
         return Response(status=status.HTTP_201_CREATED)

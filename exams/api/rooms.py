@@ -7,9 +7,10 @@ from drf_spectacular.utils import extend_schema
 from rest_framework import status
 from rest_framework.response import Response
 
-from exams import selectors, services
+from exams import selectors
 from exams.api.base import REMOVED, UnitView, removed, validated
 from exams.api.serializers import RefusalSerializer, RoomSerializer
+from exams.preparation.rooms import room_create, room_delete
 
 
 class RoomListView(UnitView):
@@ -26,9 +27,7 @@ class RoomListView(UnitView):
     def post(self, request, unit):
         school_unit = self.unit(request, unit)
         values = validated(RoomSerializer, request)
-        room = services.room_create(
-            actor=request.user, school_unit=school_unit, name=values["name"]
-        )
+        room = room_create(actor=request.user, school_unit=school_unit, name=values["name"])
         return Response(RoomSerializer(room).data, status=status.HTTP_201_CREATED)
 
 
@@ -37,4 +36,4 @@ class RoomDetailView(UnitView):
     def delete(self, request, unit, room):
         school_unit = self.unit(request, unit)
         target = selectors.access_room(user=request.user, school_unit=school_unit, public_id=room)
-        return removed(services.room_delete, actor=request.user, room=target)
+        return removed(room_delete, actor=request.user, room=target)

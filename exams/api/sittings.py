@@ -8,7 +8,7 @@ from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers, status
 from rest_framework.response import Response
 
-from exams import catch_up, selectors, services
+from exams import catch_up, selectors
 from exams.api.base import (
     REASON,
     REMOVED,
@@ -26,6 +26,15 @@ from exams.api.serializers import (
     RefusalSerializer,
     SittingSerializer,
     SummarySerializer,
+)
+from exams.preparation.sittings import (
+    paper_replacement_record,
+    sitting_add_proctor,
+    sitting_add_students,
+    sitting_create,
+    sitting_postpone,
+    sitting_remove_proctor,
+    sitting_remove_student,
 )
 
 
@@ -117,7 +126,7 @@ class SittingListView(UnitView):
         students = selectors.persons_at(
             user=request.user, school_unit=school_unit, public_ids=student_ids
         )
-        result = services.sitting_create(
+        result = sitting_create(
             actor=request.user,
             school_unit=school_unit,
             subtest=subtest,
@@ -157,7 +166,7 @@ class SittingStudentsView(UnitView):
         school_unit, target = self.sitting(request, unit, sitting)
         ids = validated(StudentsRequestSerializer, request)["students"]
         found = selectors.persons_at(user=request.user, school_unit=school_unit, public_ids=ids)
-        summary = services.sitting_add_students(actor=request.user, sitting=target, persons=found)
+        summary = sitting_add_students(actor=request.user, sitting=target, persons=found)
         return Response(summary.refuse_unknown(ids, found).as_dict())
 
 
@@ -169,7 +178,7 @@ class SittingProctorsView(UnitView):
     def post(self, request, unit, sitting):
         school_unit, target = self.sitting(request, unit, sitting)
         values = validated(ProctorRequestSerializer, request)
-        services.sitting_add_proctor(
+        sitting_add_proctor(
             actor=request.user,
             sitting=target,
             person=staff_person(school_unit, values["person"]),
@@ -184,7 +193,7 @@ class SittingStudentView(UnitView):
         _school_unit, target = self.sitting(request, unit, sitting)
         person = selectors.access_sitting_student(sitting=target, public_id=student)
         return removed(
-            services.sitting_remove_student,
+            sitting_remove_student,
             actor=request.user,
             sitting=target,
             person=person,
@@ -200,9 +209,7 @@ class SittingProctorView(UnitView):
     def delete(self, request, unit, sitting, person):
         _school_unit, target = self.sitting(request, unit, sitting)
         proctor = selectors.access_sitting_proctor(sitting=target, public_id=person)
-        return removed(
-            services.sitting_remove_proctor, actor=request.user, sitting=target, person=proctor
-        )
+        return removed(sitting_remove_proctor, actor=request.user, sitting=target, person=proctor)
 
 
 class SittingPostponeView(UnitView):
@@ -213,7 +220,7 @@ class SittingPostponeView(UnitView):
     def post(self, request, unit, sitting):
         school_unit, target = self.sitting(request, unit, sitting)
         values = validated(PostponeRequestSerializer, request)
-        new = services.sitting_postpone(
+        new = sitting_postpone(
             actor=request.user,
             sitting=target,
             starts_at=values["starts_at"],
@@ -231,7 +238,7 @@ class PaperReplacementView(UnitView):
         school_unit, target = self.sitting(request, unit, sitting)
         values = validated(PaperReplacementRequestSerializer, request)
         person = enrolled_students(request, school_unit, [values["student"]])[0]
-        services.paper_replacement_record(
+        paper_replacement_record(
             actor=request.user,
             school_unit=school_unit,
             subtest=target.subtest,

@@ -26,7 +26,7 @@ from exams.definitions.problems import DefinitionInvalid, Problem
 from exams.definitions.rules import DefinitionRefused, refuse_non_operator, require_valid
 from exams.definitions.selectors import asset_url, next_version
 from exams.models import DefinitionStatus, Item, ItemAsset, Subtest, TestDefinition
-from exams.services import assignments_follow_new_version
+from exams.preparation.versions import assignments_follow_new_version
 from provplattform.audit import AuditAction, audit_record
 
 if TYPE_CHECKING:
@@ -168,7 +168,7 @@ def test_publish(*, actor: User, test: TestDefinition) -> TestDefinition:
 
     Publishing version N retires every older published version of the same code: from then on
     only version N is registered for, assigned and scheduled, and students who have not started
-    the old version are moved to it (exams.services.assignments_follow_new_version).
+    the old version are moved to it (exams.preparation.versions.assignments_follow_new_version).
     """
     refuse_non_operator(actor)
     test = TestDefinition.objects.select_for_update().get(pk=test.pk)

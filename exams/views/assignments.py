@@ -5,15 +5,25 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from django.contrib import messages
-from django.http import HttpRequest, HttpResponse, QueryDict
+from django.http import HttpResponse, QueryDict
 from django.shortcuts import redirect
 from django.utils.translation import gettext as _
 
-from exams import day_passwords, selectors, services
+from exams import day_passwords, selectors
 from exams.forms import AssignForm, CorrectAssignmentForm
+from exams.preparation.assignments import (
+    assignment_remove,
+    assignment_replace,
+    assignments_create,
+    assignments_create_for_grade,
+    assignments_create_for_group,
+    registration_create,
+)
+from exams.preparation.common import ExamRefused
+from exams.preparation.rules import binding_test_ids
 from exams.views.base import ADMIN, render_page, room_choices, room_filter
 from provplattform.page_errors import shown_on
-from schools.pages import unit_page
+from schools.pages import SignedInRequest, unit_page
 
 if TYPE_CHECKING:
     from schools.models import SchoolUnit
@@ -23,12 +33,12 @@ if TYPE_CHECKING:
 
 
 @unit_page(ADMIN)
-def registrations(request: HttpRequest, school_unit: SchoolUnit) -> HttpResponse:
+def registrations(request: SignedInRequest, school_unit: SchoolUnit) -> HttpResponse:
     refusal = shown_on(request)
     if request.method == "POST":
         test = selectors.access_test(school_unit=school_unit, public_id=request.POST.get("test"))
         with refusal:
-            services.registration_create(actor=request.user, school_unit=school_unit, test=test)
+            registration_create(actor=request.user, school_unit=school_unit, test=test)
             messages.success(request, _("Registered. The test is now assigned to the grade."))
             return redirect("exams-registrations", school_unit.public_id)
     return render_page(
@@ -47,19 +57,19 @@ def registrations(request: HttpRequest, school_unit: SchoolUnit) -> HttpResponse
 
 
 def _assign_form(
-    request: HttpRequest, school_unit: SchoolUnit, data: QueryDict | None = None
+    request: SignedInRequest, school_unit: SchoolUnit, data: QueryDict | None = None
 ) -> AssignForm:
     return AssignForm(
         data,
         subtests=selectors.subtests_for_unit(school_unit=school_unit),
         groups=selectors.groups_for(user=request.user, school_unit=school_unit),
         students=selectors.students_for(user=request.user, school_unit=school_unit),
-        automatic=services.binding_test_ids(school_unit=school_unit),
+        automatic=binding_test_ids(school_unit=school_unit),
     )
 
 
 @unit_page(ADMIN)
-def assignments(request: HttpRequest, school_unit: SchoolUnit) -> HttpResponse:
+def assignments(request: SignedInRequest, school_unit: SchoolUnit) -> HttpResponse:
     room = room_filter(request, school_unit)
     subtest = None
     if request.GET.get("subtest"):
@@ -76,12 +86,12 @@ def assignments(request: HttpRequest, school_unit: SchoolUnit) -> HttpResponse:
         with refusal:
             if data["mode"] == "group":
                 if data["group"] is None:
-                    raise services.ExamRefused(_("Choose a teaching group."))
-                summary = services.assignments_create_for_group(group=data["group"], **kwargs)
+                    raise ExamRefused(_("Choose a teaching group."))
+                summary = assignments_create_for_group(group=data["group"], **kwargs)
             elif data["mode"] == "grade":
-                summary = services.assignments_create_for_grade(**kwargs)
+                summary = assignments_create_for_grade(**kwargs)
             else:
-                summary = services.assignments_create(persons=data["students"], **kwargs)
+                summary = assignments_create(persons=data["students"], **kwargs)
     rows = selectors.assignments_for(
         user=request.user,
         school_unit=school_unit,
@@ -106,7 +116,9 @@ def assignments(request: HttpRequest, school_unit: SchoolUnit) -> HttpResponse:
 
 
 @unit_page(ADMIN)
-def assignment_correct(request: HttpRequest, school_unit: SchoolUnit, assignment) -> HttpResponse:
+def assignment_correct(
+    request: SignedInRequest, school_unit: SchoolUnit, assignment
+) -> HttpResponse:
     target = selectors.access_assignment(
         user=request.user, school_unit=school_unit, public_id=assignment
     )
@@ -118,16 +130,14 @@ def assignment_correct(request: HttpRequest, school_unit: SchoolUnit, assignment
         data = form.cleaned_data
         with refusal:
             if data["replacement"] is not None:
-                services.assignment_replace(
+                assignment_replace(
                     actor=request.user,
                     assignment=target,
                     subtest=data["replacement"],
                     reason=data["reason"],
                 )
             else:
-                services.assignment_remove(
-                    actor=request.user, assignment=target, reason=data["reason"]
-                )
+                assignment_remove(actor=request.user, assignment=target, reason=data["reason"])
             messages.success(request, _("Assignment corrected."))
             return redirect("exams-assignments", school_unit.public_id)
     return render_page(

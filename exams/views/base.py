@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import render
 
 from exams import selectors
+from schools.pages import SignedInRequest
 from schools.roles import Capability
 from schools.selectors import capabilities_at
 
@@ -19,7 +20,7 @@ ADMIN = Capability.ADMINISTER_TESTS
 
 
 def render_page(
-    request: HttpRequest, template: str, context: dict[str, Any], status: int = 200
+    request: SignedInRequest, template: str, context: dict[str, Any], status: int = 200
 ) -> HttpResponse:
     context.setdefault(
         "capabilities", capabilities_at(user=request.user, school_unit=context["unit"])
@@ -27,7 +28,7 @@ def render_page(
     return render(request, template, context, status=status)
 
 
-def room_filter(request: HttpRequest, school_unit: SchoolUnit) -> Room | None:
+def room_filter(request: SignedInRequest, school_unit: SchoolUnit) -> Room | None:
     """The room `?room=` filters a list by (another unit's room is not found), or None."""
     room_id = request.GET.get("room")
     if not room_id:
@@ -35,7 +36,7 @@ def room_filter(request: HttpRequest, school_unit: SchoolUnit) -> Room | None:
     return selectors.access_room(user=request.user, school_unit=school_unit, public_id=room_id)
 
 
-def room_choices(request: HttpRequest, school_unit: SchoolUnit, room: Room | None) -> dict:
+def room_choices(request: SignedInRequest, school_unit: SchoolUnit, room: Room | None) -> dict:
     """What a list filtered by room shows above itself: the unit's rooms and the one chosen."""
     return {
         "room_filter": room,

@@ -5,17 +5,18 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from django.contrib import messages
-from django.http import HttpRequest, HttpResponse, QueryDict
+from django.http import HttpResponse, QueryDict
 from django.shortcuts import redirect
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from exams import selectors, services
+from exams import selectors
 from exams.forms import AdjustmentForm, ExemptionForm
 from exams.models import Programme
+from exams.preparation import decisions as decision_services
 from exams.views.base import ADMIN, render_page, room_choices, room_filter
 from provplattform.page_errors import shown_on
-from schools.pages import unit_page
+from schools.pages import SignedInRequest, unit_page
 from schools.roles import Capability
 from schools.selectors import capabilities_at
 
@@ -27,7 +28,7 @@ if TYPE_CHECKING:
 
 
 def _adjustment_form(
-    request: HttpRequest, school_unit: SchoolUnit, data: QueryDict | None = None
+    request: SignedInRequest, school_unit: SchoolUnit, data: QueryDict | None = None
 ) -> AdjustmentForm:
     cap = Capability.ENTER_ADJUSTMENTS
     return AdjustmentForm(
@@ -40,7 +41,7 @@ def _adjustment_form(
 
 
 @unit_page(Capability.ENTER_ADJUSTMENTS)
-def adjustments(request: HttpRequest, school_unit: SchoolUnit) -> HttpResponse:
+def adjustments(request: SignedInRequest, school_unit: SchoolUnit) -> HttpResponse:
     room = (
         room_filter(request, school_unit)
         if ADMIN in capabilities_at(user=request.user, school_unit=school_unit)
@@ -51,7 +52,7 @@ def adjustments(request: HttpRequest, school_unit: SchoolUnit) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         with refusal:
-            services.adjustment_set(
+            decision_services.adjustment_set(
                 actor=request.user,
                 school_unit=school_unit,
                 person=data["student"],
@@ -84,11 +85,13 @@ def adjustments(request: HttpRequest, school_unit: SchoolUnit) -> HttpResponse:
 
 @unit_page(Capability.ENTER_ADJUSTMENTS, refused_to="exams-adjustments")
 @require_POST
-def adjustment_remove(request: HttpRequest, school_unit: SchoolUnit, adjustment) -> HttpResponse:
+def adjustment_remove(
+    request: SignedInRequest, school_unit: SchoolUnit, adjustment
+) -> HttpResponse:
     target = selectors.access_adjustment(
         user=request.user, school_unit=school_unit, public_id=adjustment
     )
-    services.adjustment_remove(
+    decision_services.adjustment_remove(
         actor=request.user, adjustment=target, reason=request.POST.get("reason", "")
     )
     messages.success(request, _("Adjustment removed."))
@@ -99,7 +102,7 @@ def adjustment_remove(request: HttpRequest, school_unit: SchoolUnit, adjustment)
 
 
 @unit_page(Capability.DECIDE_EXEMPTIONS)
-def exemptions(request: HttpRequest, school_unit: SchoolUnit) -> HttpResponse:
+def exemptions(request: SignedInRequest, school_unit: SchoolUnit) -> HttpResponse:
     cap = Capability.DECIDE_EXEMPTIONS
     tests = selectors.tests_for_unit(school_unit=school_unit).filter(programme=Programme.NO_MAPPING)
     form = ExemptionForm(
@@ -114,7 +117,7 @@ def exemptions(request: HttpRequest, school_unit: SchoolUnit) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         with refusal:
-            services.exemption_create(
+            decision_services.exemption_create(
                 actor=request.user,
                 school_unit=school_unit,
                 person=data["student"],
@@ -146,11 +149,11 @@ def exemptions(request: HttpRequest, school_unit: SchoolUnit) -> HttpResponse:
 
 @unit_page(Capability.DECIDE_EXEMPTIONS, refused_to="exams-exemptions")
 @require_POST
-def exemption_remove(request: HttpRequest, school_unit: SchoolUnit, exemption) -> HttpResponse:
+def exemption_remove(request: SignedInRequest, school_unit: SchoolUnit, exemption) -> HttpResponse:
     target = selectors.access_exemption(
         user=request.user, school_unit=school_unit, public_id=exemption
     )
-    services.exemption_remove(
+    decision_services.exemption_remove(
         actor=request.user, exemption=target, reason=request.POST.get("reason", "")
     )
     messages.success(request, _("Exemption withdrawn."))

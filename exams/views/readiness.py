@@ -5,21 +5,22 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from django.contrib import messages
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import redirect
 from django.urls import reverse
 from django.utils.translation import gettext as _
 
-from exams import readiness, selectors, services
+from exams import readiness, selectors
+from exams.preparation.sittings import checklist_acknowledge
 from exams.views.base import ADMIN, render_page, room_choices, room_filter
-from schools.pages import unit_page
+from schools.pages import SignedInRequest, unit_page
 
 if TYPE_CHECKING:
     from schools.models import SchoolUnit
 
 
 @unit_page(ADMIN)
-def prepare(request: HttpRequest, school_unit: SchoolUnit) -> HttpResponse:
+def prepare(request: SignedInRequest, school_unit: SchoolUnit) -> HttpResponse:
     return render_page(
         request,
         "exams/prepare.html",
@@ -34,7 +35,7 @@ def prepare(request: HttpRequest, school_unit: SchoolUnit) -> HttpResponse:
 
 @unit_page(ADMIN, refused_to="exams-readiness")
 def readiness_page(
-    request: HttpRequest, school_unit: SchoolUnit, printable: bool = False
+    request: SignedInRequest, school_unit: SchoolUnit, printable: bool = False
 ) -> HttpResponse:
     if request.method == "POST":
         sitting = None
@@ -42,7 +43,7 @@ def readiness_page(
             sitting = selectors.access_sitting(
                 user=request.user, school_unit=school_unit, public_id=request.POST["sitting"]
             )
-        services.checklist_acknowledge(
+        checklist_acknowledge(
             actor=request.user,
             school_unit=school_unit,
             sitting=sitting,

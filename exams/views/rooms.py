@@ -5,28 +5,29 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from django.contrib import messages
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import redirect
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from exams import selectors, services
+from exams import selectors
 from exams.forms import RoomForm
+from exams.preparation import rooms as room_services
 from exams.views.base import ADMIN, render_page
 from provplattform.page_errors import shown_on
-from schools.pages import unit_page
+from schools.pages import SignedInRequest, unit_page
 
 if TYPE_CHECKING:
     from schools.models import SchoolUnit
 
 
 @unit_page(ADMIN)
-def rooms(request: HttpRequest, school_unit: SchoolUnit) -> HttpResponse:
+def rooms(request: SignedInRequest, school_unit: SchoolUnit) -> HttpResponse:
     form = RoomForm(request.POST or None)
     refusal = shown_on(request, form, "name")
     if request.method == "POST" and form.is_valid():
         with refusal:
-            services.room_create(
+            room_services.room_create(
                 actor=request.user, school_unit=school_unit, name=form.cleaned_data["name"]
             )
             messages.success(request, _("Room added."))
@@ -45,8 +46,8 @@ def rooms(request: HttpRequest, school_unit: SchoolUnit) -> HttpResponse:
 
 @unit_page(ADMIN, refused_to="exams-rooms")
 @require_POST
-def room_delete(request: HttpRequest, school_unit: SchoolUnit, room) -> HttpResponse:
+def room_delete(request: SignedInRequest, school_unit: SchoolUnit, room) -> HttpResponse:
     target = selectors.access_room(user=request.user, school_unit=school_unit, public_id=room)
-    services.room_delete(actor=request.user, room=target)
+    room_services.room_delete(actor=request.user, room=target)
     messages.success(request, _("Room removed."))
     return redirect("exams-rooms", school_unit.public_id)

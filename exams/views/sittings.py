@@ -7,17 +7,29 @@ from typing import TYPE_CHECKING, cast
 
 from django.contrib import messages
 from django.forms import ModelMultipleChoiceField
-from django.http import HttpRequest, HttpResponse, QueryDict
+from django.http import HttpResponse, QueryDict
 from django.shortcuts import redirect
 from django.utils.translation import gettext as _
 
-from exams import catch_up, readiness, selectors, services
+from exams import catch_up, readiness, selectors
 from exams.forms import PostponeForm, SittingForm
 from exams.models import SittingStatus
+from exams.preparation.common import BulkSummary, ExamRefused
+from exams.preparation.sittings import (
+    checklist_acknowledge,
+    paper_replacement_record,
+    sitting_add_proctor,
+    sitting_add_students,
+    sitting_create,
+    sitting_postpone,
+    sitting_remove_proctor,
+    sitting_remove_student,
+    sitting_set_result_enterer,
+)
 from exams.views.base import ADMIN, render_page, room_choices, room_filter
 from provplattform.lookup import parse_public_ids
 from provplattform.page_errors import shown_on
-from schools.pages import unit_page
+from schools.pages import SignedInRequest, unit_page
 
 if TYPE_CHECKING:
     from exams.models import Sitting
@@ -25,7 +37,7 @@ if TYPE_CHECKING:
 
 
 def _sitting_form(
-    request: HttpRequest, school_unit: SchoolUnit, data: QueryDict | None = None
+    request: SignedInRequest, school_unit: SchoolUnit, data: QueryDict | None = None
 ) -> SittingForm:
     students = selectors.students_for(user=request.user, school_unit=school_unit)
     initial = {}
@@ -48,14 +60,14 @@ def _sitting_form(
 
 
 @unit_page(ADMIN)
-def sittings(request: HttpRequest, school_unit: SchoolUnit) -> HttpResponse:
+def sittings(request: SignedInRequest, school_unit: SchoolUnit) -> HttpResponse:
     room = room_filter(request, school_unit)
     form = _sitting_form(request, school_unit, request.POST or None)
     refusal = shown_on(request, form)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         with refusal:
-            result = services.sitting_create(
+            result = sitting_create(
                 actor=request.user,
                 school_unit=school_unit,
                 subtest=data["subtest"],
@@ -107,7 +119,7 @@ def _planned_students(form: SittingForm) -> list[Person]:
 
 
 @unit_page(ADMIN)
-def still_to_sit(request: HttpRequest, school_unit: SchoolUnit) -> HttpResponse:
+def still_to_sit(request: SignedInRequest, school_unit: SchoolUnit) -> HttpResponse:
     """Who still has to sit, per subtest, with a link that plans their catch-up sitting."""
     groups = catch_up.still_to_sit(school_unit=school_unit)
     return render_page(
@@ -121,8 +133,8 @@ def still_to_sit(request: HttpRequest, school_unit: SchoolUnit) -> HttpResponse:
 
 
 def _sitting_action(
-    request: HttpRequest, school_unit: SchoolUnit, sitting: Sitting
-) -> tuple[services.BulkSummary | None, Sitting | None]:
+    request: SignedInRequest, school_unit: SchoolUnit, sitting: Sitting
+) -> tuple[BulkSummary | None, Sitting | None]:
     """Run the POSTed action on a sitting; returns (summary, new sitting or None)."""
     action = request.POST.get("action")
     user = request.user
@@ -135,23 +147,23 @@ def _sitting_action(
     def staff(name: str) -> Person:
         value = request.POST.get(name)
         if not value:
-            raise services.ExamRefused(_("Choose a member of staff."))
+            raise ExamRefused(_("Choose a member of staff."))
         # A person of the unit (another unit's is not found); the service refuses the rest.
         return selectors.access_staff_member(school_unit=school_unit, public_id=value)
 
     if action == "add_students":
         ids = request.POST.getlist("students")
         found = students_from("students")
-        summary = services.sitting_add_students(actor=user, sitting=sitting, persons=found)
+        summary = sitting_add_students(actor=user, sitting=sitting, persons=found)
         return summary.refuse_unknown(ids, found), None
     if action == "remove_student":
         for person in students_from("student"):
-            services.sitting_remove_student(
+            sitting_remove_student(
                 actor=user, sitting=sitting, person=person, reason=request.POST.get("reason", "")
             )
         return None, None
     if action == "add_proctor":
-        services.sitting_add_proctor(
+        sitting_add_proctor(
             actor=user,
             sitting=sitting,
             person=staff("person"),
@@ -162,16 +174,16 @@ def _sitting_action(
         proctor = selectors.access_sitting_proctor(
             sitting=sitting, public_id=request.POST.get("person")
         )
-        services.sitting_remove_proctor(actor=user, sitting=sitting, person=proctor)
+        sitting_remove_proctor(actor=user, sitting=sitting, person=proctor)
         return None, None
     if action == "result_enterer":
-        services.sitting_set_result_enterer(actor=user, sitting=sitting, person=staff("person"))
+        sitting_set_result_enterer(actor=user, sitting=sitting, person=staff("person"))
         return None, None
     if action == "postpone":
         form = PostponeForm(request.POST, unit=school_unit)
         if not form.is_valid():
-            raise services.ExamRefused(_("Give a new start time and a reason."))
-        new = services.sitting_postpone(
+            raise ExamRefused(_("Give a new start time and a reason."))
+        new = sitting_postpone(
             actor=user,
             sitting=sitting,
             starts_at=form.cleaned_data["starts_at"],
@@ -180,7 +192,7 @@ def _sitting_action(
         return None, new
     if action == "paper_replacement":
         for person in students_from("student"):
-            services.paper_replacement_record(
+            paper_replacement_record(
                 actor=user,
                 school_unit=school_unit,
                 subtest=sitting.subtest,
@@ -189,15 +201,15 @@ def _sitting_action(
             )
         return None, None
     if action == "acknowledge":
-        services.checklist_acknowledge(
+        checklist_acknowledge(
             actor=user, school_unit=school_unit, sitting=sitting, key=request.POST.get("key", "")
         )
         return None, None
-    raise services.ExamRefused(_("Unknown action."))
+    raise ExamRefused(_("Unknown action."))
 
 
 @unit_page(ADMIN)
-def sitting_detail(request: HttpRequest, school_unit: SchoolUnit, sitting) -> HttpResponse:
+def sitting_detail(request: SignedInRequest, school_unit: SchoolUnit, sitting) -> HttpResponse:
     target = selectors.access_sitting(user=request.user, school_unit=school_unit, public_id=sitting)
     summary, refusal = None, shown_on(request)
     if request.method == "POST":

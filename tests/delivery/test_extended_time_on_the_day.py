@@ -9,7 +9,8 @@ import time_machine
 
 from delivery import services
 from delivery.models import Attempt, AttemptStatus
-from exams.services import ExamRefused, adjustment_set
+from exams.preparation.common import ExamRefused
+from exams.preparation.decisions import adjustment_set
 from provplattform.models import AuditEvent
 from schools.roles import Role
 from tests.delivery.attempt_helpers import local_at, make_sitting, proctor, started_attempt
@@ -162,7 +163,7 @@ def test_exams_does_not_import_delivery():
 
 def test_removing_the_adjustment_on_the_day_takes_the_extended_time_back(world, running):
     from exams.models import Adjustment
-    from exams.services import adjustment_remove
+    from exams.preparation.decisions import adjustment_remove
 
     with time_machine.travel(local_at(10, 10), tick=False):
         adjustment = change_on_day(world, running, minutes=15)
@@ -181,7 +182,7 @@ def test_removing_the_adjustment_on_the_day_takes_the_extended_time_back(world, 
 
 def test_removal_that_would_end_the_test_at_once_is_refused_and_nothing_changes(world, running):
     from exams.models import Adjustment
-    from exams.services import adjustment_remove
+    from exams.preparation.decisions import adjustment_remove
 
     with time_machine.travel(local_at(10, 10), tick=False):
         adjustment = change_on_day(world, running, minutes=15)

@@ -9,7 +9,8 @@ from django.urls import reverse
 from delivery import services
 from delivery.models import Attempt, AttemptStatus
 from exams.models import Sitting, SittingProctor, SittingStudent
-from exams.services import assignments_sync_mandatory, exemption_create
+from exams.preparation.assignments import assignments_sync_mandatory
+from exams.preparation.decisions import exemption_create
 from schools.roles import Role
 from schools.services import role_assign
 from tests.delivery.attempt_helpers import local_at

@@ -24,9 +24,11 @@ def seed() -> dict:
 
     from delivery.services import attempt_release
     from delivery.student_auth import credential_issue
-    from exams import services as exam_services
     from exams.day_passwords import day_password_for
     from exams.models import ItemKind
+    from exams.preparation.assignments import assignments_create
+    from exams.preparation.rooms import room_create
+    from exams.preparation.sittings import sitting_create
     from schools.roles import Role
     from schools.services import role_assign
     from tests.factories import (
@@ -91,7 +93,7 @@ def seed() -> dict:
         person.given_name, person.family_name = given, family
         person.save(update_fields=["given_name", "family_name"])
         persons.append(person)
-    exam_services.assignments_create(actor=head, school_unit=unit, subtest=subtest, persons=persons)
+    assignments_create(actor=head, school_unit=unit, subtest=subtest, persons=persons)
     today = timezone.localdate()
     starts_at = timezone.make_aware(datetime.datetime.combine(today, datetime.time(0, 5)))
     groups = {
@@ -110,8 +112,8 @@ def seed() -> dict:
         "outages": "Sal 20",
     }
     for key, room_name in rooms.items():
-        room = exam_services.room_create(actor=head, school_unit=unit, name=room_name)
-        result = exam_services.sitting_create(
+        room = room_create(actor=head, school_unit=unit, name=room_name)
+        result = sitting_create(
             actor=head,
             school_unit=unit,
             subtest=subtest,

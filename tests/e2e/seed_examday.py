@@ -43,10 +43,13 @@ def seed() -> dict:
 
     from delivery.services import attempt_release
     from delivery.student_auth import credential_issue
-    from exams import services as exam_services
     from exams.day_passwords import day_password_for
     from exams.definitions.selectors import asset_url
     from exams.models import ItemAsset, ItemKind
+    from exams.preparation.assignments import assignments_create
+    from exams.preparation.decisions import adjustment_set
+    from exams.preparation.rooms import room_create
+    from exams.preparation.sittings import sitting_create
     from schools.roles import Role
     from schools.services import role_assign
     from tests import factories
@@ -111,8 +114,8 @@ def seed() -> dict:
         person.given_name, person.family_name = given, family
         person.save(update_fields=["given_name", "family_name"])
         persons.append(person)
-    exam_services.assignments_create(actor=head, school_unit=unit, subtest=subtest, persons=persons)
-    exam_services.adjustment_set(
+    assignments_create(actor=head, school_unit=unit, subtest=subtest, persons=persons)
+    adjustment_set(
         actor=head,
         school_unit=unit,
         person=persons[1],
@@ -122,8 +125,8 @@ def seed() -> dict:
         decided_by=head.person,
     )
     today = timezone.localdate()
-    room = exam_services.room_create(actor=head, school_unit=unit, name="Hörsalen")
-    result = exam_services.sitting_create(
+    room = room_create(actor=head, school_unit=unit, name="Hörsalen")
+    result = sitting_create(
         actor=head,
         school_unit=unit,
         subtest=subtest,

@@ -9,19 +9,17 @@ import pytest
 
 from exams.day_passwords import unit_today
 from exams.models import Adjustment, Assignment, Exemption
-from exams.selectors import exempt_person_ids
-from exams.services import (
-    ExamRefused,
+from exams.preparation.assignments import assignments_create, assignments_sync_mandatory
+from exams.preparation.common import ExamRefused
+from exams.preparation.decisions import (
     adjustment_remove,
     adjustment_set,
     adjustments_lock,
-    assignments_create,
-    assignments_sync_mandatory,
     exemption_create,
     exemption_remove,
-    extra_seconds_for,
-    tools_for,
 )
+from exams.preparation.rules import extra_seconds_for, tools_for
+from exams.selectors import exempt_person_ids
 from provplattform.models import AuditEvent
 from schools.roles import Role
 from schools.services import role_assign

@@ -10,7 +10,8 @@ from django.urls import reverse
 from django.utils import timezone
 
 from exams.models import Adjustment, Assignment, Room, Sitting
-from exams.services import assignments_create, sitting_create
+from exams.preparation.assignments import assignments_create
+from exams.preparation.sittings import sitting_create
 from provplattform.models import AuditEvent
 from schools.roles import Role
 from tests.exams.helpers import at, room, subtest_in_window

@@ -12,7 +12,8 @@ import pytest
 from django.utils import timezone
 
 from exams.models import Adjustment, Exemption, Room, Sitting, SittingProctor, SittingStudent
-from exams.services import assignments_create, sitting_create
+from exams.preparation.assignments import assignments_create
+from exams.preparation.sittings import sitting_create
 from provplattform.models import AuditEvent
 from schools.roles import Role
 from tests.exams.helpers import at, norwegian_subtest, person_of, room, subtest_in_window

@@ -7,7 +7,7 @@ import pytest
 from django.urls import reverse
 
 from exams.definitions.format import parse_definition
-from exams.services import assignments_create_for_grade, assignments_sync_mandatory
+from exams.preparation.assignments import assignments_create_for_grade, assignments_sync_mandatory
 from schools.roles import Role
 from tests.exams.helpers import subtest_in_window
 

@@ -9,18 +9,18 @@ import time_machine
 from django.utils import timezone
 
 from exams.models import Assignment, AssignmentSource, Registration
-from exams.services import (
-    ExamRefused,
-    adjustments_lock,
+from exams.preparation.assignments import (
     assignment_remove,
     assignment_replace,
     assignments_create,
     assignments_create_for_grade,
     assignments_create_for_group,
     assignments_sync_mandatory,
-    paper_replacement_record,
     registration_create,
 )
+from exams.preparation.common import ExamRefused
+from exams.preparation.decisions import adjustments_lock
+from exams.preparation.sittings import paper_replacement_record
 from provplattform.models import AuditEvent
 from schools import hooks
 from schools.roles import Role

@@ -12,14 +12,10 @@ from django.utils import timezone
 
 from exams import readiness
 from exams.models import Adjustment, Exemption, Sitting, SubtestStart
-from exams.services import (
-    ExamRefused,
-    adjustment_set,
-    adjustments_lock,
-    assignments_create,
-    exemption_create,
-    sitting_create,
-)
+from exams.preparation.assignments import assignments_create
+from exams.preparation.common import ExamRefused
+from exams.preparation.decisions import adjustment_set, adjustments_lock, exemption_create
+from exams.preparation.sittings import sitting_create
 from provplattform.models import AuditEvent
 from schools.models import RoleAssignment
 from schools.roles import Role
@@ -317,7 +313,7 @@ def test_a_proctor_who_lost_the_role_turns_the_proctor_check_red(world):
 
 def test_registration_before_its_window_opens_is_refused(world):
     from exams.models import Registration
-    from exams.services import registration_create
+    from exams.preparation.assignments import registration_create
     from tests.factories import TestDefinitionFactory
 
     today = timezone.localdate()

@@ -8,12 +8,9 @@ import pytest
 from django.utils import timezone
 
 from exams.models import Assignment
-from exams.services import (
-    adjustments_lock,
-    assignments_create,
-    assignments_sync_mandatory,
-    sitting_create,
-)
+from exams.preparation.assignments import assignments_create, assignments_sync_mandatory
+from exams.preparation.decisions import adjustments_lock
+from exams.preparation.sittings import sitting_create
 from provplattform.models import AuditEvent
 from schools.models import Enrolment
 from schools.roles import Role

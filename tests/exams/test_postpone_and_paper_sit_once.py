@@ -10,9 +10,9 @@ import pytest
 from django.utils import timezone
 
 from exams.models import PaperReplacement, SittingStatus
-from exams.services import (
-    ExamRefused,
-    adjustments_lock,
+from exams.preparation.common import ExamRefused
+from exams.preparation.decisions import adjustments_lock
+from exams.preparation.sittings import (
     paper_replacement_record,
     sitting_postpone,
     sitting_set_result_enterer,

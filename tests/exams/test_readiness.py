@@ -11,10 +11,10 @@ from django.utils import timezone
 from exams import readiness
 from exams.day_passwords import day_password_for
 from exams.models import ChecklistAcknowledgement
-from exams.services import (
-    TECHNICAL_KEYS,
-    ExamRefused,
-    assignments_create,
+from exams.preparation.assignments import assignments_create
+from exams.preparation.common import ExamRefused
+from exams.preparation.rules import TECHNICAL_KEYS
+from exams.preparation.sittings import (
     checklist_acknowledge,
     sitting_add_proctor,
     sitting_add_students,

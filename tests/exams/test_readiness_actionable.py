@@ -13,15 +13,11 @@ from django.urls import reverse
 
 from exams import readiness
 from exams.models import Sitting, SittingStatus
-from exams.services import (
-    TECHNICAL_ITEMS,
-    TECHNICAL_KEYS,
-    ExamRefused,
-    adjustments_lock,
-    assignments_create,
-    checklist_acknowledge,
-    sitting_create,
-)
+from exams.preparation.assignments import assignments_create
+from exams.preparation.common import ExamRefused
+from exams.preparation.decisions import adjustments_lock
+from exams.preparation.rules import TECHNICAL_ITEMS, TECHNICAL_KEYS
+from exams.preparation.sittings import checklist_acknowledge, sitting_create
 from schools.roles import Role
 from tests.exams.helpers import transferred
 from tests.exams.test_readiness import _sitting

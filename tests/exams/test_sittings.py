@@ -8,10 +8,10 @@ import pytest
 from django.utils import timezone
 
 from exams.models import PaperReplacement, Sitting, SittingProctor, SittingStatus
-from exams.services import (
-    ExamRefused,
-    adjustments_lock,
-    assignments_create,
+from exams.preparation.assignments import assignments_create
+from exams.preparation.common import ExamRefused
+from exams.preparation.decisions import adjustments_lock
+from exams.preparation.sittings import (
     paper_replacement_record,
     sitting_add_proctor,
     sitting_add_students,

@@ -11,7 +11,9 @@ from django.utils import timezone
 
 from exams import catch_up
 from exams.models import Sitting, SittingStatus
-from exams.services import adjustments_lock, assignments_create, sitting_create
+from exams.preparation.assignments import assignments_create
+from exams.preparation.decisions import adjustments_lock
+from exams.preparation.sittings import sitting_create
 from schools.roles import Role
 from tests.exams.helpers import at, room, subtest_in_window
 from tests.factories import ExemptionFactory, PersonFactory

@@ -21,15 +21,11 @@ from exams.models import (
     Registration,
     Sitting,
 )
-from exams.services import (
-    ExamRefused,
-    adjustment_set,
-    adjustments_lock,
-    assignments_create,
-    assignments_follow_new_version,
-    assignments_sync_mandatory,
-    sitting_create,
-)
+from exams.preparation.assignments import assignments_create, assignments_sync_mandatory
+from exams.preparation.common import ExamRefused
+from exams.preparation.decisions import adjustment_set, adjustments_lock
+from exams.preparation.sittings import sitting_create
+from exams.preparation.versions import assignments_follow_new_version
 from provplattform.models import AuditEvent
 from schools.roles import Role
 from tests.exams.helpers import at, room

@@ -11,7 +11,7 @@ from django.urls import reverse
 
 from delivery.services import AttemptRefused
 from exams.models import Room
-from exams.services import ExamRefused
+from exams.preparation.common import ExamRefused
 from provplattform.errors import Conflict, NotFound, Refused, get_or_not_found
 from provplattform.page_errors import RefusedMiddleware, shown_on
 from schools.models import SchoolUnit

@@ -193,7 +193,7 @@ def _answer(client, method, path, body, ident) -> tuple[int, bytes]:
 
 def test_every_api_operation_answers_another_units_id_like_a_random_one(client, units):
     world, subtest, own, sibling = units
-    from exams.services import CHECKLIST_KEYS
+    from exams.preparation.rules import CHECKLIST_KEYS
 
     client.force_login(world.staff[Role.HEAD_TEACHER])
     foreign = _foreign_ids(world, sibling)
