@@ -1,4 +1,4 @@
-"""The one rule both save paths answer by (delivery.services.responses_save, the ORM path, and
+"""The one rule both save paths answer by (delivery.saves.responses_save, the ORM path, and
 delivery.save_api.save_fast, the PostgreSQL path): each gathers the same facts its own way and
 this module turns them into the answer, so the two can never answer differently.
 
