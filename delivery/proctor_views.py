@@ -30,8 +30,6 @@ from schools.models import Person, User
 from schools.roles import Capability
 from schools.selectors import user_has_capability
 
-OPEN = (AttemptStatus.WAITING, AttemptStatus.WORKING, AttemptStatus.PAUSED)
-DONE = (AttemptStatus.SUBMITTED, AttemptStatus.ABSENT, AttemptStatus.EXEMPT)
 LOST = proctor_policy.LOST
 # Every row holds every button; those that do not apply to the student's status are hidden, and
 # static/js/proctor.js shows and hides them as the status changes (proctor_policy.ROW_ACTIONS).
@@ -144,12 +142,12 @@ def _row(
     now,
 ) -> dict:
     status = AttemptStatus.EXEMPT if exempt else attempt.status
-    since = lost.get(attempt.pk) if status in OPEN else None
+    since = lost.get(attempt.pk) if status in AttemptStatus.LOGGED_IN else None
     released = attempt is not None and attempt.released_at is not None
     shown = LOST if since else status
     remaining = (
         attempts.clock_of(attempt).remaining_seconds(now)
-        if attempt is not None and attempt.started_at and status in OPEN
+        if attempt is not None and attempt.started_at and status in AttemptStatus.LOGGED_IN
         else None
     )
     return {
@@ -162,7 +160,7 @@ def _row(
         # Outages and device switches whose time the proctor may give back (delivery.outages).
         "give_back": (
             details["give_back"].get(str(attempt.public_id), [])
-            if attempt is not None and status in (AttemptStatus.WORKING, AttemptStatus.PAUSED)
+            if attempt is not None and status in AttemptStatus.OPEN
             else []
         ),
         # An exempt student with no attempt here: the row is keyed by the student instead.
@@ -204,7 +202,7 @@ def _room_rows(sitting, *, can_unlock: bool) -> tuple[list[dict], list[str]]:
 
 def _summary(rows: list[dict]) -> dict:
     counts = Counter(r["status"] for r in rows)
-    finished = sum(counts[s] for s in DONE)
+    finished = sum(counts[s] for s in AttemptStatus.FINISHED)
     all_submitted = bool(rows) and finished == len(rows) and counts[AttemptStatus.SUBMITTED] > 0
     return {"counts": dict(counts), "total": len(rows), "all_submitted": all_submitted}
 

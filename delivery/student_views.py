@@ -130,10 +130,8 @@ def wait_view(request: HttpRequest) -> HttpResponse:
     if attempt.status == AttemptStatus.SUBMITTED:
         return redirect("student-done")
     needs_check = _needs_headphone_check(request, attempt)
-    if attempt.status in (AttemptStatus.WORKING, AttemptStatus.PAUSED) or (
-        attempt.released_at
-        and attempt.status in (AttemptStatus.NOT_STARTED, AttemptStatus.WAITING)
-        and not needs_check
+    if attempt.status in AttemptStatus.OPEN or (
+        attempt.released_at and attempt.status in AttemptStatus.BEFORE_START and not needs_check
     ):
         return redirect("student-test")
     return render(

@@ -57,9 +57,7 @@ def test_the_refusal_counts_the_open_tests_as_the_room_does(
             store.close(presence_of(attempt), conn="c", now=local_at(9, 56).timestamp())
 
     rows, _groups = proctor_views._room_rows(sitting, can_unlock=False)
-    shown_open = [
-        r for r in rows if r["attempt_status"] in (AttemptStatus.WORKING, AttemptStatus.PAUSED)
-    ]
+    shown_open = [r for r in rows if r["attempt_status"] in AttemptStatus.OPEN]
     labels = proctor_policy.room_status_labels()
 
     if not shown_open:

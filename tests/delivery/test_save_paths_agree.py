@@ -53,7 +53,7 @@ def _state(
     does (`with_device=False`: no device yet, and the request sends no token)."""
     sitting = make_sitting(world)
     now = timezone.now()
-    started = status in (AttemptStatus.WORKING, AttemptStatus.PAUSED, AttemptStatus.SUBMITTED)
+    started = status in AttemptStatus.OPEN | {AttemptStatus.SUBMITTED}
     public_id = uuid.uuid4()
     token = devices.new_device_token(attempt_public_id=public_id) if with_device else ""
     attempt = Attempt.objects.create(
