@@ -14,7 +14,7 @@ from rest_framework import permissions, serializers, status
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from delivery import selectors, services
+from delivery import attempts, closing, proctor_policy, selectors
 from exams.models import Sitting
 from schools.roles import Capability
 from schools.selectors import access_school_unit
@@ -28,7 +28,7 @@ class ClosingRefusalSerializer(serializers.Serializer):
 class OpenAttemptSerializer(serializers.Serializer):
     attempt = serializers.UUIDField()
     name = serializers.CharField()
-    status = serializers.ChoiceField(choices=["working", "paused", services.LOST])
+    status = serializers.ChoiceField(choices=["working", "paused", proctor_policy.LOST])
     label = serializers.CharField()
 
 
@@ -62,9 +62,9 @@ class SittingEndedSerializer(serializers.Serializer):
     ended_at = serializers.DateTimeField()
 
 
-def _refused(exc: services.AttemptRefused) -> Response:
+def _refused(exc: attempts.AttemptRefused) -> Response:
     body = {"detail": str(exc), "code": exc.code}
-    if isinstance(exc, services.OpenAttemptsRefused):
+    if isinstance(exc, closing.OpenAttemptsRefused):
         body["open"] = exc.open
     return Response(body, status=status.HTTP_409_CONFLICT)
 
@@ -95,10 +95,10 @@ class AttemptSubmitView(ProctorUnitView):
         data = SubmitRequestSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         try:
-            done = services.attempt_submit_for_student(
+            done = attempts.attempt_submit_for_student(
                 actor=request.user, attempt=found, reason=data.validated_data["reason"]
             )
-        except services.AttemptRefused as exc:
+        except attempts.AttemptRefused as exc:
             return _refused(exc)
         return Response(AttemptSerializer(done).data)
 
@@ -117,12 +117,12 @@ class SittingEndView(ProctorUnitView):
         data.is_valid(raise_exception=True)
         values = data.validated_data
         try:
-            ended = services.sitting_end(
+            ended = closing.sitting_end(
                 actor=request.user,
                 sitting=target,
                 submit=[str(a) for a in values["submit"]] if "submit" in values else None,
                 reason=values.get("reason", ""),
             )
-        except services.AttemptRefused as exc:
+        except attempts.AttemptRefused as exc:
             return _refused(exc)
         return Response(SittingEndedSerializer(ended).data)

@@ -8,8 +8,8 @@ class DeliveryConfig(AppConfig):
     def ready(self) -> None:
         from django.utils.translation import gettext_lazy as _
 
+        from delivery.extended_time import attempts_extended_time_changed
         from delivery.panels import todays_sittings_panel
-        from delivery.services import attempts_extended_time_changed
         from exams import hooks as exam_hooks
         from schools.dashboard import register_panel
         from schools.navigation import register_menu_entry, register_platform_entry

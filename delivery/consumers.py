@@ -27,7 +27,7 @@ from django.conf import settings
 from django.db import InterfaceError, OperationalError
 
 from delivery import notices, outbox
-from delivery.models import Attempt
+from delivery.models import Attempt, AttemptStatus
 from delivery.presence import Lost, Presence, PresenceUnavailable, get_store, new_conn_id
 from delivery.selectors import access_sitting
 from provplattform.errors import NotFound
@@ -309,7 +309,7 @@ class AttemptConsumer(_LiveConsumer):
             # to another worker and its heartbeats go on. Should it not come back, the sweeper
             # finds the silence and announces it like any silent drop.
             return
-        if self.quiet or self.status in notices.QUIET_STATUSES:
+        if self.quiet or self.status in AttemptStatus.FINISHED:
             await _store_call(store.forget, self.presence, conn=self.conn)
             return
         lost = await _store_call(store.close, self.presence, conn=self.conn, now=time.time())

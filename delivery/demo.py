@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from delivery.services import attempts_ensure
+from delivery.attempts import attempts_ensure
 from delivery.student_auth import credential_issue
 from exams.models import Sitting, SittingStatus
 

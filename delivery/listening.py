@@ -17,8 +17,8 @@ from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from delivery.attempts import AttemptRefused
 from delivery.models import Attempt, AttemptStatus, AudioPlay
-from delivery.services import AttemptRefused
 from exams.models import Item, Subtest
 from provplattform.errors import NotFound
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.db import models
+from django.utils.functional import classproperty
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
@@ -20,6 +21,31 @@ class AttemptStatus(models.TextChoices):
     SUBMITTED = "submitted", _("Submitted")
     ABSENT = "absent", _("Absent")
     EXEMPT = "exempt", _("Exempt")
+
+    # The statuses named once, for every place that asks "is the test in progress?" and the like.
+    # Sets, so where the order matters (a list shown to people) the caller spells it out.
+
+    @classproperty
+    def BEFORE_START(cls) -> frozenset[AttemptStatus]:
+        """Not started yet: may still be released, started or marked absent."""
+        return frozenset({cls.NOT_STARTED, cls.WAITING})
+
+    @classproperty
+    def OPEN(cls) -> frozenset[AttemptStatus]:
+        """In progress: the clock has started and the student has not submitted."""
+        return frozenset({cls.WORKING, cls.PAUSED})
+
+    @classproperty
+    def LOGGED_IN(cls) -> frozenset[AttemptStatus]:
+        """Logged in and not finished: the proctor room follows the student's connection, and a
+        login on another device replaces this one."""
+        return frozenset({cls.WAITING, cls.WORKING, cls.PAUSED})
+
+    @classproperty
+    def FINISHED(cls) -> frozenset[AttemptStatus]:
+        """Nothing more happens to the student: the room counts them done, their connection is
+        no longer followed and no time can be added."""
+        return frozenset({cls.SUBMITTED, cls.ABSENT, cls.EXEMPT})
 
 
 class Attempt(StampedModel):

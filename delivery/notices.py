@@ -30,8 +30,6 @@ from schools.models import SchoolUnit
 
 log = logging.getLogger(__name__)
 
-QUIET_STATUSES = (AttemptStatus.SUBMITTED, AttemptStatus.ABSENT, AttemptStatus.EXEMPT)
-
 
 def sitting_group(sitting_public_id) -> str:
     return f"sitting.{sitting_public_id}"
@@ -177,7 +175,7 @@ def notice_connection_lost(
     """
     with transaction.atomic():
         attempt = _attempt(presence)
-        if attempt is None or attempt.status in QUIET_STATUSES:
+        if attempt is None or attempt.status in AttemptStatus.FINISHED:
             return None
         sitting = attempt.sitting
         stored = _drop_notice(attempt, NoticeKind.CONNECTION_LOST, lost.drop)
@@ -340,7 +338,7 @@ def connectivity_by_room(*, school_unit: SchoolUnit) -> list[dict[str, Any]] | N
     lost_members = [Presence.parse(m, school_unit.pk) for m in lost]
     finished = set(
         Attempt.objects.filter(
-            pk__in=[p.attempt for p in lost_members], status__in=QUIET_STATUSES
+            pk__in=[p.attempt for p in lost_members], status__in=AttemptStatus.FINISHED
         ).values_list("pk", flat=True)
     )
     for member in seen:

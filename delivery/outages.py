@@ -25,9 +25,9 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from delivery.attempts import AttemptRefused, attempt_add_time
 from delivery.models import Attempt, Notice, NoticeKind
 from delivery.notices import format_duration
-from delivery.services import AttemptRefused, attempt_add_time
 from exams.models import Sitting
 from provplattform.audit import AuditAction, audit_record
 from provplattform.errors import NotFound

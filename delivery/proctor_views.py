@@ -1,13 +1,15 @@
 """The proctor room: every student of a sitting, live, with the proctor's actions.
 
-Thin: reads come from selectors and the presence store, writes from delivery.services. The page is
-rendered once; static/js/proctor.js keeps it current from the sitting's socket
-(/ws/sitting/<sitting>/) and posts actions to `proctor_action`.
+Thin: reads come from selectors and the presence store, writes from delivery.attempts and
+delivery.closing, what each status offers from delivery.proctor_policy. The page is rendered
+once; static/js/proctor.js keeps it current from the sitting's socket (/ws/sitting/<sitting>/)
+and posts actions to `proctor_action`.
 """
 
 from __future__ import annotations
 
 from collections import Counter
+from typing import cast
 
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
@@ -18,21 +20,19 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
-from delivery import notices, outages, selectors, services, student_auth
+from delivery import attempts, closing, notices, outages, proctor_policy, selectors, student_auth
 from delivery.models import Attempt, AttemptStatus
 from exams.day_passwords import day_password_for, display, unit_today
 from exams.models import SittingStatus
 from exams.templatetags.exam_labels import code_label
 from provplattform.errors import Refused
-from schools.models import Person
+from schools.models import Person, User
 from schools.roles import Capability
 from schools.selectors import user_has_capability
 
-OPEN = (AttemptStatus.WAITING, AttemptStatus.WORKING, AttemptStatus.PAUSED)
-DONE = (AttemptStatus.SUBMITTED, AttemptStatus.ABSENT, AttemptStatus.EXEMPT)
-LOST = services.LOST
+LOST = proctor_policy.LOST
 # Every row holds every button; those that do not apply to the student's status are hidden, and
-# static/js/proctor.js shows and hides them as the status changes (services.ROW_ACTIONS).
+# static/js/proctor.js shows and hides them as the status changes (proctor_policy.ROW_ACTIONS).
 ROW_ACTION_BUTTONS = (
     ("release", gettext_lazy("Release")),
     ("absent", gettext_lazy("Absent")),
@@ -103,7 +103,7 @@ def adjustment_labels(entry: dict | None) -> list[dict]:
 
 
 def status_labels() -> dict[str, str]:
-    return services.room_status_labels()
+    return proctor_policy.room_status_labels()
 
 
 def _rows(sitting) -> tuple[list[dict], list[str]]:
@@ -114,7 +114,7 @@ def _rows(sitting) -> tuple[list[dict], list[str]]:
     lost = notices.lost_since_by_attempt(sitting=sitting)
     locked = student_auth.locked_person_ids(sitting=sitting)
     exempt = {p.pk: p for p in selectors.exempt_students_of_sitting(sitting=sitting)}
-    services.attempts_ensure(sitting=sitting)
+    attempts.attempts_ensure(sitting=sitting)
     students = []
     for attempt in selectors.attempts_for_sitting(sitting=sitting):
         is_exempt = exempt.pop(attempt.person_id, None) is not None
@@ -142,12 +142,12 @@ def _row(
     now,
 ) -> dict:
     status = AttemptStatus.EXEMPT if exempt else attempt.status
-    since = lost.get(attempt.pk) if status in OPEN else None
+    since = lost.get(attempt.pk) if status in AttemptStatus.LOGGED_IN else None
     released = attempt is not None and attempt.released_at is not None
     shown = LOST if since else status
     remaining = (
-        services.clock_of(attempt).remaining_seconds(now)
-        if attempt is not None and attempt.started_at and status in OPEN
+        attempts.clock_of(attempt).remaining_seconds(now)
+        if attempt is not None and attempt.started_at and status in AttemptStatus.LOGGED_IN
         else None
     )
     return {
@@ -160,7 +160,7 @@ def _row(
         # Outages and device switches whose time the proctor may give back (delivery.outages).
         "give_back": (
             details["give_back"].get(str(attempt.public_id), [])
-            if attempt is not None and status in (AttemptStatus.WORKING, AttemptStatus.PAUSED)
+            if attempt is not None and status in AttemptStatus.OPEN
             else []
         ),
         # An exempt student with no attempt here: the row is keyed by the student instead.
@@ -178,7 +178,7 @@ def _row(
 
 
 def _row_actions(row: dict, *, ended: bool, can_unlock: bool) -> tuple[str, ...]:
-    actions = services.attempt_actions(
+    actions = proctor_policy.attempt_actions(
         status=row["attempt_status"], released=row["released"], sitting_ended=ended
     )
     if row["locked"] and can_unlock and not ended:
@@ -202,7 +202,7 @@ def _room_rows(sitting, *, can_unlock: bool) -> tuple[list[dict], list[str]]:
 
 def _summary(rows: list[dict]) -> dict:
     counts = Counter(r["status"] for r in rows)
-    finished = sum(counts[s] for s in DONE)
+    finished = sum(counts[s] for s in AttemptStatus.FINISHED)
     all_submitted = bool(rows) and finished == len(rows) and counts[AttemptStatus.SUBMITTED] > 0
     return {"counts": dict(counts), "total": len(rows), "all_submitted": all_submitted}
 
@@ -252,7 +252,7 @@ def proctor_room(request: HttpRequest, sitting) -> HttpResponse:
             "blank_row": BLANK_ROW,
             "summary": summary,
             "statuses": labels,
-            "row_actions": services.ROW_ACTIONS,
+            "row_actions": proctor_policy.ROW_ACTIONS,
             "row_ranks": {str(k): v for k, v in ROW_RANKS.items()},
             "give_back_min_seconds": outages.GIVE_BACK_MIN_SECONDS,
             "row_action_buttons": ROW_ACTION_BUTTONS,
@@ -290,7 +290,7 @@ def proctor_state(request: HttpRequest, sitting) -> JsonResponse:
             "rows": rows,
             "notices": notices.sitting_notices_since(sitting=sitting, after=after_id(request)),
             # What ending the sitting would submit (the end confirmation lists these).
-            "open": services.open_attempts(sitting=sitting),
+            "open": proctor_policy.open_attempts(sitting=sitting),
             **_summary(rows),
         }
     )
@@ -317,7 +317,7 @@ def proctor_action(request: HttpRequest, sitting, action: str) -> JsonResponse:
     if action not in ACTIONS:
         raise Http404("No such action.")
     sitting = selectors.access_sitting(user=request.user, public_id=sitting)
-    actor = request.user
+    actor = cast(User, request.user)  # login_required: signed in
     attempt = None
     if request.POST.get("attempt"):
         attempt = selectors.access_attempt(
@@ -327,35 +327,35 @@ def proctor_action(request: HttpRequest, sitting, action: str) -> JsonResponse:
         return JsonResponse({"error": _("Choose a student.")}, status=400)
     try:
         if action == "release":
-            count = services.attempt_release(
+            count = attempts.attempt_release(
                 actor=actor, sitting=sitting, person=attempt.person if attempt else None
             )
             return JsonResponse({"ok": True, "released": count})
         if action == "end":
             # `submit`: the attempts the proctor's confirmation listed (absent: none confirmed).
             confirmed = request.POST.getlist("submit") if "confirmed" in request.POST else None
-            services.sitting_end(
+            closing.sitting_end(
                 actor=actor,
                 sitting=sitting,
                 submit=confirmed,
                 reason=request.POST.get("reason", ""),
             )
         elif action == "submit":
-            services.attempt_submit_for_student(
+            attempts.attempt_submit_for_student(
                 actor=actor, attempt=attempt, reason=request.POST.get("reason", "")
             )
         elif action == "absent":
-            services.attempt_mark_absent(actor=actor, attempt=attempt)
+            attempts.attempt_mark_absent(actor=actor, attempt=attempt)
         elif action == "pause":
-            services.attempt_pause(actor=actor, attempt=attempt)
+            attempts.attempt_pause(actor=actor, attempt=attempt)
         elif action == "resume":
-            services.attempt_resume(actor=actor, attempt=attempt)
+            attempts.attempt_resume(actor=actor, attempt=attempt)
         elif action == "add_time":
             try:
                 minutes = int(request.POST.get("minutes", ""))
             except ValueError:
                 return JsonResponse({"error": _("Give the minutes as a number.")}, status=400)
-            services.attempt_add_time(
+            attempts.attempt_add_time(
                 actor=actor, attempt=attempt, minutes=minutes, reason=request.POST.get("reason", "")
             )
         elif action == "give_back":
@@ -375,15 +375,15 @@ def proctor_action(request: HttpRequest, sitting, action: str) -> JsonResponse:
                 minutes = int(raw) if raw else None
             except ValueError:
                 return JsonResponse({"error": _("Give the minutes as a number.")}, status=400)
-            services.attempt_reopen(
+            attempts.attempt_reopen(
                 actor=actor,
                 attempt=attempt,
                 reason=request.POST.get("reason", ""),
                 minutes=minutes,
             )
-    except services.OpenAttemptsRefused as exc:
+    except closing.OpenAttemptsRefused as exc:
         return JsonResponse({"error": str(exc), "code": exc.code, "open": exc.open}, status=409)
-    except services.AttemptRefused as exc:
+    except attempts.AttemptRefused as exc:
         return JsonResponse({"error": str(exc), "code": exc.code}, status=409)
     except Refused as exc:
         return JsonResponse({"error": str(exc), "code": exc.code}, status=exc.status)

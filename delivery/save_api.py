@@ -4,7 +4,7 @@ On PostgreSQL a small ASGI route in front of Django answers it: one pooled async
 (psycopg_pool), one upsert statement that also checks the device and the deadline, no middleware
 and no thread hop per request. The answer is sent only after that statement has committed. On
 SQLite (the embedded default) the same URL is a plain Django view using the ORM path in
-delivery.services.responses_save; both apply the same rule:
+delivery.saves.responses_save; both apply the same rule:
 
 * the device token (sent in the X-Device-Token header, never a cookie) must be the attempt's
   current one, else 409 device_replaced and nothing acknowledged;
@@ -39,7 +39,9 @@ from django.utils.dateparse import parse_datetime
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
-from delivery import save_rule, services
+from delivery import save_rule
+from delivery.devices import device_token_was_issued
+from delivery.saves import responses_save
 from provplattform.inputs import loads_json
 from provplattform.logs import warn_every
 from provplattform.sync_http import http_bridge
@@ -56,7 +58,7 @@ class BadSave(ValueError):
     pass
 
 
-def parse_saves(body: bytes) -> list[services.Save]:
+def parse_saves(body: bytes) -> list[save_rule.Save]:
     try:
         data = loads_json(body or b"{}")
         raw = data["saves"]
@@ -74,7 +76,7 @@ def parse_saves(body: bytes) -> list[services.Save]:
                 if client_saved_at is None or timezone.is_naive(client_saved_at):
                     raise BadSave("client_saved_at must be an ISO time with a zone")
             saves.append(
-                services.Save(
+                save_rule.Save(
                     item=item,
                     seq=seq,
                     content=entry.get("content"),
@@ -82,7 +84,7 @@ def parse_saves(body: bytes) -> list[services.Save]:
                     client_saved_at=client_saved_at,
                 )
             )
-        return services.newest_per_item(saves)
+        return save_rule.newest_per_item(saves)
     except (KeyError, TypeError, ValueError, OverflowError) as exc:  # JSONRefused is a ValueError
         raise BadSave(str(exc)) from exc
 
@@ -102,7 +104,7 @@ def save_view(request: HttpRequest, attempt: uuid.UUID) -> JsonResponse:
     except BadSave as exc:
         return JsonResponse({"error": "bad_request", "detail": str(exc)}, status=400)
     try:
-        result = services.responses_save(
+        result = responses_save(
             attempt_public_id=attempt,
             device_token=request.headers.get("X-Device-Token", ""),
             saves=saves,
@@ -272,7 +274,7 @@ async def _run(sql: str, params: dict[str, Any]) -> list[tuple]:
 
 
 async def save_fast(
-    *, attempt: str, device: str, saves: list[services.Save]
+    *, attempt: str, device: str, saves: list[save_rule.Save]
 ) -> tuple[int, dict[str, Any]]:
     """Apply the saves in one autocommitted statement; (HTTP status, body) by delivery.save_rule.
 
@@ -300,7 +302,7 @@ async def save_fast(
         same_device=same_device,
         status=status,
         token_issued=same_device
-        or services.device_token_was_issued(attempt_public_id=attempt, token=device),
+        or device_token_was_issued(attempt_public_id=attempt, token=device),
     )
     if refused == "not_found":
         return 404, NOT_FOUND

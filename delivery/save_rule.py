@@ -1,4 +1,4 @@
-"""The one rule both save paths answer by (delivery.services.responses_save, the ORM path, and
+"""The one rule both save paths answer by (delivery.saves.responses_save, the ORM path, and
 delivery.save_api.save_fast, the PostgreSQL path): each gathers the same facts its own way and
 this module turns them into the answer, so the two can never answer differently.
 
@@ -27,10 +27,11 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
+from delivery.models import AttemptStatus
+
 STORED = "stored"
 UNKNOWN_ITEM = "unknown_item"
 DEADLINE_PASSED = "deadline_passed"
-OPEN = ("working", "paused")
 
 
 @dataclass(frozen=True)
@@ -71,9 +72,9 @@ def attempt_refusal(
         return "not_found"
     if not same_device:
         return "device_replaced" if token_issued else "not_found"
-    if status == "submitted":
+    if status == AttemptStatus.SUBMITTED:
         return "submitted"
-    if status not in OPEN:
+    if status not in AttemptStatus.OPEN:
         return "not_started"
     return ""
 

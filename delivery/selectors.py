@@ -53,7 +53,7 @@ def access_sitting(
 
 def attempts_for_sitting(*, sitting: Sitting) -> QuerySet:
     """Every student's attempt in the sitting. A reader that must show students who have not
-    started calls `services.attempts_ensure` first: a read never writes."""
+    started calls `delivery.attempts.attempts_ensure` first: a read never writes."""
     return (
         Attempt.objects.filter(sitting=sitting)
         .select_related("person")

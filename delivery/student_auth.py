@@ -25,8 +25,8 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from delivery import notices
+from delivery.attempts import AttemptRefused, require_placed
 from delivery.models import Attempt, AttemptStatus, LoginCode, StudentCredential
-from delivery.services import AttemptRefused, require_placed
 from exams.day_passwords import day_password_check, unit_zone
 from exams.models import Sitting, SittingProctor, SittingStatus
 from provplattform.audit import AuditAction, audit_record

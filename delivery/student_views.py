@@ -16,7 +16,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
-from delivery import listening, selectors, services, student_auth
+from delivery import attempts, devices, listening, selectors, student_auth
 from delivery.models import Attempt, AttemptStatus
 from provplattform.errors import NotFound, Refused
 from schools.roles import Capability
@@ -81,7 +81,7 @@ def login_view(request: HttpRequest) -> HttpResponse:
         except student_auth.LoginRefused as exc:
             error = str(exc)
         else:
-            attempt, token, replaced = services.attempt_login(
+            attempt, token, replaced = devices.attempt_login(
                 sitting=sitting,
                 person=person,
                 device_label=request.headers.get("User-Agent", "")[:200],
@@ -108,7 +108,7 @@ def logout_view(request: HttpRequest) -> HttpResponse:
 
 def _state(attempt: Attempt) -> dict:
     now = timezone.now()
-    clock = services.clock_of(attempt)
+    clock = attempts.clock_of(attempt)
     deadline = clock.effective_deadline(now)
     return {
         "status": attempt.status,
@@ -130,10 +130,8 @@ def wait_view(request: HttpRequest) -> HttpResponse:
     if attempt.status == AttemptStatus.SUBMITTED:
         return redirect("student-done")
     needs_check = _needs_headphone_check(request, attempt)
-    if attempt.status in (AttemptStatus.WORKING, AttemptStatus.PAUSED) or (
-        attempt.released_at
-        and attempt.status in (AttemptStatus.NOT_STARTED, AttemptStatus.WAITING)
-        and not needs_check
+    if attempt.status in AttemptStatus.OPEN or (
+        attempt.released_at and attempt.status in AttemptStatus.BEFORE_START and not needs_check
     ):
         return redirect("student-test")
     return render(
@@ -173,7 +171,7 @@ def audio_play_view(request: HttpRequest, item) -> JsonResponse:
         return JsonResponse({"error": "device_replaced"}, status=409)
     try:
         return JsonResponse(listening.audio_play(attempt=attempt, item_public_id=item))
-    except services.AttemptRefused as exc:
+    except attempts.AttemptRefused as exc:
         return JsonResponse({"error": exc.code, "detail": str(exc)}, status=409)
     except Refused as exc:
         return JsonResponse({"error": exc.code, "detail": str(exc)}, status=exc.status)
@@ -198,12 +196,12 @@ def test_view(request: HttpRequest) -> HttpResponse:
         return _replaced(request)
     if attempt.status == AttemptStatus.SUBMITTED:
         return redirect("student-done")
-    if attempt.released_at is None and attempt.status not in services.OPEN_STATUSES:
+    if attempt.released_at is None and attempt.status not in AttemptStatus.OPEN:
         return redirect("student-wait")
     if _needs_headphone_check(request, attempt):
         return redirect("student-wait")
-    attempt = services.attempt_start(attempt=attempt)
-    if attempt.status not in services.OPEN_STATUSES:
+    attempt = attempts.attempt_start(attempt=attempt)
+    if attempt.status not in AttemptStatus.OPEN:
         return redirect("student-wait")
     items = selectors.items_of(attempt=attempt)
     subtest = attempt.sitting.subtest
@@ -255,8 +253,8 @@ def submit_view(request: HttpRequest) -> HttpResponse:
             else (_replaced(request))
         )
     try:
-        attempt = services.attempt_submit(attempt=attempt)
-    except services.AttemptRefused as exc:
+        attempt = attempts.attempt_submit(attempt=attempt)
+    except attempts.AttemptRefused as exc:
         if wants_json:
             return JsonResponse({"error": exc.code, "detail": str(exc)}, status=409)
         messages.error(request, str(exc))

@@ -24,8 +24,8 @@ from django.core.cache import cache
 from django.db import InterfaceError, OperationalError, close_old_connections
 
 from delivery import outbox
+from delivery.closing import attempts_auto_submit_due, attempts_submit_at_closing
 from delivery.presence import LOST_KEEP_S, PresenceUnavailable, get_store
-from delivery.services import attempts_auto_submit_due, attempts_submit_at_closing
 from provplattform.logs import warn_every
 
 log = logging.getLogger(__name__)

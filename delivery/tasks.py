@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from celery import shared_task
 
-from delivery.services import attempts_auto_submit_due, attempts_submit_at_closing
+from delivery.closing import attempts_auto_submit_due, attempts_submit_at_closing
 
 
 @shared_task(name="delivery.tasks.auto_submit_due", ignore_result=True)

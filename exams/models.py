@@ -275,7 +275,7 @@ class Sitting(StampedModel):
     )
     ended_at = models.DateTimeField(null=True, blank=True)
     # Attempts still open are submitted at this time; empty: when the subtest's opening hours
-    # end on the sitting's day (delivery.services.sitting_closes_at).
+    # end on the sitting's day (delivery.closing.sitting_closes_at).
     closes_at = models.DateTimeField(null=True, blank=True)
     # Off-platform subtests: the person responsible for entering the results afterwards.
     results_entered_by = models.ForeignKey(

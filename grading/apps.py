@@ -8,7 +8,7 @@ class GradingConfig(AppConfig):
     def ready(self) -> None:
         from django.utils.translation import gettext_lazy as _
 
-        from delivery import services as delivery_services
+        from delivery.attempts import submit_subscribers
         from exams import hooks as exam_hooks
         from grading.panels import grading_panel
         from grading.scoring_services import on_attempt_submitted, on_item_key_corrected
@@ -16,8 +16,8 @@ class GradingConfig(AppConfig):
         from schools.navigation import register_menu_entry
         from schools.roles import Capability
 
-        if on_attempt_submitted not in delivery_services.submit_subscribers:
-            delivery_services.submit_subscribers.append(on_attempt_submitted)
+        if on_attempt_submitted not in submit_subscribers:
+            submit_subscribers.append(on_attempt_submitted)
         exam_hooks.on_item_key_corrected(on_item_key_corrected)
         register_panel("grading/_panel.html", grading_panel, order=30)
         register_menu_entry(

@@ -1,7 +1,7 @@
 """The one hook primitive: a lower layer announces, a higher layer subscribes.
 
 A lower app names its hooks in its `hooks` module (`schools.hooks`, `exams.hooks`) or beside the
-service that fires them (`delivery.services.submit_subscribers`); the higher app subscribes in
+service that fires them (`delivery.attempts.submit_subscribers`); the higher app subscribes in
 `AppConfig.ready()`. A lower layer never imports a higher one, so this is the only way an event
 travels up. Tests subscribe for the length of a `with` block instead of touching the list.
 

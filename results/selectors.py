@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from django.core.exceptions import ValidationError
 from django.db.models import Count, Q, QuerySet, Sum
 
-from delivery.models import Response
+from delivery.models import AttemptStatus, Response
 from exams.models import Subtest, TestDefinition
 from grading.models import Score
 from provplattform.errors import NotFound
@@ -162,7 +162,7 @@ def item_shares(*, table: ResultTable) -> list[dict]:
             attempt__sitting__school_unit=table.result_set.school_unit,
             attempt__sitting__subtest__test=table.test,
             attempt__person_id__in=counted,
-            attempt__status="submitted",
+            attempt__status=AttemptStatus.SUBMITTED,
         )
         .values("item_id", "item__identifier", "item__max_points", "item__subtest__code")
         .annotate(gained=Sum("points"), students=Count("attempt__person_id", distinct=True))

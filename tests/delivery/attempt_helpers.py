@@ -6,7 +6,7 @@ import datetime
 
 from django.utils import timezone
 
-from delivery import services
+from delivery import attempts, devices
 from delivery.models import Attempt
 from exams.models import DayPassword, ItemKind, Sitting, SittingProctor, SittingStudent
 from schools.roles import Role
@@ -64,8 +64,8 @@ def started_attempt(world, sitting, person=None) -> tuple[Attempt, str]:
         sitting=sitting, person=person, released_at__isnull=False
     ).exists()
     if not released:  # releasing a released student again is refused
-        services.attempt_release(actor=proctor(world), sitting=sitting, person=person)
+        attempts.attempt_release(actor=proctor(world), sitting=sitting, person=person)
     attempt = Attempt.objects.get(sitting=sitting, person=person)
-    attempt, token, _ = services.attempt_login(attempt=attempt)
-    attempt = services.attempt_start(attempt=attempt)
+    attempt, token, _ = devices.attempt_login(attempt=attempt)
+    attempt = attempts.attempt_start(attempt=attempt)
     return attempt, token

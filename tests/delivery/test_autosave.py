@@ -6,7 +6,7 @@ import time_machine
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from delivery import services
+from delivery import attempts, devices, save_rule, saves
 from delivery.models import Response
 from exams.models import Item
 from tests.delivery.attempt_helpers import local_at, make_sitting, proctor, started_attempt
@@ -75,7 +75,7 @@ def test_duplicated_reordered_and_dropped_saves_end_at_the_newest_sequence(worki
         for i, item in enumerate(items[:3])
     }
     sent = [
-        services.Save(item=item, seq=seq, content=f"{item[:4]}-{seq}")
+        save_rule.Save(item=item, seq=seq, content=f"{item[:4]}-{seq}")
         for item, n in edits.items()
         for seq in range(1, n + 1)
     ]
@@ -89,7 +89,7 @@ def test_duplicated_reordered_and_dropped_saves_end_at_the_newest_sequence(worki
         turn += 1
         batch = delivered[position : position + size]
         position += size
-        result = services.responses_save(
+        result = saves.responses_save(
             attempt_public_id=attempt.public_id, device_token=token, saves=batch
         )
         assert not result.refused
@@ -108,7 +108,7 @@ def test_duplicated_reordered_and_dropped_saves_end_at_the_newest_sequence(worki
 
 def test_old_device_gets_409_device_replaced(client, working):
     attempt, token, items = working
-    services.attempt_login(attempt=attempt)
+    devices.attempt_login(attempt=attempt)
     response = _post(client, attempt, token, [{"item": items[0], "seq": 1, "content": ["A"]}])
     assert response.status_code == 409 and response.json()["error"] == "device_replaced"
     assert items[0] not in _held(attempt)
@@ -116,7 +116,7 @@ def test_old_device_gets_409_device_replaced(client, working):
 
 def test_submitted_attempt_accepts_no_saves(client, working):
     attempt, token, items = working
-    services.attempt_submit(attempt=attempt)
+    attempts.attempt_submit(attempt=attempt)
     response = _post(client, attempt, token, [{"item": items[0], "seq": 1, "content": ["A"]}])
     assert response.status_code == 409 and response.json()["error"] == "submitted"
 
@@ -186,7 +186,7 @@ def test_answer_delivered_after_the_grace_window_is_refused(client, working, ten
 
 def test_paused_attempt_still_takes_buffered_answers(client, working, world, ten_o_clock):
     attempt, token, items = working
-    services.attempt_pause(actor=proctor(world), attempt=attempt)
+    attempts.attempt_pause(actor=proctor(world), attempt=attempt)
     ten_o_clock.shift(datetime.timedelta(hours=1))
     response = _post(client, attempt, token, [{"item": items[1], "seq": 1, "content": ["A"]}])
     assert response.status_code == 200

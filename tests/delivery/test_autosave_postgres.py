@@ -10,7 +10,7 @@ import pytest
 from django.conf import settings
 from django.utils import timezone
 
-from delivery import save_api, services
+from delivery import attempts, devices, save_api
 from delivery.models import Attempt, AttemptStatus, Response
 from exams.models import Item
 from tests.delivery.attempt_helpers import make_sitting
@@ -37,7 +37,7 @@ def _working(world, *, deadline_in=datetime.timedelta(minutes=30)):
         started_at=now,
         duration_seconds=1800,
         deadline=now + deadline_in,
-        device_token=services.new_device_token(attempt_public_id=public_id),
+        device_token=devices.new_device_token(attempt_public_id=public_id),
     )
     items = [str(i.public_id) for i in Item.objects.filter(subtest=sitting.subtest)]
     return attempt, items
@@ -81,11 +81,11 @@ def test_fast_path_applies_only_newer_sequences_and_acknowledges(world):
 def test_fast_path_refuses_old_device_and_submitted_attempt(world):
     attempt, items = _working(world)
     old = attempt.device_token
-    attempt, new, _ = services.attempt_login(attempt=attempt)
+    attempt, new, _ = devices.attempt_login(attempt=attempt)
     save = [{"item": items[0], "seq": 1, "content": ["A"]}]
     ((replaced, body),) = _run([(attempt, old, save)])
     assert replaced == 409 and body["error"] == "device_replaced"
-    services.attempt_submit(attempt=attempt)
+    attempts.attempt_submit(attempt=attempt)
     ((submitted, body),) = _run([(attempt, new, save)])
     assert submitted == 409 and body["error"] == "submitted"
     assert not Response.objects.exists()

@@ -10,7 +10,7 @@ import pytest
 import time_machine
 from django.urls import reverse
 
-from delivery import services, sweeper
+from delivery import attempts, closing, save_rule, saves, sweeper
 from delivery.models import Attempt, AttemptStatus, Notice, NoticeKind, Response
 from exams.models import Item, SittingStatus
 from provplattform.audit import AuditAction
@@ -31,24 +31,24 @@ def ten_o_clock():
 def submitted_seen():
     """What the submit subscribers (grading) are told."""
     seen: list[int] = []
-    with services.submit_subscribers.replaced(lambda a: seen.append(a.pk)):
+    with attempts.submit_subscribers.replaced(lambda a: seen.append(a.pk)):
         yield seen
 
 
 def _save(attempt, token, *answers):
     item = Item.objects.filter(subtest=attempt.sitting.subtest).first()
     for seq, answer in enumerate(answers, start=1):
-        services.responses_save(
+        saves.responses_save(
             attempt_public_id=attempt.public_id,
             device_token=token,
-            saves=[services.Save(item=str(item.public_id), seq=seq, content=answer)],
+            saves=[save_rule.Save(item=str(item.public_id), seq=seq, content=answer)],
         )
     return item
 
 
 def _paused(world, sitting, person):
     attempt, token = started_attempt(world, sitting, person=person)
-    return services.attempt_pause(actor=proctor(world), attempt=attempt), token
+    return attempts.attempt_pause(actor=proctor(world), attempt=attempt), token
 
 
 # --- the proctor submits for a student ------------------------------------------------------------
@@ -60,9 +60,9 @@ def test_proctor_submits_for_a_paused_student_with_the_latest_answers(
     sitting = make_sitting(world)
     attempt, token = started_attempt(world, sitting)
     item = _save(attempt, token, ["A"], ["B"])
-    services.attempt_pause(actor=proctor(world), attempt=attempt)
+    attempts.attempt_pause(actor=proctor(world), attempt=attempt)
 
-    done = services.attempt_submit_for_student(
+    done = attempts.attempt_submit_for_student(
         actor=proctor(world), attempt=attempt, reason="Left the room while paused"
     )
 
@@ -77,8 +77,8 @@ def test_proctor_submits_for_a_paused_student_with_the_latest_answers(
 def test_proctor_submit_needs_a_reason(world, ten_o_clock):
     sitting = make_sitting(world)
     attempt, _ = started_attempt(world, sitting)
-    with pytest.raises(services.AttemptRefused) as refused:
-        services.attempt_submit_for_student(actor=proctor(world), attempt=attempt, reason="  ")
+    with pytest.raises(attempts.AttemptRefused) as refused:
+        attempts.attempt_submit_for_student(actor=proctor(world), attempt=attempt, reason="  ")
     assert refused.value.code == "reason_required"
     assert Attempt.objects.get(pk=attempt.pk).status == AttemptStatus.WORKING
 
@@ -86,13 +86,13 @@ def test_proctor_submit_needs_a_reason(world, ten_o_clock):
 @pytest.mark.parametrize("status", ["not_started", "submitted"])
 def test_proctor_submit_refused_unless_the_test_is_open(world, ten_o_clock, status):
     sitting = make_sitting(world)
-    services.attempts_ensure(sitting=sitting)
+    attempts.attempts_ensure(sitting=sitting)
     attempt = Attempt.objects.filter(sitting=sitting).first()
     if status == "submitted":
         attempt, _ = started_attempt(world, sitting, person=attempt.person)
-        services.attempt_submit(attempt=attempt)
-    with pytest.raises(services.AttemptRefused) as refused:
-        services.attempt_submit_for_student(actor=proctor(world), attempt=attempt, reason="x")
+        attempts.attempt_submit(attempt=attempt)
+    with pytest.raises(attempts.AttemptRefused) as refused:
+        attempts.attempt_submit_for_student(actor=proctor(world), attempt=attempt, reason="x")
     assert refused.value.code == "not_open"
 
 
@@ -102,7 +102,7 @@ def test_proctor_submit_refused_to_someone_not_proctoring_the_unit(world, ten_o_
     attempt, _ = started_attempt(world, sitting)
     actor = world.outsider if who == "outsider" else world.sibling_head
     with pytest.raises(NotFound):
-        services.attempt_submit_for_student(actor=actor, attempt=attempt, reason="x")
+        attempts.attempt_submit_for_student(actor=actor, attempt=attempt, reason="x")
     assert Attempt.objects.get(pk=attempt.pk).status == AttemptStatus.WORKING
 
 
@@ -119,8 +119,8 @@ def test_end_refusal_counts_open_tests_as_the_room_does(world, ten_o_clock, stor
     store.connect(presence_of(lost_attempt), conn="c", now=local_at(9, 58).timestamp())
     store.close(presence_of(lost_attempt), conn="c", now=local_at(9, 59).timestamp())
 
-    with pytest.raises(services.OpenAttemptsRefused) as refused:
-        services.sitting_end(actor=proctor(world), sitting=sitting)
+    with pytest.raises(closing.OpenAttemptsRefused) as refused:
+        closing.sitting_end(actor=proctor(world), sitting=sitting)
 
     # then the refusal counts each the way the room's counts label it
     assert str(refused.value) == (
@@ -140,7 +140,7 @@ def test_ending_submits_exactly_the_confirmed_open_tests(world, ten_o_clock, sub
     _save(working, token, ["A"])
     open_ids = [str(paused.public_id), str(working.public_id)]
 
-    ended = services.sitting_end(actor=proctor(world), sitting=sitting, submit=open_ids)
+    ended = closing.sitting_end(actor=proctor(world), sitting=sitting, submit=open_ids)
 
     assert ended.status == SittingStatus.ENDED
     statuses = dict(Attempt.objects.filter(sitting=sitting).values_list("person_id", "status"))
@@ -163,8 +163,8 @@ def test_ending_refused_when_the_open_tests_changed_since_the_confirmation(world
     # a second student starts after the proctor saw the list with only the first
     started_attempt(world, sitting, person=world.students_a[1])
 
-    with pytest.raises(services.OpenAttemptsRefused) as refused:
-        services.sitting_end(actor=proctor(world), sitting=sitting, submit=[str(paused.public_id)])
+    with pytest.raises(closing.OpenAttemptsRefused) as refused:
+        closing.sitting_end(actor=proctor(world), sitting=sitting, submit=[str(paused.public_id)])
 
     assert refused.value.code == "open_changed"
     assert len(refused.value.open) == 2
@@ -185,7 +185,7 @@ def test_a_paused_test_is_submitted_when_the_opening_hours_end(
     sitting = make_sitting(world)
     paused, token = started_attempt(world, sitting)
     item = _save(paused, token, ["A"], ["B"])
-    services.attempt_pause(actor=proctor(world), attempt=paused)
+    attempts.attempt_pause(actor=proctor(world), attempt=paused)
 
     ten_o_clock.move_to(local_at(16, 59))
     assert sweeper.sweep_once()["closing_submitted"] == 0
@@ -202,7 +202,7 @@ def test_a_paused_test_is_submitted_when_the_opening_hours_end(
     notice = Notice.objects.get(sitting=sitting, kind=NoticeKind.SUBMITTED_AT_CLOSING)
     assert notice.person == paused.person
     # then the sitting can be ended without another confirmation
-    assert services.sitting_end(actor=proctor(world), sitting=sitting).status == "ended"
+    assert closing.sitting_end(actor=proctor(world), sitting=sitting).status == "ended"
 
 
 def test_a_sitting_can_close_earlier_than_the_opening_hours(world, ten_o_clock, store):  # noqa: F811
@@ -210,11 +210,11 @@ def test_a_sitting_can_close_earlier_than_the_opening_hours(world, ten_o_clock, 
     sitting.closes_at = local_at(12)
     sitting.save()
     attempt, _ = started_attempt(world, sitting)
-    services.attempt_pause(actor=proctor(world), attempt=attempt)
+    attempts.attempt_pause(actor=proctor(world), attempt=attempt)
     ten_o_clock.move_to(local_at(11, 59))
-    assert services.attempts_submit_at_closing() == 0
+    assert closing.attempts_submit_at_closing() == 0
     ten_o_clock.move_to(local_at(12))
-    assert services.attempts_submit_at_closing() == 1
+    assert closing.attempts_submit_at_closing() == 1
 
 
 def test_extended_time_running_past_closing_is_kept_and_the_deadline_submits(world, ten_o_clock):
@@ -222,18 +222,18 @@ def test_extended_time_running_past_closing_is_kept_and_the_deadline_submits(wor
     sitting = make_sitting(world, starts_at=local_at(16))
     ten_o_clock.move_to(local_at(16))
     extended, _ = started_attempt(world, sitting, person=world.students_a[0])
-    services.attempt_add_time(actor=proctor(world), attempt=extended, minutes=30, reason="Beslut")
+    attempts.attempt_add_time(actor=proctor(world), attempt=extended, minutes=30, reason="Beslut")
     paused, _ = started_attempt(world, sitting, person=world.students_a[1])
-    services.attempt_pause(actor=proctor(world), attempt=paused)
+    attempts.attempt_pause(actor=proctor(world), attempt=paused)
 
     # when the opening hours end, only the paused test is submitted
     ten_o_clock.move_to(local_at(17))
-    assert services.attempts_submit_at_closing() == 1
+    assert closing.attempts_submit_at_closing() == 1
     assert Attempt.objects.get(pk=extended.pk).status == AttemptStatus.WORKING
     assert Attempt.objects.get(pk=paused.pk).status == AttemptStatus.SUBMITTED
     # then the deadline (plus the grace) submits the extended one
     ten_o_clock.move_to(local_at(17, 18))
-    assert services.attempts_auto_submit_due() == 1
+    assert closing.attempts_auto_submit_due() == 1
     assert Attempt.objects.get(pk=extended.pk).status == AttemptStatus.SUBMITTED
 
 
@@ -255,18 +255,18 @@ def test_every_submit_path_reaches_the_submit_subscribers(world, ten_o_clock, su
     sitting = make_sitting(world, duration_minutes=10)
     attempt, _ = started_attempt(world, sitting)
     if path == "student":
-        services.attempt_submit(attempt=attempt)
+        attempts.attempt_submit(attempt=attempt)
     elif path == "deadline":
         ten_o_clock.shift(datetime.timedelta(minutes=15))
-        services.attempts_auto_submit_due()
+        closing.attempts_auto_submit_due()
     elif path == "proctor":
-        services.attempt_submit_for_student(actor=proctor(world), attempt=attempt, reason="x")
+        attempts.attempt_submit_for_student(actor=proctor(world), attempt=attempt, reason="x")
     elif path == "end":
-        services.sitting_end(actor=proctor(world), sitting=sitting, submit=[str(attempt.public_id)])
+        closing.sitting_end(actor=proctor(world), sitting=sitting, submit=[str(attempt.public_id)])
     else:
-        services.attempt_pause(actor=proctor(world), attempt=attempt)
+        attempts.attempt_pause(actor=proctor(world), attempt=attempt)
         ten_o_clock.move_to(local_at(17))
-        services.attempts_submit_at_closing()
+        closing.attempts_submit_at_closing()
     assert submitted_seen == [attempt.pk]
 
 

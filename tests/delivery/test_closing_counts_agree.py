@@ -9,7 +9,7 @@ import time_machine
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from delivery import proctor_views, services
+from delivery import attempts, closing, proctor_policy, proctor_views
 from delivery.models import Attempt, AttemptStatus
 from tests.delivery.attempt_helpers import local_at, make_sitting, proctor
 from tests.delivery.presence_helpers import presence_of, store  # noqa: F401
@@ -48,25 +48,23 @@ def test_the_refusal_counts_the_open_tests_as_the_room_does(
     students,
 ):
     sitting = make_sitting(world, students=[student(world.unit) for _ in students])
-    services.attempts_ensure(sitting=sitting)
-    attempts = list(Attempt.objects.filter(sitting=sitting).order_by("pk"))
-    for attempt, (kind, lost) in zip(attempts, students, strict=True):
+    attempts.attempts_ensure(sitting=sitting)
+    made = list(Attempt.objects.filter(sitting=sitting).order_by("pk"))
+    for attempt, (kind, lost) in zip(made, students, strict=True):
         _put(attempt, kind)
         if lost:
             store.connect(presence_of(attempt), conn="c", now=local_at(9, 55).timestamp())
             store.close(presence_of(attempt), conn="c", now=local_at(9, 56).timestamp())
 
     rows, _groups = proctor_views._room_rows(sitting, can_unlock=False)
-    shown_open = [
-        r for r in rows if r["attempt_status"] in (AttemptStatus.WORKING, AttemptStatus.PAUSED)
-    ]
-    labels = services.room_status_labels()
+    shown_open = [r for r in rows if r["attempt_status"] in AttemptStatus.OPEN]
+    labels = proctor_policy.room_status_labels()
 
     if not shown_open:
-        assert services.sitting_end(actor=proctor(world), sitting=sitting).status == "ended"
+        assert closing.sitting_end(actor=proctor(world), sitting=sitting).status == "ended"
         return
-    with pytest.raises(services.OpenAttemptsRefused) as refused:
-        services.sitting_end(actor=proctor(world), sitting=sitting)
+    with pytest.raises(closing.OpenAttemptsRefused) as refused:
+        closing.sitting_end(actor=proctor(world), sitting=sitting)
     listed = refused.value.open
     # the same tests, each with the status and label its row shows
     assert sorted((r["attempt"], r["status"]) for r in listed) == sorted(
@@ -80,6 +78,6 @@ def test_the_refusal_counts_the_open_tests_as_the_room_does(
     for status, count in counts.items():
         part = f"{labels[status]}: {count}"
         assert (part in text) == (count > 0), (part, text)
-    assert Attempt.objects.filter(sitting=sitting, status__in=services.OPEN_STATUSES).count() == (
+    assert Attempt.objects.filter(sitting=sitting, status__in=AttemptStatus.OPEN).count() == (
         len(shown_open)
     )

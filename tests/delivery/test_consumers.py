@@ -186,7 +186,7 @@ def test_flapping_reconnect_within_the_hold_gives_no_notice(live, settings, stor
 
 
 def test_device_replaced_is_forwarded_and_the_old_socket_closes_quietly(live, store):  # noqa: F811
-    from delivery import services
+    from delivery import devices
 
     _world, sitting, attempt, token = live
     cookie = student_cookie(attempt, token)
@@ -197,7 +197,7 @@ def test_device_replaced_is_forwarded_and_the_old_socket_closes_quietly(live, st
         await old.receive_json_from()
         from channels.db import database_sync_to_async
 
-        await database_sync_to_async(services.attempt_login)(attempt=attempt)
+        await database_sync_to_async(devices.attempt_login)(attempt=attempt)
         assert await old.receive_json_from() == {"type": "device.replaced"}
         closed = await old.receive_output()
         assert closed == {"type": "websocket.close", "code": 4409}
@@ -254,7 +254,7 @@ def test_it_socket_refused_for_anyone_without_connectivity_rights_at_the_unit(li
 def test_proctor_socket_receives_attempt_changes(live):
     from channels.db import database_sync_to_async
 
-    from delivery import services
+    from delivery import attempts
 
     world, sitting, attempt, _token = live
     cookie = staff_cookie(world.staff[Role.PROCTOR])
@@ -262,7 +262,7 @@ def test_proctor_socket_receives_attempt_changes(live):
     async def scenario():
         ws = socket(f"/ws/sitting/{sitting.public_id}/", cookie)
         assert (await ws.connect())[0]
-        await database_sync_to_async(services.attempt_pause)(
+        await database_sync_to_async(attempts.attempt_pause)(
             actor=world.staff[Role.PROCTOR], attempt=attempt
         )
         event = await ws.receive_json_from()

@@ -11,14 +11,13 @@ from delivery.outages import minutes_to_give_back
 from delivery.proctor_views import LOST, row_rank
 
 NEEDS_PROCTOR = {LOST, AttemptStatus.PAUSED, AttemptStatus.WAITING, AttemptStatus.NOT_STARTED}
-DONE = {AttemptStatus.SUBMITTED, AttemptStatus.ABSENT, AttemptStatus.EXEMPT}
 STATUSES = sorted({LOST, *AttemptStatus.values})
 
 
 def _group(status: str) -> int:
     if status in NEEDS_PROCTOR:
         return 0
-    return 2 if status in DONE else 1
+    return 2 if status in AttemptStatus.FINISHED else 1
 
 
 @given(st.lists(st.tuples(st.sampled_from(STATUSES), st.booleans()), min_size=1, max_size=40))

@@ -7,7 +7,7 @@ import datetime
 import pytest
 import time_machine
 
-from delivery import services
+from delivery import attempts, events
 from delivery.models import Attempt, AttemptStatus
 from exams.preparation.common import ExamRefused
 from exams.preparation.decisions import adjustment_set
@@ -49,9 +49,7 @@ def change_on_day(world, attempt, *, minutes, reason="Rektors beslut på provdag
 
 def test_more_extended_time_on_the_day_moves_the_running_deadline(world, running, monkeypatch):
     sent = []
-    monkeypatch.setattr(
-        services, "send_on_commit", lambda group, event: sent.append((group, event))
-    )
+    monkeypatch.setattr(events, "send_on_commit", lambda group, event: sent.append((group, event)))
     # when the administrator gives 15 minutes of extended time at 10:10
     with time_machine.travel(local_at(10, 10), tick=False):
         change_on_day(world, running, minutes=15)
@@ -75,7 +73,7 @@ def test_a_whole_test_adjustment_reaches_the_running_subtest(world, running):
 
 
 def test_a_paused_attempt_gets_the_time_too(world, running):
-    services.attempt_pause(actor=proctor(world), attempt=running)
+    attempts.attempt_pause(actor=proctor(world), attempt=running)
     change_on_day(world, running, minutes=5)
     attempt = Attempt.objects.get(pk=running.pk)
     assert attempt.status == AttemptStatus.PAUSED
@@ -115,7 +113,7 @@ def test_a_reduction_leaving_less_than_a_minute_is_refused(world, running):
 def test_other_students_and_submitted_attempts_are_not_touched(world, running):
     # given a classmate who submitted
     other, _ = started_attempt(world, running.sitting, person=world.students_a[1])
-    services.attempt_submit(attempt=other)
+    attempts.attempt_submit(attempt=other)
     before = Attempt.objects.get(pk=other.pk).deadline
     # when the classmate's adjustment changes on the day
     change_on_day(world, other, minutes=20)

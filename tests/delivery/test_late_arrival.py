@@ -6,7 +6,7 @@ import pytest
 import time_machine
 from django.urls import reverse
 
-from delivery import services
+from delivery import attempts, closing, devices, events
 from delivery.models import Attempt, AttemptStatus, Notice, NoticeKind
 from provplattform.models import AuditEvent
 from tests.delivery.attempt_helpers import local_at, make_sitting, proctor
@@ -22,18 +22,16 @@ def ten_o_clock():
 def absent(world, ten_o_clock):
     """A sitting where the first student has been marked absent before logging in."""
     sitting = make_sitting(world)
-    services.attempts_ensure(sitting=sitting)
+    attempts.attempts_ensure(sitting=sitting)
     attempt = Attempt.objects.get(sitting=sitting, person=world.students_a[0])
-    return services.attempt_mark_absent(actor=proctor(world), attempt=attempt)
+    return attempts.attempt_mark_absent(actor=proctor(world), attempt=attempt)
 
 
 def test_absent_student_who_logs_in_waits_and_the_proctor_is_told(world, absent, monkeypatch):
     sent = []
-    monkeypatch.setattr(
-        services, "send_on_commit", lambda group, event: sent.append((group, event))
-    )
+    monkeypatch.setattr(events, "send_on_commit", lambda group, event: sent.append((group, event)))
     # when the student arrives and logs in
-    attempt, _, _ = services.attempt_login(sitting=absent.sitting, person=absent.person)
+    attempt, _, _ = devices.attempt_login(sitting=absent.sitting, person=absent.person)
     # then
     assert attempt.status == AttemptStatus.WAITING
     notice = Notice.objects.get(kind=NoticeKind.ARRIVED_AFTER_ABSENT)
@@ -47,41 +45,41 @@ def test_absent_student_who_logs_in_waits_and_the_proctor_is_told(world, absent,
 
 
 def test_the_arrival_is_audited(world, absent):
-    services.attempt_login(sitting=absent.sitting, person=absent.person)
+    devices.attempt_login(sitting=absent.sitting, person=absent.person)
     event = AuditEvent.objects.get(action="attempt.arrived_after_absent")
     assert event.before["status"] == "absent"
     assert event.after["status"] == "waiting"
 
 
 def test_release_to_everyone_includes_the_late_arrival(world, absent):
-    services.attempt_login(sitting=absent.sitting, person=absent.person)
-    released = services.attempt_release(actor=proctor(world), sitting=absent.sitting)
+    devices.attempt_login(sitting=absent.sitting, person=absent.person)
+    released = attempts.attempt_release(actor=proctor(world), sitting=absent.sitting)
     assert released == 3
     assert Attempt.objects.get(pk=absent.pk).released_at is not None
 
 
 def test_absent_student_who_has_not_logged_in_is_still_skipped_by_release_all(world, absent):
-    released = services.attempt_release(actor=proctor(world), sitting=absent.sitting)
+    released = attempts.attempt_release(actor=proctor(world), sitting=absent.sitting)
     assert released == 2
     assert Attempt.objects.get(pk=absent.pk).status == AttemptStatus.ABSENT
 
 
 def test_an_ordinary_login_gives_no_late_arrival_notice(world, ten_o_clock):
     sitting = make_sitting(world)
-    services.attempt_login(sitting=sitting, person=world.students_a[1])
+    devices.attempt_login(sitting=sitting, person=world.students_a[1])
     assert not Notice.objects.filter(kind=NoticeKind.ARRIVED_AFTER_ABSENT).exists()
     assert not AuditEvent.objects.filter(action="attempt.arrived_after_absent").exists()
 
 
 def test_after_the_sitting_ended_an_absent_student_stays_absent(world, absent):
-    services.sitting_end(actor=proctor(world), sitting=absent.sitting)
-    attempt, _, _ = services.attempt_login(attempt=absent)
+    closing.sitting_end(actor=proctor(world), sitting=absent.sitting)
+    attempt, _, _ = devices.attempt_login(attempt=absent)
     assert attempt.status == AttemptStatus.ABSENT
     assert not Notice.objects.filter(kind=NoticeKind.ARRIVED_AFTER_ABSENT).exists()
 
 
 def test_the_proctor_room_shows_the_arrival_and_it_staff_do_not_get_it(world, absent, client):
-    services.attempt_login(sitting=absent.sitting, person=absent.person)
+    devices.attempt_login(sitting=absent.sitting, person=absent.person)
     client.force_login(proctor(world))
     html = client.get(reverse("proctor-room", args=[absent.sitting.public_id])).content.decode()
     assert f"{absent.person.full_name} arrived after being marked absent" in html

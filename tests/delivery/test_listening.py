@@ -7,7 +7,7 @@ import pytest
 import time_machine
 from django.urls import reverse
 
-from delivery import services
+from delivery import attempts, devices
 from delivery.models import Attempt, AudioPlay
 from exams.models import Item
 from schools.roles import Role
@@ -63,7 +63,7 @@ def test_the_limit_holds_after_a_reload_and_on_another_device(world, sitting, cl
     item = _item(sitting)
     _play(client, item)
     _play(client, item)
-    attempt, new_token, _ = services.attempt_login(attempt=attempt)  # another device
+    attempt, new_token, _ = devices.attempt_login(attempt=attempt)  # another device
     _as_student(client, attempt, new_token)
     page = client.get(reverse("student-test")).content.decode()
     assert f'"{item.public_id}": {{"limit": 2, "used": 2}}' in page
@@ -83,10 +83,10 @@ def test_a_sound_without_a_limit_plays_every_time(world, sitting, client):
 def test_a_paused_or_submitted_test_plays_nothing(world, sitting, client):
     attempt, token = started_attempt(world, sitting)
     _as_student(client, attempt, token)
-    services.attempt_pause(actor=world.staff[Role.PROCTOR], attempt=attempt)
+    attempts.attempt_pause(actor=world.staff[Role.PROCTOR], attempt=attempt)
     assert _play(client, _item(sitting)).status_code == 409
-    services.attempt_resume(actor=world.staff[Role.PROCTOR], attempt=attempt)
-    services.attempt_submit(attempt=Attempt.objects.get(pk=attempt.pk))
+    attempts.attempt_resume(actor=world.staff[Role.PROCTOR], attempt=attempt)
+    attempts.attempt_submit(attempt=Attempt.objects.get(pk=attempt.pk))
     assert _play(client, _item(sitting)).status_code == 409
     assert not AudioPlay.objects.filter(plays__gt=0).exists()
 
@@ -115,9 +115,9 @@ def test_the_test_page_gives_the_client_the_sound_and_its_plays(world, sitting, 
 
 def test_a_listening_test_starts_only_after_the_headphone_check(world, sitting, client):
     person = world.students_a[0]
-    services.attempt_release(actor=world.staff[Role.PROCTOR], sitting=sitting, person=person)
+    attempts.attempt_release(actor=world.staff[Role.PROCTOR], sitting=sitting, person=person)
     attempt = Attempt.objects.get(sitting=sitting, person=person)
-    attempt, token, _ = services.attempt_login(attempt=attempt)
+    attempt, token, _ = devices.attempt_login(attempt=attempt)
     _as_student(client, attempt, token, headphones=False)
 
     assert client.get(reverse("student-test")).url == reverse("student-wait")
@@ -135,8 +135,8 @@ def test_a_listening_test_starts_only_after_the_headphone_check(world, sitting, 
 def test_a_test_without_sound_needs_no_headphone_check(world, sitting, client):
     Item.objects.filter(subtest=sitting.subtest).update(content_html="<p>Read.</p>")
     person = world.students_a[0]
-    services.attempt_release(actor=world.staff[Role.PROCTOR], sitting=sitting, person=person)
-    attempt, token, _ = services.attempt_login(
+    attempts.attempt_release(actor=world.staff[Role.PROCTOR], sitting=sitting, person=person)
+    attempt, token, _ = devices.attempt_login(
         attempt=Attempt.objects.get(sitting=sitting, person=person)
     )
     _as_student(client, attempt, token, headphones=False)

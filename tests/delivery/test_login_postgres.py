@@ -6,7 +6,7 @@ import time_machine
 from django.conf import settings
 from django.db import connection
 
-from delivery import services
+from delivery import attempts, devices
 from delivery.models import Attempt, AttemptStatus
 from tests.delivery.attempt_helpers import local_at, make_sitting, proctor
 
@@ -31,7 +31,7 @@ def test_login_and_start_do_not_wait_for_a_lock_on_the_sitting(world):
     """300 students of one sitting must not queue behind each other's sitting-row lock."""
     with time_machine.travel(local_at(10), tick=False):
         sitting = make_sitting(world)
-        services.attempt_release(actor=proctor(world), sitting=sitting)
+        attempts.attempt_release(actor=proctor(world), sitting=sitting)
         other = _other_connection()
         try:
             # given another transaction holding the sitting, its unit and a student row
@@ -43,8 +43,8 @@ def test_login_and_start_do_not_wait_for_a_lock_on_the_sitting(world):
             with connection.cursor() as cursor:
                 cursor.execute("SET lock_timeout = '2s'")
             # when a student logs in and starts, then the attempt's own row is all they lock
-            attempt, _token, _ = services.attempt_login(sitting=sitting, person=world.students_a[0])
-            attempt = services.attempt_start(attempt=attempt)
+            attempt, _token, _ = devices.attempt_login(sitting=sitting, person=world.students_a[0])
+            attempt = attempts.attempt_start(attempt=attempt)
             assert attempt.status == AttemptStatus.WORKING
         finally:
             other.rollback()

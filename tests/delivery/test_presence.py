@@ -142,7 +142,7 @@ def test_an_older_socket_closing_after_a_new_one_opened_is_not_a_drop(
 
 
 def test_submitted_student_dropping_gives_no_notice(working, store):  # noqa: F811
-    from delivery.services import attempt_submit
+    from delivery.attempts import attempt_submit
 
     p = presence_of(working)
     store.connect(p, conn="c1", now=T0)
@@ -172,7 +172,7 @@ def test_a_lost_student_whose_attempt_is_submitted_is_no_longer_counted_lost(
     store,  # noqa: F811
     django_capture_on_commit_callbacks,
 ):
-    from delivery.services import attempt_submit
+    from delivery.attempts import attempt_submit
 
     p = presence_of(working)
     store.connect(p, conn="c1", now=T0)

@@ -77,11 +77,11 @@ def test_room_shows_the_notice_history_after_a_reload(world, room, client):
 
 
 def test_everyone_submitted_is_unmistakable(world, room, client):
-    from delivery import services
+    from delivery import attempts
 
     for person in world.students_a:
         attempt, _ = started_attempt(world, room, person=person)
-        services.attempt_submit(attempt=attempt)
+        attempts.attempt_submit(attempt=attempt)
     response = client.get(reverse("proctor-room", args=[room.public_id]))
     assert response.context["summary"]["all_submitted"]
     assert 'id="all-submitted" role="status" hidden' not in response.content.decode()
@@ -102,9 +102,9 @@ def test_actions_release_pause_resume_add_time_reopen_and_end(world, room, clien
     )
     assert Attempt.objects.get(pk=attempt.pk).added_seconds == 600
     assert action(client, room, "end").status_code == 409  # someone is still working
-    from delivery import services
+    from delivery import attempts
 
-    services.attempt_submit(attempt=attempt)
+    attempts.attempt_submit(attempt=attempt)
     assert (
         action(client, room, "reopen", attempt=a, reason="Submitted by mistake").status_code == 200
     )
@@ -156,10 +156,10 @@ def test_room_with_300_students_takes_the_same_queries_as_with_3(world, room, cl
 
 
 def test_a_device_switch_shows_in_the_history_with_the_students_name(world, room, client):
-    from delivery import services
+    from delivery import devices
 
     attempt, _ = started_attempt(world, room)
-    services.attempt_login(attempt=attempt)  # the student logs in on another device
+    devices.attempt_login(attempt=attempt)  # the student logs in on another device
     html = client.get(reverse("proctor-room", args=[room.public_id])).content.decode()
     assert f"{attempt.person.full_name} switched device" in html
 
@@ -167,11 +167,11 @@ def test_a_device_switch_shows_in_the_history_with_the_students_name(world, room
 def test_reopen_of_a_timed_out_test_takes_minutes_from_the_room(world, room, client, ten_o_clock):
     import datetime
 
-    from delivery import services
+    from delivery import closing
 
     attempt, _ = started_attempt(world, room)
     ten_o_clock.shift(datetime.timedelta(minutes=48))
-    assert services.attempts_auto_submit_due() == 1
+    assert closing.attempts_auto_submit_due() == 1
     a = str(attempt.public_id)
     refused = action(client, room, "reopen", attempt=a, reason="Power cut")
     assert refused.status_code == 409 and refused.json()["code"] == "minutes_required"
@@ -191,14 +191,14 @@ def test_reopen_of_a_timed_out_test_takes_minutes_from_the_room(world, room, cli
 def test_state_gives_the_notices_missed_and_students_placed_since_the_page_loaded(
     world, room, client
 ):
-    from delivery import services
+    from delivery import devices
 
     state_url = reverse("proctor-state", args=[room.public_id])
     attempt, _ = started_attempt(world, room)
     first = client.get(state_url).json()
     assert len(first["rows"]) == 3 and first["notices"] == []
     # while the proctor's socket is away: a device switch, and a student placed in the sitting
-    services.attempt_login(attempt=attempt)
+    devices.attempt_login(attempt=attempt)
     late = student(world.unit)
     SittingStudent.objects.create(sitting=room, person=late)
     Notice.objects.create(

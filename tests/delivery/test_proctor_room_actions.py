@@ -9,7 +9,7 @@ import pytest
 import time_machine
 from django.urls import reverse
 
-from delivery import services
+from delivery import attempts, closing, devices, events
 from delivery.models import Attempt, AttemptStatus
 from tests.delivery.attempt_helpers import local_at, make_sitting, proctor, started_attempt
 from tests.delivery.presence_helpers import store  # noqa: F401
@@ -34,27 +34,27 @@ def room(world, ten_o_clock, store, client):  # noqa: F811
 def attempt_in(world, sitting, status: str, index: int) -> Attempt:
     """Put the index-th student of the sitting in `status` the way it happens on the day."""
     person = list(sitting.placements.order_by("pk"))[index].person
-    services.attempts_ensure(sitting=sitting)
+    attempts.attempts_ensure(sitting=sitting)
     attempt = Attempt.objects.get(sitting=sitting, person=person)
     actor = proctor(world)
     if status == "not_started":
         return attempt
     if status == "waiting":
-        return services.attempt_login(attempt=attempt)[0]
+        return devices.attempt_login(attempt=attempt)[0]
     if status == "released":
-        services.attempt_login(attempt=attempt)
-        services.attempt_release(actor=actor, sitting=sitting, person=person)
+        devices.attempt_login(attempt=attempt)
+        attempts.attempt_release(actor=actor, sitting=sitting, person=person)
         return Attempt.objects.get(pk=attempt.pk)
     if status == "absent":
-        return services.attempt_mark_absent(actor=actor, attempt=attempt)
+        return attempts.attempt_mark_absent(actor=actor, attempt=attempt)
     if status == "exempt":
         Attempt.objects.filter(pk=attempt.pk).update(status=AttemptStatus.EXEMPT)
         return Attempt.objects.get(pk=attempt.pk)
     attempt, _ = started_attempt(world, sitting, person=person)
     if status == "paused":
-        return services.attempt_pause(actor=actor, attempt=attempt)
+        return attempts.attempt_pause(actor=actor, attempt=attempt)
     if status == "submitted":
-        return services.attempt_submit(attempt=attempt)
+        return attempts.attempt_submit(attempt=attempt)
     return attempt
 
 
@@ -100,7 +100,7 @@ def test_an_exempt_student_has_no_actions(world, room, client):
 
 def test_after_the_sitting_ends_no_row_offers_an_action(world, room, client):
     submitted = attempt_in(world, room, "submitted", 0)
-    services.sitting_end(actor=proctor(world), sitting=room)
+    closing.sitting_end(actor=proctor(world), sitting=room)
     html = client.get(reverse("proctor-room", args=[room.public_id])).content.decode()
     assert visible_buttons(html, submitted) == set()
     assert 'id="sitting-actions" hidden' in html
@@ -113,7 +113,7 @@ def test_state_and_live_events_carry_the_release_flag_the_page_needs(world, room
     flags = {r["attempt"]: r["released"] for r in state["rows"]}
     assert flags[str(waiting.public_id)] is False
     assert flags[str(released.public_id)] is True
-    assert services.attempt_event(released)["released"] is True
+    assert events.attempt_event(released)["released"] is True
 
 
 @pytest.mark.parametrize("status", [*EXPECTED, "exempt"])

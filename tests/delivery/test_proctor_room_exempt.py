@@ -6,7 +6,7 @@ import pytest
 import time_machine
 from django.urls import reverse
 
-from delivery import services
+from delivery import attempts, closing, devices
 from delivery.models import Attempt, AttemptStatus
 from exams.models import Sitting, SittingProctor, SittingStudent
 from exams.preparation.assignments import assignments_sync_mandatory
@@ -98,14 +98,14 @@ def test_exempt_students_are_left_out_of_release_end_and_everyone_has_submitted(
     with time_machine.travel(local_at(10), tick=False):
         _room(client, room_a)
         _exempt(unit, head, pupils[0], subtest)
-        assert services.attempt_release(actor=proctor, sitting=room_a) == 1
+        assert attempts.attempt_release(actor=proctor, sitting=room_a) == 1
         attempt = Attempt.objects.get(sitting=room_a, person=pupils[1])
-        attempt, _ = services.attempt_login(attempt=attempt)[:2]
-        attempt = services.attempt_start(attempt=attempt)
+        attempt, _ = devices.attempt_login(attempt=attempt)[:2]
+        attempt = attempts.attempt_start(attempt=attempt)
         assert not _room(client, room_a)["summary"]["all_submitted"]  # one is still working
-        services.attempt_submit(attempt=attempt)
+        attempts.attempt_submit(attempt=attempt)
         assert _room(client, room_a)["summary"]["all_submitted"]
-        services.sitting_end(actor=proctor, sitting=room_a)
+        closing.sitting_end(actor=proctor, sitting=room_a)
     orphan = Attempt.objects.get(sitting=room_a, person=pupils[0])
     assert orphan.status != AttemptStatus.ABSENT and orphan.released_at is None
 

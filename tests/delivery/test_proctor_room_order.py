@@ -9,7 +9,7 @@ import pytest
 import time_machine
 from django.urls import reverse
 
-from delivery import services, student_auth
+from delivery import attempts, student_auth
 from delivery.models import Attempt
 from exams.models import Adjustment, AdjustmentKind, SittingStudent, Tool
 from schools.roles import Role
@@ -38,21 +38,21 @@ def _row_order(html: str) -> list[str]:
 def test_students_who_need_the_proctor_come_first_then_working_then_done(world, room, client):
     people = world.students_a + world.students_b
     _page(client, room)  # attempts are created on the first read
-    attempts = {p.pk: Attempt.objects.get(sitting=room, person=p) for p in people}
+    by_person = {p.pk: Attempt.objects.get(sitting=room, person=p) for p in people}
     working, _ = started_attempt(world, room, people[0])
     paused, _ = started_attempt(world, room, people[1])
-    services.attempt_pause(actor=proctor(world), attempt=paused)
+    attempts.attempt_pause(actor=proctor(world), attempt=paused)
     done, _ = started_attempt(world, room, people[2])
-    services.attempt_submit(attempt=done)
-    services.attempt_release(actor=proctor(world), sitting=room, person=people[3])  # not logged in
-    services.attempt_mark_absent(actor=proctor(world), attempt=attempts[people[4].pk])
+    attempts.attempt_submit(attempt=done)
+    attempts.attempt_release(actor=proctor(world), sitting=room, person=people[3])  # not logged in
+    attempts.attempt_mark_absent(actor=proctor(world), attempt=by_person[people[4].pk])
 
     statuses = [status for _attempt, status in _row_order(_page(client, room))]
 
     # paused, released but not logged in, the one not released yet; working; submitted, absent
     assert statuses == ["paused", "not_started", "not_started", "working", "submitted", "absent"]
     order = [a for a, _s in _row_order(_page(client, room))]
-    assert order[1] == str(attempts[people[3].pk].public_id)  # released comes before unreleased
+    assert order[1] == str(by_person[people[3].pk].public_id)  # released comes before unreleased
     assert order[3] == str(working.public_id)
 
 
@@ -60,7 +60,7 @@ def test_the_state_answer_keeps_the_same_order(world, room, client):
     people = world.students_a
     _page(client, room)
     done, _ = started_attempt(world, room, people[0])
-    services.attempt_submit(attempt=done)
+    attempts.attempt_submit(attempt=done)
     state = client.get(reverse("proctor-state", args=[room.public_id])).json()
     assert state["rows"][-1]["attempt"] == str(done.public_id)
     assert [r["rank"] for r in state["rows"]] == sorted(r["rank"] for r in state["rows"])
@@ -156,7 +156,7 @@ def test_the_room_lists_300_students_with_details_in_a_fixed_number_of_queries(w
 def test_a_released_student_who_has_not_logged_in_says_so(world, room, client):
     _page(client, room)
     person = world.students_a[0]
-    services.attempt_release(actor=proctor(world), sitting=room, person=person)
+    attempts.attempt_release(actor=proctor(world), sitting=room, person=person)
     html = _page(client, room)
     row = html.split(f"{person.full_name}</th>", 1)[1].split("</tr>", 1)[0]
     assert '<span class="status">Released, not logged in</span>' in row

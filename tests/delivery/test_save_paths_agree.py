@@ -20,7 +20,7 @@ from django.conf import settings
 from django.test import Client
 from django.utils import timezone
 
-from delivery import save_api, services
+from delivery import devices, save_api
 from delivery.models import Attempt, AttemptStatus, Response
 from exams.models import Item
 from tests.delivery.attempt_helpers import make_sitting
@@ -53,9 +53,9 @@ def _state(
     does (`with_device=False`: no device yet, and the request sends no token)."""
     sitting = make_sitting(world)
     now = timezone.now()
-    started = status in (AttemptStatus.WORKING, AttemptStatus.PAUSED, AttemptStatus.SUBMITTED)
+    started = status in AttemptStatus.OPEN | {AttemptStatus.SUBMITTED}
     public_id = uuid.uuid4()
-    token = services.new_device_token(attempt_public_id=public_id) if with_device else ""
+    token = devices.new_device_token(attempt_public_id=public_id) if with_device else ""
     attempt = Attempt.objects.create(
         public_id=public_id,
         sitting=sitting,
@@ -86,7 +86,7 @@ def _hold(state: State, item: int, seq: int, content) -> None:
 def _switch_device(state: State) -> None:
     """The student continues on another device; the request comes from the old one."""
     old = state.device
-    services.attempt_login(attempt=state.attempt)
+    devices.attempt_login(attempt=state.attempt)
     state.device = old
 
 
@@ -107,7 +107,7 @@ def _token_of_another_attempt(world) -> State:
         person=world.students_a[1],
         status=AttemptStatus.WORKING,
     )
-    _attempt, state.device, _replaced = services.attempt_login(attempt=other)
+    _attempt, state.device, _replaced = devices.attempt_login(attempt=other)
     return state
 
 

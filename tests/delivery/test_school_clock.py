@@ -7,7 +7,7 @@ import zoneinfo
 
 import pytest
 
-from delivery.services import release_allowed
+from delivery.attempts import release_allowed
 from delivery.student_auth import todays_sitting
 from tests.delivery.attempt_helpers import local_at, make_sitting
 

@@ -2,7 +2,7 @@ import pytest
 import time_machine
 from django.urls import reverse
 
-from delivery import services, student_auth
+from delivery import attempts, events, student_auth
 from delivery.models import Attempt, AttemptStatus, LoginCode, Notice, NoticeKind
 from exams.models import DayPassword
 from schools.roles import Role
@@ -119,7 +119,7 @@ def test_second_login_moves_the_attempt_and_tells_proctor_and_old_device(
     client, credential, sitting, world, monkeypatch
 ):
     sent = []
-    monkeypatch.setattr(services, "send_on_commit", lambda g, e: sent.append((g, e)))
+    monkeypatch.setattr(events, "send_on_commit", lambda g, e: sent.append((g, e)))
     cred, secret = credential
     first = client
     first_response = _login(
@@ -147,7 +147,7 @@ def test_waiting_student_goes_to_the_test_once_released(client, credential, sitt
     cred, secret = credential
     _login(client, username=cred.username, password=secret, day_password=DAY_PASSWORD)
     assert client.get(reverse("student-state")).json()["released"] is False
-    services.attempt_release(actor=world.staff[Role.PROCTOR], sitting=sitting)
+    attempts.attempt_release(actor=world.staff[Role.PROCTOR], sitting=sitting)
     assert client.get(reverse("student-state")).json()["released"] is True
     page = client.get(reverse("student-test"))
     assert page.status_code == 200
@@ -219,13 +219,13 @@ def test_reopened_test_tells_the_student_and_the_done_page_listens_for_it(
 
     cred, secret = credential
     _login(client, username=cred.username, password=secret, day_password=DAY_PASSWORD)
-    services.attempt_release(actor=proctor(world), sitting=sitting)
+    attempts.attempt_release(actor=proctor(world), sitting=sitting)
     client.get(reverse("student-test"))
     attempt = Attempt.objects.get(sitting=sitting, person=cred.person)
     client.post(reverse("student-submit"))
     done = client.get(reverse("student-done")).content.decode()
     assert f'data-presence-attempt="{attempt.public_id}"' in done
-    services.attempt_reopen(actor=proctor(world), attempt=attempt, reason="Wrong click")
+    attempts.attempt_reopen(actor=proctor(world), attempt=attempt, reason="Wrong click")
     page = client.get(reverse("student-test") + "?reopened=1").content.decode()
     assert 'id="exam-reopened"' in page
     assert 'id="exam-reopened"' not in client.get(reverse("student-test")).content.decode()

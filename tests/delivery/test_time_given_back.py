@@ -9,7 +9,7 @@ import pytest
 import time_machine
 from django.urls import reverse
 
-from delivery import services
+from delivery import attempts, devices
 from delivery.models import Attempt, Notice, NoticeKind, Response
 from exams.models import Item
 from provplattform.audit import AuditAction
@@ -103,7 +103,7 @@ def test_an_outage_of_another_student_is_not_found(world, room, client):
 def test_a_submitted_test_gets_no_offer_and_no_time(world, room, client):
     attempt, _ = started_attempt(world, room)
     notice = _outage(attempt, 120)
-    services.attempt_submit(attempt=attempt)
+    attempts.attempt_submit(attempt=attempt)
     assert "data-give-back" not in _row(client, room, attempt)
     assert _give_back(client, room, attempt, notice).status_code == 409
 
@@ -122,7 +122,7 @@ def test_a_device_switch_offers_the_gap_since_the_old_devices_last_save(world, r
     Response.objects.create(attempt=attempt, item=item, content="x", seq=1)
     clock.shift(datetime.timedelta(minutes=4, seconds=10))  # the old device broke
 
-    services.attempt_login(attempt=attempt)  # the student logs in on another device
+    devices.attempt_login(attempt=attempt)  # the student logs in on another device
 
     notice = Notice.objects.get(kind=NoticeKind.DEVICE_SWITCHED)
     assert notice.data["gap_seconds"] == 250
@@ -132,9 +132,9 @@ def test_a_device_switch_offers_the_gap_since_the_old_devices_last_save(world, r
 
 
 def test_a_switch_before_the_start_costs_nothing(world, room, client, clock):
-    services.attempt_release(actor=world.staff[Role.PROCTOR], sitting=room)
+    attempts.attempt_release(actor=world.staff[Role.PROCTOR], sitting=room)
     attempt = Attempt.objects.get(sitting=room, person=world.students_a[0])
-    attempt, _token, _ = services.attempt_login(attempt=attempt)
+    attempt, _token, _ = devices.attempt_login(attempt=attempt)
     clock.shift(datetime.timedelta(minutes=5))
-    services.attempt_login(attempt=attempt)
+    devices.attempt_login(attempt=attempt)
     assert Notice.objects.get(kind=NoticeKind.DEVICE_SWITCHED).data["gap_seconds"] == 0

@@ -10,7 +10,7 @@ from hypothesis import settings as hypothesis_settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, rule
 
-from delivery import services, timer
+from delivery import attempts, closing, devices, save_rule, saves, timer
 from delivery.models import Attempt, AttemptStatus, Response
 from exams.models import Item
 from tests.delivery.attempt_helpers import local_at, make_sitting, proctor
@@ -54,17 +54,17 @@ class AttemptMachine(RuleBasedStateMachine):
         self.clock = self.traveller.start()
         self.sitting = make_sitting(self.world, duration_minutes=20)
         self.person = self.sitting.placements.first().person
-        services.attempt_release(
+        attempts.attempt_release(
             actor=proctor(self.world), sitting=self.sitting, person=self.person
         )
         self.attempt = Attempt.objects.get(sitting=self.sitting, person=self.person)
-        self.attempt, self.token, _ = services.attempt_login(attempt=self.attempt)
+        self.attempt, self.token, _ = devices.attempt_login(attempt=self.attempt)
         self.items = [str(i.public_id) for i in Item.objects.filter(subtest=self.sitting.subtest)]
         self.seq = 0
         self.newest: dict[str, int] = {}
         self.max_deadline = None
         self.online = True
-        self.buffer: list[services.Save] = []
+        self.buffer: list[save_rule.Save] = []
         self.reopened_at = None
 
     def teardown(self):
@@ -76,7 +76,7 @@ class AttemptMachine(RuleBasedStateMachine):
 
     @rule()
     def start(self):
-        services.attempt_start(attempt=self.attempt)
+        attempts.attempt_start(attempt=self.attempt)
 
     @rule(seconds=st.integers(1, 900))
     def time_passes(self, seconds):
@@ -85,24 +85,24 @@ class AttemptMachine(RuleBasedStateMachine):
     @rule()
     def pause(self):
         try:
-            services.attempt_pause(actor=proctor(self.world), attempt=self.attempt)
-        except services.AttemptRefused:
+            attempts.attempt_pause(actor=proctor(self.world), attempt=self.attempt)
+        except attempts.AttemptRefused:
             assert self._reload().status != AttemptStatus.WORKING
 
     @rule()
     def resume(self):
         try:
-            services.attempt_resume(actor=proctor(self.world), attempt=self.attempt)
-        except services.AttemptRefused:
+            attempts.attempt_resume(actor=proctor(self.world), attempt=self.attempt)
+        except attempts.AttemptRefused:
             assert self._reload().status != AttemptStatus.PAUSED
 
     @rule(minutes=st.integers(1, 15))
     def add_time(self, minutes):
         try:
-            services.attempt_add_time(
+            attempts.attempt_add_time(
                 actor=proctor(self.world), attempt=self.attempt, minutes=minutes, reason="r"
             )
-        except services.AttemptRefused:
+        except attempts.AttemptRefused:
             assert self._reload().status in (AttemptStatus.SUBMITTED,)
 
     @rule()
@@ -117,13 +117,13 @@ class AttemptMachine(RuleBasedStateMachine):
 
     @rule()
     def device_switch(self):
-        self.attempt, self.token, _ = services.attempt_login(attempt=self.attempt)
+        self.attempt, self.token, _ = devices.attempt_login(attempt=self.attempt)
         self.buffer = []  # the old device's buffer is refused; the new one starts from the server
 
     @rule(index=st.integers(0, 4))
     def answer(self, index):
         self.seq += 1
-        save = services.Save(
+        save = save_rule.Save(
             item=self.items[index],
             seq=self.seq,
             content=f"v{self.seq}",
@@ -134,12 +134,12 @@ class AttemptMachine(RuleBasedStateMachine):
         else:
             self.buffer.append(save)
 
-    def _deliver(self, saves):
-        if not saves:
+    def _deliver(self, batch):
+        if not batch:
             return
         before = self._reload().status
-        result = services.responses_save(
-            attempt_public_id=self.attempt.public_id, device_token=self.token, saves=saves
+        result = saves.responses_save(
+            attempt_public_id=self.attempt.public_id, device_token=self.token, saves=batch
         )
         if before == AttemptStatus.SUBMITTED:
             assert result.refused == "submitted" and not result.acked
@@ -149,9 +149,9 @@ class AttemptMachine(RuleBasedStateMachine):
     @rule()
     def submit(self):
         try:
-            services.attempt_submit(attempt=self.attempt)
-        except services.AttemptRefused:
-            assert self._reload().status not in services.OPEN_STATUSES
+            attempts.attempt_submit(attempt=self.attempt)
+        except attempts.AttemptRefused:
+            assert self._reload().status not in AttemptStatus.OPEN
 
     @rule()
     def auto_submit(self):
@@ -161,7 +161,7 @@ class AttemptMachine(RuleBasedStateMachine):
             before.status == AttemptStatus.WORKING
             and now >= before.deadline + datetime.timedelta(seconds=GRACE)
         )
-        services.attempts_auto_submit_due()
+        closing.attempts_auto_submit_due()
         after = self._reload()
         if due:
             assert after.status == AttemptStatus.SUBMITTED and after.auto_submitted
@@ -172,10 +172,10 @@ class AttemptMachine(RuleBasedStateMachine):
     def reopen(self, minutes):
         before = self._reload()
         try:
-            services.attempt_reopen(
+            attempts.attempt_reopen(
                 actor=proctor(self.world), attempt=self.attempt, reason="r", minutes=minutes
             )
-        except services.AttemptRefused as refused:
+        except attempts.AttemptRefused as refused:
             assert before.status != AttemptStatus.SUBMITTED or (
                 refused.code == "minutes_required" and minutes is None
             )
@@ -205,9 +205,9 @@ class AttemptMachine(RuleBasedStateMachine):
         a = self._reload()
         now = datetime.datetime.now(datetime.UTC)
         if now == self.reopened_at and a.status == AttemptStatus.WORKING:
-            assert a.deadline >= now + datetime.timedelta(seconds=services.REOPEN_MIN_REMAINING_S)
+            assert a.deadline >= now + datetime.timedelta(seconds=attempts.REOPEN_MIN_REMAINING_S)
             # Earlier examples' attempts share the database and may be due; this one must not be.
-            services.attempts_auto_submit_due()
+            closing.attempts_auto_submit_due()
             assert self._reload().status == AttemptStatus.WORKING
 
     @invariant()

@@ -11,7 +11,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-from delivery import services
+from delivery import attempts
 from delivery.selectors import todays_sittings_for
 from exams.models import SittingProctor, SittingStatus, SittingStudent
 from schools.roles import Role
@@ -44,7 +44,7 @@ def test_proctor_sees_todays_sittings_with_room_time_count_and_a_link_to_the_roo
     # given a sitting today with one of three students submitted
     sitting = make_sitting(world, starts_at=local_at(9, 15))
     attempt, _ = started_attempt(world, sitting, person=world.students_a[0])
-    services.attempt_submit(attempt=attempt)
+    attempts.attempt_submit(attempt=attempt)
     client.force_login(proctor(world))
     # when
     response = dashboard(client, world)

@@ -22,7 +22,7 @@ import sys
 def seed() -> dict:
     from django.utils import timezone
 
-    from delivery.services import attempt_release
+    from delivery.attempts import attempt_release
     from delivery.student_auth import credential_issue
     from exams.day_passwords import day_password_for
     from exams.models import ItemKind

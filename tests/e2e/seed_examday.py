@@ -41,7 +41,7 @@ def seed() -> dict:
     from django.core.files.base import ContentFile
     from django.utils import timezone
 
-    from delivery.services import attempt_release
+    from delivery.attempts import attempt_release
     from delivery.student_auth import credential_issue
     from exams.day_passwords import day_password_for
     from exams.definitions.selectors import asset_url

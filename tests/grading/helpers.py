@@ -6,7 +6,7 @@ import datetime
 
 from django.utils import timezone
 
-from delivery import services as delivery
+from delivery import attempts
 from delivery.models import Attempt, AttemptStatus, Response
 from exams.models import ItemKind, Sitting, SittingStudent
 from tests.factories import ItemFactory, RoomFactory, SubtestFactory
@@ -87,4 +87,4 @@ def working_attempt(sitting, person, answers: dict | None = None) -> Attempt:
 
 
 def submitted_attempt(sitting, person, answers: dict | None = None) -> Attempt:
-    return delivery.attempt_submit(attempt=working_attempt(sitting, person, answers))
+    return attempts.attempt_submit(attempt=working_attempt(sitting, person, answers))

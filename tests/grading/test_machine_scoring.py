@@ -6,7 +6,7 @@ import datetime
 
 import pytest
 
-from delivery import services as delivery
+from delivery import attempts, closing
 from exams.definitions.key_corrections import item_key_correct
 from exams.definitions.rules import DefinitionRefused
 from grading import hooks
@@ -76,7 +76,7 @@ def test_automatic_submit_scores_as_well(world):
     attempt.started_at -= datetime.timedelta(hours=2)
     attempt.deadline -= datetime.timedelta(hours=2)
     attempt.save()
-    assert delivery.attempts_auto_submit_due() == 1
+    assert closing.attempts_auto_submit_due() == 1
     assert _points(attempt)["numeric"] == 2
 
 
@@ -137,7 +137,7 @@ def test_resubmitting_a_reopened_attempt_keeps_a_persons_score(world):
     score_save(actor=assessor, score=essay, points=2, criteria_points={}, comment="", version=0)
     attempt.status = "working"
     attempt.save()
-    delivery.attempt_submit(attempt=attempt)
+    attempts.attempt_submit(attempt=attempt)
     assert Score.objects.get(pk=essay.pk).points == 2
     assert Score.objects.filter(attempt=attempt).count() == 6
 

@@ -3,7 +3,7 @@
 import pytest
 import time_machine
 
-from delivery import services
+from delivery import attempts
 from delivery.models import AttemptStatus
 from provplattform.hooks import Hook
 from tests.delivery.attempt_helpers import local_at, make_sitting, started_attempt
@@ -61,15 +61,15 @@ def test_submit_subscribers_hear_of_every_submit_in_both_registration_styles(wor
     def named(a):
         heard.append(("named", a.status))
 
-    services.submit_subscribers.append(listed)
-    services.on_submit(named)
+    attempts.submit_subscribers.append(listed)
+    attempts.on_submit(named)
     try:
         # when the student submits
         with time_machine.travel(local_at(10, 5), tick=False):
-            services.attempt_submit(attempt=attempt)
+            attempts.attempt_submit(attempt=attempt)
     finally:
-        services.submit_subscribers.unsubscribe(listed)
-        services.submit_subscribers.unsubscribe(named)
+        attempts.submit_subscribers.unsubscribe(listed)
+        attempts.submit_subscribers.unsubscribe(named)
 
     # then both heard of it, with the attempt already submitted
     assert heard == [("listed", AttemptStatus.SUBMITTED), ("named", AttemptStatus.SUBMITTED)]

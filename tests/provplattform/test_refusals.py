@@ -9,7 +9,7 @@ from django.http import Http404, HttpResponse
 from django.test import RequestFactory
 from django.urls import reverse
 
-from delivery.services import AttemptRefused
+from delivery.attempts import AttemptRefused
 from exams.models import Room
 from exams.preparation.common import ExamRefused
 from provplattform.errors import Conflict, NotFound, Refused, get_or_not_found

@@ -12,7 +12,7 @@ import uuid
 import pytest
 from django.utils import timezone
 
-from delivery import services as delivery_services
+from delivery import devices
 from delivery.models import Attempt, AttemptStatus
 from exams.models import Programme
 from schools.roles import Role
@@ -267,8 +267,8 @@ def test_autosave_answers_another_units_attempt_like_a_random_id(client, world):
     )
     own = make_sitting(world)
     attempt = Attempt.objects.create(sitting=own, person=world.students_a[0])
-    _attempt, token, _ = delivery_services.attempt_login(attempt=attempt)
-    _attempt, _other, _ = delivery_services.attempt_login(attempt=foreign)
+    _attempt, token, _ = devices.attempt_login(attempt=attempt)
+    _attempt, _other, _ = devices.attempt_login(attempt=foreign)
     body = json.dumps({"saves": [{"item": str(uuid.uuid4()), "seq": 1, "content": "x"}]})
     answers = []
     # when they save with their own token against another unit's attempt, and a random id
