@@ -91,7 +91,7 @@ def _assign_probe(role: Role) -> Probe:
     def probe(client: Client, unit: SchoolUnit) -> HttpResponse:
         person = _unit_staff_target(unit, probe_user(client))
         return client.post(
-            f"/api/v1/school-units/{unit.public_id}/role-assignments/",
+            f"/api/v1/units/{unit.public_id}/role-assignments/",
             {"person": str(person.public_id), "role": role.value},
             content_type="application/json",
         )

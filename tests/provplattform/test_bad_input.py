@@ -125,7 +125,7 @@ def test_both_autosave_paths_parse_with_the_same_limits(content):
     ("path", "param"),
     [
         ("/units/{unit}/students/", "q"),
-        ("/api/v1/school-units/{unit}/students/", "search"),
+        ("/api/v1/units/{unit}/students/", "search"),
         ("/units/{unit}/prepare/sittings/", "room"),
     ],
 )
@@ -216,6 +216,6 @@ def test_generated_unstorable_text_in_an_api_body_is_a_400(client, world, value)
 @pytest.mark.parametrize("params", [{"limit": "9" * 25}, {"offset": "9" * 25}, {"limit": "5000"}])
 def test_a_page_beyond_any_number_is_a_page_not_an_error(client, world, params):
     client.force_login(world.staff[Role.HEAD_TEACHER])
-    response = client.get(f"/api/v1/school-units/{world.unit.public_id}/students/", params)
+    response = client.get(f"/api/v1/units/{world.unit.public_id}/students/", params)
     assert response.status_code == 200
     assert len(response.json()["results"]) <= 1000

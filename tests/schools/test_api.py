@@ -13,7 +13,7 @@ UNIT_LIST_ENDPOINTS = ["students", "staff", "teaching-groups", "role-assignments
 
 
 def _api(unit, name=""):
-    return f"/api/v1/school-units/{unit.public_id}/{name + '/' if name else ''}"
+    return f"/api/v1/units/{unit.public_id}/{name + '/' if name else ''}"
 
 
 def _ids(response) -> set[str]:
@@ -70,18 +70,18 @@ def test_list_endpoints_never_return_objects_of_other_school_units(
 @pytest.mark.parametrize("role", list(Role))
 def test_school_unit_list_shows_only_units_with_a_role(populated, client, role):
     client.force_login(populated.staff[role])
-    assert _ids(client.get("/api/v1/school-units/")) == {str(populated.unit.public_id)}
+    assert _ids(client.get("/api/v1/units/")) == {str(populated.unit.public_id)}
 
 
 def test_outsider_sees_no_unit_and_no_list(populated, client):
     client.force_login(populated.outsider)
-    assert _ids(client.get("/api/v1/school-units/")) == set()
+    assert _ids(client.get("/api/v1/units/")) == set()
     for endpoint in UNIT_LIST_ENDPOINTS:
         assert client.get(_api(populated.unit, endpoint)).status_code == 404
 
 
 def test_anonymous_is_refused(world, client):
-    assert client.get("/api/v1/school-units/").status_code == 403
+    assert client.get("/api/v1/units/").status_code == 403
 
 
 def test_student_list_has_no_civic_numbers_and_minimal_protected_data(world, client):
@@ -230,8 +230,8 @@ def test_openapi_schema_and_docs_generate(world, client):
     schema = client.get(reverse("api-schema"), {"format": "json"})
     assert schema.status_code == 200
     paths = schema.json()["paths"]
-    assert "/api/v1/school-units/{unit}/students/" in paths
-    assert "/api/v1/school-units/{unit}/role-assignments/" in paths
+    assert "/api/v1/units/{unit}/students/" in paths
+    assert "/api/v1/units/{unit}/role-assignments/" in paths
     assert client.get(reverse("api-docs")).status_code == 200
 
 

@@ -169,7 +169,7 @@ def _operations(world, subtest, own) -> list[tuple[str, str, str, object]]:
         (
             "assign a role",
             "post",
-            f"/api/v1/school-units/{world.unit.public_id}/role-assignments/",
+            f"/api/v1/units/{world.unit.public_id}/role-assignments/",
             {"person": "{id}", "role": Role.PROCTOR.value},
             "staff",
         ),

@@ -134,7 +134,7 @@ def test_a_self_promotion_through_the_api_is_refused_in_words(client, world):
     actor = world.staff[Role.TEST_ADMINISTRATOR]
     client.force_login(actor)
     response = client.post(
-        f"/api/v1/school-units/{world.unit.public_id}/role-assignments/",
+        f"/api/v1/units/{world.unit.public_id}/role-assignments/",
         {"person": str(actor.person.public_id), "role": Role.HEAD_TEACHER.value},
         content_type="application/json",
     )
