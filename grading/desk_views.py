@@ -19,7 +19,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from grading import desk_selectors as sel
-from grading import desk_services
+from grading import desk_services, scoring_services
 from grading.anonymity import student_code
 from grading.models import ScoreSource
 from provplattform.errors import Conflict, NotFound, Refused
@@ -136,7 +136,9 @@ def desk_response(request: HttpRequest, unit, score) -> HttpResponse:
     status, error = 200, ""
     if request.method == "POST":
         try:
-            desk_services.desk_score_save(actor=request.user, score=target, **score_form(request))
+            scoring_services.score_save(
+                actor=request.user, score=target, school_unit=school_unit, **score_form(request)
+            )
         except Conflict:
             target.refresh_from_db()
             status = 409
@@ -212,9 +214,10 @@ def desk_batch_entry(request: HttpRequest, unit) -> HttpResponse:
             if view.score.points is not None and str(view.score.points) == value:
                 continue
             try:
-                desk_services.desk_score_save(
+                scoring_services.score_save(
                     actor=request.user,
                     score=view.score,
+                    school_unit=school_unit,
                     points=value,
                     criteria_points=None,
                     comment=view.score.comment,
