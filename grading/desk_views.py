@@ -8,6 +8,7 @@ through the API without a reload and adds the keyboard.
 from __future__ import annotations
 
 import functools
+from typing import TYPE_CHECKING, cast
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -26,6 +27,9 @@ from provplattform.errors import Conflict, NotFound, Refused
 from schools.roles import Capability
 from schools.selectors import access_school_unit, capabilities_at
 
+if TYPE_CHECKING:
+    from schools.models import User
+
 
 def refusals_as_pages(view):
     """NotFound is the 404 page, as for a missing object; other refusals are shown by the view."""
@@ -38,6 +42,11 @@ def refusals_as_pages(view):
             raise Http404(str(exc)) from exc
 
     return login_required(wrapper)
+
+
+def _actor(request: HttpRequest) -> User:
+    """The signed-in user (every view here is behind login_required)."""
+    return cast("User", request.user)
 
 
 def _unit(request: HttpRequest, unit, capability=Capability.ASSESS):
@@ -137,7 +146,7 @@ def desk_response(request: HttpRequest, unit, score) -> HttpResponse:
     if request.method == "POST":
         try:
             scoring_services.score_save(
-                actor=request.user, score=target, school_unit=school_unit, **score_form(request)
+                actor=_actor(request), score=target, school_unit=school_unit, **score_form(request)
             )
         except Conflict:
             target.refresh_from_db()
@@ -173,7 +182,7 @@ def desk_flag(request: HttpRequest, unit, score) -> HttpResponse:
     school_unit = _unit(request, unit)
     target = sel.access_assigned_score(user=request.user, school_unit=school_unit, public_id=score)
     desk_services.score_flag_set(
-        actor=request.user, score=target, flagged=request.POST.get("flagged") == "1"
+        actor=_actor(request), score=target, flagged=request.POST.get("flagged") == "1"
     )
     url = reverse("grading-desk-response", args=[school_unit.public_id, target.public_id])
     query = sel.QueueFilter.from_params(request.GET).as_query()
@@ -215,7 +224,7 @@ def desk_batch_entry(request: HttpRequest, unit) -> HttpResponse:
                 continue
             try:
                 scoring_services.score_save(
-                    actor=request.user,
+                    actor=_actor(request),
                     score=view.score,
                     school_unit=school_unit,
                     points=value,
@@ -270,7 +279,7 @@ def desk_override(request: HttpRequest, unit, score) -> HttpResponse:
     if request.method == "POST":
         try:
             desk_services.score_override(
-                actor=request.user,
+                actor=_actor(request),
                 score=target,
                 points=request.POST.get("points"),
                 reason=request.POST.get("reason", ""),
