@@ -9,8 +9,8 @@ organisers' units with their own submitted attempts, scores and assignments (hal
    transaction, the pure core, the bulk insert, the audit row), timed end to end; then, in the
    same run, a bare bulk insert of exactly the same assignment rows (rolled back) as the baseline.
 2. Score saves: a uvicorn server (2 workers) and N concurrent assessors, each logged in with its
-   own session, saving its own assigned responses over HTTP (POST with the version, as the desk
-   does) with a short think time between saves. Afterwards every acknowledged save is checked
+   own session, saving its own assigned responses over HTTP (PUT with the version, as the desk's
+   page does) with a short think time between saves. Afterwards every acknowledged save is checked
    against the database (`lost`).
 The last line is one JSON object.
 """
@@ -305,7 +305,7 @@ async def assessor(port, unit, session, scores, stop_at, think_s, stats: Stats, 
         points = rng.randint(0, 1)
         body = json.dumps({"points": points, "comment": "", "version": versions[score]}).encode()
         raw = (
-            f"POST /api/v1/units/{unit}/grading/scores/{score}/ HTTP/1.1\r\n"
+            f"PUT /api/v1/units/{unit}/desk/scores/{score}/ HTTP/1.1\r\n"
             f"Host: 127.0.0.1:{port}\r\nContent-Type: application/json\r\n"
             f"Cookie: sessionid={cookie}; csrftoken={csrf}\r\nX-CSRFToken: {csrf}\r\n"
             f"Content-Length: {len(body)}\r\n\r\n"
@@ -365,9 +365,10 @@ def main() -> None:
     parser.add_argument("--other-organisers", type=int, default=3)
     parser.add_argument("--seconds", type=float, default=10.0)
     parser.add_argument("--think-ms", type=float, default=250.0)
+    parser.add_argument("--database", default=DB_NAME, help="dropped and created afresh")
     args = parser.parse_args()
 
-    url = common.recreate_database(DB_NAME)
+    url = common.recreate_database(args.database)
     env = common.bench_env(url, DB_CONN_MAX_AGE="0")
     os.environ.update(env)
     common.manage(env, "migrate", "--noinput")

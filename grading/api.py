@@ -1,19 +1,20 @@
-"""REST API of grading: distribution, completeness and the assessor's score save.
+"""REST API of grading: distribution and completeness (an assessor's score save is the desk's,
+grading.desk_api).
 
 Thin: scope, validate, call a service. Every path starts with the school unit; a unit where the
-caller lacks the capability answers 404, as does any object of another unit (and any score not
-assigned to the caller). Refusals are mapped once by provplattform.api_errors.
+caller lacks the capability answers 404, as does any object of another unit. Refusals are
+mapped once by provplattform.api_errors.
 """
 
 from __future__ import annotations
 
-from drf_spectacular.utils import extend_schema, inline_serializer
+from drf_spectacular.utils import extend_schema
 from rest_framework import permissions, serializers, status
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from grading import distribution_services, scoring_services, selectors
-from grading.models import DistributionMode, OwnGroups, Score
+from grading import distribution_services, selectors
+from grading.models import DistributionMode, OwnGroups
 from schools.roles import Capability
 
 LEAD = Capability.PREPARE_GRADING
@@ -108,21 +109,6 @@ class GradingUnassessedSerializer(serializers.Serializer):
 
 class GradingDueDateSerializer(serializers.Serializer):
     due_date = serializers.DateField(allow_null=True)
-
-
-class GradingScoreSerializer(serializers.Serializer):
-    id = serializers.UUIDField(source="public_id", read_only=True)
-    item = serializers.CharField(source="item.identifier", read_only=True)
-    points = serializers.IntegerField(allow_null=True)
-    criteria_points = serializers.DictField(child=serializers.IntegerField(), required=False)
-    comment = serializers.CharField(allow_blank=True, required=False, max_length=5000)
-    source = serializers.CharField(read_only=True)  # type: ignore[assignment]  # a field, not Field.source
-    version = serializers.IntegerField()
-    assessed_at = serializers.DateTimeField(read_only=True, allow_null=True)
-
-
-class GradingScoreConflictSerializer(GradingRefusalSerializer):
-    current = GradingScoreSerializer()
 
 
 # --- views ------------------------------------------------------------------------------------
@@ -315,73 +301,3 @@ class DueDateView(GradingView):
             due_date=body.validated_data["due_date"],
         )
         return Response(GradingDueDateSerializer(plan).data)
-
-
-class ScoreView(GradingView):
-    """One score assigned to the caller: read it, or save it with the version it was read at."""
-
-    capability = Capability.ASSESS
-
-    def score(self, request, unit, score):
-        school_unit = self.unit(request, unit)
-        return selectors.access_assigned_score(
-            user=request.user, school_unit=school_unit, public_id=score
-        )
-
-    @extend_schema(
-        summary="A score assigned to the caller",
-        responses={200: GradingScoreSerializer, 404: GradingRefusalSerializer},
-    )
-    def get(self, request, unit, score):
-        return Response(GradingScoreSerializer(self.score(request, unit, score)).data)
-
-    @extend_schema(
-        summary="Save a score (optimistic locking: a stale version answers 409 with the newer one)",
-        request=inline_serializer(
-            "GradingScoreSave",
-            {
-                "points": serializers.IntegerField(allow_null=True),
-                "criteria_points": serializers.DictField(
-                    child=serializers.IntegerField(), required=False
-                ),
-                "comment": serializers.CharField(allow_blank=True, required=False),
-                "version": serializers.IntegerField(),
-            },
-        ),
-        responses={
-            200: GradingScoreSerializer,
-            400: GradingRefusalSerializer,
-            404: GradingRefusalSerializer,
-            409: GradingScoreConflictSerializer,
-        },
-    )
-    def post(self, request, unit, score):
-        school_unit = self.unit(request, unit)
-        body = GradingScoreSerializer(data=request.data)
-        if not body.is_valid():
-            # Someone else's score is not found, whatever the body says.
-            selectors.access_assigned_score(
-                user=request.user, school_unit=school_unit, public_id=score
-            )
-            raise serializers.ValidationError(body.errors)
-        data = body.validated_data
-        try:
-            saved = scoring_services.score_save(
-                actor=request.user,
-                score=Score(public_id=score),
-                points=data["points"],
-                criteria_points=data.get("criteria_points") or {},
-                comment=data.get("comment", ""),
-                version=data["version"],
-                school_unit=school_unit,
-            )
-        except scoring_services.ScoreConflict as conflict:
-            return Response(
-                {
-                    "detail": str(conflict),
-                    "code": conflict.code,
-                    "current": GradingScoreSerializer(conflict.current).data,
-                },
-                status=status.HTTP_409_CONFLICT,
-            )
-        return Response(GradingScoreSerializer(saved).data)

@@ -18,5 +18,4 @@ urlpatterns: list = [
     ),
     path(f"{S}unassessed/", api.UnassessedView.as_view(), name="api-grading-unassessed"),
     path(f"{S}due-date/", api.DueDateView.as_view(), name="api-grading-due-date"),
-    path(f"{U}scores/<uuid:score>/", api.ScoreView.as_view(), name="api-grading-score"),
 ]

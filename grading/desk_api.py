@@ -1,7 +1,9 @@
 """REST API of the assessor's desk (thin: scope, validate, call a service).
 
 Only the assessor a response is assigned to reads or scores it: anyone else, at any unit, gets
-404 as for a missing one. A save with a stale version answers 409 with the newer score.
+404 as for a missing one. A save with a stale version answers 409 with the newer score. On
+PostgreSQL the save (PUT of one score) is usually answered by grading.score_route, in front of
+Django, which hands any request it cannot acknowledge itself to DeskScoreView below.
 """
 
 from __future__ import annotations
@@ -13,20 +15,27 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from grading import desk_selectors as sel
-from grading import desk_services
+from grading import desk_services, scoring_services
 from grading.anonymity import student_code
 from grading.models import Score
-from provplattform.errors import Conflict
 from schools.roles import Capability
 from schools.selectors import access_school_unit
 
 
 class DeskView(APIView):
+    """The shape of every desk and second-marking operation: the unit where the caller holds
+    `capability` (404 otherwise), then a validated body."""
+
     permission_classes = [permissions.IsAuthenticated]
     capability: Capability = Capability.ASSESS
 
     def unit(self, request, unit):
         return access_school_unit(user=request.user, public_id=unit, capability=self.capability)
+
+    def valid(self, request, serializer_class: type[serializers.Serializer]) -> dict:
+        body = serializer_class(data=request.data)
+        body.is_valid(raise_exception=True)
+        return dict(body.validated_data)
 
 
 class DeskRefusalSerializer(serializers.Serializer):
@@ -132,29 +141,28 @@ class DeskScoreView(DeskView):
     )
     def put(self, request, unit, score):
         school_unit = self.unit(request, unit)
-        target = sel.access_assigned_score(
-            user=request.user, school_unit=school_unit, public_id=score
-        )
         body = DeskScoreSaveSerializer(data=request.data)
-        body.is_valid(raise_exception=True)
+        if not body.is_valid():
+            # Someone else's score is not found, whatever the body says.
+            sel.access_assigned_score(user=request.user, school_unit=school_unit, public_id=score)
+            raise serializers.ValidationError(body.errors)
+        data = body.validated_data
         try:
-            saved = desk_services.desk_score_save(
+            saved = scoring_services.score_save(
                 actor=request.user,
-                score=target,
-                points=body.validated_data.get("points"),
-                criteria_points=body.validated_data.get("criteria_points"),
-                comment=body.validated_data.get("comment", ""),
-                version=body.validated_data["version"],
+                score=Score(public_id=score),
+                points=data.get("points"),
+                criteria_points=data.get("criteria_points"),
+                comment=data.get("comment", ""),
+                version=data["version"],
+                school_unit=school_unit,
             )
-        except Conflict as exc:
-            current = Score.objects.select_related("item__subtest", "attempt__person").get(
-                pk=target.pk
-            )
+        except scoring_services.ScoreConflict as conflict:
             return Response(
                 {
-                    "detail": str(exc),
-                    "code": exc.code,
-                    "current": DeskScoreSerializer(current).data,
+                    "detail": str(conflict),
+                    "code": conflict.code,
+                    "current": DeskScoreSerializer(conflict.current).data,
                 },
                 status=409,
             )
@@ -172,10 +180,9 @@ class DeskScoreFlagView(DeskView):
         target = sel.access_assigned_score(
             user=request.user, school_unit=school_unit, public_id=score
         )
-        body = DeskFlagSerializer(data=request.data)
-        body.is_valid(raise_exception=True)
+        body = self.valid(request, DeskFlagSerializer)
         flagged = desk_services.score_flag_set(
-            actor=request.user, score=target, flagged=body.validated_data["flagged"]
+            actor=request.user, score=target, flagged=body["flagged"]
         )
         return Response({"flagged": flagged})
 
@@ -198,9 +205,6 @@ class MachineScoreOverrideView(DeskView):
         target = sel.access_overridable_score(
             user=request.user, school_unit=school_unit, public_id=score
         )
-        body = DeskOverrideSerializer(data=request.data)
-        body.is_valid(raise_exception=True)
-        saved = desk_services.score_override(
-            actor=request.user, score=target, **body.validated_data
-        )
+        body = self.valid(request, DeskOverrideSerializer)
+        saved = desk_services.score_override(actor=request.user, score=target, **body)
         return Response(DeskScoreSerializer(saved).data)

@@ -11,7 +11,7 @@ import uuid
 from dataclasses import dataclass, field
 
 from django.core.exceptions import ValidationError
-from django.db.models import Exists, OuterRef, QuerySet
+from django.db.models import Count, Exists, OuterRef, Q, QuerySet
 
 from delivery.models import Response
 from exams.models import Item, ItemKind
@@ -99,9 +99,10 @@ def desk_queue(*, user, school_unit: SchoolUnit, filters: QueueFilter | None = N
 
 def desk_progress(*, user, school_unit: SchoolUnit) -> dict:
     """{"assessed": 34, "total": 120} over the whole queue, whatever the filter."""
-    qs = assigned_scores(user=user, school_unit=school_unit)
-    total = qs.count()
-    return {"assessed": qs.filter(points__isnull=False).count(), "total": total}
+    counts = assigned_scores(user=user, school_unit=school_unit).aggregate(
+        total=Count("pk"), assessed=Count("pk", filter=Q(points__isnull=False))
+    )
+    return {"assessed": counts["assessed"], "total": counts["total"]}
 
 
 def desk_items(*, user, school_unit: SchoolUnit) -> QuerySet:

@@ -8,6 +8,7 @@ through the API without a reload and adds the keyboard.
 from __future__ import annotations
 
 import functools
+from typing import TYPE_CHECKING, cast
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -19,12 +20,15 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from grading import desk_selectors as sel
-from grading import desk_services
+from grading import desk_services, scoring_services
 from grading.anonymity import student_code
 from grading.models import ScoreSource
 from provplattform.errors import Conflict, NotFound, Refused
 from schools.roles import Capability
 from schools.selectors import access_school_unit, capabilities_at
+
+if TYPE_CHECKING:
+    from schools.models import User
 
 
 def refusals_as_pages(view):
@@ -38,6 +42,11 @@ def refusals_as_pages(view):
             raise Http404(str(exc)) from exc
 
     return login_required(wrapper)
+
+
+def _actor(request: HttpRequest) -> User:
+    """The signed-in user (every view here is behind login_required)."""
+    return cast("User", request.user)
 
 
 def _unit(request: HttpRequest, unit, capability=Capability.ASSESS):
@@ -136,7 +145,9 @@ def desk_response(request: HttpRequest, unit, score) -> HttpResponse:
     status, error = 200, ""
     if request.method == "POST":
         try:
-            desk_services.desk_score_save(actor=request.user, score=target, **score_form(request))
+            scoring_services.score_save(
+                actor=_actor(request), score=target, school_unit=school_unit, **score_form(request)
+            )
         except Conflict:
             target.refresh_from_db()
             status = 409
@@ -171,7 +182,7 @@ def desk_flag(request: HttpRequest, unit, score) -> HttpResponse:
     school_unit = _unit(request, unit)
     target = sel.access_assigned_score(user=request.user, school_unit=school_unit, public_id=score)
     desk_services.score_flag_set(
-        actor=request.user, score=target, flagged=request.POST.get("flagged") == "1"
+        actor=_actor(request), score=target, flagged=request.POST.get("flagged") == "1"
     )
     url = reverse("grading-desk-response", args=[school_unit.public_id, target.public_id])
     query = sel.QueueFilter.from_params(request.GET).as_query()
@@ -212,9 +223,10 @@ def desk_batch_entry(request: HttpRequest, unit) -> HttpResponse:
             if view.score.points is not None and str(view.score.points) == value:
                 continue
             try:
-                desk_services.desk_score_save(
-                    actor=request.user,
+                scoring_services.score_save(
+                    actor=_actor(request),
                     score=view.score,
+                    school_unit=school_unit,
                     points=value,
                     criteria_points=None,
                     comment=view.score.comment,
@@ -267,7 +279,7 @@ def desk_override(request: HttpRequest, unit, score) -> HttpResponse:
     if request.method == "POST":
         try:
             desk_services.score_override(
-                actor=request.user,
+                actor=_actor(request),
                 score=target,
                 points=request.POST.get("points"),
                 reason=request.POST.get("reason", ""),

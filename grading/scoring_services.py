@@ -14,7 +14,7 @@ Invariants:
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
@@ -24,6 +24,7 @@ from django.utils.translation import gettext as _
 from delivery.models import Attempt, AttemptStatus, Response
 from exams.definitions.scoring import score_item
 from exams.models import Item
+from grading.criteria import criteria_of
 from grading.distribution_services import plan_add_newcomers
 from grading.hooks import scores_changed_notify
 from grading.models import Score, ScoreSource
@@ -32,6 +33,9 @@ from provplattform.errors import Conflict, NotFound, Refused
 from schools.models import SchoolUnit
 from schools.roles import Capability
 from schools.selectors import scope_to_school_units
+
+if TYPE_CHECKING:
+    from schools.models import User
 
 MAX_COMMENT = 5000
 
@@ -190,35 +194,101 @@ def on_item_key_corrected(*, actor, item: Item, reason: str, **_: Any) -> None:
 # --- a person's save ------------------------------------------------------------------------
 
 
-def _clean_criteria(criteria_points: Any) -> dict[str, int]:
-    if not criteria_points:
-        return {}
-    if not isinstance(criteria_points, dict):
-        raise Refused(_("Give points per criterion as whole numbers."), code="bad_criteria")
-    clean: dict[str, int] = {}
-    for key, value in criteria_points.items():
-        if isinstance(value, bool) or not isinstance(value, int) or value < 0:
-            raise Refused(_("Give points per criterion as whole numbers."), code="bad_criteria")
-        clean[str(key)[:60]] = value
-    return clean
+class ScoreRefused(Refused):
+    code = "score_refused"
+
+
+def _refused(message: str, code: str) -> ScoreRefused:
+    return ScoreRefused(message, code=code)
+
+
+def points_checked(
+    *, score_item: Item, points: Any, criteria_points: dict | None
+) -> tuple[int, dict[str, int]]:
+    """Validated (points, criteria_points) for an item: whole points from 0 to the maximum,
+    per criterion where the item's guide has criteria (the item's points are then their sum).
+    Criteria the guide does not name are refused, for an item without criteria too."""
+    if not isinstance(criteria_points or {}, dict):
+        raise _refused(_("Give points per criterion as whole numbers."), "bad_criteria")
+    criteria = criteria_of(score_item.scoring_criteria, max_points=score_item.max_points)
+    given = {str(k): v for k, v in (criteria_points or {}).items()}
+    unknown = set(given) - {c.key for c in criteria}
+    if unknown:
+        raise _refused(
+            _("Unknown criterion: %s.") % ", ".join(sorted(unknown)), "unknown_criterion"
+        )
+    if criteria and given:
+        checked: dict[str, int] = {}
+        for criterion in criteria:
+            if criterion.key not in given:
+                raise _refused(_("Give points for every criterion."), "criteria_missing")
+            checked[criterion.key] = whole_points(given[criterion.key], criterion.max_points)
+        total = sum(checked.values())
+        if points not in (None, "") and whole_points(points, score_item.max_points) != total:
+            raise _refused(_("The points must be the sum of the criteria's points."), "bad_sum")
+        return total, checked
+    return whole_points(points, score_item.max_points), {}
+
+
+def whole_points(value: Any, maximum: int) -> int:
+    if value is None or value == "":
+        raise _refused(_("Give the points."), "points_required")
+    if isinstance(value, bool):
+        raise _refused(_("Points must be a whole number."), "bad_points")
+    try:
+        number = int(str(value).strip()) if not isinstance(value, int) else value
+    except (TypeError, ValueError) as exc:
+        raise _refused(_("Points must be a whole number."), "bad_points") from exc
+    if not 0 <= number <= maximum:
+        raise _refused(
+            _("Points must be between 0 and %(max)s.") % {"max": maximum}, "points_out_of_range"
+        )
+    return number
+
+
+def version_checked(value: Any) -> int:
+    """The version a form or request was read at, as a number."""
+    if isinstance(value, bool):
+        raise _refused(_("The form is out of date; reload the response."), "bad_version")
+    try:
+        return int(value)
+    except (TypeError, ValueError) as exc:
+        raise _refused(_("The form is out of date; reload the response."), "bad_version") from exc
+
+
+def save_refusal(*, source: str, version: int, expected: int) -> str | None:
+    """Why a person's save of a score in this state is refused before its points are looked at:
+    "machine" (a machine score changes only by an override with a reason), "decided" (the lead
+    decided it after second marking), "conflict" (saved by someone else since), or None."""
+    if source == ScoreSource.MACHINE:
+        return "machine"
+    if source == ScoreSource.DECIDED:
+        return "decided"
+    if expected != version:
+        return "conflict"
+    return None
 
 
 def score_save(
     *,
-    actor,
+    actor: User,
     score: Score,
-    points: int | None,
+    points: Any,
     criteria_points: dict | None,
     comment: str,
-    version: int,
-    school_unit=None,
+    version: Any,
+    school_unit: SchoolUnit | None = None,
 ) -> Score:
     """An assessor's save of a score assigned to them (`score` may be unsaved, naming the score
-    by its public id).
+    by its public id). The one write of a person's score, whoever calls it.
 
     Anyone but the assigned assessor (who still holds ASSESS at the unit) gets NotFound, exactly
-    as for a missing score. A save based on an older version is refused with ScoreConflict
-    carrying the score as it now stands, so two people never silently overwrite each other.
+    as for a missing score. A machine score is refused (it is overridden, with a reason:
+    `desk_services.score_override`), and so is a score the lead decided after second marking.
+    A save based on an older version is refused with ScoreConflict carrying the score as it now
+    stands, so two people never silently overwrite each other. Points go from 0 to the item's
+    maximum, per criterion where the item's guide has criteria (`points_checked`). Audited
+    (`score.save`, from and to); the results hear of it after commit.
     """
     person_id = getattr(actor, "person_id", None)
     if person_id is None:
@@ -238,36 +308,33 @@ def score_save(
         try:
             score = (
                 scoped.select_for_update(of=("self",))
-                .select_related("item", "attempt__sitting__school_unit")
+                .select_related("item__subtest", "attempt__sitting__school_unit", "attempt__person")
                 .get()
             )
         except (Score.DoesNotExist, ValidationError, ValueError) as exc:
             raise NotFound() from exc
         unit = score.attempt.sitting.school_unit
-        if int(version) != score.version:
+        refusal = save_refusal(
+            source=score.source, version=score.version, expected=version_checked(version)
+        )
+        if refusal == "machine":
+            raise _refused(
+                _("A machine score is changed by overriding it, with a reason."), "machine_score"
+            )
+        if refusal == "decided":
+            raise _refused(_("The lead decided this score after second marking."), "decided")
+        if refusal == "conflict":
             raise ScoreConflict(
                 _("Someone else saved this score in the meantime; the newer score is shown."),
                 current=score,
             )
-        criteria = _clean_criteria(criteria_points)
-        if points is None and criteria:
-            points = sum(criteria.values())
-        if points is None:
-            raise Refused(_("Give the points."), code="points_required")
-        if isinstance(points, bool) or not isinstance(points, int):
-            raise Refused(_("Give the points as a whole number."), code="bad_points")
-        if not 0 <= points <= score.item.max_points:
-            raise Refused(
-                _("Give between 0 and %(max)s points.") % {"max": score.item.max_points},
-                code="points_out_of_range",
-            )
-        if criteria and sum(criteria.values()) != points:
-            raise Refused(_("The criteria points do not add up to the points."), code="bad_sum")
-        comment = (comment or "")[:MAX_COMMENT]
+        points, criteria = points_checked(
+            score_item=score.item, points=points, criteria_points=criteria_points
+        )
         before = score_state(score)
         score.points = points
         score.criteria_points = criteria
-        score.comment = comment
+        score.comment = (comment or "")[:MAX_COMMENT]
         score.source = ScoreSource.PERSON
         score.assessed_by = actor
         score.assessed_at = timezone.now()

@@ -26,9 +26,9 @@ from django.utils.translation import gettext as _
 
 from exams.models import Item, Subtest
 from grading.agreement import Agreement, Weights, agreement_of
-from grading.desk_services import ScoreRefused, points_checked
 from grading.hooks import scores_changed_notify
 from grading.models import GradingAssignment, Score, ScoreSource, SecondMarking
+from grading.scoring_services import ScoreRefused, points_checked
 from grading.selectors import eligible_assessors
 from provplattform.audit import AuditAction, audit_record
 from provplattform.errors import Conflict, NotFound, Refused

@@ -126,9 +126,7 @@ class MySecondMarkingView(DeskView):
         target = sel.access_my_second_marking(
             user=request.user, school_unit=school_unit, public_id=marking
         )
-        body = SecondSaveSerializer(data=request.data)
-        body.is_valid(raise_exception=True)
-        data = body.validated_data
+        data = self.valid(request, SecondSaveSerializer)
         saved = svc.second_marking_save(
             actor=request.user,
             marking=target,
@@ -154,9 +152,7 @@ class SampleView(DeskView):
     )
     def post(self, request, unit):
         school_unit = self.unit(request, unit)
-        body = SampleSerializer(data=request.data)
-        body.is_valid(raise_exception=True)
-        data = body.validated_data
+        data = self.valid(request, SampleSerializer)
         subtest = access_subtest(school_unit=school_unit, public_id=data["subtest"])
         wanted = {str(a) for a in data["assessors"]}
         assessors = [p for p in eligible_assessors(school_unit=school_unit)
@@ -253,7 +249,6 @@ class DecideView(DeskView):
         target = sel.access_unit_second_marking(
             user=request.user, school_unit=school_unit, public_id=marking
         )
-        body = DecideSerializer(data=request.data)
-        body.is_valid(raise_exception=True)
-        score = svc.second_marking_decide(actor=request.user, marking=target, **body.validated_data)
+        body = self.valid(request, DecideSerializer)
+        score = svc.second_marking_decide(actor=request.user, marking=target, **body)
         return Response(DeskScoreSerializer(score).data)

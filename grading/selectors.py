@@ -14,7 +14,6 @@ from django.db.models.functions import Coalesce
 from delivery.models import AttemptStatus
 from exams.models import Item, ItemKind, Sitting, Subtest
 from grading.models import GradingAssignment, GradingPlan, Score
-from provplattform.errors import NotFound
 from provplattform.lookup import get_by_public_id
 from schools.models import Person, SchoolUnit, SchoolUnitUserObjectPermission, TeachingGroup
 from schools.roles import Capability
@@ -264,17 +263,3 @@ def plans_due(*, school_unit: SchoolUnit, today: datetime.date) -> list[dict]:
         if plan.due_date >= today or left:
             rows.append({"plan": plan, "left": left, "overdue": plan.due_date < today})
     return rows
-
-
-def access_assigned_score(*, user, school_unit: SchoolUnit, public_id) -> Score:
-    """A score assigned to the user at the unit; NotFound for any other (also for the lead)."""
-    person_id = getattr(user, "person_id", None)
-    if person_id is None:
-        raise NotFound()
-    return get_by_public_id(
-        Score.objects.select_related("item", "attempt__sitting").filter(
-            grading_assignment__assessor_id=person_id,
-            grading_assignment__plan__school_unit=school_unit,
-        ),
-        public_id,
-    )

@@ -11,14 +11,16 @@ from channels.security.websocket import AllowedHostsOriginValidator  # noqa: E40
 
 from delivery.consumers import database_guard  # noqa: E402
 from delivery.save_api import with_save_route  # noqa: E402
+from grading.score_route import with_score_route  # noqa: E402
 from provplattform.routing import websocket_urlpatterns  # noqa: E402
 from provplattform.shutdown import with_lifespan  # noqa: E402
 
 application = with_lifespan(
     ProtocolTypeRouter(
         {
-            # On PostgreSQL the autosave path is answered before Django's middleware stack.
-            "http": with_save_route(django_asgi_app),
+            # On PostgreSQL the autosave and the score save are answered before Django's
+            # middleware stack.
+            "http": with_score_route(with_save_route(django_asgi_app)),
             # A socket opened while the database is away is asked to reconnect (close 1013).
             "websocket": database_guard(
                 AllowedHostsOriginValidator(AuthMiddlewareStack(URLRouter(websocket_urlpatterns)))

@@ -183,6 +183,8 @@ CELERY_BEAT_SCHEDULE["results-remove-expired-exports"] = {
 }
 # Norwegian programme: up to this many points above a concern threshold is "just above".
 RESULTS_JUST_ABOVE_POINTS = env_int("RESULTS_JUST_ABOVE_POINTS", 2)
+# A burst of score changes waits this long before its one recomputation (results.dirty).
+RESULTS_RECOMPUTE_DELAY_S = env_float("RESULTS_RECOMPUTE_DELAY_S", 1.0)
 CELERY_BEAT_SCHEDULE["grading-reminders"] = {
     "task": "grading.tasks.send_reminders",
     "schedule": 6 * 3600.0,
@@ -361,6 +363,8 @@ DELIVERY_SAVE_STATEMENT_S = env_float("DELIVERY_SAVE_STATEMENT_S", 5.0)
 # On PostgreSQL saves are answered by the ASGI route in front of Django; false sends them through
 # the Django view instead (the ORM path: same rule, same answers; the fault tests use both).
 DELIVERY_SAVE_FAST_PATH = env_bool("DELIVERY_SAVE_FAST_PATH", True)
+# The assessor's score save answered in front of Django on PostgreSQL (grading.score_route).
+GRADING_SAVE_FAST_PATH = env_bool("GRADING_SAVE_FAST_PATH", True)
 # HTTP requests Django handles at once per web process (each holds a database connection).
 WEB_MAX_CONCURRENT_REQUESTS = env_int("WEB_MAX_CONCURRENT_REQUESTS", 12)
 # How plain HTTP reaches Django inside the ASGI server (provplattform.sync_http): "threadpool",

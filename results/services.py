@@ -3,7 +3,8 @@
 `results_compute` is the only writer of SubtestResult and TestResult. It reads the scores in one
 GROUP BY per test, hands the sums to the pure core (`results.computation`) and writes back only the
 rows that changed, under a new results version. A correction (a score, a late oral entry, a key
-correction rescoring) reaches it through `grading.hooks.on_scores_changed`, after commit.
+correction rescoring) reaches it through `grading.hooks.on_scores_changed`, after commit, as a
+mark on the students (results.dirty) and one queued recomputation per burst of changes.
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ from grading.models import SubtestEntry
 from provplattform.audit import AuditAction, audit_record
 from provplattform.logs import warn_every
 from results import computation as core
-from results import writer
+from results import dirty, writer
 from results.models import ResultSet, SubtestResult, TestResult
 from schools.models import SchoolUnit
 
@@ -222,18 +223,19 @@ def results_compute(
 
 
 def on_scores_changed(*, school_unit_id: int, subtest_ids, person_ids) -> None:
-    """grading.hooks subscriber: recompute the affected students after the score write commits."""
+    """grading.hooks subscriber, after a score write committed: mark the students' results out
+    of date (results.dirty queues one recomputation per burst of changes); without Redis, queue
+    the recomputation of each affected test directly. Never computes here while a queue is up."""
+    if dirty.mark(school_unit_id=school_unit_id, subtest_ids=subtest_ids, person_ids=person_ids):
+        return
     from results.tasks import recompute  # noqa: PLC0415 - tasks import this module: a cycle
 
     test_ids = sorted(
         set(Subtest.objects.filter(id__in=subtest_ids).values_list("test_id", flat=True))
     )
-    persons = list(person_ids)
     for test_id in test_ids:
-        transaction.on_commit(
-            lambda t=test_id: _recompute_soon(
-                recompute, school_unit_id=school_unit_id, test_id=t, person_ids=persons
-            )
+        _recompute_soon(
+            recompute, school_unit_id=school_unit_id, test_id=test_id, person_ids=list(person_ids)
         )
 
 

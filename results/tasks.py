@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from celery import shared_task
 
-from exams.models import TestDefinition
+from exams.models import Subtest, TestDefinition
+from results import dirty
 from results.jobs import expired_jobs_remove, export_job_run
 from results.services import results_compute
 from schools.models import SchoolUnit
@@ -20,6 +21,17 @@ def recompute(*, school_unit_id: int, test_id: int, person_ids: list[int] | None
         reason="scores changed",
     )
     return result_set.version
+
+
+@shared_task(name="results.tasks.recompute_dirty", ignore_result=True)
+def recompute_dirty(*, school_unit_id: int, subtest_id: int) -> int | None:
+    """Recompute the students whose scores in a subtest changed since the last run
+    (results.dirty); the new version, or None when there was nothing to do."""
+    persons = dirty.take(school_unit_id=school_unit_id, subtest_id=subtest_id)
+    test_id = Subtest.objects.filter(pk=subtest_id).values_list("test_id", flat=True).first()
+    if not persons or test_id is None:
+        return None
+    return recompute(school_unit_id=school_unit_id, test_id=test_id, person_ids=persons)
 
 
 @shared_task(name="results.tasks.run_export", ignore_result=True)

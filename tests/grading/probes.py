@@ -39,7 +39,7 @@ def assess_probe(client: Client, unit: SchoolUnit) -> HttpResponse:
     plan = GradingPlan.objects.create(school_unit=unit, subtest=sitting.subtest)
     score = Score.objects.get(attempt__sitting=sitting, item__identifier="essay0")
     GradingAssignment.objects.create(plan=plan, score=score, assessor=person)
-    return client.get(f"/api/v1/units/{unit.public_id}/grading/scores/{score.public_id}/")
+    return client.get(f"/api/v1/units/{unit.public_id}/desk/scores/{score.public_id}/")
 
 
 PROBES = {

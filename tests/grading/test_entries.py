@@ -92,7 +92,7 @@ def test_the_form_lists_students_subtests_and_maxima_with_protected_headers(entr
 
 
 def test_an_upload_is_shown_before_anything_is_applied_and_applied_when_confirmed(
-    entry_world, client, notified
+    entry_world, client, notified, django_capture_on_commit_callbacks
 ):
     client.force_login(entry_world.staff[Role.TEACHER])
     workbook = _form(client, entry_world)
@@ -107,7 +107,8 @@ def test_an_upload_is_shown_before_anything_is_applied_and_applied_when_confirme
     report = client.get(response["Location"])
     assert "Apply these points" in report.content.decode()
 
-    applied = client.post(response["Location"], {"action": "apply"})
+    with django_capture_on_commit_callbacks(execute=True):  # results hear of it after commit
+        applied = client.post(response["Location"], {"action": "apply"})
 
     assert applied.status_code == 302
     assert SubtestEntry.objects.count() == 4
@@ -230,13 +231,16 @@ def test_a_form_with_too_many_rows_is_refused(entry_world, client):
     assert not EntryImport.objects.exists()
 
 
-def test_points_typed_on_the_page_are_saved_and_audited(entry_world, client, notified):
+def test_points_typed_on_the_page_are_saved_and_audited(
+    entry_world, client, notified, django_capture_on_commit_callbacks
+):
     client.force_login(entry_world.staff[Role.ASSESSMENT_LEAD])
     person = entry_world.students_a[1]
     key = f"{person.public_id}_{entry_world.oral.public_id}"
-    response = client.post(
-        _urls(entry_world)["page"], {f"points-{key}": "15", f"version-{key}": "new"}
-    )
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(
+            _urls(entry_world)["page"], {f"points-{key}": "15", f"version-{key}": "new"}
+        )
     assert response.status_code == 302
     entry = SubtestEntry.objects.get(person=person)
     assert (entry.points, entry.source, entry.version) == (15, "off_platform", 0)

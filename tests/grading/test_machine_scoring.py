@@ -38,9 +38,12 @@ def _points(attempt) -> dict:
     return dict(Score.objects.filter(attempt=attempt).values_list("item__identifier", "points"))
 
 
-def test_submit_scores_closed_items_and_leaves_essays_to_a_person(world, notified):
+def test_submit_scores_closed_items_and_leaves_essays_to_a_person(
+    world, notified, django_capture_on_commit_callbacks
+):
     sitting = grading_sitting(world.unit)
-    attempt = submitted_attempt(sitting, world.students_a[0])
+    with django_capture_on_commit_callbacks(execute=True):  # subscribers hear after commit
+        attempt = submitted_attempt(sitting, world.students_a[0])
 
     assert _points(attempt) == {
         "single": 1,
@@ -80,7 +83,9 @@ def test_automatic_submit_scores_as_well(world):
     assert _points(attempt)["numeric"] == 2
 
 
-def test_key_correction_rescores_exactly_the_affected_scores(world, operator, notified):
+def test_key_correction_rescores_exactly_the_affected_scores(
+    world, operator, notified, django_capture_on_commit_callbacks
+):
     # given three students: one chose A and B, one chose A, one did not answer
     sitting = grading_sitting(world.unit)
     both = submitted_attempt(sitting, world.students_a[0], {"multiple": ["A", "B"]})
@@ -89,7 +94,8 @@ def test_key_correction_rescores_exactly_the_affected_scores(world, operator, no
     item = sitting.subtest.items.get(identifier="multiple")
     before = {a.pk: Score.objects.get(attempt=a, item=item).version for a in (both, only_a)}
     # when the operator corrects the key to A alone
-    item_key_correct(actor=operator, item=item, key={"correct": ["A"]}, points=2, reason="Fel")
+    with django_capture_on_commit_callbacks(execute=True):
+        item_key_correct(actor=operator, item=item, key={"correct": ["A"]}, points=2, reason="Fel")
     # then A alone now scores, A and B no longer; the blank one is unchanged
     scores = {s.attempt_id: s for s in Score.objects.filter(item=item)}
     assert scores[only_a.pk].points == 2 and scores[both.pk].points == 0

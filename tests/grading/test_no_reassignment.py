@@ -105,5 +105,5 @@ def test_no_route_lets_an_assessor_reassign(world, role):
 
 
 def test_the_walk_reaches_the_grading_routes():
-    assert any("grading/scores/<uuid:score>" in r for r in ROUTES)
+    assert any("desk/scores/<uuid:score>" in r for r in ROUTES)
     assert any("grading/subtests/<uuid:subtest>/redistribution" in r for r in ROUTES)

@@ -118,9 +118,9 @@ def test_score_operations_follow_the_role_table(world, client, ctx, role):
     score = Score.objects.filter(item__kind="extended_text").first()
     GradingAssignment.objects.create(plan=plan, score=score, assessor=world.staff[role].person)
     client.force_login(world.staff[role])
-    url = f"/api/v1/units/{world.unit.public_id}/grading/scores/{score.public_id}/"
+    url = f"/api/v1/units/{world.unit.public_id}/desk/scores/{score.public_id}/"
     read = client.get(url)
-    saved = client.post(url, {"points": 1, "version": 0}, content_type="application/json")
+    saved = client.put(url, {"points": 1, "version": 0}, content_type="application/json")
     if ASSESS in capabilities_of(role):
         assert (read.status_code, saved.status_code) == (200, 200)
     else:
