@@ -8,7 +8,6 @@ ending a sitting with tests still open also lists them in `open`.
 
 from __future__ import annotations
 
-from django.http import Http404
 from drf_spectacular.utils import extend_schema
 from rest_framework import permissions, serializers, status
 from rest_framework.response import Response
@@ -16,6 +15,7 @@ from rest_framework.views import APIView
 
 from delivery import selectors, services
 from exams.models import Sitting
+from provplattform.errors import NotFound
 from schools.roles import Capability
 from schools.selectors import access_school_unit
 
@@ -78,7 +78,7 @@ class ProctorUnitView(APIView):
         )
         found = selectors.access_sitting(user=request.user, public_id=sitting)
         if found.school_unit_id != school_unit.pk:
-            raise Http404("No such sitting.")
+            raise NotFound("No such sitting.")
         return found
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections import Counter
 
 from django.contrib.auth.decorators import login_required
-from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.urls import reverse
 from django.utils import timezone
@@ -23,7 +23,7 @@ from delivery.models import Attempt, AttemptStatus
 from exams.day_passwords import day_password_for, display, unit_today
 from exams.models import SittingStatus
 from exams.templatetags.exam_labels import code_label
-from provplattform.errors import Refused
+from provplattform.errors import NotFound, Refused
 from schools.models import Person
 from schools.roles import Capability
 from schools.selectors import user_has_capability
@@ -315,7 +315,7 @@ ACTIONS = {
 def proctor_action(request: HttpRequest, sitting, action: str) -> JsonResponse:
     """Run one of the proctor's actions; refusals answer 409 with a short message."""
     if action not in ACTIONS:
-        raise Http404("No such action.")
+        raise NotFound("No such action.")
     sitting = selectors.access_sitting(user=request.user, public_id=sitting)
     actor = request.user
     attempt = None

@@ -7,11 +7,9 @@ through the API without a reload and adds the keyboard.
 
 from __future__ import annotations
 
-import functools
-
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
@@ -22,22 +20,9 @@ from grading import desk_selectors as sel
 from grading import desk_services
 from grading.anonymity import student_code
 from grading.models import ScoreSource
-from provplattform.errors import Conflict, NotFound, Refused
+from provplattform.errors import Conflict, Refused
 from schools.roles import Capability
 from schools.selectors import access_school_unit, capabilities_at
-
-
-def refusals_as_pages(view):
-    """NotFound is the 404 page, as for a missing object; other refusals are shown by the view."""
-
-    @functools.wraps(view)
-    def wrapper(request, *args, **kwargs):
-        try:
-            return view(request, *args, **kwargs)
-        except NotFound as exc:
-            raise Http404(str(exc)) from exc
-
-    return login_required(wrapper)
 
 
 def _unit(request: HttpRequest, unit, capability=Capability.ASSESS):
@@ -58,7 +43,7 @@ def _anonymous(request: HttpRequest) -> bool:
     return request.session.get("desk_anonymous", True)
 
 
-@refusals_as_pages
+@login_required
 def desk(request: HttpRequest, unit) -> HttpResponse:
     school_unit = _unit(request, unit)
     filters = sel.QueueFilter.from_params(request.GET)
@@ -128,7 +113,7 @@ def _next_url(school_unit, place: dict, query: str) -> str:
     return f"{url}?{query}" if query else url
 
 
-@refusals_as_pages
+@login_required
 def desk_response(request: HttpRequest, unit, score) -> HttpResponse:
     school_unit = _unit(request, unit)
     target = sel.access_assigned_score(user=request.user, school_unit=school_unit, public_id=score)
@@ -155,7 +140,7 @@ def desk_response(request: HttpRequest, unit, score) -> HttpResponse:
     return _render(request, "grading/desk/response.html", context, status)
 
 
-@refusals_as_pages
+@login_required
 def desk_projector(request: HttpRequest, unit, score) -> HttpResponse:
     """Large type, always anonymous, no controls but previous and next (co-assessment)."""
     school_unit = _unit(request, unit)
@@ -165,7 +150,7 @@ def desk_projector(request: HttpRequest, unit, score) -> HttpResponse:
     return _render(request, "grading/desk/projector.html", context)
 
 
-@refusals_as_pages
+@login_required
 @require_POST
 def desk_flag(request: HttpRequest, unit, score) -> HttpResponse:
     school_unit = _unit(request, unit)
@@ -178,7 +163,7 @@ def desk_flag(request: HttpRequest, unit, score) -> HttpResponse:
     return redirect(f"{url}?{query}" if query else url)
 
 
-@refusals_as_pages
+@login_required
 def desk_print(request: HttpRequest, unit) -> HttpResponse:
     """A printable batch of the (filtered) queue for marking on paper."""
     school_unit = _unit(request, unit)
@@ -193,7 +178,7 @@ def desk_print(request: HttpRequest, unit) -> HttpResponse:
     )  # fmt: skip
 
 
-@refusals_as_pages
+@login_required
 def desk_batch_entry(request: HttpRequest, unit) -> HttpResponse:
     """Points marked on paper, entered afterwards for the same batch: one field per response.
     Each response is saved on its own, with its version; a conflict is listed, not lost."""
@@ -254,7 +239,7 @@ def _safe_back(request: HttpRequest, url: str | None) -> str:
     return ""
 
 
-@refusals_as_pages
+@login_required
 def desk_override(request: HttpRequest, unit, score) -> HttpResponse:
     """Override a machine score, with a reason: the attempt's assessor, or the lead."""
     school_unit = access_school_unit(

@@ -4,6 +4,7 @@ a spreadsheet form to download, fill in and upload, checked and shown before it 
 from __future__ import annotations
 
 from django.contrib import messages
+from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
 from django.urls import reverse
@@ -13,7 +14,7 @@ from django.views.decorators.http import require_POST
 
 from exams.models import Subtest
 from grading import entries_services as svc
-from grading.desk_views import _render, refusals_as_pages
+from grading.desk_views import _render
 from grading.entries_xlsx import MAX_UPLOAD_BYTES, build_form
 from grading.models import EntryImport, SubtestEntry
 from provplattform.errors import Conflict, Refused
@@ -21,7 +22,7 @@ from provplattform.lookup import get_by_public_id
 from schools.models import Person
 
 
-@refusals_as_pages
+@login_required
 def entries(request: HttpRequest, unit) -> HttpResponse:
     school_unit = svc.access_entry_unit(user=request.user, public_id=unit)
     groups = list(school_unit.teaching_groups.order_by("name"))
@@ -74,7 +75,7 @@ def entries(request: HttpRequest, unit) -> HttpResponse:
     )
 
 
-@refusals_as_pages
+@login_required
 def entries_form(request: HttpRequest, unit, group) -> HttpResponse:
     school_unit = svc.access_entry_unit(user=request.user, public_id=unit)
     target = svc.access_group(school_unit=school_unit, public_id=group)
@@ -90,7 +91,7 @@ def entries_form(request: HttpRequest, unit, group) -> HttpResponse:
     return response
 
 
-@refusals_as_pages
+@login_required
 @require_POST
 def entries_upload(request: HttpRequest, unit, group) -> HttpResponse:
     school_unit = svc.access_entry_unit(user=request.user, public_id=unit)
@@ -158,7 +159,7 @@ def import_report(entry_import: EntryImport) -> list[dict]:
     ]
 
 
-@refusals_as_pages
+@login_required
 def entry_import(request: HttpRequest, unit, entry_import) -> HttpResponse:
     school_unit = svc.access_entry_unit(user=request.user, public_id=unit)
     target = access_entry_import(user=request.user, school_unit=school_unit, public_id=entry_import)

@@ -5,11 +5,9 @@ Only holders of PREPARE_GRADING at the unit reach these pages; everyone else get
 
 from __future__ import annotations
 
-import functools
-
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
@@ -21,20 +19,6 @@ from schools.roles import Capability
 from schools.selectors import capabilities_at
 
 LEAD = Capability.PREPARE_GRADING
-
-
-def pages(view):
-    """Log-in required; NotFound from a selector or service becomes the 404 page."""
-
-    @login_required
-    @functools.wraps(view)
-    def wrapped(request, *args, **kwargs):
-        try:
-            return view(request, *args, **kwargs)
-        except NotFound as exc:
-            raise Http404(str(exc)) from exc
-
-    return wrapped
 
 
 def _scope(request: HttpRequest, unit, subtest=None):
@@ -59,7 +43,7 @@ def _form(school_unit, subtest, data=None) -> DistributionForm:
     )
 
 
-@pages
+@login_required
 def overview(request: HttpRequest, unit) -> HttpResponse:
     school_unit, _none = _scope(request, unit)
     rows = selectors.subtests_overview(school_unit=school_unit)
@@ -84,7 +68,7 @@ def _subtest_context(school_unit, subtest) -> dict:
     }
 
 
-@pages
+@login_required
 def subtest_page(request: HttpRequest, unit, subtest) -> HttpResponse:
     school_unit, found = _scope(request, unit, subtest)
     context = _subtest_context(school_unit, found)
@@ -104,7 +88,7 @@ def _choice(school_unit, subtest, form: DistributionForm):
     )
 
 
-@pages
+@login_required
 @require_POST
 def distribution(request: HttpRequest, unit, subtest) -> HttpResponse:
     """One form, two steps: without `confirm` it shows the preview; with it, it stores."""
@@ -151,7 +135,7 @@ def distribution(request: HttpRequest, unit, subtest) -> HttpResponse:
     return redirect("grading-subtest", school_unit.public_id, found.public_id)
 
 
-@pages
+@login_required
 @require_POST
 def due_date(request: HttpRequest, unit, subtest) -> HttpResponse:
     school_unit, found = _scope(request, unit, subtest)
@@ -170,7 +154,7 @@ def due_date(request: HttpRequest, unit, subtest) -> HttpResponse:
     return redirect("grading-subtest", school_unit.public_id, found.public_id)
 
 
-@pages
+@login_required
 def unassessed(request: HttpRequest, unit, subtest) -> HttpResponse:
     school_unit, found = _scope(request, unit, subtest)
     rows = selectors.unassessed_scores(school_unit=school_unit, subtest=found)

@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime
 
 from django.contrib import messages
+from django.contrib.auth.decorators import login_required
 from django.http import FileResponse, HttpRequest, HttpResponse, HttpResponseBadRequest
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
@@ -16,7 +17,6 @@ from results import jobs, letters, selectors, visibility
 from results.measures import follow_up_answer as answer
 from results.measures import measure_record
 from results.services import results_compute
-from results.views import _pages
 from schools.selectors import capabilities_at
 
 
@@ -28,7 +28,7 @@ def _context(request, scope, **extra) -> dict:
     }
 
 
-@_pages
+@login_required
 def group_letters(request: HttpRequest, unit, result_set, group) -> HttpResponse:
     """Choose the letters of a group (below, and by choice just above) and each one's language;
     a POST queues the batch."""
@@ -71,7 +71,7 @@ def group_letters(request: HttpRequest, unit, result_set, group) -> HttpResponse
     )
 
 
-@_pages
+@login_required
 @require_POST
 def export_start(request: HttpRequest, unit, result_set) -> HttpResponse:
     """A large export (unit, or ?group=) as a job."""
@@ -89,7 +89,7 @@ def export_start(request: HttpRequest, unit, result_set) -> HttpResponse:
     return redirect("results-job", unit=scope.school_unit.public_id, job=job.public_id)
 
 
-@_pages
+@login_required
 def job_detail(request: HttpRequest, unit, job) -> HttpResponse:
     scope = visibility.access_results(user=request.user, unit_public_id=unit)
     job = jobs.access_job(user=request.user, school_unit=scope.school_unit, public_id=job)
@@ -97,7 +97,7 @@ def job_detail(request: HttpRequest, unit, job) -> HttpResponse:
     return render(request, template, _context(request, scope, job=job))
 
 
-@_pages
+@login_required
 def job_download(request: HttpRequest, unit, job) -> HttpResponse | FileResponse:
     scope = visibility.access_results(user=request.user, unit_public_id=unit)
     job = jobs.access_job(user=request.user, school_unit=scope.school_unit, public_id=job)
@@ -107,7 +107,7 @@ def job_download(request: HttpRequest, unit, job) -> HttpResponse | FileResponse
     return FileResponse(job.file.open("rb"), as_attachment=True, filename=name)
 
 
-@_pages
+@login_required
 @require_POST
 def follow_up_answer(request: HttpRequest, unit) -> HttpResponse:
     """The school answers the organiser's request from the measures it recorded."""
@@ -125,7 +125,7 @@ def follow_up_answer(request: HttpRequest, unit) -> HttpResponse:
     return redirect("unit-dashboard", unit=scope.school_unit.public_id)
 
 
-@_pages
+@login_required
 @require_POST
 def student_measure_add(request: HttpRequest, unit, result_set, person) -> HttpResponse:
     """Record a measure from the student's result page; refusals are shown there."""
@@ -155,7 +155,7 @@ def student_measure_add(request: HttpRequest, unit, result_set, person) -> HttpR
     )
 
 
-@_pages
+@login_required
 @require_POST
 def recompute(request: HttpRequest, unit, result_set) -> HttpResponse:
     """Whole-unit viewers recompute a test's results now (after marking absences, say)."""

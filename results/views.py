@@ -2,30 +2,14 @@
 
 from __future__ import annotations
 
-import functools
-
 from django.contrib.auth.decorators import login_required
-from django.http import Http404, HttpRequest, HttpResponse, StreamingHttpResponse
+from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 
-from provplattform.errors import NotFound
 from results import charts, exports, jobs, measures, selectors, visibility
 from results.models import MeasureStatus, ResultSet
 from schools.selectors import capabilities_at
-
-
-def _pages(view):
-    """NotFound from a service or selector is the page's 404, as for a missing id."""
-
-    @functools.wraps(view)
-    def wrapper(request, *args, **kwargs):
-        try:
-            return view(request, *args, **kwargs)
-        except NotFound as exc:
-            raise Http404(str(exc)) from exc
-
-    return login_required(wrapper)
 
 
 def _marks(table: selectors.ResultTable) -> list[tuple[int, str]]:
@@ -65,7 +49,7 @@ def _table_page(request, scope, result_set, *, group=None, title: str) -> HttpRe
     )
 
 
-@_pages
+@login_required
 def overview(request: HttpRequest, unit) -> HttpResponse:
     scope = visibility.access_results(user=request.user, unit_public_id=unit)
     return render(
@@ -81,14 +65,14 @@ def overview(request: HttpRequest, unit) -> HttpResponse:
     )
 
 
-@_pages
+@login_required
 def unit_results(request: HttpRequest, unit, result_set) -> HttpResponse:
     scope = visibility.access_unit_results(user=request.user, unit_public_id=unit)
     result_set = selectors.access_result_set(scope=scope, public_id=result_set)
     return _table_page(request, scope, result_set, title=scope.school_unit.name)
 
 
-@_pages
+@login_required
 def group_results(request: HttpRequest, unit, result_set, group) -> HttpResponse:
     scope = visibility.access_results(user=request.user, unit_public_id=unit)
     result_set = selectors.access_result_set(scope=scope, public_id=result_set)
@@ -96,7 +80,7 @@ def group_results(request: HttpRequest, unit, result_set, group) -> HttpResponse
     return _table_page(request, scope, result_set, group=group, title=group.name)
 
 
-@_pages
+@login_required
 def student_results(request: HttpRequest, unit, result_set, person) -> HttpResponse:
     scope = visibility.access_results(user=request.user, unit_public_id=unit)
     result_set = selectors.access_result_set(scope=scope, public_id=result_set)
@@ -156,7 +140,7 @@ def _filename(table, extension: str) -> str:
     return f"results-{table.test.code}-v{table.result_set.version}.{extension}"
 
 
-@_pages
+@login_required
 def export_csv(request: HttpRequest, unit, result_set) -> HttpResponse | StreamingHttpResponse:
     scope, table, what, group = _export_table(request, unit, result_set)
     if queued := _as_job(request, scope, table, group, "csv"):
@@ -169,7 +153,7 @@ def export_csv(request: HttpRequest, unit, result_set) -> HttpResponse | Streami
     return response
 
 
-@_pages
+@login_required
 def export_xlsx(request: HttpRequest, unit, result_set) -> HttpResponse:
     scope, table, what, group = _export_table(request, unit, result_set)
     if queued := _as_job(request, scope, table, group, "xlsx"):

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import Http404, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
@@ -46,12 +46,12 @@ def _organisers(user):
 
 def _require_transfer_access(user) -> None:
     if not (is_organiser_admin(user) or run_units_for(user).exists()):
-        raise Http404("No transfers here.")
+        raise NotFound("No transfers here.")
 
 
 def _require_organiser_admin(user) -> None:
     if not is_organiser_admin(user):
-        raise Http404("No uploads here.")
+        raise NotFound("No uploads here.")
 
 
 @login_required
@@ -145,7 +145,7 @@ def transfer_template(request):
 @login_required
 def api_tokens(request):
     if not is_organiser_admin(request.user):
-        raise Http404("No tokens here.")
+        raise NotFound("No tokens here.")
     organisers = list(_organisers(request.user))
     created = None
     if request.method == "POST":
