@@ -8,13 +8,15 @@ in between gets nothing.
 from __future__ import annotations
 
 import datetime
+import functools
+import logging
 
 from django.core.files.base import ContentFile
-from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from provplattform.errors import NotFound
+from provplattform.jobs import enqueue_on_commit
 from results import exports, letters, selectors, visibility
 from results.models import ExportJob, ExportStatus, ResultSet
 
@@ -22,6 +24,8 @@ from results.models import ExportJob, ExportStatus, ResultSet
 ASYNC_ROWS = 2000
 KEEP_FOR = datetime.timedelta(days=1)
 KINDS = ("csv", "xlsx", "letters")
+
+log = logging.getLogger(__name__)
 
 
 def export_job_start(
@@ -41,8 +45,21 @@ def export_job_start(
         version=result_set.version,
         expires_at=timezone.now() + KEEP_FOR,
     )
-    transaction.on_commit(lambda: run_export.delay(job_id=job.pk))
+    enqueue_on_commit(
+        run_export, job_id=job.pk, fallback=functools.partial(_export_in_place, job_id=job.pk)
+    )
     return job
+
+
+def _export_in_place(*, job_id: int) -> None:
+    """The broker is away: the requester waits a few seconds for the file here rather than for
+    a worker that never hears of the job (an export is a job only above `ASYNC_ROWS` rows, which
+    the request itself makes below that)."""
+    try:
+        export_job_run(job_id=job_id)
+    except Exception:
+        log.exception("export job %s failed", job_id)
+        ExportJob.objects.filter(pk=job_id).update(status=ExportStatus.FAILED)
 
 
 def _progress(job: ExportJob, *, every: int = 50):

@@ -8,6 +8,7 @@ correction rescoring) reaches it through `grading.hooks.on_scores_changed`, afte
 
 from __future__ import annotations
 
+import functools
 import logging
 from collections import defaultdict
 from collections.abc import Iterable
@@ -21,6 +22,7 @@ from delivery.models import Attempt, AttemptStatus
 from exams.models import Assignment, Exemption, Subtest, TestDefinition
 from grading.models import SubtestEntry
 from provplattform.audit import AuditAction, audit_record
+from provplattform.jobs import enqueue_on_commit
 from provplattform.logs import warn_every
 from results import computation as core
 from results import writer
@@ -230,22 +232,15 @@ def on_scores_changed(*, school_unit_id: int, subtest_ids, person_ids) -> None:
     )
     persons = list(person_ids)
     for test_id in test_ids:
-        transaction.on_commit(
-            lambda t=test_id: _recompute_soon(
-                recompute, school_unit_id=school_unit_id, test_id=t, person_ids=persons
-            )
+        job = {"school_unit_id": school_unit_id, "test_id": test_id, "person_ids": persons}
+        enqueue_on_commit(
+            recompute, **job, fallback=functools.partial(_recompute_in_place, recompute, **job)
         )
 
 
-def _recompute_soon(task, **kwargs) -> None:
-    """Queue the recomputation; while the broker (Redis) is away, compute the few affected
-    students here instead. A student's submit or an assessor's save must never fail because
-    results could not be queued."""
-    try:
-        task.delay(**kwargs)
-        return
-    except Exception:  # the broker's error types depend on the transport
-        warn_every(log, "results-queue", "results recomputation not queued; computing in place")
+def _recompute_in_place(task, **kwargs) -> None:
+    """While the broker (Redis) is away, compute the few affected students here instead. A
+    student's submit or an assessor's save must never fail because results could not be queued."""
     try:
         task(**kwargs)
     except Exception:
