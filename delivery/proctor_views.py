@@ -24,7 +24,8 @@ from exams.day_passwords import day_password_for, display, unit_today
 from exams.models import SittingStatus
 from exams.templatetags.exam_labels import code_label
 from provplattform.errors import NotFound, Refused
-from schools.models import Person
+from schools.models import Person, User
+from schools.pages import AuthenticatedRequest
 from schools.roles import Capability
 from schools.selectors import user_has_capability
 
@@ -207,7 +208,7 @@ def _summary(rows: list[dict]) -> dict:
     return {"counts": dict(counts), "total": len(rows), "all_submitted": all_submitted}
 
 
-def _day_password(user, sitting) -> str:
+def _day_password(user: User, sitting) -> str:
     if not user_has_capability(
         user=user, school_unit=sitting.school_unit, capability=Capability.VIEW_DAY_PASSWORD
     ):
@@ -219,7 +220,7 @@ def _day_password(user, sitting) -> str:
 
 
 @login_required
-def proctor_sittings(request: HttpRequest) -> HttpResponse:
+def proctor_sittings(request: AuthenticatedRequest) -> HttpResponse:
     today = timezone.localdate()
     sittings = (
         selectors.sittings_for(user=request.user)
@@ -230,7 +231,7 @@ def proctor_sittings(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
-def proctor_room(request: HttpRequest, sitting) -> HttpResponse:
+def proctor_room(request: AuthenticatedRequest, sitting) -> HttpResponse:
     sitting = selectors.access_sitting(user=request.user, public_id=sitting)
     can_unlock = student_auth.may_unlock(user=request.user, sitting=sitting)
     rows, groups = _room_rows(sitting, can_unlock=can_unlock)
@@ -276,7 +277,7 @@ def after_id(request: HttpRequest) -> int | None:
 
 
 @login_required
-def proctor_state(request: HttpRequest, sitting) -> JsonResponse:
+def proctor_state(request: AuthenticatedRequest, sitting) -> JsonResponse:
     """The room as JSON: every student (placed during the day too) and the notices after
     `?after=<id>` (or the newest). proctor.js reloads it after its socket reconnects."""
     sitting = selectors.access_sitting(user=request.user, public_id=sitting)
@@ -312,7 +313,7 @@ ACTIONS = {
 
 @require_POST
 @login_required
-def proctor_action(request: HttpRequest, sitting, action: str) -> JsonResponse:
+def proctor_action(request: AuthenticatedRequest, sitting, action: str) -> JsonResponse:
     """Run one of the proctor's actions; refusals answer 409 with a short message."""
     if action not in ACTIONS:
         raise NotFound("No such action.")

@@ -19,6 +19,7 @@ from django.views.decorators.http import require_POST
 from delivery import announcement_services, sweeper
 from delivery.models import Announcement
 from provplattform.errors import NotFound
+from schools.pages import AuthenticatedRequest
 
 WORKER_FRESH_S = 15
 
@@ -116,14 +117,14 @@ def status_page(request: HttpRequest) -> HttpResponse:
     )
 
 
-def _operator(request: HttpRequest):
+def _operator(request: AuthenticatedRequest):
     if not getattr(request.user, "is_platform_operator", False):
         raise PermissionDenied(_("Only the platform operator posts announcements."))
     return request.user
 
 
 @login_required
-def announcements_manage(request: HttpRequest) -> HttpResponse:
+def announcements_manage(request: AuthenticatedRequest) -> HttpResponse:
     actor = _operator(request)
     error = ""
     if request.method == "POST":
@@ -155,7 +156,7 @@ def announcements_manage(request: HttpRequest) -> HttpResponse:
 
 @require_POST
 @login_required
-def announcement_resolve(request: HttpRequest, announcement) -> HttpResponse:
+def announcement_resolve(request: AuthenticatedRequest, announcement) -> HttpResponse:
     actor = _operator(request)
     found = Announcement.objects.filter(public_id=announcement).first()
     if found is None:

@@ -11,8 +11,12 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 from provplattform.hooks import Hook
+
+if TYPE_CHECKING:
+    from schools.models import User
 
 adjustment_changed_on_day: Hook[Callable[..., None]] = Hook("adjustment_changed_on_day")
 
@@ -21,7 +25,9 @@ def on_adjustment_changed_on_day(callback: Callable[..., None]) -> None:
     adjustment_changed_on_day.subscribe(callback)
 
 
-def adjustment_changed_on_day_notify(*, actor, school_unit, person, subtests, reason: str) -> None:
+def adjustment_changed_on_day_notify(
+    *, actor: User, school_unit, person, subtests, reason: str
+) -> None:
     adjustment_changed_on_day.notify(
         actor=actor, school_unit=school_unit, person=person, subtests=list(subtests), reason=reason
     )
@@ -38,5 +44,5 @@ def on_item_key_corrected(callback: Callable[..., None]) -> None:
     item_key_corrected.subscribe(callback)
 
 
-def item_key_corrected_notify(*, actor, item, before: dict, reason: str) -> None:
+def item_key_corrected_notify(*, actor: User, item, before: dict, reason: str) -> None:
     item_key_corrected.notify(actor=actor, item=item, before=before, reason=reason)

@@ -7,7 +7,7 @@ every affected machine score is recomputed in the same transaction.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.db import transaction
 from django.utils.translation import gettext as _
@@ -18,6 +18,10 @@ from exams.definition_services import DefinitionRefused
 from exams.hooks import item_key_corrected_notify
 from exams.models import Item, ItemKind, Subtest
 from provplattform.audit import AuditAction, audit_record
+from schools.models import User
+
+if TYPE_CHECKING:
+    from schools.models import AnyUser
 
 KEY_FIELDS = ("correct", "accepted", "value", "tolerance")
 
@@ -26,10 +30,11 @@ def _key_state(item: Item) -> dict[str, Any]:
     return {"answer_key": item.answer_key, "max_points": item.max_points}
 
 
-def item_key_correct(*, actor, item: Item, key: dict, points: int, reason: str) -> Item:
+def item_key_correct(*, actor: AnyUser, item: Item, key: dict, points: int, reason: str) -> Item:
     """Replace the answer key (`correct`, `accepted` or `value`/`tolerance`, as in the definition
-    format) and the points of `item`; every affected machine score is rescored."""
-    if not is_operator(actor):
+    format) and the points of `item`; every affected machine score is rescored. The actor may be
+    anyone: all but platform operators are refused first."""
+    if not is_operator(actor) or not isinstance(actor, User):
         raise DefinitionRefused(_("Only the platform operator may change test definitions."))
     if not reason.strip():
         raise DefinitionRefused(_("Give a reason."), code="reason_required")

@@ -38,7 +38,7 @@ from exams.services import (
     result_enterer_refusal,
     staff_standings,
 )
-from schools.models import SchoolUnit
+from schools.models import SchoolUnit, User
 from schools.roles import Capability
 
 GREEN, AMBER, RED = "green", "amber", "red"
@@ -336,7 +336,7 @@ def _result_entry_check(sitting: Sitting, facts: _Facts) -> Check | None:
     return Check("result_entry", label, GREEN, person.full_name)
 
 
-def _ticker_name(user) -> str:
+def _ticker_name(user: User | None) -> str:
     if user is None:
         return ""
     person = getattr(user, "person", None)

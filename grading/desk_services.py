@@ -9,7 +9,7 @@ Conflict and saves nothing), one audit row with before and after, the results ho
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.db import transaction
 from django.utils import timezone
@@ -21,6 +21,9 @@ from grading.models import Score, ScoreFlag, ScoreSource
 from grading.scoring_services import score_save
 from provplattform.audit import AuditAction, audit_record
 from provplattform.errors import Conflict, Refused
+
+if TYPE_CHECKING:
+    from schools.models import User
 
 
 class ScoreRefused(Refused):
@@ -64,7 +67,7 @@ def _whole(value: Any, maximum: int) -> int:
 
 def desk_score_save(
     *,
-    actor,
+    actor: User,
     score: Score,
     points: Any,
     criteria_points: dict | None,
@@ -101,7 +104,7 @@ def _unit_of(score: Score):
     return score.attempt.sitting.school_unit
 
 
-def score_override(*, actor, score: Score, points: Any, reason: str, version: Any) -> Score:
+def score_override(*, actor: User, score: Score, points: Any, reason: str, version: Any) -> Score:
     """A person overrides a machine score, with a reason (kept in the audit)."""
     reason = (reason or "").strip()
     if not reason:
@@ -142,7 +145,7 @@ def score_override(*, actor, score: Score, points: Any, reason: str, version: An
     return score
 
 
-def score_flag_set(*, actor, score: Score, flagged: bool) -> bool:
+def score_flag_set(*, actor: User, score: Score, flagged: bool) -> bool:
     """Mark (or unmark) a response for discussion; no change to its score."""
     if flagged:
         ScoreFlag.objects.get_or_create(score=score, defaults={"flagged_by": actor})

@@ -21,15 +21,18 @@ from grading import desk_services
 from grading.anonymity import student_code
 from grading.models import ScoreSource
 from provplattform.errors import Conflict, Refused
+from schools.pages import AuthenticatedRequest
 from schools.roles import Capability
 from schools.selectors import access_school_unit, capabilities_at
 
 
-def _unit(request: HttpRequest, unit, capability=Capability.ASSESS):
+def _unit(request: AuthenticatedRequest, unit, capability=Capability.ASSESS):
     return access_school_unit(user=request.user, public_id=unit, capability=capability)
 
 
-def _render(request, template: str, context: dict, status: int = 200) -> HttpResponse:
+def _render(
+    request: AuthenticatedRequest, template: str, context: dict, status: int = 200
+) -> HttpResponse:
     context.setdefault(
         "capabilities", capabilities_at(user=request.user, school_unit=context["unit"])
     )
@@ -44,7 +47,7 @@ def _anonymous(request: HttpRequest) -> bool:
 
 
 @login_required
-def desk(request: HttpRequest, unit) -> HttpResponse:
+def desk(request: AuthenticatedRequest, unit) -> HttpResponse:
     school_unit = _unit(request, unit)
     filters = sel.QueueFilter.from_params(request.GET)
     queue = sel.desk_queue(user=request.user, school_unit=school_unit, filters=filters)
@@ -73,7 +76,7 @@ def desk(request: HttpRequest, unit) -> HttpResponse:
     )
 
 
-def response_context(request, school_unit, score, filters) -> dict:
+def response_context(request: AuthenticatedRequest, school_unit, score, filters) -> dict:
     queue = sel.desk_queue(user=request.user, school_unit=school_unit, filters=filters)
     return {
         "unit": school_unit,
@@ -114,7 +117,7 @@ def _next_url(school_unit, place: dict, query: str) -> str:
 
 
 @login_required
-def desk_response(request: HttpRequest, unit, score) -> HttpResponse:
+def desk_response(request: AuthenticatedRequest, unit, score) -> HttpResponse:
     school_unit = _unit(request, unit)
     target = sel.access_assigned_score(user=request.user, school_unit=school_unit, public_id=score)
     filters = sel.QueueFilter.from_params(request.GET)
@@ -141,7 +144,7 @@ def desk_response(request: HttpRequest, unit, score) -> HttpResponse:
 
 
 @login_required
-def desk_projector(request: HttpRequest, unit, score) -> HttpResponse:
+def desk_projector(request: AuthenticatedRequest, unit, score) -> HttpResponse:
     """Large type, always anonymous, no controls but previous and next (co-assessment)."""
     school_unit = _unit(request, unit)
     target = sel.access_assigned_score(user=request.user, school_unit=school_unit, public_id=score)
@@ -152,7 +155,7 @@ def desk_projector(request: HttpRequest, unit, score) -> HttpResponse:
 
 @login_required
 @require_POST
-def desk_flag(request: HttpRequest, unit, score) -> HttpResponse:
+def desk_flag(request: AuthenticatedRequest, unit, score) -> HttpResponse:
     school_unit = _unit(request, unit)
     target = sel.access_assigned_score(user=request.user, school_unit=school_unit, public_id=score)
     desk_services.score_flag_set(
@@ -164,7 +167,7 @@ def desk_flag(request: HttpRequest, unit, score) -> HttpResponse:
 
 
 @login_required
-def desk_print(request: HttpRequest, unit) -> HttpResponse:
+def desk_print(request: AuthenticatedRequest, unit) -> HttpResponse:
     """A printable batch of the (filtered) queue for marking on paper."""
     school_unit = _unit(request, unit)
     filters = sel.QueueFilter.from_params(request.GET)
@@ -179,7 +182,7 @@ def desk_print(request: HttpRequest, unit) -> HttpResponse:
 
 
 @login_required
-def desk_batch_entry(request: HttpRequest, unit) -> HttpResponse:
+def desk_batch_entry(request: AuthenticatedRequest, unit) -> HttpResponse:
     """Points marked on paper, entered afterwards for the same batch: one field per response.
     Each response is saved on its own, with its version; a conflict is listed, not lost."""
     school_unit = _unit(request, unit)
@@ -240,7 +243,7 @@ def _safe_back(request: HttpRequest, url: str | None) -> str:
 
 
 @login_required
-def desk_override(request: HttpRequest, unit, score) -> HttpResponse:
+def desk_override(request: AuthenticatedRequest, unit, score) -> HttpResponse:
     """Override a machine score, with a reason: the attempt's assessor, or the lead."""
     school_unit = access_school_unit(
         user=request.user, public_id=unit, capability=Capability.VIEW_STUDENTS

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import redirect
 from django.urls import reverse
 from django.utils.text import slugify
@@ -19,11 +19,12 @@ from grading.entries_xlsx import MAX_UPLOAD_BYTES, build_form
 from grading.models import EntryImport, SubtestEntry
 from provplattform.errors import Conflict, Refused
 from provplattform.lookup import get_by_public_id
-from schools.models import Person
+from schools.models import Person, User
+from schools.pages import AuthenticatedRequest
 
 
 @login_required
-def entries(request: HttpRequest, unit) -> HttpResponse:
+def entries(request: AuthenticatedRequest, unit) -> HttpResponse:
     school_unit = svc.access_entry_unit(user=request.user, public_id=unit)
     groups = list(school_unit.teaching_groups.order_by("name"))
     group = None
@@ -76,7 +77,7 @@ def entries(request: HttpRequest, unit) -> HttpResponse:
 
 
 @login_required
-def entries_form(request: HttpRequest, unit, group) -> HttpResponse:
+def entries_form(request: AuthenticatedRequest, unit, group) -> HttpResponse:
     school_unit = svc.access_entry_unit(user=request.user, public_id=unit)
     target = svc.access_group(school_unit=school_unit, public_id=group)
     data = build_form(
@@ -93,7 +94,7 @@ def entries_form(request: HttpRequest, unit, group) -> HttpResponse:
 
 @login_required
 @require_POST
-def entries_upload(request: HttpRequest, unit, group) -> HttpResponse:
+def entries_upload(request: AuthenticatedRequest, unit, group) -> HttpResponse:
     school_unit = svc.access_entry_unit(user=request.user, public_id=unit)
     target = svc.access_group(school_unit=school_unit, public_id=group)
     upload = request.FILES.get("file")
@@ -120,7 +121,7 @@ def entries_upload(request: HttpRequest, unit, group) -> HttpResponse:
     return redirect("grading-entry-import", school_unit.public_id, checked.public_id)
 
 
-def access_entry_import(*, user, school_unit, public_id) -> EntryImport:
+def access_entry_import(*, user: User, school_unit, public_id) -> EntryImport:
     """The uploader's own upload at the unit; anything else is NotFound."""
     return get_by_public_id(
         EntryImport.objects.select_related("group").filter(
@@ -160,7 +161,7 @@ def import_report(entry_import: EntryImport) -> list[dict]:
 
 
 @login_required
-def entry_import(request: HttpRequest, unit, entry_import) -> HttpResponse:
+def entry_import(request: AuthenticatedRequest, unit, entry_import) -> HttpResponse:
     school_unit = svc.access_entry_unit(user=request.user, public_id=unit)
     target = access_entry_import(user=request.user, school_unit=school_unit, public_id=entry_import)
     status = 200

@@ -16,14 +16,20 @@ from exams.models import Item, ItemKind, Sitting, Subtest
 from grading.models import GradingAssignment, GradingPlan, Score
 from provplattform.errors import NotFound
 from provplattform.lookup import get_by_public_id
-from schools.models import Person, SchoolUnit, SchoolUnitUserObjectPermission, TeachingGroup
+from schools.models import (
+    AnyUser,
+    Person,
+    SchoolUnit,
+    SchoolUnitUserObjectPermission,
+    TeachingGroup,
+)
 from schools.roles import Capability
 from schools.selectors import school_units_for
 
 PERSON_GRADED = (ItemKind.EXTENDED_TEXT,)
 
 
-def access_unit(*, user, public_id, capability: Capability | str) -> SchoolUnit:
+def access_unit(*, user: AnyUser, public_id, capability: Capability | str) -> SchoolUnit:
     """The unit, if the user holds `capability` there; NotFound otherwise."""
     return get_by_public_id(school_units_for(user, capability), public_id)
 
@@ -266,7 +272,7 @@ def plans_due(*, school_unit: SchoolUnit, today: datetime.date) -> list[dict]:
     return rows
 
 
-def access_assigned_score(*, user, school_unit: SchoolUnit, public_id) -> Score:
+def access_assigned_score(*, user: AnyUser, school_unit: SchoolUnit, public_id) -> Score:
     """A score assigned to the user at the unit; NotFound for any other (also for the lead)."""
     person_id = getattr(user, "person_id", None)
     if person_id is None:

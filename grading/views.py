@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
@@ -15,20 +15,23 @@ from django.views.decorators.http import require_POST
 from grading import distribution_services, selectors
 from grading.forms import DistributionForm, DueDateForm
 from provplattform.errors import NotFound, Refused
+from schools.pages import AuthenticatedRequest
 from schools.roles import Capability
 from schools.selectors import capabilities_at
 
 LEAD = Capability.PREPARE_GRADING
 
 
-def _scope(request: HttpRequest, unit, subtest=None):
+def _scope(request: AuthenticatedRequest, unit, subtest=None):
     school_unit = selectors.access_unit(user=request.user, public_id=unit, capability=LEAD)
     if subtest is None:
         return school_unit, None
     return school_unit, selectors.access_subtest(school_unit=school_unit, public_id=subtest)
 
 
-def _render(request, template: str, context: dict, status: int = 200) -> HttpResponse:
+def _render(
+    request: AuthenticatedRequest, template: str, context: dict, status: int = 200
+) -> HttpResponse:
     context.setdefault(
         "capabilities", capabilities_at(user=request.user, school_unit=context["unit"])
     )
@@ -44,7 +47,7 @@ def _form(school_unit, subtest, data=None) -> DistributionForm:
 
 
 @login_required
-def overview(request: HttpRequest, unit) -> HttpResponse:
+def overview(request: AuthenticatedRequest, unit) -> HttpResponse:
     school_unit, _none = _scope(request, unit)
     rows = selectors.subtests_overview(school_unit=school_unit)
     return _render(request, "grading/overview.html", {"unit": school_unit, "rows": rows})
@@ -69,7 +72,7 @@ def _subtest_context(school_unit, subtest) -> dict:
 
 
 @login_required
-def subtest_page(request: HttpRequest, unit, subtest) -> HttpResponse:
+def subtest_page(request: AuthenticatedRequest, unit, subtest) -> HttpResponse:
     school_unit, found = _scope(request, unit, subtest)
     context = _subtest_context(school_unit, found)
     context["form"] = _form(school_unit, found)
@@ -90,7 +93,7 @@ def _choice(school_unit, subtest, form: DistributionForm):
 
 @login_required
 @require_POST
-def distribution(request: HttpRequest, unit, subtest) -> HttpResponse:
+def distribution(request: AuthenticatedRequest, unit, subtest) -> HttpResponse:
     """One form, two steps: without `confirm` it shows the preview; with it, it stores."""
     school_unit, found = _scope(request, unit, subtest)
     form = _form(school_unit, found, request.POST)
@@ -137,7 +140,7 @@ def distribution(request: HttpRequest, unit, subtest) -> HttpResponse:
 
 @login_required
 @require_POST
-def due_date(request: HttpRequest, unit, subtest) -> HttpResponse:
+def due_date(request: AuthenticatedRequest, unit, subtest) -> HttpResponse:
     school_unit, found = _scope(request, unit, subtest)
     form = DueDateForm(request.POST)
     if not form.is_valid():
@@ -155,7 +158,7 @@ def due_date(request: HttpRequest, unit, subtest) -> HttpResponse:
 
 
 @login_required
-def unassessed(request: HttpRequest, unit, subtest) -> HttpResponse:
+def unassessed(request: AuthenticatedRequest, unit, subtest) -> HttpResponse:
     school_unit, found = _scope(request, unit, subtest)
     rows = selectors.unassessed_scores(school_unit=school_unit, subtest=found)
     return _render(

@@ -6,7 +6,7 @@ from __future__ import annotations
 import datetime
 
 from django.contrib.auth.decorators import login_required
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 
@@ -15,16 +15,17 @@ from provplattform.errors import NotFound, Refused
 from provplattform.lookup import parse_public_id
 from results import measures
 from results.models import FollowUpRequest
-from schools.models import Organiser
+from schools.models import Organiser, User
+from schools.pages import AuthenticatedRequest
 from schools.transfer.selectors import organisers_administered_by
 
 
-def _organisers(user):
+def _organisers(user: User):
     return Organiser.objects.filter(id__in=organisers_administered_by(user))
 
 
 @login_required
-def follow_up_requests(request: HttpRequest) -> HttpResponse:
+def follow_up_requests(request: AuthenticatedRequest) -> HttpResponse:
     organisers = list(_organisers(request.user))
     if not organisers:
         raise NotFound("No follow-up here.")
@@ -82,7 +83,7 @@ def follow_up_requests(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
-def follow_up_request_detail(request: HttpRequest, public_id) -> HttpResponse:
+def follow_up_request_detail(request: AuthenticatedRequest, public_id) -> HttpResponse:
     found = FollowUpRequest.objects.filter(
         organiser__in=_organisers(request.user), public_id=public_id
     ).first()

@@ -7,7 +7,7 @@ import datetime
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import FileResponse, HttpRequest, HttpResponse, HttpResponseBadRequest
+from django.http import FileResponse, HttpResponse, HttpResponseBadRequest
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
@@ -17,10 +17,11 @@ from results import jobs, letters, selectors, visibility
 from results.measures import follow_up_answer as answer
 from results.measures import measure_record
 from results.services import results_compute
+from schools.pages import AuthenticatedRequest
 from schools.selectors import capabilities_at
 
 
-def _context(request, scope, **extra) -> dict:
+def _context(request: AuthenticatedRequest, scope, **extra) -> dict:
     return {
         "unit": scope.school_unit,
         "capabilities": capabilities_at(user=request.user, school_unit=scope.school_unit),
@@ -29,7 +30,7 @@ def _context(request, scope, **extra) -> dict:
 
 
 @login_required
-def group_letters(request: HttpRequest, unit, result_set, group) -> HttpResponse:
+def group_letters(request: AuthenticatedRequest, unit, result_set, group) -> HttpResponse:
     """Choose the letters of a group (below, and by choice just above) and each one's language;
     a POST queues the batch."""
     scope = visibility.access_results(user=request.user, unit_public_id=unit)
@@ -73,7 +74,7 @@ def group_letters(request: HttpRequest, unit, result_set, group) -> HttpResponse
 
 @login_required
 @require_POST
-def export_start(request: HttpRequest, unit, result_set) -> HttpResponse:
+def export_start(request: AuthenticatedRequest, unit, result_set) -> HttpResponse:
     """A large export (unit, or ?group=) as a job."""
     scope = visibility.access_results(user=request.user, unit_public_id=unit)
     result_set = selectors.access_result_set(scope=scope, public_id=result_set)
@@ -90,7 +91,7 @@ def export_start(request: HttpRequest, unit, result_set) -> HttpResponse:
 
 
 @login_required
-def job_detail(request: HttpRequest, unit, job) -> HttpResponse:
+def job_detail(request: AuthenticatedRequest, unit, job) -> HttpResponse:
     scope = visibility.access_results(user=request.user, unit_public_id=unit)
     job = jobs.access_job(user=request.user, school_unit=scope.school_unit, public_id=job)
     template = "results/_job.html" if request.headers.get("HX-Request") else "results/job.html"
@@ -98,7 +99,7 @@ def job_detail(request: HttpRequest, unit, job) -> HttpResponse:
 
 
 @login_required
-def job_download(request: HttpRequest, unit, job) -> HttpResponse | FileResponse:
+def job_download(request: AuthenticatedRequest, unit, job) -> HttpResponse | FileResponse:
     scope = visibility.access_results(user=request.user, unit_public_id=unit)
     job = jobs.access_job(user=request.user, school_unit=scope.school_unit, public_id=job)
     if not job.file:
@@ -109,7 +110,7 @@ def job_download(request: HttpRequest, unit, job) -> HttpResponse | FileResponse
 
 @login_required
 @require_POST
-def follow_up_answer(request: HttpRequest, unit) -> HttpResponse:
+def follow_up_answer(request: AuthenticatedRequest, unit) -> HttpResponse:
     """The school answers the organiser's request from the measures it recorded."""
     scope = visibility.access_results(user=request.user, unit_public_id=unit)
     if not request.POST.get("follow_up"):
@@ -127,7 +128,7 @@ def follow_up_answer(request: HttpRequest, unit) -> HttpResponse:
 
 @login_required
 @require_POST
-def student_measure_add(request: HttpRequest, unit, result_set, person) -> HttpResponse:
+def student_measure_add(request: AuthenticatedRequest, unit, result_set, person) -> HttpResponse:
     """Record a measure from the student's result page; refusals are shown there."""
     scope = visibility.access_results(user=request.user, unit_public_id=unit)
     result_set = selectors.access_result_set(scope=scope, public_id=result_set)
@@ -157,7 +158,7 @@ def student_measure_add(request: HttpRequest, unit, result_set, person) -> HttpR
 
 @login_required
 @require_POST
-def recompute(request: HttpRequest, unit, result_set) -> HttpResponse:
+def recompute(request: AuthenticatedRequest, unit, result_set) -> HttpResponse:
     """Whole-unit viewers recompute a test's results now (after marking absences, say)."""
     scope = visibility.access_unit_results(user=request.user, unit_public_id=unit)
     result_set = selectors.access_result_set(scope=scope, public_id=result_set)

@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime
 import functools
 import logging
+from typing import TYPE_CHECKING
 
 from django.core.files.base import ContentFile
 from django.utils import timezone
@@ -20,6 +21,9 @@ from provplattform.jobs import enqueue_on_commit
 from results import exports, letters, selectors, visibility
 from results.models import ExportJob, ExportStatus, ResultSet
 
+if TYPE_CHECKING:
+    from schools.models import User
+
 # Above this many students an export runs as a job instead of in the request.
 ASYNC_ROWS = 2000
 KEEP_FOR = datetime.timedelta(days=1)
@@ -29,7 +33,7 @@ log = logging.getLogger(__name__)
 
 
 def export_job_start(
-    *, actor, scope: visibility.ResultScope, result_set: ResultSet, kind: str, group=None,
+    *, actor: User, scope: visibility.ResultScope, result_set: ResultSet, kind: str, group=None,
     options: dict | None = None,
 ) -> ExportJob:  # fmt: skip
     """Queue a job; the worker starts after commit."""
@@ -115,7 +119,7 @@ def export_job_run(*, job_id: int) -> ExportJob:
     return job
 
 
-def access_job(*, user, school_unit, public_id) -> ExportJob:
+def access_job(*, user: User, school_unit, public_id) -> ExportJob:
     """Only the requester, only until it expires; anyone else is told it does not exist."""
     try:
         return ExportJob.objects.select_related("result_set").get(
@@ -128,7 +132,7 @@ def access_job(*, user, school_unit, public_id) -> ExportJob:
         raise NotFound(_("No such export.")) from exc
 
 
-def jobs_of(*, user, school_unit):
+def jobs_of(*, user: User, school_unit):
     return (
         ExportJob.objects.filter(
             school_unit=school_unit, requested_by_id=user.pk, expires_at__gt=timezone.now()

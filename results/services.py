@@ -27,7 +27,7 @@ from provplattform.logs import warn_every
 from results import computation as core
 from results import writer
 from results.models import ResultSet, SubtestResult, TestResult
-from schools.models import SchoolUnit
+from schools.models import SchoolUnit, User
 
 _PRESENCE = {
     AttemptStatus.SUBMITTED: core.Presence.SAT,
@@ -148,7 +148,7 @@ def results_compute(
     school_unit: SchoolUnit,
     test: TestDefinition,
     person_ids: Iterable[int] | None = None,
-    actor=None,
+    actor: User | None = None,
     reason: str = "",
 ) -> ResultSet:
     """Compute the results of `test` at `school_unit` (for `person_ids`, or everyone) and store

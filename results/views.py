@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from django.contrib.auth.decorators import login_required
-from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
+from django.http import HttpResponse, StreamingHttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 
 from results import charts, exports, jobs, measures, selectors, visibility
 from results.models import MeasureStatus, ResultSet
+from schools.pages import AuthenticatedRequest
 from schools.selectors import capabilities_at
 
 
@@ -25,7 +26,9 @@ def _newer(result_set: ResultSet, shown_version: int | None) -> bool:
     return shown_version is not None and shown_version < result_set.version
 
 
-def _table_page(request, scope, result_set, *, group=None, title: str) -> HttpResponse:
+def _table_page(
+    request: AuthenticatedRequest, scope, result_set, *, group=None, title: str
+) -> HttpResponse:
     table = selectors.result_table(scope=scope, result_set=result_set, group=group)
     counts = table.distribution()
     return render(
@@ -50,7 +53,7 @@ def _table_page(request, scope, result_set, *, group=None, title: str) -> HttpRe
 
 
 @login_required
-def overview(request: HttpRequest, unit) -> HttpResponse:
+def overview(request: AuthenticatedRequest, unit) -> HttpResponse:
     scope = visibility.access_results(user=request.user, unit_public_id=unit)
     return render(
         request,
@@ -66,14 +69,14 @@ def overview(request: HttpRequest, unit) -> HttpResponse:
 
 
 @login_required
-def unit_results(request: HttpRequest, unit, result_set) -> HttpResponse:
+def unit_results(request: AuthenticatedRequest, unit, result_set) -> HttpResponse:
     scope = visibility.access_unit_results(user=request.user, unit_public_id=unit)
     result_set = selectors.access_result_set(scope=scope, public_id=result_set)
     return _table_page(request, scope, result_set, title=scope.school_unit.name)
 
 
 @login_required
-def group_results(request: HttpRequest, unit, result_set, group) -> HttpResponse:
+def group_results(request: AuthenticatedRequest, unit, result_set, group) -> HttpResponse:
     scope = visibility.access_results(user=request.user, unit_public_id=unit)
     result_set = selectors.access_result_set(scope=scope, public_id=result_set)
     group = visibility.access_group(scope=scope, group_public_id=group)
@@ -81,7 +84,7 @@ def group_results(request: HttpRequest, unit, result_set, group) -> HttpResponse
 
 
 @login_required
-def student_results(request: HttpRequest, unit, result_set, person) -> HttpResponse:
+def student_results(request: AuthenticatedRequest, unit, result_set, person) -> HttpResponse:
     scope = visibility.access_results(user=request.user, unit_public_id=unit)
     result_set = selectors.access_result_set(scope=scope, public_id=result_set)
     person = visibility.access_student(scope=scope, person_public_id=person)
@@ -108,7 +111,7 @@ def student_results(request: HttpRequest, unit, result_set, person) -> HttpRespo
     )
 
 
-def _export_table(request, unit, result_set):
+def _export_table(request: AuthenticatedRequest, unit, result_set):
     """The table an export asks for: ?group= or ?student=, else the whole unit (which needs the
     export right). Returns (scope, table, what, group)."""
     scope = visibility.access_results(user=request.user, unit_public_id=unit)
@@ -126,7 +129,7 @@ def _export_table(request, unit, result_set):
     return scope, table, scope.school_unit.name, None
 
 
-def _as_job(request, scope, table, group, kind: str) -> HttpResponse | None:
+def _as_job(request: AuthenticatedRequest, scope, table, group, kind: str) -> HttpResponse | None:
     """Over a few thousand rows the export is made by a worker, with progress on a page."""
     if len(table.rows) <= jobs.ASYNC_ROWS:
         return None
@@ -141,7 +144,9 @@ def _filename(table, extension: str) -> str:
 
 
 @login_required
-def export_csv(request: HttpRequest, unit, result_set) -> HttpResponse | StreamingHttpResponse:
+def export_csv(
+    request: AuthenticatedRequest, unit, result_set
+) -> HttpResponse | StreamingHttpResponse:
     scope, table, what, group = _export_table(request, unit, result_set)
     if queued := _as_job(request, scope, table, group, "csv"):
         return queued
@@ -154,7 +159,7 @@ def export_csv(request: HttpRequest, unit, result_set) -> HttpResponse | Streami
 
 
 @login_required
-def export_xlsx(request: HttpRequest, unit, result_set) -> HttpResponse:
+def export_xlsx(request: AuthenticatedRequest, unit, result_set) -> HttpResponse:
     scope, table, what, group = _export_table(request, unit, result_set)
     if queued := _as_job(request, scope, table, group, "xlsx"):
         return queued

@@ -21,11 +21,17 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
 
 from provplattform.errors import NotFound, Refused
-from schools.models import SchoolUnit
+from schools.models import SchoolUnit, User
 from schools.roles import Capability
 from schools.selectors import access_school_unit
 
 PageView = Callable[..., HttpResponse]
+
+
+class AuthenticatedRequest(HttpRequest):
+    """The request of a page behind `login_required` or `unit_page`: its user has signed in."""
+
+    user: User
 
 
 def unit_page(

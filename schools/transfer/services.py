@@ -34,6 +34,7 @@ from schools.models import (
     TransferRun,
     TransferSource,
     TransferStatus,
+    User,
 )
 from schools.transfer.apply import Transfer
 from schools.transfer.document import Rejection, count_records, decode, parse
@@ -209,7 +210,7 @@ def transfer_submit(
     organiser: Organiser,
     source: str,
     payload: dict[str, Any],
-    actor=None,
+    actor: User | None = None,
     api_token: OrganiserApiToken | None = None,
     school_unit: SchoolUnit | None = None,
 ) -> TransferRun:
@@ -248,7 +249,7 @@ def _not_queued(run: TransferRun) -> None:
 
 
 def transfer_submit_xlsx(
-    *, organiser: Organiser, data: bytes, actor, school_unit: SchoolUnit | None = None
+    *, organiser: Organiser, data: bytes, actor: User, school_unit: SchoolUnit | None = None
 ) -> TransferRun:
     """Turn an uploaded workbook into a transfer document and queue it like an API run.
 
