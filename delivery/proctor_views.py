@@ -142,8 +142,14 @@ def _row(
     details: dict,
     now,
 ) -> dict:
-    status = AttemptStatus.EXEMPT if exempt else attempt.status
-    since = lost.get(attempt.pk) if status in OPEN else None
+    # Only an exempt student comes without an attempt.
+    since = None
+    status: str
+    if exempt or attempt is None:
+        status = AttemptStatus.EXEMPT
+    else:
+        status = attempt.status
+        since = lost.get(attempt.pk) if status in OPEN else None
     released = attempt is not None and attempt.released_at is not None
     shown = LOST if since else status
     remaining = (
@@ -324,8 +330,6 @@ def proctor_action(request: AuthenticatedRequest, sitting, action: str) -> JsonR
         attempt = selectors.access_attempt(
             user=actor, sitting=sitting, public_id=request.POST["attempt"]
         )
-    elif action not in ("release", "end"):
-        return JsonResponse({"error": _("Choose a student.")}, status=400)
     try:
         if action == "release":
             count = services.attempt_release(
@@ -341,7 +345,11 @@ def proctor_action(request: AuthenticatedRequest, sitting, action: str) -> JsonR
                 submit=confirmed,
                 reason=request.POST.get("reason", ""),
             )
-        elif action == "submit":
+            return JsonResponse({"ok": True})
+        # Every other action is about one student.
+        if attempt is None:
+            return JsonResponse({"error": _("Choose a student.")}, status=400)
+        if action == "submit":
             services.attempt_submit_for_student(
                 actor=actor, attempt=attempt, reason=request.POST.get("reason", "")
             )
@@ -373,14 +381,14 @@ def proctor_action(request: AuthenticatedRequest, sitting, action: str) -> JsonR
         elif action == "reopen":
             raw = request.POST.get("minutes", "").strip()
             try:
-                minutes = int(raw) if raw else None
+                reopen_for = int(raw) if raw else None
             except ValueError:
                 return JsonResponse({"error": _("Give the minutes as a number.")}, status=400)
             services.attempt_reopen(
                 actor=actor,
                 attempt=attempt,
                 reason=request.POST.get("reason", ""),
-                minutes=minutes,
+                minutes=reopen_for,
             )
     except services.OpenAttemptsRefused as exc:
         return JsonResponse({"error": str(exc), "code": exc.code, "open": exc.open}, status=409)

@@ -202,7 +202,7 @@ def seed_exams(ctx: dict) -> dict:
                 )
             pupils = pupils[:-1]
 
-        subtest = test.subtests.filter(on_platform=True).order_by("position").first()
+        subtest = test.subtests.filter(on_platform=True).order_by("position")[0]
         services.assignments_create(actor=None, school_unit=unit, subtest=subtest, persons=pupils)
         assigned = set(
             Assignment.objects.filter(subtest=subtest, school_unit=unit).values_list(

@@ -102,7 +102,7 @@ def entries_upload(request: AuthenticatedRequest, unit, group) -> HttpResponse:
     if upload is None:
         messages.error(request, _("Choose the filled-in form (.xlsx)."))
         return redirect(back)
-    if upload.size > MAX_UPLOAD_BYTES:
+    if (upload.size or 0) > MAX_UPLOAD_BYTES:
         messages.error(
             request, _("The file is larger than %(mb)s MB.") % {"mb": MAX_UPLOAD_BYTES // 2**20}
         )
@@ -112,7 +112,7 @@ def entries_upload(request: AuthenticatedRequest, unit, group) -> HttpResponse:
             actor=request.user,
             school_unit=school_unit,
             group=target,
-            file_name=upload.name,
+            file_name=upload.name or "",
             data=upload.read(MAX_UPLOAD_BYTES + 1),
         )
     except Refused as exc:

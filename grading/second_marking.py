@@ -233,11 +233,11 @@ class ItemAgreement:
 def agreement_report(*, school_unit: SchoolUnit, subtest: Subtest | None) -> dict:
     """Per item and per assessor pair the agreement figures; the disagreements to decide (of
     one subtest, or of every subtest at the unit)."""
-    markings = SecondMarking.objects.filter(school_unit=school_unit)
+    query = SecondMarking.objects.filter(school_unit=school_unit)
     if subtest is not None:
-        markings = markings.filter(score__item__subtest=subtest)
+        query = query.filter(score__item__subtest=subtest)
     markings = list(
-        markings
+        query
         .select_related(
             "score__item", "score__attempt__person", "score__grading_assignment__assessor",
             "assessor",

@@ -267,8 +267,9 @@ def plans_due(*, school_unit: SchoolUnit, today: datetime.date) -> list[dict]:
             .filter(points__isnull=True)
             .count()
         )
-        if plan.due_date >= today or left:
-            rows.append({"plan": plan, "left": left, "overdue": plan.due_date < today})
+        due = plan.due_date
+        if due is not None and (due >= today or left):  # always dated: the query asks for it
+            rows.append({"plan": plan, "left": left, "overdue": due < today})
     return rows
 
 

@@ -83,7 +83,9 @@ def export_start(request: AuthenticatedRequest, unit, result_set) -> HttpRespons
         group = visibility.access_group(scope=scope, group_public_id=request.POST["group"])
     else:
         scope = visibility.access_unit_results(user=request.user, unit_public_id=unit, export=True)
-    kind = request.POST.get("kind") if request.POST.get("kind") in ("csv", "xlsx") else "csv"
+    kind = request.POST.get("kind", "")
+    if kind not in ("csv", "xlsx"):
+        kind = "csv"
     job = jobs.export_job_start(
         actor=request.user, scope=scope, result_set=result_set, kind=kind, group=group
     )

@@ -106,11 +106,11 @@ def export_job_run(*, job_id: int) -> ExportJob:
         letters.letters_audit(actor=job.requested_by, table=table, rows=rows, what=what)
     else:
         job.total = len(table.rows)
-        rows = exports.all_rows(table, what=what)
+        lines = exports.all_rows(table, what=what)
         if job.kind == "csv":
-            content, extension = "".join(exports.csv_lines(rows)).encode("utf-8-sig"), "csv"
+            content, extension = "".join(exports.csv_lines(lines)).encode("utf-8-sig"), "csv"
         else:
-            content, extension = exports.xlsx_bytes(rows), "xlsx"
+            content, extension = exports.xlsx_bytes(lines), "xlsx"
         exports.export_audit(actor=job.requested_by, table=table, kind=job.kind, what=what)
     job.file.save(f"{job.public_id}.{extension}", ContentFile(content), save=False)
     job.done = job.total

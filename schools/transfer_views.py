@@ -106,7 +106,7 @@ def transfer_upload(request: AuthenticatedRequest):
             error = _("Choose what the upload is for.")
         elif upload is None:
             error = _("Choose a spreadsheet file (.xlsx).")
-        elif upload.size > MAX_UPLOAD_BYTES:
+        elif (upload.size or 0) > MAX_UPLOAD_BYTES:
             error = _("The file is too large.")
         else:
             try:

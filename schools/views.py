@@ -130,10 +130,9 @@ def unit_picker(request: AuthenticatedRequest) -> HttpResponse:
 def unit_dashboard(request: AuthenticatedRequest, unit) -> HttpResponse:
     school_unit = selectors.access_visible_school_unit(user=request.user, public_id=unit)
     caps = selectors.capabilities_at(user=request.user, school_unit=school_unit)
+    person = request.user.person
     my_roles = (
-        selectors.roles_at(person=request.user.person, school_unit=school_unit)
-        if request.user.person_id
-        else []
+        selectors.roles_at(person=person, school_unit=school_unit) if person is not None else []
     )
     context = {
         "unit": school_unit,

@@ -283,6 +283,7 @@ def transfer_run_execute(*, run_id: int) -> TransferRun:
 
 def _execute(run: TransferRun) -> TransferRun:
     payload = run.payload or {}
+    locate: Callable[[dict], dict] | None
     if run.source == TransferSource.XLSX:
         if "xlsx" in payload:
             document, rows, rejections = read_workbook(
