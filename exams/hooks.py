@@ -18,10 +18,11 @@ from provplattform.hooks import Hook
 if TYPE_CHECKING:
     from schools.models import User
 
-adjustment_changed_on_day: Hook[Callable[..., None]] = Hook("adjustment_changed_on_day")
+# A subscriber's return value is not used (delivery's says how many attempts changed).
+adjustment_changed_on_day: Hook[Callable[..., object]] = Hook("adjustment_changed_on_day")
 
 
-def on_adjustment_changed_on_day(callback: Callable[..., None]) -> None:
+def on_adjustment_changed_on_day(callback: Callable[..., object]) -> None:
     adjustment_changed_on_day.subscribe(callback)
 
 

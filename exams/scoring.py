@@ -75,8 +75,8 @@ def score_item(item: Item, content: Any) -> int | None:
         accepted = {normalise_text(a) for a in (key or [])}
         return full if answer in accepted else 0
     if kind == ItemKind.NUMERIC:
-        answer = parse_number(content)
-        if answer is None or not isinstance(key, dict):
+        number = parse_number(content)
+        if number is None or not isinstance(key, dict):
             return 0
         value = parse_number(key.get("value"))
         tolerance = abs(parse_number(key.get("tolerance", 0)) or 0.0)
@@ -84,5 +84,5 @@ def score_item(item: Item, content: Any) -> int | None:
             return 0
         # A small relative margin absorbs binary rounding (0.1 + 0.2 against 0.3).
         margin = tolerance + 1e-9 * max(1.0, abs(value))
-        return full if abs(answer - value) <= margin else 0
+        return full if abs(number - value) <= margin else 0
     return 0

@@ -166,7 +166,8 @@ def entries_check(*, school_unit: SchoolUnit, rows: list[dict]) -> CheckedRows:
     result = CheckedRows()
     person_ids = {u for r in rows if (u := _uuid(r.get("student")))}
     subtest_ids = {u for r in rows if (u := _uuid(r.get("subtest")))}
-    persons = {
+    # Keyed so that a malformed id (None) simply finds nothing.
+    persons: dict[uuid.UUID | None, Person] = {
         p.public_id: p
         for p in Person.objects.filter(
             public_id__in=person_ids, organiser_id=school_unit.organiser_id
@@ -177,7 +178,9 @@ def entries_check(*, school_unit: SchoolUnit, rows: list[dict]) -> CheckedRows:
             "person_id", flat=True
         )
     )
-    subtests = {s.public_id: s for s in Subtest.objects.filter(public_id__in=subtest_ids)}
+    subtests: dict[uuid.UUID | None, Subtest] = {
+        s.public_id: s for s in Subtest.objects.filter(public_id__in=subtest_ids)
+    }
     targets = entry_targets(
         school_unit=school_unit, persons=[p for p in persons.values() if p.pk in enrolled]
     )
@@ -196,7 +199,7 @@ def entries_check(*, school_unit: SchoolUnit, rows: list[dict]) -> CheckedRows:
             continue
         subtest = subtests.get(_uuid(raw.get("subtest")))
         target = targets.get((person.pk, subtest.pk)) if subtest else None
-        if target is None:
+        if subtest is None or target is None:
             result.refuse(
                 number,
                 "subtest_id",
