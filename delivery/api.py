@@ -63,7 +63,7 @@ class SittingEndedSerializer(serializers.Serializer):
 
 
 def _refused(exc: services.AttemptRefused) -> Response:
-    body = {"detail": str(exc), "code": exc.code}
+    body: dict[str, object] = {"detail": str(exc), "code": exc.code}
     if isinstance(exc, services.OpenAttemptsRefused):
         body["open"] = exc.open
     return Response(body, status=status.HTTP_409_CONFLICT)

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import datetime
 from dataclasses import dataclass
+from typing import Any
 
 from django.db.models import Count, Exists, OuterRef, Q, QuerySet, Sum
 from django.db.models.functions import Coalesce
@@ -233,13 +234,17 @@ def subtests_overview(*, school_unit: SchoolUnit) -> list[dict]:
     return rows
 
 
-def assessor_work_left(*, person: Person, school_unit: SchoolUnit | None = None) -> list[dict]:
-    """Per plan: how many of the person's assigned responses are still unassessed."""
+def assessor_work_left(
+    *, person: Person, school_unit: SchoolUnit | None = None
+) -> list[dict[str, Any]]:
+    """Per plan: how many of the person's assigned responses are still unassessed (plain dicts:
+    the panel adds to them)."""
     rows = GradingAssignment.objects.filter(assessor=person, score__points__isnull=True)
     if school_unit is not None:
         rows = rows.filter(plan__school_unit=school_unit)
-    return list(
-        rows.values(
+    return [
+        dict(row)
+        for row in rows.values(
             "plan_id",
             "plan__due_date",
             "plan__subtest__title",
@@ -249,7 +254,7 @@ def assessor_work_left(*, person: Person, school_unit: SchoolUnit | None = None)
         )
         .annotate(left=Count("pk"))
         .order_by("plan__due_date", "plan_id")
-    )
+    ]
 
 
 def plans_due(*, school_unit: SchoolUnit, today: datetime.date) -> list[dict]:

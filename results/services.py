@@ -11,7 +11,8 @@ from __future__ import annotations
 import functools
 import logging
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
+from typing import TYPE_CHECKING, Any, TypeAlias, TypedDict
 
 from django.conf import settings
 from django.db import connection, transaction
@@ -29,6 +30,22 @@ from results import writer
 from results.models import ResultSet, SubtestResult, TestResult
 from schools.models import SchoolUnit, User
 
+if TYPE_CHECKING:
+    from django_stubs_ext import WithAnnotations
+
+
+# What `results_compute` annotates on each subtest; `rule_for_test` needs only the points.
+class _MaxPoints(TypedDict):
+    item_max: Any  # None for a subtest without items
+
+
+class _Sums(_MaxPoints):
+    item_count: int
+
+
+SubtestWithMax: TypeAlias = "WithAnnotations[Subtest, _MaxPoints]"
+SubtestWithSums: TypeAlias = "WithAnnotations[Subtest, _Sums]"
+
 _PRESENCE = {
     AttemptStatus.SUBMITTED: core.Presence.SAT,
     AttemptStatus.EXEMPT: core.Presence.EXEMPT,
@@ -42,7 +59,9 @@ def just_above_band() -> int:
     return int(getattr(settings, "RESULTS_JUST_ABOVE_POINTS", 2))
 
 
-def rule_for_test(test: TestDefinition, subtests: list[Subtest] | None = None) -> core.TestRule:
+def rule_for_test(
+    test: TestDefinition, subtests: Sequence[SubtestWithMax] | None = None
+) -> core.TestRule:
     """The test definition as the core's rule: max points per subtest from its items (or, for a
     part outside the platform, its own max_points)."""
     if subtests is None:
@@ -82,7 +101,11 @@ _RANK = {core.Presence.SAT: 0, core.Presence.EXEMPT: 1, core.Presence.ABSENT: 2,
 
 
 def _inputs(
-    *, school_unit: SchoolUnit, test: TestDefinition, subtests: list[Subtest], person_ids
+    *,
+    school_unit: SchoolUnit,
+    test: TestDefinition,
+    subtests: Sequence[SubtestWithSums],
+    person_ids,
 ) -> tuple[set[int], dict[int, dict[str, tuple]]]:
     """Every student with something to show, and their raw material per subtest code as the
     fields of a `core.SubtestInput` (plain tuples: a unit of 100,000 students has 300,000)."""
