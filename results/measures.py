@@ -138,7 +138,7 @@ def measure_kind_add(*, actor: User, organiser: Organiser, name: str) -> Measure
     name = name.strip()
     if not name:
         raise Refused(_("Give the kind a name."))
-    if len(name) > MeasureKind._meta.get_field("name").max_length:
+    if len(name) > (MeasureKind._meta.get_field("name").max_length or 0):
         raise Refused(_("Keep the name to 120 characters."))
     if measure_kinds_for(organiser).filter(name__iexact=name).exists():
         raise Refused(_("That kind of measure is already on the list."))

@@ -63,8 +63,12 @@ class StaffSerializer(serializers.ModelSerializer):
 
 class TeachingGroupSerializer(serializers.ModelSerializer):
     id = serializers.UUIDField(source="public_id", read_only=True)
-    members = serializers.SlugRelatedField(slug_field="public_id", many=True, read_only=True)
-    teachers = serializers.SlugRelatedField(slug_field="public_id", many=True, read_only=True)
+    members: serializers.SlugRelatedField[Person] = serializers.SlugRelatedField(
+        slug_field="public_id", many=True, read_only=True
+    )
+    teachers: serializers.SlugRelatedField[Person] = serializers.SlugRelatedField(
+        slug_field="public_id", many=True, read_only=True
+    )
 
     class Meta:
         model = TeachingGroup
