@@ -279,7 +279,7 @@ async def measure(args, base_ws, data, heartbeat_s, grace_s) -> dict:
     proctor_task.cancel()
     for p in procs:
         p.terminate()
-    lat = {"close": [], "silent": []}
+    lat: dict[str, list[float]] = {"close": [], "silent": []}
     missed = 0
     handshakes = []
     for attempt, mode, t, handshake in drops:

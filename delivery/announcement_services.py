@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime
+from typing import TYPE_CHECKING
 
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
@@ -12,8 +13,11 @@ from django.utils import timezone
 from delivery.models import Announcement
 from provplattform.audit import AuditAction, audit_record
 
+if TYPE_CHECKING:
+    from schools.models import User
 
-def _require_operator(actor) -> None:
+
+def _require_operator(actor: User) -> None:
     if not getattr(actor, "is_authenticated", False) or not getattr(
         actor, "is_platform_operator", False
     ):
@@ -22,7 +26,7 @@ def _require_operator(actor) -> None:
 
 def announcement_post(
     *,
-    actor,
+    actor: User,
     title: str,
     body: str = "",
     severity: str = Announcement.Severity.INFO,
@@ -48,7 +52,7 @@ def announcement_post(
     return announcement
 
 
-def announcement_resolve(*, actor, announcement: Announcement) -> Announcement:
+def announcement_resolve(*, actor: User, announcement: Announcement) -> Announcement:
     """Mark resolved: it stays on the status page for a day, the banner disappears."""
     _require_operator(actor)
     with transaction.atomic():

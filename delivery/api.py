@@ -8,7 +8,6 @@ ending a sitting with tests still open also lists them in `open`.
 
 from __future__ import annotations
 
-from django.http import Http404
 from drf_spectacular.utils import extend_schema
 from rest_framework import permissions, serializers, status
 from rest_framework.response import Response
@@ -16,6 +15,7 @@ from rest_framework.views import APIView
 
 from delivery import attempts, closing, proctor_policy, selectors
 from exams.models import Sitting
+from provplattform.errors import NotFound
 from schools.roles import Capability
 from schools.selectors import access_school_unit
 
@@ -63,7 +63,7 @@ class SittingEndedSerializer(serializers.Serializer):
 
 
 def _refused(exc: attempts.AttemptRefused) -> Response:
-    body = {"detail": str(exc), "code": exc.code}
+    body: dict[str, object] = {"detail": str(exc), "code": exc.code}
     if isinstance(exc, closing.OpenAttemptsRefused):
         body["open"] = exc.open
     return Response(body, status=status.HTTP_409_CONFLICT)
@@ -78,7 +78,7 @@ class ProctorUnitView(APIView):
         )
         found = selectors.access_sitting(user=request.user, public_id=sitting)
         if found.school_unit_id != school_unit.pk:
-            raise Http404("No such sitting.")
+            raise NotFound("No such sitting.")
         return found
 
 

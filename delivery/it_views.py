@@ -7,18 +7,18 @@ unit does not exist (404).
 from __future__ import annotations
 
 from django.contrib.auth.decorators import login_required
-from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.http import HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 
 from delivery import notices
 from delivery.proctor_views import after_id
-from schools.pages import unit_page
+from schools.pages import AuthenticatedRequest, unit_page
 from schools.roles import Capability
 from schools.selectors import school_units_for
 
 
 @login_required
-def it_units(request: HttpRequest) -> HttpResponse:
+def it_units(request: AuthenticatedRequest) -> HttpResponse:
     units = list(school_units_for(request.user, Capability.VIEW_CONNECTIVITY)[:50])
     if len(units) == 1:
         return redirect("it-page", units[0].public_id)
@@ -26,7 +26,7 @@ def it_units(request: HttpRequest) -> HttpResponse:
 
 
 @unit_page(Capability.VIEW_CONNECTIVITY)
-def it_page(request: HttpRequest, unit) -> HttpResponse:
+def it_page(request: AuthenticatedRequest, unit) -> HttpResponse:
     return render(
         request,
         "delivery/it/page.html",
@@ -42,7 +42,7 @@ def it_page(request: HttpRequest, unit) -> HttpResponse:
 
 
 @unit_page(Capability.VIEW_CONNECTIVITY)
-def it_rooms(request: HttpRequest, unit) -> HttpResponse:
+def it_rooms(request: AuthenticatedRequest, unit) -> HttpResponse:
     """The per-room counts, refreshed by htmx every few seconds."""
     return render(
         request,
@@ -52,7 +52,7 @@ def it_rooms(request: HttpRequest, unit) -> HttpResponse:
 
 
 @unit_page(Capability.VIEW_CONNECTIVITY)
-def it_notices(request: HttpRequest, unit) -> JsonResponse:
+def it_notices(request: AuthenticatedRequest, unit) -> JsonResponse:
     """The unit's notices as JSON (newest, or after `?after=<id>`): it.js catches up with them
     after its socket reconnects."""
     return JsonResponse(

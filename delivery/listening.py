@@ -58,7 +58,9 @@ def audio_play(*, attempt: Attempt, item_public_id) -> dict[str, Any]:
     with transaction.atomic():
         status = Attempt.objects.filter(pk=attempt.pk).values_list("status", flat=True).first()
         if status != AttemptStatus.WORKING:
-            raise AttemptRefused(_("The sound plays only while the test is running."), code=status)
+            raise AttemptRefused(
+                _("The sound plays only while the test is running."), code=status or "refused"
+            )
         AudioPlay.objects.get_or_create(attempt=attempt, item=item)
         row = AudioPlay.objects.select_for_update().get(attempt=attempt, item=item)
         if item.audio_plays is not None and row.plays >= item.audio_plays:

@@ -19,7 +19,7 @@ notice. The rule is in docs/live-sitting.md.
 from __future__ import annotations
 
 from collections import defaultdict
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.db import transaction
 from django.utils import timezone
@@ -32,6 +32,9 @@ from exams.models import Sitting
 from provplattform.audit import AuditAction, audit_record
 from provplattform.errors import NotFound
 from provplattform.live import send_on_commit
+
+if TYPE_CHECKING:
+    from schools.models import User
 
 # Shorter drops cost the student next to nothing: the client keeps working offline.
 GIVE_BACK_MIN_SECONDS = 30
@@ -79,7 +82,7 @@ def offers_by_attempt(*, sitting: Sitting) -> dict[str, list[dict[str, Any]]]:
     return dict(found)
 
 
-def attempt_give_back_time(*, actor, attempt: Attempt, notice_id: int) -> int:
+def attempt_give_back_time(*, actor: User, attempt: Attempt, notice_id: int) -> int:
     """Give back the time an outage or device switch cost the student; the minutes given.
 
     Invariant: each notice gives its time back at most once; only a notice of this attempt;

@@ -9,10 +9,9 @@ and posts actions to `proctor_action`.
 from __future__ import annotations
 
 from collections import Counter
-from typing import cast
 
 from django.contrib.auth.decorators import login_required
-from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.urls import reverse
 from django.utils import timezone
@@ -25,8 +24,9 @@ from delivery.models import Attempt, AttemptStatus
 from exams.day_passwords import day_password_for, display, unit_today
 from exams.models import SittingStatus
 from exams.templatetags.exam_labels import code_label
-from provplattform.errors import Refused
+from provplattform.errors import NotFound, Refused
 from schools.models import Person, User
+from schools.pages import AuthenticatedRequest
 from schools.roles import Capability
 from schools.selectors import user_has_capability
 
@@ -141,8 +141,14 @@ def _row(
     details: dict,
     now,
 ) -> dict:
-    status = AttemptStatus.EXEMPT if exempt else attempt.status
-    since = lost.get(attempt.pk) if status in AttemptStatus.LOGGED_IN else None
+    # Only an exempt student comes without an attempt.
+    since = None
+    status: str
+    if exempt or attempt is None:
+        status = AttemptStatus.EXEMPT
+    else:
+        status = attempt.status
+        since = lost.get(attempt.pk) if status in AttemptStatus.LOGGED_IN else None
     released = attempt is not None and attempt.released_at is not None
     shown = LOST if since else status
     remaining = (
@@ -207,7 +213,7 @@ def _summary(rows: list[dict]) -> dict:
     return {"counts": dict(counts), "total": len(rows), "all_submitted": all_submitted}
 
 
-def _day_password(user, sitting) -> str:
+def _day_password(user: User, sitting) -> str:
     if not user_has_capability(
         user=user, school_unit=sitting.school_unit, capability=Capability.VIEW_DAY_PASSWORD
     ):
@@ -219,7 +225,7 @@ def _day_password(user, sitting) -> str:
 
 
 @login_required
-def proctor_sittings(request: HttpRequest) -> HttpResponse:
+def proctor_sittings(request: AuthenticatedRequest) -> HttpResponse:
     today = timezone.localdate()
     sittings = (
         selectors.sittings_for(user=request.user)
@@ -230,7 +236,7 @@ def proctor_sittings(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
-def proctor_room(request: HttpRequest, sitting) -> HttpResponse:
+def proctor_room(request: AuthenticatedRequest, sitting) -> HttpResponse:
     sitting = selectors.access_sitting(user=request.user, public_id=sitting)
     can_unlock = student_auth.may_unlock(user=request.user, sitting=sitting)
     rows, groups = _room_rows(sitting, can_unlock=can_unlock)
@@ -276,7 +282,7 @@ def after_id(request: HttpRequest) -> int | None:
 
 
 @login_required
-def proctor_state(request: HttpRequest, sitting) -> JsonResponse:
+def proctor_state(request: AuthenticatedRequest, sitting) -> JsonResponse:
     """The room as JSON: every student (placed during the day too) and the notices after
     `?after=<id>` (or the newest). proctor.js reloads it after its socket reconnects."""
     sitting = selectors.access_sitting(user=request.user, public_id=sitting)
@@ -312,19 +318,17 @@ ACTIONS = {
 
 @require_POST
 @login_required
-def proctor_action(request: HttpRequest, sitting, action: str) -> JsonResponse:
+def proctor_action(request: AuthenticatedRequest, sitting, action: str) -> JsonResponse:
     """Run one of the proctor's actions; refusals answer 409 with a short message."""
     if action not in ACTIONS:
-        raise Http404("No such action.")
+        raise NotFound("No such action.")
     sitting = selectors.access_sitting(user=request.user, public_id=sitting)
-    actor = cast(User, request.user)  # login_required: signed in
+    actor = request.user
     attempt = None
     if request.POST.get("attempt"):
         attempt = selectors.access_attempt(
             user=actor, sitting=sitting, public_id=request.POST["attempt"]
         )
-    elif action not in ("release", "end"):
-        return JsonResponse({"error": _("Choose a student.")}, status=400)
     try:
         if action == "release":
             count = attempts.attempt_release(
@@ -340,7 +344,11 @@ def proctor_action(request: HttpRequest, sitting, action: str) -> JsonResponse:
                 submit=confirmed,
                 reason=request.POST.get("reason", ""),
             )
-        elif action == "submit":
+            return JsonResponse({"ok": True})
+        # Every other action is about one student.
+        if attempt is None:
+            return JsonResponse({"error": _("Choose a student.")}, status=400)
+        if action == "submit":
             attempts.attempt_submit_for_student(
                 actor=actor, attempt=attempt, reason=request.POST.get("reason", "")
             )
@@ -372,14 +380,14 @@ def proctor_action(request: HttpRequest, sitting, action: str) -> JsonResponse:
         elif action == "reopen":
             raw = request.POST.get("minutes", "").strip()
             try:
-                minutes = int(raw) if raw else None
+                reopen_for = int(raw) if raw else None
             except ValueError:
                 return JsonResponse({"error": _("Give the minutes as a number.")}, status=400)
             attempts.attempt_reopen(
                 actor=actor,
                 attempt=attempt,
                 reason=request.POST.get("reason", ""),
-                minutes=minutes,
+                minutes=reopen_for,
             )
     except closing.OpenAttemptsRefused as exc:
         return JsonResponse({"error": str(exc), "code": exc.code, "open": exc.open}, status=409)

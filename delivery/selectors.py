@@ -31,12 +31,12 @@ from exams.models import (
 from exams.preparation.rules import tools_for
 from exams.selectors import adjustments_by_person, exemptions_covering
 from provplattform.errors import get_or_not_found
-from schools.models import Person, SchoolUnit, TeachingGroup
+from schools.models import AnyUser, Person, SchoolUnit, TeachingGroup, User
 from schools.roles import Capability
 from schools.selectors import scope_to_school_units
 
 
-def sittings_for(*, user, capability: Capability | str = Capability.PROCTOR) -> QuerySet:
+def sittings_for(*, user: AnyUser, capability: Capability | str = Capability.PROCTOR) -> QuerySet:
     return scope_to_school_units(
         Sitting.objects.select_related("school_unit", "subtest__test", "room"),
         user=user,
@@ -45,7 +45,7 @@ def sittings_for(*, user, capability: Capability | str = Capability.PROCTOR) -> 
 
 
 def access_sitting(
-    *, user, public_id, capability: Capability | str = Capability.PROCTOR
+    *, user: AnyUser, public_id, capability: Capability | str = Capability.PROCTOR
 ) -> Sitting:
     """The sitting, if the user holds `capability` at its school unit; otherwise 404."""
     return get_or_not_found(sittings_for(user=user, capability=capability), public_id=public_id)
@@ -91,7 +91,7 @@ def exempt_students_of_sitting(*, sitting: Sitting) -> list[Person]:
     )
 
 
-def access_attempt(*, user, sitting: Sitting, public_id) -> Attempt:
+def access_attempt(*, user: AnyUser, sitting: Sitting, public_id) -> Attempt:
     return get_or_not_found(
         Attempt.objects.select_related("sitting__school_unit", "person"),
         sitting=sitting,
@@ -131,7 +131,7 @@ def responses_of(*, attempt: Attempt) -> dict[str, dict]:
 
 
 def todays_sittings_for(
-    *, user, school_unit: SchoolUnit, now: datetime.datetime | None = None
+    *, user: User, school_unit: SchoolUnit, now: datetime.datetime | None = None
 ) -> list[Sitting]:
     """The unit's sittings today (in the unit's own time zone) that the user may supervise.
 

@@ -9,7 +9,7 @@ from django.conf import settings
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.db import connection
-from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, pgettext
@@ -18,6 +18,8 @@ from django.views.decorators.http import require_POST
 
 from delivery import announcement_services, sweeper
 from delivery.models import Announcement
+from provplattform.errors import NotFound
+from schools.pages import AuthenticatedRequest
 
 WORKER_FRESH_S = 15
 
@@ -115,14 +117,14 @@ def status_page(request: HttpRequest) -> HttpResponse:
     )
 
 
-def _operator(request: HttpRequest):
+def _operator(request: AuthenticatedRequest):
     if not getattr(request.user, "is_platform_operator", False):
         raise PermissionDenied(_("Only the platform operator posts announcements."))
     return request.user
 
 
 @login_required
-def announcements_manage(request: HttpRequest) -> HttpResponse:
+def announcements_manage(request: AuthenticatedRequest) -> HttpResponse:
     actor = _operator(request)
     error = ""
     if request.method == "POST":
@@ -154,10 +156,10 @@ def announcements_manage(request: HttpRequest) -> HttpResponse:
 
 @require_POST
 @login_required
-def announcement_resolve(request: HttpRequest, announcement) -> HttpResponse:
+def announcement_resolve(request: AuthenticatedRequest, announcement) -> HttpResponse:
     actor = _operator(request)
     found = Announcement.objects.filter(public_id=announcement).first()
     if found is None:
-        raise Http404("No such announcement.")
+        raise NotFound("No such announcement.")
     announcement_services.announcement_resolve(actor=actor, announcement=found)
     return redirect("status-announcements")

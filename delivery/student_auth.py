@@ -32,7 +32,7 @@ from exams.models import Sitting, SittingProctor, SittingStatus
 from provplattform.audit import AuditAction, audit_record
 from provplattform.errors import NotFound, Refused
 from provplattform.live import send_on_commit
-from schools.models import Person
+from schools.models import Person, User
 from schools.roles import Capability
 from schools.selectors import user_has_capability
 
@@ -116,7 +116,9 @@ def credential_issue(*, person: Person, reset: bool = False) -> tuple[StudentCre
     return credential, secret
 
 
-def login_slips_issue(*, actor, sitting: Sitting, reset_passwords: bool = False) -> list[Slip]:
+def login_slips_issue(
+    *, actor: User, sitting: Sitting, reset_passwords: bool = False
+) -> list[Slip]:
     """Credentials for every student of the sitting who lacks one, and fresh one-time codes for all.
 
     Earlier unused codes for the sitting stop working. Secrets and codes are shown once.
@@ -167,7 +169,7 @@ def _locked_changed(
     *,
     now: datetime.datetime,
     locked_until: datetime.datetime | None,
-    actor,
+    actor: User | None,
     sitting: Sitting | None = None,
     before: datetime.datetime | None = None,
 ) -> None:
@@ -200,7 +202,7 @@ def _locked_changed(
         )
 
 
-def may_unlock(*, user, sitting: Sitting) -> bool:
+def may_unlock(*, user: User, sitting: Sitting) -> bool:
     """Administrators of the unit's tests, and the proctors named for this sitting."""
     unit = sitting.school_unit
     if user_has_capability(user=user, school_unit=unit, capability=Capability.ADMINISTER_TESTS):
@@ -221,7 +223,7 @@ def locked_person_ids(*, sitting: Sitting, now: datetime.datetime | None = None)
     )
 
 
-def student_login_unlock(*, actor, sitting: Sitting, person: Person) -> StudentCredential:
+def student_login_unlock(*, actor: User, sitting: Sitting, person: Person) -> StudentCredential:
     """Lift the lock on a student's login after too many failures, audited.
 
     Only for a student placed in the sitting, by its named proctors or the unit's test

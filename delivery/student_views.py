@@ -34,7 +34,8 @@ def _needs_headphone_check(request: HttpRequest, attempt: Attempt) -> bool:
 
 
 def _current(request: HttpRequest) -> tuple[Attempt | None, str]:
-    """(attempt, problem): problem is "" when this device holds the attempt."""
+    """(attempt, problem): no attempt when the session holds none (problem "login"); problem is
+    "replaced" when another device took it over, "" when this device holds it."""
     data = request.session.get(SESSION_KEY)
     if not data:
         return None, "login"
@@ -123,7 +124,7 @@ def _state(attempt: Attempt) -> dict:
 @never_cache
 def wait_view(request: HttpRequest) -> HttpResponse:
     attempt, problem = _current(request)
-    if problem == "login":
+    if attempt is None:
         return redirect("student-login")
     if problem == "replaced":
         return _replaced(request)
@@ -153,7 +154,7 @@ def wait_view(request: HttpRequest) -> HttpResponse:
 def headphones_view(request: HttpRequest) -> JsonResponse:
     """The student heard the check sound: the test may start on this device."""
     attempt, problem = _current(request)
-    if problem == "login":
+    if attempt is None:
         return JsonResponse({"error": "login"}, status=401)
     if problem == "replaced":
         return JsonResponse({"error": "device_replaced"}, status=409)
@@ -165,7 +166,7 @@ def headphones_view(request: HttpRequest) -> JsonResponse:
 def audio_play_view(request: HttpRequest, item) -> JsonResponse:
     """Count one play of an item's sound; 409 when no play is left (delivery.listening)."""
     attempt, problem = _current(request)
-    if problem == "login":
+    if attempt is None:
         return JsonResponse({"error": "login"}, status=401)
     if problem == "replaced":
         return JsonResponse({"error": "device_replaced"}, status=409)
@@ -180,7 +181,7 @@ def audio_play_view(request: HttpRequest, item) -> JsonResponse:
 @never_cache
 def state_view(request: HttpRequest) -> JsonResponse:
     attempt, problem = _current(request)
-    if problem == "login":
+    if attempt is None:
         return JsonResponse({"error": "login"}, status=401)
     if problem == "replaced":
         return JsonResponse({"error": "device_replaced"}, status=409)
@@ -190,7 +191,7 @@ def state_view(request: HttpRequest) -> JsonResponse:
 @never_cache
 def test_view(request: HttpRequest) -> HttpResponse:
     attempt, problem = _current(request)
-    if problem == "login":
+    if attempt is None:
         return redirect("student-login")
     if problem == "replaced":
         return _replaced(request)
@@ -240,7 +241,7 @@ def test_view(request: HttpRequest) -> HttpResponse:
 def submit_view(request: HttpRequest) -> HttpResponse:
     attempt, problem = _current(request)
     wants_json = "application/json" in request.headers.get("Accept", "")
-    if problem == "login":
+    if attempt is None:
         return (
             JsonResponse({"error": "login"}, status=401)
             if wants_json
@@ -267,7 +268,7 @@ def submit_view(request: HttpRequest) -> HttpResponse:
 @never_cache
 def done_view(request: HttpRequest) -> HttpResponse:
     attempt, problem = _current(request)
-    if problem == "login":
+    if attempt is None:
         return redirect("student-login")
     if problem == "replaced":
         return _replaced(request)

@@ -111,7 +111,8 @@ def reopen(
         raise ValueError("Only positive time can be added.")
     if add_seconds == 0:
         return clock
-    gap = _whole_seconds_up(now - clock.deadline) if clock.deadline < now else 0
+    deadline = clock.deadline
+    gap = _whole_seconds_up(now - deadline) if deadline is not None and deadline < now else 0
     return replace(clock, added_seconds=clock.added_seconds + gap + add_seconds)
 
 

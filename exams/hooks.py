@@ -11,17 +11,24 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 from provplattform.hooks import Hook
 
-adjustment_changed_on_day: Hook[Callable[..., None]] = Hook("adjustment_changed_on_day")
+if TYPE_CHECKING:
+    from schools.models import User
+
+# A subscriber's return value is not used (delivery's says how many attempts changed).
+adjustment_changed_on_day: Hook[Callable[..., object]] = Hook("adjustment_changed_on_day")
 
 
-def on_adjustment_changed_on_day(callback: Callable[..., None]) -> None:
+def on_adjustment_changed_on_day(callback: Callable[..., object]) -> None:
     adjustment_changed_on_day.subscribe(callback)
 
 
-def adjustment_changed_on_day_notify(*, actor, school_unit, person, subtests, reason: str) -> None:
+def adjustment_changed_on_day_notify(
+    *, actor: User, school_unit, person, subtests, reason: str
+) -> None:
     adjustment_changed_on_day.notify(
         actor=actor, school_unit=school_unit, person=person, subtests=list(subtests), reason=reason
     )
@@ -38,5 +45,5 @@ def on_item_key_corrected(callback: Callable[..., None]) -> None:
     item_key_corrected.subscribe(callback)
 
 
-def item_key_corrected_notify(*, actor, item, before: dict, reason: str) -> None:
+def item_key_corrected_notify(*, actor: User, item, before: dict, reason: str) -> None:
     item_key_corrected.notify(actor=actor, item=item, before=before, reason=reason)

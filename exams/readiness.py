@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from django.conf import settings
 from django.urls import NoReverseMatch, reverse
@@ -38,8 +39,11 @@ from exams.preparation.rules import (
     result_enterer_refusal,
     staff_standings,
 )
-from schools.models import SchoolUnit
+from schools.models import Person, SchoolUnit, User
 from schools.roles import Capability
+
+if TYPE_CHECKING:
+    from django_stubs_ext import StrOrPromise
 
 GREEN, AMBER, RED = "green", "amber", "red"
 _RANK = {GREEN: 0, AMBER: 1, RED: 2}
@@ -49,7 +53,7 @@ NAMES_SHOWN = 10
 @dataclass
 class Check:
     key: str
-    label: str
+    label: StrOrPromise
     state: str
     detail: str = ""
     fix_url: str = ""
@@ -248,7 +252,8 @@ def _placement_check(sitting: Sitting, facts: _Facts) -> Check:
 def _proctor_check(sitting: Sitting, facts: _Facts) -> list[Check]:
     unit = sitting.school_unit
     fix = _url("exams-sitting", unit, sitting.public_id)
-    mains, backups = [], []
+    mains: list[Person] = []
+    backups: list[Person] = []
     for proctorship in facts.proctorships.get(sitting.pk, []):
         standing = facts.standings[proctorship.person_id]
         if proctor_refusal(proctorship.person, unit, standing) is None:
@@ -336,7 +341,7 @@ def _result_entry_check(sitting: Sitting, facts: _Facts) -> Check | None:
     return Check("result_entry", label, GREEN, person.full_name)
 
 
-def _ticker_name(user) -> str:
+def _ticker_name(user: User | None) -> str:
     if user is None:
         return ""
     person = getattr(user, "person", None)
@@ -357,7 +362,7 @@ def _technical_check(sitting: Sitting, facts: _Facts) -> Check:
                 "ticked_at": ack.created if ack else None,
             }
         )
-    left = [i["label"] for i in items if i["ticked_by"] is None]
+    left = [str(i["label"]) for i in items if i["ticked_by"] is None]
     label = _("Technical checklist")
     if not left:
         return Check("technical_checklist", label, GREEN, items=items)
@@ -416,9 +421,9 @@ def unit_readiness(
         sittings = sittings.filter(room=room)
     if limit:
         sittings = sittings[:limit]
-    sittings = list(sittings)
-    facts = _Facts(sittings)
-    return [sitting_readiness(s, facts) for s in sittings]
+    rows = list(sittings)
+    facts = _Facts(rows)
+    return [sitting_readiness(s, facts) for s in rows]
 
 
 def dashboard_panel_context(request, unit, capabilities) -> dict | None:

@@ -29,7 +29,7 @@ from exams.models import (
 )
 from provplattform.errors import get_or_not_found
 from provplattform.lookup import parse_public_ids
-from schools.models import Person, RoleAssignment, SchoolUnit, TeachingGroup
+from schools.models import AnyUser, Person, RoleAssignment, SchoolUnit, TeachingGroup
 from schools.roles import Capability, Role, capabilities_of_roles
 from schools.selectors import persons_of_unit, scope_to_school_units
 
@@ -74,20 +74,20 @@ def access_test(*, school_unit: SchoolUnit, public_id) -> TestDefinition:
 # --- rooms --------------------------------------------------------------------------------------
 
 
-def rooms_for(*, user, school_unit: SchoolUnit) -> QuerySet:
+def rooms_for(*, user: AnyUser, school_unit: SchoolUnit) -> QuerySet:
     return scope_to_school_units(
         Room.objects.filter(school_unit=school_unit), user=user, capability=ADMIN
     )
 
 
-def access_room(*, user, school_unit: SchoolUnit, public_id) -> Room:
+def access_room(*, user: AnyUser, school_unit: SchoolUnit, public_id) -> Room:
     return _get(rooms_for(user=user, school_unit=school_unit), public_id=public_id)
 
 
 # --- registrations ------------------------------------------------------------------------------
 
 
-def registrations_for(*, user, school_unit: SchoolUnit) -> QuerySet:
+def registrations_for(*, user: AnyUser, school_unit: SchoolUnit) -> QuerySet:
     return scope_to_school_units(
         Registration.objects.filter(school_unit=school_unit), user=user, capability=ADMIN
     ).select_related("test")
@@ -105,7 +105,7 @@ def voluntary_tests_for(*, school_unit: SchoolUnit) -> QuerySet:
 # --- students, assignments ----------------------------------------------------------------------
 
 
-def students_for(*, user, school_unit: SchoolUnit, capability=ADMIN) -> QuerySet:
+def students_for(*, user: AnyUser, school_unit: SchoolUnit, capability=ADMIN) -> QuerySet:
     """Students enrolled at the unit, if the user holds `capability` there."""
     units = scope_to_school_units(
         SchoolUnit.objects.filter(pk=school_unit.pk), user=user, capability=capability, path="id"
@@ -115,14 +115,18 @@ def students_for(*, user, school_unit: SchoolUnit, capability=ADMIN) -> QuerySet
     ).distinct()
 
 
-def access_student(*, user, school_unit: SchoolUnit, public_id, capability=ADMIN) -> Person:
+def access_student(
+    *, user: AnyUser, school_unit: SchoolUnit, public_id, capability=ADMIN
+) -> Person:
     return _get(
         students_for(user=user, school_unit=school_unit, capability=capability),
         public_id=public_id,
     )
 
 
-def persons_at(*, user, school_unit: SchoolUnit, public_ids, capability=ADMIN) -> list[Person]:
+def persons_at(
+    *, user: AnyUser, school_unit: SchoolUnit, public_ids, capability=ADMIN
+) -> list[Person]:
     """Students of the unit among `public_ids`; ids of anyone else are simply not found."""
     return list(
         students_for(user=user, school_unit=school_unit, capability=capability).filter(
@@ -131,13 +135,13 @@ def persons_at(*, user, school_unit: SchoolUnit, public_ids, capability=ADMIN) -
     )
 
 
-def groups_for(*, user, school_unit: SchoolUnit) -> QuerySet:
+def groups_for(*, user: AnyUser, school_unit: SchoolUnit) -> QuerySet:
     return scope_to_school_units(
         TeachingGroup.objects.filter(school_unit=school_unit), user=user, capability=ADMIN
     )
 
 
-def access_group(*, user, school_unit: SchoolUnit, public_id) -> TeachingGroup:
+def access_group(*, user: AnyUser, school_unit: SchoolUnit, public_id) -> TeachingGroup:
     return _get(groups_for(user=user, school_unit=school_unit), public_id=public_id)
 
 
@@ -151,7 +155,7 @@ def _placement_room(subtest_field: str = "subtest") -> QuerySet:
 
 def assignments_for(
     *,
-    user,
+    user: AnyUser,
     school_unit: SchoolUnit,
     subtest: Subtest | None = None,
     room: Room | None = None,
@@ -181,7 +185,7 @@ def assignments_for(
     )
 
 
-def access_assignment(*, user, school_unit: SchoolUnit, public_id) -> Assignment:
+def access_assignment(*, user: AnyUser, school_unit: SchoolUnit, public_id) -> Assignment:
     return _get(assignments_for(user=user, school_unit=school_unit), public_id=public_id)
 
 
@@ -203,7 +207,7 @@ def room_of(*, assignment: Assignment) -> Room | None:
 
 def sittings_for(
     *,
-    user,
+    user: AnyUser,
     school_unit: SchoolUnit,
     room: Room | None = None,
     capability=ADMIN,
@@ -225,14 +229,16 @@ def sittings_for(
     )
 
 
-def access_sitting(*, user, school_unit: SchoolUnit, public_id, capability=ADMIN) -> Sitting:
+def access_sitting(
+    *, user: AnyUser, school_unit: SchoolUnit, public_id, capability=ADMIN
+) -> Sitting:
     return _get(
         sittings_for(user=user, school_unit=school_unit, capability=capability),
         public_id=public_id,
     )
 
 
-def proctor_sittings_for(*, user, school_unit: SchoolUnit) -> QuerySet:
+def proctor_sittings_for(*, user: AnyUser, school_unit: SchoolUnit) -> QuerySet:
     """The sittings a proctor sees: every sitting of the unit where they hold PROCTOR."""
     return sittings_for(user=user, school_unit=school_unit, capability=Capability.PROCTOR)
 
@@ -254,7 +260,7 @@ def _persons_with_role(school_unit: SchoolUnit, *capabilities: Capability) -> se
     )
 
 
-def _candidates(user, school_unit: SchoolUnit, *capabilities: Capability) -> QuerySet:
+def _candidates(user: AnyUser, school_unit: SchoolUnit, *capabilities: Capability) -> QuerySet:
     """Staff an administrator of the unit may pick for a task needing any of `capabilities`."""
     units = scope_to_school_units(
         SchoolUnit.objects.filter(pk=school_unit.pk), user=user, capability=ADMIN, path="id"
@@ -266,12 +272,12 @@ def _candidates(user, school_unit: SchoolUnit, *capabilities: Capability) -> Que
     )
 
 
-def proctor_candidates(*, user, school_unit: SchoolUnit) -> QuerySet:
+def proctor_candidates(*, user: AnyUser, school_unit: SchoolUnit) -> QuerySet:
     """Transferred staff holding the proctor capability at the unit (via any role)."""
     return _candidates(user, school_unit, Capability.PROCTOR)
 
 
-def result_enterer_candidates(*, user, school_unit: SchoolUnit) -> QuerySet:
+def result_enterer_candidates(*, user: AnyUser, school_unit: SchoolUnit) -> QuerySet:
     """Transferred staff who may enter results of an off-platform subtest at the unit."""
     return _candidates(user, school_unit, Capability.ASSESS, Capability.PREPARE_GRADING)
 
@@ -294,7 +300,9 @@ def _placed_in_room(qs: QuerySet, room: Room | None) -> QuerySet:
     )
 
 
-def adjustments_for(*, user, school_unit: SchoolUnit, room: Room | None = None) -> QuerySet:
+def adjustments_for(
+    *, user: AnyUser, school_unit: SchoolUnit, room: Room | None = None
+) -> QuerySet:
     qs = scope_to_school_units(
         Adjustment.objects.filter(school_unit=school_unit),
         user=user,
@@ -303,11 +311,11 @@ def adjustments_for(*, user, school_unit: SchoolUnit, room: Room | None = None) 
     return _placed_in_room(qs, room).order_by("person__family_name", "person__given_name")
 
 
-def access_adjustment(*, user, school_unit: SchoolUnit, public_id) -> Adjustment:
+def access_adjustment(*, user: AnyUser, school_unit: SchoolUnit, public_id) -> Adjustment:
     return _get(adjustments_for(user=user, school_unit=school_unit), public_id=public_id)
 
 
-def exemptions_for(*, user, school_unit: SchoolUnit, room: Room | None = None) -> QuerySet:
+def exemptions_for(*, user: AnyUser, school_unit: SchoolUnit, room: Room | None = None) -> QuerySet:
     """Exemptions of the unit; `room` keeps students placed in a scheduled sitting in that room.
 
     An exemption withdraws the student from the exempted subtests' sittings, so the room is the
@@ -321,7 +329,7 @@ def exemptions_for(*, user, school_unit: SchoolUnit, room: Room | None = None) -
     return _placed_in_room(qs, room).order_by("person__family_name", "person__given_name")
 
 
-def access_exemption(*, user, school_unit: SchoolUnit, public_id) -> Exemption:
+def access_exemption(*, user: AnyUser, school_unit: SchoolUnit, public_id) -> Exemption:
     return _get(exemptions_for(user=user, school_unit=school_unit), public_id=public_id)
 
 

@@ -19,7 +19,7 @@ from grading.anonymity import student_code
 from grading.criteria import Criterion, criteria_of
 from grading.models import Score, ScoreFlag, SecondMarking
 from provplattform.errors import NotFound
-from schools.models import SchoolUnit
+from schools.models import AnyUser, SchoolUnit
 from schools.roles import Capability
 from schools.selectors import user_has_capability
 
@@ -63,7 +63,7 @@ def _is_uuid(value: str) -> bool:
     return True
 
 
-def assigned_scores(*, user, school_unit: SchoolUnit) -> QuerySet:
+def assigned_scores(*, user: AnyUser, school_unit: SchoolUnit) -> QuerySet:
     """Every score assigned to the user at the unit (none without ASSESS there)."""
     person_id = getattr(user, "person_id", None)
     if person_id is None or not user_has_capability(
@@ -76,7 +76,9 @@ def assigned_scores(*, user, school_unit: SchoolUnit) -> QuerySet:
     )
 
 
-def desk_queue(*, user, school_unit: SchoolUnit, filters: QueueFilter | None = None) -> QuerySet:
+def desk_queue(
+    *, user: AnyUser, school_unit: SchoolUnit, filters: QueueFilter | None = None
+) -> QuerySet:
     """The user's queue, ordered item by item (the same question across students keeps the
     judgement consistent), then by student."""
     filters = filters or QueueFilter()
@@ -97,7 +99,7 @@ def desk_queue(*, user, school_unit: SchoolUnit, filters: QueueFilter | None = N
                "attempt__person__given_name", "attempt_id")  # fmt: skip
 
 
-def desk_progress(*, user, school_unit: SchoolUnit) -> dict:
+def desk_progress(*, user: AnyUser, school_unit: SchoolUnit) -> dict:
     """{"assessed": 34, "total": 120} over the whole queue, whatever the filter."""
     counts = assigned_scores(user=user, school_unit=school_unit).aggregate(
         total=Count("pk"), assessed=Count("pk", filter=Q(points__isnull=False))
@@ -105,7 +107,7 @@ def desk_progress(*, user, school_unit: SchoolUnit) -> dict:
     return {"assessed": counts["assessed"], "total": counts["total"]}
 
 
-def desk_items(*, user, school_unit: SchoolUnit) -> QuerySet:
+def desk_items(*, user: AnyUser, school_unit: SchoolUnit) -> QuerySet:
     """The items of the user's queue, for the item filter."""
     ids = assigned_scores(user=user, school_unit=school_unit).values("item_id")
     return (
@@ -113,7 +115,7 @@ def desk_items(*, user, school_unit: SchoolUnit) -> QuerySet:
     )
 
 
-def access_assigned_score(*, user, school_unit: SchoolUnit, public_id) -> Score:
+def access_assigned_score(*, user: AnyUser, school_unit: SchoolUnit, public_id) -> Score:
     """A score assigned to the user at the unit; anything else is NotFound."""
     if not _is_uuid(public_id):
         raise NotFound()
@@ -184,14 +186,14 @@ def response_view(*, score: Score) -> ResponseView:
     return view
 
 
-def machine_scores_of_attempt(*, user, school_unit: SchoolUnit, score: Score) -> QuerySet:
+def machine_scores_of_attempt(*, user: AnyUser, school_unit: SchoolUnit, score: Score) -> QuerySet:
     """Machine scores of the same attempt, which the attempt's assessor may override."""
     return Score.objects.filter(attempt_id=score.attempt_id, source="machine").select_related(
         "item"
     )
 
 
-def access_overridable_score(*, user, school_unit: SchoolUnit, public_id) -> Score:
+def access_overridable_score(*, user: AnyUser, school_unit: SchoolUnit, public_id) -> Score:
     """A machine (or overridden) score the user may override: the lead and administrators
     (PREPARE_GRADING) at the unit, or an assessor with an assigned response of the same attempt.
     Anything else is NotFound."""
@@ -217,7 +219,7 @@ def access_overridable_score(*, user, school_unit: SchoolUnit, public_id) -> Sco
 # --- second marking ----------------------------------------------------------------------------
 
 
-def my_second_markings(*, user, school_unit: SchoolUnit) -> QuerySet:
+def my_second_markings(*, user: AnyUser, school_unit: SchoolUnit) -> QuerySet:
     person_id = getattr(user, "person_id", None)
     if person_id is None or not user_has_capability(
         user=user, school_unit=school_unit, capability=Capability.ASSESS
@@ -230,7 +232,7 @@ def my_second_markings(*, user, school_unit: SchoolUnit) -> QuerySet:
     )
 
 
-def access_my_second_marking(*, user, school_unit: SchoolUnit, public_id) -> SecondMarking:
+def access_my_second_marking(*, user: AnyUser, school_unit: SchoolUnit, public_id) -> SecondMarking:
     if not _is_uuid(public_id):
         raise NotFound()
     try:
@@ -239,7 +241,7 @@ def access_my_second_marking(*, user, school_unit: SchoolUnit, public_id) -> Sec
         raise NotFound() from exc
 
 
-def second_markings_of_unit(*, user, school_unit: SchoolUnit) -> QuerySet:
+def second_markings_of_unit(*, user: AnyUser, school_unit: SchoolUnit) -> QuerySet:
     """Every second marking at the unit, for the lead (PREPARE_GRADING)."""
     if not user_has_capability(
         user=user, school_unit=school_unit, capability=Capability.PREPARE_GRADING
@@ -254,7 +256,9 @@ def second_markings_of_unit(*, user, school_unit: SchoolUnit) -> QuerySet:
     )
 
 
-def access_unit_second_marking(*, user, school_unit: SchoolUnit, public_id) -> SecondMarking:
+def access_unit_second_marking(
+    *, user: AnyUser, school_unit: SchoolUnit, public_id
+) -> SecondMarking:
     if not _is_uuid(public_id):
         raise NotFound()
     try:

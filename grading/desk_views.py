@@ -7,12 +7,9 @@ through the API without a reload and adds the keyboard.
 
 from __future__ import annotations
 
-import functools
-from typing import TYPE_CHECKING, cast
-
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
@@ -23,37 +20,19 @@ from grading import desk_selectors as sel
 from grading import desk_services, scoring_services
 from grading.anonymity import student_code
 from grading.models import ScoreSource
-from provplattform.errors import Conflict, NotFound, Refused
+from provplattform.errors import Conflict, Refused
+from schools.pages import AuthenticatedRequest
 from schools.roles import Capability
 from schools.selectors import access_school_unit, capabilities_at
 
-if TYPE_CHECKING:
-    from schools.models import User
 
-
-def refusals_as_pages(view):
-    """NotFound is the 404 page, as for a missing object; other refusals are shown by the view."""
-
-    @functools.wraps(view)
-    def wrapper(request, *args, **kwargs):
-        try:
-            return view(request, *args, **kwargs)
-        except NotFound as exc:
-            raise Http404(str(exc)) from exc
-
-    return login_required(wrapper)
-
-
-def _actor(request: HttpRequest) -> User:
-    """The signed-in user (every view here is behind login_required)."""
-    return cast("User", request.user)
-
-
-def _unit(request: HttpRequest, unit, capability=Capability.ASSESS):
+def _unit(request: AuthenticatedRequest, unit, capability=Capability.ASSESS):
     return access_school_unit(user=request.user, public_id=unit, capability=capability)
 
 
-def _render(request, template: str, context: dict, status: int = 200) -> HttpResponse:
+def _render(
+    request: AuthenticatedRequest, template: str, context: dict, status: int = 200
+) -> HttpResponse:
     context.setdefault(
         "capabilities", capabilities_at(user=request.user, school_unit=context["unit"])
     )
@@ -67,8 +46,8 @@ def _anonymous(request: HttpRequest) -> bool:
     return request.session.get("desk_anonymous", True)
 
 
-@refusals_as_pages
-def desk(request: HttpRequest, unit) -> HttpResponse:
+@login_required
+def desk(request: AuthenticatedRequest, unit) -> HttpResponse:
     school_unit = _unit(request, unit)
     filters = sel.QueueFilter.from_params(request.GET)
     queue = sel.desk_queue(user=request.user, school_unit=school_unit, filters=filters)
@@ -97,7 +76,7 @@ def desk(request: HttpRequest, unit) -> HttpResponse:
     )
 
 
-def response_context(request, school_unit, score, filters) -> dict:
+def response_context(request: AuthenticatedRequest, school_unit, score, filters) -> dict:
     queue = sel.desk_queue(user=request.user, school_unit=school_unit, filters=filters)
     return {
         "unit": school_unit,
@@ -137,8 +116,8 @@ def _next_url(school_unit, place: dict, query: str) -> str:
     return f"{url}?{query}" if query else url
 
 
-@refusals_as_pages
-def desk_response(request: HttpRequest, unit, score) -> HttpResponse:
+@login_required
+def desk_response(request: AuthenticatedRequest, unit, score) -> HttpResponse:
     school_unit = _unit(request, unit)
     target = sel.access_assigned_score(user=request.user, school_unit=school_unit, public_id=score)
     filters = sel.QueueFilter.from_params(request.GET)
@@ -146,7 +125,7 @@ def desk_response(request: HttpRequest, unit, score) -> HttpResponse:
     if request.method == "POST":
         try:
             scoring_services.score_save(
-                actor=_actor(request), score=target, school_unit=school_unit, **score_form(request)
+                actor=request.user, score=target, school_unit=school_unit, **score_form(request)
             )
         except Conflict:
             target.refresh_from_db()
@@ -166,8 +145,8 @@ def desk_response(request: HttpRequest, unit, score) -> HttpResponse:
     return _render(request, "grading/desk/response.html", context, status)
 
 
-@refusals_as_pages
-def desk_projector(request: HttpRequest, unit, score) -> HttpResponse:
+@login_required
+def desk_projector(request: AuthenticatedRequest, unit, score) -> HttpResponse:
     """Large type, always anonymous, no controls but previous and next (co-assessment)."""
     school_unit = _unit(request, unit)
     target = sel.access_assigned_score(user=request.user, school_unit=school_unit, public_id=score)
@@ -176,21 +155,21 @@ def desk_projector(request: HttpRequest, unit, score) -> HttpResponse:
     return _render(request, "grading/desk/projector.html", context)
 
 
-@refusals_as_pages
+@login_required
 @require_POST
-def desk_flag(request: HttpRequest, unit, score) -> HttpResponse:
+def desk_flag(request: AuthenticatedRequest, unit, score) -> HttpResponse:
     school_unit = _unit(request, unit)
     target = sel.access_assigned_score(user=request.user, school_unit=school_unit, public_id=score)
     desk_services.score_flag_set(
-        actor=_actor(request), score=target, flagged=request.POST.get("flagged") == "1"
+        actor=request.user, score=target, flagged=request.POST.get("flagged") == "1"
     )
     url = reverse("grading-desk-response", args=[school_unit.public_id, target.public_id])
     query = sel.QueueFilter.from_params(request.GET).as_query()
     return redirect(f"{url}?{query}" if query else url)
 
 
-@refusals_as_pages
-def desk_print(request: HttpRequest, unit) -> HttpResponse:
+@login_required
+def desk_print(request: AuthenticatedRequest, unit) -> HttpResponse:
     """A printable batch of the (filtered) queue for marking on paper."""
     school_unit = _unit(request, unit)
     filters = sel.QueueFilter.from_params(request.GET)
@@ -204,8 +183,8 @@ def desk_print(request: HttpRequest, unit) -> HttpResponse:
     )  # fmt: skip
 
 
-@refusals_as_pages
-def desk_batch_entry(request: HttpRequest, unit) -> HttpResponse:
+@login_required
+def desk_batch_entry(request: AuthenticatedRequest, unit) -> HttpResponse:
     """Points marked on paper, entered afterwards for the same batch: one field per response.
     Each response is saved on its own, with its version; a conflict is listed, not lost."""
     school_unit = _unit(request, unit)
@@ -224,7 +203,7 @@ def desk_batch_entry(request: HttpRequest, unit) -> HttpResponse:
                 continue
             try:
                 scoring_services.score_save(
-                    actor=_actor(request),
+                    actor=request.user,
                     score=view.score,
                     school_unit=school_unit,
                     points=value,
@@ -266,8 +245,8 @@ def _safe_back(request: HttpRequest, url: str | None) -> str:
     return ""
 
 
-@refusals_as_pages
-def desk_override(request: HttpRequest, unit, score) -> HttpResponse:
+@login_required
+def desk_override(request: AuthenticatedRequest, unit, score) -> HttpResponse:
     """Override a machine score, with a reason: the attempt's assessor, or the lead."""
     school_unit = access_school_unit(
         user=request.user, public_id=unit, capability=Capability.VIEW_STUDENTS
@@ -279,7 +258,7 @@ def desk_override(request: HttpRequest, unit, score) -> HttpResponse:
     if request.method == "POST":
         try:
             desk_services.score_override(
-                actor=_actor(request),
+                actor=request.user,
                 score=target,
                 points=request.POST.get("points"),
                 reason=request.POST.get("reason", ""),

@@ -28,7 +28,7 @@ from grading.models import DistributionMode, GradingAssignment, GradingPlan, Own
 from provplattform.audit import AuditAction, audit_record
 from provplattform.bulk import bulk_insert
 from provplattform.errors import Conflict, NotFound, Refused
-from schools.models import Person, SchoolUnit
+from schools.models import Person, SchoolUnit, User
 from schools.roles import Capability
 from schools.selectors import user_has_capability
 
@@ -70,7 +70,7 @@ class Preview:
         return max(loads) - min(loads) if loads else 0
 
 
-def require_lead(*, actor, school_unit: SchoolUnit) -> None:
+def require_lead(*, actor: User, school_unit: SchoolUnit) -> None:
     if not user_has_capability(
         user=actor, school_unit=school_unit, capability=Capability.PREPARE_GRADING
     ):
@@ -185,7 +185,7 @@ def _confirmed_plan(school_unit, subtest) -> GradingPlan | None:
 
 
 def distribution_preview(
-    *, actor, school_unit: SchoolUnit, subtest: Subtest, choice: Choice
+    *, actor: User, school_unit: SchoolUnit, subtest: Subtest, choice: Choice
 ) -> Preview:
     """Who would get what; nothing is stored."""
     require_lead(actor=actor, school_unit=school_unit)
@@ -195,7 +195,7 @@ def distribution_preview(
 
 
 def redistribution_preview(
-    *, actor, school_unit: SchoolUnit, subtest: Subtest, choice: Choice
+    *, actor: User, school_unit: SchoolUnit, subtest: Subtest, choice: Choice
 ) -> Preview:
     """What a redistribution would move; nothing is stored."""
     require_lead(actor=actor, school_unit=school_unit)
@@ -213,7 +213,7 @@ def _plan_fields(choice: Choice) -> dict:
 
 
 def distribution_confirm(
-    *, actor, school_unit: SchoolUnit, subtest: Subtest, choice: Choice
+    *, actor: User, school_unit: SchoolUnit, subtest: Subtest, choice: Choice
 ) -> GradingPlan:
     """Store the distribution (recomputed inside the transaction), audited once."""
     require_lead(actor=actor, school_unit=school_unit)
@@ -256,7 +256,7 @@ def distribution_confirm(
 
 
 def distribution_redistribute(
-    *, actor, school_unit: SchoolUnit, subtest: Subtest, choice: Choice, reason: str = ""
+    *, actor: User, school_unit: SchoolUnit, subtest: Subtest, choice: Choice, reason: str = ""
 ) -> Preview:
     """Share out what is still unassessed among the chosen assessors; assessed responses stay.
 
@@ -369,7 +369,7 @@ def plan_add_newcomers(*, attempt: Attempt) -> int:
 
 
 def plan_set_due_date(
-    *, actor, school_unit: SchoolUnit, subtest: Subtest, due_date: datetime.date | None
+    *, actor: User, school_unit: SchoolUnit, subtest: Subtest, due_date: datetime.date | None
 ) -> GradingPlan:
     """The school's own date by which the grading of the subtest is done."""
     require_lead(actor=actor, school_unit=school_unit)

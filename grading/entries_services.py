@@ -23,7 +23,7 @@ from grading.models import EntryImport, EntryImportStatus, EntrySource, SubtestE
 from provplattform.audit import AuditAction, audit_record
 from provplattform.errors import Conflict, NotFound, Refused
 from provplattform.lookup import get_by_public_id
-from schools.models import Enrolment, Person, SchoolUnit, TeachingGroup
+from schools.models import Enrolment, Person, SchoolUnit, TeachingGroup, User
 from schools.roles import Capability
 from schools.selectors import school_units_for
 
@@ -39,7 +39,7 @@ class EntriesRefused(Refused):
 # --- who may enter, and for whom ----------------------------------------------------------------
 
 
-def access_entry_unit(*, user, public_id) -> SchoolUnit:
+def access_entry_unit(*, user: User, public_id) -> SchoolUnit:
     """The unit, if the user may enter results there (assessors, teachers, the lead and the
     administrators); otherwise NotFound."""
     for capability in (Capability.PREPARE_GRADING, Capability.ASSESS):
@@ -166,7 +166,8 @@ def entries_check(*, school_unit: SchoolUnit, rows: list[dict]) -> CheckedRows:
     result = CheckedRows()
     person_ids = {u for r in rows if (u := _uuid(r.get("student")))}
     subtest_ids = {u for r in rows if (u := _uuid(r.get("subtest")))}
-    persons = {
+    # Keyed so that a malformed id (None) simply finds nothing.
+    persons: dict[uuid.UUID | None, Person] = {
         p.public_id: p
         for p in Person.objects.filter(
             public_id__in=person_ids, organiser_id=school_unit.organiser_id
@@ -177,7 +178,9 @@ def entries_check(*, school_unit: SchoolUnit, rows: list[dict]) -> CheckedRows:
             "person_id", flat=True
         )
     )
-    subtests = {s.public_id: s for s in Subtest.objects.filter(public_id__in=subtest_ids)}
+    subtests: dict[uuid.UUID | None, Subtest] = {
+        s.public_id: s for s in Subtest.objects.filter(public_id__in=subtest_ids)
+    }
     targets = entry_targets(
         school_unit=school_unit, persons=[p for p in persons.values() if p.pk in enrolled]
     )
@@ -196,7 +199,7 @@ def entries_check(*, school_unit: SchoolUnit, rows: list[dict]) -> CheckedRows:
             continue
         subtest = subtests.get(_uuid(raw.get("subtest")))
         target = targets.get((person.pk, subtest.pk)) if subtest else None
-        if target is None:
+        if subtest is None or target is None:
             result.refuse(
                 number,
                 "subtest_id",
@@ -249,7 +252,7 @@ def _stale(entry: SubtestEntry | None, version: Any) -> bool:
         return True
 
 
-def _apply(*, actor, school_unit: SchoolUnit, rows: list[dict], check_versions: bool) -> int:
+def _apply(*, actor: User, school_unit: SchoolUnit, rows: list[dict], check_versions: bool) -> int:
     """Write checked rows in one transaction; returns how many entries changed."""
     persons = {
         str(p.public_id): p
@@ -302,7 +305,7 @@ def _apply(*, actor, school_unit: SchoolUnit, rows: list[dict], check_versions: 
     return changed
 
 
-def entries_save(*, actor, school_unit: SchoolUnit, rows: list[dict]) -> int:
+def entries_save(*, actor: User, school_unit: SchoolUnit, rows: list[dict]) -> int:
     """Entries typed on the page (each with the version it was read at). All or nothing: any
     refused row, or an entry changed by someone else meanwhile, saves none."""
     checked = entries_check(school_unit=school_unit, rows=rows)
@@ -317,7 +320,12 @@ def entries_save(*, actor, school_unit: SchoolUnit, rows: list[dict]) -> int:
 
 
 def entry_import_check(
-    *, actor, school_unit: SchoolUnit, group: TeachingGroup | None, file_name: str, data: bytes
+    *,
+    actor: User,
+    school_unit: SchoolUnit,
+    group: TeachingGroup | None,
+    file_name: str,
+    data: bytes,
 ) -> EntryImport:
     """Read and check an uploaded form; nothing is applied. Refuses a file that is not a safe,
     readable workbook of reasonable size before parsing it."""
@@ -339,7 +347,7 @@ def entry_import_check(
     )
 
 
-def entry_import_apply(*, actor, entry_import: EntryImport) -> int:
+def entry_import_apply(*, actor: User, entry_import: EntryImport) -> int:
     """Apply a checked upload that its uploader has seen: one transaction, audited. Checked again
     first (a student may have moved since); any refused row applies nothing."""
     if entry_import.status != EntryImportStatus.CHECKED:
@@ -375,7 +383,7 @@ def entry_import_apply(*, actor, entry_import: EntryImport) -> int:
     return changed
 
 
-def entry_import_discard(*, actor, entry_import: EntryImport) -> None:
+def entry_import_discard(*, actor: User, entry_import: EntryImport) -> None:
     """Throw a checked upload away; nothing of it was applied."""
     with transaction.atomic():
         updated = EntryImport.objects.filter(

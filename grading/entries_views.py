@@ -4,7 +4,8 @@ a spreadsheet form to download, fill in and upload, checked and shown before it 
 from __future__ import annotations
 
 from django.contrib import messages
-from django.http import HttpRequest, HttpResponse
+from django.contrib.auth.decorators import login_required
+from django.http import HttpResponse
 from django.shortcuts import redirect
 from django.urls import reverse
 from django.utils.text import slugify
@@ -13,16 +14,17 @@ from django.views.decorators.http import require_POST
 
 from exams.models import Subtest
 from grading import entries_services as svc
-from grading.desk_views import _render, refusals_as_pages
+from grading.desk_views import _render
 from grading.entries_xlsx import MAX_UPLOAD_BYTES, build_form
 from grading.models import EntryImport, SubtestEntry
 from provplattform.errors import Conflict, Refused
 from provplattform.lookup import get_by_public_id
-from schools.models import Person
+from schools.models import Person, User
+from schools.pages import AuthenticatedRequest
 
 
-@refusals_as_pages
-def entries(request: HttpRequest, unit) -> HttpResponse:
+@login_required
+def entries(request: AuthenticatedRequest, unit) -> HttpResponse:
     school_unit = svc.access_entry_unit(user=request.user, public_id=unit)
     groups = list(school_unit.teaching_groups.order_by("name"))
     group = None
@@ -74,8 +76,8 @@ def entries(request: HttpRequest, unit) -> HttpResponse:
     )
 
 
-@refusals_as_pages
-def entries_form(request: HttpRequest, unit, group) -> HttpResponse:
+@login_required
+def entries_form(request: AuthenticatedRequest, unit, group) -> HttpResponse:
     school_unit = svc.access_entry_unit(user=request.user, public_id=unit)
     target = svc.access_group(school_unit=school_unit, public_id=group)
     data = build_form(
@@ -90,9 +92,9 @@ def entries_form(request: HttpRequest, unit, group) -> HttpResponse:
     return response
 
 
-@refusals_as_pages
+@login_required
 @require_POST
-def entries_upload(request: HttpRequest, unit, group) -> HttpResponse:
+def entries_upload(request: AuthenticatedRequest, unit, group) -> HttpResponse:
     school_unit = svc.access_entry_unit(user=request.user, public_id=unit)
     target = svc.access_group(school_unit=school_unit, public_id=group)
     upload = request.FILES.get("file")
@@ -100,7 +102,7 @@ def entries_upload(request: HttpRequest, unit, group) -> HttpResponse:
     if upload is None:
         messages.error(request, _("Choose the filled-in form (.xlsx)."))
         return redirect(back)
-    if upload.size > MAX_UPLOAD_BYTES:
+    if (upload.size or 0) > MAX_UPLOAD_BYTES:
         messages.error(
             request, _("The file is larger than %(mb)s MB.") % {"mb": MAX_UPLOAD_BYTES // 2**20}
         )
@@ -110,7 +112,7 @@ def entries_upload(request: HttpRequest, unit, group) -> HttpResponse:
             actor=request.user,
             school_unit=school_unit,
             group=target,
-            file_name=upload.name,
+            file_name=upload.name or "",
             data=upload.read(MAX_UPLOAD_BYTES + 1),
         )
     except Refused as exc:
@@ -119,7 +121,7 @@ def entries_upload(request: HttpRequest, unit, group) -> HttpResponse:
     return redirect("grading-entry-import", school_unit.public_id, checked.public_id)
 
 
-def access_entry_import(*, user, school_unit, public_id) -> EntryImport:
+def access_entry_import(*, user: User, school_unit, public_id) -> EntryImport:
     """The uploader's own upload at the unit; anything else is NotFound."""
     return get_by_public_id(
         EntryImport.objects.select_related("group").filter(
@@ -158,8 +160,8 @@ def import_report(entry_import: EntryImport) -> list[dict]:
     ]
 
 
-@refusals_as_pages
-def entry_import(request: HttpRequest, unit, entry_import) -> HttpResponse:
+@login_required
+def entry_import(request: AuthenticatedRequest, unit, entry_import) -> HttpResponse:
     school_unit = svc.access_entry_unit(user=request.user, public_id=unit)
     target = access_entry_import(user=request.user, school_unit=school_unit, public_id=entry_import)
     status = 200

@@ -8,6 +8,8 @@ address; each sent reminder is audited, which is also what keeps it from being s
 from __future__ import annotations
 
 import datetime
+from collections.abc import Mapping
+from typing import Any
 
 from django.conf import settings
 from django.core.mail import send_mail
@@ -25,7 +27,7 @@ def reminder_window(today: datetime.date) -> tuple[datetime.date, datetime.date]
     return today, today + datetime.timedelta(days=settings.GRADING_REMINDER_DAYS)
 
 
-def reminders_due(*, today: datetime.date) -> list[dict]:
+def reminders_due(*, today: datetime.date) -> list[Mapping[str, Any]]:
     """(plan, assessor, left) for every assessor with unassessed work on a plan due soon."""
     start, end = reminder_window(today)
     return list(
@@ -48,9 +50,12 @@ def reminders_send(*, today: datetime.date | None = None) -> int:
             pk=row["plan_id"]
         )
         person = Person.objects.filter(pk=row["assessor_id"]).select_related("user").first()
-        user = getattr(person, "user", None) if person else None
+        if person is None:
+            continue
+        user = getattr(person, "user", None)
         address = (getattr(user, "email", "") or getattr(person, "email", "")).strip()
-        if not address:
+        # A plan in the window has a due date; the check says so to the type checker.
+        if not address or plan.due_date is None:
             continue
         already = AuditEvent.objects.filter(
             action=AuditAction.GRADING_REMINDER,

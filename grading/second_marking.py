@@ -32,14 +32,14 @@ from grading.scoring_services import ScoreRefused, points_checked
 from grading.selectors import eligible_assessors
 from provplattform.audit import AuditAction, audit_record
 from provplattform.errors import Conflict, NotFound, Refused
-from schools.models import Person, SchoolUnit
+from schools.models import Person, SchoolUnit, User
 from schools.roles import Capability
 from schools.selectors import user_has_capability
 
 WEIGHTS: Weights = "quadratic"
 
 
-def _require_lead(*, actor, school_unit: SchoolUnit) -> None:
+def _require_lead(*, actor: User, school_unit: SchoolUnit) -> None:
     if not user_has_capability(
         user=actor, school_unit=school_unit, capability=Capability.PREPARE_GRADING
     ):
@@ -48,7 +48,7 @@ def _require_lead(*, actor, school_unit: SchoolUnit) -> None:
 
 def second_marking_sample(
     *,
-    actor,
+    actor: User,
     school_unit: SchoolUnit,
     subtest: Subtest,
     assessors: list[Person],
@@ -114,7 +114,7 @@ def second_marking_sample(
 
 
 def second_marking_save(
-    *, actor, marking: SecondMarking, points: Any, criteria_points: dict | None, comment: str,
+    *, actor: User, marking: SecondMarking, points: Any, criteria_points: dict | None, comment: str,
     version: Any,
 ) -> SecondMarking:  # fmt: skip
     """The second assessor's blind score (optimistic locking like the first score)."""
@@ -160,7 +160,9 @@ def first_points(marking: SecondMarking) -> int | None:
     return score.points if score.source in (ScoreSource.PERSON, ScoreSource.OVERRIDE) else None
 
 
-def second_marking_decide(*, actor, marking: SecondMarking, points: Any, reason: str) -> Score:
+def second_marking_decide(
+    *, actor: User, marking: SecondMarking, points: Any, reason: str
+) -> Score:
     """The lead decides a response both assessors scored; the decided points count."""
     _require_lead(actor=actor, school_unit=marking.school_unit)
     if marking.decided_at is not None:
@@ -231,11 +233,11 @@ class ItemAgreement:
 def agreement_report(*, school_unit: SchoolUnit, subtest: Subtest | None) -> dict:
     """Per item and per assessor pair the agreement figures; the disagreements to decide (of
     one subtest, or of every subtest at the unit)."""
-    markings = SecondMarking.objects.filter(school_unit=school_unit)
+    query = SecondMarking.objects.filter(school_unit=school_unit)
     if subtest is not None:
-        markings = markings.filter(score__item__subtest=subtest)
+        query = query.filter(score__item__subtest=subtest)
     markings = list(
-        markings
+        query
         .select_related(
             "score__item", "score__attempt__person", "score__grading_assignment__assessor",
             "assessor",

@@ -4,7 +4,8 @@ figures and decisions."""
 from __future__ import annotations
 
 from django.contrib import messages
-from django.http import HttpRequest, HttpResponse
+from django.contrib.auth.decorators import login_required
+from django.http import HttpResponse
 from django.shortcuts import redirect
 from django.urls import reverse
 from django.utils.translation import gettext as _
@@ -12,15 +13,16 @@ from django.views.decorators.http import require_POST
 
 from grading import desk_selectors as sel
 from grading import second_marking as svc
-from grading.desk_views import _anonymous, _render, _unit, refusals_as_pages, score_form
+from grading.desk_views import _anonymous, _render, _unit, score_form
 from grading.models import SecondMarking
 from grading.selectors import access_subtest, eligible_assessors, subtests_at
 from provplattform.errors import Conflict, Refused
+from schools.pages import AuthenticatedRequest
 from schools.roles import Capability
 
 
-@refusals_as_pages
-def second_desk(request: HttpRequest, unit) -> HttpResponse:
+@login_required
+def second_desk(request: AuthenticatedRequest, unit) -> HttpResponse:
     school_unit = _unit(request, unit)
     markings = list(sel.my_second_markings(user=request.user, school_unit=school_unit))
     return _render(
@@ -38,8 +40,8 @@ def _blind_view(marking: SecondMarking):
     return view
 
 
-@refusals_as_pages
-def second_response(request: HttpRequest, unit, marking) -> HttpResponse:
+@login_required
+def second_response(request: AuthenticatedRequest, unit, marking) -> HttpResponse:
     school_unit = _unit(request, unit)
     target = sel.access_my_second_marking(
         user=request.user, school_unit=school_unit, public_id=marking
@@ -72,8 +74,8 @@ def second_response(request: HttpRequest, unit, marking) -> HttpResponse:
     )  # fmt: skip
 
 
-@refusals_as_pages
-def second_marking(request: HttpRequest, unit) -> HttpResponse:
+@login_required
+def second_marking(request: AuthenticatedRequest, unit) -> HttpResponse:
     """The lead's page: choose a sample, see the agreement, decide the disagreements."""
     school_unit = _unit(request, unit, Capability.PREPARE_GRADING)
     subtests = list(subtests_at(school_unit=school_unit))
@@ -126,9 +128,9 @@ def second_marking(request: HttpRequest, unit) -> HttpResponse:
     )
 
 
-@refusals_as_pages
+@login_required
 @require_POST
-def second_marking_decide(request: HttpRequest, unit, marking) -> HttpResponse:
+def second_marking_decide(request: AuthenticatedRequest, unit, marking) -> HttpResponse:
     school_unit = _unit(request, unit, Capability.PREPARE_GRADING)
     target = sel.access_unit_second_marking(
         user=request.user, school_unit=school_unit, public_id=marking

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import datetime
 from dataclasses import dataclass
+from typing import Any
 
 from django.db.models import Count, Exists, OuterRef, Q, QuerySet, Sum
 from django.db.models.functions import Coalesce
@@ -15,14 +16,20 @@ from delivery.models import AttemptStatus
 from exams.models import Item, ItemKind, Sitting, Subtest
 from grading.models import GradingAssignment, GradingPlan, Score
 from provplattform.lookup import get_by_public_id
-from schools.models import Person, SchoolUnit, SchoolUnitUserObjectPermission, TeachingGroup
+from schools.models import (
+    AnyUser,
+    Person,
+    SchoolUnit,
+    SchoolUnitUserObjectPermission,
+    TeachingGroup,
+)
 from schools.roles import Capability
 from schools.selectors import school_units_for
 
 PERSON_GRADED = (ItemKind.EXTENDED_TEXT,)
 
 
-def access_unit(*, user, public_id, capability: Capability | str) -> SchoolUnit:
+def access_unit(*, user: AnyUser, public_id, capability: Capability | str) -> SchoolUnit:
     """The unit, if the user holds `capability` there; NotFound otherwise."""
     return get_by_public_id(school_units_for(user, capability), public_id)
 
@@ -226,13 +233,17 @@ def subtests_overview(*, school_unit: SchoolUnit) -> list[dict]:
     return rows
 
 
-def assessor_work_left(*, person: Person, school_unit: SchoolUnit | None = None) -> list[dict]:
-    """Per plan: how many of the person's assigned responses are still unassessed."""
+def assessor_work_left(
+    *, person: Person, school_unit: SchoolUnit | None = None
+) -> list[dict[str, Any]]:
+    """Per plan: how many of the person's assigned responses are still unassessed (plain dicts:
+    the panel adds to them)."""
     rows = GradingAssignment.objects.filter(assessor=person, score__points__isnull=True)
     if school_unit is not None:
         rows = rows.filter(plan__school_unit=school_unit)
-    return list(
-        rows.values(
+    return [
+        dict(row)
+        for row in rows.values(
             "plan_id",
             "plan__due_date",
             "plan__subtest__title",
@@ -242,7 +253,7 @@ def assessor_work_left(*, person: Person, school_unit: SchoolUnit | None = None)
         )
         .annotate(left=Count("pk"))
         .order_by("plan__due_date", "plan_id")
-    )
+    ]
 
 
 def plans_due(*, school_unit: SchoolUnit, today: datetime.date) -> list[dict]:
@@ -260,6 +271,7 @@ def plans_due(*, school_unit: SchoolUnit, today: datetime.date) -> list[dict]:
             .filter(points__isnull=True)
             .count()
         )
-        if plan.due_date >= today or left:
-            rows.append({"plan": plan, "left": left, "overdue": plan.due_date < today})
+        due = plan.due_date
+        if due is not None and (due >= today or left):  # always dated: the query asks for it
+            rows.append({"plan": plan, "left": left, "overdue": due < today})
     return rows

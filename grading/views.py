@@ -5,11 +5,9 @@ Only holders of PREPARE_GRADING at the unit reach these pages; everyone else get
 
 from __future__ import annotations
 
-import functools
-
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
@@ -17,34 +15,23 @@ from django.views.decorators.http import require_POST
 from grading import distribution_services, selectors
 from grading.forms import DistributionForm, DueDateForm
 from provplattform.errors import NotFound, Refused
+from schools.pages import AuthenticatedRequest
 from schools.roles import Capability
 from schools.selectors import capabilities_at
 
 LEAD = Capability.PREPARE_GRADING
 
 
-def pages(view):
-    """Log-in required; NotFound from a selector or service becomes the 404 page."""
-
-    @login_required
-    @functools.wraps(view)
-    def wrapped(request, *args, **kwargs):
-        try:
-            return view(request, *args, **kwargs)
-        except NotFound as exc:
-            raise Http404(str(exc)) from exc
-
-    return wrapped
-
-
-def _scope(request: HttpRequest, unit, subtest=None):
+def _scope(request: AuthenticatedRequest, unit, subtest=None):
     school_unit = selectors.access_unit(user=request.user, public_id=unit, capability=LEAD)
     if subtest is None:
         return school_unit, None
     return school_unit, selectors.access_subtest(school_unit=school_unit, public_id=subtest)
 
 
-def _render(request, template: str, context: dict, status: int = 200) -> HttpResponse:
+def _render(
+    request: AuthenticatedRequest, template: str, context: dict, status: int = 200
+) -> HttpResponse:
     context.setdefault(
         "capabilities", capabilities_at(user=request.user, school_unit=context["unit"])
     )
@@ -59,8 +46,8 @@ def _form(school_unit, subtest, data=None) -> DistributionForm:
     )
 
 
-@pages
-def overview(request: HttpRequest, unit) -> HttpResponse:
+@login_required
+def overview(request: AuthenticatedRequest, unit) -> HttpResponse:
     school_unit, _none = _scope(request, unit)
     rows = selectors.subtests_overview(school_unit=school_unit)
     return _render(request, "grading/overview.html", {"unit": school_unit, "rows": rows})
@@ -84,8 +71,8 @@ def _subtest_context(school_unit, subtest) -> dict:
     }
 
 
-@pages
-def subtest_page(request: HttpRequest, unit, subtest) -> HttpResponse:
+@login_required
+def subtest_page(request: AuthenticatedRequest, unit, subtest) -> HttpResponse:
     school_unit, found = _scope(request, unit, subtest)
     context = _subtest_context(school_unit, found)
     context["form"] = _form(school_unit, found)
@@ -104,9 +91,9 @@ def _choice(school_unit, subtest, form: DistributionForm):
     )
 
 
-@pages
+@login_required
 @require_POST
-def distribution(request: HttpRequest, unit, subtest) -> HttpResponse:
+def distribution(request: AuthenticatedRequest, unit, subtest) -> HttpResponse:
     """One form, two steps: without `confirm` it shows the preview; with it, it stores."""
     school_unit, found = _scope(request, unit, subtest)
     form = _form(school_unit, found, request.POST)
@@ -151,9 +138,9 @@ def distribution(request: HttpRequest, unit, subtest) -> HttpResponse:
     return redirect("grading-subtest", school_unit.public_id, found.public_id)
 
 
-@pages
+@login_required
 @require_POST
-def due_date(request: HttpRequest, unit, subtest) -> HttpResponse:
+def due_date(request: AuthenticatedRequest, unit, subtest) -> HttpResponse:
     school_unit, found = _scope(request, unit, subtest)
     form = DueDateForm(request.POST)
     if not form.is_valid():
@@ -170,8 +157,8 @@ def due_date(request: HttpRequest, unit, subtest) -> HttpResponse:
     return redirect("grading-subtest", school_unit.public_id, found.public_id)
 
 
-@pages
-def unassessed(request: HttpRequest, unit, subtest) -> HttpResponse:
+@login_required
+def unassessed(request: AuthenticatedRequest, unit, subtest) -> HttpResponse:
     school_unit, found = _scope(request, unit, subtest)
     rows = selectors.unassessed_scores(school_unit=school_unit, subtest=found)
     return _render(

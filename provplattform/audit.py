@@ -5,12 +5,16 @@ from __future__ import annotations
 import datetime
 import decimal
 import uuid
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.db import models
 
 from provplattform.bulk import ORM_BATCH
 from provplattform.models import AuditEvent
+
+if TYPE_CHECKING:
+    from django.contrib.auth.base_user import AbstractBaseUser
+    from django.contrib.auth.models import AnonymousUser
 
 
 class AuditAction(models.TextChoices):
@@ -165,7 +169,7 @@ def plain(value: Any) -> Any:
 
 def audit_record(
     *,
-    actor: Any,
+    actor: AbstractBaseUser | AnonymousUser | None,
     action: AuditAction,
     target: models.Model,
     before: Any = None,
@@ -173,12 +177,14 @@ def audit_record(
     reason: str = "",
     scope: Any = None,
 ) -> AuditEvent:
-    """Append an audit event; `scope` is the school unit (object or public id) it belongs to.
+    """Append an audit event; `scope` is the school unit (object or public id) it belongs to, and
+    `actor` who did it (None, or anyone not signed in, for the platform itself).
     `before` and `after` may hold model instances, ids and times: `plain` writes them down."""
     scope_id = getattr(scope, "public_id", scope)
     target_id = getattr(target, "public_id", None) or target.pk
     return AuditEvent.objects.create(
-        actor=actor if getattr(actor, "is_authenticated", False) else None,
+        # By id: this layer does not know the concrete user model.
+        actor_id=actor.pk if actor is not None and actor.is_authenticated else None,
         action=action,
         scope=scope_id,
         target_type=target._meta.label,

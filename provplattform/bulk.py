@@ -24,6 +24,13 @@ def _columns(model: type[models.Model]) -> list[models.Field]:
     return [f for f in model._meta.concrete_fields if not (f.primary_key and f.auto_created)]
 
 
+def _column(field: object) -> str:
+    """The database column of a concrete field (a reverse relation has none)."""
+    if not isinstance(field, models.Field) or not field.column:
+        raise TypeError(f"{field} is not a column")
+    return field.column
+
+
 def bulk_insert(
     model: type[models.Model],
     rows: Sequence[models.Model],
@@ -40,7 +47,7 @@ def bulk_insert(
         return
     connection = connections[router.db_for_write(model)]
     if connection.vendor != "postgresql":
-        model.objects.bulk_create(
+        model._default_manager.bulk_create(
             rows,
             batch_size=batch_size,
             ignore_conflicts=bool(unique_fields) and not update_fields,
@@ -54,14 +61,14 @@ def bulk_insert(
     quote = connection.ops.quote_name
     casts = ", ".join(f"%s::{f.db_type(connection)}[]" for f in fields)
     table = quote(opts.db_table)
-    names = ", ".join(quote(f.column) for f in fields)
+    names = ", ".join(quote(_column(f)) for f in fields)
     # Only quoted table and column names are formatted in; every value is a parameter.
     sql = f"INSERT INTO {table} ({names}) SELECT * FROM unnest({casts})"  # noqa: S608
     if unique_fields:
-        conflict = ", ".join(quote(opts.get_field(name).column) for name in unique_fields)
+        conflict = ", ".join(quote(_column(opts.get_field(name))) for name in unique_fields)
         updates = ", ".join(
             f"{quote(c)} = EXCLUDED.{quote(c)}"
-            for c in (opts.get_field(name).column for name in update_fields)
+            for c in (_column(opts.get_field(name)) for name in update_fields)
         )
         sql += f" ON CONFLICT ({conflict}) DO " + (
             f"UPDATE SET {updates}" if updates else "NOTHING"

@@ -7,9 +7,10 @@ views. The message is short, translated and safe to show to the person who asked
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, TypeVar
 
 from django.core.exceptions import ObjectDoesNotExist, ValidationError
+from django.db.models import Manager, Model, QuerySet
 from django.utils.translation import gettext_lazy as _
 
 
@@ -58,7 +59,12 @@ class Conflict(Refused):
         return _("Someone else changed this in the meantime.")
 
 
-def get_or_not_found(queryset: Any, message: object = "", /, **lookup: Any) -> Any:
+M = TypeVar("M", bound=Model)
+
+
+def get_or_not_found(
+    queryset: QuerySet[M] | Manager[M], message: object = "", /, **lookup: Any
+) -> M:
     """`queryset.get(**lookup)`, or `NotFound` for a missing row or a malformed id alike, so the
     answer never tells a stranger which ids exist."""
     try:

@@ -4,16 +4,14 @@ as unknown as a missing one (404), never a server error."""
 from __future__ import annotations
 
 import uuid
+from collections.abc import Iterable
+from typing import TypeVar
 
 from django.db.models import Model, QuerySet
-from django.http import Http404
 
-from provplattform.errors import NotFound
+from provplattform.errors import NotFound, get_or_not_found
 
-
-class LookupNotFound(NotFound, Http404):
-    """`NotFound` for the API's refusal handler, and a 404 for pages and the consumers that
-    already catch `Http404`."""
+M = TypeVar("M", bound=Model)
 
 
 def parse_public_id(value: object) -> uuid.UUID | None:
@@ -28,18 +26,15 @@ def parse_public_id(value: object) -> uuid.UUID | None:
         return None
 
 
-def parse_public_ids(values) -> list[uuid.UUID]:
+def parse_public_ids(values: Iterable[object]) -> list[uuid.UUID]:
     """The well-formed UUIDs among `values`; the rest are simply unknown."""
     return [parsed for value in values if (parsed := parse_public_id(value)) is not None]
 
 
-def get_by_public_id(queryset: QuerySet, public_id: object, message: str = "Not found.") -> Model:
-    """The object of `queryset` (already scoped to the actor) with that public id; otherwise 404,
-    the same for a missing, a malformed and an out-of-scope id."""
+def get_by_public_id(queryset: QuerySet[M], public_id: object, message: object = "") -> M:
+    """The object of `queryset` (already scoped to the actor) with that public id; otherwise
+    `NotFound`, the same for a missing, a malformed and an out-of-scope id."""
     parsed = parse_public_id(public_id)
     if parsed is None:
-        raise LookupNotFound(message)
-    try:
-        return queryset.get(public_id=parsed)
-    except queryset.model.DoesNotExist as exc:
-        raise LookupNotFound(message) from exc
+        raise NotFound(message)
+    return get_or_not_found(queryset, message, public_id=parsed)

@@ -17,10 +17,13 @@ import asyncio
 import concurrent.futures
 import sys
 import tempfile
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from asgiref.sync import sync_to_async
 from django.conf import settings
+
+if TYPE_CHECKING:
+    from django.core.handlers.wsgi import WSGIHandler
 
 # Request bodies up to this size stay in memory; larger ones (spreadsheet uploads) go to disk.
 SPOOL_MAX = 1024 * 1024
@@ -91,7 +94,7 @@ class SyncDjango:
 
     def __init__(self, *, threads: int):
         self.threads = threads
-        self._handler = None
+        self._handler: WSGIHandler | None = None
         self._executor: concurrent.futures.ThreadPoolExecutor | None = None
 
     def _ready(self) -> tuple[Any, concurrent.futures.ThreadPoolExecutor]:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import csv
 import io
 from collections.abc import Iterable, Iterator
+from typing import TYPE_CHECKING
 
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -18,6 +19,9 @@ from openpyxl import Workbook
 from provplattform.audit import AuditAction, audit_record
 from results.models import Incomplete
 from results.selectors import ResultTable
+
+if TYPE_CHECKING:
+    from schools.models import User
 
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
@@ -104,7 +108,7 @@ def xlsx_bytes(rows: Iterable[list]) -> bytes:
     return buffer.getvalue()
 
 
-def export_audit(*, actor, table: ResultTable, kind: str, what: str) -> None:
+def export_audit(*, actor: User, table: ResultTable, kind: str, what: str) -> None:
     audit_record(
         actor=actor,
         action=AuditAction.RESULTS_EXPORTED,

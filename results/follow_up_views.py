@@ -6,28 +6,29 @@ from __future__ import annotations
 import datetime
 
 from django.contrib.auth.decorators import login_required
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 
 from exams.models import DefinitionStatus, Programme, Subtest, TestDefinition
-from provplattform.errors import Refused
+from provplattform.errors import NotFound, Refused
 from provplattform.lookup import parse_public_id
 from results import measures
 from results.models import FollowUpRequest
-from schools.models import Organiser
+from schools.models import Organiser, User
+from schools.pages import AuthenticatedRequest
 from schools.transfer.selectors import organisers_administered_by
 
 
-def _organisers(user):
+def _organisers(user: User):
     return Organiser.objects.filter(id__in=organisers_administered_by(user))
 
 
 @login_required
-def follow_up_requests(request: HttpRequest) -> HttpResponse:
+def follow_up_requests(request: AuthenticatedRequest) -> HttpResponse:
     organisers = list(_organisers(request.user))
     if not organisers:
-        raise Http404("No follow-up here.")
+        raise NotFound("No follow-up here.")
     tests = TestDefinition.objects.filter(
         programme=Programme.NO_MAPPING, status=DefinitionStatus.PUBLISHED
     ).order_by("grade", "title")
@@ -82,12 +83,12 @@ def follow_up_requests(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
-def follow_up_request_detail(request: HttpRequest, public_id) -> HttpResponse:
+def follow_up_request_detail(request: AuthenticatedRequest, public_id) -> HttpResponse:
     found = FollowUpRequest.objects.filter(
         organiser__in=_organisers(request.user), public_id=public_id
     ).first()
     if found is None:
-        raise Http404("No such follow-up request.")
+        raise NotFound("No such follow-up request.")
     return render(
         request,
         "results/follow_up_request.html",

@@ -6,7 +6,8 @@ from __future__ import annotations
 import datetime
 
 from django.contrib import messages
-from django.http import FileResponse, HttpRequest, HttpResponse, HttpResponseBadRequest
+from django.contrib.auth.decorators import login_required
+from django.http import FileResponse, HttpResponse, HttpResponseBadRequest
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
@@ -16,11 +17,11 @@ from results import jobs, letters, selectors, visibility
 from results.measures import follow_up_answer as answer
 from results.measures import measure_record
 from results.services import results_compute
-from results.views import _pages
+from schools.pages import AuthenticatedRequest
 from schools.selectors import capabilities_at
 
 
-def _context(request, scope, **extra) -> dict:
+def _context(request: AuthenticatedRequest, scope, **extra) -> dict:
     return {
         "unit": scope.school_unit,
         "capabilities": capabilities_at(user=request.user, school_unit=scope.school_unit),
@@ -28,8 +29,8 @@ def _context(request, scope, **extra) -> dict:
     }
 
 
-@_pages
-def group_letters(request: HttpRequest, unit, result_set, group) -> HttpResponse:
+@login_required
+def group_letters(request: AuthenticatedRequest, unit, result_set, group) -> HttpResponse:
     """Choose the letters of a group (below, and by choice just above) and each one's language;
     a POST queues the batch."""
     scope = visibility.access_results(user=request.user, unit_public_id=unit)
@@ -71,9 +72,9 @@ def group_letters(request: HttpRequest, unit, result_set, group) -> HttpResponse
     )
 
 
-@_pages
+@login_required
 @require_POST
-def export_start(request: HttpRequest, unit, result_set) -> HttpResponse:
+def export_start(request: AuthenticatedRequest, unit, result_set) -> HttpResponse:
     """A large export (unit, or ?group=) as a job."""
     scope = visibility.access_results(user=request.user, unit_public_id=unit)
     result_set = selectors.access_result_set(scope=scope, public_id=result_set)
@@ -82,23 +83,25 @@ def export_start(request: HttpRequest, unit, result_set) -> HttpResponse:
         group = visibility.access_group(scope=scope, group_public_id=request.POST["group"])
     else:
         scope = visibility.access_unit_results(user=request.user, unit_public_id=unit, export=True)
-    kind = request.POST.get("kind") if request.POST.get("kind") in ("csv", "xlsx") else "csv"
+    kind = request.POST.get("kind", "")
+    if kind not in ("csv", "xlsx"):
+        kind = "csv"
     job = jobs.export_job_start(
         actor=request.user, scope=scope, result_set=result_set, kind=kind, group=group
     )
     return redirect("results-job", unit=scope.school_unit.public_id, job=job.public_id)
 
 
-@_pages
-def job_detail(request: HttpRequest, unit, job) -> HttpResponse:
+@login_required
+def job_detail(request: AuthenticatedRequest, unit, job) -> HttpResponse:
     scope = visibility.access_results(user=request.user, unit_public_id=unit)
     job = jobs.access_job(user=request.user, school_unit=scope.school_unit, public_id=job)
     template = "results/_job.html" if request.headers.get("HX-Request") else "results/job.html"
     return render(request, template, _context(request, scope, job=job))
 
 
-@_pages
-def job_download(request: HttpRequest, unit, job) -> HttpResponse | FileResponse:
+@login_required
+def job_download(request: AuthenticatedRequest, unit, job) -> HttpResponse | FileResponse:
     scope = visibility.access_results(user=request.user, unit_public_id=unit)
     job = jobs.access_job(user=request.user, school_unit=scope.school_unit, public_id=job)
     if not job.file:
@@ -107,9 +110,9 @@ def job_download(request: HttpRequest, unit, job) -> HttpResponse | FileResponse
     return FileResponse(job.file.open("rb"), as_attachment=True, filename=name)
 
 
-@_pages
+@login_required
 @require_POST
-def follow_up_answer(request: HttpRequest, unit) -> HttpResponse:
+def follow_up_answer(request: AuthenticatedRequest, unit) -> HttpResponse:
     """The school answers the organiser's request from the measures it recorded."""
     scope = visibility.access_results(user=request.user, unit_public_id=unit)
     if not request.POST.get("follow_up"):
@@ -125,9 +128,9 @@ def follow_up_answer(request: HttpRequest, unit) -> HttpResponse:
     return redirect("unit-dashboard", unit=scope.school_unit.public_id)
 
 
-@_pages
+@login_required
 @require_POST
-def student_measure_add(request: HttpRequest, unit, result_set, person) -> HttpResponse:
+def student_measure_add(request: AuthenticatedRequest, unit, result_set, person) -> HttpResponse:
     """Record a measure from the student's result page; refusals are shown there."""
     scope = visibility.access_results(user=request.user, unit_public_id=unit)
     result_set = selectors.access_result_set(scope=scope, public_id=result_set)
@@ -155,9 +158,9 @@ def student_measure_add(request: HttpRequest, unit, result_set, person) -> HttpR
     )
 
 
-@_pages
+@login_required
 @require_POST
-def recompute(request: HttpRequest, unit, result_set) -> HttpResponse:
+def recompute(request: AuthenticatedRequest, unit, result_set) -> HttpResponse:
     """Whole-unit viewers recompute a test's results now (after marking absences, say)."""
     scope = visibility.access_unit_results(user=request.user, unit_public_id=unit)
     result_set = selectors.access_result_set(scope=scope, public_id=result_set)

@@ -8,24 +8,32 @@ in between gets nothing.
 from __future__ import annotations
 
 import datetime
+import functools
+import logging
+from typing import TYPE_CHECKING
 
 from django.core.files.base import ContentFile
-from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from provplattform.errors import NotFound
+from provplattform.jobs import enqueue_on_commit
 from results import exports, letters, selectors, visibility
 from results.models import ExportJob, ExportStatus, ResultSet
+
+if TYPE_CHECKING:
+    from schools.models import User
 
 # Above this many students an export runs as a job instead of in the request.
 ASYNC_ROWS = 2000
 KEEP_FOR = datetime.timedelta(days=1)
 KINDS = ("csv", "xlsx", "letters")
 
+log = logging.getLogger(__name__)
+
 
 def export_job_start(
-    *, actor, scope: visibility.ResultScope, result_set: ResultSet, kind: str, group=None,
+    *, actor: User, scope: visibility.ResultScope, result_set: ResultSet, kind: str, group=None,
     options: dict | None = None,
 ) -> ExportJob:  # fmt: skip
     """Queue a job; the worker starts after commit."""
@@ -41,8 +49,21 @@ def export_job_start(
         version=result_set.version,
         expires_at=timezone.now() + KEEP_FOR,
     )
-    transaction.on_commit(lambda: run_export.delay(job_id=job.pk))
+    enqueue_on_commit(
+        run_export, job_id=job.pk, fallback=functools.partial(_export_in_place, job_id=job.pk)
+    )
     return job
+
+
+def _export_in_place(*, job_id: int) -> None:
+    """The broker is away: the requester waits a few seconds for the file here rather than for
+    a worker that never hears of the job (an export is a job only above `ASYNC_ROWS` rows, which
+    the request itself makes below that)."""
+    try:
+        export_job_run(job_id=job_id)
+    except Exception:
+        log.exception("export job %s failed", job_id)
+        ExportJob.objects.filter(pk=job_id).update(status=ExportStatus.FAILED)
 
 
 def _progress(job: ExportJob, *, every: int = 50):
@@ -85,11 +106,11 @@ def export_job_run(*, job_id: int) -> ExportJob:
         letters.letters_audit(actor=job.requested_by, table=table, rows=rows, what=what)
     else:
         job.total = len(table.rows)
-        rows = exports.all_rows(table, what=what)
+        lines = exports.all_rows(table, what=what)
         if job.kind == "csv":
-            content, extension = "".join(exports.csv_lines(rows)).encode("utf-8-sig"), "csv"
+            content, extension = "".join(exports.csv_lines(lines)).encode("utf-8-sig"), "csv"
         else:
-            content, extension = exports.xlsx_bytes(rows), "xlsx"
+            content, extension = exports.xlsx_bytes(lines), "xlsx"
         exports.export_audit(actor=job.requested_by, table=table, kind=job.kind, what=what)
     job.file.save(f"{job.public_id}.{extension}", ContentFile(content), save=False)
     job.done = job.total
@@ -98,7 +119,7 @@ def export_job_run(*, job_id: int) -> ExportJob:
     return job
 
 
-def access_job(*, user, school_unit, public_id) -> ExportJob:
+def access_job(*, user: User, school_unit, public_id) -> ExportJob:
     """Only the requester, only until it expires; anyone else is told it does not exist."""
     try:
         return ExportJob.objects.select_related("result_set").get(
@@ -111,7 +132,7 @@ def access_job(*, user, school_unit, public_id) -> ExportJob:
         raise NotFound(_("No such export.")) from exc
 
 
-def jobs_of(*, user, school_unit):
+def jobs_of(*, user: User, school_unit):
     return (
         ExportJob.objects.filter(
             school_unit=school_unit, requested_by_id=user.pk, expires_at__gt=timezone.now()

@@ -10,6 +10,7 @@ with a page break between students, made by a worker with progress (results.jobs
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
+from typing import TYPE_CHECKING
 
 from django.contrib.staticfiles import finders
 from django.contrib.staticfiles.storage import staticfiles_storage
@@ -19,6 +20,9 @@ from django.utils import timezone, translation
 from provplattform.audit import AuditAction, audit_record
 from results.models import Band, Measure
 from results.selectors import ResultTable, StudentRow
+
+if TYPE_CHECKING:
+    from schools.models import User
 
 LANGUAGES = ("sv", "nb", "en")
 
@@ -101,7 +105,7 @@ def letters_pdf(html: str) -> bytes:
     return HTML(string=html).write_pdf(stylesheets=[CSS(filename=letters_stylesheet())])
 
 
-def letters_audit(*, actor, table: ResultTable, rows: list[StudentRow], what: str) -> None:
+def letters_audit(*, actor: User, table: ResultTable, rows: list[StudentRow], what: str) -> None:
     audit_record(
         actor=actor,
         action=AuditAction.RESULTS_LETTERS_GENERATED,

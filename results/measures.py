@@ -21,7 +21,7 @@ from provplattform.lookup import get_by_public_id
 from results.models import FollowUpAnswer, FollowUpRequest, Measure, MeasureKind, MeasureStatus
 from results.selectors import follow_up_counts
 from results.visibility import ResultScope, access_student
-from schools.models import Organiser, OrganiserAdministrator, SchoolUnit
+from schools.models import Organiser, OrganiserAdministrator, SchoolUnit, User
 from schools.selectors import persons_of_unit
 
 if TYPE_CHECKING:
@@ -39,7 +39,7 @@ def _one(qs, public_id, what: StrOrPromise):
 
 def measure_record(
     *,
-    actor,
+    actor: User,
     scope: ResultScope,
     person_public_id,
     subtest_public_id,
@@ -93,7 +93,9 @@ def access_measure(*, scope: ResultScope, public_id) -> Measure:
     )
 
 
-def measure_set_status(*, actor, scope: ResultScope, measure: Measure, status: str) -> Measure:
+def measure_set_status(
+    *, actor: User, scope: ResultScope, measure: Measure, status: str
+) -> Measure:
     if status not in MeasureStatus.values:
         raise Refused(_("Use one of: planned, started, ended, evaluated."))
     with transaction.atomic():
@@ -122,7 +124,7 @@ def measures_of(*, scope: ResultScope) -> QuerySet:
 # --- the organiser's follow-up requests ---------------------------------------------------------
 
 
-def administered_organiser(*, user, public_id) -> Organiser:
+def administered_organiser(*, user: User, public_id) -> Organiser:
     return _one(
         Organiser.objects.filter(
             id__in=OrganiserAdministrator.objects.filter(user_id=user.pk).values("organiser_id")
@@ -132,11 +134,11 @@ def administered_organiser(*, user, public_id) -> Organiser:
     )
 
 
-def measure_kind_add(*, actor, organiser: Organiser, name: str) -> MeasureKind:
+def measure_kind_add(*, actor: User, organiser: Organiser, name: str) -> MeasureKind:
     name = name.strip()
     if not name:
         raise Refused(_("Give the kind a name."))
-    if len(name) > MeasureKind._meta.get_field("name").max_length:
+    if len(name) > (MeasureKind._meta.get_field("name").max_length or 0):
         raise Refused(_("Keep the name to 120 characters."))
     if measure_kinds_for(organiser).filter(name__iexact=name).exists():
         raise Refused(_("That kind of measure is already on the list."))
@@ -149,7 +151,7 @@ def measure_kind_add(*, actor, organiser: Organiser, name: str) -> MeasureKind:
 
 def follow_up_request_send(
     *,
-    actor,
+    actor: User,
     organiser: Organiser,
     test: TestDefinition,
     subtest: Subtest | None,
@@ -179,7 +181,7 @@ def follow_up_request_send(
 
 
 def follow_up_answer(
-    *, actor, scope: ResultScope, request_public_id, note: str = ""
+    *, actor: User, scope: ResultScope, request_public_id, note: str = ""
 ) -> FollowUpAnswer:
     """A school answers from the measures it recorded: the counts are taken now, not typed in."""
     if not scope.whole_unit:

@@ -108,8 +108,8 @@ def result_table(
         .order_by("person__family_name", "person__given_name", "person_id")
     )
     parts: dict[int, dict[int, SubtestResult]] = defaultdict(dict)
-    for part in SubtestResult.objects.filter(result_set=result_set, person__in=students):
-        parts[part.person_id][part.subtest_id] = part
+    for found in SubtestResult.objects.filter(result_set=result_set, person__in=students):
+        parts[found.person_id][found.subtest_id] = found
     measures = dict(
         Measure.objects.filter(
             school_unit=scope.school_unit,

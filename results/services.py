@@ -9,9 +9,11 @@ mark on the students (results.dirty) and one queued recomputation per burst of c
 
 from __future__ import annotations
 
+import functools
 import logging
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
+from typing import TYPE_CHECKING, Any, TypeAlias, TypedDict
 
 from django.conf import settings
 from django.db import connection, transaction
@@ -22,11 +24,28 @@ from delivery.models import Attempt, AttemptStatus
 from exams.models import Assignment, Exemption, Subtest, TestDefinition
 from grading.models import SubtestEntry
 from provplattform.audit import AuditAction, audit_record
+from provplattform.jobs import enqueue_on_commit
 from provplattform.logs import warn_every
 from results import computation as core
 from results import dirty, writer
 from results.models import ResultSet, SubtestResult, TestResult
-from schools.models import SchoolUnit
+from schools.models import SchoolUnit, User
+
+if TYPE_CHECKING:
+    from django_stubs_ext import WithAnnotations
+
+
+# What `results_compute` annotates on each subtest; `rule_for_test` needs only the points.
+class _MaxPoints(TypedDict):
+    item_max: Any  # None for a subtest without items
+
+
+class _Sums(_MaxPoints):
+    item_count: int
+
+
+SubtestWithMax: TypeAlias = "WithAnnotations[Subtest, _MaxPoints]"
+SubtestWithSums: TypeAlias = "WithAnnotations[Subtest, _Sums]"
 
 _PRESENCE = {
     AttemptStatus.SUBMITTED: core.Presence.SAT,
@@ -41,7 +60,9 @@ def just_above_band() -> int:
     return int(getattr(settings, "RESULTS_JUST_ABOVE_POINTS", 2))
 
 
-def rule_for_test(test: TestDefinition, subtests: list[Subtest] | None = None) -> core.TestRule:
+def rule_for_test(
+    test: TestDefinition, subtests: Sequence[SubtestWithMax] | None = None
+) -> core.TestRule:
     """The test definition as the core's rule: max points per subtest from its items (or, for a
     part outside the platform, its own max_points)."""
     if subtests is None:
@@ -81,7 +102,11 @@ _RANK = {core.Presence.SAT: 0, core.Presence.EXEMPT: 1, core.Presence.ABSENT: 2,
 
 
 def _inputs(
-    *, school_unit: SchoolUnit, test: TestDefinition, subtests: list[Subtest], person_ids
+    *,
+    school_unit: SchoolUnit,
+    test: TestDefinition,
+    subtests: Sequence[SubtestWithSums],
+    person_ids,
 ) -> tuple[set[int], dict[int, dict[str, tuple]]]:
     """Every student with something to show, and their raw material per subtest code as the
     fields of a `core.SubtestInput` (plain tuples: a unit of 100,000 students has 300,000)."""
@@ -147,7 +172,7 @@ def results_compute(
     school_unit: SchoolUnit,
     test: TestDefinition,
     person_ids: Iterable[int] | None = None,
-    actor=None,
+    actor: User | None = None,
     reason: str = "",
 ) -> ResultSet:
     """Compute the results of `test` at `school_unit` (for `person_ids`, or everyone) and store
@@ -233,21 +258,17 @@ def on_scores_changed(*, school_unit_id: int, subtest_ids, person_ids) -> None:
     test_ids = sorted(
         set(Subtest.objects.filter(id__in=subtest_ids).values_list("test_id", flat=True))
     )
+    persons = list(person_ids)
     for test_id in test_ids:
-        _recompute_soon(
-            recompute, school_unit_id=school_unit_id, test_id=test_id, person_ids=list(person_ids)
+        job = {"school_unit_id": school_unit_id, "test_id": test_id, "person_ids": persons}
+        enqueue_on_commit(
+            recompute, **job, fallback=functools.partial(_recompute_in_place, recompute, **job)
         )
 
 
-def _recompute_soon(task, **kwargs) -> None:
-    """Queue the recomputation; while the broker (Redis) is away, compute the few affected
-    students here instead. A student's submit or an assessor's save must never fail because
-    results could not be queued."""
-    try:
-        task.delay(**kwargs)
-        return
-    except Exception:  # the broker's error types depend on the transport
-        warn_every(log, "results-queue", "results recomputation not queued; computing in place")
+def _recompute_in_place(task, **kwargs) -> None:
+    """While the broker (Redis) is away, compute the few affected students here instead. A
+    student's submit or an assessor's save must never fail because results could not be queued."""
     try:
         task(**kwargs)
     except Exception:

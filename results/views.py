@@ -2,30 +2,15 @@
 
 from __future__ import annotations
 
-import functools
-
 from django.contrib.auth.decorators import login_required
-from django.http import Http404, HttpRequest, HttpResponse, StreamingHttpResponse
+from django.http import HttpResponse, StreamingHttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 
-from provplattform.errors import NotFound
 from results import charts, exports, jobs, measures, selectors, visibility
 from results.models import MeasureStatus, ResultSet
+from schools.pages import AuthenticatedRequest
 from schools.selectors import capabilities_at
-
-
-def _pages(view):
-    """NotFound from a service or selector is the page's 404, as for a missing id."""
-
-    @functools.wraps(view)
-    def wrapper(request, *args, **kwargs):
-        try:
-            return view(request, *args, **kwargs)
-        except NotFound as exc:
-            raise Http404(str(exc)) from exc
-
-    return login_required(wrapper)
 
 
 def _marks(table: selectors.ResultTable) -> list[tuple[int, str]]:
@@ -41,7 +26,9 @@ def _newer(result_set: ResultSet, shown_version: int | None) -> bool:
     return shown_version is not None and shown_version < result_set.version
 
 
-def _table_page(request, scope, result_set, *, group=None, title: str) -> HttpResponse:
+def _table_page(
+    request: AuthenticatedRequest, scope, result_set, *, group=None, title: str
+) -> HttpResponse:
     table = selectors.result_table(scope=scope, result_set=result_set, group=group)
     counts = table.distribution()
     return render(
@@ -65,8 +52,8 @@ def _table_page(request, scope, result_set, *, group=None, title: str) -> HttpRe
     )
 
 
-@_pages
-def overview(request: HttpRequest, unit) -> HttpResponse:
+@login_required
+def overview(request: AuthenticatedRequest, unit) -> HttpResponse:
     scope = visibility.access_results(user=request.user, unit_public_id=unit)
     return render(
         request,
@@ -81,23 +68,23 @@ def overview(request: HttpRequest, unit) -> HttpResponse:
     )
 
 
-@_pages
-def unit_results(request: HttpRequest, unit, result_set) -> HttpResponse:
+@login_required
+def unit_results(request: AuthenticatedRequest, unit, result_set) -> HttpResponse:
     scope = visibility.access_unit_results(user=request.user, unit_public_id=unit)
     result_set = selectors.access_result_set(scope=scope, public_id=result_set)
     return _table_page(request, scope, result_set, title=scope.school_unit.name)
 
 
-@_pages
-def group_results(request: HttpRequest, unit, result_set, group) -> HttpResponse:
+@login_required
+def group_results(request: AuthenticatedRequest, unit, result_set, group) -> HttpResponse:
     scope = visibility.access_results(user=request.user, unit_public_id=unit)
     result_set = selectors.access_result_set(scope=scope, public_id=result_set)
     group = visibility.access_group(scope=scope, group_public_id=group)
     return _table_page(request, scope, result_set, group=group, title=group.name)
 
 
-@_pages
-def student_results(request: HttpRequest, unit, result_set, person) -> HttpResponse:
+@login_required
+def student_results(request: AuthenticatedRequest, unit, result_set, person) -> HttpResponse:
     scope = visibility.access_results(user=request.user, unit_public_id=unit)
     result_set = selectors.access_result_set(scope=scope, public_id=result_set)
     person = visibility.access_student(scope=scope, person_public_id=person)
@@ -124,7 +111,7 @@ def student_results(request: HttpRequest, unit, result_set, person) -> HttpRespo
     )
 
 
-def _export_table(request, unit, result_set):
+def _export_table(request: AuthenticatedRequest, unit, result_set):
     """The table an export asks for: ?group= or ?student=, else the whole unit (which needs the
     export right). Returns (scope, table, what, group)."""
     scope = visibility.access_results(user=request.user, unit_public_id=unit)
@@ -142,7 +129,7 @@ def _export_table(request, unit, result_set):
     return scope, table, scope.school_unit.name, None
 
 
-def _as_job(request, scope, table, group, kind: str) -> HttpResponse | None:
+def _as_job(request: AuthenticatedRequest, scope, table, group, kind: str) -> HttpResponse | None:
     """Over a few thousand rows the export is made by a worker, with progress on a page."""
     if len(table.rows) <= jobs.ASYNC_ROWS:
         return None
@@ -156,8 +143,10 @@ def _filename(table, extension: str) -> str:
     return f"results-{table.test.code}-v{table.result_set.version}.{extension}"
 
 
-@_pages
-def export_csv(request: HttpRequest, unit, result_set) -> HttpResponse | StreamingHttpResponse:
+@login_required
+def export_csv(
+    request: AuthenticatedRequest, unit, result_set
+) -> HttpResponse | StreamingHttpResponse:
     scope, table, what, group = _export_table(request, unit, result_set)
     if queued := _as_job(request, scope, table, group, "csv"):
         return queued
@@ -169,8 +158,8 @@ def export_csv(request: HttpRequest, unit, result_set) -> HttpResponse | Streami
     return response
 
 
-@_pages
-def export_xlsx(request: HttpRequest, unit, result_set) -> HttpResponse:
+@login_required
+def export_xlsx(request: AuthenticatedRequest, unit, result_set) -> HttpResponse:
     scope, table, what, group = _export_table(request, unit, result_set)
     if queued := _as_job(request, scope, table, group, "xlsx"):
         return queued

@@ -21,7 +21,7 @@ from django.utils.translation import gettext_lazy as _
 from provplattform.errors import NotFound
 from provplattform.lookup import get_by_public_id
 from schools import selectors as school_selectors
-from schools.models import Person, SchoolUnit, TeachingGroup
+from schools.models import AnyUser, Person, SchoolUnit, TeachingGroup
 from schools.roles import Capability
 
 if TYPE_CHECKING:
@@ -56,7 +56,7 @@ def _not_found(what: StrOrPromise) -> NotFound:
     return NotFound(_("No such %(what)s.") % {"what": what})
 
 
-def result_scope(*, user, school_unit: SchoolUnit) -> ResultScope | None:
+def result_scope(*, user: AnyUser, school_unit: SchoolUnit) -> ResultScope | None:
     """The user's results scope at `school_unit`, or None when they see no results there."""
     caps = school_selectors.capabilities_at(user=user, school_unit=school_unit)
     if Capability.VIEW_ALL_RESULTS in caps:
@@ -73,7 +73,7 @@ def result_scope(*, user, school_unit: SchoolUnit) -> ResultScope | None:
     return ResultScope(school_unit, False, False, groups)
 
 
-def units_with_results(user) -> QuerySet:
+def units_with_results(user: AnyUser) -> QuerySet:
     """Units where the user sees some results (for the menu and the unit picker)."""
     all_units = school_selectors.school_units_for(user, Capability.VIEW_ALL_RESULTS)
     group_units = school_selectors.teaching_groups_with_results(user).values("school_unit_id")
@@ -82,7 +82,7 @@ def units_with_results(user) -> QuerySet:
     )
 
 
-def access_results(*, user, unit_public_id) -> ResultScope:
+def access_results(*, user: AnyUser, unit_public_id) -> ResultScope:
     """The scope at the unit named by `unit_public_id`; NotFound if the user sees none there."""
     try:
         unit = SchoolUnit.objects.get(public_id=unit_public_id, removed_at__isnull=True)
@@ -94,7 +94,7 @@ def access_results(*, user, unit_public_id) -> ResultScope:
     return scope
 
 
-def access_unit_results(*, user, unit_public_id, export: bool = False) -> ResultScope:
+def access_unit_results(*, user: AnyUser, unit_public_id, export: bool = False) -> ResultScope:
     """The whole unit's results: only for those who see the whole unit (and may export it)."""
     scope = access_results(user=user, unit_public_id=unit_public_id)
     if not scope.whole_unit or (export and not scope.may_export_unit):

@@ -64,7 +64,7 @@ def shape_of(outcome: core.TestOutcome, *, subtest_ids: list[int], version: int)
         outcome.needs_attention,
     )
     points, complete, incomplete, band, presence, grade, attention = test_compared
-    test_tail = (points, outcome.max_points, complete, incomplete, band, presence, version)
+    test_tail: tuple = (points, outcome.max_points, complete, incomplete, band, presence, version)
     test_tail += (grade, attention)
     part_compared, part_tails = [], []
     for subtest_id, part in zip(subtest_ids, outcome.subtests, strict=True):
@@ -141,12 +141,14 @@ class Writer:
         self.changed_students = 0
 
     def add(self, person_id: int, shape: Shape) -> None:
+        test_row: str | tuple
+        part_rows: list[str] | list[tuple]
         if self.as_text:
-            prefix = f"{self.result_set_id}\t{person_id}\t"
-            test_row, part_rows = prefix + shape.test_text, [prefix + t for t in shape.part_texts]
+            text = f"{self.result_set_id}\t{person_id}\t"
+            test_row, part_rows = text + shape.test_text, [text + t for t in shape.part_texts]
         else:
-            prefix = (self.result_set_id, person_id)
-            test_row, part_rows = prefix + shape.test_tail, [prefix + t for t in shape.part_tails]
+            ids = (self.result_set_id, person_id)
+            test_row, part_rows = ids + shape.test_tail, [ids + t for t in shape.part_tails]
         if self.fresh:
             self.tests.append(test_row)
             self.parts.extend(part_rows)

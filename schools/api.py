@@ -7,7 +7,6 @@ part of these responses.
 
 from __future__ import annotations
 
-from django.http import Http404
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import generics, serializers, status
@@ -15,6 +14,7 @@ from rest_framework.exceptions import PermissionDenied
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from provplattform.errors import NotFound
 from schools import selectors
 from schools.models import Person, RoleAssignment, SchoolUnit, TeachingGroup
 from schools.roles import ROLE_CHOICES, Capability, Role
@@ -63,8 +63,12 @@ class StaffSerializer(serializers.ModelSerializer):
 
 class TeachingGroupSerializer(serializers.ModelSerializer):
     id = serializers.UUIDField(source="public_id", read_only=True)
-    members = serializers.SlugRelatedField(slug_field="public_id", many=True, read_only=True)
-    teachers = serializers.SlugRelatedField(slug_field="public_id", many=True, read_only=True)
+    members: serializers.SlugRelatedField[Person] = serializers.SlugRelatedField(
+        slug_field="public_id", many=True, read_only=True
+    )
+    teachers: serializers.SlugRelatedField[Person] = serializers.SlugRelatedField(
+        slug_field="public_id", many=True, read_only=True
+    )
 
     class Meta:
         model = TeachingGroup
@@ -190,7 +194,7 @@ class RoleAssignmentDetail(APIView):
             .first()
         )
         if found is None:
-            raise Http404("No such role assignment.")
+            raise NotFound("No such role assignment.")
         return school_unit, found
 
     @extend_schema(responses={200: RoleAssignmentSerializer})

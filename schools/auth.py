@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import datetime
 import logging
+from typing import TYPE_CHECKING
 
 from django.conf import settings
 from django.contrib.auth import authenticate, get_user_model
@@ -30,6 +31,9 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from provplattform.audit import AuditAction, audit_record
+
+if TYPE_CHECKING:
+    from schools.models import User
 
 logger = logging.getLogger(__name__)
 
@@ -112,7 +116,7 @@ def on_login_failed(sender, credentials, request=None, **kwargs) -> None:
     _record_failure(account.pk, now)
 
 
-def on_logged_in(sender, request, user, **kwargs) -> None:
+def on_logged_in(sender, request, user: User, **kwargs) -> None:
     """`user_logged_in` receiver: a successful login starts the count afresh."""
     if hasattr(user, "failed_logins"):
         _record_success(user)
@@ -130,7 +134,7 @@ def login_attempt(*, request: HttpRequest | None, username: str, password: str):
     return user
 
 
-def password_reset_recorded(*, user) -> None:
+def password_reset_recorded(*, user: User) -> None:
     """A password set through an e-mailed link is audited. The failure count and any lock stay as
     they are: a reset link is no way around the per-account throttling."""
     logger.info("password reset account_id=%s", user.pk)

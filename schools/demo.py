@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime
 import random
+from typing import Any
 
 from django.db import transaction
 from django.utils import timezone
@@ -33,13 +34,13 @@ STUDENTS_PER_UNIT = 40
 # When the demo organiser "transferred" its people: well over TRANSFER_FIRST_MIN_DAYS ago.
 DEMO_TRANSFERRED_DAYS_AGO = 45
 
-ORGANISERS = [
+ORGANISERS: list[dict[str, Any]] = [
     {"external_id": "demo-org-se", "name": "Ekstads kommun", "country": Country.SWEDEN,
      "organisation_number": "2120000001", "time_zone": "Europe/Stockholm"},
     {"external_id": "demo-org-no", "name": "Fjordvik kommune", "country": Country.NORWAY,
      "organisation_number": "964000001", "time_zone": "Europe/Oslo"},
 ]  # fmt: skip
-UNITS = [
+UNITS: list[dict[str, Any]] = [
     {"org": "demo-org-se", "external_id": "demo-unit-ek", "name": "Ekskolan",
      "code": "90000001", "year": 9, "groups": ["9A", "9B"]},
     {"org": "demo-org-se", "external_id": "demo-unit-bjork", "name": "Björkskolan",
@@ -185,21 +186,21 @@ def seed_schools(previous: dict | None = None) -> dict:
             )
 
     logins = []
-    staff_users = {}
-    for spec in STAFF:
-        user, unit, role = _staff(spec, organisers, units)
+    staff_users: dict[str, User] = {}
+    for staff in STAFF:
+        user, unit, role = _staff(staff, organisers, units)
         staff_users[user.username] = user
         logins.append(
             {"username": user.username, "password": DEMO_PASSWORD,
              "role": ROLE_TABLE[role].label_sv, "unit": unit.name}
         )  # fmt: skip
     for username, group_names in TEACHES.items():
-        user = staff_users[username]
+        teacher = Person.objects.get(user=staff_users[username])
         for name in group_names:
-            groups[name].teachers.add(user.person)
-            permissions_sync(person=user.person, school_unit=groups[name].school_unit)
+            groups[name].teachers.add(teacher)
+            permissions_sync(person=teacher, school_unit=groups[name].school_unit)
 
-    students = {}
+    students: dict[str, list[Person]] = {}
     for spec in UNITS:
         unit = units[spec["external_id"]]
         unit_groups = [groups[name] for name in spec["groups"]]

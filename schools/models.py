@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from typing import TypeAlias
+
 from django.conf import settings
-from django.contrib.auth.models import AbstractUser
+from django.contrib.auth.models import AbstractUser, AnonymousUser
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
@@ -31,6 +33,11 @@ class User(AbstractUser):
     # Failed logins are counted per account (a whole school shares one address).
     failed_logins = models.PositiveIntegerField(default=0)
     locked_until = models.DateTimeField(null=True, blank=True)
+
+
+# Whoever a read is for: a signed-in user, or an anonymous one (`request.user` before a login),
+# to whom the selectors show nothing.
+AnyUser: TypeAlias = "User | AnonymousUser"
 
 
 class Organiser(StampedModel):

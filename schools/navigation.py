@@ -15,8 +15,12 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from django.urls import reverse
+
+if TYPE_CHECKING:
+    from schools.models import AnyUser
 
 
 @dataclass(frozen=True)
@@ -70,7 +74,7 @@ def menu_for(unit, capabilities: frozenset[str]) -> list[dict]:
     ]
 
 
-def platform_menu_for(user) -> list[dict]:
+def platform_menu_for(user: AnyUser) -> list[dict]:
     """[{"label", "url"}] for the entries outside any school unit that `user` may open."""
     return [
         {"label": entry.label, "url": reverse(entry.url_name)}
@@ -79,7 +83,7 @@ def platform_menu_for(user) -> list[dict]:
     ]
 
 
-def landing_url_for(user) -> str | None:
+def landing_url_for(user: AnyUser) -> str | None:
     """Where a user without any school unit lands: their first platform page, if any."""
     entries = platform_menu_for(user)
     return entries[0]["url"] if entries else None

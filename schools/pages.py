@@ -28,11 +28,10 @@ from schools.selectors import access_school_unit
 PageView = Callable[..., HttpResponse]
 
 
-class SignedInRequest(HttpRequest):
-    """The request a `unit_page` view receives: `login_required` has run, so the user is a `User`
-    (for the type checker; nothing changes at run time)."""
+class AuthenticatedRequest(HttpRequest):
+    """The request of a page behind `login_required` or `unit_page`: its user has signed in."""
 
-    user: User  # type: ignore[assignment]
+    user: User
 
 
 def unit_page(

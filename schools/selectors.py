@@ -12,6 +12,7 @@ from provplattform.audit import AuditAction
 from provplattform.lookup import get_by_public_id
 from provplattform.models import AuditEvent
 from schools.models import (
+    AnyUser,
     Duty,
     Enrolment,
     OrganiserAdministrator,
@@ -25,7 +26,7 @@ from schools.models import (
 from schools.roles import ROLE_TABLE, Capability, Role
 
 
-def _unit_ids_with(user, capability: Capability | str) -> Subquery | list:
+def _unit_ids_with(user: AnyUser | None, capability: Capability | str) -> Subquery | list:
     if user is None or not user.is_authenticated:
         return []
     return Subquery(
@@ -36,19 +37,21 @@ def _unit_ids_with(user, capability: Capability | str) -> Subquery | list:
 
 
 def scope_to_school_units(
-    queryset: QuerySet, *, user, capability: Capability | str, path: str = "school_unit"
+    queryset: QuerySet, *, user: AnyUser, capability: Capability | str, path: str = "school_unit"
 ) -> QuerySet:
     """Filter `queryset` to rows whose school unit (reached through `path`) grants `capability`."""
     return queryset.filter(**{f"{path}__in": _unit_ids_with(user, capability)})
 
 
-def school_units_for(user, capability: Capability | str = Capability.VIEW_STUDENTS) -> QuerySet:
+def school_units_for(
+    user: AnyUser, capability: Capability | str = Capability.VIEW_STUDENTS
+) -> QuerySet:
     return scope_to_school_units(
         SchoolUnit.objects.all(), user=user, capability=capability, path="id"
     )
 
 
-def school_units_with_any_role(user) -> QuerySet:
+def school_units_with_any_role(user: AnyUser) -> QuerySet:
     """Units where the user holds a role (Övrig skolpersonal included), for the unit picker."""
     if not user.is_authenticated or user.person_id is None:
         return SchoolUnit.objects.none()
@@ -60,13 +63,13 @@ def school_units_with_any_role(user) -> QuerySet:
     )
 
 
-def access_school_unit(*, user, public_id, capability: Capability | str) -> SchoolUnit:
+def access_school_unit(*, user: AnyUser, public_id, capability: Capability | str) -> SchoolUnit:
     """The unit, if the user may use `capability` there; otherwise 404, as for a missing one."""
     units = school_units_for(user, capability)
     return get_by_public_id(units, public_id, "No such school unit.")
 
 
-def capabilities_at(*, user, school_unit: SchoolUnit) -> frozenset[str]:
+def capabilities_at(*, user: AnyUser | None, school_unit: SchoolUnit) -> frozenset[str]:
     if user is None or not user.is_authenticated:
         return frozenset()
     return frozenset(
@@ -76,7 +79,9 @@ def capabilities_at(*, user, school_unit: SchoolUnit) -> frozenset[str]:
     )
 
 
-def user_has_capability(*, user, school_unit: SchoolUnit, capability: Capability | str) -> bool:
+def user_has_capability(
+    *, user: AnyUser | None, school_unit: SchoolUnit, capability: Capability | str
+) -> bool:
     if user is None or not user.is_authenticated:
         return False
     return SchoolUnitUserObjectPermission.objects.filter(
@@ -92,7 +97,7 @@ def roles_at(*, person: Person, school_unit: SchoolUnit) -> list[str]:
     )
 
 
-def students_of(*, user, school_unit: SchoolUnit, search: str = "") -> QuerySet:
+def students_of(*, user: AnyUser, school_unit: SchoolUnit, search: str = "") -> QuerySet:
     """Students enrolled at `school_unit`, if the user may see students there."""
     units = school_units_for(user, Capability.VIEW_STUDENTS).filter(pk=school_unit.pk)
     qs = Person.objects.filter(
@@ -107,12 +112,12 @@ def students_of(*, user, school_unit: SchoolUnit, search: str = "") -> QuerySet:
     return qs
 
 
-def staff_of(*, user, school_unit: SchoolUnit) -> QuerySet:
+def staff_of(*, user: AnyUser, school_unit: SchoolUnit) -> QuerySet:
     units = school_units_for(user, Capability.VIEW_STAFF).filter(pk=school_unit.pk)
     return Person.objects.filter(duties__school_unit__in=units, removed_at__isnull=True).distinct()
 
 
-def teaching_groups_with_results(user) -> QuerySet:
+def teaching_groups_with_results(user: AnyUser) -> QuerySet:
     """Groups whose results the user may see: every group of a unit with VIEW_ALL_RESULTS, plus
     the groups where they hold the group-level permission (their own, as a teacher) at a unit
     where they hold VIEW_GROUP_RESULTS, so a group moved to another unit never stays visible."""
@@ -132,7 +137,7 @@ def teaching_groups_with_results(user) -> QuerySet:
 # --- Pages and API of the schools app ---------------------------------------------------------
 
 
-def school_units_visible_to(user) -> QuerySet:
+def school_units_visible_to(user: AnyUser | None) -> QuerySet:
     """Units the user may open at all: where they hold any role (Övrig skolpersonal included),
     plus every unit of an organiser they administer."""
     if user is None or not user.is_authenticated:
@@ -154,7 +159,7 @@ def school_units_visible_to(user) -> QuerySet:
     )
 
 
-def access_visible_school_unit(*, user, public_id) -> SchoolUnit:
+def access_visible_school_unit(*, user: AnyUser, public_id) -> SchoolUnit:
     """The unit if the user may open it (any role, or organiser administrator); otherwise 404."""
     return get_by_public_id(school_units_visible_to(user), public_id, "No such school unit.")
 
@@ -182,7 +187,7 @@ def person_of_unit(*, school_unit: SchoolUnit, public_id) -> Person:
     return get_by_public_id(persons, public_id, "No such person.")
 
 
-def staff_with_roles(*, user, school_unit: SchoolUnit) -> QuerySet:
+def staff_with_roles(*, user: AnyUser, school_unit: SchoolUnit) -> QuerySet:
     """Staff of the unit with their roles there prefetched as `unit_roles` (two queries)."""
     return (
         staff_of(user=user, school_unit=school_unit)
@@ -197,7 +202,7 @@ def staff_with_roles(*, user, school_unit: SchoolUnit) -> QuerySet:
     )
 
 
-def teaching_groups_of(*, user, school_unit: SchoolUnit) -> QuerySet:
+def teaching_groups_of(*, user: AnyUser, school_unit: SchoolUnit) -> QuerySet:
     """The unit's teaching groups with members and teachers, if the user may see students."""
     units = school_units_for(user, Capability.VIEW_STUDENTS).filter(pk=school_unit.pk)
     return (
@@ -239,7 +244,7 @@ def role_history(*, school_unit: SchoolUnit, limit: int = 50) -> list[dict]:
     ]
 
 
-def students_with_year(*, user, school_unit: SchoolUnit, search: str = "") -> QuerySet:
+def students_with_year(*, user: AnyUser, school_unit: SchoolUnit, search: str = "") -> QuerySet:
     """`students_of`, ordered by name, with `school_year` at this unit annotated (one query)."""
     year = Enrolment.objects.filter(person_id=OuterRef("pk"), school_unit=school_unit).values(
         "school_year"
@@ -251,7 +256,7 @@ def students_with_year(*, user, school_unit: SchoolUnit, search: str = "") -> Qu
     )
 
 
-def role_assignments_of(*, user, school_unit: SchoolUnit) -> QuerySet:
+def role_assignments_of(*, user: AnyUser, school_unit: SchoolUnit) -> QuerySet:
     """The unit's role assignments, if the user may see its staff."""
     units = school_units_for(user, Capability.VIEW_STAFF).filter(pk=school_unit.pk)
     return (

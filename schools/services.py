@@ -124,7 +124,7 @@ def _roles_snapshot(person: Person, school_unit: SchoolUnit) -> list[str]:
 
 
 def _check_actor_may_assign(
-    actor, school_unit: SchoolUnit, role: Role, person: Person | None = None
+    actor: User | None, school_unit: SchoolUnit, role: Role, person: Person | None = None
 ) -> None:
     if actor is None:  # the organiser's transfer
         return
@@ -142,7 +142,7 @@ def _check_actor_may_assign(
 @transaction.atomic
 def role_assign(
     *,
-    actor,
+    actor: User | None,
     person: Person,
     school_unit: SchoolUnit,
     role: Role | str,
@@ -185,7 +185,7 @@ def role_assign(
 
 @transaction.atomic
 def role_remove(
-    *, actor, person: Person, school_unit: SchoolUnit, role: Role | str, reason: str = ""
+    *, actor: User, person: Person, school_unit: SchoolUnit, role: Role | str, reason: str = ""
 ) -> None:
     """Take a role away. The same rules as assigning decide who may.
 
@@ -215,7 +215,7 @@ def role_remove(
 
 
 @transaction.atomic
-def roles_revoke_all(*, actor, person: Person, reason: str) -> None:
+def roles_revoke_all(*, actor: User, person: Person, reason: str) -> None:
     """Remove every role a person holds (the organiser removed them); audited per school unit."""
     unit_ids = set(person.role_assignments.values_list("school_unit_id", flat=True))
     for school_unit in SchoolUnit.objects.filter(id__in=unit_ids):
@@ -345,7 +345,7 @@ class SetupRefused(Refused):
 @transaction.atomic
 def organiser_create(
     *,
-    actor,
+    actor: User,
     name: str,
     organisation_number: str,
     time_zone: str,
@@ -397,7 +397,7 @@ def _platform_roles(user: User) -> dict:
     }
 
 
-def _audit_platform_grant(*, actor, user: User, before: dict) -> None:
+def _audit_platform_grant(*, actor: User, user: User, before: dict) -> None:
     audit_record(
         actor=actor,
         action=AuditAction.PLATFORM_ROLE_GRANT,
@@ -408,7 +408,7 @@ def _audit_platform_grant(*, actor, user: User, before: dict) -> None:
 
 
 @transaction.atomic
-def organiser_administrator_grant(*, actor, user: User, organiser: Organiser) -> bool:
+def organiser_administrator_grant(*, actor: User, user: User, organiser: Organiser) -> bool:
     """Make `user` an administrator of `organiser` (transfers, API tokens, its school units).
 
     Invariant: idempotent; a change is audited with the user's platform roles before and after.
@@ -422,7 +422,7 @@ def organiser_administrator_grant(*, actor, user: User, organiser: Organiser) ->
 
 
 @transaction.atomic
-def platform_operator_grant(*, actor, user: User) -> bool:
+def platform_operator_grant(*, actor: User, user: User) -> bool:
     """Make `user` a platform operator (publishes tests, posts service announcements).
 
     Invariant: idempotent; a change is audited with the user's platform roles before and after.
@@ -438,7 +438,7 @@ def platform_operator_grant(*, actor, user: User) -> bool:
 
 
 @transaction.atomic
-def platform_login_create(*, actor, username: str, email: str) -> User:
+def platform_login_create(*, actor: User, username: str, email: str) -> User:
     """A login for someone the organiser's transfer does not bring (an organiser administrator, a
     platform operator). Invariant: no usable password — they choose one through the e-mailed
     reset link, so no password ever passes through a command line; audited."""

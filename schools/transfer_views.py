@@ -9,14 +9,15 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import Http404, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
 from provplattform.errors import NotFound
-from schools.models import Organiser, TransferStatus
+from schools.models import Organiser, TransferStatus, User
+from schools.pages import AuthenticatedRequest
 from schools.transfer.selectors import (
     access_run,
     access_token,
@@ -40,22 +41,22 @@ from schools.transfer.xlsx import SHEETS, XlsxRefused, build_template
 MAX_UPLOAD_BYTES = 20 * 1024 * 1024
 
 
-def _organisers(user):
+def _organisers(user: User):
     return Organiser.objects.filter(id__in=organisers_administered_by(user))
 
 
-def _require_transfer_access(user) -> None:
+def _require_transfer_access(user: User) -> None:
     if not (is_organiser_admin(user) or run_units_for(user).exists()):
-        raise Http404("No transfers here.")
+        raise NotFound("No transfers here.")
 
 
-def _require_organiser_admin(user) -> None:
+def _require_organiser_admin(user: User) -> None:
     if not is_organiser_admin(user):
-        raise Http404("No uploads here.")
+        raise NotFound("No uploads here.")
 
 
 @login_required
-def transfer_runs(request):
+def transfer_runs(request: AuthenticatedRequest):
     _require_transfer_access(request.user)
     transfer_runs_fail_stale(runs=runs_for_user(request.user))
     runs = runs_summarised(runs_for_user(request.user)).order_by("-created")[:200]
@@ -67,7 +68,7 @@ def transfer_runs(request):
 
 
 @login_required
-def transfer_run_detail(request, public_id):
+def transfer_run_detail(request: AuthenticatedRequest, public_id):
     run = access_run(user=request.user, public_id=public_id)
     if run.status == TransferStatus.RUNNING and transfer_runs_fail_stale(
         runs=runs_for_user(request.user).filter(pk=run.pk)
@@ -86,7 +87,7 @@ def transfer_run_detail(request, public_id):
 
 
 @login_required
-def transfer_upload(request):
+def transfer_upload(request: AuthenticatedRequest):
     _require_organiser_admin(request.user)
     organisers = list(_organisers(request.user))
     units = list(upload_units_for(request.user).select_related("organiser"))
@@ -105,7 +106,7 @@ def transfer_upload(request):
             error = _("Choose what the upload is for.")
         elif upload is None:
             error = _("Choose a spreadsheet file (.xlsx).")
-        elif upload.size > MAX_UPLOAD_BYTES:
+        elif (upload.size or 0) > MAX_UPLOAD_BYTES:
             error = _("The file is too large.")
         else:
             try:
@@ -131,7 +132,7 @@ def transfer_upload(request):
 
 
 @login_required
-def transfer_template(request):
+def transfer_template(request: AuthenticatedRequest):
     _require_organiser_admin(request.user)
     response = HttpResponse(
         build_template(),
@@ -143,9 +144,9 @@ def transfer_template(request):
 
 @never_cache
 @login_required
-def api_tokens(request):
+def api_tokens(request: AuthenticatedRequest):
     if not is_organiser_admin(request.user):
-        raise Http404("No tokens here.")
+        raise NotFound("No tokens here.")
     organisers = list(_organisers(request.user))
     created = None
     if request.method == "POST":
@@ -172,7 +173,7 @@ def api_tokens(request):
 
 @login_required
 @require_POST
-def api_token_revoke_view(request, public_id):
+def api_token_revoke_view(request: AuthenticatedRequest, public_id):
     token = access_token(user=request.user, public_id=public_id)
     api_token_revoke(token=token, actor=request.user)
     messages.success(request, _("The token %(name)s was revoked.") % {"name": token.name})

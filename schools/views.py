@@ -26,7 +26,7 @@ from django.views.decorators.http import require_GET, require_POST
 from schools import dashboard, navigation, selectors
 from schools.auth import LOGIN_REFUSED_MESSAGE, login_attempt, password_reset_recorded
 from schools.forms import LoginForm, RoleChangeForm, StaffPasswordResetForm
-from schools.pages import unit_page
+from schools.pages import AuthenticatedRequest, unit_page
 from schools.roles import ROLE_TABLE, Capability, Role, assignable_roles
 from schools.services import RoleRefused, role_assign, role_remove
 
@@ -109,7 +109,7 @@ class PasswordResetCompleteView(auth_views.PasswordResetCompleteView):
 
 @login_required
 @require_GET
-def home(request: HttpRequest) -> HttpResponse:
+def home(request: AuthenticatedRequest) -> HttpResponse:
     units = list(selectors.school_units_visible_to(request.user)[:2])
     if len(units) == 1:
         return redirect("unit-dashboard", unit=units[0].public_id)
@@ -120,20 +120,19 @@ def home(request: HttpRequest) -> HttpResponse:
 
 @login_required
 @require_GET
-def unit_picker(request: HttpRequest) -> HttpResponse:
+def unit_picker(request: AuthenticatedRequest) -> HttpResponse:
     units = selectors.school_units_visible_to(request.user).order_by("organiser__name", "name")
     return render(request, "schools/unit_picker.html", {"units": units})
 
 
 @login_required
 @require_GET
-def unit_dashboard(request: HttpRequest, unit) -> HttpResponse:
+def unit_dashboard(request: AuthenticatedRequest, unit) -> HttpResponse:
     school_unit = selectors.access_visible_school_unit(user=request.user, public_id=unit)
     caps = selectors.capabilities_at(user=request.user, school_unit=school_unit)
+    person = request.user.person
     my_roles = (
-        selectors.roles_at(person=request.user.person, school_unit=school_unit)
-        if request.user.person_id
-        else []
+        selectors.roles_at(person=person, school_unit=school_unit) if person is not None else []
     )
     context = {
         "unit": school_unit,
@@ -162,7 +161,7 @@ def unit_dashboard(request: HttpRequest, unit) -> HttpResponse:
 # --- Staff and roles -----------------------------------------------------------------------------
 
 
-def _staff_page(request: HttpRequest, school_unit, *, form=None, status: int = 200):
+def _staff_page(request: AuthenticatedRequest, school_unit, *, form=None, status: int = 200):
     caps = selectors.capabilities_at(user=request.user, school_unit=school_unit)
     allowed = assignable_roles(caps)
     choices = [(r.value, ROLE_TABLE[r].label) for r in Role if r in allowed]
@@ -179,11 +178,11 @@ def _staff_page(request: HttpRequest, school_unit, *, form=None, status: int = 2
 
 @unit_page(Capability.VIEW_STAFF)
 @require_GET
-def unit_staff(request: HttpRequest, school_unit) -> HttpResponse:
+def unit_staff(request: AuthenticatedRequest, school_unit) -> HttpResponse:
     return _staff_page(request, school_unit)
 
 
-def _role_change(request: HttpRequest, school_unit, *, assign: bool) -> HttpResponse:
+def _role_change(request: AuthenticatedRequest, school_unit, *, assign: bool) -> HttpResponse:
     form = RoleChangeForm(request.POST)
     if not form.is_valid():
         return _staff_page(request, school_unit, form=form, status=400)
@@ -207,13 +206,13 @@ def _role_change(request: HttpRequest, school_unit, *, assign: bool) -> HttpResp
 
 @unit_page(Capability.VIEW_STAFF)
 @require_POST
-def unit_role_assign(request: HttpRequest, school_unit) -> HttpResponse:
+def unit_role_assign(request: AuthenticatedRequest, school_unit) -> HttpResponse:
     return _role_change(request, school_unit, assign=True)
 
 
 @unit_page(Capability.VIEW_STAFF)
 @require_POST
-def unit_role_remove(request: HttpRequest, school_unit) -> HttpResponse:
+def unit_role_remove(request: AuthenticatedRequest, school_unit) -> HttpResponse:
     return _role_change(request, school_unit, assign=False)
 
 
@@ -222,14 +221,14 @@ def unit_role_remove(request: HttpRequest, school_unit) -> HttpResponse:
 
 @unit_page(Capability.VIEW_STUDENTS)
 @require_GET
-def unit_groups(request: HttpRequest, school_unit) -> HttpResponse:
+def unit_groups(request: AuthenticatedRequest, school_unit) -> HttpResponse:
     groups = selectors.teaching_groups_of(user=request.user, school_unit=school_unit)
     return render(request, "schools/groups.html", {"unit": school_unit, "groups": groups})
 
 
 @unit_page(Capability.VIEW_STUDENTS)
 @require_GET
-def unit_students(request: HttpRequest, school_unit) -> HttpResponse:
+def unit_students(request: AuthenticatedRequest, school_unit) -> HttpResponse:
     query = request.GET.get("q", "").strip()[:100]
     students = selectors.students_with_year(
         user=request.user, school_unit=school_unit, search=query

@@ -1,6 +1,7 @@
 import pytest
 from django.db import transaction
 
+from provplattform.celery import app as celery_app
 from tests.world import build_world
 
 
@@ -17,6 +18,19 @@ def english_messages(request):
     settings = request.getfixturevalue("settings")
     settings.LANGUAGE_CODE = "en"
     yield
+
+
+@pytest.fixture
+def broker_away():
+    """Celery publishes to a broker that refuses connections (Redis down), instead of running
+    jobs in-process: what `provplattform.jobs.enqueue_on_commit` meets during an outage."""
+    conf = celery_app.conf
+    kept = {key: conf[key] for key in ("broker_url", "task_always_eager")}
+    conf.update(broker_url="redis://127.0.0.1:1/0", task_always_eager=False)
+    celery_app.amqp._producer_pool = None  # the pool is made for the broker of its first use
+    yield
+    conf.update(kept)
+    celery_app.amqp._producer_pool = None
 
 
 @pytest.fixture

@@ -19,6 +19,10 @@ from exams.definitions.selectors import asset_urls
 from exams.hooks import item_key_corrected_notify
 from exams.models import Item, ItemKind, Subtest
 from provplattform.audit import AuditAction, audit_record
+from schools.models import User
+
+if TYPE_CHECKING:
+    pass
 
 if TYPE_CHECKING:
     from schools.models import User

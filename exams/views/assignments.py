@@ -23,7 +23,7 @@ from exams.preparation.common import ExamRefused
 from exams.preparation.rules import binding_test_ids
 from exams.views.base import ADMIN, render_page, room_choices, room_filter
 from provplattform.page_errors import shown_on
-from schools.pages import SignedInRequest, unit_page
+from schools.pages import AuthenticatedRequest, unit_page
 
 if TYPE_CHECKING:
     from schools.models import SchoolUnit
@@ -33,7 +33,7 @@ if TYPE_CHECKING:
 
 
 @unit_page(ADMIN)
-def registrations(request: SignedInRequest, school_unit: SchoolUnit) -> HttpResponse:
+def registrations(request: AuthenticatedRequest, school_unit: SchoolUnit) -> HttpResponse:
     refusal = shown_on(request)
     if request.method == "POST":
         test = selectors.access_test(school_unit=school_unit, public_id=request.POST.get("test"))
@@ -57,7 +57,7 @@ def registrations(request: SignedInRequest, school_unit: SchoolUnit) -> HttpResp
 
 
 def _assign_form(
-    request: SignedInRequest, school_unit: SchoolUnit, data: QueryDict | None = None
+    request: AuthenticatedRequest, school_unit: SchoolUnit, data: QueryDict | None = None
 ) -> AssignForm:
     return AssignForm(
         data,
@@ -69,7 +69,7 @@ def _assign_form(
 
 
 @unit_page(ADMIN)
-def assignments(request: SignedInRequest, school_unit: SchoolUnit) -> HttpResponse:
+def assignments(request: AuthenticatedRequest, school_unit: SchoolUnit) -> HttpResponse:
     room = room_filter(request, school_unit)
     subtest = None
     if request.GET.get("subtest"):
@@ -117,7 +117,7 @@ def assignments(request: SignedInRequest, school_unit: SchoolUnit) -> HttpRespon
 
 @unit_page(ADMIN)
 def assignment_correct(
-    request: SignedInRequest, school_unit: SchoolUnit, assignment
+    request: AuthenticatedRequest, school_unit: SchoolUnit, assignment
 ) -> HttpResponse:
     target = selectors.access_assignment(
         user=request.user, school_unit=school_unit, public_id=assignment

@@ -8,7 +8,7 @@ from django.http import HttpResponse
 from django.shortcuts import render
 
 from exams import selectors
-from schools.pages import SignedInRequest
+from schools.pages import AuthenticatedRequest
 from schools.roles import Capability
 from schools.selectors import capabilities_at
 
@@ -20,7 +20,7 @@ ADMIN = Capability.ADMINISTER_TESTS
 
 
 def render_page(
-    request: SignedInRequest, template: str, context: dict[str, Any], status: int = 200
+    request: AuthenticatedRequest, template: str, context: dict[str, Any], status: int = 200
 ) -> HttpResponse:
     context.setdefault(
         "capabilities", capabilities_at(user=request.user, school_unit=context["unit"])
@@ -28,7 +28,7 @@ def render_page(
     return render(request, template, context, status=status)
 
 
-def room_filter(request: SignedInRequest, school_unit: SchoolUnit) -> Room | None:
+def room_filter(request: AuthenticatedRequest, school_unit: SchoolUnit) -> Room | None:
     """The room `?room=` filters a list by (another unit's room is not found), or None."""
     room_id = request.GET.get("room")
     if not room_id:
@@ -36,7 +36,7 @@ def room_filter(request: SignedInRequest, school_unit: SchoolUnit) -> Room | Non
     return selectors.access_room(user=request.user, school_unit=school_unit, public_id=room_id)
 
 
-def room_choices(request: SignedInRequest, school_unit: SchoolUnit, room: Room | None) -> dict:
+def room_choices(request: AuthenticatedRequest, school_unit: SchoolUnit, room: Room | None) -> dict:
     """What a list filtered by room shows above itself: the unit's rooms and the one chosen."""
     return {
         "room_filter": room,

@@ -10,7 +10,7 @@ from django.http import HttpResponse
 from exams import day_passwords
 from exams.forms import parse_date
 from exams.views.base import render_page
-from schools.pages import SignedInRequest, unit_page
+from schools.pages import AuthenticatedRequest, unit_page
 from schools.roles import Capability
 
 if TYPE_CHECKING:
@@ -18,7 +18,7 @@ if TYPE_CHECKING:
 
 
 @unit_page(Capability.VIEW_DAY_PASSWORD)
-def day_password(request: SignedInRequest, school_unit: SchoolUnit) -> HttpResponse:
+def day_password(request: AuthenticatedRequest, school_unit: SchoolUnit) -> HttpResponse:
     today = day_passwords.unit_today(school_unit)
     day = parse_date(request.GET.get("date")) or today
     if day < today:

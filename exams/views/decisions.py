@@ -16,7 +16,7 @@ from exams.models import Programme
 from exams.preparation import decisions as decision_services
 from exams.views.base import ADMIN, render_page, room_choices, room_filter
 from provplattform.page_errors import shown_on
-from schools.pages import SignedInRequest, unit_page
+from schools.pages import AuthenticatedRequest, unit_page
 from schools.roles import Capability
 from schools.selectors import capabilities_at
 
@@ -28,7 +28,7 @@ if TYPE_CHECKING:
 
 
 def _adjustment_form(
-    request: SignedInRequest, school_unit: SchoolUnit, data: QueryDict | None = None
+    request: AuthenticatedRequest, school_unit: SchoolUnit, data: QueryDict | None = None
 ) -> AdjustmentForm:
     cap = Capability.ENTER_ADJUSTMENTS
     return AdjustmentForm(
@@ -41,7 +41,7 @@ def _adjustment_form(
 
 
 @unit_page(Capability.ENTER_ADJUSTMENTS)
-def adjustments(request: SignedInRequest, school_unit: SchoolUnit) -> HttpResponse:
+def adjustments(request: AuthenticatedRequest, school_unit: SchoolUnit) -> HttpResponse:
     room = (
         room_filter(request, school_unit)
         if ADMIN in capabilities_at(user=request.user, school_unit=school_unit)
@@ -86,7 +86,7 @@ def adjustments(request: SignedInRequest, school_unit: SchoolUnit) -> HttpRespon
 @unit_page(Capability.ENTER_ADJUSTMENTS, refused_to="exams-adjustments")
 @require_POST
 def adjustment_remove(
-    request: SignedInRequest, school_unit: SchoolUnit, adjustment
+    request: AuthenticatedRequest, school_unit: SchoolUnit, adjustment
 ) -> HttpResponse:
     target = selectors.access_adjustment(
         user=request.user, school_unit=school_unit, public_id=adjustment
@@ -102,7 +102,7 @@ def adjustment_remove(
 
 
 @unit_page(Capability.DECIDE_EXEMPTIONS)
-def exemptions(request: SignedInRequest, school_unit: SchoolUnit) -> HttpResponse:
+def exemptions(request: AuthenticatedRequest, school_unit: SchoolUnit) -> HttpResponse:
     cap = Capability.DECIDE_EXEMPTIONS
     tests = selectors.tests_for_unit(school_unit=school_unit).filter(programme=Programme.NO_MAPPING)
     form = ExemptionForm(
@@ -149,7 +149,9 @@ def exemptions(request: SignedInRequest, school_unit: SchoolUnit) -> HttpRespons
 
 @unit_page(Capability.DECIDE_EXEMPTIONS, refused_to="exams-exemptions")
 @require_POST
-def exemption_remove(request: SignedInRequest, school_unit: SchoolUnit, exemption) -> HttpResponse:
+def exemption_remove(
+    request: AuthenticatedRequest, school_unit: SchoolUnit, exemption
+) -> HttpResponse:
     target = selectors.access_exemption(
         user=request.user, school_unit=school_unit, public_id=exemption
     )

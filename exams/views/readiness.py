@@ -13,14 +13,14 @@ from django.utils.translation import gettext as _
 from exams import readiness, selectors
 from exams.preparation.sittings import checklist_acknowledge
 from exams.views.base import ADMIN, render_page, room_choices, room_filter
-from schools.pages import SignedInRequest, unit_page
+from schools.pages import AuthenticatedRequest, unit_page
 
 if TYPE_CHECKING:
     from schools.models import SchoolUnit
 
 
 @unit_page(ADMIN)
-def prepare(request: SignedInRequest, school_unit: SchoolUnit) -> HttpResponse:
+def prepare(request: AuthenticatedRequest, school_unit: SchoolUnit) -> HttpResponse:
     return render_page(
         request,
         "exams/prepare.html",
@@ -35,7 +35,7 @@ def prepare(request: SignedInRequest, school_unit: SchoolUnit) -> HttpResponse:
 
 @unit_page(ADMIN, refused_to="exams-readiness")
 def readiness_page(
-    request: SignedInRequest, school_unit: SchoolUnit, printable: bool = False
+    request: AuthenticatedRequest, school_unit: SchoolUnit, printable: bool = False
 ) -> HttpResponse:
     if request.method == "POST":
         sitting = None

@@ -15,14 +15,14 @@ from exams.forms import RoomForm
 from exams.preparation import rooms as room_services
 from exams.views.base import ADMIN, render_page
 from provplattform.page_errors import shown_on
-from schools.pages import SignedInRequest, unit_page
+from schools.pages import AuthenticatedRequest, unit_page
 
 if TYPE_CHECKING:
     from schools.models import SchoolUnit
 
 
 @unit_page(ADMIN)
-def rooms(request: SignedInRequest, school_unit: SchoolUnit) -> HttpResponse:
+def rooms(request: AuthenticatedRequest, school_unit: SchoolUnit) -> HttpResponse:
     form = RoomForm(request.POST or None)
     refusal = shown_on(request, form, "name")
     if request.method == "POST" and form.is_valid():
@@ -46,7 +46,7 @@ def rooms(request: SignedInRequest, school_unit: SchoolUnit) -> HttpResponse:
 
 @unit_page(ADMIN, refused_to="exams-rooms")
 @require_POST
-def room_delete(request: SignedInRequest, school_unit: SchoolUnit, room) -> HttpResponse:
+def room_delete(request: AuthenticatedRequest, school_unit: SchoolUnit, room) -> HttpResponse:
     target = selectors.access_room(user=request.user, school_unit=school_unit, public_id=room)
     room_services.room_delete(actor=request.user, room=target)
     messages.success(request, _("Room removed."))

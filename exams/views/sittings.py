@@ -29,7 +29,7 @@ from exams.preparation.sittings import (
 from exams.views.base import ADMIN, render_page, room_choices, room_filter
 from provplattform.lookup import parse_public_ids
 from provplattform.page_errors import shown_on
-from schools.pages import SignedInRequest, unit_page
+from schools.pages import AuthenticatedRequest, unit_page
 
 if TYPE_CHECKING:
     from exams.models import Sitting
@@ -37,7 +37,7 @@ if TYPE_CHECKING:
 
 
 def _sitting_form(
-    request: SignedInRequest, school_unit: SchoolUnit, data: QueryDict | None = None
+    request: AuthenticatedRequest, school_unit: SchoolUnit, data: QueryDict | None = None
 ) -> SittingForm:
     students = selectors.students_for(user=request.user, school_unit=school_unit)
     initial = {}
@@ -60,7 +60,7 @@ def _sitting_form(
 
 
 @unit_page(ADMIN)
-def sittings(request: SignedInRequest, school_unit: SchoolUnit) -> HttpResponse:
+def sittings(request: AuthenticatedRequest, school_unit: SchoolUnit) -> HttpResponse:
     room = room_filter(request, school_unit)
     form = _sitting_form(request, school_unit, request.POST or None)
     refusal = shown_on(request, form)
@@ -119,7 +119,7 @@ def _planned_students(form: SittingForm) -> list[Person]:
 
 
 @unit_page(ADMIN)
-def still_to_sit(request: SignedInRequest, school_unit: SchoolUnit) -> HttpResponse:
+def still_to_sit(request: AuthenticatedRequest, school_unit: SchoolUnit) -> HttpResponse:
     """Who still has to sit, per subtest, with a link that plans their catch-up sitting."""
     groups = catch_up.still_to_sit(school_unit=school_unit)
     return render_page(
@@ -133,7 +133,7 @@ def still_to_sit(request: SignedInRequest, school_unit: SchoolUnit) -> HttpRespo
 
 
 def _sitting_action(
-    request: SignedInRequest, school_unit: SchoolUnit, sitting: Sitting
+    request: AuthenticatedRequest, school_unit: SchoolUnit, sitting: Sitting
 ) -> tuple[BulkSummary | None, Sitting | None]:
     """Run the POSTed action on a sitting; returns (summary, new sitting or None)."""
     action = request.POST.get("action")
@@ -209,7 +209,7 @@ def _sitting_action(
 
 
 @unit_page(ADMIN)
-def sitting_detail(request: SignedInRequest, school_unit: SchoolUnit, sitting) -> HttpResponse:
+def sitting_detail(request: AuthenticatedRequest, school_unit: SchoolUnit, sitting) -> HttpResponse:
     target = selectors.access_sitting(user=request.user, school_unit=school_unit, public_id=sitting)
     summary, refusal = None, shown_on(request)
     if request.method == "POST":

@@ -52,7 +52,13 @@ STORED_FIELDS: dict[str, dict[str, tuple[tuple[type[models.Model], str], ...]]] 
 @cache
 def max_length(columns: tuple[tuple[type[models.Model], str], ...]) -> int:
     """The shortest of the columns' lengths."""
-    return min(model._meta.get_field(field).max_length for model, field in columns)
+    lengths = []
+    for model, name in columns:
+        field = model._meta.get_field(name)
+        if not isinstance(field, models.Field) or field.max_length is None:
+            raise TypeError(f"{model.__name__}.{name} is not a column with a length")
+        lengths.append(field.max_length)
+    return min(lengths)
 
 
 def _values(node: Any, parts: list[str], path: str):

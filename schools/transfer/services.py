@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import base64
 import datetime
+import functools
 import logging
 import time
 from collections.abc import Callable
@@ -24,6 +25,7 @@ from django.db import connection, transaction
 from django.db.models import QuerySet
 from django.utils import timezone, translation
 
+from provplattform.jobs import enqueue_on_commit
 from schools import hooks
 from schools.models import (
     Organiser,
@@ -227,8 +229,26 @@ def transfer_submit(
         school_unit=school_unit,
         language=translation.get_language() or settings.LANGUAGE_CODE,
     )
-    transaction.on_commit(lambda: transfer_run.delay(run.pk))
+    enqueue_on_commit(transfer_run, run.pk, fallback=functools.partial(_not_queued, run))
     return run
+
+
+NOT_QUEUED_CODE = "not_queued"
+
+
+def _not_queued(run: TransferRun) -> None:
+    """The broker is away: the run fails at once, saying so, instead of waiting as queued for a
+    worker that never hears of it. Nothing was applied; the document is not kept (it is not the
+    cause) and is sent again."""
+    run.status = TransferStatus.FAILED
+    run.finished_at = timezone.now()
+    run.payload = {}
+    run.report = {
+        "code": NOT_QUEUED_CODE,
+        "error": "The run could not be queued (the job queue is unavailable); nothing was "
+        "applied. Submit the document again.",
+    }
+    run.save(update_fields=["status", "finished_at", "payload", "report", "modified"])
 
 
 def transfer_submit_xlsx(
@@ -266,6 +286,7 @@ def transfer_run_execute(*, run_id: int) -> TransferRun:
 
 def _execute(run: TransferRun) -> TransferRun:
     payload = run.payload or {}
+    locate: Callable[[dict], dict] | None
     if run.source == TransferSource.XLSX:
         if "xlsx" in payload:
             document, rows, rejections = read_workbook(

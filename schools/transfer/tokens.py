@@ -13,7 +13,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from provplattform.audit import AuditAction, audit_record
-from schools.models import Organiser, OrganiserApiToken
+from schools.models import Organiser, OrganiserApiToken, User
 
 
 def _hash(token: str) -> str:
@@ -22,7 +22,7 @@ def _hash(token: str) -> str:
 
 @transaction.atomic
 def api_token_create(
-    *, organiser: Organiser, name: str, actor=None
+    *, organiser: Organiser, name: str, actor: User | None = None
 ) -> tuple[OrganiserApiToken, str]:
     """Create a token; the plain token is returned here once and never stored."""
     prefix = secrets.token_hex(4)
@@ -41,7 +41,7 @@ def api_token_create(
 
 
 @transaction.atomic
-def api_token_revoke(*, token: OrganiserApiToken, actor=None) -> None:
+def api_token_revoke(*, token: OrganiserApiToken, actor: User | None = None) -> None:
     """Revoke a token; requests with it are refused from now on."""
     if token.revoked_at is not None:
         return

@@ -263,7 +263,8 @@ def _read(
 ) -> tuple[dict, dict[str, str], list[Rejection]]:
     reader = _Reader(organiser, scope_unit)
     workbook = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
-    organisations, persons, duties, groups, activities = [], {}, [], {}, []
+    organisations, duties, groups, activities = [], [], {}, []
+    persons: dict[str, dict] = {}
     # A sheet under another name would otherwise be skipped without a word.
     for name in workbook.sheetnames:
         if name not in SHEETS:

@@ -13,6 +13,7 @@ from delivery.attempts import AttemptRefused
 from exams.models import Room
 from exams.preparation.common import ExamRefused
 from provplattform.errors import Conflict, NotFound, Refused, get_or_not_found
+from provplattform.lookup import get_by_public_id
 from provplattform.page_errors import RefusedMiddleware, shown_on
 from schools.models import SchoolUnit
 from schools.pages import unit_page
@@ -86,6 +87,17 @@ def test_get_or_not_found_answers_missing_and_malformed_ids_alike():
     for value in ("00000000-0000-0000-0000-000000000000", "not-a-uuid", None):
         with pytest.raises(NotFound):
             get_or_not_found(Room.objects.all(), public_id=value)
+
+
+@pytest.mark.django_db
+def test_get_by_public_id_refuses_with_the_one_not_found_and_its_wording():
+    # given ids that are missing, malformed, or not an id at all
+    for value in ("00000000-0000-0000-0000-000000000000", "not-a-uuid", None, ["x"], "a" * 65):
+        # then each is the same NotFound (no Http404 of its own), with the caller's wording
+        with pytest.raises(NotFound) as refused:
+            get_by_public_id(Room.objects.all(), value, "No such room.")
+        assert type(refused.value) is NotFound and not isinstance(refused.value, Http404)
+        assert str(refused.value) == "No such room."
 
 
 def test_unit_page_answers_404_for_a_unit_without_the_capability(world):

@@ -33,3 +33,18 @@ def test_submit_then_last_essay_scored_completes_the_result(
     row.refresh_from_db()
     assert row.complete and row.points is not None and row.version == 2
     assert results_compute(school_unit=world.unit, test=sitting.subtest.test).version == 2
+
+
+def test_a_submit_while_the_job_queue_is_down_still_computes_the_result(
+    world, broker_away, django_capture_on_commit_callbacks
+):
+    # given Redis is down: the recomputation after the submit cannot be queued
+    sitting = grading_sitting(world.unit, essays=0)
+    person = world.students_a[0]
+    # when the student submits
+    with django_capture_on_commit_callbacks(execute=True):
+        submitted_attempt(sitting, person)
+    # then the submit stands and the result is computed in place
+    result_set = ResultSet.objects.get(school_unit=world.unit, test=sitting.subtest.test)
+    row = SubtestResult.objects.get(result_set=result_set, person=person)
+    assert row.complete and row.points is not None

@@ -141,3 +141,21 @@ def test_a_teacher_who_left_the_group_gets_no_queued_letters(client, world, sat)
     permissions_sync(person=teacher.person, school_unit=world.unit)
     job = jobs.export_job_run(job_id=ExportJob.objects.get().pk)
     assert job.status == "failed" and not job.file
+
+
+def test_a_large_export_is_made_in_place_while_the_job_queue_is_down(
+    client, world, sat, monkeypatch, broker_away, django_capture_on_commit_callbacks
+):
+    # given Redis is down and the export is large enough to be a job
+    monkeypatch.setattr(jobs, "ASYNC_ROWS", 2)
+    client.login(username=world.staff[Role.HEAD_TEACHER].username, password=PASSWORD)
+    rs = sat[world.unit]
+    # when the head teacher asks for it
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.get(f"/units/{world.unit.public_id}/results/{rs.public_id}/export.csv")
+    # then the job page offers the file at once, instead of a job nobody will run
+    job = ExportJob.objects.get()
+    page = f"/units/{world.unit.public_id}/results/jobs/{job.public_id}/"
+    assert response.status_code == 302 and response["Location"] == page
+    assert job.status == "done" and "Download" in client.get(page).content.decode()
+    assert client.get(f"{page}download/").status_code == 200

@@ -238,6 +238,22 @@ def test_the_reasons_are_written_in_the_submitters_language(
     assert run["report"]["rejected"][0]["message"].startswith(expected)
 
 
+def test_a_run_the_job_queue_cannot_take_fails_at_once_saying_nothing_was_applied(
+    token, organiser, broker_away, django_capture_on_commit_callbacks
+):
+    # given Redis is down
+    client = client_with(token[1])
+    # when the organiser's system sends a document
+    response = submit(client, json.dumps(small_document()), django_capture_on_commit_callbacks)
+    # then its run says it failed, why, and that nothing was applied
+    assert response.status_code == 202
+    shown = client.get(response.json()["status_url"]).json()
+    assert shown["status"] == "failed" and shown["report"]["code"] == "not_queued"
+    assert "nothing was applied" in shown["report"]["error"]
+    assert not Person.objects.filter(organiser=organiser).exists()
+    assert TransferRun.objects.get().payload == {}
+
+
 def test_a_run_stuck_running_for_an_hour_is_shown_failed_with_its_reason(token, organiser):
     # given a run whose worker died an hour and a half ago, and one that started a minute ago
     now = timezone.now()
