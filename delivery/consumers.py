@@ -16,6 +16,7 @@ import asyncio
 import contextlib
 import logging
 import time
+from types import SimpleNamespace
 
 from asgiref.sync import sync_to_async
 from channels.db import database_sync_to_async
@@ -25,6 +26,7 @@ from channels.layers import get_channel_layer
 from channels.utils import await_many_dispatch
 from django.conf import settings
 from django.db import InterfaceError, OperationalError
+from django.utils import translation
 
 from delivery import notices, outbox
 from delivery.models import Attempt
@@ -356,8 +358,24 @@ def _unit_for(user, public_id):
         return None
 
 
+def page_language(scope) -> str:
+    """The language of the page that opened the socket, chosen as LocaleMiddleware chose it for
+    the page: the language cookie, then Accept-Language, then the default."""
+    headers = dict(scope.get("headers") or [])
+    request = SimpleNamespace(
+        COOKIES=scope.get("cookies") or {},
+        META={"HTTP_ACCEPT_LANGUAGE": headers.get(b"accept-language", b"").decode("latin-1")},
+    )
+    return translation.get_language_from_request(request)
+
+
 class _StaffConsumer(_LiveConsumer):
     group: str | None = None
+    language = settings.LANGUAGE_CODE
+
+    async def websocket_connect(self, message):
+        self.language = page_language(self.scope)
+        await super().websocket_connect(message)
 
     async def disconnect(self, code):
         await self.leave()
@@ -367,7 +385,10 @@ class _StaffConsumer(_LiveConsumer):
             await self.send_json({"type": "hb"})
 
     async def notice(self, event):
-        await self.send_json(event)
+        """Every notice reaches the page with its sentence (delivery.notices.event_text) in the
+        page's language, whoever sent it: a stored notice, one sent from the outbox while the
+        database was away, or a device switch."""
+        await self.send_json(notices.event_with_text(event, language=self.language))
 
 
 class SittingConsumer(_StaffConsumer):
