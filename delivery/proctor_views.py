@@ -253,6 +253,12 @@ def proctor_room(request: HttpRequest, sitting) -> HttpResponse:
             "summary": summary,
             "statuses": labels,
             "row_actions": services.ROW_ACTIONS,
+            # The sets proctor.js sorts statuses by: in the room, finished, on the clock.
+            "status_sets": {
+                "open": OPEN,
+                "quiet": notices.QUIET_STATUSES,
+                "timed": services.OPEN_STATUSES,
+            },
             "row_ranks": {str(k): v for k, v in ROW_RANKS.items()},
             "give_back_min_seconds": outages.GIVE_BACK_MIN_SECONDS,
             "row_action_buttons": ROW_ACTION_BUTTONS,

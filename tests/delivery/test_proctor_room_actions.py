@@ -158,3 +158,21 @@ def test_the_room_script_reads_the_action_table_and_the_release_flag():
         source = script.read()
     assert "proctor-row-actions" in source
     assert "data.released" in source
+
+
+def test_the_room_page_gives_its_script_the_servers_status_sets(room, client):
+    """proctor.js keeps no copy of which statuses are open, finished or on the clock."""
+    import json
+
+    from delivery import notices, proctor_views
+
+    html = client.get(reverse("proctor-room", args=[room.public_id])).content.decode()
+    found = re.search(
+        r'<script id="proctor-status-sets" type="application/json">(.*?)</script>', html
+    )
+    assert found is not None
+    assert json.loads(found.group(1)) == {
+        "open": list(proctor_views.OPEN),
+        "quiet": list(notices.QUIET_STATUSES),
+        "timed": list(services.OPEN_STATUSES),
+    }
