@@ -16,7 +16,6 @@ import asyncio
 import contextlib
 import logging
 import time
-from types import SimpleNamespace
 
 from asgiref.sync import sync_to_async
 from channels.db import database_sync_to_async
@@ -26,6 +25,7 @@ from channels.layers import get_channel_layer
 from channels.utils import await_many_dispatch
 from django.conf import settings
 from django.db import InterfaceError, OperationalError
+from django.http import HttpRequest
 from django.utils import translation
 
 from delivery import notices, outbox
@@ -362,10 +362,9 @@ def page_language(scope) -> str:
     """The language of the page that opened the socket, chosen as LocaleMiddleware chose it for
     the page: the language cookie, then Accept-Language, then the default."""
     headers = dict(scope.get("headers") or [])
-    request = SimpleNamespace(
-        COOKIES=scope.get("cookies") or {},
-        META={"HTTP_ACCEPT_LANGUAGE": headers.get(b"accept-language", b"").decode("latin-1")},
-    )
+    request = HttpRequest()
+    request.COOKIES = dict(scope.get("cookies") or {})
+    request.META["HTTP_ACCEPT_LANGUAGE"] = headers.get(b"accept-language", b"").decode("latin-1")
     return translation.get_language_from_request(request)
 
 
