@@ -25,6 +25,8 @@ from channels.layers import get_channel_layer
 from channels.utils import await_many_dispatch
 from django.conf import settings
 from django.db import InterfaceError, OperationalError
+from django.http import HttpRequest
+from django.utils import translation
 
 from delivery import notices, outbox
 from delivery.models import Attempt, AttemptStatus
@@ -356,8 +358,23 @@ def _unit_for(user, public_id):
         return None
 
 
+def page_language(scope) -> str:
+    """The language of the page that opened the socket, chosen as LocaleMiddleware chose it for
+    the page: the language cookie, then Accept-Language, then the default."""
+    headers = dict(scope.get("headers") or [])
+    request = HttpRequest()
+    request.COOKIES = dict(scope.get("cookies") or {})
+    request.META["HTTP_ACCEPT_LANGUAGE"] = headers.get(b"accept-language", b"").decode("latin-1")
+    return translation.get_language_from_request(request)
+
+
 class _StaffConsumer(_LiveConsumer):
     group: str | None = None
+    language = settings.LANGUAGE_CODE
+
+    async def websocket_connect(self, message):
+        self.language = page_language(self.scope)
+        await super().websocket_connect(message)
 
     async def disconnect(self, code):
         await self.leave()
@@ -367,7 +384,10 @@ class _StaffConsumer(_LiveConsumer):
             await self.send_json({"type": "hb"})
 
     async def notice(self, event):
-        await self.send_json(event)
+        """Every notice reaches the page with its sentence (delivery.notices.event_text) in the
+        page's language, whoever sent it: a stored notice, one sent from the outbox while the
+        database was away, or a device switch."""
+        await self.send_json(notices.event_with_text(event, language=self.language))
 
 
 class SittingConsumer(_StaffConsumer):

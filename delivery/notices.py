@@ -13,12 +13,13 @@ from __future__ import annotations
 import contextlib
 import datetime
 import logging
+from collections.abc import Mapping
 from typing import Any
 
 from django.conf import settings
 from django.db import transaction
 from django.db.models import Q
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
@@ -56,33 +57,53 @@ def _notice_name(notice: Notice) -> str:
     return (notice.data or {}).get("name") or (notice.person.full_name if notice.person_id else "")
 
 
-def notice_text(notice: Notice) -> str:
-    """The notice as a sentence in the active language (the pages' JavaScript mirrors this)."""
-    data = notice.data or {}
-    name = _notice_name(notice)
-    if notice.kind == NoticeKind.CONNECTION_LOST:
+def event_text(event: Mapping[str, Any]) -> str:
+    """A notice event as a sentence in the active language: the one place these sentences are
+    written. Pages show it as given (the history, and the "text" each live event carries)."""
+    kind = event.get("kind")
+    name = event.get("name") or ""
+    if kind == NoticeKind.CONNECTION_LOST:
         return _("%(name)s lost the connection") % {"name": name}
-    if notice.kind == NoticeKind.CONNECTION_RESTORED:
+    if kind == NoticeKind.CONNECTION_RESTORED:
         return _("%(name)s is connected again after %(duration)s") % {
             "name": name,
-            "duration": format_duration(data.get("outage_seconds", 0)),
+            "duration": format_duration(event.get("outage_seconds") or 0),
         }
-    if notice.kind == NoticeKind.ROOM_CONNECTION_LOST:
-        count = int(data.get("count", 0))
-        return ngettext(
+    if kind == NoticeKind.ROOM_CONNECTION_LOST:
+        count = int(event.get("count") or 0)
+        text = ngettext(
             "%(room)s: %(count)d student lost the connection",
             "%(room)s: %(count)d students lost the connection",
             count,
-        ) % {"room": data.get("room", ""), "count": count}
-    if notice.kind == NoticeKind.DEVICE_SWITCHED:
+        ) % {"room": event.get("room") or "", "count": count}
+        restored = int(event.get("restored") or 0)
+        if restored:
+            # The room notice counts the returns of the drops it covers while the burst lasts.
+            text = _("%(text)s (%(restored)d back)") % {"text": text, "restored": restored}
+        return text
+    if kind == NoticeKind.DEVICE_SWITCHED:
         return _("%(name)s switched device") % {"name": name or _("A student")}
-    if notice.kind == NoticeKind.ARRIVED_AFTER_ABSENT:
+    if kind == NoticeKind.ARRIVED_AFTER_ABSENT:
         return _("%(name)s arrived after being marked absent") % {"name": name or _("A student")}
-    if notice.kind == NoticeKind.SUBMITTED_AT_CLOSING:
+    if kind == NoticeKind.SUBMITTED_AT_CLOSING:
         return _("%(name)s's test was submitted when the sitting closed") % {
             "name": name or _("A student")
         }
-    return str(notice.get_kind_display())
+    if kind in NoticeKind.values:
+        return str(NoticeKind(kind).label)
+    return str(kind or "")
+
+
+def notice_text(notice: Notice) -> str:
+    """The stored notice as a sentence in the active language."""
+    return event_text(notice_payload(notice, name=_notice_name(notice)))
+
+
+def event_with_text(event: Mapping[str, Any], *, language: str) -> dict[str, Any]:
+    """The event with its sentence in `language` (the recipient's): a notice sent to a group
+    reaches pages in several languages, so each socket renders it for its own page."""
+    with translation.override(language):
+        return {**event, "text": event_text(event)}
 
 
 def notice_payload(notice: Notice, **extra: Any) -> dict[str, Any]:
@@ -290,15 +311,19 @@ def notices_for_it(*, school_unit: SchoolUnit, limit: int = 200) -> list[Notice]
 
 
 def notices_since(queryset, *, after: int | None, limit: int = 100) -> list[dict[str, Any]]:
-    """Notices as the live events carry them, oldest first, for a page catching up after its
-    socket was away: those with an id above `after`, or the newest `limit` without it. A room
-    notice that grew is sent again by id; pages update it in place."""
+    """Notices as the live events carry them (their sentence in the active language), oldest
+    first, for a page catching up after its socket was away: those with an id above `after`, or
+    the newest `limit` without it. A room notice that grew is sent again by id; pages update it
+    in place."""
     queryset = queryset.select_related("person")
     if after is not None:
         found = list(queryset.filter(pk__gt=after).order_by("id")[:limit])
     else:
         found = list(queryset.order_by("-id")[:limit])[::-1]
-    return [notice_payload(n, name=_notice_name(n)) for n in found]
+    return [
+        {**payload, "text": event_text(payload)}
+        for payload in (notice_payload(n, name=_notice_name(n)) for n in found)
+    ]
 
 
 def sitting_notices_since(*, sitting: Sitting, after: int | None) -> list[dict[str, Any]]:

@@ -259,6 +259,13 @@ def proctor_room(request: AuthenticatedRequest, sitting) -> HttpResponse:
             "summary": summary,
             "statuses": labels,
             "row_actions": proctor_policy.ROW_ACTIONS,
+            # The sets proctor.js sorts statuses by: in the room, finished, on the clock (lists, so
+            # json_script can write them; sorted, so the page is the same each time).
+            "status_sets": {
+                "open": sorted(AttemptStatus.LOGGED_IN),
+                "quiet": sorted(AttemptStatus.FINISHED),
+                "timed": sorted(AttemptStatus.OPEN),
+            },
             "row_ranks": {str(k): v for k, v in ROW_RANKS.items()},
             "give_back_min_seconds": outages.GIVE_BACK_MIN_SECONDS,
             "row_action_buttons": ROW_ACTION_BUTTONS,

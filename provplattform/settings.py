@@ -41,6 +41,7 @@ INSTALLED_APPS = [
     "django.contrib.sessions",
     "django.contrib.messages",
     "django.contrib.staticfiles",
+    "django.forms",  # Django's widget templates, for FORM_RENDERER
     "rest_framework",
     "drf_spectacular",
     "drf_spectacular_sidecar",  # Swagger UI's files, served by us: the API docs work offline
@@ -92,6 +93,8 @@ TEMPLATES = [
         },
     },
 ]
+# `{{ form }}` renders every form the same way, from templates/forms/.
+FORM_RENDERER = "provplattform.form_renderer.FormRenderer"
 
 # --- Database -----------------------------------------------------------------------------------
 DATABASE_URL = env_str("DATABASE_URL", f"sqlite:///{BASE_DIR / 'db.sqlite3'}")

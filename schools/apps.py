@@ -26,6 +26,10 @@ class SchoolsConfig(AppConfig):
                 user._menu_is_organiser_admin = is_organiser_admin(user)
             return user._menu_is_organiser_admin
 
+        # Every page of a unit leads back to its overview; anyone who sees the unit may open it.
+        register_menu_entry(
+            label=_("Overview"), url_name="unit-dashboard", capability=None, order=0
+        )
         register_menu_entry(
             label=_("Staff and roles"),
             url_name="unit-staff",

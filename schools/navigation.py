@@ -5,10 +5,12 @@
 
 A unit entry is shown only to users who hold its capability at the unit being shown, so a
 proctor finds the exam rooms and an administrator the preparation pages without knowing a URL,
-and nobody is offered a page that would answer 404. Entries that belong to no school unit (the
+and nobody is offered a page that would answer 404; an entry without a capability (the unit's
+overview) is shown to everyone who sees the unit. Entries that belong to no school unit (the
 organiser administrator's transfers, the platform operator's test definitions) are registered
 with `register_platform_entry` and a test of the user. Schools never imports the apps that
-register here.
+register here. The main menu (templates/base.html) holds these entries and, besides them, only
+the link to the unit picker.
 """
 
 from __future__ import annotations
@@ -27,7 +29,7 @@ if TYPE_CHECKING:
 class MenuEntry:
     label: object  # a lazy translation
     url_name: str
-    capability: str
+    capability: str | None  # None: anyone who sees the unit
     takes_unit: bool = True
     order: int = 50
 
@@ -48,11 +50,12 @@ _platform_entries: list[PlatformEntry] = []
 
 
 def register_menu_entry(
-    *, label, url_name: str, capability: str, takes_unit: bool = True, order: int = 50
+    *, label, url_name: str, capability: str | None, takes_unit: bool = True, order: int = 50
 ) -> None:
     if any(e.url_name == url_name for e in _entries):
         return
-    _entries.append(MenuEntry(label, url_name, str(capability), takes_unit, order))
+    capability = None if capability is None else str(capability)
+    _entries.append(MenuEntry(label, url_name, capability, takes_unit, order))
     _entries.sort(key=lambda e: e.order)
 
 
@@ -70,7 +73,7 @@ def menu_for(unit, capabilities: frozenset[str]) -> list[dict]:
     return [
         {"label": entry.label, "url": entry.url_for(unit)}
         for entry in _entries
-        if entry.capability in capabilities
+        if entry.capability is None or entry.capability in capabilities
     ]
 
 

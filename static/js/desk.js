@@ -56,11 +56,6 @@
   var flagged = flagTag && !flagTag.hidden;
   var activeCriterion = 0;
 
-  function csrf() {
-    var match = document.cookie.match(/(?:^|; )csrftoken=([^;]+)/);
-    return match ? decodeURIComponent(match[1]) : "";
-  }
-
   function say(text, kind) {
     status.textContent = text;
     status.className = "desk-status" + (kind ? " desk-status--" + kind : "");
@@ -111,7 +106,7 @@
     return fetch(data.api, {
       method: "PUT",
       credentials: "same-origin",
-      headers: { "Content-Type": "application/json", "X-CSRFToken": csrf() },
+      headers: window.ppLive.headers({ "Content-Type": "application/json" }),
       body: JSON.stringify(payload())
     }).then(function (response) {
       return response.json().catch(function () { return {}; }).then(function (body) {
@@ -137,7 +132,7 @@
     fetch(data.flagApi, {
       method: "POST",
       credentials: "same-origin",
-      headers: { "Content-Type": "application/json", "X-CSRFToken": csrf() },
+      headers: window.ppLive.headers({ "Content-Type": "application/json" }),
       body: JSON.stringify({ flagged: !flagged })
     }).then(function (response) {
       if (!response.ok) { say(data.msgFailed, "error"); return; }

@@ -14,14 +14,7 @@
   var strings = document.getElementById("exam-strings").dataset;
   var audioState = config.audio || {};
 
-  function csrf() {
-    var match = document.cookie.match(/(?:^|;\s*)csrftoken=([^;]+)/);
-    if (match) { return decodeURIComponent(match[1]); }
-    try { return JSON.parse(document.body.getAttribute("hx-headers"))["X-CSRFToken"]; } catch (e) { return ""; }
-  }
-  function fill(template, values) {
-    return template.replace(/\{(\w+)\}/g, function (_, key) { return values[key]; });
-  }
+  var fill = window.ppLive.fill;
 
   function preload(audio, player, attempt) {
     var source = audio.getAttribute("src");
@@ -77,7 +70,7 @@
       fetch(config.playUrl.replace("00000000-0000-0000-0000-000000000000", itemId), {
         method: "POST",
         credentials: "same-origin",
-        headers: { "X-CSRFToken": csrf(), "Accept": "application/json" }
+        headers: window.ppLive.headers({ "Accept": "application/json" })
       }).then(function (r) {
         return r.json().then(function (body) {
           if (!r.ok) {

@@ -309,11 +309,6 @@
   }
 
   // --- submit with confirmation ----------------------------------------------------------------
-  function csrfToken() {
-    var match = document.cookie.match(/(?:^|;\s*)csrftoken=([^;]+)/);
-    if (match) { return decodeURIComponent(match[1]); }
-    try { return JSON.parse(document.body.getAttribute("hx-headers"))["X-CSRFToken"]; } catch (e) { return ""; }
-  }
   var finished = false;
   function finish() {
     // Once: the submit's own answer and the socket's "submitted" event both lead here, and a
@@ -333,7 +328,7 @@
       return fetch(config.submitUrl, {
         method: "POST",
         credentials: "same-origin",
-        headers: { "Accept": "application/json", "X-CSRFToken": csrfToken() }
+        headers: window.ppLive.headers({ "Accept": "application/json" })
       }).then(function (response) {
         if (response.ok) { finish(); return; }
         return response.json().then(function (body) {

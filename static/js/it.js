@@ -11,31 +11,6 @@
   var liveState = document.getElementById("live-state");
   var list = document.getElementById("notice-list");
 
-  function fill(template, values) {
-    return template.replace(/\{(\w+)\}/g, function (_, key) {
-      return values[key] === undefined || values[key] === null ? "" : values[key];
-    });
-  }
-
-  function duration(seconds) {
-    seconds = Math.max(0, Math.round(seconds || 0));
-    var m = Math.floor(seconds / 60), s = seconds % 60;
-    return m ? m + " min " + s + " s" : s + " s";
-  }
-
-  function text(n) {
-    if (n.kind === "connection_lost") { return fill(strings.lost, n); }
-    if (n.kind === "connection_restored") {
-      return fill(strings.restored, { name: n.name, duration: duration(n.outage_seconds) });
-    }
-    if (n.kind === "device_switched") { return fill(strings.switched, n); }
-    if (n.kind === "room_connection_lost") {
-      var t = fill(strings.room, n);
-      return n.restored ? t + " (" + fill(strings.roomRestored, n) + ")" : t;
-    }
-    return n.kind;
-  }
-
   var lastNotice = 0;
   Array.prototype.forEach.call(list.querySelectorAll("[data-notice]"), function (li) {
     lastNotice = Math.max(lastNotice, +li.dataset.notice || 0);
@@ -67,7 +42,8 @@
       li.appendChild(document.createElement("span"));
       list.insertBefore(li, list.firstChild);
     }
-    li.querySelector("span").textContent = text(n);
+    // The sentence comes from the server, in this page's language (delivery.notices.event_text).
+    li.querySelector("span").textContent = n.text || n.kind;
   }
 
   // After a reconnect: the notices missed meanwhile, and room notices that grew, by id.
@@ -80,33 +56,14 @@
       .catch(function () { /* the next reconnect tries again */ });
   }
 
-  var retries = 0;
-  var everOpen = false;
-  function connect() {
-    var scheme = window.location.protocol === "https:" ? "wss://" : "ws://";
-    var socket = new WebSocket(scheme + window.location.host + root.dataset.socket);
-    socket.onopen = function () {
-      retries = 0;
-      liveState.dataset.online = "true";
-      liveState.textContent = strings.online;
-      if (everOpen) { catchUp(); }
-      everOpen = true;
-    };
-    socket.onmessage = function (message) {
-      var data;
-      try { data = JSON.parse(message.data); } catch (e) { return; }
-      if (data.type === "notice") { show(data); }
-      // The server's live feed was away (the socket stayed open): catch up as after a reconnect.
-      if (data.type === "resync") { catchUp(); }
-    };
-    socket.onclose = function (event) {
-      liveState.dataset.online = "false";
-      liveState.textContent = strings.offline;
-      if (event.code === 4403) { return; }
-      var wait = Math.min(10000, 500 * Math.pow(2, retries));
-      retries += 1;
-      window.setTimeout(connect, wait / 2 + Math.random() * wait / 2);
-    };
-  }
-  connect();
+  // After a reconnect, or a "resync" (the server's live feed was away while the socket stayed
+  // open), the page catches up.
+  window.ppLive.feed({
+    path: root.dataset.socket,
+    state: liveState,
+    online: strings.online,
+    offline: strings.offline,
+    catchUp: catchUp,
+    onEvent: function (data) { if (data.type === "notice") { show(data); } }
+  });
 }());

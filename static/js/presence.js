@@ -3,8 +3,8 @@
  *
  * Opens /ws/attempt/<attempt>/ (the session cookie authenticates it), sends {"type":"hb"} every
  * heartbeat_s seconds (the server says how often in its "hello"; 3 s by default) and reconnects
- * with backoff (0.25 s, 0.5 s, 1 s ... at most 10 s, with jitter) whenever the socket closes or
- * the server stays silent for heartbeat_s + grace_s.
+ * with backoff (0.25 s, 0.5 s, 1 s ... at most 10 s, with jitter; ppLive.connect in live.js)
+ * whenever the socket closes or the server stays silent for heartbeat_s + grace_s.
  *
  * API for the page (the exam client listens; nothing else is needed):
  *   window.ppPresence.start(attemptId)  start (done automatically when #exam-config or an
@@ -20,23 +20,16 @@
 (function () {
   "use strict";
 
-  var socket = null;
+  var live = null;
   var attempt = null;
-  var stopped = false;
-  var attempts = 0;
+  var replaced = false;
   var heartbeatMs = 3000;
   var graceMs = 4000;
   var beatTimer = null;
   var watchdog = null;
-  var retryTimer = null;
 
   function emit(name, detail) {
     document.dispatchEvent(new CustomEvent(name, { detail: detail || {} }));
-  }
-
-  function url() {
-    var scheme = window.location.protocol === "https:" ? "wss://" : "ws://";
-    return scheme + window.location.host + "/ws/attempt/" + attempt + "/";
   }
 
   function clearTimers() {
@@ -50,14 +43,12 @@
     window.clearTimeout(watchdog);
     watchdog = window.setTimeout(function () {
       // The server has been silent too long: treat the socket as dead and start over.
-      if (socket) { try { socket.close(); } catch (e) { /* already closing */ } }
+      live.close();
     }, heartbeatMs + graceMs);
   }
 
   function beat() {
-    if (socket && socket.readyState === WebSocket.OPEN) {
-      socket.send('{"type":"hb"}');
-    }
+    live.send('{"type":"hb"}');
   }
 
   function setOnline(value) {
@@ -69,53 +60,38 @@
     }
   }
 
-  function scheduleRetry() {
-    if (stopped) { return; }
-    var base = Math.min(10000, 250 * Math.pow(2, attempts));
-    attempts += 1;
-    retryTimer = window.setTimeout(connect, base / 2 + Math.random() * base / 2);
-  }
-
   function connect() {
-    if (stopped || !attempt) { return; }
-    try {
-      socket = new WebSocket(url());
-    } catch (e) {
-      scheduleRetry();
-      return;
-    }
-    socket.onopen = function () {
-      attempts = 0;
-      setOnline(true);
-      beat();
-      beatTimer = window.setInterval(beat, heartbeatMs);
-      armWatchdog();
-    };
-    socket.onmessage = function (message) {
-      armWatchdog();
-      var data;
-      try { data = JSON.parse(message.data); } catch (e) { return; }
-      if (data.type === "hello") {
-        heartbeatMs = (data.heartbeat_s || 3) * 1000;
-        graceMs = (data.grace_s || 4) * 1000;
-        window.clearInterval(beatTimer);
-        beatTimer = window.setInterval(beat, heartbeatMs);
-      } else if (data.type === "device.replaced") {
-        stopped = true;
-        emit("pp:device-replaced", data);
-      } else if (data.type === "attempt.changed") {
-        emit("pp:attempt-changed", data);
-      }
-    };
-    socket.onclose = function (event) {
-      clearTimers();
-      socket = null;
-      setOnline(false);
+    live = window.ppLive.connect("/ws/attempt/" + attempt + "/", {
+      firstDelayMs: 250,
       // 4409: replaced by another device; 4403: not (or no longer) this student's attempt.
-      if (event.code === 4409 && !stopped) { emit("pp:device-replaced", {}); }
-      if (event.code === 4409 || event.code === 4403) { stopped = true; }
-      scheduleRetry();
-    };
+      finalCodes: [4409, 4403],
+      onOpen: function () {
+        setOnline(true);
+        beat();
+        beatTimer = window.setInterval(beat, heartbeatMs);
+        armWatchdog();
+      },
+      onMessage: function (data) {
+        armWatchdog();
+        if (data.type === "hello") {
+          heartbeatMs = (data.heartbeat_s || 3) * 1000;
+          graceMs = (data.grace_s || 4) * 1000;
+          window.clearInterval(beatTimer);
+          beatTimer = window.setInterval(beat, heartbeatMs);
+        } else if (data.type === "device.replaced") {
+          replaced = true;
+          live.stop();
+          emit("pp:device-replaced", data);
+        } else if (data.type === "attempt.changed") {
+          emit("pp:attempt-changed", data);
+        }
+      },
+      onClose: function (event) {
+        clearTimers();
+        setOnline(false);
+        if (event.code === 4409 && !replaced) { emit("pp:device-replaced", {}); }
+      }
+    });
   }
 
   var api = {
@@ -123,14 +99,11 @@
     start: function (attemptId) {
       if (attempt) { return; }
       attempt = attemptId;
-      stopped = false;
       connect();
     },
     stop: function () {
-      stopped = true;
-      window.clearTimeout(retryTimer);
       clearTimers();
-      if (socket) { socket.close(1000); }
+      if (live) { live.stop(1000); }
     }
   };
   window.ppPresence = api;
@@ -138,10 +111,7 @@
   // The browser knows first when the network is back: reconnect now rather than at the end of a
   // back-off that may have grown to 10 s during the outage.
   window.addEventListener("online", function () {
-    if (stopped || !attempt || socket) { return; }
-    window.clearTimeout(retryTimer);
-    attempts = 0;
-    connect();
+    if (live) { live.reconnect(); }
   });
 
   var configNode = document.getElementById("exam-config");

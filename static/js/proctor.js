@@ -10,7 +10,7 @@
   if (!root) { return; }
   var strings = document.getElementById("proctor-strings").dataset;
   var labels = JSON.parse(document.getElementById("proctor-statuses").textContent);
-  // status -> the actions that apply (delivery.services.ROW_ACTIONS); the server still decides.
+  // status -> the actions that apply (delivery.proctor_policy.ROW_ACTIONS); the server still decides.
   var rowActions = JSON.parse(document.getElementById("proctor-row-actions").textContent);
   // status -> place in the list (proctor_views.ROW_RANKS): who needs the proctor comes first.
   var rowRanks = JSON.parse(document.getElementById("proctor-row-ranks").textContent);
@@ -25,29 +25,23 @@
   Array.prototype.forEach.call(document.querySelectorAll("#room-rows tr[data-attempt]"), function (tr) {
     rows[tr.dataset.attempt] = tr;
   });
-  var OPEN = { waiting: 1, working: 1, paused: 1 };
-  var DONE = { submitted: 1, absent: 1, exempt: 1 };
-
-  function csrf() {
-    var match = document.cookie.match(/(?:^|; )csrftoken=([^;]+)/);
-    return match ? decodeURIComponent(match[1]) : "";
+  // The server's sets of attempt statuses (AttemptStatus.LOGGED_IN, FINISHED and OPEN), as
+  // {status: true}: in the room, finished, on the clock.
+  var sets = JSON.parse(document.getElementById("proctor-status-sets").textContent);
+  function setOf(list) {
+    var set = {};
+    list.forEach(function (status) { set[status] = true; });
+    return set;
   }
-
-  function fill(template, values) {
-    return template.replace(/\{(\w+)\}/g, function (_, key) {
-      return values[key] === undefined || values[key] === null ? "" : values[key];
-    });
-  }
+  var OPEN = setOf(sets.open);
+  var DONE = setOf(sets.quiet);
+  var TIMED = setOf(sets.timed);
+  var fill = window.ppLive.fill;
+  var duration = window.ppLive.duration;
 
   function hhmm(iso) {
     var d = new Date(iso);
     return ("0" + d.getHours()).slice(-2) + ":" + ("0" + d.getMinutes()).slice(-2);
-  }
-
-  function duration(seconds) {
-    seconds = Math.max(0, Math.round(seconds || 0));
-    var m = Math.floor(seconds / 60), s = seconds % 60;
-    return m ? m + " min " + s + " s" : s + " s";
   }
 
   function recount() {
@@ -164,8 +158,7 @@
   function offerFromNotice(n) {
     var tr = rows[n.attempt];
     if (!tr) { return; }
-    var status = tr.dataset.attemptStatus;
-    if (status !== "working" && status !== "paused") { return; }
+    if (!TIMED[tr.dataset.attemptStatus]) { return; }
     var seconds = n.kind === "device_switched" ? n.gap_seconds : n.outage_seconds;
     if (seconds >= giveBackMin) { addOffer(tr, { notice: n.id, kind: n.kind, seconds: seconds }); }
   }
@@ -214,7 +207,7 @@
   function remaining(tr) {
     var node = tr.querySelector(".remaining");
     var status = tr.dataset.attemptStatus;
-    if (!tr.dataset.deadline || !(status === "working" || status === "paused")) { node.hidden = true; return; }
+    if (!tr.dataset.deadline || !TIMED[status]) { node.hidden = true; return; }
     if (status === "working") {
       tr.dataset.remaining = Math.max(0, Math.round((Date.parse(tr.dataset.deadline) - Date.now()) / 1000));
     }
@@ -256,18 +249,6 @@
     place(tr);
   }
 
-  function noticeText(n) {
-    if (n.kind === "connection_lost") { return fill(strings.lost, n); }
-    if (n.kind === "connection_restored") {
-      return fill(strings.restored, { name: n.name, duration: duration(n.outage_seconds) });
-    }
-    if (n.kind === "device_switched") { return fill(strings.switched, n); }
-    if (n.kind === "arrived_late") { return fill(strings.arrived, n); }
-    if (n.kind === "room_connection_lost") { return fill(strings.room, n); }
-    if (n.kind === "closing_submit") { return fill(strings.closing, n); }
-    return n.kind;
-  }
-
   var lastNotice = 0;
   Array.prototype.forEach.call(list.querySelectorAll("[data-notice]"), function (li) {
     lastNotice = Math.max(lastNotice, +li.dataset.notice || 0);
@@ -293,7 +274,8 @@
     time.dateTime = n.at;
     time.textContent = new Date(n.at).toLocaleTimeString();
     li.appendChild(time);
-    li.appendChild(document.createTextNode(" " + noticeText(n)));
+    // The sentence comes from the server, in this page's language (delivery.notices.event_text).
+    li.appendChild(document.createTextNode(" " + (n.text || n.kind)));
     list.insertBefore(li, list.firstChild);
   }
 
@@ -310,10 +292,6 @@
     } else if (data.type === "sitting.changed") {
       setSittingStatus(data.status);
       reload();
-    } else if (data.type === "resync") {
-      // The server's live feed was away (the socket stayed open): catch up as after a reconnect.
-      reload();
-      return;
     } else {
       return;
     }
@@ -350,31 +328,6 @@
       .catch(function () { /* the next reconnect tries again */ });
   }
 
-  var retries = 0;
-  var everOpen = false;
-  function connect() {
-    var scheme = window.location.protocol === "https:" ? "wss://" : "ws://";
-    var socket = new WebSocket(scheme + window.location.host + root.dataset.socket);
-    socket.onopen = function () {
-      retries = 0;
-      liveState.dataset.online = "true";
-      liveState.textContent = strings.online;
-      if (everOpen) { reload(); }
-      everOpen = true;
-    };
-    socket.onmessage = function (message) {
-      try { onEvent(JSON.parse(message.data)); } catch (e) { /* ignore a malformed event */ }
-    };
-    socket.onclose = function (event) {
-      liveState.dataset.online = "false";
-      liveState.textContent = strings.offline;
-      if (event.code === 4403) { return; }
-      var wait = Math.min(10000, 500 * Math.pow(2, retries));
-      retries += 1;
-      window.setTimeout(connect, wait / 2 + Math.random() * wait / 2);
-    };
-  }
-
   function post(action, body, errorTarget) {
     var data = new FormData();
     var target = errorTarget || errorNode;
@@ -388,7 +341,7 @@
       method: "POST",
       body: data,
       credentials: "same-origin",
-      headers: { "X-CSRFToken": csrf(), "Accept": "application/json" }
+      headers: window.ppLive.headers({ "Accept": "application/json" })
     }).then(function (r) {
       return r.json().then(function (json) {
         if (!r.ok) { target.textContent = json.error || r.statusText; }
@@ -514,5 +467,16 @@
     post(action, body);
   });
 
-  connect();
+  // After a reconnect, or a "resync" (the server's live feed was away while the socket stayed
+  // open), the room reloads its state.
+  window.ppLive.feed({
+    path: root.dataset.socket,
+    state: liveState,
+    online: strings.online,
+    offline: strings.offline,
+    catchUp: reload,
+    onEvent: function (data) {
+      try { onEvent(data); } catch (e) { /* ignore a malformed event */ }
+    }
+  });
 }());

@@ -11,12 +11,6 @@
   var checked = root.dataset.headphonesChecked !== "false";
   var status = document.getElementById("headphone-status");
 
-  function csrf() {
-    var match = document.cookie.match(/(?:^|;\s*)csrftoken=([^;]+)/);
-    if (match) { return decodeURIComponent(match[1]); }
-    try { return JSON.parse(document.body.getAttribute("hx-headers"))["X-CSRFToken"]; } catch (e) { return ""; }
-  }
-
   function poll() {
     fetch(root.dataset.stateUrl, { credentials: "same-origin", cache: "no-store" })
       .then(function (r) { return r.json().then(function (b) { return [r.status, b]; }); })
@@ -75,7 +69,7 @@
     fetch(root.dataset.headphonesUrl, {
       method: "POST",
       credentials: "same-origin",
-      headers: { "X-CSRFToken": csrf(), "Accept": "application/json" }
+      headers: window.ppLive.headers({ "Accept": "application/json" })
     }).then(function (r) {
       if (!r.ok) { return; }
       checked = true;

@@ -3,6 +3,7 @@ refuses the others whatever the page shows."""
 
 from __future__ import annotations
 
+import json
 import re
 
 import pytest
@@ -158,3 +159,17 @@ def test_the_room_script_reads_the_action_table_and_the_release_flag():
         source = script.read()
     assert "proctor-row-actions" in source
     assert "data.released" in source
+
+
+def test_the_room_page_gives_its_script_the_servers_status_sets(room, client):
+    """proctor.js keeps no copy of which statuses are open, finished or on the clock."""
+    html = client.get(reverse("proctor-room", args=[room.public_id])).content.decode()
+    found = re.search(
+        r'<script id="proctor-status-sets" type="application/json">(.*?)</script>', html
+    )
+    assert found is not None
+    assert json.loads(found.group(1)) == {
+        "open": sorted(AttemptStatus.LOGGED_IN),
+        "quiet": sorted(AttemptStatus.FINISHED),
+        "timed": sorted(AttemptStatus.OPEN),
+    }
