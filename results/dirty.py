@@ -71,13 +71,18 @@ def mark(*, school_unit_id: int, subtest_ids: Iterable[int], person_ids: Iterabl
 
 
 def _queue(*, school_unit_id: int, subtest_id: int, task) -> None:
+    job = {"school_unit_id": school_unit_id, "subtest_id": subtest_id}
     try:
-        task.apply_async(
-            kwargs={"school_unit_id": school_unit_id, "subtest_id": subtest_id},
-            countdown=settings.RESULTS_RECOMPUTE_DELAY_S,
-        )
+        task.apply_async(kwargs=job, countdown=settings.RESULTS_RECOMPUTE_DELAY_S)
+        return
     except Exception:  # the broker away, or (eagerly run) the computation failed
-        warn_every(log, "results-queue", "results recomputation not queued; the next change will")
+        warn_every(log, "results-queue", "results recomputation not queued; computing in place")
+    # As results.services does while the broker is away: the few students of this change are
+    # computed here, so the save stands and its result is not left waiting for the next one.
+    try:
+        task(**job)
+    except Exception:
+        warn_every(log, "results-inline", "results recomputation failed; the next change redoes it")
         try:
             _redis().delete(_keys(school_unit_id, subtest_id)[1])
         except Exception:
