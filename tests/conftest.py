@@ -1,3 +1,5 @@
+import copy
+
 import pytest
 from django.db import transaction
 
@@ -34,8 +36,16 @@ def broker_away():
 
 
 @pytest.fixture
-def world(db):
-    return build_world()
+def world(_module_world, db):
+    """The standard world, for a test that may change it.
+
+    Built once per module and copied for each test: what the test writes to the database is
+    rolled back with its savepoint, and the copy keeps its changes to the objects from the next
+    test. In a module where another test would see it or a test commits, it is built for each
+    test instead (see `_module_world`)."""
+    if _module_world is None:
+        return build_world()
+    return copy.deepcopy(_module_world)
 
 
 @pytest.fixture(scope="module")
@@ -57,6 +67,44 @@ def module_db(django_db_setup, django_db_blocker):
 
 
 @pytest.fixture(scope="module")
-def shared_world(module_db):
-    """The standard world, built once per module (see `module_db`)."""
+def shared_world(_module_world, module_db):
+    """The standard world, built once per module (see `module_db`), for tests that only read it
+    (the same objects for every test, not copied)."""
+    return _module_world if _module_world is not None else build_world()
+
+
+DB_FIXTURES = (
+    "db",
+    "transactional_db",
+    "django_db_reset_sequences",
+    "django_db_serialized_rollback",
+    "live_server",
+)
+WORLD_FIXTURES = ("world", "shared_world")
+
+
+def _may_share_the_world(item) -> bool:
+    """Whether a test allows the standard world to exist for its whole module: it takes the world
+    itself, or it does not touch the database. A test that commits (a transactional one) never
+    does, as no transaction may stay open around it."""
+    marker = item.get_closest_marker("django_db")
+    names = getattr(item, "fixturenames", ())
+    if marker and (marker.kwargs.get("transaction") or marker.kwargs.get("reset_sequences")):
+        return False
+    if any(name in names for name in ("transactional_db", "live_server")):
+        return False
+    uses_db = marker is not None or any(name in names for name in DB_FIXTURES)
+    return not uses_db or any(name in names for name in WORLD_FIXTURES)
+
+
+@pytest.fixture(scope="module")
+def _module_world(request):
+    """The standard world built once for the module (see `module_db`), or None where a test of the
+    module would see it without asking for it, or commits: there it is built for each test."""
+    module = request.module
+    if not all(
+        _may_share_the_world(item) for item in request.session.items if item.module is module
+    ):
+        return None
+    request.getfixturevalue("module_db")
     return build_world()
