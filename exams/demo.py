@@ -8,13 +8,12 @@ from __future__ import annotations
 
 import contextlib
 import datetime
-import importlib
-import importlib.util
 
 from django.db import transaction
 from django.utils import timezone
 
 from exams.day_passwords import day_password_for, display, unit_today, unit_zone
+from exams.definitions.demo import load_demo_definitions
 from exams.models import (
     AdjustmentKind,
     Assignment,
@@ -49,12 +48,7 @@ HEAD = {"demo-unit-ek": "rektor", "demo-unit-fjell": "rektor.fjell"}
 
 
 def _load_definitions() -> None:
-    try:
-        found = importlib.util.find_spec("exams.definitions.demo") is not None
-    except ModuleNotFoundError:
-        found = False
-    if found:
-        importlib.import_module("exams.definitions.demo").load_demo_definitions()
+    load_demo_definitions()
 
 
 def _fallback_test(programme: str, grade: int, today: datetime.date) -> TestDefinition:

@@ -9,7 +9,8 @@ updates `update_fields` when `unique_fields` are given.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Iterator, Sequence
+from typing import TypeVar
 
 from django.db import connections, models, router
 from django.utils import timezone
@@ -18,6 +19,15 @@ from django.utils import timezone
 # small) and the array INSERT below (one parameter per column, so it takes more).
 ORM_BATCH = 1000
 BATCH = 5000
+
+T = TypeVar("T")
+
+
+def chunked(values: Iterable[T], size: int = BATCH) -> Iterator[list[T]]:
+    """`values` in lists of at most `size`, so that no `IN (…)` outgrows the database's limit."""
+    values = list(values)
+    for start in range(0, len(values), size):
+        yield values[start : start + size]
 
 
 def _columns(model: type[models.Model]) -> list[models.Field]:

@@ -9,7 +9,7 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 
 from provplattform.audit import AuditAction, audit_record
-from provplattform.bulk import ORM_BATCH
+from provplattform.bulk import ORM_BATCH, chunked
 from provplattform.errors import Refused
 from schools.civic_numbers import organisation_number_ok
 from schools.models import (
@@ -233,12 +233,6 @@ def roles_revoke_all(*, actor: User, person: Person, reason: str) -> None:
         )
 
 
-def _chunked(values, size: int = 5000):
-    values = list(values)
-    for start in range(0, len(values), size):
-        yield values[start : start + size]
-
-
 def permissions_sync_many(*, pairs) -> None:
     """`permissions_sync` for many (person id, school unit id) pairs at once, set-based.
 
@@ -251,14 +245,14 @@ def permissions_sync_many(*, pairs) -> None:
     person_ids = {p for p, _u in pairs}
     unit_ids = {u for _p, u in pairs}
     user_of: dict[int, int] = {}
-    for chunk in _chunked(person_ids):
+    for chunk in chunked(person_ids):
         user_of.update(User.objects.filter(person_id__in=chunk).values_list("person_id", "id"))
     pairs = {(p, u) for p, u in pairs if p in user_of}
     if not pairs:
         return
     person_of = {uid: pid for pid, uid in user_of.items()}
     roles: dict[tuple[int, int], set[str]] = {pair: set() for pair in pairs}
-    for chunk in _chunked({p for p, _u in pairs}):
+    for chunk in chunked({p for p, _u in pairs}):
         for pid, unit_id, role in RoleAssignment.objects.filter(
             person_id__in=chunk, school_unit_id__in=unit_ids
         ).values_list("person_id", "school_unit_id", "role"):
@@ -277,14 +271,14 @@ def permissions_sync_many(*, pairs) -> None:
             with_group_results.add((pid, unit_id))
     user_ids = [user_of[p] for p, _u in pairs]
     existing: dict[tuple[int, int, int], int] = {}
-    for chunk in _chunked(set(user_ids)):
+    for chunk in chunked(set(user_ids)):
         for pk, user_id, unit_id, perm_id in SchoolUnitUserObjectPermission.objects.filter(
             user_id__in=chunk, content_object_id__in=unit_ids
         ).values_list("id", "user_id", "content_object_id", "permission_id"):
             if (person_of[user_id], unit_id) in pairs:
                 existing[(user_id, unit_id, perm_id)] = pk
     stale = [pk for key, pk in existing.items() if key not in wanted]
-    for chunk in _chunked(stale):
+    for chunk in chunked(stale):
         SchoolUnitUserObjectPermission.objects.filter(id__in=chunk).delete()
     SchoolUnitUserObjectPermission.objects.bulk_create(
         [
@@ -299,13 +293,13 @@ def permissions_sync_many(*, pairs) -> None:
     teaches = TeachingGroup.teachers.through
     wanted_groups: set[tuple[int, int]] = set()
     on_duty: set[tuple[int, int]] = set()
-    for chunk in _chunked({p for p, _u in with_group_results}):
+    for chunk in chunked({p for p, _u in with_group_results}):
         on_duty |= set(
             Duty.objects.filter(
                 person_id__in=chunk, school_unit_id__in=unit_ids, person__removed_at__isnull=True
             ).values_list("person_id", "school_unit_id")
         )
-    for chunk in _chunked({p for p, _u in with_group_results}):
+    for chunk in chunked({p for p, _u in with_group_results}):
         for pid, gid, unit_id in teaches.objects.filter(
             person_id__in=chunk, teachinggroup__school_unit_id__in=unit_ids
         ).values_list("person_id", "teachinggroup_id", "teachinggroup__school_unit_id"):
@@ -313,7 +307,7 @@ def permissions_sync_many(*, pairs) -> None:
             if (pid, unit_id) in with_group_results and (pid, unit_id) in on_duty:
                 wanted_groups.add((user_of[pid], gid))
     existing_groups: dict[tuple[int, int], int] = {}
-    for chunk in _chunked(set(user_ids)):
+    for chunk in chunked(set(user_ids)):
         for pk, user_id, gid, unit_id in TeachingGroupUserObjectPermission.objects.filter(
             user_id__in=chunk,
             content_object__school_unit_id__in=unit_ids,
@@ -322,7 +316,7 @@ def permissions_sync_many(*, pairs) -> None:
             if (person_of[user_id], unit_id) in pairs:
                 existing_groups[(user_id, gid)] = pk
     stale = [pk for key, pk in existing_groups.items() if key not in wanted_groups]
-    for chunk in _chunked(stale):
+    for chunk in chunked(stale):
         TeachingGroupUserObjectPermission.objects.filter(id__in=chunk).delete()
     TeachingGroupUserObjectPermission.objects.bulk_create(
         [

@@ -13,7 +13,7 @@ from typing import NamedTuple
 from django.contrib.auth.hashers import make_password
 
 from provplattform.audit import AuditAction, audit_record_many
-from provplattform.bulk import ORM_BATCH
+from provplattform.bulk import ORM_BATCH, chunked
 from schools.models import (
     Activity,
     Duty,
@@ -27,7 +27,7 @@ from schools.models import (
 )
 from schools.roles import role_for_duty
 from schools.services import permissions_sync_many
-from schools.transfer.state import PersonUnit, RoleKey, RunState, chunked
+from schools.transfer.state import PersonUnit, RoleKey, RunState
 
 
 class TeacherLink(NamedTuple):

@@ -12,7 +12,7 @@ from collections import defaultdict
 from typing import NamedTuple, TypeVar
 
 from provplattform.audit import AuditAction, audit_record_many
-from provplattform.bulk import ORM_BATCH, bulk_insert
+from provplattform.bulk import ORM_BATCH, bulk_insert, chunked
 from schools.models import (
     Activity,
     Duty,
@@ -31,7 +31,7 @@ from schools.transfer.snapshot import (
     StoredGroup,
     StoredUnit,
 )
-from schools.transfer.state import Counts, PersonUnit, RoleKey, RunState, chunked
+from schools.transfer.state import Counts, PersonUnit, RoleKey, RunState
 
 
 def apply_document(run: RunState) -> None:

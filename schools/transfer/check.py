@@ -11,9 +11,10 @@ from collections.abc import Mapping
 
 from django.utils.translation import gettext as _
 
+from provplattform.bulk import chunked
 from schools.models import Duty, Enrolment, Person, SchoolUnit, User
 from schools.transfer.snapshot import StoredDuty, StoredGroup
-from schools.transfer.state import RunState, chunked
+from schools.transfer.state import RunState
 
 
 def check_document(run: RunState) -> None:

@@ -8,13 +8,12 @@ from __future__ import annotations
 
 import datetime
 import uuid
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import NamedTuple, TypeVar
+from typing import NamedTuple
 
 from django.utils import timezone
 
-from provplattform.bulk import BATCH
 from schools.models import Organiser, Person, SchoolUnit
 from schools.transfer.document import Document
 from schools.transfer.snapshot import Snapshot
@@ -40,16 +39,6 @@ class RoleKey(NamedTuple):
     person_id: int
     school_unit_id: int
     role: str
-
-
-T = TypeVar("T")
-
-
-def chunked(values: Iterable[T], size: int = BATCH) -> Iterator[list[T]]:
-    """`values` in lists of at most `size`, so that no `IN (…)` outgrows the database's limit."""
-    values = list(values)
-    for start in range(0, len(values), size):
-        yield values[start : start + size]
 
 
 @dataclass(slots=True)
